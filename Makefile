@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint typecheck unit schema migrations lock bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make run: migrate, seed demo data, start the mock WeChat server and the API (embedded mode)
+run: setup
+	$(BIN)/rongban dev
+
+## make test: lint, type checks and the whole suite (real PostgreSQL/Redis when
+## RONGBAN_TEST_DATABASE_URL / RONGBAN_TEST_REDIS_URL are set, see .ci/run)
+test: setup lint typecheck unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy .
+
+unit: setup
+	$(BIN)/pytest -q
+
+## make schema: regenerate the committed SDL after changing the schema
+schema: setup
+	$(BIN)/python -c 'from schema.root import sdl; open("schema/schema.graphql", "w").write(sdl())'
+
+## make migrations NAME=what_changed: write a migration for model changes
+migrations: setup
+	$(BIN)/python -m tortoise -c api.tortoise_cli.TORTOISE_ORM makemigrations $(if $(NAME),--name $(NAME),)
+
+## make lock: re-resolve dependencies from pyproject.toml into constraints.txt
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The composition root: settings, app, lifespan, auth, middleware, routes and the CLI."""

@@ -1,0 +1,75 @@
+"""`create_app(settings)`: the ASGI application and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise.contrib.starlette import RegisterTortoise
+
+from api.db import tortoise_config
+from api.graphql import GraphQLEndpoint
+from api.health import healthz, readyz
+from api.middleware import BodySizeLimit, RequestContext
+from api.resources import open_resources
+from api.settings import Settings
+from schema.root import SchemaOptions, build_schema
+
+
+def create_app(settings: Settings) -> Starlette:
+    schema = build_schema(
+        SchemaOptions(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_operations=settings.max_operations_per_request,
+            production=settings.is_production,
+        )
+    )
+    graphql = GraphQLEndpoint(
+        schema,
+        graphql_ide=None if settings.is_production else "graphiql",
+        allow_queries_via_get=True,
+        # Only graphql-transport-ws: the legacy graphql-ws protocol had auth-bypass and
+        # slot-exhaustion advisories (CVE-2026-35523, CVE-2026-107727).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=10),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        allowed_origins=settings.allowed_origins,
+        multipart_uploads_enabled=False,  # files go straight to object storage
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        config = tortoise_config(settings.database_url, pool_max=settings.database_pool_max)
+        async with RegisterTortoise(app, config=config), open_resources(settings) as resources:
+            app.state.resources = resources
+            yield {"resources": resources}
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(RequestContext),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                max_age=600,
+            ),
+        ],
+        lifespan=lifespan,
+    )

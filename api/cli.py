@@ -1,0 +1,216 @@
+"""The `rongban` command: serve, migrate, seed, worker, dev (what `make run` runs), staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import pyotp
+import uvicorn
+from pydantic import ValidationError
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from api.db import tortoise_config
+from api.logging import configure_logging
+from api.settings import Settings
+
+log = logging.getLogger("rongban")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Print which settings are wrong without echoing their (possibly secret) values.
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        sys.exit("Invalid settings:\n" + "\n".join(lines))
+
+
+async def _with_orm(settings: Settings, work: object) -> None:
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    try:
+        await work  # type: ignore[misc]
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_migrate(settings: Settings) -> None:
+    asyncio.run(run_migrations(settings.database_url))
+    print("migrations applied")  # noqa: T201
+
+
+async def run_migrations(database_url: str) -> None:
+    await tortoise_migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+def cmd_seed(settings: Settings) -> None:
+    from api.seed import seed_demo, seed_regions
+
+    async def seed() -> None:
+        if settings.demo_data and not settings.is_production:
+            counts = await seed_demo(settings)
+        else:
+            counts = {"regions": await seed_regions()}
+        print("seeded:", ", ".join(f"{v} {k}" for k, v in counts.items()))  # noqa: T201
+
+    asyncio.run(_with_orm(settings, seed()))
+
+
+def cmd_serve(settings: Settings) -> None:
+    uvicorn.run(
+        "api.asgi:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        proxy_headers=True,
+        log_config=None,
+        server_header=False,
+        date_header=False,
+    )
+
+
+def cmd_worker(settings: Settings, once: bool) -> None:
+    from api.worker import run_worker
+
+    asyncio.run(run_worker(settings, once=once))
+
+
+def cmd_dev(settings: Settings) -> None:
+    """`make run`: migrate, seed the demo, start the mock WeChat server and the API."""
+    if settings.is_production:
+        sys.exit("`rongban dev` is for development; use `rongban serve` in production")
+    mock_port = int(os.environ.get("WECHAT_MOCK_PORT", "8001"))
+    cmd_migrate(settings)
+    cmd_seed(settings)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path.cwd() / "miniprogram-mock"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    mock = subprocess.Popen(  # noqa: S603 (our own interpreter, our own module)
+        [sys.executable, "-m", "mock_wechat", "--port", str(mock_port)], env=env
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{mock_port}/__mock__/stats")
+        base = f"http://{settings.host}:{settings.port}"
+        print(  # noqa: T201
+            "\nRongban is starting (embedded mode):\n"
+            f"  GraphQL API      {base}/graphql  (GraphiQL in a browser)\n"
+            f"  readiness        {base}/readyz\n"
+            f"  mock WeChat      http://127.0.0.1:{mock_port}  (phone side under /__mock__/)\n"
+            f"  database         {settings.database_url}\n"
+            f"  objects          {settings.storage_url}\n"
+            f"  Redis            {settings.redis_url} (in-process)\n"
+            "  demo staff       demo-admin, officer-<department code>\n"
+            "                   (password: RONGBAN_DEMO_PASSWORD, default rongban-demo)\n"
+            "  try the login journey: .venv/bin/python -m mock_wechat.journey\n"
+        )
+        cmd_serve(settings)
+    finally:
+        mock.send_signal(signal.SIGTERM)
+        mock.wait(timeout=10)
+
+
+def _wait_for(url: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    sys.exit(f"{url} did not come up within {timeout:.0f}s")
+
+
+def cmd_staff_add(
+    settings: Settings, username: str, department: str | None, admin: bool, no_otp: bool
+) -> None:
+    """Creates a staff account, prints a one-time password and the TOTP enrolment URI."""
+    from api.resources import keyring_of
+    from resolvers.accounts.service import hash_password
+    from storage.models.accounts import Account, Role
+    from storage.models.catalogue import Department
+
+    password = getpass.getpass("Password (empty: generate one): ") if sys.stdin.isatty() else ""
+    password = password or secrets.token_urlsafe(12)
+    totp_secret = None if no_otp else pyotp.random_base32()
+
+    async def add() -> None:
+        dept = await Department.get_or_none(code=department) if department else None
+        if department and dept is None:
+            sys.exit(f"unknown department {department}")
+        roles = [Role.STAFF.value] + ([Role.ADMIN.value] if admin else [])
+        await Account.create(
+            username=username.lower(),
+            roles=roles,
+            password_hash=hash_password(password),
+            totp_secret_sealed=(
+                keyring_of(settings).seal(totp_secret, context="account.totp")
+                if totp_secret
+                else None
+            ),
+            department=dept,
+            region_id=dept.region_id if dept else None,
+        )
+
+    asyncio.run(_with_orm(settings, add()))
+    print(f"created {username}; password: {password}")  # noqa: T201
+    if totp_secret:
+        uri = pyotp.TOTP(totp_secret).provisioning_uri(name=username, issuer_name="蓉办")
+        print(f"enrol the authenticator app with: {uri}")  # noqa: T201
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="rongban", description="蓉办 government services API")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the API with uvicorn (RONGBAN_WORKERS workers)")
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("seed", help="load reference data (and demo data in dev mode)")
+    worker = commands.add_parser("worker", help="run background jobs (outbox, housekeeping)")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    commands.add_parser("dev", help="what `make run` runs: migrate, seed, mock WeChat, serve")
+    staff = commands.add_parser("staff-add", help="create a staff account with a TOTP factor")
+    staff.add_argument("username")
+    staff.add_argument("--department", help="credit code of the staff member's department")
+    staff.add_argument("--admin", action="store_true")
+    staff.add_argument("--no-otp", action="store_true", help="dev only: no second factor")
+    args = parser.parse_args(argv)
+
+    configure_logging(os.environ.get("RONGBAN_LOG_LEVEL", "INFO"))
+    settings = load_settings()
+    if args.command == "serve":
+        cmd_serve(settings)
+    elif args.command == "migrate":
+        cmd_migrate(settings)
+    elif args.command == "seed":
+        cmd_seed(settings)
+    elif args.command == "worker":
+        cmd_worker(settings, args.once)
+    elif args.command == "dev":
+        cmd_dev(settings)
+    elif args.command == "staff-add":
+        if args.no_otp and settings.is_production:
+            sys.exit("production staff accounts need a second factor")
+        cmd_staff_add(settings, args.username, args.department, args.admin, args.no_otp)
+
+
+if __name__ == "__main__":
+    main()

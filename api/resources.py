@@ -1,0 +1,72 @@
+"""Opens and closes the process-wide resources from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from api.settings import Settings
+from integrations.sms import HttpSmsRelay
+from integrations.wechat import WeChatpyGateway
+from resolvers.context import Resources
+from storage.cache import create_redis
+from storage.crypto import Keyring
+from storage.objects import LocalFolderStore, ObjectStore, S3Store, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    secrets = [settings.secret_key, *settings.previous_secret_keys]
+    return Keyring([secret.get_secret_value().encode() for secret in secrets])
+
+
+def object_store_of(settings: Settings) -> ObjectStore:
+    folder = settings.local_storage_path
+    if folder is not None:
+        return LocalFolderStore(folder)
+    bucket = settings.s3_bucket
+    if bucket is None:
+        raise ValueError("RONGBAN_STORAGE_URL must be file://<folder> or s3://<bucket>")
+    return S3Store(
+        endpoint=settings.s3_endpoint,
+        public_endpoint=settings.s3_public_endpoint,
+        bucket=bucket,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key.get_secret_value(),
+        secret_key=settings.s3_secret_key.get_secret_value(),
+    )
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    keyring = keyring_of(settings)
+    redis = create_redis(settings.redis_url)
+    objects = object_store_of(settings)
+    try:
+        await objects.ensure_ready()
+    except StorageUnavailable:
+        # Start anyway: /readyz reports storage as down until it answers.
+        log.warning("object storage unavailable at start-up")
+    wechat = WeChatpyGateway(
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret.get_secret_value(),
+        api_base=settings.wechat_api_base,
+        timeout=settings.wechat_timeout_seconds,
+        redis=redis,
+    )
+    sms = HttpSmsRelay(
+        url=settings.sms_url,
+        secret=settings.sms_secret.get_secret_value().encode(),
+        timeout=settings.sms_timeout_seconds,
+    )
+    try:
+        yield Resources(
+            settings=settings, keyring=keyring, redis=redis, objects=objects, wechat=wechat, sms=sms
+        )
+    finally:
+        await sms.close()
+        await wechat.close()
+        await objects.close()
+        await redis.aclose()

@@ -1,0 +1,202 @@
+"""The one validated settings object, read from RONGBAN_* environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Embedded defaults: what `make run` uses on a bare machine. Production refuses each of them.
+DEV_SECRET_KEY = "rongban-dev-secret-key-not-for-production-use-0001"  # noqa: S105 (refused in production)
+DEV_DATABASE_URL = "sqlite://var/rongban.sqlite3"
+DEV_REDIS_URL = "memory://"
+DEV_STORAGE_URL = "file://var/objects"
+DEV_WECHAT_APP_ID = "wxrongbandemo0001"
+DEV_WECHAT_APP_SECRET = "rongban-demo-app-secret"  # noqa: S105 (the mock's)
+DEV_WECHAT_API_BASE = "http://127.0.0.1:8001"
+DEV_SMS_URL = "http://127.0.0.1:8001/__mock__/sms/send"
+DEV_SMS_SECRET = "rongban-dev-sms-relay-secret"  # noqa: S105 (the mock's)
+REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
+
+
+class Mode(StrEnum):
+    DEV = "dev"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Frozen: build a new object to change anything."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RONGBAN_", frozen=True, extra="forbid", env_file=None
+    )
+
+    mode: Mode = Mode.DEV
+
+    # -- where things are
+    database_url: str = DEV_DATABASE_URL
+    database_pool_max: int = Field(default=10, ge=1, le=200)
+    redis_url: str = DEV_REDIS_URL
+    storage_url: str = Field(
+        default=DEV_STORAGE_URL,
+        description="file://<folder> for the local store, s3://<bucket> for MinIO/S3",
+    )
+    s3_endpoint: str = "http://127.0.0.1:9000"
+    s3_public_endpoint: str | None = None
+    s3_region: str = "cn-chengdu-1"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_server_side_encryption: bool = False
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # -- serving
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    allowed_origins: tuple[str, ...] = ("https://servicewechat.com",)
+
+    # -- secrets: one master key, every purpose derives its own sub-key from it
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    previous_secret_keys: tuple[SecretStr, ...] = ()
+
+    # -- WeChat mini-program
+    wechat_app_id: str = DEV_WECHAT_APP_ID
+    wechat_app_secret: SecretStr = SecretStr(DEV_WECHAT_APP_SECRET)
+    wechat_api_base: str = DEV_WECHAT_API_BASE
+    wechat_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
+    # -- SMS relay (an HTTP endpoint; the mock WeChat server plays it in development)
+    sms_url: str = DEV_SMS_URL
+    sms_secret: SecretStr = SecretStr(DEV_SMS_SECRET)
+    sms_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
+    # -- sessions (seconds)
+    access_token_ttl: int = Field(default=2 * 3600, ge=60)
+    refresh_token_ttl: int = Field(default=30 * 86400, ge=3600)
+    staff_access_token_ttl: int = Field(default=15 * 60, ge=60)
+    staff_refresh_token_ttl: int = Field(default=12 * 3600, ge=600)
+
+    # -- sign-in protection
+    staff_max_failed_logins: int = Field(default=5, ge=1)
+    staff_lockout_seconds: int = Field(default=15 * 60, ge=60)
+    staff_require_otp: bool | None = Field(
+        default=None, description="None means: required in production, optional in dev"
+    )
+    sms_code_ttl: int = 300
+    sms_code_max_attempts: int = 5
+    sms_per_phone_interval: int = 60
+    sms_per_phone_daily: int = 10
+    sms_per_client_hourly: int = 30
+    wechat_logins_per_client_minute: int = 30
+
+    # -- GraphQL limits
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_query_depth: int = Field(default=10, ge=2)
+    max_aliases: int = Field(default=15, ge=1)
+    max_tokens: int = Field(default=2000, ge=100)
+    max_operations_per_request: int = Field(default=5, ge=1, le=50)
+    max_page_size: int = Field(default=50, ge=1, le=200)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=100)
+
+    # -- demo data
+    demo_data: bool = True
+    demo_password: SecretStr = SecretStr("rongban-demo")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("secret_key must be at least 32 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _production_refuses_defaults(self) -> Self:
+        if self.embedded_redis and self.workers > 1:
+            raise ValueError("memory:// Redis lives in one process: serve with one worker")
+        if self.mode is Mode.PRODUCTION:
+            problems = self.production_problems()
+            if problems:
+                raise ValueError("production mode refuses: " + "; ".join(problems))
+        return self
+
+    def production_problems(self) -> list[str]:
+        """Lists every embedded default or demo switch that must not reach production."""
+        problems: list[str] = []
+        if self.database_url.startswith("sqlite"):
+            problems.append("the embedded SQLite database (set RONGBAN_DATABASE_URL)")
+        if self.redis_url.startswith("memory://"):
+            problems.append("in-process memory:// Redis (set RONGBAN_REDIS_URL)")
+        if self.storage_url.startswith("file://"):
+            problems.append("the local-folder object store (set RONGBAN_STORAGE_URL=s3://...)")
+        if self.demo_data:
+            problems.append("demo data (set RONGBAN_DEMO_DATA=false)")
+        if self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            problems.append("the default secret key (set RONGBAN_SECRET_KEY)")
+        if self.wechat_app_secret.get_secret_value() == DEV_WECHAT_APP_SECRET:
+            problems.append("the demo WeChat app secret (set RONGBAN_WECHAT_APP_SECRET)")
+        if self.wechat_app_id == DEV_WECHAT_APP_ID:
+            problems.append("the demo WeChat app id (set RONGBAN_WECHAT_APP_ID)")
+        if self.wechat_api_base.rstrip("/") != REAL_WECHAT_API_BASE:
+            problems.append(f"a WeChat API other than {REAL_WECHAT_API_BASE} (the mock?)")
+        if _is_loopback_url(self.sms_url) or "/__mock__/" in self.sms_url:
+            problems.append("the mock SMS relay (set RONGBAN_SMS_URL)")
+        if self.sms_secret.get_secret_value() == DEV_SMS_SECRET:
+            problems.append("the default SMS relay secret (set RONGBAN_SMS_SECRET)")
+        if self.demo_password.get_secret_value() == "rongban-demo" and self.demo_data:
+            problems.append("the demo staff password")
+        return problems
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode is Mode.PRODUCTION
+
+    @property
+    def otp_required(self) -> bool:
+        if self.staff_require_otp is None:
+            return self.is_production
+        return self.staff_require_otp
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url.startswith("memory://")
+
+    @property
+    def local_storage_path(self) -> Path | None:
+        if self.storage_url.startswith("file://"):
+            return Path(self.storage_url.removeprefix("file://"))
+        return None
+
+    @property
+    def s3_bucket(self) -> str | None:
+        if self.storage_url.startswith("s3://"):
+            return self.storage_url.removeprefix("s3://").strip("/")
+        return None
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

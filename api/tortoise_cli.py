@@ -1,0 +1,10 @@
+"""For `python -m tortoise -c api.tortoise_cli.TORTOISE_ORM ...` (make migrations) only."""
+
+from __future__ import annotations
+
+import os
+
+from api.db import tortoise_config
+from api.settings import DEV_DATABASE_URL
+
+TORTOISE_ORM = tortoise_config(os.environ.get("RONGBAN_DATABASE_URL", DEV_DATABASE_URL))

@@ -1,0 +1,1 @@
+"""Gateways to external systems, one package per system, each behind a Protocol."""

@@ -1,0 +1,23 @@
+"""The WeChat mini-program server API (login, phone number, subscribe messages, content checks)."""
+
+from integrations.wechat.gateway import (
+    ContentSuggestion,
+    PhoneNumber,
+    TextCheck,
+    WeChatError,
+    WeChatGateway,
+    WeChatLogin,
+    WeChatUnavailable,
+)
+from integrations.wechat.wechatpy_adapter import WeChatpyGateway
+
+__all__ = [
+    "ContentSuggestion",
+    "PhoneNumber",
+    "TextCheck",
+    "WeChatError",
+    "WeChatGateway",
+    "WeChatLogin",
+    "WeChatUnavailable",
+    "WeChatpyGateway",
+]

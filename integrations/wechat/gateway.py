@@ -1,0 +1,69 @@
+"""What the service needs from WeChat, as typed values and typed errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class WeChatError(Exception):
+    """WeChat answered with an error code (40029 invalid code, 43101 not subscribed, ...)."""
+
+    def __init__(self, errcode: int | None, errmsg: str = "") -> None:
+        super().__init__(f"WeChat error {errcode}")
+        self.errcode = errcode
+        # errmsg carries WeChat's rid for support tickets; it never holds user data.
+        self.errmsg = errmsg
+
+
+class WeChatUnavailable(WeChatError):
+    """WeChat could not be reached, timed out, answered 5xx or said -1 (system busy)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatLogin:
+    openid: str
+    session_key: str = field(repr=False)  # never printed, never returned to a client
+    unionid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    pure_number: str = field(repr=False)
+    country_code: str
+
+
+class ContentSuggestion(StrEnum):
+    PASS = "pass"  # noqa: S105 (a verdict, not a password)
+    REVIEW = "review"
+    RISKY = "risky"
+
+
+@dataclass(frozen=True, slots=True)
+class TextCheck:
+    suggestion: ContentSuggestion
+    label: int
+    trace_id: str
+
+
+class WeChatGateway(Protocol):
+    async def code_to_session(self, code: str) -> WeChatLogin:
+        """Exchanges a `wx.login` code (one use, five minutes) for the user's openid."""
+        ...
+
+    async def phone_number(self, code: str, *, openid: str | None = None) -> PhoneNumber:
+        """Exchanges a phone-number button code; with `openid` WeChat checks they match."""
+        ...
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, str], *, page: str | None = None
+    ) -> None:
+        """Sends one subscribe message; raises WeChatError(43101) when no grant is left."""
+        ...
+
+    async def check_text(self, content: str, *, openid: str, scene: int) -> TextCheck:
+        """msg_sec_check v2: scene 1 profile, 2 comment, 3 forum, 4 social log."""
+        ...
+
+    async def close(self) -> None: ...

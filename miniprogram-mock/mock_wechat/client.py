@@ -1,0 +1,115 @@
+"""A scripted mini-program: what the real one does, with the mock server playing the phone."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+OPERATIONS = Path(__file__).resolve().parent.parent / "operations"
+
+
+@cache
+def operation(name: str) -> str:
+    """The text of `operations/<name>.graphql`, exactly what the mini-program ships."""
+    return (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+class GraphQLFailure(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"GraphQL request failed with HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class MiniProgram:
+    """One user's mini-program: `api` reaches the Rongban API, `wechat` the mock server."""
+
+    def __init__(self, api: httpx.AsyncClient, wechat: httpx.AsyncClient, user: str) -> None:
+        self.api = api
+        self.wechat = wechat
+        self.user = user
+        self.token: str | None = None
+        self.refresh_token: str | None = None
+
+    async def call(self, name: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = {"accept": "application/graphql-response+json"}
+        if self.token:
+            headers["authorization"] = f"Bearer {self.token}"
+        response = await self.api.post(
+            "/graphql",
+            json={"query": operation(name), "operationName": name, "variables": variables or {}},
+            headers=headers,
+        )
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise GraphQLFailure(response.status_code, body)
+        data: dict[str, Any] = body["data"]
+        return data
+
+    # -- what wx.* gives the mini-program
+
+    async def wx_login(self) -> str:
+        response = await self.wechat.post("/__mock__/login", json={"user": self.user})
+        response.raise_for_status()
+        return str(response.json()["code"])
+
+    async def wx_phone_code(self, phone: str) -> str:
+        response = await self.wechat.post(
+            "/__mock__/phone-code", json={"user": self.user, "phone": phone}
+        )
+        response.raise_for_status()
+        return str(response.json()["code"])
+
+    async def wx_request_subscribe(self, template_ids: list[str]) -> dict[str, str]:
+        response = await self.wechat.post(
+            "/__mock__/subscribe", json={"user": self.user, "templateIds": template_ids}
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    async def wx_messages(self) -> list[dict[str, Any]]:
+        response = await self.wechat.get("/__mock__/messages", params={"user": self.user})
+        response.raise_for_status()
+        return list(response.json())
+
+    # -- the login journey (API.md journey 1)
+
+    async def login(self) -> dict[str, Any]:
+        result = (await self.call("LoginWithWeChat", {"code": await self.wx_login()}))[
+            "loginWithWeChat"
+        ]
+        if result["__typename"] == "Session":
+            self.token = result["token"]
+            self.refresh_token = result["refreshToken"]
+        return dict(result)
+
+    async def bind_phone(self, phone: str) -> dict[str, Any]:
+        code = await self.wx_phone_code(phone)
+        return dict((await self.call("BindWeChatPhone", {"code": code}))["bindWeChatPhone"])
+
+    async def verify_identity(self, name: str, id_number: str) -> dict[str, Any]:
+        result = await self.call("VerifyIdentity", {"name": name, "idNumber": id_number})
+        return dict(result["verifyIdentity"])
+
+    async def me(self) -> dict[str, Any] | None:
+        me = (await self.call("Me"))["me"]
+        return dict(me) if me else None
+
+    async def refresh(self) -> dict[str, Any]:
+        assert self.refresh_token is not None
+        self.token = None
+        result = (await self.call("RefreshSession", {"refreshToken": self.refresh_token}))[
+            "refreshSession"
+        ]
+        if result["__typename"] == "Session":
+            self.token = result["token"]
+            self.refresh_token = result["refreshToken"]
+        return dict(result)
+
+    async def logout(self, *, all_devices: bool = False) -> dict[str, Any]:
+        result = dict((await self.call("Logout", {"allDevices": all_devices}))["logout"])
+        self.token = None
+        return result

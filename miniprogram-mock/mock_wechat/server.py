@@ -1,0 +1,553 @@
+"""A loopback look-alike of api.weixin.qq.com, plus the phone's side under /__mock__/.
+
+It answers the real paths with the real shapes and error codes (see
+../shared/research/wechat-spec.md), so that wechatpy's own HTTP code runs against it.
+It is a development and test tool: it listens on 127.0.0.1 only and guards nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+CODE_TTL = 300  # wx.login and phone codes: five minutes, one use
+GRACE = 300  # an old /cgi-bin/token token keeps working five minutes after a new one
+ACTIVE_WINDOW = 7200  # msg_sec_check v2 wants users seen in the last two hours
+LOGINS_PER_MINUTE = 100
+
+# Templates the demo mini-program registered, with their keywords (the key prefix is the
+# keyword type that WeChat validates: thing ≤ 20 chars, time, phrase ≤ 5 Chinese chars ...).
+DEFAULT_TEMPLATES: dict[str, list[str]] = {
+    "TPL_APPLICATION_STATUS": ["character_string1", "thing2", "phrase3", "time4"],
+    "TPL_APPLICATION_RESULT": ["character_string1", "thing2", "phrase3", "time4"],
+    "TPL_APPEAL_REPLY": ["character_string1", "thing2", "phrase3", "time4"],
+}
+RISKY_WORDS = ("赌博", "枪支", "毒品", "色情")
+REVIEW_WORDS = ("疑似", "可疑")
+
+_ERRMSG = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40003: "invalid openid",
+    40013: "invalid appid",
+    40029: "invalid code",
+    40037: "invalid template_id",
+    40125: "invalid appsecret",
+    40129: "invalid scene",
+    40163: "code been used",
+    40226: "code blocked",
+    41001: "access_token missing",
+    41002: "appid missing",
+    41004: "appsecret missing",
+    41008: "missing code",
+    42001: "access_token expired",
+    43002: "require POST method",
+    43101: "user refuse to accept the msg",
+    44002: "empty post data",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit, must slower, retry next minute",
+    47001: "data format error",
+    61010: "user access record expired",
+    87014: "risky content",
+}
+
+
+def _rid() -> str:
+    return "-".join(secrets.token_hex(4) for _ in range(3))
+
+
+def error(errcode: int, detail: str = "") -> JSONResponse:
+    message = detail or _ERRMSG.get(errcode, "error")
+    return JSONResponse({"errcode": errcode, "errmsg": f"{message} rid: {_rid()}"})
+
+
+@dataclass
+class Token:
+    value: str
+    expires_at: float
+    kind: str  # "basic" (/cgi-bin/token) or "stable"
+    revoked_at: float | None = None
+
+
+@dataclass
+class Code:
+    user: str
+    issued_at: float
+    used: bool = False
+    phone: str | None = None
+
+
+@dataclass
+class Failure:
+    errcode: int | None
+    status: int | None
+    delay: float
+    times: int
+
+
+@dataclass
+class MockState:
+    app_id: str
+    app_secret: str
+    token_ttl: int = 7200
+    clock_offset: float = 0.0
+    tokens: dict[str, Token] = field(default_factory=dict)
+    stable_token: str | None = None
+    force_refreshes: list[float] = field(default_factory=list)
+    login_codes: dict[str, Code] = field(default_factory=dict)
+    phone_codes: dict[str, Code] = field(default_factory=dict)
+    session_keys: dict[str, str] = field(default_factory=dict)
+    last_seen: dict[str, float] = field(default_factory=dict)
+    unionid_users: set[str] = field(default_factory=set)
+    blocked_users: set[str] = field(default_factory=set)
+    logins_per_minute: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    templates: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    grants: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    sms: list[dict[str, Any]] = field(default_factory=list)
+    failures: dict[str, Failure] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def openid(self, user: str) -> str:
+        digest = hashlib.sha256(f"{self.app_id}:{user}".encode()).digest()
+        return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
+
+    def unionid(self, user: str) -> str:
+        digest = hashlib.sha256(f"open-platform:{user}".encode()).digest()
+        return "u" + base64.urlsafe_b64encode(digest).decode()[:27]
+
+    def user_of(self, openid: str) -> str | None:
+        for user in self.last_seen:
+            if self.openid(user) == openid:
+                return user
+        return None
+
+    def issue_token(self, kind: str) -> Token:
+        token = Token(
+            value=secrets.token_urlsafe(96)[:128],
+            expires_at=self.now() + self.token_ttl,
+            kind=kind,
+        )
+        self.tokens[token.value] = token
+        return token
+
+
+def create_mock_app(*, app_id: str, app_secret: str, sms_secret: str | None = None) -> Starlette:
+    state = MockState(app_id=app_id, app_secret=app_secret)
+
+    async def body_json(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+        # wechatpy posts JSON without a Content-Type header: parse the raw body.
+        raw = await request.body()
+        if not raw.strip():
+            return None, error(44002)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None, error(47001)
+        if not isinstance(data, dict):
+            return None, error(47001)
+        return data, None
+
+    def check_token(request: Request) -> JSONResponse | None:
+        value = request.query_params.get("access_token")
+        if not value:
+            return error(41001)
+        token = state.tokens.get(value)
+        now = state.now()
+        if token is None or (token.revoked_at is not None and token.revoked_at <= now):
+            return error(40001)
+        if token.expires_at <= now:
+            return error(42001)
+        return None
+
+    async def injected(request: Request) -> Response | None:
+        path = request.url.path
+        state.calls[path] += 1
+        failure = state.failures.get(path)
+        if failure is None or failure.times <= 0:
+            return None
+        failure.times -= 1
+        if failure.delay:
+            await asyncio.sleep(failure.delay)
+        if failure.status:
+            return Response("upstream failure", status_code=failure.status)
+        if failure.errcode is not None:
+            return error(failure.errcode)
+        return None
+
+    # -- access tokens
+
+    async def token(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        params = request.query_params
+        if params.get("grant_type") != "client_credential":
+            return error(40002)
+        if not params.get("appid"):
+            return error(41002)
+        if params.get("appid") != state.app_id:
+            return error(40013)
+        if not params.get("secret"):
+            return error(41004)
+        if params.get("secret") != state.app_secret:
+            return error(40125)
+        now = state.now()
+        for old in state.tokens.values():
+            if old.kind == "basic" and old.revoked_at is None:
+                old.revoked_at = now + GRACE
+        issued = state.issue_token("basic")
+        return JSONResponse({"access_token": issued.value, "expires_in": state.token_ttl})
+
+    async def stable_token(request: Request) -> Response:
+        if request.method != "POST":
+            return error(43002)
+        if (failed := await injected(request)) is not None:
+            return failed
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        if data.get("grant_type") != "client_credential":
+            return error(40002)
+        if data.get("appid") != state.app_id:
+            return error(40013 if data.get("appid") else 41002)
+        if data.get("secret") != state.app_secret:
+            return error(40125 if data.get("secret") else 41004)
+        now = state.now()
+        current = state.tokens.get(state.stable_token or "")
+        if data.get("force_refresh"):
+            today = [t for t in state.force_refreshes if t > now - 86400]
+            if len(today) >= 20:
+                return error(45009)
+            if today and now - today[-1] < 30:
+                return error(45011)
+            state.force_refreshes = [*today, now]
+            if current is not None:
+                current.revoked_at = now
+            current = None
+        usable = (
+            current is not None and current.revoked_at is None and current.expires_at - now > GRACE
+        )
+        if not usable:
+            current = state.issue_token("stable")
+            state.stable_token = current.value
+        assert current is not None
+        return JSONResponse(
+            {"access_token": current.value, "expires_in": int(current.expires_at - now)}
+        )
+
+    # -- login and phone
+
+    async def jscode2session(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        params = request.query_params
+        if params.get("appid") != state.app_id:
+            return error(40013 if params.get("appid") else 41002)
+        if params.get("secret") != state.app_secret:
+            return error(40125 if params.get("secret") else 41004)
+        js_code = params.get("js_code")
+        if not js_code:
+            return error(41008)
+        code = state.login_codes.get(js_code)
+        now = state.now()
+        if code is None or now - code.issued_at > CODE_TTL:
+            return error(40029)
+        if code.used:
+            return error(40163)
+        if code.user in state.blocked_users:
+            return error(40226)
+        minute = (code.user, int(now // 60))
+        state.logins_per_minute[minute] += 1
+        if state.logins_per_minute[minute] > LOGINS_PER_MINUTE:
+            return error(45011)
+        code.used = True
+        state.last_seen[code.user] = now
+        body = {"openid": state.openid(code.user), "session_key": state.session_keys[code.user]}
+        if code.user in state.unionid_users:
+            body["unionid"] = state.unionid(code.user)
+        return JSONResponse(body)
+
+    async def phone_number(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        if (problem := check_token(request)) is not None:
+            return problem
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        code = state.phone_codes.get(str(data.get("code", "")))
+        now = state.now()
+        if code is None or code.used or now - code.issued_at > CODE_TTL:
+            return error(40029)
+        if data.get("openid") and data["openid"] != state.openid(code.user):
+            return error(40029)
+        code.used = True
+        assert code.phone is not None
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "phone_info": {
+                    "phoneNumber": code.phone,
+                    "purePhoneNumber": code.phone,
+                    "countryCode": 86,
+                    "watermark": {"timestamp": int(now), "appid": state.app_id},
+                },
+            }
+        )
+
+    # -- subscribe messages
+
+    async def subscribe_send(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        if (problem := check_token(request)) is not None:
+            return problem
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        user = state.user_of(str(data.get("touser", "")))
+        if user is None:
+            return error(40003)
+        template_id = str(data.get("template_id", ""))
+        keys = state.templates.get(template_id)
+        if keys is None:
+            return error(40037)
+        values = data.get("data")
+        if not isinstance(values, dict):
+            return error(47003, "argument invalid! data is empty")
+        for key in keys:
+            item = values.get(key)
+            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(value, str) or not _valid_keyword(key, value):
+                return error(47003, f"argument invalid! data.{key}.value invalid")
+        if state.grants[(user, template_id)] <= 0:
+            return error(43101)
+        state.grants[(user, template_id)] -= 1
+        state.messages[user].append(
+            {
+                "templateId": template_id,
+                "page": data.get("page"),
+                "data": {k: v["value"] for k, v in values.items() if isinstance(v, dict)},
+                "at": state.now(),
+            }
+        )
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**12)})
+
+    # -- content security
+
+    async def msg_sec_check(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        if (problem := check_token(request)) is not None:
+            return problem
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        content = str(data.get("content", ""))
+        risky = any(word in content for word in RISKY_WORDS)
+        if data.get("version") != 2:
+            return error(87014) if risky else JSONResponse({"errcode": 0, "errmsg": "ok"})
+        if data.get("scene") not in (1, 2, 3, 4):
+            return error(40129)
+        user = state.user_of(str(data.get("openid", "")))
+        if user is None:
+            return error(40003)
+        if state.now() - state.last_seen.get(user, 0) > ACTIVE_WINDOW:
+            return error(61010)
+        if risky:
+            suggest, label = "risky", 20006
+        elif any(word in content for word in REVIEW_WORDS):
+            suggest, label = "review", 21000
+        else:
+            suggest, label = "pass", 100
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "trace_id": _rid(),
+                "result": {"suggest": suggest, "label": label},
+                "detail": [
+                    {
+                        "strategy": "content_model",
+                        "errcode": 0,
+                        "suggest": suggest,
+                        "label": label,
+                        "prob": 90,
+                    }
+                ],
+            }
+        )
+
+    # -- the phone's side (not part of WeChat)
+
+    async def mock_login(request: Request) -> Response:
+        data = await request.json()
+        user = str(data["user"])
+        if data.get("unionid"):
+            state.unionid_users.add(user)
+        code = secrets.token_hex(16)
+        state.login_codes[code] = Code(user=user, issued_at=state.now())
+        # wx.login may rotate the session key; ours does, every time.
+        state.session_keys[user] = base64.b64encode(secrets.token_bytes(16)).decode()
+        state.last_seen[user] = state.now()
+        return JSONResponse({"code": code, "openid": state.openid(user)})
+
+    async def mock_phone_code(request: Request) -> Response:
+        data = await request.json()
+        code = secrets.token_hex(32)
+        state.phone_codes[code] = Code(
+            user=str(data["user"]), issued_at=state.now(), phone=str(data["phone"])
+        )
+        return JSONResponse({"code": code})
+
+    async def mock_subscribe(request: Request) -> Response:
+        data = await request.json()
+        user = str(data["user"])
+        choice = str(data.get("choice", "accept"))
+        result: dict[str, str] = {"errMsg": "requestSubscribeMessage:ok"}
+        for template_id in data.get("templateIds", []):
+            if template_id not in state.templates:
+                result[template_id] = "filter"
+                continue
+            result[template_id] = choice
+            if choice == "accept":
+                state.grants[(user, template_id)] += 1
+        return JSONResponse(result)
+
+    async def mock_messages(request: Request) -> Response:
+        return JSONResponse(state.messages.get(request.query_params.get("user", ""), []))
+
+    async def mock_fail(request: Request) -> Response:
+        data = await request.json()
+        state.failures[str(data["path"])] = Failure(
+            errcode=data.get("errcode"),
+            status=data.get("status"),
+            delay=float(data.get("delay", 0)),
+            times=int(data.get("times", 1)),
+        )
+        return JSONResponse({"ok": True})
+
+    async def mock_expire_tokens(request: Request) -> Response:
+        data = await request.json() if await request.body() else {}
+        now = state.now()
+        for item in state.tokens.values():
+            if data.get("how") == "expire":
+                item.expires_at = now  # 42001
+            else:
+                item.revoked_at = now  # 40001
+        return JSONResponse({"ok": True})
+
+    async def mock_clock(request: Request) -> Response:
+        data = await request.json()
+        state.clock_offset += float(data.get("advance", 0))
+        return JSONResponse({"now": state.now()})
+
+    async def mock_block(request: Request) -> Response:
+        data = await request.json()
+        state.blocked_users.add(str(data["user"]))
+        return JSONResponse({"ok": True})
+
+    async def mock_templates(request: Request) -> Response:
+        if request.method == "POST":
+            data = await request.json()
+            state.templates.update({str(k): list(v) for k, v in data["templates"].items()})
+        return JSONResponse(state.templates)
+
+    async def mock_stats(request: Request) -> Response:
+        return JSONResponse(dict(state.calls))
+
+    async def mock_reset(request: Request) -> Response:
+        fresh = MockState(app_id=state.app_id, app_secret=state.app_secret)
+        for name in fresh.__dataclass_fields__:
+            setattr(state, name, getattr(fresh, name))
+        return JSONResponse({"ok": True})
+
+    async def mock_sms_send(request: Request) -> Response:
+        raw = await request.body()
+        if sms_secret is not None:
+            expected = hmac.new(
+                sms_secret.encode(),
+                f"{request.headers.get('webhook-id')}.{request.headers.get('webhook-timestamp')}.".encode()
+                + raw,
+                hashlib.sha256,
+            ).hexdigest()
+            if not hmac.compare_digest(
+                request.headers.get("webhook-signature", ""), f"v1,{expected}"
+            ):
+                return JSONResponse({"error": "bad signature"}, status_code=401)
+        state.calls[request.url.path] += 1
+        failure = state.failures.get(request.url.path)
+        if failure is not None and failure.times > 0:
+            failure.times -= 1
+            return JSONResponse({"error": "carrier down"}, status_code=failure.status or 503)
+        data = json.loads(raw)
+        state.sms.append({**data, "at": state.now()})
+        return JSONResponse({"ok": True})
+
+    async def mock_sms(request: Request) -> Response:
+        phone = request.query_params.get("phone", "")
+        return JSONResponse([m for m in state.sms if m["phone"].endswith(phone)])
+
+    app = Starlette(
+        routes=[
+            Route("/cgi-bin/token", token, methods=["GET"]),
+            Route("/cgi-bin/stable_token", stable_token, methods=["GET", "POST"]),
+            Route("/sns/jscode2session", jscode2session, methods=["GET"]),
+            Route("/wxa/business/getuserphonenumber", phone_number, methods=["POST"]),
+            Route("/cgi-bin/message/subscribe/send", subscribe_send, methods=["POST"]),
+            Route("/wxa/msg_sec_check", msg_sec_check, methods=["POST"]),
+            Route("/__mock__/login", mock_login, methods=["POST"]),
+            Route("/__mock__/phone-code", mock_phone_code, methods=["POST"]),
+            Route("/__mock__/subscribe", mock_subscribe, methods=["POST"]),
+            Route("/__mock__/messages", mock_messages, methods=["GET"]),
+            Route("/__mock__/fail", mock_fail, methods=["POST"]),
+            Route("/__mock__/expire-tokens", mock_expire_tokens, methods=["POST"]),
+            Route("/__mock__/clock", mock_clock, methods=["POST"]),
+            Route("/__mock__/block", mock_block, methods=["POST"]),
+            Route("/__mock__/templates", mock_templates, methods=["GET", "POST"]),
+            Route("/__mock__/stats", mock_stats, methods=["GET"]),
+            Route("/__mock__/reset", mock_reset, methods=["POST"]),
+            Route("/__mock__/sms/send", mock_sms_send, methods=["POST"]),
+            Route("/__mock__/sms", mock_sms, methods=["GET"]),
+        ]
+    )
+    app.state.mock = state
+    return app
+
+
+def _valid_keyword(key: str, value: str) -> bool:
+    """WeChat's per-type rules for subscribe-message values (the key's prefix is its type)."""
+    kind = key.rstrip("0123456789")
+    if not value:
+        return False
+    if kind == "thing":
+        return len(value) <= 20
+    if kind == "character_string":
+        return len(value) <= 32 and value.isascii()
+    if kind == "phrase":
+        return len(value) <= 5 and all("\u4e00" <= ch <= "\u9fff" for ch in value)
+    if kind == "number":
+        return len(value) <= 32 and value.replace(".", "", 1).isdigit()
+    if kind in ("time", "date"):
+        return len(value) <= 32 and any(ch.isdigit() for ch in value)
+    if kind == "name":
+        return len(value) <= 10 or (len(value) <= 20 and value.isascii())
+    return len(value) <= 32

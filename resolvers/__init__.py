@@ -1,0 +1,1 @@
+"""Domain logic per domain: thin GraphQL resolvers over plain service functions."""

@@ -1,0 +1,1 @@
+"""Accounts: sign-in by WeChat, SMS and staff password, sessions, phone and real-name identity."""

@@ -1,0 +1,24 @@
+"""`me`, and the account-events subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from resolvers.accounts.events import AccountEvent, account_events
+from resolvers.context import Info
+from schema.accounts import Account
+
+
+async def me(info: Info) -> Account | None:
+    account_id = info.context.principal.account_id
+    if account_id is None:
+        return None
+    account = await info.context.loaders.account.load(account_id)
+    return Account.of(account) if account else None
+
+
+async def my_account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
+    account_id = info.context.principal.account_id
+    assert account_id is not None  # guarded by IsAuthenticated on the field
+    async for event in account_events(info.context.resources, account_id):
+        yield event

@@ -1,0 +1,460 @@
+"""Sign-in (WeChat, SMS, staff password + TOTP), phone binding and real-name verification."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn, cast
+
+import anyio.to_thread
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from integrations.sms import SmsError
+from integrations.wechat import WeChatError, WeChatUnavailable
+from resolvers.accounts import sessions
+from resolvers.accounts.errors import AccountError, AccountErrorCode
+from resolvers.accounts.events import AccountEvent, publish_account_event
+from resolvers.accounts.identity import (
+    mainland_mobile,
+    mask_name,
+    person_name,
+    resident_id,
+    wechat_phone,
+)
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.cache import Keys, RedisError, hit_rate_limit
+from storage.models.accounts import Account, Role
+from storage.repositories import accounts as repo
+
+log = logging.getLogger(__name__)
+
+_passwords = PasswordHasher()  # argon2id with the library's current recommended costs
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _passwords.hash(secrets.token_urlsafe(16))
+_WECHAT_CODE_ERRORS = {
+    40029: AccountErrorCode.INVALID_WECHAT_CODE,
+    40163: AccountErrorCode.WECHAT_CODE_USED,
+    40226: AccountErrorCode.WECHAT_LOGIN_BLOCKED,
+    45011: AccountErrorCode.WECHAT_RATE_LIMITED,
+}
+_IDENTITY_CHECKS_PER_DAY = 5
+
+# Check-and-consume in one step, so a code is accepted once even when two requests race,
+# and every attempt (also inside one aliased GraphQL request) counts against the limit.
+_CONSUME_SMS_CODE = """
+local stored = redis.call('HGET', KEYS[1], 'h')
+if not stored then return 'EXPIRED' end
+local attempts = redis.call('HINCRBY', KEYS[1], 'n', 1)
+if attempts > tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 'LOCKED'
+end
+if stored == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 'OK'
+end
+return 'WRONG'
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a request came from, for rate limits and the audit trail."""
+
+    ip: str
+    request_id: str
+
+
+async def _limit(
+    resources: Resources, bucket: str, subject: str, *, limit: int, window: int
+) -> None:
+    try:
+        result = await hit_rate_limit(
+            resources.redis, Keys.rate(bucket, subject), limit=limit, window=window
+        )
+    except RedisError:
+        # Limits fail closed: without Redis we cannot tell a flood from a user.
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    if not result.allowed:
+        raise AccountError(AccountErrorCode.RATE_LIMITED, retry_after=result.retry_after)
+
+
+# -- WeChat
+
+
+def _valid_wechat_code(code: str) -> str:
+    code = code.strip()
+    if not code or len(code) > 128 or not code.isascii() or not code.isprintable():
+        raise AccountError(AccountErrorCode.INVALID_WECHAT_CODE, "code")
+    return code
+
+
+def _wechat_failure(exc: WeChatError) -> AccountError:
+    if isinstance(exc, WeChatUnavailable):
+        return AccountError(AccountErrorCode.WECHAT_UNAVAILABLE)
+    code = _WECHAT_CODE_ERRORS.get(exc.errcode or 0)
+    if code is None:
+        log.warning("wechat answered errcode %s", exc.errcode)
+        return AccountError(AccountErrorCode.WECHAT_UNAVAILABLE)
+    return AccountError(code, None if code is AccountErrorCode.WECHAT_RATE_LIMITED else "code")
+
+
+async def login_with_wechat(
+    resources: Resources, code: str, client: ClientInfo
+) -> sessions.IssuedSession:
+    code = _valid_wechat_code(code)
+    settings = resources.settings
+    await _limit(
+        resources,
+        "wechat-login",
+        client.ip,
+        limit=settings.wechat_logins_per_client_minute,
+        window=60,
+    )
+    try:
+        login = await resources.wechat.code_to_session(code)
+    except WeChatError as exc:
+        await repo.audit(
+            "LOGIN_WECHAT",
+            success=False,
+            detail=f"errcode {exc.errcode}",
+            request_id=client.request_id,
+        )
+        raise _wechat_failure(exc) from None
+    session_key = resources.keyring.seal(login.session_key, context="account.wechat_session_key")
+    account = await _wechat_account(login.openid, login.unionid, session_key)
+    issued = await sessions.issue(resources, account, method="WECHAT")
+    await repo.audit(
+        "LOGIN_WECHAT", success=True, actor_id=account.id, request_id=client.request_id
+    )
+    return issued
+
+
+async def _wechat_account(openid: str, unionid: str | None, session_key_sealed: str) -> Account:
+    """Finds the account of a WeChat user (by unionid first) or creates it, race-safely."""
+    for _ in range(2):
+        account = await repo.by_wechat(openid, unionid)
+        if account is not None:
+            await repo.update_fields(
+                account.id,
+                wechat_openid=openid,
+                wechat_unionid=unionid or account.wechat_unionid,
+                wechat_session_key_sealed=session_key_sealed,
+            )
+            account.wechat_openid = openid
+            return account
+        try:
+            return await repo.create_resident(
+                wechat_openid=openid,
+                wechat_unionid=unionid,
+                wechat_session_key_sealed=session_key_sealed,
+            )
+        except IntegrityError:
+            continue  # the same user's other login created it a moment ago
+    raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE)
+
+
+async def bind_wechat_phone(
+    resources: Resources, principal: Principal, code: str, client: ClientInfo
+) -> Account:
+    account = await _signed_in(principal)
+    if not account.wechat_openid:
+        raise AccountError(AccountErrorCode.NOT_A_WECHAT_ACCOUNT)
+    code = _valid_wechat_code(code)
+    try:
+        number = await resources.wechat.phone_number(code, openid=account.wechat_openid)
+    except WeChatError as exc:
+        raise _wechat_failure(exc) from None
+    phone = wechat_phone(number.pure_number, number.country_code)
+    await _set_phone(resources, account, phone.e164, phone.masked)
+    await repo.audit("PHONE_BOUND", success=True, actor_id=account.id, request_id=client.request_id)
+    await publish_account_event(resources, account.id, AccountEvent.PHONE_BOUND)
+    return account
+
+
+async def _set_phone(resources: Resources, account: Account, e164: str, masked: str) -> None:
+    index = resources.keyring.blind_index(e164, purpose="phone")
+    if account.phone_index == index:
+        return
+    holder = await repo.by_phone_index(index)
+    if holder is not None and holder.id != account.id:
+        raise AccountError(AccountErrorCode.PHONE_IN_USE, "code")
+    sealed = resources.keyring.seal(e164, context="account.phone")
+    try:
+        await repo.update_fields(
+            account.id, phone_sealed=sealed, phone_index=index, phone_masked=masked
+        )
+    except IntegrityError:
+        raise AccountError(AccountErrorCode.PHONE_IN_USE, "code") from None
+    account.phone_sealed, account.phone_index, account.phone_masked = sealed, index, masked
+
+
+# -- SMS
+
+
+@dataclass(frozen=True, slots=True)
+class SmsCodeSent:
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+async def request_sms_code(resources: Resources, raw_phone: str, client: ClientInfo) -> SmsCodeSent:
+    """Sends a 6-digit code. The answer is the same whether or not the phone has an account."""
+    settings = resources.settings
+    phone = mainland_mobile(raw_phone)
+    index = resources.keyring.blind_index(phone.e164, purpose="phone")
+    redis = resources.redis
+    await _limit(
+        resources, "sms-client", client.ip, limit=settings.sms_per_client_hourly, window=3600
+    )
+    try:
+        if not await redis.set(
+            Keys.rate("sms-interval", index), "1", nx=True, ex=settings.sms_per_phone_interval
+        ):
+            ttl = await redis.ttl(Keys.rate("sms-interval", index))
+            raise AccountError(AccountErrorCode.RATE_LIMITED, retry_after=max(int(ttl), 1))
+        daily = await hit_rate_limit(
+            redis, Keys.rate("sms-daily", index), limit=settings.sms_per_phone_daily, window=86400
+        )
+        if not daily.allowed:
+            raise AccountError(AccountErrorCode.RATE_LIMITED, retry_after=daily.retry_after)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        key = Keys.sms_code(index)
+        await redis.delete(key)
+        await cast(Any, redis).hset(
+            key, mapping={"h": resources.keyring.token_hash(f"{index}:{code}"), "n": 0}
+        )
+        await redis.expire(key, settings.sms_code_ttl)
+    except RedisError:
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    try:
+        await resources.sms.send(
+            phone.e164, "LOGIN_CODE", {"code": code, "minutes": str(settings.sms_code_ttl // 60)}
+        )
+    except SmsError:
+        # Nothing was sent: give the attempt back so the resident can retry at once.
+        try:
+            await redis.delete(Keys.sms_code(index), Keys.rate("sms-interval", index))
+            await redis.decr(Keys.rate("sms-daily", index))
+        except RedisError:
+            pass
+        raise AccountError(AccountErrorCode.SMS_UNAVAILABLE) from None
+    return SmsCodeSent(
+        expires_at=_now() + timedelta(seconds=settings.sms_code_ttl),
+        resend_after_seconds=settings.sms_per_phone_interval,
+    )
+
+
+async def login_with_sms(
+    resources: Resources, raw_phone: str, code: str, client: ClientInfo
+) -> sessions.IssuedSession:
+    phone = mainland_mobile(raw_phone)
+    code = code.strip()
+    if len(code) != 6 or not code.isdigit() or not code.isascii():
+        raise AccountError(AccountErrorCode.INVALID_SMS_CODE, "code")
+    index = resources.keyring.blind_index(phone.e164, purpose="phone")
+    try:
+        verdict = await cast(Any, resources.redis).eval(
+            _CONSUME_SMS_CODE,
+            1,
+            Keys.sms_code(index),
+            resources.keyring.token_hash(f"{index}:{code}"),
+            resources.settings.sms_code_max_attempts,
+        )
+    except RedisError:
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    if verdict != "OK":
+        await repo.audit(
+            "LOGIN_SMS", success=False, detail=str(verdict), request_id=client.request_id
+        )
+        raise AccountError(
+            {
+                "EXPIRED": AccountErrorCode.SMS_CODE_EXPIRED,
+                "LOCKED": AccountErrorCode.TOO_MANY_ATTEMPTS,
+            }.get(str(verdict), AccountErrorCode.INVALID_SMS_CODE),
+            "code",
+        )
+    account = await repo.by_phone_index(index)
+    if account is None:
+        try:
+            account = await repo.create_resident(
+                phone_sealed=resources.keyring.seal(phone.e164, context="account.phone"),
+                phone_index=index,
+                phone_masked=phone.masked,
+            )
+        except IntegrityError:
+            account = await repo.by_phone_index(index)
+            if account is None:
+                raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    issued = await sessions.issue(resources, account, method="SMS")
+    await repo.audit("LOGIN_SMS", success=True, actor_id=account.id, request_id=client.request_id)
+    return issued
+
+
+# -- real-name identity
+
+
+async def verify_identity(
+    resources: Resources, principal: Principal, raw_name: str, raw_id: str, client: ClientInfo
+) -> Account:
+    """Binds a GB 11643-valid identity to the account: one verified person, one account."""
+    account = await _signed_in(principal)
+    name = person_name(raw_name)
+    resident = resident_id(raw_id, today=_now().date())
+    index = resources.keyring.blind_index(resident.number, purpose="id_number")
+    if account.id_number_index is not None:
+        if account.id_number_index == index:
+            return account
+        raise AccountError(AccountErrorCode.IDENTITY_ALREADY_VERIFIED, "idNumber")
+    # Probing which ID numbers are registered elsewhere must stay slow.
+    await _limit(
+        resources, "identity", str(account.id), limit=_IDENTITY_CHECKS_PER_DAY, window=86400
+    )
+    fields = {
+        "name_sealed": resources.keyring.seal(name, context="account.name"),
+        "name_masked": mask_name(name),
+        "id_number_sealed": resources.keyring.seal(resident.number, context="account.id_number"),
+        "id_number_index": index,
+        "id_number_masked": resident.masked,
+    }
+    try:
+        bound = await repo.bind_identity_if_unverified(account.id, verified_at=_now(), **fields)
+    except IntegrityError:
+        await repo.audit(
+            "IDENTITY_VERIFIED",
+            success=False,
+            actor_id=account.id,
+            detail="in use",
+            request_id=client.request_id,
+        )
+        raise AccountError(AccountErrorCode.ID_NUMBER_IN_USE, "idNumber") from None
+    refreshed = await repo.by_id(account.id)
+    assert refreshed is not None
+    if not bound and refreshed.id_number_index != index:
+        raise AccountError(AccountErrorCode.IDENTITY_ALREADY_VERIFIED, "idNumber")
+    await repo.audit(
+        "IDENTITY_VERIFIED", success=True, actor_id=account.id, request_id=client.request_id
+    )
+    await publish_account_event(resources, account.id, AccountEvent.IDENTITY_VERIFIED)
+    return refreshed
+
+
+# -- staff
+
+
+def hash_password(password: str) -> str:
+    return _passwords.hash(password)
+
+
+async def login_staff(
+    resources: Resources, username: str, password: str, otp: str | None, client: ClientInfo
+) -> sessions.IssuedSession:
+    settings = resources.settings
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not password or len(password) > 256:
+        raise AccountError(AccountErrorCode.INVALID_CREDENTIALS)
+    await _limit(resources, "staff-login", client.ip, limit=60, window=3600)
+    account = await repo.by_username(username)
+    if account is None or account.password_hash is None:
+        await anyio.to_thread.run_sync(_verify_password, _DUMMY_HASH, password)
+        await repo.audit(
+            "LOGIN_STAFF", success=False, detail="unknown user", request_id=client.request_id
+        )
+        raise AccountError(AccountErrorCode.INVALID_CREDENTIALS)
+    now = _now()
+    if account.locked_until is not None and account.locked_until > now:
+        retry = int((account.locked_until - now).total_seconds()) + 1
+        raise AccountError(AccountErrorCode.ACCOUNT_LOCKED, retry_after=retry)
+    password_ok = await anyio.to_thread.run_sync(_verify_password, account.password_hash, password)
+    if not password_ok:
+        await _failed_staff_login(resources, account, client, "password")
+    otp_needed = settings.otp_required or account.totp_secret_sealed is not None
+    if otp_needed:
+        if account.totp_secret_sealed is None:
+            # Production demands a second factor, and this account has none enrolled.
+            raise AccountError(AccountErrorCode.OTP_REQUIRED, "otp")
+        if not otp:
+            raise AccountError(AccountErrorCode.OTP_REQUIRED, "otp")
+        secret = resources.keyring.open(account.totp_secret_sealed, context="account.totp")
+        counter = _totp_counter(secret, otp.strip(), now)
+        if counter is None or not await repo.claim_otp_counter(account.id, counter):
+            await _failed_staff_login(
+                resources, account, client, "otp", code=AccountErrorCode.INVALID_OTP
+            )
+    if account.disabled:
+        raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
+    if account.failed_logins or account.locked_until:
+        await repo.update_fields(account.id, failed_logins=0, locked_until=None)
+    if _passwords.check_needs_rehash(account.password_hash):
+        await repo.update_fields(account.id, password_hash=hash_password(password))
+    issued = await sessions.issue(resources, account, method="PASSWORD")
+    await repo.audit("LOGIN_STAFF", success=True, actor_id=account.id, request_id=client.request_id)
+    return issued
+
+
+def _verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _passwords.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _totp_counter(secret: str, otp: str, now: datetime) -> int | None:
+    """The time step the code belongs to (one step of clock drift either way), or None."""
+    if len(otp) != 6 or not otp.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), otp):
+            return step
+    return None
+
+
+async def _failed_staff_login(
+    resources: Resources,
+    account: Account,
+    client: ClientInfo,
+    what: str,
+    *,
+    code: AccountErrorCode = AccountErrorCode.INVALID_CREDENTIALS,
+) -> NoReturn:
+    settings = resources.settings
+    failures = await repo.count_failed_login(account.id)
+    await repo.audit(
+        "LOGIN_STAFF", success=False, actor_id=account.id, detail=what, request_id=client.request_id
+    )
+    if failures >= settings.staff_max_failed_logins:
+        await repo.lock(account.id, _now() + timedelta(seconds=settings.staff_lockout_seconds))
+        raise AccountError(
+            AccountErrorCode.ACCOUNT_LOCKED, retry_after=settings.staff_lockout_seconds
+        )
+    raise AccountError(code, "otp" if code is AccountErrorCode.INVALID_OTP else None)
+
+
+# -- shared
+
+
+async def _signed_in(principal: Principal) -> Account:
+    if principal.account_id is None:
+        raise AccountError(AccountErrorCode.UNAUTHENTICATED)
+    account = await repo.by_id(principal.account_id)
+    if account is None:
+        raise AccountError(AccountErrorCode.UNAUTHENTICATED)
+    if account.disabled:
+        raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
+    return account
+
+
+def is_staff(account: Account) -> bool:
+    return not {Role.STAFF.value, Role.ADMIN.value}.isdisjoint(account.roles)

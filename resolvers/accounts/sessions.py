@@ -1,0 +1,196 @@
+"""Opaque bearer sessions: issue, authenticate (Redis-cached), rotate and revoke."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import orjson
+from tortoise.transactions import in_transaction
+
+from resolvers.accounts.errors import AccountError, AccountErrorCode
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.cache import Keys, RedisError
+from storage.models.accounts import Account, Role
+from storage.repositories import accounts as repo
+
+log = logging.getLogger(__name__)
+
+# A cached principal is re-read from the database at least this often, so that a
+# change made outside the service (a DBA disabling an account) takes effect quickly.
+_CACHE_SECONDS = 300
+# A refresh token replayed this soon after its rotation is most likely a mobile client
+# retrying a request whose answer it lost; later, it is most likely stolen.
+_REPLAY_GRACE = timedelta(seconds=10)
+_STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    token: str
+    refresh_token: str
+    expires_at: datetime
+    refresh_expires_at: datetime
+    account: Account
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _lifetimes(resources: Resources, account: Account) -> tuple[timedelta, timedelta]:
+    settings = resources.settings
+    if not _STAFF_ROLES.isdisjoint(Role(r) for r in account.roles):
+        return (
+            timedelta(seconds=settings.staff_access_token_ttl),
+            timedelta(seconds=settings.staff_refresh_token_ttl),
+        )
+    return (
+        timedelta(seconds=settings.access_token_ttl),
+        timedelta(seconds=settings.refresh_token_ttl),
+    )
+
+
+def principal_of(account: Account, session_id: UUID | None) -> Principal:
+    return Principal(
+        account_id=account.id,
+        roles=frozenset(Role(r) for r in account.roles),
+        session_id=session_id,
+        department_id=account.department_id,
+        region_id=account.region_id,
+    )
+
+
+async def issue(resources: Resources, account: Account, *, method: str) -> IssuedSession:
+    """Creates a session: 256-bit random tokens, only their keyed hashes are stored."""
+    if account.disabled:
+        raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
+    access_ttl, refresh_ttl = _lifetimes(resources, account)
+    now = _now()
+    token, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    await repo.create_session(
+        account_id=account.id,
+        access_hash=resources.keyring.token_hash(token),
+        refresh_hash=resources.keyring.token_hash(refresh),
+        access_expires_at=now + access_ttl,
+        refresh_expires_at=now + refresh_ttl,
+        method=method,
+    )
+    return IssuedSession(token, refresh, now + access_ttl, now + refresh_ttl, account)
+
+
+async def authenticate(resources: Resources, token: str) -> Principal | None:
+    """Maps a bearer token to its principal: Redis first, then the database."""
+    if not token or len(token) > 128:
+        return None
+    access_hash = resources.keyring.token_hash(token)
+    key = Keys.session(access_hash)
+    now = _now()
+    try:
+        cached = await resources.redis.get(key)
+    except RedisError:
+        cached = None  # Redis down: sessions still resolve from the database
+    if cached:
+        data = orjson.loads(cached)
+        if data["exp"] > now.timestamp():
+            return Principal(
+                account_id=UUID(data["a"]),
+                roles=frozenset(Role(r) for r in data["r"]),
+                session_id=UUID(data["s"]),
+                department_id=UUID(data["d"]) if data["d"] else None,
+                region_id=UUID(data["g"]) if data["g"] else None,
+            )
+    session = await repo.live_session_by_access(access_hash, now)
+    if session is None or session.account.disabled:
+        return None
+    principal = principal_of(session.account, session.id)
+    ttl = min(_CACHE_SECONDS, int((session.access_expires_at - now).total_seconds()))
+    if ttl > 0:
+        payload = orjson.dumps(
+            {
+                "a": str(principal.account_id),
+                "r": sorted(r.value for r in principal.roles),
+                "s": str(session.id),
+                "d": str(principal.department_id) if principal.department_id else None,
+                "g": str(principal.region_id) if principal.region_id else None,
+                "exp": session.access_expires_at.timestamp(),
+            }
+        )
+        try:
+            await resources.redis.set(key, payload, ex=ttl)
+        except RedisError:
+            log.warning("session cache unavailable")
+    return principal
+
+
+async def refresh(resources: Resources, refresh_token: str) -> IssuedSession:
+    """Rotates a session's tokens; a replayed old refresh token revokes the session."""
+    if not refresh_token or len(refresh_token) > 128:
+        raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
+    refresh_hash = resources.keyring.token_hash(refresh_token)
+    now = _now()
+    async with in_transaction():
+        session = await repo.session_for_refresh(refresh_hash)
+        if session is None:
+            replayed = await repo.session_by_previous_refresh(refresh_hash)
+            if replayed is not None and replayed.revoked_at is None:
+                rotated_at = replayed.rotated_at or now
+                if now - rotated_at > _REPLAY_GRACE:
+                    await repo.revoke_session(replayed.id, now)
+                    await _forget(resources, [replayed.access_hash])
+                    log.warning("refresh token replay: session %s revoked", replayed.id)
+            raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
+        account = session.account
+        if session.revoked_at is not None or session.refresh_expires_at <= now:
+            raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
+        if account.disabled:
+            raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
+        access_ttl, _ = _lifetimes(resources, account)
+        token, new_refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        old_access_hash = session.access_hash
+        await repo.rotate_session(
+            session.id,
+            access_hash=resources.keyring.token_hash(token),
+            refresh_hash=resources.keyring.token_hash(new_refresh),
+            previous_refresh_hash=refresh_hash,
+            access_expires_at=now + access_ttl,
+            rotated_at=now,
+        )
+    await _forget(resources, [old_access_hash])
+    # The refresh token's absolute lifetime does not grow with rotation: a stolen
+    # session cannot be kept alive forever by refreshing it.
+    return IssuedSession(token, new_refresh, now + access_ttl, session.refresh_expires_at, account)
+
+
+async def revoke(resources: Resources, principal: Principal, *, all_devices: bool) -> int:
+    """Signs out this device, or every device of the account; returns how many sessions ended."""
+    if principal.account_id is None or principal.session_id is None:
+        raise AccountError(AccountErrorCode.UNAUTHENTICATED)
+    now = _now()
+    if all_devices:
+        hashes = await repo.revoke_all_sessions(principal.account_id, now)
+    else:
+        one = await repo.revoke_session(principal.session_id, now)
+        hashes = [one] if one else []
+    await _forget(resources, hashes)
+    return len(hashes)
+
+
+async def forget_account_sessions(resources: Resources, account_id: UUID) -> None:
+    """Drops cached principals after an account's roles or status changed."""
+    hashes = await repo.revoke_all_sessions(account_id, _now())
+    await _forget(resources, hashes)
+
+
+async def _forget(resources: Resources, access_hashes: list[str]) -> None:
+    if not access_hashes:
+        return
+    try:
+        await resources.redis.delete(*(Keys.session(h) for h in access_hashes))
+    except RedisError:
+        # The cache entry outlives the revocation by at most _CACHE_SECONDS.
+        log.warning("session cache unavailable: revoked sessions linger up to %ss", _CACHE_SECONDS)

@@ -1,0 +1,1 @@
+"""The service catalogue: regions, departments, items, guides, centres and terminals."""

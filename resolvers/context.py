@@ -1,0 +1,52 @@
+"""The request Context and the process-wide Resources that resolvers work with.
+
+They live here rather than in `api/` because schema types and resolvers must name them,
+and arrows point from `api` down, never back. `api/` builds both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from api.settings import Settings
+from integrations.sms import SmsSender
+from integrations.wechat import WeChatGateway
+from resolvers.loaders import Loaders
+from resolvers.principal import Principal
+from storage.cache import Redis
+from storage.crypto import Keyring
+from storage.objects import ObjectStore
+
+
+@dataclass(slots=True)
+class Resources:
+    """Created once in the lifespan, closed when it ends; never at import time."""
+
+    settings: Settings
+    keyring: Keyring
+    redis: Redis
+    objects: ObjectStore
+    wechat: WeChatGateway
+    sms: SmsSender
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    principal: Principal
+    loaders: Loaders
+    resources: Resources
+    request_id: str
+    client_ip: str
+    # Set by strawberry on WebSocket connections from the connection_init payload.
+    connection_params: dict[str, Any] | None = field(default=None)
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

@@ -1,0 +1,73 @@
+"""The per-request DataLoader registry: every type reaches related rows through these."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from storage.models.accounts import Account
+from storage.models.catalogue import Department, Region
+from storage.repositories import accounts as account_repo
+from storage.repositories import catalogue as catalogue_repo
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def aligned(
+    fetch: Callable[[Sequence[K]], Awaitable[Iterable[V]]], key_of: Callable[[V], K]
+) -> Callable[[list[K]], Awaitable[list[V | None]]]:
+    """Wraps a batch query so that results line up with keys (None where nothing matched)."""
+
+    async def load(keys: list[K]) -> list[V | None]:
+        by_key = {key_of(row): row for row in await fetch(keys)}
+        return [by_key.get(key) for key in keys]
+
+    return load
+
+
+def grouped(
+    fetch: Callable[[Sequence[K]], Awaitable[Iterable[V]]], key_of: Callable[[V], K]
+) -> Callable[[list[K]], Awaitable[list[list[V]]]]:
+    """Like `aligned`, for one-to-many: each key gets the (ordered) list of its rows."""
+
+    async def load(keys: list[K]) -> list[list[V]]:
+        groups: dict[K, list[V]] = {key: [] for key in keys}
+        for row in await fetch(keys):
+            groups.setdefault(key_of(row), []).append(row)
+        return [groups[key] for key in keys]
+
+    return load
+
+
+@dataclass(slots=True)
+class Loaders:
+    account: DataLoader[UUID, Account | None]
+    region: DataLoader[UUID, Region | None]
+    region_by_code: DataLoader[str, Region | None]
+    region_children: DataLoader[UUID, list[Region]]
+    department: DataLoader[UUID, Department | None]
+    department_by_code: DataLoader[str, Department | None]
+
+
+def _parent_id(region: Region) -> UUID:
+    assert region.parent_id is not None
+    return region.parent_id
+
+
+def create_loaders() -> Loaders:
+    """A fresh registry per request: a shared loader would leak rows between callers."""
+    return Loaders(
+        account=DataLoader(aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id)),
+        region=DataLoader(aligned(catalogue_repo.regions_by_ids, lambda r: r.id)),
+        region_by_code=DataLoader(aligned(catalogue_repo.regions_by_codes, lambda r: r.code)),
+        region_children=DataLoader(grouped(catalogue_repo.region_children, _parent_id)),
+        department=DataLoader(aligned(catalogue_repo.departments_by_ids, lambda d: d.id)),
+        department_by_code=DataLoader(
+            aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
+        ),
+    )

@@ -1,0 +1,247 @@
+"""Accounts, sessions and the sign-in mutations' inputs, results and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Self
+
+import strawberry
+from strawberry import relay
+
+from resolvers.accounts.errors import AccountErrorCode
+from resolvers.accounts.events import AccountEvent
+from resolvers.accounts.service import SmsCodeSent as _SmsCodeSent
+from resolvers.accounts.sessions import IssuedSession
+from resolvers.context import Info
+from schema.catalogue import Department, Region
+from schema.errors import UserError
+from storage.models import accounts as models
+from storage.models.accounts import Role
+
+# Enums are defined once (models, domain errors) and exposed here.
+strawberry.enum(Role)
+strawberry.enum(AccountErrorCode)
+strawberry.enum(
+    AccountEvent, description="Changes of the signed-in account, for the resident's other devices"
+)
+
+
+@strawberry.type(
+    description=(
+        "A signed-in person, officer, provider member or device. Personal data is only ever "
+        "returned masked: no field returns a raw phone or ID number."
+    )
+)
+class Account(relay.Node):
+    id: relay.NodeID[str]
+    roles: list[Role]
+    phone_masked: str | None = strawberry.field(description="e.g. 138****0000")
+    real_name_verified: bool
+    name_masked: str | None = strawberry.field(description="e.g. 张*")
+    id_number_masked: str | None = strawberry.field(description="e.g. 5101**********123X")
+    username: str | None = strawberry.field(description="staff sign-in name")
+    display_name: str | None
+    created_at: datetime
+    _model: strawberry.Private[models.Account]
+
+    @classmethod
+    def of(cls, model: models.Account) -> Self:
+        return cls(
+            id=str(model.id),
+            roles=[Role(role) for role in model.roles],
+            phone_masked=model.phone_masked,
+            real_name_verified=model.identity_verified_at is not None,
+            name_masked=model.name_masked,
+            id_number_masked=model.id_number_masked,
+            username=model.username,
+            display_name=model.display_name,
+            created_at=model.created_at,
+            _model=model,
+        )
+
+    @strawberry.field(description="The department of a staff member.")
+    async def department(self, info: Info) -> Department | None:
+        if self._model.department_id is None:
+            return None
+        department = await info.context.loaders.department.load(self._model.department_id)
+        return Department.of(department) if department else None
+
+    @strawberry.field(description="The region a staff member works for.")
+    async def region(self, info: Info) -> Region | None:
+        if self._model.region_id is None:
+            return None
+        region = await info.context.loaders.region.load(self._model.region_id)
+        return Region.of(region) if region else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        # Only one's own account is visible through node(id): never another person's.
+        own = str(info.context.principal.account_id)
+        results: list[Self | None] = []
+        for node_id in node_ids:
+            account = (
+                await info.context.loaders.account.load(info.context.principal.account_id)
+                if node_id == own and info.context.principal.account_id
+                else None
+            )
+            results.append(cls.of(account) if account else None)
+        return results
+
+
+@strawberry.type(description="The result of every sign-in: keep `refreshToken` in secure storage.")
+class Session:
+    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    refresh_token: str = strawberry.field(
+        description="One use only: `refreshSession` returns a new one with the new token."
+    )
+    expires_at: datetime = strawberry.field(description="When `token` stops working.")
+    refresh_expires_at: datetime = strawberry.field(
+        description="When the session ends for good; refreshing does not extend it."
+    )
+    account: Account
+
+    @classmethod
+    def of(cls, issued: IssuedSession) -> Self:
+        return cls(
+            token=issued.token,
+            refresh_token=issued.refresh_token,
+            expires_at=issued.expires_at,
+            refresh_expires_at=issued.refresh_expires_at,
+            account=Account.of(issued.account),
+        )
+
+
+@strawberry.type(
+    description="A code is on its way (the same answer whether or not an account exists)."
+)
+class SmsCodeSent:
+    expires_at: datetime
+    resend_after_seconds: int
+
+    @classmethod
+    def of(cls, sent: _SmsCodeSent) -> Self:
+        return cls(expires_at=sent.expires_at, resend_after_seconds=sent.resend_after_seconds)
+
+
+@strawberry.type
+class SignedOut:
+    sessions_ended: int
+
+
+# -- inputs
+
+
+@strawberry.input
+class LoginWithWeChatInput:
+    code: str = strawberry.field(description="What `wx.login` returned: one use, five minutes.")
+
+
+@strawberry.input
+class BindWeChatPhoneInput:
+    code: str = strawberry.field(description="What the getPhoneNumber button returned.")
+
+
+@strawberry.input
+class RequestSmsCodeInput:
+    phone: str = strawberry.field(
+        description="A mainland mobile number. One code a minute, 10 a day per phone."
+    )
+
+
+@strawberry.input
+class LoginWithSmsInput:
+    phone: str
+    code: str = strawberry.field(description="6 digits, valid 5 minutes, 5 attempts.")
+
+
+@strawberry.input
+class RefreshSessionInput:
+    refresh_token: str
+
+
+@strawberry.input
+class LogoutInput:
+    all_devices: bool = strawberry.field(
+        default=False, description="End every session of the account, not just this one."
+    )
+
+
+@strawberry.input
+class VerifyIdentityInput:
+    name: str = strawberry.field(description="As printed on the ID card.")
+    id_number: str = strawberry.field(description="18-character resident ID number (GB 11643).")
+
+
+@strawberry.input
+class LoginStaffInput:
+    username: str
+    password: str
+    otp: str | None = strawberry.field(
+        default=None, description="6-digit TOTP code; required in production."
+    )
+
+
+# -- errors and results
+
+
+@strawberry.type
+class LoginWithWeChatError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class BindWeChatPhoneError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class RequestSmsCodeError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class LoginWithSmsError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class RefreshSessionError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class LogoutError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class VerifyIdentityError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class LoginStaffError(UserError):
+    code: AccountErrorCode
+
+
+LoginWithWeChatResult = Annotated[
+    Session | LoginWithWeChatError, strawberry.union("LoginWithWeChatResult")
+]
+BindWeChatPhoneResult = Annotated[
+    Account | BindWeChatPhoneError, strawberry.union("BindWeChatPhoneResult")
+]
+RequestSmsCodeResult = Annotated[
+    SmsCodeSent | RequestSmsCodeError, strawberry.union("RequestSmsCodeResult")
+]
+LoginWithSmsResult = Annotated[Session | LoginWithSmsError, strawberry.union("LoginWithSmsResult")]
+RefreshSessionResult = Annotated[
+    Session | RefreshSessionError, strawberry.union("RefreshSessionResult")
+]
+LogoutResult = Annotated[SignedOut | LogoutError, strawberry.union("LogoutResult")]
+VerifyIdentityResult = Annotated[
+    Account | VerifyIdentityError, strawberry.union("VerifyIdentityResult")
+]
+LoginStaffResult = Annotated[Session | LoginStaffError, strawberry.union("LoginStaffResult")]

@@ -1,0 +1,60 @@
+"""Stable `extensions.code` values for GraphQL-level errors, and which errors are masked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graphql import GraphQLError
+
+MASKED_MESSAGE = "服务器内部错误，请稍后再试。"
+
+
+class PublicError(GraphQLError):
+    """An error raised on purpose, whose message is safe to show (e.g. a page size limit)."""
+
+    def __init__(self, message: str, code: str, **extensions: object) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    code: str
+    masked: bool  # True: an unexpected failure; the client sees MASKED_MESSAGE only
+
+
+# Messages of graphql-core's and strawberry's validation rules, by the code clients get.
+_VALIDATION_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Document contains more than \d+ tokens"), "TOO_MANY_TOKENS"),
+    (re.compile(r"^Syntax Error"), "GRAPHQL_PARSE_FAILED"),
+    (re.compile(r"exceeds maximum operation depth"), "QUERY_TOO_DEEP"),
+    (re.compile(r"aliases found\. Allowed"), "TOO_MANY_ALIASES"),
+    (re.compile(r"introspection has been disabled"), "INTROSPECTION_DISABLED"),
+    (re.compile(r"^Variable '\$"), "BAD_USER_INPUT"),
+    (re.compile(r"^(Unknown operation named|Must provide operation name)"), "BAD_REQUEST"),
+)
+
+
+def classify(error: GraphQLError) -> Classified:
+    original = error.original_error
+    if original is None:
+        existing: object = (error.extensions or {}).get("code")
+        if isinstance(existing, str):
+            return Classified(existing, masked=False)
+        for pattern, code in _VALIDATION_CODES:
+            if pattern.search(error.message):
+                return Classified(code, masked=False)
+        if error.path:
+            # graphql-core found a broken invariant while executing (a null in a
+            # non-null field): our bug, not the client's.
+            return Classified("INTERNAL_SERVER_ERROR", masked=True)
+        return Classified("GRAPHQL_VALIDATION_FAILED", masked=False)
+    if isinstance(original, GraphQLError):
+        declared: object = (original.extensions or {}).get("code")
+        return Classified(declared if isinstance(declared, str) else "BAD_REQUEST", masked=False)
+    return Classified("INTERNAL_SERVER_ERROR", masked=True)
+
+
+def is_request_error(errors: list[GraphQLError]) -> bool:
+    """True when the request failed before execution (parse, validation, variables)."""
+    return bool(errors) and all(not error.path for error in errors)

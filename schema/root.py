@@ -1,0 +1,190 @@
+"""The root types and the Schema, with the limits every public GraphQL API needs."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from resolvers.accounts import mutations as account_mutations
+from resolvers.accounts import queries as account_queries
+from resolvers.accounts.events import AccountEvent
+from resolvers.catalogue import queries as catalogue_queries
+from resolvers.context import Info
+from schema.accounts import Account
+from schema.catalogue import Department, Region
+from schema.error_codes import MASKED_MESSAGE, classify
+from schema.permissions import IsAuthenticated
+
+log = logging.getLogger("rongban.graphql")
+
+# Types reachable through node(id). An explicit registry: a global id naming any other
+# type resolves to null instead of being guessed (strawberry GHSA-5xh2-23cc-5jc6).
+NODE_TYPES: dict[str, type[relay.Node]] = {"Account": Account}
+
+
+@strawberry.type
+class Query:
+    me = strawberry.field(
+        resolver=account_queries.me, description="The signed-in account, or null."
+    )
+    regions: list[Region] = strawberry.field(
+        resolver=catalogue_queries.regions,
+        description="Top-level regions, or the regions directly below `parentCode`.",
+    )
+    region: Region | None = strawberry.field(resolver=catalogue_queries.region)
+    departments: list[Department] = strawberry.field(
+        resolver=catalogue_queries.departments,
+        description="Departments, optionally only those of one region (by code).",
+    )
+    department: Department | None = strawberry.field(
+        resolver=catalogue_queries.department, description="A department by credit code."
+    )
+
+    @strawberry.field(
+        description="Any object by its global id, if the caller may see it; otherwise null."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        try:
+            global_id = relay.GlobalID.from_id(id)
+        except (ValueError, TypeError):
+            return None
+        node_type = NODE_TYPES.get(global_id.type_name)
+        if node_type is None:
+            return None
+        resolved: Any = node_type.resolve_nodes(
+            info=info, node_ids=[global_id.node_id], required=False
+        )
+        nodes = await resolved if inspect.isawaitable(resolved) else resolved
+        found: relay.Node | None = next(iter(nodes), None)
+        return found
+
+
+@strawberry.type
+class Mutation:
+    login_with_we_chat = strawberry.mutation(
+        resolver=account_mutations.login_with_wechat,
+        name="loginWithWeChat",
+        description="Signs in with a `wx.login` code; creates the account on first use.",
+    )
+    bind_we_chat_phone = strawberry.mutation(
+        resolver=account_mutations.bind_wechat_phone,
+        name="bindWeChatPhone",
+        description="Binds the phone number WeChat vouches for to the signed-in account.",
+    )
+    request_sms_code = strawberry.mutation(
+        resolver=account_mutations.request_sms_code,
+        description="Sends a sign-in code by SMS (app sign-in).",
+    )
+    login_with_sms = strawberry.mutation(
+        resolver=account_mutations.login_with_sms,
+        description="Signs in with the SMS code; creates the account on first use.",
+    )
+    refresh_session = strawberry.mutation(
+        resolver=account_mutations.refresh_session,
+        description="Exchanges a refresh token (once) for a new token and refresh token.",
+    )
+    logout = strawberry.mutation(
+        resolver=account_mutations.logout, description="Ends this session, or all of them."
+    )
+    verify_identity = strawberry.mutation(
+        resolver=account_mutations.verify_identity,
+        description=(
+            "Binds a real-name identity (GB 11643 checked) to the account. One verified "
+            "person, one account; at most 5 attempts a day."
+        ),
+    )
+    login_staff = strawberry.mutation(
+        resolver=account_mutations.login_staff,
+        description="Staff sign-in: password and TOTP; 5 failures lock the account for a while.",
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Changes of the signed-in account made on another device.",
+    )
+    async def account_events(self, info: Info) -> AsyncGenerator[AccountEvent, None]:
+        async for event in account_queries.my_account_events(info):
+            yield event
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaOptions:
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_operations: int = 5
+    production: bool = False
+
+
+class RongbanSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Unexpected errors are logged with their traceback (through the redacting
+        # formatter); the client's own mistakes are not worth a traceback, and the query
+        # text is never logged: its variables may hold personal data.
+        for error in errors:
+            verdict = classify(error)
+            if verdict.masked:
+                log.error(
+                    "unexpected error at %s",
+                    ".".join(str(p) for p in error.path or []),
+                    exc_info=error.original_error or error,
+                )
+            else:
+                log.info("request error %s", verdict.code)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    return classify(error).masked
+
+
+@lru_cache(maxsize=8)
+def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
+    """Builds (once per option set) the schema with its validation limits."""
+    extensions: list[type[SchemaExtension] | object] = [
+        lambda: QueryDepthLimiter(max_depth=options.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=options.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=options.max_tokens),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
+    ]
+    if options.production:
+        extensions.append(DisableIntrospection)
+    return RongbanSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,  # type: ignore[arg-type]
+        config=StrawberryConfig(
+            disable_field_suggestions=options.production,
+            batching_config={"max_operations": options.max_operations},
+            relay_max_results=50,
+        ),
+        types=list(NODE_TYPES.values()),
+    )
+
+
+def sdl() -> str:
+    """The committed contract: `schema/schema.graphql` is this text."""
+    return build_schema().as_str() + "\n"

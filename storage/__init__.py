@@ -1,0 +1,1 @@
+"""Persistent state: models, migrations, repositories, object storage and Redis."""

@@ -1,0 +1,80 @@
+"""Redis: the client, every key name, fixed-window rate limits and single-use codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+Redis = aioredis.Redis
+
+__all__ = ["Keys", "RateLimit", "Redis", "RedisError", "create_redis", "hit_rate_limit"]
+
+
+def create_redis(url: str) -> Redis:
+    """`memory://` gives an in-process fakeredis (same API, Lua included) for the embedded mode."""
+    if url.startswith("memory://"):
+        import fakeredis  # only the embedded mode needs it
+
+        return cast(Redis, fakeredis.FakeAsyncRedis(decode_responses=True))
+    return aioredis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+        health_check_interval=30,
+    )
+
+
+class Keys:
+    """Every Redis key the service writes, in one place so that prefixes never collide."""
+
+    @staticmethod
+    def session(access_hash: str) -> str:
+        return f"sess:{access_hash}"
+
+    @staticmethod
+    def wechat_token(app_id: str) -> str:
+        return f"wechat:token:{app_id}"
+
+    @staticmethod
+    def wechat_token_lock(app_id: str) -> str:
+        return f"wechat:token-lock:{app_id}"
+
+    @staticmethod
+    def sms_code(phone_index: str) -> str:
+        return f"sms:code:{phone_index}"
+
+    @staticmethod
+    def rate(bucket: str, subject: str) -> str:
+        return f"rl:{bucket}:{subject}"
+
+    @staticmethod
+    def account_events(account_id: str) -> str:
+        return f"events:account:{account_id}"
+
+
+# INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
+_FIXED_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('TTL', KEYS[1])
+return {count, ttl}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+async def hit_rate_limit(redis: Redis, key: str, *, limit: int, window: int) -> RateLimit:
+    """Counts one hit in a fixed window and says whether it is within the limit."""
+    count, ttl = cast("list[int]", await cast(Any, redis).eval(_FIXED_WINDOW, 1, key, window))
+    return RateLimit(allowed=count <= limit, count=int(count), retry_after=max(int(ttl), 0))

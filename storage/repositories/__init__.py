@@ -1,0 +1,1 @@
+"""Every ORM query of the service, one module per domain."""

@@ -1,0 +1,149 @@
+"""Queries on accounts, sessions and the audit trail (the only place they are written)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from storage.models.accounts import Account, AuditEvent, AuthSession, Role
+
+
+async def by_id(account_id: UUID) -> Account | None:
+    return await Account.get_or_none(id=account_id)
+
+
+async def by_ids(account_ids: list[UUID]) -> list[Account]:
+    return await Account.filter(id__in=account_ids)
+
+
+async def by_wechat(openid: str, unionid: str | None) -> Account | None:
+    if unionid:
+        account = await Account.get_or_none(wechat_unionid=unionid)
+        if account is not None:
+            return account
+    return await Account.get_or_none(wechat_openid=openid)
+
+
+async def by_phone_index(phone_index: str) -> Account | None:
+    return await Account.get_or_none(phone_index=phone_index)
+
+
+async def by_username(username: str) -> Account | None:
+    return await Account.get_or_none(username=username)
+
+
+async def create_resident(**fields: Any) -> Account:
+    return await Account.create(roles=[Role.RESIDENT.value], **fields)
+
+
+async def update_fields(account_id: UUID, **fields: Any) -> int:
+    return await Account.filter(id=account_id).update(**fields)
+
+
+async def bind_identity_if_unverified(
+    account_id: UUID, *, verified_at: datetime, **fields: Any
+) -> bool:
+    """Sets the identity only if the account has none yet; False when someone got there first."""
+    updated = await Account.filter(id=account_id, id_number_index__isnull=True).update(
+        identity_verified_at=verified_at, **fields
+    )
+    return updated == 1
+
+
+async def count_failed_login(account_id: UUID) -> int:
+    """Adds one failed staff sign-in atomically and returns the new count."""
+    async with in_transaction():
+        await Account.filter(id=account_id).update(failed_logins=F("failed_logins") + 1)
+        account = await Account.get(id=account_id)
+        return account.failed_logins
+
+
+async def lock(account_id: UUID, until: datetime) -> None:
+    await Account.filter(id=account_id).update(locked_until=until, failed_logins=0)
+
+
+async def claim_otp_counter(account_id: UUID, counter: int) -> bool:
+    """Records a used TOTP step; False if it (or a later one) was already used: no replay."""
+    fresh = await Account.filter(id=account_id, last_otp_counter__isnull=True).update(
+        last_otp_counter=counter
+    )
+    if fresh:
+        return True
+    return (
+        await Account.filter(id=account_id, last_otp_counter__lt=counter).update(
+            last_otp_counter=counter
+        )
+        == 1
+    )
+
+
+# -- sessions
+
+
+async def create_session(**fields: Any) -> AuthSession:
+    return await AuthSession.create(**fields)
+
+
+async def live_session_by_access(access_hash: str, now: datetime) -> AuthSession | None:
+    return (
+        await AuthSession.filter(
+            access_hash=access_hash, revoked_at__isnull=True, access_expires_at__gt=now
+        )
+        .select_related("account")
+        .first()
+    )
+
+
+async def session_for_refresh(refresh_hash: str) -> AuthSession | None:
+    """The session whose current refresh token this is, locked for rotation."""
+    return (
+        await AuthSession.filter(refresh_hash=refresh_hash)
+        .select_for_update()
+        .select_related("account")
+        .first()
+    )
+
+
+async def session_by_previous_refresh(refresh_hash: str) -> AuthSession | None:
+    return await AuthSession.filter(previous_refresh_hash=refresh_hash).first()
+
+
+async def rotate_session(session_id: UUID, **fields: Any) -> None:
+    await AuthSession.filter(id=session_id).update(**fields)
+
+
+async def revoke_session(session_id: UUID, at: datetime) -> str | None:
+    """Revokes one session; returns its access hash so the caller can drop it from the cache."""
+    session = await AuthSession.get_or_none(id=session_id, revoked_at__isnull=True)
+    if session is None:
+        return None
+    await AuthSession.filter(id=session_id).update(revoked_at=at)
+    return session.access_hash
+
+
+async def revoke_all_sessions(account_id: UUID, at: datetime) -> list[str]:
+    hashes = await AuthSession.filter(account_id=account_id, revoked_at__isnull=True).values_list(
+        "access_hash", flat=True
+    )
+    await AuthSession.filter(account_id=account_id, revoked_at__isnull=True).update(revoked_at=at)
+    return [str(h) for h in hashes]
+
+
+# -- audit
+
+
+async def audit(
+    action: str,
+    *,
+    success: bool,
+    actor_id: UUID | None = None,
+    detail: str = "",
+    request_id: str = "",
+) -> None:
+    await AuditEvent.create(
+        action=action, success=success, actor_id=actor_id, detail=detail, request_id=request_id
+    )

@@ -1,0 +1,234 @@
+"""Test fixtures: real services where configured, the mock WeChat server over real HTTP, and the
+app driven through its ASGI interface with its lifespan, as clients reach it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from asgi_lifespan import LifespanManager
+from tortoise import Tortoise, connections
+
+from api.app import create_app
+from api.cli import run_migrations
+from api.settings import Settings
+from mock_wechat.server import MockState, create_mock_app
+from tests.graphql import GraphQLClient
+
+APP_ID = "wxtest00000000001"
+APP_SECRET = "test-app-secret-0123456789"
+SMS_SECRET = "test-sms-relay-secret"
+SECRET_KEY = "test-secret-key-0123456789-0123456789-abcdef"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """A real uvicorn server on loopback in a thread, for peers that speak plain HTTP
+    (wechatpy uses requests, which cannot call an in-process ASGI app)."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def mock_wechat_app() -> Any:
+    return create_mock_app(app_id=APP_ID, app_secret=APP_SECRET, sms_secret=SMS_SECRET)
+
+
+@pytest.fixture(scope="session")
+def mock_wechat_server(mock_wechat_app: Any) -> Iterator[ServerThread]:
+    with ServerThread(mock_wechat_app) as server:
+        yield server
+
+
+@pytest.fixture
+def mock_state(mock_wechat_app: Any, mock_wechat_server: ServerThread) -> MockState:
+    """The mock's state, reset before each test."""
+    httpx.post(f"{mock_wechat_server.url}/__mock__/reset").raise_for_status()
+    state: MockState = mock_wechat_app.state.mock
+    return state
+
+
+@pytest.fixture
+async def wechat(
+    mock_wechat_server: ServerThread, mock_state: MockState
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The phone's side of the mock (wx.login, the phone-number button, ...)."""
+    async with httpx.AsyncClient(base_url=mock_wechat_server.url) as client:
+        yield client
+
+
+# -- database
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A fresh, migrated database: PostgreSQL when RONGBAN_TEST_DATABASE_URL is set."""
+    server_url = os.environ.get("RONGBAN_TEST_DATABASE_URL")
+    if not server_url:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        url = f"sqlite://{path}"
+        await run_migrations(url)
+        yield url
+        return
+    name = f"rongban_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = server_url.rpartition("/")
+    url = f"{base}/{name}"
+    await run_migrations(url)
+    yield url
+    admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return os.environ.get("RONGBAN_TEST_REDIS_URL", "memory://")
+
+
+def make_settings(
+    *,
+    database_url: str,
+    redis_url: str,
+    storage: Path,
+    wechat_url: str,
+    **overrides: Any,
+) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "storage_url": f"file://{storage}",
+        "wechat_app_id": APP_ID,
+        "wechat_app_secret": APP_SECRET,
+        "wechat_api_base": wechat_url,
+        "sms_url": f"{wechat_url}/__mock__/sms/send",
+        "sms_secret": SMS_SECRET,
+        "secret_key": SECRET_KEY,
+        "wechat_timeout_seconds": 2.0,
+        "demo_password": "demo-password-for-tests",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings_factory(
+    database_url: str, redis_url: str, tmp_path: Path, mock_wechat_server: ServerThread
+) -> Any:
+    def build(**overrides: Any) -> Settings:
+        return make_settings(
+            database_url=database_url,
+            redis_url=redis_url,
+            storage=tmp_path / "objects",
+            wechat_url=mock_wechat_server.url,
+            **overrides,
+        )
+
+    return build
+
+
+@pytest.fixture
+def settings(settings_factory: Any) -> Settings:
+    built: Settings = settings_factory()
+    return built
+
+
+async def _clean_database() -> None:
+    connection = connections.get("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        await connection.execute_script("PRAGMA foreign_keys = OFF;")
+        for table in tables:
+            await connection.execute_script(f'DELETE FROM "{table}";')
+        await connection.execute_script("PRAGMA foreign_keys = ON;")
+
+
+class RunningApp:
+    def __init__(self, app: Any, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.app = app
+        self.client = client
+        self.settings = settings
+        self.gql = GraphQLClient(client)
+
+    @property
+    def resources(self) -> Any:
+        return self.app.state.resources
+
+
+async def start_app(settings: Settings) -> AsyncIterator[RunningApp]:
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        await _clean_database()
+        resources = app.state.resources
+        if not settings.embedded_redis:
+            await resources.redis.flushdb()
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield RunningApp(app, client, settings)
+
+
+@pytest.fixture
+async def running(settings: Settings, mock_state: MockState) -> AsyncIterator[RunningApp]:
+    """The app under test, on a clean database and Redis, with the mock WeChat reset."""
+    async for running_app in start_app(settings):
+        yield running_app
+
+
+@pytest.fixture
+async def gql(running: RunningApp) -> GraphQLClient:
+    return running.gql
+
+
+@pytest.fixture
+async def seeded(running: RunningApp) -> RunningApp:
+    """The app with Chengdu's regions and the demo departments and staff."""
+    from api.seed import seed_demo
+
+    await seed_demo(running.settings.model_copy(update={"demo_data": True}))
+    return running
