@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import httpx
 import pyotp
@@ -24,7 +23,7 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api.db import tortoise_config
 from api.logging import configure_logging
-from api.settings import Settings
+from api.settings import DEV_SMS_URL, DEV_WECHAT_API_BASE, Settings
 
 log = logging.getLogger("rongban")
 
@@ -97,16 +96,24 @@ def cmd_dev(settings: Settings) -> None:
     if settings.is_production:
         sys.exit("`rongban dev` is for development; use `rongban serve` in production")
     mock_port = int(os.environ.get("WECHAT_MOCK_PORT", "8001"))
+    mock_url = f"http://127.0.0.1:{mock_port}"
+    # The embedded defaults point at the mock's default port; follow it when it moves.
+    updates: dict[str, object] = {}
+    if settings.wechat_api_base == DEV_WECHAT_API_BASE:
+        updates["wechat_api_base"] = mock_url
+    if settings.sms_url == DEV_SMS_URL:
+        updates["sms_url"] = f"{mock_url}/__mock__/sms/send"
+    if "PORT" in os.environ and "RONGBAN_PORT" not in os.environ:
+        updates["port"] = int(os.environ["PORT"])
+    if updates:
+        # Through the environment, so that the server process's own Settings() sees them too.
+        for key, value in updates.items():
+            os.environ[f"RONGBAN_{key.upper()}"] = str(value)
+        settings = load_settings()
     cmd_migrate(settings)
     cmd_seed(settings)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            [str(Path.cwd() / "miniprogram-mock"), os.environ.get("PYTHONPATH", "")]
-        ),
-    }
     mock = subprocess.Popen(  # noqa: S603 (our own interpreter, our own module)
-        [sys.executable, "-m", "mock_wechat", "--port", str(mock_port)], env=env
+        [sys.executable, "-m", "mock_wechat", "--port", str(mock_port)]
     )
     try:
         _wait_for(f"http://127.0.0.1:{mock_port}/__mock__/stats")

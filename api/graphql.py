@@ -12,11 +12,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from resolvers.accounts import sessions
@@ -94,6 +95,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         request = Request(scope, receive=receive)
         try:
             media_type = _negotiate(request.headers.get("accept", ""))
+            if media_type is None and _wants_ide(request):
+                media_type = APPLICATION_JSON  # strawberry serves GraphiQL (dev) or 404
             if media_type is None:
                 raise _Rejected(
                     406, "NOT_ACCEPTABLE", f"请接受 {GRAPHQL_RESPONSE_JSON} 或 {APPLICATION_JSON}。"
@@ -159,20 +162,37 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        # Over HTTP: queries by GET, queries and mutations by POST. Subscriptions only over
+        # the WebSocket (strawberry would otherwise run them as if they were queries).
+        if request_adapter.method == "GET":
+            allowed = {OperationType.QUERY}
+        else:
+            allowed = {OperationType.QUERY, OperationType.MUTATION}
         try:
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
             )
-        except HTTPException as exc:
-            if isinstance(exc.__cause__, InvalidOperationTypeError):
-                # GraphQL-over-HTTP: a mutation over GET is 405, not 400.
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
                 raise _Rejected(
-                    405,
-                    "METHOD_NOT_ALLOWED",
-                    "GET 只能用于查询，修改请使用 POST。",
-                    {"allow": "POST"},
+                    400,
+                    "SUBSCRIPTION_NEEDS_WEBSOCKET",
+                    "订阅请通过 WebSocket（graphql-transport-ws）连接。",
                 ) from None
-            raise
+            # GraphQL-over-HTTP: a mutation over GET is 405, not 400.
+            raise _Rejected(
+                405, "METHOD_NOT_ALLOWED", "GET 只能用于查询，修改请使用 POST。", {"allow": "POST"}
+            ) from None
+        except CannotGetOperationTypeError:
+            raise _Rejected(400, "BAD_REQUEST", "找不到要执行的操作（operationName）。") from None
+        except MissingQueryError:
+            raise _Rejected(400, "BAD_REQUEST", "请求中没有 GraphQL 查询。") from None
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -229,11 +249,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         return sub_response
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: strawberry sends bytes as binary WebSocket frames, and
+        # graphql-transport-ws clients (wx.connectSocket included) expect text frames.
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+
+def _wants_ide(request: Request) -> bool:
+    return request.method == "GET" and "query" not in request.query_params
 
 
 async def _principal_from_header(resources: Resources, header: str) -> Principal | None:

@@ -49,6 +49,12 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    # urllib3 logs full request URLs at DEBUG, and WeChat puts the app secret in the query.
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    quiet_chatty_libraries()
+
+
+def quiet_chatty_libraries() -> None:
+    """Libraries that log request URLs or SQL parameters at DEBUG stay at WARNING, whatever
+    the root level: WeChat puts the app secret and js_code in URLs, and SQL parameters
+    include openids and keyed digests."""
+    for name in ("urllib3", "requests", "httpx", "httpcore", "tortoise", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Embedded defaults: what `make run` uses on a bare machine. Production refuses each of them.
 DEV_SECRET_KEY = "rongban-dev-secret-key-not-for-production-use-0001"  # noqa: S105 (refused in production)
@@ -58,11 +58,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    allowed_origins: tuple[str, ...] = ("https://servicewechat.com",)
+    # Comma-separated in the environment; browser origins allowed for CORS and WebSockets.
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ("https://servicewechat.com",)
 
     # -- secrets: one master key, every purpose derives its own sub-key from it
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
-    previous_secret_keys: tuple[SecretStr, ...] = ()
+    previous_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
 
     # -- WeChat mini-program
     wechat_app_id: str = DEV_WECHAT_APP_ID

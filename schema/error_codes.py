@@ -37,22 +37,22 @@ _VALIDATION_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def classify(error: GraphQLError) -> Classified:
     original = error.original_error
-    if original is None:
-        existing: object = (error.extensions or {}).get("code")
-        if isinstance(existing, str):
-            return Classified(existing, masked=False)
-        for pattern, code in _VALIDATION_CODES:
-            if pattern.search(error.message):
-                return Classified(code, masked=False)
-        if error.path:
-            # graphql-core found a broken invariant while executing (a null in a
-            # non-null field): our bug, not the client's.
-            return Classified("INTERNAL_SERVER_ERROR", masked=True)
-        return Classified("GRAPHQL_VALIDATION_FAILED", masked=False)
-    if isinstance(original, GraphQLError):
-        declared: object = (original.extensions or {}).get("code")
-        return Classified(declared if isinstance(declared, str) else "BAD_REQUEST", masked=False)
-    return Classified("INTERNAL_SERVER_ERROR", masked=True)
+    if original is not None and not isinstance(original, GraphQLError):
+        return Classified("INTERNAL_SERVER_ERROR", masked=True)
+    for source in (error, original):
+        declared: object = ((source.extensions if source else None) or {}).get("code")
+        if isinstance(declared, str):
+            return Classified(declared, masked=False)
+    for pattern, code in _VALIDATION_CODES:
+        if pattern.search(error.message):
+            return Classified(code, masked=False)
+    if original is None and error.path:
+        # graphql-core found a broken invariant while executing (a null in a non-null
+        # field): our bug, not the client's.
+        return Classified("INTERNAL_SERVER_ERROR", masked=True)
+    return Classified(
+        "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_REQUEST", masked=False
+    )
 
 
 def is_request_error(errors: list[GraphQLError]) -> bool:

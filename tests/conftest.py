@@ -190,8 +190,9 @@ async def _clean_database() -> None:
 
 
 class RunningApp:
-    def __init__(self, app: Any, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, app: Any, asgi: Any, client: httpx.AsyncClient, settings: Settings) -> None:
         self.app = app
+        self.asgi = asgi  # the app with its lifespan state, as a server would call it
         self.client = client
         self.settings = settings
         self.gql = GraphQLClient(client)
@@ -210,7 +211,7 @@ async def start_app(settings: Settings) -> AsyncIterator[RunningApp]:
             await resources.redis.flushdb()
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield RunningApp(app, client, settings)
+            yield RunningApp(app, manager.app, client, settings)
 
 
 @pytest.fixture

@@ -51,13 +51,13 @@ _CONSUME_SMS_CODE = """
 local stored = redis.call('HGET', KEYS[1], 'h')
 if not stored then return 'EXPIRED' end
 local attempts = redis.call('HINCRBY', KEYS[1], 'n', 1)
-if attempts > tonumber(ARGV[2]) then
-  redis.call('DEL', KEYS[1])
-  return 'LOCKED'
-end
 if stored == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 'OK'
+end
+if attempts >= tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 'LOCKED'
 end
 return 'WRONG'
 """

@@ -133,33 +133,39 @@ async def refresh(resources: Resources, refresh_token: str) -> IssuedSession:
         raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
     refresh_hash = resources.keyring.token_hash(refresh_token)
     now = _now()
+    replayed = None
     async with in_transaction():
         session = await repo.session_for_refresh(refresh_hash)
         if session is None:
             replayed = await repo.session_by_previous_refresh(refresh_hash)
-            if replayed is not None and replayed.revoked_at is None:
-                rotated_at = replayed.rotated_at or now
-                if now - rotated_at > _REPLAY_GRACE:
-                    await repo.revoke_session(replayed.id, now)
-                    await _forget(resources, [replayed.access_hash])
-                    log.warning("refresh token replay: session %s revoked", replayed.id)
-            raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
-        account = session.account
-        if session.revoked_at is not None or session.refresh_expires_at <= now:
-            raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
-        if account.disabled:
-            raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
-        access_ttl, _ = _lifetimes(resources, account)
-        token, new_refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        old_access_hash = session.access_hash
-        await repo.rotate_session(
-            session.id,
-            access_hash=resources.keyring.token_hash(token),
-            refresh_hash=resources.keyring.token_hash(new_refresh),
-            previous_refresh_hash=refresh_hash,
-            access_expires_at=now + access_ttl,
-            rotated_at=now,
-        )
+        else:
+            account = session.account
+            if session.revoked_at is not None or session.refresh_expires_at <= now:
+                raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
+            if account.disabled:
+                raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
+            access_ttl, _ = _lifetimes(resources, account)
+            token, new_refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            old_access_hash = session.access_hash
+            await repo.rotate_session(
+                session.id,
+                access_hash=resources.keyring.token_hash(token),
+                refresh_hash=resources.keyring.token_hash(new_refresh),
+                previous_refresh_hash=refresh_hash,
+                access_expires_at=now + access_ttl,
+                rotated_at=now,
+            )
+    if session is None:
+        # Outside the transaction above: the refusal must not roll the revocation back.
+        if (
+            replayed is not None
+            and replayed.revoked_at is None
+            and now - (replayed.rotated_at or now) > _REPLAY_GRACE
+        ):
+            await repo.revoke_session(replayed.id, now)
+            await _forget(resources, [replayed.access_hash])
+            log.warning("refresh token replay: session %s revoked", replayed.id)
+        raise AccountError(AccountErrorCode.INVALID_REFRESH_TOKEN, "refreshToken")
     await _forget(resources, [old_access_hash])
     # The refresh token's absolute lifetime does not grow with rotation: a stolen
     # session cannot be kept alive forever by refreshing it.

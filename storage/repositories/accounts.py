@@ -99,13 +99,12 @@ async def live_session_by_access(access_hash: str, now: datetime) -> AuthSession
 
 
 async def session_for_refresh(refresh_hash: str) -> AuthSession | None:
-    """The session whose current refresh token this is, locked for rotation."""
-    return (
-        await AuthSession.filter(refresh_hash=refresh_hash)
-        .select_for_update()
-        .select_related("account")
-        .first()
-    )
+    """The session whose current refresh token this is, locked for rotation, with its account
+    (fetched apart: PostgreSQL cannot lock the nullable side of the join)."""
+    session = await AuthSession.filter(refresh_hash=refresh_hash).select_for_update().first()
+    if session is not None:
+        session.account = await Account.get(id=session.account_id)
+    return session
 
 
 async def session_by_previous_refresh(refresh_hash: str) -> AuthSession | None:

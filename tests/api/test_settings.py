@@ -1,0 +1,94 @@
+"""Settings: validated, and production refuses every embedded default and demo switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import Settings
+
+PRODUCTION_READY: dict[str, Any] = {
+    "mode": "production",
+    "database_url": "postgres://rongban@db.internal:5432/rongban",
+    "redis_url": "redis://cache.internal:6379/0",
+    "storage_url": "s3://rongban-documents",
+    "demo_data": False,
+    "secret_key": "k" * 48,
+    "wechat_app_id": "wx0123456789abcdef",
+    "wechat_app_secret": "a-real-app-secret-from-the-console",
+    "wechat_api_base": "https://api.weixin.qq.com",
+    "sms_url": "https://sms-relay.internal/send",
+    "sms_secret": "a-real-relay-secret",
+}
+
+
+def test_a_complete_production_configuration_is_accepted() -> None:
+    settings = Settings(**PRODUCTION_READY)
+
+    assert settings.is_production
+    assert settings.otp_required
+
+
+@pytest.mark.parametrize(
+    ("override", "complaint"),
+    [
+        ({"database_url": "sqlite://var/x.sqlite3"}, "SQLite"),
+        ({"redis_url": "memory://"}, "memory://"),
+        ({"storage_url": "file://var/objects"}, "local-folder"),
+        ({"demo_data": True}, "demo data"),
+        ({"secret_key": "rongban-dev-secret-key-not-for-production-use-0001"}, "secret key"),
+        ({"wechat_api_base": "http://127.0.0.1:8001"}, "WeChat API"),
+        ({"wechat_app_secret": "rongban-demo-app-secret"}, "app secret"),
+        ({"sms_url": "http://127.0.0.1:8001/__mock__/sms/send"}, "SMS relay"),
+    ],
+)
+def test_production_refuses_defaults(override: dict, complaint: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{**PRODUCTION_READY, **override})
+
+    assert complaint in str(refused.value)
+
+
+def test_production_lists_every_problem_at_once() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(mode="production")
+
+    message = str(refused.value)
+    for complaint in (
+        "SQLite",
+        "memory://",
+        "local-folder",
+        "demo data",
+        "secret key",
+        "WeChat API",
+    ):
+        assert complaint in message
+
+
+def test_short_secret_keys_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(secret_key="short")
+
+
+def test_in_process_redis_means_one_worker() -> None:
+    with pytest.raises(ValidationError, match="one worker"):
+        Settings(workers=4)
+
+
+def test_secrets_never_print() -> None:
+    settings = Settings(**PRODUCTION_READY)
+
+    assert "a-real-app-secret" not in repr(settings)
+    assert "a-real-app-secret" not in str(settings.model_dump())
+
+
+def test_settings_come_from_rongban_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RONGBAN_PORT", "9100")
+    monkeypatch.setenv("RONGBAN_ALLOWED_ORIGINS", "https://a.example, https://b.example")
+
+    settings = Settings()
+
+    assert settings.port == 9100
+    assert settings.allowed_origins == ("https://a.example", "https://b.example")
