@@ -57,8 +57,11 @@ def _after(fields: list[str], values: list[Scalar]) -> Q:
     for depth, field in enumerate(fields):
         name = field.lstrip("-")
         operator = "lt" if field.startswith("-") else "gt"
-        equal = {f.lstrip("-"): v for f, v in zip(fields[:depth], values[:depth], strict=True)}
-        clauses.append(Q(**equal, **{f"{name}__{operator}": values[depth]}))
+        conditions: dict[str, Any] = {
+            f.lstrip("-"): v for f, v in zip(fields[:depth], values[:depth], strict=True)
+        }
+        conditions[f"{name}__{operator}"] = values[depth]
+        clauses.append(Q(**conditions))
     return Q(*clauses, join_type="OR")
 
 
