@@ -1,26 +1,54 @@
-"""Reference data (Chengdu's regions) and demo data (departments, staff), for an empty database."""
+"""Reference data (Chengdu's regions) and demo data (departments, staff, catalogue, centres,
+terminals) for an empty database."""
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 from importlib import resources as package_files
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from api.resources import keyring_of
 from api.settings import Settings
 from resolvers.accounts.service import hash_password
+from resolvers.catalogue.drafts import TerminalData
+from resolvers.catalogue.importer import import_catalogue
+from resolvers.catalogue.terminals import create_terminal
 from storage.models.accounts import Account, Role
-from storage.models.catalogue import Department, Region, RegionLevel
+from storage.models.catalogue import (
+    CentreLevel,
+    CentreService,
+    Department,
+    Implementation,
+    PublicationStatus,
+    Region,
+    RegionLevel,
+    Scope,
+    ServiceCentre,
+    TerminalPlacement,
+)
 
 log = logging.getLogger(__name__)
 
+# Streets of the five central districts (real names); community names and every street and
+# community code below are placeholders for the demo, not the statistical division codes.
+DEMO_STREETS = {
+    "510104": ["春熙路街道", "书院街街道", "合江亭街道"],
+    "510105": ["少城街道", "草市街街道"],
+    "510106": ["荷花池街道", "西安路街道"],
+    "510107": ["玉林街道", "火车南站街道"],
+    "510108": ["猛追湾街道", "府青路街道"],
+}
+COMMUNITIES_PER_STREET = 2
+PLACEMENTS = list(TerminalPlacement)
 
-def _chengdu() -> dict[str, Any]:
-    text = package_files.files("storage").joinpath("seed/chengdu.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+
+def _seed_file(name: str) -> Any:
+    text = package_files.files("storage").joinpath(f"seed/{name}").read_text("utf-8")
+    return json.loads(text)
 
 
 async def seed_regions() -> int:
@@ -28,7 +56,7 @@ async def seed_regions() -> int:
     created = 0
     by_code: dict[str, Region] = {r.code: r for r in await Region.all()}
     async with in_transaction():
-        for row in _chengdu()["regions"]:
+        for row in _seed_file("chengdu.json")["regions"]:
             if row["code"] in by_code:
                 continue
             parent = by_code.get(row["parent"]) if row["parent"] else None
@@ -45,19 +73,30 @@ async def seed_regions() -> int:
 
 
 async def seed_demo(settings: Settings) -> dict[str, int]:
-    """Demo departments and staff accounts (`demo-admin`, `officer-<department code>`).
-
-    Only in dev mode, only into a database without departments: never touches real data.
-    """
+    """Demo departments, staff (`demo-admin`, `officer-<department code>`), catalogue, centres
+    and terminals. Only in dev mode, only into a database without departments."""
     if settings.is_production or not settings.demo_data:
         raise RuntimeError("demo data is only seeded in dev mode with RONGBAN_DEMO_DATA=true")
     counts = {"regions": await seed_regions(), "departments": 0, "staff": 0}
     if await Department.exists():
         log.info("departments exist: demo data already seeded, nothing to do")
         return counts
+    counts.update(await _departments_and_staff(settings))
+    counts["communities"] = await _streets_and_communities()
+    report = await import_catalogue(_seed_file("catalogue.json"))
+    if report.errors:
+        problems = "; ".join(f"{e.field}: {e.message}" for e in report.errors[:10])
+        raise RuntimeError(f"the demo catalogue does not import: {problems}")
+    counts.update(report.counts)
+    counts.update(await _local_centres_and_terminals(settings))
+    return counts
+
+
+async def _departments_and_staff(settings: Settings) -> dict[str, int]:
     regions = {r.code: r for r in await Region.all()}
     # One hash for every demo account: they share the demo password by design.
     password_hash = hash_password(settings.demo_password.get_secret_value())
+    departments = staff = 0
     async with in_transaction():
         await Account.create(
             username="demo-admin",
@@ -66,11 +105,11 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
             password_hash=password_hash,
             region=regions["510100"],
         )
-        counts["staff"] += 1
-        for row in _chengdu()["departments"]:
+        staff += 1
+        for row in _seed_file("chengdu.json")["departments"]:
             region = regions[row["region"]]
             department = await Department.create(code=row["code"], name=row["name"], region=region)
-            counts["departments"] += 1
+            departments += 1
             await Account.create(
                 username=f"officer-{row['code'].lower()}",
                 display_name=f"{row['name']}工作人员",
@@ -79,5 +118,92 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
                 department=department,
                 region=region,
             )
-            counts["staff"] += 1
-    return counts
+            staff += 1
+    return {"departments": departments, "staff": staff}
+
+
+async def _streets_and_communities() -> int:
+    counties = {r.code: r for r in await Region.filter(code__in=list(DEMO_STREETS))}
+    communities = 0
+    async with in_transaction():
+        for county_code, streets in DEMO_STREETS.items():
+            for s, street_name in enumerate(streets, start=1):
+                street = await Region.create(
+                    code=f"{county_code}{s:03d}000",
+                    name=street_name,
+                    level=RegionLevel.STREET,
+                    parent=counties[county_code],
+                )
+                for c in range(1, COMMUNITIES_PER_STREET + 1):
+                    await Region.create(
+                        code=f"{county_code}{s:03d}{c:03d}",
+                        name=f"{street_name.removesuffix('街道')}第{'一二三四五'[c - 1]}社区",
+                        level=RegionLevel.COMMUNITY,
+                        parent=street,
+                    )
+                    communities += 1
+    return communities
+
+
+async def _local_centres_and_terminals(settings: Settings) -> dict[str, int]:
+    """A 便民服务中心 per demo street, a 党群服务中心 and a terminal per demo community, each
+    offering the citywide items that residents most often need nearby."""
+    keyring = keyring_of(settings)
+    everyday = await Implementation.filter(
+        status=PublicationStatus.PUBLISHED, scope=Scope.CITYWIDE, online_depth__gte=3
+    ).values_list("code", flat=True)
+    everyday_codes = sorted(str(code) for code in everyday)[:12]
+    county_centres = {c.region_id: c for c in await ServiceCentre.filter(level=CentreLevel.COUNTY)}
+    centres = terminals = 0
+    for street in await Region.filter(level=RegionLevel.STREET).order_by("code"):
+        county = county_centres[street.parent_id]  # type: ignore[index]
+        offset = int(street.code[6:9]) * 0.006
+        centre = await ServiceCentre.create(
+            name=f"{street.name}便民服务中心",
+            level=CentreLevel.STREET,
+            region_id=street.id,
+            address=f"{street.name}便民服务中心",
+            latitude=county.latitude + offset,
+            longitude=county.longitude - offset,
+            hours=county.hours,
+            phone="12345",
+        )
+        await CentreService.bulk_create(
+            [CentreService(centre_id=centre.id, implementation_code=c) for c in everyday_codes]
+        )
+        centres += 1
+        for index, community in enumerate(
+            await Region.filter(parent_id=street.id).order_by("code")
+        ):
+            lat = centre.latitude + (index + 1) * 0.003
+            lng = centre.longitude + (index + 1) * 0.002
+            await ServiceCentre.create(
+                name=f"{community.name}党群服务中心",
+                level=CentreLevel.COMMUNITY,
+                region_id=community.id,
+                address=f"{community.name}党群服务中心",
+                latitude=lat,
+                longitude=lng,
+                hours="每日 9:00-18:00",
+                phone="12345",
+            )
+            centres += 1
+            await create_terminal(
+                TerminalData(
+                    code=f"T{community.code}",
+                    name=f"{community.name}自助服务终端",
+                    community_code=community.code,
+                    placement=PLACEMENTS[terminals % len(PLACEMENTS)],
+                    address=f"{community.name}党群服务中心一楼",
+                    latitude=lat,
+                    longitude=lng,
+                    hours="全天",
+                    service_codes=everyday_codes,
+                ),
+                community.id,
+                # Demo terminals get a credential nobody knows; register a real one with
+                # registerTerminal to try the TERMINAL sign-in.
+                keyring.token_hash(secrets.token_urlsafe(32)),
+            )
+            terminals += 1
+    return {"localCentres": centres, "terminals": terminals}

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from api.settings import Settings
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
+from resolvers.catalogue.search import CatalogueIndex
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
 from storage.cache import Redis
@@ -34,6 +35,7 @@ class Resources:
     objects: ObjectStore
     wechat: WeChatGateway
     sms: SmsSender
+    search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
 
 
 @dataclass(slots=True)

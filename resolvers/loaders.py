@@ -10,7 +10,15 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from storage.models.accounts import Account
-from storage.models.catalogue import Department, Region
+from storage.models.catalogue import (
+    Article,
+    BaseItem,
+    Department,
+    Implementation,
+    Material,
+    Region,
+    TerminalService,
+)
 from storage.repositories import accounts as account_repo
 from storage.repositories import catalogue as catalogue_repo
 
@@ -52,6 +60,11 @@ class Loaders:
     region_children: DataLoader[UUID, list[Region]]
     department: DataLoader[UUID, Department | None]
     department_by_code: DataLoader[str, Department | None]
+    base_item: DataLoader[UUID, BaseItem | None]
+    implementation: DataLoader[UUID, Implementation | None]
+    materials: DataLoader[UUID, list[Material]]
+    article: DataLoader[UUID, Article | None]
+    terminal_services: DataLoader[UUID, list[TerminalService]]
 
 
 def _parent_id(region: Region) -> UUID:
@@ -69,5 +82,12 @@ def create_loaders() -> Loaders:
         department=DataLoader(aligned(catalogue_repo.departments_by_ids, lambda d: d.id)),
         department_by_code=DataLoader(
             aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
+        ),
+        base_item=DataLoader(aligned(catalogue_repo.base_items_by_ids, lambda b: b.id)),
+        implementation=DataLoader(aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)),
+        materials=DataLoader(grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)),
+        article=DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
+        terminal_services=DataLoader(
+            grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
         ),
     )

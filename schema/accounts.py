@@ -175,6 +175,12 @@ class VerifyIdentityInput:
     id_number: str = strawberry.field(description="18-character resident ID number (GB 11643).")
 
 
+@strawberry.input(description="A self-service terminal signs in with its device credential.")
+class LoginTerminalInput:
+    code: str
+    credential: str
+
+
 @strawberry.input
 class LoginStaffInput:
     username: str
@@ -227,6 +233,11 @@ class LoginStaffError(UserError):
     code: AccountErrorCode
 
 
+@strawberry.type
+class LoginTerminalError(UserError):
+    code: AccountErrorCode
+
+
 LoginWithWeChatResult = Annotated[
     Session | LoginWithWeChatError, strawberry.union("LoginWithWeChatResult")
 ]
@@ -245,3 +256,6 @@ VerifyIdentityResult = Annotated[
     Account | VerifyIdentityError, strawberry.union("VerifyIdentityResult")
 ]
 LoginStaffResult = Annotated[Session | LoginStaffError, strawberry.union("LoginStaffResult")]
+LoginTerminalResult = Annotated[
+    Session | LoginTerminalError, strawberry.union("LoginTerminalResult")
+]

@@ -1,14 +1,39 @@
-"""Regions and departments as GraphQL types."""
+"""The catalogue as GraphQL types: regions, departments, services (guides), articles, centres,
+terminals, and the staff mutations' inputs, results and errors."""
 
 from __future__ import annotations
 
-from typing import Self
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+from uuid import UUID
 
 import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
 
+from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode, Violation
+from resolvers.catalogue.rules import Divergence, basic_code_of
+from resolvers.catalogue.service import Audience, Placed, Stats
 from resolvers.context import Info
+from schema.errors import UserError
+from schema.pagination import Connection
 from storage.models import catalogue as models
-from storage.models.catalogue import RegionLevel
+from storage.models.catalogue import (
+    ArticleKind,
+    CentreLevel,
+    Channel,
+    HandlingType,
+    ItemKind,
+    ItemType,
+    MaterialSource,
+    Necessity,
+    PublicationStatus,
+    RegionLevel,
+    Scope,
+    ServiceObject,
+    TerminalPlacement,
+    TerminalStatus,
+)
 
 strawberry.enum(
     RegionLevel,
@@ -16,6 +41,29 @@ strawberry.enum(
         "CITY 市, COUNTY 区县, ZONE 功能区 (no GB/T 2260 code), STREET 街道/乡镇, COMMUNITY 社区/村"
     ),
 )
+strawberry.enum(ItemKind, description="两张清单: 行政权力 or 公共服务")
+strawberry.enum(
+    ItemType,
+    description=(
+        "事项类型: 01 行政许可 … 10 其他行政权力, 20 公共服务 (the value is the national code)"
+    ),
+)
+strawberry.enum(ServiceObject, description="服务对象 (the value is the national code)")
+strawberry.enum(Audience, description="PERSON: 自然人; ORGANISATION: any kind of organisation")
+strawberry.enum(HandlingType, description="IMMEDIATE 即办件, PROMISED 承诺件")
+strawberry.enum(Scope, description="通办范围; CITYWIDE items can be handled at any citywide centre")
+strawberry.enum(Channel)
+strawberry.enum(PublicationStatus)
+strawberry.enum(Necessity, description="DEFERRABLE: 容缺后补, accepted now and supplied later")
+strawberry.enum(
+    MaterialSource, description="GOVERNMENT: issued by a department, taken from the wallet"
+)
+strawberry.enum(ArticleKind)
+strawberry.enum(CentreLevel)
+strawberry.enum(TerminalPlacement)
+strawberry.enum(TerminalStatus)
+strawberry.enum(Divergence, description="三级四同: what differs from the base item")
+strawberry.enum(CatalogueErrorCode)
 
 
 @strawberry.type(description="A region of the GB/T 2260 tree, with streets and communities below.")
@@ -66,3 +114,636 @@ class Department:
         region = await info.context.loaders.region.load(self._model.region_id)
         assert region is not None  # a foreign key with RESTRICT
         return Region.of(region)
+
+
+_NO_ID = UUID(int=0)
+
+
+def _uuid(node_id: object) -> UUID:
+    """A node id's UUID; malformed ids become one that matches nothing."""
+    try:
+        return UUID(str(node_id))
+    except ValueError:
+        return _NO_ID
+
+
+@strawberry.type
+class Step:
+    name: str
+    description: str
+
+
+@strawberry.type(description="One question residents often ask, with its answer.")
+class Faq:
+    question: str
+    answer: str
+
+
+@strawberry.type(description="A material the guide asks for.")
+class Material:
+    name: str
+    necessity: Necessity
+    source: MaterialSource
+    document_kind: str | None = strawberry.field(
+        description="The wallet's DocumentKind that satisfies it (ID_CARD_FRONT, ...)."
+    )
+    issuing_item_code: str | None = strawberry.field(
+        description="For GOVERNMENT materials: the basic code of the item that issues it."
+    )
+    original: bool = strawberry.field(description="The original must be shown.")
+    copies: int
+    note: str
+
+    @classmethod
+    def of(cls, row: models.Material) -> Self:
+        return cls(
+            name=row.name,
+            necessity=row.necessity,
+            source=row.source,
+            document_kind=row.document_kind,
+            issuing_item_code=row.issuing_item_code,
+            original=row.original,
+            copies=row.copies,
+            note=row.note,
+        )
+
+
+@strawberry.type(description="A standard item of the basic catalogue (基本目录).")
+class BaseItem:
+    basic_code: str
+    name: str
+    kind: ItemKind
+    item_type: ItemType
+    legal_basis: str
+    steps: list[Step]
+    audiences: list[ServiceObject]
+    keywords: list[str]
+
+    @classmethod
+    def of(cls, row: models.BaseItem) -> Self:
+        return cls(
+            basic_code=row.basic_code,
+            name=row.name,
+            kind=row.kind,
+            item_type=row.item_type,
+            legal_basis=row.legal_basis,
+            steps=[
+                Step(name=s.get("name", ""), description=s.get("description", ""))
+                for s in row.steps
+            ],
+            audiences=[ServiceObject(a) for a in row.audiences],
+            keywords=list(row.keywords),
+        )
+
+
+@strawberry.type(
+    description=(
+        "One region's implementation of an item: its complete guide (办事指南). All time limits "
+        "are in working days."
+    )
+)
+class Service(relay.Node):
+    id: relay.NodeID[str]
+    code: str = strawberry.field(description="Implementation code (实施编码).")
+    name: str
+    kind: ItemKind
+    item_type: ItemType
+    legal_basis: str
+    conditions: str = strawberry.field(description="受理条件")
+    statutory_days: int = strawberry.field(description="法定办结时限, working days")
+    promised_days: int = strawberry.field(description="承诺办结时限, working days")
+    handling_type: HandlingType
+    fee: str = strawberry.field(description="Empty when free of charge.")
+    fee_basis: str
+    visits: int = strawberry.field(description="到现场次数: 0 零跑路, 1 仅跑一次")
+    visit_reason: str
+    online_depth: int = strawberry.field(
+        description="网办深度: 1 published, 2 forms downloadable, 3 online submission with a visit, 4 fully online"
+    )
+    channels: list[Channel]
+    scope: Scope
+    address: str
+    hours: str
+    phone: str = strawberry.field(description="咨询电话")
+    complaint_phone: str = strawberry.field(description="监督投诉电话")
+    result_name: str
+    result_sample: str
+    faqs: list[Faq]
+    version: int
+    status: PublicationStatus
+    valid_from: date | None
+    valid_until: date | None
+    published_at: datetime | None
+    _model: strawberry.Private[models.Implementation]
+
+    @classmethod
+    def of(cls, row: models.Implementation) -> Self:
+        return cls(
+            id=str(row.id),
+            code=row.code,
+            name=row.name,
+            kind=row.kind,
+            item_type=row.item_type,
+            legal_basis=row.legal_basis,
+            conditions=row.conditions,
+            statutory_days=row.statutory_days,
+            promised_days=row.promised_days,
+            handling_type=row.handling_type,
+            fee=row.fee,
+            fee_basis=row.fee_basis,
+            visits=row.visits,
+            visit_reason=row.visit_reason,
+            online_depth=row.online_depth,
+            channels=[Channel(c) for c in row.channels],
+            scope=row.scope,
+            address=row.address,
+            hours=row.hours,
+            phone=row.phone,
+            complaint_phone=row.complaint_phone,
+            result_name=row.result_name,
+            result_sample=row.result_sample,
+            faqs=[Faq(question=f["question"], answer=f["answer"]) for f in row.faqs],
+            version=row.version,
+            status=row.status,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            published_at=row.published_at,
+            _model=row,
+        )
+
+    @strawberry.field(description="The basic code shared by every region's implementation.")
+    def base_code(self) -> str:
+        return basic_code_of(self._model.code)
+
+    @strawberry.field(description="办理流程")
+    def steps(self) -> list[Step]:
+        return [
+            Step(name=s.get("name", ""), description=s.get("description", ""))
+            for s in self._model.steps
+        ]
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department:
+        row = await info.context.loaders.department.load(self._model.department_id)
+        assert row is not None
+        return Department.of(row)
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region.load(self._model.region_id)
+        assert row is not None
+        return Region.of(row)
+
+    @strawberry.field(description="服务对象")
+    async def audiences(self, info: Info) -> list[ServiceObject]:
+        base = await info.context.loaders.base_item.load(self._model.base_id)
+        return [ServiceObject(a) for a in base.audiences] if base else []
+
+    @strawberry.field
+    async def materials(self, info: Info) -> list[Material]:
+        rows = await info.context.loaders.materials.load(self._model.id)
+        return [Material.of(row) for row in rows]
+
+    @strawberry.field(description="Organs that handle their part in parallel (credit codes).")
+    def cooperating_departments(self) -> list[str]:
+        return list(self._model.cooperating_departments)
+
+    @strawberry.field(description="JSON Schema of the application form, when it has one.")
+    def form_schema(self) -> JSON | None:
+        return self._model.form_schema
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Any, required: bool = False
+    ) -> list[Self | None]:
+        # Residents see published versions; staff also drafts and history.
+        staff = info.context.principal.is_staff
+        rows = await info.context.loaders.implementation.load_many([_uuid(i) for i in node_ids])
+        return [
+            cls.of(row)
+            if row is not None and (staff or row.status is PublicationStatus.PUBLISHED)
+            else None
+            for row in rows
+        ]
+
+
+@strawberry.type
+class ServiceConnection(Connection[Service]):
+    _total: strawberry.Private[Any]
+
+    @strawberry.field(description="How many services match, across all pages.")
+    async def total_count(self) -> int:
+        return int(await self._total())
+
+
+@strawberry.type(description="One-visit and online shares of a region's catalogue (plan task 四).")
+class ServiceStats:
+    total: int
+    at_most_one_visit_share: float = strawberry.field(description="share with visits <= 1")
+    zero_visit_share: float
+    fully_online_share: float = strawberry.field(description="share with online depth 4")
+    citywide_count: int = strawberry.field(description="items handled at any citywide centre")
+    meets_one_visit_target: bool = strawberry.field(description="at most one visit for >= 80%")
+
+    @classmethod
+    def of(cls, stats: Stats) -> Self:
+        one = stats.share(stats.at_most_one_visit)
+        return cls(
+            total=stats.total,
+            at_most_one_visit_share=one,
+            zero_visit_share=stats.share(stats.zero_visits),
+            fully_online_share=stats.share(stats.fully_online),
+            citywide_count=stats.citywide,
+            meets_one_visit_target=stats.total > 0 and one >= 0.8,
+        )
+
+
+@strawberry.type(description="An implementation that differs from its base item (三级四同).")
+class CatalogueDivergence:
+    service: Service
+    fields: list[Divergence]
+    justification: str
+
+
+@strawberry.type
+class GeoPoint:
+    lat: float
+    lng: float
+
+
+@strawberry.input(description="A point in GCJ-02 as WeChat's wx.getLocation gives it.")
+class GeoPointInput:
+    lat: float
+    lng: float
+
+
+@strawberry.type(description="A law, policy, notice, guide, review rule, FAQ or complaint channel.")
+class Article(relay.Node):
+    id: relay.NodeID[str]
+    kind: ArticleKind
+    title: str
+    body: str
+    issuer: str
+    issued_on: date | None
+    item_codes: list[str] = strawberry.field(description="Basic codes of the items it concerns.")
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: models.Article) -> Self:
+        return cls(
+            id=str(row.id),
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            issuer=row.issuer,
+            issued_on=row.issued_on,
+            item_codes=list(row.item_codes),
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Any, required: bool = False
+    ) -> list[Self | None]:
+        rows = await info.context.loaders.article.load_many([_uuid(i) for i in node_ids])
+        return [cls.of(row) if row is not None and row.published else None for row in rows]
+
+
+@strawberry.type
+class ArticleConnection(Connection[Article]):
+    pass
+
+
+@strawberry.type(description="A government service centre (政务服务中心) at any level.")
+class ServiceCentre(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    level: CentreLevel
+    address: str
+    location: GeoPoint
+    hours: str
+    phone: str
+    accepts_citywide: bool = strawberry.field(description="Handles every citywide item.")
+    distance_meters: float | None = strawberry.field(
+        description="From `near`, when given (results are then sorted by it)."
+    )
+    _model: strawberry.Private[models.ServiceCentre]
+
+    @classmethod
+    def of(cls, placed: Placed) -> Self:
+        row: models.ServiceCentre = placed.row
+        return cls(
+            id=str(row.id),
+            name=row.name,
+            level=row.level,
+            address=row.address,
+            location=GeoPoint(lat=row.latitude, lng=row.longitude),
+            hours=row.hours,
+            phone=row.phone,
+            accepts_citywide=row.accepts_citywide,
+            distance_meters=round(placed.distance, 1) if placed.distance is not None else None,
+            _model=row,
+        )
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region.load(self._model.region_id)
+        assert row is not None
+        return Region.of(row)
+
+
+@strawberry.type
+class ServiceCentreConnection(Connection[ServiceCentre]):
+    pass
+
+
+@strawberry.type(description="A self-service terminal (自助服务终端) in a community.")
+class Terminal(relay.Node):
+    id: relay.NodeID[str]
+    code: str
+    name: str
+    placement: TerminalPlacement
+    address: str
+    location: GeoPoint
+    hours: str
+    status: TerminalStatus
+    distance_meters: float | None
+    _model: strawberry.Private[models.Terminal]
+
+    @classmethod
+    def of(cls, placed: Placed) -> Self:
+        row: models.Terminal = placed.row
+        return cls(
+            id=str(row.id),
+            code=row.code,
+            name=row.name,
+            placement=row.placement,
+            address=row.address,
+            location=GeoPoint(lat=row.latitude, lng=row.longitude),
+            hours=row.hours,
+            status=row.status,
+            distance_meters=round(placed.distance, 1) if placed.distance is not None else None,
+            _model=row,
+        )
+
+    @strawberry.field
+    async def community(self, info: Info) -> Region:
+        row = await info.context.loaders.region.load(self._model.community_id)
+        assert row is not None
+        return Region.of(row)
+
+    @strawberry.field(description="Implementation codes of the services it offers.")
+    async def service_codes(self, info: Info) -> list[str]:
+        rows = await info.context.loaders.terminal_services.load(self._model.id)
+        return [row.implementation_code for row in rows]
+
+
+@strawberry.type
+class TerminalConnection(Connection[Terminal]):
+    pass
+
+
+# -- filters
+
+
+@strawberry.input(description="All optional; combined with AND.")
+class ServiceFilter:
+    keyword: str | None = strawberry.field(
+        default=None,
+        description="Chinese words, full pinyin or initials (身份证, shenfenzheng, sfz); max 50.",
+    )
+    kind: ItemKind | None = None
+    item_type: ItemType | None = None
+    region_code: str | None = strawberry.field(
+        default=None,
+        description="Services a resident of this region can use: its own and those of the regions above.",
+    )
+    department_code: str | None = None
+    audience: Audience | None = None
+    max_visits: int | None = None
+    online_depth: int | None = strawberry.field(
+        default=None, description="At least this online depth."
+    )
+    citywide: bool | None = strawberry.field(
+        default=None, description="true: CITYWIDE, PROVINCE or CROSS_PROVINCE scope."
+    )
+
+
+@strawberry.input
+class ArticleFilter:
+    kind: ArticleKind | None = None
+    item_code: str | None = strawberry.field(default=None, description="A basic code.")
+    region_code: str | None = None
+
+
+@strawberry.input
+class ServiceCentreFilter:
+    near: GeoPointInput | None = None
+    region_code: str | None = strawberry.field(
+        default=None, description="Centres in this region or below it."
+    )
+    service_code: str | None = strawberry.field(
+        default=None,
+        description="Centres that handle it (a citywide item: every citywide centre).",
+    )
+
+
+@strawberry.input
+class TerminalFilter:
+    near: GeoPointInput | None = None
+    region_code: str | None = None
+    community_code: str | None = None
+    service_code: str | None = None
+
+
+# -- staff inputs
+
+
+@strawberry.input
+class StepInput:
+    name: str
+    description: str = ""
+
+
+@strawberry.input
+class MaterialInput:
+    name: str
+    necessity: Necessity
+    source: MaterialSource
+    document_kind: str | None = None
+    issuing_item_code: str | None = None
+    original: bool = False
+    copies: int = 1
+    note: str = ""
+
+
+@strawberry.input
+class FaqInput:
+    question: str
+    answer: str
+
+
+@strawberry.input(description="Creates or updates a base item by its basic code (ADMIN).")
+class UpsertBaseItemInput:
+    basic_code: str
+    name: str
+    kind: ItemKind
+    item_type: ItemType
+    legal_basis: str
+    steps: list[StepInput]
+    audiences: list[ServiceObject]
+    keywords: list[str] = strawberry.field(default_factory=list, description="At most 20.")
+
+
+@strawberry.input(
+    description=(
+        "Writes the draft of a region's implementation (identified by base item, region and "
+        "department). Name, legal basis and steps default to the base item's. Lists are "
+        "bounded: 60 materials, 50 FAQs, 30 steps."
+    )
+)
+class UpsertImplementationInput:
+    base_code: str
+    region_code: str
+    department_code: str
+    handling_type: HandlingType
+    name: str | None = None
+    legal_basis: str | None = None
+    steps: list[StepInput] | None = None
+    divergence_justification: str = ""
+    conditions: str = ""
+    statutory_days: int = 0
+    promised_days: int = 0
+    fee: str = ""
+    fee_basis: str = ""
+    visits: int = 1
+    visit_reason: str = ""
+    online_depth: int = 1
+    channels: list[Channel] = strawberry.field(default_factory=list)
+    scope: Scope = Scope.REGION
+    address: str = ""
+    hours: str = ""
+    phone: str = ""
+    complaint_phone: str = ""
+    result_name: str = ""
+    result_sample: str = ""
+    faqs: list[FaqInput] = strawberry.field(default_factory=list)
+    materials: list[MaterialInput] = strawberry.field(default_factory=list)
+    form_schema: JSON | None = None
+    cooperating_departments: list[str] = strawberry.field(default_factory=list)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@strawberry.input
+class PublishImplementationInput:
+    code: str = strawberry.field(description="Implementation code of the draft.")
+    justification: str | None = strawberry.field(
+        default=None, description="Why it differs from the base item, when it does (三级四同)."
+    )
+
+
+@strawberry.input
+class UpsertArticleInput:
+    id: strawberry.ID | None = strawberry.field(default=None, description="Omit to create.")
+    kind: ArticleKind
+    title: str
+    body: str
+    issuer: str = ""
+    issued_on: date | None = None
+    region_code: str | None = None
+    department_code: str | None = None
+    item_codes: list[str] = strawberry.field(default_factory=list)
+    published: bool = True
+
+
+@strawberry.input
+class RegisterTerminalInput:
+    code: str
+    name: str
+    community_code: str
+    placement: TerminalPlacement
+    address: str
+    location: GeoPointInput
+    hours: str = ""
+    service_codes: list[str] = strawberry.field(default_factory=list, description="At most 500.")
+
+
+@strawberry.type(description="The new terminal and its device credential, shown only this once.")
+class TerminalRegistration:
+    terminal: Terminal
+    credential: str
+
+
+# -- errors
+
+
+@strawberry.type(description="One broken rule: which rule, which input field, what to do.")
+class GuideViolation:
+    rule: str
+    field: str
+    message: str
+
+    @classmethod
+    def of(cls, violation: Violation) -> Self:
+        return cls(rule=violation.rule, field=violation.field, message=violation.message)
+
+
+@strawberry.interface
+class CatalogueUserError(UserError):
+    code: CatalogueErrorCode
+    violations: list[GuideViolation] = strawberry.field(
+        description="Every problem found, so that all can be fixed at once."
+    )
+
+    @classmethod
+    def of(cls, error: CatalogueError) -> Self:  # type: ignore[override]
+        return cls(
+            code=error.code,  # type: ignore[arg-type]
+            message=error.message,
+            field=error.field,
+            retry_after_seconds=None,
+            violations=[GuideViolation.of(v) for v in error.violations],
+        )
+
+
+@strawberry.type
+class UpsertBaseItemError(CatalogueUserError):
+    pass
+
+
+@strawberry.type
+class UpsertImplementationError(CatalogueUserError):
+    pass
+
+
+@strawberry.type
+class PublishImplementationError(CatalogueUserError):
+    pass
+
+
+@strawberry.type
+class UpsertArticleError(CatalogueUserError):
+    pass
+
+
+@strawberry.type
+class RegisterTerminalError(CatalogueUserError):
+    pass
+
+
+UpsertBaseItemResult = Annotated[
+    BaseItem | UpsertBaseItemError, strawberry.union("UpsertBaseItemResult")
+]
+UpsertImplementationResult = Annotated[
+    Service | UpsertImplementationError, strawberry.union("UpsertImplementationResult")
+]
+PublishImplementationResult = Annotated[
+    Service | PublishImplementationError, strawberry.union("PublishImplementationResult")
+]
+UpsertArticleResult = Annotated[
+    Article | UpsertArticleError, strawberry.union("UpsertArticleResult")
+]
+RegisterTerminalResult = Annotated[
+    TerminalRegistration | RegisterTerminalError, strawberry.union("RegisterTerminalResult")
+]

@@ -26,18 +26,36 @@ from strawberry.types import ExecutionContext
 from resolvers.accounts import mutations as account_mutations
 from resolvers.accounts import queries as account_queries
 from resolvers.accounts.events import AccountEvent
+from resolvers.catalogue import mutations as catalogue_mutations
 from resolvers.catalogue import queries as catalogue_queries
 from resolvers.context import Info
 from schema.accounts import Account
-from schema.catalogue import Department, Region
+from schema.catalogue import (
+    Article,
+    ArticleConnection,
+    CatalogueDivergence,
+    Department,
+    Region,
+    Service,
+    ServiceCentre,
+    ServiceCentreConnection,
+    ServiceConnection,
+    ServiceStats,
+    Terminal,
+    TerminalConnection,
+)
 from schema.error_codes import MASKED_MESSAGE, classify
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAuthenticated, IsStaff
 
 log = logging.getLogger("rongban.graphql")
 
 # Types reachable through node(id). An explicit registry: a global id naming any other
 # type resolves to null instead of being guessed (strawberry GHSA-5xh2-23cc-5jc6).
-NODE_TYPES: dict[str, type[relay.Node]] = {"Account": Account}
+NODE_TYPES: dict[str, type[relay.Node]] = {
+    "Account": Account,
+    "Service": Service,
+    "Article": Article,
+}
 
 
 @strawberry.type
@@ -56,6 +74,41 @@ class Query:
     )
     department: Department | None = strawberry.field(
         resolver=catalogue_queries.department, description="A department by credit code."
+    )
+    services: ServiceConnection = strawberry.field(
+        resolver=catalogue_queries.services,
+        description=(
+            "Published services. With a keyword: ranked by relevance (at most 1,000 results); "
+            "otherwise by name. `first` defaults to 20, at most 50."
+        ),
+    )
+    service: Service | None = strawberry.field(
+        resolver=catalogue_queries.service_by_code,
+        description=(
+            "A published service by implementation code, or by basic code with `regionCode` "
+            "(the region's own implementation, else the nearest level above). Null if unknown."
+        ),
+    )
+    service_stats: ServiceStats | None = strawberry.field(
+        resolver=catalogue_queries.service_stats,
+        description="Shares for a region and everything below it; the whole city without a code.",
+    )
+    catalogue_divergences: list[CatalogueDivergence] = strawberry.field(
+        resolver=catalogue_queries.catalogue_divergences,
+        permission_classes=[IsStaff],
+        description="Implementations in the region that differ from their base item (staff).",
+    )
+    articles: ArticleConnection = strawberry.field(
+        resolver=catalogue_queries.articles, description="Newest first."
+    )
+    article: Article | None = strawberry.field(resolver=catalogue_queries.article)
+    service_centres: ServiceCentreConnection = strawberry.field(
+        resolver=catalogue_queries.service_centres,
+        description="Sorted by distance from `filter.near` when given, else by name.",
+    )
+    terminals: TerminalConnection = strawberry.field(
+        resolver=catalogue_queries.terminals,
+        description="Sorted by distance from `filter.near` when given, else by code.",
     )
 
     @strawberry.field(
@@ -110,6 +163,33 @@ class Mutation:
             "Binds a real-name identity (GB 11643 checked) to the account. One verified "
             "person, one account; at most 5 attempts a day."
         ),
+    )
+    login_terminal = strawberry.mutation(
+        resolver=account_mutations.login_terminal,
+        description="A self-service terminal signs in with its device credential.",
+    )
+    upsert_base_item = strawberry.mutation(
+        resolver=catalogue_mutations.upsert_base_item,
+        description="Creates or updates a standard item (ADMIN).",
+    )
+    upsert_implementation = strawberry.mutation(
+        resolver=catalogue_mutations.upsert_implementation,
+        description=(
+            "Writes the draft of an implementation (ADMIN or the department's STAFF); the "
+            "published version stays live until `publishImplementation`."
+        ),
+    )
+    publish_implementation = strawberry.mutation(
+        resolver=catalogue_mutations.publish_implementation,
+        description="Runs the guide checks and 三级四同, then publishes the draft.",
+    )
+    upsert_article = strawberry.mutation(
+        resolver=catalogue_mutations.upsert_article,
+        description="Creates or updates an article (ADMIN or the department's STAFF).",
+    )
+    register_terminal = strawberry.mutation(
+        resolver=catalogue_mutations.register_terminal,
+        description="Registers a terminal and returns its device credential once.",
     )
     login_staff = strawberry.mutation(
         resolver=account_mutations.login_staff,
@@ -181,7 +261,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
             batching_config={"max_operations": options.max_operations},
             relay_max_results=50,
         ),
-        types=list(NODE_TYPES.values()),
+        types=[*NODE_TYPES.values(), ServiceCentre, Terminal],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -10,7 +11,16 @@ from redis.exceptions import RedisError
 
 Redis = aioredis.Redis
 
-__all__ = ["Keys", "RateLimit", "Redis", "RedisError", "create_redis", "hit_rate_limit"]
+__all__ = [
+    "Keys",
+    "RateLimit",
+    "Redis",
+    "RedisError",
+    "bump_catalogue_version",
+    "catalogue_version",
+    "create_redis",
+    "hit_rate_limit",
+]
 
 
 def create_redis(url: str) -> Redis:
@@ -55,6 +65,16 @@ class Keys:
     def account_events(account_id: str) -> str:
         return f"events:account:{account_id}"
 
+    CATALOGUE_VERSION = "catalogue:version"
+
+    @staticmethod
+    def response(version: str, digest: str) -> str:
+        return f"resp:{version}:{digest}"
+
+    @staticmethod
+    def persisted_query(sha256: str) -> str:
+        return f"apq:{sha256}"
+
 
 # INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
 _FIXED_WINDOW = """
@@ -65,6 +85,26 @@ end
 local ttl = redis.call('TTL', KEYS[1])
 return {count, ttl}
 """
+
+
+async def catalogue_version(redis: Redis) -> str:
+    """The version token of everything residents can read in the catalogue.
+
+    A random token rather than a counter: Redis may restart empty, and a counter starting
+    again at 1 would make stale cached answers look current.
+    """
+    version = await redis.get(Keys.CATALOGUE_VERSION)
+    if version:
+        return str(version)
+    fresh = uuid.uuid4().hex
+    if await redis.set(Keys.CATALOGUE_VERSION, fresh, nx=True):
+        return fresh
+    return str(await redis.get(Keys.CATALOGUE_VERSION))
+
+
+async def bump_catalogue_version(redis: Redis) -> None:
+    """Called after every committed change residents can see: cached answers become stale."""
+    await redis.set(Keys.CATALOGUE_VERSION, uuid.uuid4().hex)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,9 @@ from schema.accounts import (
     LoginStaffError,
     LoginStaffInput,
     LoginStaffResult,
+    LoginTerminalError,
+    LoginTerminalInput,
+    LoginTerminalResult,
     LoginWithSmsError,
     LoginWithSmsInput,
     LoginWithSmsResult,
@@ -112,6 +115,16 @@ async def verify_identity(info: Info, input: VerifyIdentityInput) -> VerifyIdent
     except AccountError as error:
         return VerifyIdentityError.of(error)
     return Account.of(account)
+
+
+async def login_terminal(info: Info, input: LoginTerminalInput) -> LoginTerminalResult:
+    try:
+        issued = await service.login_terminal(
+            info.context.resources, input.code, input.credential, client_of(info)
+        )
+    except AccountError as error:
+        return LoginTerminalError.of(error)
+    return Session.of(issued)
 
 
 async def login_staff(info: Info, input: LoginStaffInput) -> LoginStaffResult:

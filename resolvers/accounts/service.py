@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -440,6 +441,29 @@ async def _failed_staff_login(
             AccountErrorCode.ACCOUNT_LOCKED, retry_after=settings.staff_lockout_seconds
         )
     raise AccountError(code, "otp" if code is AccountErrorCode.INVALID_OTP else None)
+
+
+# -- devices
+
+
+async def login_terminal(
+    resources: Resources, code: str, credential: str, client: ClientInfo
+) -> sessions.IssuedSession:
+    """A self-service terminal signs in with the credential it got at registration."""
+    terminal = await repo.terminal_by_code(code) if 0 < len(code) <= 32 else None
+    presented = resources.keyring.token_hash(credential[:256])
+    expected = terminal.credential_hash if terminal else resources.keyring.token_hash("")
+    if terminal is None or not hmac.compare_digest(presented, expected) or terminal.retired:
+        await repo.audit("LOGIN_TERMINAL", success=False, request_id=client.request_id)
+        raise AccountError(AccountErrorCode.INVALID_CREDENTIALS)
+    account = await repo.by_id(terminal.account_id)
+    if account is None:
+        raise AccountError(AccountErrorCode.INVALID_CREDENTIALS)
+    issued = await sessions.issue(resources, account, method="DEVICE")
+    await repo.audit(
+        "LOGIN_TERMINAL", success=True, actor_id=account.id, request_id=client.request_id
+    )
+    return issued
 
 
 # -- shared

@@ -1,15 +1,52 @@
-"""Region and department look-ups."""
+"""Catalogue queries: thin resolvers over resolvers/catalogue/service.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+from uuid import UUID
+
+import strawberry
+
+from resolvers.catalogue import service
+from resolvers.catalogue.errors import CatalogueError
 from resolvers.context import Info
-from schema.catalogue import Department, Region
+from schema.catalogue import (
+    Article,
+    ArticleConnection,
+    ArticleFilter,
+    CatalogueDivergence,
+    Department,
+    Region,
+    Service,
+    ServiceCentre,
+    ServiceCentreConnection,
+    ServiceCentreFilter,
+    ServiceConnection,
+    ServiceFilter,
+    ServiceStats,
+    Terminal,
+    TerminalConnection,
+    TerminalFilter,
+)
+from schema.error_codes import PublicError
+from schema.pagination import Edge, PageInfo, connection_of, encode_cursor, page_request
 from storage.repositories import catalogue as repo
+
+T = TypeVar("T")
 
 
 def _plausible(code: str, longest: int) -> bool:
     """Codes longer than any real one, or with control characters, match nothing."""
     return 0 < len(code) <= longest and code.isprintable()
+
+
+def _cap(info: Info) -> int:
+    return info.context.resources.settings.max_page_size
+
+
+def _bad_input(error: CatalogueError) -> PublicError:
+    return PublicError(error.message, "BAD_USER_INPUT", field=error.field)
 
 
 async def regions(info: Info, parent_code: str | None = None) -> list[Region]:
@@ -50,3 +87,163 @@ async def department(info: Info, code: str) -> Department | None:
         return None
     row = await info.context.loaders.department_by_code.load(code)
     return Department.of(row) if row else None
+
+
+def _empty_services() -> ServiceConnection:
+    async def zero() -> int:
+        return 0
+
+    return ServiceConnection(
+        edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None), _total=zero
+    )
+
+
+async def services(
+    info: Info,
+    filter: ServiceFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ServiceConnection:
+    wanted = filter or ServiceFilter()
+    filters = service.ServiceFilter(
+        keyword=wanted.keyword,
+        kind=wanted.kind,
+        item_type=wanted.item_type,
+        region_code=wanted.region_code,
+        department_code=wanted.department_code,
+        audience=wanted.audience,
+        max_visits=wanted.max_visits,
+        online_depth=wanted.online_depth,
+        citywide=wanted.citywide,
+    )
+    kind = "o" if (wanted.keyword or "").strip() else "k"
+    request = page_request(first, after, cap=_cap(info), kind=kind)
+    try:
+        result = await service.list_services(
+            info.context.resources, filters, first=request.first, after=request.after
+        )
+    except CatalogueError as error:
+        raise _bad_input(error) from None
+    if result is None:
+        return _empty_services()
+    edges, page_info = connection_of(result.page, Service.of, result.kind)
+    return ServiceConnection(edges=edges, page_info=page_info, _total=result.total_count)
+
+
+async def service_by_code(info: Info, code: str, region_code: str | None = None) -> Service | None:
+    row = await service.get_service(code, region_code)
+    return Service.of(row) if row else None
+
+
+async def service_stats(info: Info, region_code: str | None = None) -> ServiceStats | None:
+    stats = await service.service_stats(region_code)
+    return ServiceStats.of(stats) if stats else None
+
+
+async def catalogue_divergences(info: Info, region_code: str) -> list[CatalogueDivergence]:
+    try:
+        reports = await service.divergence_report(info.context.principal, region_code)
+    except CatalogueError as error:
+        raise PublicError(error.message, "FORBIDDEN") from None
+    return [
+        CatalogueDivergence(
+            service=Service.of(report.implementation),
+            fields=report.fields,
+            justification=report.implementation.divergence_justification,
+        )
+        for report in reports
+    ]
+
+
+async def articles(
+    info: Info,
+    filter: ArticleFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ArticleConnection:
+    wanted = filter or ArticleFilter()
+    request = page_request(first, after, cap=_cap(info))
+    page = await service.list_articles(
+        wanted.kind, wanted.item_code, wanted.region_code, first=request.first, after=request.after
+    )
+    if page is None:
+        return ArticleConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
+    edges, page_info = connection_of(page, Article.of, "k")
+    return ArticleConnection(edges=edges, page_info=page_info)
+
+
+async def article(info: Info, id: strawberry.ID) -> Article | None:
+    try:
+        article_id = UUID(str(id))
+    except ValueError:
+        return None
+    row = await info.context.loaders.article.load(article_id)
+    return Article.of(row) if row is not None and row.published else None
+
+
+def _near(point: object | None) -> tuple[float, float] | None:
+    if point is None:
+        return None
+    lat, lng = float(point.lat), float(point.lng)  # type: ignore[attr-defined]
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise PublicError("坐标超出范围。", "BAD_USER_INPUT", field="filter.near")
+    return lat, lng
+
+
+async def service_centres(
+    info: Info,
+    filter: ServiceCentreFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ServiceCentreConnection:
+    wanted = filter or ServiceCentreFilter()
+    near = _near(wanted.near)
+    request = page_request(first, after, cap=_cap(info), kind="o" if near else "k")
+    found = await service.list_centres(
+        wanted.region_code, wanted.service_code, near, first=request.first, after=request.after
+    )
+    if found is None:
+        return ServiceCentreConnection(
+            edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+        )
+    edges, page_info = _placed_connection(found, ServiceCentre.of)
+    return ServiceCentreConnection(edges=edges, page_info=page_info)
+
+
+async def terminals(
+    info: Info,
+    filter: TerminalFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> TerminalConnection:
+    wanted = filter or TerminalFilter()
+    near = _near(wanted.near)
+    request = page_request(first, after, cap=_cap(info), kind="o" if near else "k")
+    found = await service.list_terminals(
+        wanted.region_code,
+        wanted.community_code,
+        wanted.service_code,
+        near,
+        first=request.first,
+        after=request.after,
+    )
+    if found is None:
+        return TerminalConnection(
+            edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+        )
+    edges, page_info = _placed_connection(found, Terminal.of)
+    return TerminalConnection(edges=edges, page_info=page_info)
+
+
+def _placed_connection(
+    found: service.PlacedPage, convert: Callable[[service.Placed], T]
+) -> tuple[list[Edge[T]], PageInfo]:
+    edges = [
+        Edge(cursor=encode_cursor(position, found.kind), node=convert(place))
+        for place, position in zip(found.places, found.positions, strict=True)
+    ]
+    return edges, PageInfo(
+        has_next_page=found.has_next,
+        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=edges[0].cursor if edges else None,
+    )

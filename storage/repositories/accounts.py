@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from storage.models.accounts import Account, AuditEvent, AuthSession, Role
+from storage.models.catalogue import Terminal, TerminalStatus
 
 
 async def by_id(account_id: UUID) -> Account | None:
@@ -78,6 +80,22 @@ async def claim_otp_counter(account_id: UUID, counter: int) -> bool:
             last_otp_counter=counter
         )
         == 1
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCredential:
+    account_id: UUID
+    credential_hash: str
+    retired: bool
+
+
+async def terminal_by_code(code: str) -> DeviceCredential | None:
+    row = await Terminal.get_or_none(code=code)
+    if row is None:
+        return None
+    return DeviceCredential(
+        row.account_id, row.credential_hash, row.status is TerminalStatus.RETIRED
     )
 
 

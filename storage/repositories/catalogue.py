@@ -1,11 +1,39 @@
-"""Queries on regions and departments."""
+"""Queries on the catalogue: regions, departments, items, guides, articles, centres, terminals."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 from uuid import UUID
 
-from storage.models.catalogue import Department, Region
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from storage.models.catalogue import (
+    Article,
+    ArticleKind,
+    BaseItem,
+    CentreService,
+    Department,
+    Implementation,
+    ItemKind,
+    ItemType,
+    Material,
+    PublicationStatus,
+    Region,
+    Scope,
+    ServiceCentre,
+    Terminal,
+    TerminalService,
+    TerminalStatus,
+)
+
+WIDER_SCOPES = (Scope.CITYWIDE, Scope.PROVINCE, Scope.CROSS_PROVINCE)
+
+# -- regions and departments
 
 
 async def regions_by_ids(ids: Sequence[UUID]) -> list[Region]:
@@ -24,6 +52,28 @@ async def top_regions() -> list[Region]:
     return await Region.filter(parent_id__isnull=True, retired=False).order_by("code")
 
 
+async def region_and_ancestors(region: Region) -> list[Region]:
+    """The region and every region above it (a county, then the city)."""
+    chain = [region]
+    while chain[-1].parent_id is not None and len(chain) < 6:
+        parent = await Region.get_or_none(id=chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+    return chain
+
+
+async def region_and_descendant_ids(region: Region) -> list[UUID]:
+    """The region and everything below it (streets, communities), level by level."""
+    ids, frontier = [region.id], [region.id]
+    while frontier:
+        frontier = [
+            r for r in await Region.filter(parent_id__in=frontier).values_list("id", flat=True)
+        ]
+        ids.extend(frontier)
+    return ids
+
+
 async def departments_by_ids(ids: Sequence[UUID]) -> list[Department]:
     return await Department.filter(id__in=list(ids))
 
@@ -35,3 +85,229 @@ async def departments_by_codes(codes: Sequence[str]) -> list[Department]:
 async def departments_in_region(region_id: UUID | None) -> list[Department]:
     query = Department.all() if region_id is None else Department.filter(region_id=region_id)
     return await query.order_by("code")
+
+
+# -- base items
+
+
+async def base_items_by_ids(ids: Sequence[UUID]) -> list[BaseItem]:
+    return await BaseItem.filter(id__in=list(ids))
+
+
+async def base_items_by_codes(codes: Sequence[str]) -> list[BaseItem]:
+    return await BaseItem.filter(basic_code__in=list(codes))
+
+
+# -- implementations
+
+
+def published(today: date) -> QuerySet[Implementation]:
+    """Versions residents may see: published and within their validity dates."""
+    return Implementation.filter(
+        Q(status=PublicationStatus.PUBLISHED),
+        Q(valid_from__isnull=True) | Q(valid_from__lte=today),
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceQuery:
+    """Filters of the `services` list, already resolved to ids."""
+
+    kind: ItemKind | None = None
+    item_type: ItemType | None = None
+    region_ids: Sequence[UUID] | None = None
+    department_id: UUID | None = None
+    for_persons: bool | None = None
+    for_organisations: bool | None = None
+    max_visits: int | None = None
+    online_depth: int | None = None
+    citywide: bool | None = None
+    ids: Sequence[UUID] | None = None
+
+
+def services(today: date, query: ServiceQuery) -> QuerySet[Implementation]:
+    rows = published(today)
+    filters: dict[str, Any] = {}
+    if query.kind is not None:
+        filters["kind"] = query.kind
+    if query.item_type is not None:
+        filters["item_type"] = query.item_type
+    if query.region_ids is not None:
+        filters["region_id__in"] = list(query.region_ids)
+    if query.department_id is not None:
+        filters["department_id"] = query.department_id
+    if query.for_persons:
+        filters["for_persons"] = True
+    if query.for_organisations:
+        filters["for_organisations"] = True
+    if query.max_visits is not None:
+        filters["visits__lte"] = query.max_visits
+    if query.online_depth is not None:
+        filters["online_depth__gte"] = query.online_depth
+    if query.citywide is True:
+        filters["scope__in"] = list(WIDER_SCOPES)
+    elif query.citywide is False:
+        filters["scope"] = Scope.REGION
+    if query.ids is not None:
+        filters["id__in"] = list(query.ids)
+    return rows.filter(**filters)
+
+
+async def count(query: QuerySet[Implementation]) -> int:
+    return await query.count()
+
+
+async def published_by_code(code: str, today: date) -> Implementation | None:
+    return await published(today).filter(code=code).first()
+
+
+async def published_by_codes(codes: Sequence[str], today: date) -> list[Implementation]:
+    return await published(today).filter(code__in=list(codes))
+
+
+async def published_by_base_and_regions(
+    basic_code: str, region_ids: Sequence[UUID], today: date
+) -> list[Implementation]:
+    return await published(today).filter(
+        base__basic_code=basic_code, region_id__in=list(region_ids)
+    )
+
+
+async def implementations_by_ids(ids: Sequence[UUID]) -> list[Implementation]:
+    return await Implementation.filter(id__in=list(ids))
+
+
+async def versions_for_update(code: str) -> list[Implementation]:
+    """Every version of one implementation, locked: publishing and editing serialise on it."""
+    return await Implementation.filter(code=code).select_for_update().order_by("-version")
+
+
+async def materials_of(implementation_ids: Sequence[UUID]) -> list[Material]:
+    return await Material.filter(implementation_id__in=list(implementation_ids)).order_by(
+        "implementation_id", "position"
+    )
+
+
+async def search_entries(today: date) -> list[dict[str, Any]]:
+    return await published(today).values(
+        "id", "code", "name", "base__name", "base__keywords", "department__name"
+    )
+
+
+async def stats_rows(today: date, region_ids: Sequence[UUID] | None) -> list[dict[str, Any]]:
+    """Counts by visits, online depth and scope, for the one-visit and online shares."""
+    query = published(today)
+    if region_ids is not None:
+        query = query.filter(region_id__in=list(region_ids))
+    return await (
+        query.annotate(n=Count("id"))
+        .group_by("visits", "online_depth", "scope")
+        .values("visits", "online_depth", "scope", "n")
+    )
+
+
+async def current_versions_in_regions(region_ids: Sequence[UUID]) -> list[Implementation]:
+    """Published versions and pending drafts (archived versions are history)."""
+    return await Implementation.filter(
+        region_id__in=list(region_ids),
+        status__in=(PublicationStatus.PUBLISHED, PublicationStatus.DRAFT),
+    ).order_by("code", "version")
+
+
+# -- articles
+
+
+def articles(
+    kind: ArticleKind | None, item_code: str | None, region_ids: Sequence[UUID] | None
+) -> QuerySet[Article]:
+    query = Article.filter(published=True)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    if region_ids is not None:
+        query = query.filter(Q(region_id__in=list(region_ids)) | Q(region_id__isnull=True))
+    if item_code is not None:
+        # Item codes are few per article; the JSON list is matched as text on every
+        # database, anchored on the quotes so that one code cannot match inside another.
+        query = query.filter(item_codes__icontains=f'"{item_code}"')
+    return query
+
+
+async def articles_by_ids(ids: Sequence[UUID]) -> list[Article]:
+    return await Article.filter(id__in=list(ids))
+
+
+# -- centres and terminals
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    south: float
+    west: float
+    north: float
+    east: float
+
+
+def centres(
+    region_ids: Sequence[UUID] | None, box: Box | None, ids: Sequence[UUID] | None = None
+) -> QuerySet[ServiceCentre]:
+    query = ServiceCentre.all()
+    if region_ids is not None:
+        query = query.filter(region_id__in=list(region_ids))
+    if box is not None:
+        query = query.filter(
+            latitude__gte=box.south,
+            latitude__lte=box.north,
+            longitude__gte=box.west,
+            longitude__lte=box.east,
+        )
+    if ids is not None:
+        query = query.filter(id__in=list(ids))
+    return query
+
+
+async def centre_ids_handling(
+    implementation: Implementation,
+) -> tuple[list[UUID], bool]:
+    """Centres listing the implementation, and whether every citywide centre handles it too."""
+    listed = await CentreService.filter(implementation_code=implementation.code).values_list(
+        "centre_id", flat=True
+    )
+    by_rule = await ServiceCentre.filter(
+        region_id=implementation.region_id, level__in=("CITY", "COUNTY")
+    ).values_list("id", flat=True)
+    return [*listed, *by_rule], implementation.scope in WIDER_SCOPES
+
+
+def citywide_centres() -> QuerySet[ServiceCentre]:
+    return ServiceCentre.filter(accepts_citywide=True)
+
+
+def terminals(
+    region_ids: Sequence[UUID] | None,
+    box: Box | None,
+    service_code: str | None,
+) -> QuerySet[Terminal]:
+    query = Terminal.filter(status__not=TerminalStatus.RETIRED)
+    if region_ids is not None:
+        query = query.filter(community_id__in=list(region_ids))
+    if box is not None:
+        query = query.filter(
+            latitude__gte=box.south,
+            latitude__lte=box.north,
+            longitude__gte=box.west,
+            longitude__lte=box.east,
+        )
+    if service_code is not None:
+        query = query.filter(
+            id__in=TerminalService.filter(implementation_code=service_code).values("terminal_id")
+        )
+    return query
+
+
+async def terminal_service_codes(terminal_ids: Sequence[UUID]) -> list[TerminalService]:
+    return await TerminalService.filter(terminal_id__in=list(terminal_ids))
+
+
+async def terminal_by_code(code: str) -> Terminal | None:
+    return await Terminal.get_or_none(code=code)

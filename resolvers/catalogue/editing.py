@@ -1,0 +1,339 @@
+"""Changing the catalogue: base items, implementation drafts, publication, articles.
+
+Permissions: base items are the province's standard, so only ADMIN edits them; an
+implementation or article may be edited by ADMIN or by STAFF of its own department.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from resolvers.catalogue.drafts import (
+    ArticleData,
+    BaseItemData,
+    ImplementationData,
+    Problems,
+)
+from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
+from resolvers.catalogue.rules import divergences, guide_violations, implementation_code
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.cache import RedisError, bump_catalogue_version
+from storage.models.catalogue import (
+    Article,
+    BaseItem,
+    Department,
+    Implementation,
+    Material,
+    PublicationStatus,
+    Region,
+    ServiceObject,
+)
+from storage.repositories import catalogue as repo
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.is_authenticated:
+        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
+    if not principal.is_admin:
+        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
+
+
+def _require_department(principal: Principal, department: Department) -> None:
+    if not principal.is_authenticated:
+        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
+    if principal.is_admin:
+        return
+    if not principal.is_staff or principal.department_id != department.id:
+        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
+
+
+def _raise_if(problems: Problems) -> None:
+    if problems.items:
+        first = problems.items[0]
+        raise CatalogueError(
+            CatalogueErrorCode.INVALID_INPUT, first.field, violations=problems.items
+        )
+
+
+async def catalogue_changed(resources: Resources) -> None:
+    """After a commit residents can see: cached answers and search indexes become stale."""
+    try:
+        await bump_catalogue_version(resources.redis)
+    except RedisError:
+        # Caches expire on their own within minutes; the change itself is committed.
+        log.warning("catalogue version not bumped: Redis unavailable")
+
+
+# -- base items
+
+
+async def upsert_base_item(
+    resources: Resources, principal: Principal, data: BaseItemData
+) -> BaseItem:
+    _require_admin(principal)
+    problems = Problems()
+    data.validate(problems)
+    _raise_if(problems)
+    fields = base_item_fields(data)
+    async with in_transaction():
+        item = await BaseItem.filter(basic_code=data.basic_code).select_for_update().first()
+        if item is None:
+            try:
+                item = await BaseItem.create(basic_code=data.basic_code, **fields)
+            except IntegrityError:
+                raise CatalogueError(CatalogueErrorCode.CONFLICT, "basicCode") from None
+        else:
+            await item.update_from_dict(fields).save()
+            # Filters read these from the implementations: keep every version in step.
+            await Implementation.filter(base_id=item.id).update(**_denormalised(item))
+    await catalogue_changed(resources)
+    return item
+
+
+def base_item_fields(data: BaseItemData) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "kind": data.kind,
+        "item_type": data.item_type,
+        "legal_basis": data.legal_basis,
+        "steps": [step.as_json() for step in data.steps],
+        "audiences": sorted({int(a) for a in data.audiences}),
+        "keywords": data.keywords,
+    }
+
+
+def _denormalised(base: BaseItem) -> dict[str, Any]:
+    audiences = set(base.audiences)
+    return {
+        "kind": base.kind,
+        "item_type": base.item_type,
+        "for_persons": ServiceObject.PERSON in audiences,
+        "for_organisations": bool(audiences - {ServiceObject.PERSON}),
+    }
+
+
+# -- implementations
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    base: BaseItem
+    region: Region
+    department: Department
+
+
+async def resolve_references(data: ImplementationData) -> Resolved:
+    bases = await repo.base_items_by_codes([data.base_code])
+    if not bases:
+        raise CatalogueError(CatalogueErrorCode.UNKNOWN_BASE_ITEM, "baseCode")
+    regions = await repo.regions_by_codes([data.region_code])
+    if not regions:
+        raise CatalogueError(CatalogueErrorCode.UNKNOWN_REGION, "regionCode")
+    departments = await repo.departments_by_codes(
+        [data.department_code, *data.cooperating_departments]
+    )
+    known = {d.code: d for d in departments}
+    if data.department_code not in known:
+        raise CatalogueError(CatalogueErrorCode.UNKNOWN_DEPARTMENT, "departmentCode")
+    for index, code in enumerate(data.cooperating_departments):
+        if code not in known:
+            raise CatalogueError(
+                CatalogueErrorCode.UNKNOWN_DEPARTMENT, f"cooperatingDepartments[{index}]"
+            )
+    return Resolved(bases[0], regions[0], known[data.department_code])
+
+
+def implementation_fields(data: ImplementationData, refs: Resolved) -> dict[str, Any]:
+    base = refs.base
+    return {
+        "base_id": base.id,
+        "region_id": refs.region.id,
+        "department_id": refs.department.id,
+        **_denormalised(base),
+        # What is not given is inherited from the base item: 三级四同 by default.
+        "name": data.name if data.name is not None else base.name,
+        "legal_basis": data.legal_basis if data.legal_basis is not None else base.legal_basis,
+        "steps": [s.as_json() for s in data.steps] if data.steps is not None else base.steps,
+        "divergence_justification": data.divergence_justification,
+        "conditions": data.conditions,
+        "statutory_days": data.statutory_days,
+        "promised_days": data.promised_days,
+        "handling_type": data.handling_type,
+        "fee": data.fee,
+        "fee_basis": data.fee_basis,
+        "visits": data.visits,
+        "visit_reason": data.visit_reason,
+        "online_depth": data.online_depth,
+        "channels": [c.value for c in data.channels],
+        "scope": data.scope,
+        "address": data.address,
+        "hours": data.hours,
+        "phone": data.phone,
+        "complaint_phone": data.complaint_phone,
+        "result_name": data.result_name,
+        "result_sample": data.result_sample,
+        "faqs": [{"question": f.question, "answer": f.answer} for f in data.faqs],
+        "form_schema": data.form_schema,
+        "cooperating_departments": data.cooperating_departments,
+        "valid_from": data.valid_from,
+        "valid_until": data.valid_until,
+    }
+
+
+def material_rows(implementation_id: UUID, data: ImplementationData) -> list[Material]:
+    return [
+        Material(
+            implementation_id=implementation_id,
+            position=index,
+            name=m.name,
+            necessity=m.necessity,
+            source=m.source,
+            document_kind=m.document_kind,
+            issuing_item_code=m.issuing_item_code,
+            original=m.original,
+            copies=m.copies,
+            note=m.note,
+        )
+        for index, m in enumerate(data.materials)
+    ]
+
+
+async def upsert_implementation(
+    resources: Resources, principal: Principal, data: ImplementationData
+) -> Implementation:
+    """Writes the draft version of an implementation: the published version stays live
+    for residents until the draft is published."""
+    if not principal.is_authenticated:
+        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
+    problems = Problems()
+    data.validate(problems)
+    _raise_if(problems)
+    refs = await resolve_references(data)
+    _require_department(principal, refs.department)
+    code = implementation_code(refs.base.basic_code, refs.region.code, refs.department.code)
+    fields = implementation_fields(data, refs)
+    try:
+        async with in_transaction():
+            versions = await repo.versions_for_update(code)
+            draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
+            if draft is None:
+                version = (versions[0].version + 1) if versions else 1
+                draft = await Implementation.create(code=code, version=version, **fields)
+            else:
+                await draft.update_from_dict(fields).save()
+                await Material.filter(implementation_id=draft.id).delete()
+            await Material.bulk_create(material_rows(draft.id, data))
+    except IntegrityError:
+        # Two first drafts of the same new implementation at once: one wins.
+        raise CatalogueError(CatalogueErrorCode.CONFLICT) from None
+    return draft
+
+
+async def publish_implementation(
+    resources: Resources, principal: Principal, code: str, justification: str | None
+) -> Implementation:
+    """Runs the guide checks and 三级四同 on the draft, then makes it the live version."""
+    if not principal.is_authenticated:
+        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
+    if not 0 < len(code) <= 96:
+        raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "code")
+    async with in_transaction():
+        versions = await repo.versions_for_update(code)
+        draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
+        if draft is None:
+            raise CatalogueError(
+                CatalogueErrorCode.NOTHING_TO_PUBLISH if versions else CatalogueErrorCode.NOT_FOUND,
+                "code",
+            )
+        department = await Department.get(id=draft.department_id)
+        _require_department(principal, department)
+        if justification is not None:
+            problems = Problems()
+            draft.divergence_justification = problems.text(
+                "justification", justification, longest=1000, required=False
+            )
+            _raise_if(problems)
+        materials = await Material.filter(implementation_id=draft.id).order_by("position")
+        violations = guide_violations(draft, materials)
+        if violations:
+            raise CatalogueError(
+                CatalogueErrorCode.GUIDE_CHECK_FAILED, violations[0].field, violations=violations
+            )
+        base = await BaseItem.get(id=draft.base_id)
+        if divergences(draft, base) and not draft.divergence_justification.strip():
+            raise CatalogueError(CatalogueErrorCode.DIVERGENCE_NEEDS_JUSTIFICATION, "justification")
+        await Implementation.filter(code=code, status=PublicationStatus.PUBLISHED).update(
+            status=PublicationStatus.ARCHIVED
+        )
+        draft.status = PublicationStatus.PUBLISHED
+        draft.published_at = _now()
+        await draft.save()
+    await catalogue_changed(resources)
+    return draft
+
+
+# -- articles
+
+
+async def upsert_article(
+    resources: Resources, principal: Principal, article_id: UUID | None, data: ArticleData
+) -> Article:
+    if not principal.is_authenticated:
+        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
+    problems = Problems()
+    data.validate(problems)
+    _raise_if(problems)
+    region_id = department = None
+    if data.region_code is not None:
+        regions = await repo.regions_by_codes([data.region_code])
+        if not regions:
+            raise CatalogueError(CatalogueErrorCode.UNKNOWN_REGION, "regionCode")
+        region_id = regions[0].id
+    if data.department_code is not None:
+        departments = await repo.departments_by_codes([data.department_code])
+        if not departments:
+            raise CatalogueError(CatalogueErrorCode.UNKNOWN_DEPARTMENT, "departmentCode")
+        department = departments[0]
+    if department is None:
+        _require_admin(principal)  # articles of no department are the platform's own
+    else:
+        _require_department(principal, department)
+    fields = {
+        "kind": data.kind,
+        "title": data.title,
+        "body": data.body,
+        "issuer": data.issuer,
+        "issued_on": data.issued_on,
+        "region_id": region_id,
+        "department_id": department.id if department else None,
+        "item_codes": data.item_codes,
+        "published": data.published,
+    }
+    async with in_transaction():
+        if article_id is None:
+            article = await Article.create(**fields)
+        else:
+            found = await Article.filter(id=article_id).select_for_update().first()
+            if found is None:
+                raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "id")
+            if found.department_id is not None and found.department_id != fields["department_id"]:
+                previous = await Department.get(id=found.department_id)
+                _require_department(principal, previous)  # no moving others' articles away
+            article = await found.update_from_dict(fields)
+            await article.save()
+    await catalogue_changed(resources)
+    return article

@@ -1,0 +1,385 @@
+"""Reading the catalogue: the services list and search, guides, statistics, divergences,
+articles, and the centres and terminals nearest a resident."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
+from resolvers.catalogue.geo import RADII_METERS, box_around, distance_meters
+from resolvers.catalogue.rules import Divergence, divergences
+from resolvers.catalogue.search import MAX_QUERY_LENGTH, Entry, SearchIndex
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.cache import RedisError, catalogue_version
+from storage.models.catalogue import (
+    ArticleKind,
+    Implementation,
+    ItemKind,
+    ItemType,
+    PublicationStatus,
+    Region,
+    RegionLevel,
+    ServiceCentre,
+    Terminal,
+)
+from storage.repositories import catalogue as repo
+from storage.repositories.pagination import Page, Scalar, keyset_page
+
+CITY_CODE = "510100"
+
+
+_CST = timezone(timedelta(hours=8), "CST")
+
+
+def today() -> date:
+    # Validity dates are calendar dates in China Standard Time.
+    return datetime.now(UTC).astimezone(_CST).date()
+
+
+class Audience(StrEnum):
+    PERSON = "PERSON"
+    ORGANISATION = "ORGANISATION"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFilter:
+    keyword: str | None = None
+    kind: ItemKind | None = None
+    item_type: ItemType | None = None
+    region_code: str | None = None
+    department_code: str | None = None
+    audience: Audience | None = None
+    max_visits: int | None = None
+    online_depth: int | None = None
+    citywide: bool | None = None
+
+
+@dataclass(slots=True)
+class ServicePage:
+    page: Page[Implementation]
+    kind: str  # cursor kind: "k" keyset, "o" ranked offset
+    total: int | None = None
+    _count_query: Any = None
+
+    async def total_count(self) -> int:
+        if self.total is None:
+            self.total = await self._count_query.count()
+        return self.total
+
+
+async def _region(code: str | None) -> Region | None:
+    if code is None or not 0 < len(code) <= 12 or not code.isalnum():
+        return None
+    rows = await repo.regions_by_codes([code])
+    return rows[0] if rows else None
+
+
+async def _available_in(region: Region) -> list[UUID]:
+    """A resident of `region` can use its own implementations and those of the regions above."""
+    return [r.id for r in await repo.region_and_ancestors(region)]
+
+
+async def list_services(
+    resources: Resources,
+    filters: ServiceFilter,
+    *,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> ServicePage | None:
+    """A page of published services, or None when a code in the filter matches nothing."""
+    day = today()
+    region_ids = None
+    if filters.region_code is not None:
+        region = await _region(filters.region_code)
+        if region is None:
+            return None
+        region_ids = await _available_in(region)
+    department_id = None
+    if filters.department_code is not None:
+        departments = (
+            await repo.departments_by_codes([filters.department_code])
+            if len(filters.department_code) == 18
+            else []
+        )
+        if not departments:
+            return None
+        department_id = departments[0].id
+    query = repo.ServiceQuery(
+        kind=filters.kind,
+        item_type=filters.item_type,
+        region_ids=region_ids,
+        department_id=department_id,
+        for_persons=filters.audience is Audience.PERSON or None,
+        for_organisations=filters.audience is Audience.ORGANISATION or None,
+        max_visits=filters.max_visits,
+        online_depth=filters.online_depth,
+        citywide=filters.citywide,
+    )
+    keyword = (filters.keyword or "").strip()
+    if not keyword:
+        rows = repo.services(day, query)
+        page = await keyset_page(rows, order=("name", "code"), first=first, after=after)
+        return ServicePage(page=page, kind="k", _count_query=rows)
+    if len(keyword) > MAX_QUERY_LENGTH:
+        raise CatalogueError(
+            CatalogueErrorCode.INVALID_INPUT, "filter.keyword", detail="关键词过长"
+        )
+    ranked = (await search_index(resources)).search(keyword)
+    if not ranked:
+        return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
+    allowed = set(
+        await repo.services(
+            day, repo.ServiceQuery(**{**_fields(query), "ids": ranked})
+        ).values_list("id", flat=True)
+    )
+    ordered = [entry for entry in ranked if entry in allowed]
+    offset = int(after[0]) if after else 0  # type: ignore[arg-type]
+    window = ordered[offset : offset + first + 1]
+    by_id = {row.id: row for row in await repo.implementations_by_ids(window)}
+    rows = [by_id[i] for i in window if i in by_id]
+    page = Page(
+        rows=rows[:first],
+        has_next=len(rows) > first,
+        positions=[[offset + n + 1] for n in range(min(first, len(rows)))],
+    )
+    return ServicePage(page=page, kind="o", total=len(ordered))
+
+
+def _fields(query: repo.ServiceQuery) -> dict[str, Any]:
+    return {name: getattr(query, name) for name in query.__dataclass_fields__}
+
+
+async def search_index(resources: Resources) -> SearchIndex:
+    try:
+        version = await catalogue_version(resources.redis)
+    except RedisError:
+        version = "redis-down"  # keep serving from the index we have
+
+    async def load() -> list[Entry]:
+        return [
+            Entry(
+                id=row["id"],
+                code=row["code"],
+                name=row["name"],
+                base_name=row["base__name"],
+                keywords=tuple(row["base__keywords"] or ()),
+                department=row["department__name"],
+            )
+            for row in await repo.search_entries(today())
+        ]
+
+    return await resources.search_index.get(version, load)
+
+
+async def get_service(code: str, region_code: str | None) -> Implementation | None:
+    """By implementation code; or by basic code, for the region (or the regions above it)."""
+    if not 0 < len(code) <= 96 or not code.isprintable():
+        return None
+    day = today()
+    if "-" in code or region_code is None:
+        return await repo.published_by_code(code, day)
+    region = await _region(region_code)
+    if region is None:
+        return None
+    chain = await repo.region_and_ancestors(region)
+    candidates = await repo.published_by_base_and_regions(code, [r.id for r in chain], day)
+    # The nearest level wins: the county's own implementation before the city's.
+    rank = {r.id: depth for depth, r in enumerate(chain)}
+    return min(candidates, key=lambda row: rank[row.region_id], default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    total: int
+    at_most_one_visit: int
+    zero_visits: int
+    fully_online: int
+    citywide: int
+
+    def share(self, part: int) -> float:
+        return round(part / self.total, 4) if self.total else 0.0
+
+
+async def service_stats(region_code: str | None) -> Stats | None:
+    region_ids = None
+    if region_code is not None and region_code != CITY_CODE:
+        region = await _region(region_code)
+        if region is None:
+            return None
+        region_ids = await repo.region_and_descendant_ids(region)
+    total = one = zero = online = citywide = 0
+    for row in await repo.stats_rows(today(), region_ids):
+        n = int(row["n"])
+        total += n
+        one += n if row["visits"] <= 1 else 0
+        zero += n if row["visits"] == 0 else 0
+        online += n if row["online_depth"] == 4 else 0
+        citywide += n if row["scope"] in {s.value for s in repo.WIDER_SCOPES} else 0
+    return Stats(total, one, zero, online, citywide)
+
+
+@dataclass(frozen=True, slots=True)
+class DivergenceReport:
+    implementation: Implementation
+    fields: list[Divergence]
+
+
+async def divergence_report(principal: Principal, region_code: str) -> list[DivergenceReport]:
+    if not principal.is_staff:
+        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
+    region = await _region(region_code)
+    if region is None:
+        return []
+    ids = await repo.region_and_descendant_ids(region)
+    rows = await repo.current_versions_in_regions(ids)
+    bases = {b.id: b for b in await repo.base_items_by_ids(list({r.base_id for r in rows}))}
+    reports = []
+    for row in rows:
+        found = divergences(row, bases[row.base_id])
+        if found:
+            reports.append(DivergenceReport(row, found))
+    return reports
+
+
+def is_visible(implementation: Implementation) -> bool:
+    return implementation.status is PublicationStatus.PUBLISHED
+
+
+# -- articles
+
+
+async def list_articles(
+    kind: ArticleKind | None,
+    item_code: str | None,
+    region_code: str | None,
+    *,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> Page[Any] | None:
+    region_ids = None
+    if region_code is not None:
+        region = await _region(region_code)
+        if region is None:
+            return None
+        region_ids = await _available_in(region)
+    if item_code is not None and not (0 < len(item_code) <= 32 and item_code.isalnum()):
+        return None
+    return await keyset_page(
+        repo.articles(kind, item_code, region_ids), order=("-created_at",), first=first, after=after
+    )
+
+
+# -- centres and terminals
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A centre or terminal with its distance from the resident, when one was given."""
+
+    row: Any
+    distance: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedPage:
+    places: list[Placed]
+    has_next: bool
+    positions: list[list[Scalar]]  # what each place's cursor carries
+    kind: str  # "o": offsets into a distance order; "k": keyset
+
+
+def _by_distance(places: list[Placed], has_next: bool, offset: int) -> PlacedPage:
+    return PlacedPage(places, has_next, [[offset + n + 1] for n in range(len(places))], "o")
+
+
+def _by_key(page: Page[Any]) -> PlacedPage:
+    return PlacedPage([Placed(row, None) for row in page.rows], page.has_next, page.positions, "k")
+
+
+async def _nearest(
+    build: Any, lat: float, lng: float, *, first: int, offset: int
+) -> tuple[list[Placed], bool]:
+    """Rings of growing radius until enough places are inside; exact distances decide."""
+    needed = offset + first + 1
+    for radius in (*RADII_METERS, None):
+        box = box_around(lat, lng, radius) if radius is not None else None
+        rows = await build(box)
+        placed = sorted(
+            (Placed(row, distance_meters(lat, lng, row.latitude, row.longitude)) for row in rows),
+            key=lambda p: (p.distance, str(p.row.id)),
+        )
+        if radius is not None:
+            placed = [p for p in placed if p.distance is not None and p.distance <= radius]
+        if len(placed) >= needed or radius is None:
+            window = placed[offset : offset + first + 1]
+            return window[:first], len(window) > first
+    return [], False
+
+
+async def list_centres(
+    region_code: str | None,
+    service_code: str | None,
+    near: tuple[float, float] | None,
+    *,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> PlacedPage | None:
+    region_ids = None
+    if region_code is not None:
+        region = await _region(region_code)
+        if region is None:
+            return None
+        region_ids = await repo.region_and_descendant_ids(region)
+    ids = None
+    if service_code is not None:
+        implementation = await get_service(service_code, region_code)
+        if implementation is None:
+            return None
+        listed, citywide = await repo.centre_ids_handling(implementation)
+        ids = listed + (
+            list(await repo.citywide_centres().values_list("id", flat=True)) if citywide else []
+        )
+
+    async def build(box: repo.Box | None) -> list[ServiceCentre]:
+        return await repo.centres(region_ids, box, ids)
+
+    if near is not None:
+        offset = int(after[0]) if after else 0  # type: ignore[arg-type]
+        return _by_distance(*await _nearest(build, *near, first=first, offset=offset), offset)
+    rows = repo.centres(region_ids, None, ids)
+    return _by_key(await keyset_page(rows, order=("name",), first=first, after=after))
+
+
+async def list_terminals(
+    region_code: str | None,
+    community_code: str | None,
+    service_code: str | None,
+    near: tuple[float, float] | None,
+    *,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> PlacedPage | None:
+    region_ids = None
+    for code in (region_code, community_code):
+        if code is None:
+            continue
+        region = await _region(code)
+        if region is None or (code == community_code and region.level is not RegionLevel.COMMUNITY):
+            return None
+        within = set(await repo.region_and_descendant_ids(region))
+        region_ids = list(within if region_ids is None else within & set(region_ids))
+
+    async def build(box: repo.Box | None) -> list[Terminal]:
+        return await repo.terminals(region_ids, box, service_code)
+
+    if near is not None:
+        offset = int(after[0]) if after else 0  # type: ignore[arg-type]
+        return _by_distance(*await _nearest(build, *near, first=first, offset=offset), offset)
+    rows = repo.terminals(region_ids, None, service_code)
+    return _by_key(await keyset_page(rows, order=("code",), first=first, after=after))
