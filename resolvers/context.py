@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.settings import Settings
+from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
 from resolvers.loaders import Loaders
@@ -34,6 +35,7 @@ class Resources:
     objects: ObjectStore
     wechat: WeChatGateway
     sms: SmsSender
+    scanner: Scanner | None = None  # malware scanning of uploads, when configured
 
 
 @dataclass(slots=True)

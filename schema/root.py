@@ -28,16 +28,19 @@ from resolvers.accounts import queries as account_queries
 from resolvers.accounts.events import AccountEvent
 from resolvers.catalogue import queries as catalogue_queries
 from resolvers.context import Info
+from resolvers.documents import mutations as document_mutations
+from resolvers.documents import queries as document_queries
 from schema.accounts import Account
 from schema.catalogue import Department, Region
+from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAuthenticated, IsStaff
 
 log = logging.getLogger("rongban.graphql")
 
 # Types reachable through node(id). An explicit registry: a global id naming any other
 # type resolves to null instead of being guessed (strawberry GHSA-5xh2-23cc-5jc6).
-NODE_TYPES: dict[str, type[relay.Node]] = {"Account": Account}
+NODE_TYPES: dict[str, type[relay.Node]] = {"Account": Account, "Document": Document}
 
 
 @strawberry.type
@@ -56,6 +59,14 @@ class Query:
     )
     department: Department | None = strawberry.field(
         resolver=catalogue_queries.department, description="A department by credit code."
+    )
+    my_documents = strawberry.field(
+        resolver=document_queries.my_documents,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "The signed-in resident's document wallet, newest first. `first` at most 50 "
+            "(default 20)."
+        ),
     )
 
     @strawberry.field(
@@ -114,6 +125,33 @@ class Mutation:
     login_staff = strawberry.mutation(
         resolver=account_mutations.login_staff,
         description="Staff sign-in: password and TOTP; 5 failures lock the account for a while.",
+    )
+    request_document_upload = strawberry.mutation(
+        resolver=document_mutations.request_document_upload,
+        description=(
+            "Starts an upload: a PENDING document and a ticket to POST the file straight to "
+            "storage (valid 10 minutes). Then call confirmDocumentUpload."
+        ),
+    )
+    confirm_document_upload = strawberry.mutation(
+        resolver=document_mutations.confirm_document_upload,
+        description=(
+            "Checks the uploaded file (size, magic bytes against the kind's formats, malware "
+            "scan) and makes it AVAILABLE; a file that fails is REJECTED and deleted. "
+            "Confirming an AVAILABLE document again returns it."
+        ),
+    )
+    delete_document = strawberry.mutation(
+        resolver=document_mutations.delete_document,
+        description="Deletes a document and its file; refused while an open application uses it.",
+    )
+    verify_document_original = strawberry.mutation(
+        resolver=document_mutations.verify_document_original,
+        permission_classes=[IsStaff],
+        description=(
+            "Staff: the resident's original was checked at a window; raises an uploaded "
+            "document to trust level B. The note is kept in the access log."
+        ),
     )
 
 
