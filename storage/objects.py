@@ -471,7 +471,8 @@ class S3Store:
     async def presign_download(
         self, key: str, *, file_name: str, content_type: str, expires_at: datetime
     ) -> str:
-        expires = max(expires_at - datetime.now(UTC), timedelta(seconds=1))
+        seconds = round((expires_at - datetime.now(UTC)).total_seconds())
+        expires = timedelta(seconds=max(seconds, 1))
         return str(
             self.public_client.presigned_get_object(
                 self.bucket,

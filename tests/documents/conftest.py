@@ -75,9 +75,7 @@ def stored_files(root: Path) -> list[str]:
     """Every object the local store holds, as keys."""
     if not root.exists():
         return []
-    return sorted(
-        str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()
-    )
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 async def post_form(
