@@ -30,7 +30,7 @@ from storage.models.documents import (
     RejectionReason,
     TrustLevel,
 )
-from storage.objects import ObjectMissing, StorageUnavailable, UploadTicket
+from storage.objects import ObjectMissing, ObjectStore, StorageUnavailable, UploadTicket
 from storage.repositories import documents as repo
 
 log = logging.getLogger(__name__)
@@ -534,16 +534,17 @@ async def issue_document(
 
 
 async def sweep_expired_tickets(
-    resources: Resources, *, now: datetime | None = None, limit: int = 200
+    objects: ObjectStore, *, now: datetime | None = None, limit: int = 200
 ) -> int:
     """Cleans up after upload tickets that have expired: pending documents never confirmed
     lose their row and any quarantined object; finished ones lose whatever a re-used S3 form
-    put back into quarantine. Returns how many tickets it closed."""
+    put back into quarantine. Returns how many tickets it closed. Meant for the worker: it
+    needs only the object store and the ORM."""
     before = (now or _now()) - SWEEP_GRACE
     closed = 0
     for document in await repo.expired_tickets(before, limit):
         try:
-            await resources.objects.remove(quarantine_key(document.owner_id, document.id))
+            await objects.remove(quarantine_key(document.owner_id, document.id))
         except StorageUnavailable:
             log.warning("sweep stopped: storage unavailable")
             break

@@ -97,7 +97,17 @@ async def page_of_owner(
         query = query.filter(kind=kind)
     if status is not None:
         query = query.filter(status=status)
-    return await keyset_page(query, order=ORDER, first=first, after=after)
+    return await keyset_page(query, order=ORDER, first=first, after=_typed_cursor(after))
+
+
+def _typed_cursor(after: Sequence[Scalar] | None) -> list[Any] | None:
+    """Cursor values back to their column types: compared as text, an ISO timestamp does not
+    order like the database's own datetime format. Raises ValueError for a foreign cursor."""
+    if after is None:
+        return None
+    if len(after) != 2 or not isinstance(after[0], str) or not isinstance(after[1], str):
+        raise ValueError("cursor does not fit this list")
+    return [datetime.fromisoformat(after[0]), UUID(after[1])]
 
 
 async def wallet_usage(owner_id: UUID) -> int:

@@ -64,11 +64,32 @@ async def resident(running: RunningApp, wechat: httpx.AsyncClient) -> MiniProgra
     return await signed_in(running, wechat, "resident")
 
 
+async def staff_token(running: RunningApp) -> tuple[str, Any]:
+    """Signs in a seeded department officer; returns the token and the account."""
+    from storage.models.accounts import Account
+
+    officer = await Account.filter(username__startswith="officer-").first()
+    assert officer is not None
+    assert officer.username is not None
+    result = await running.gql.data(
+        "mutation($u: String!, $p: String!) { loginStaff(input: {username: $u, password: $p}) "
+        "{ ... on Session { token } } }",
+        {"u": officer.username, "p": "demo-password-for-tests"},
+    )
+    return str(result["loginStaff"]["token"]), officer
+
+
 async def count_rows(table: str) -> int:
     rows = await connections.get("default").execute_query_dict(
         f'SELECT COUNT(*) AS n FROM "{table}"'
     )
     return int(rows[0]["n"])
+
+
+def objects_root(running: RunningApp) -> Path:
+    root = running.settings.local_storage_path
+    assert root is not None
+    return root
 
 
 def stored_files(root: Path) -> list[str]:

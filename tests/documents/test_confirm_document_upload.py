@@ -14,6 +14,7 @@ from tests.conftest import RunningApp
 from tests.documents.conftest import (
     EICAR,
     jpeg,
+    objects_root,
     ofd,
     pdf,
     png,
@@ -41,9 +42,7 @@ async def test_the_upload_journey_ends_with_an_available_document(
     assert confirmed["sha256"] == hashlib.sha256(data).hexdigest()
     row = await Document.get()
     # Out of quarantine, under a key made of ids only.
-    assert stored_files(running.settings.local_storage_path) == [
-        f"documents/{row.owner_id}/{row.id}"
-    ]
+    assert stored_files(objects_root(running)) == [f"documents/{row.owner_id}/{row.id}"]
     download = await running.client.get(confirmed["downloadUrl"])
     assert download.status_code == 200
     assert download.content == data
@@ -96,7 +95,7 @@ async def test_bytes_that_are_not_what_they_claim_are_rejected_and_deleted(
     row = await Document.get()
     assert row.status is DocumentStatus.REJECTED
     assert row.rejection_reason == "TYPE_MISMATCH"
-    assert stored_files(running.settings.local_storage_path) == []
+    assert stored_files(objects_root(running)) == []
     again = await program.confirm_upload(result["ticket"]["documentId"])
     assert again["code"] == "DOCUMENT_REJECTED"
 
@@ -165,9 +164,7 @@ async def test_two_confirmations_at_once_leave_one_correct_document(
     assert row.status is DocumentStatus.AVAILABLE
     assert row.sha256 == hashlib.sha256(data).hexdigest()
     assert row.confirming_until is None
-    assert stored_files(running.settings.local_storage_path) == [
-        f"documents/{row.owner_id}/{row.id}"
-    ]
+    assert stored_files(objects_root(running)) == [f"documents/{row.owner_id}/{row.id}"]
 
 
 async def test_storage_down_is_a_clear_error_within_two_seconds(
@@ -176,7 +173,7 @@ async def test_storage_down_is_a_clear_error_within_two_seconds(
     program = await signed_in(running, wechat, "a")
     ticket = await program.request_upload("PHOTO", "me.jpg", "image/jpeg", 2048)
     await post_form(running.client, ticket, jpeg())
-    root = running.settings.local_storage_path
+    root = objects_root(running)
     root.rename(root.with_name("objects-away"))  # the volume went away
 
     started = asyncio.get_running_loop().time()

@@ -10,7 +10,7 @@ import pytest
 
 from storage.models.documents import Document, DocumentStatus
 from tests.conftest import RunningApp
-from tests.documents.conftest import jpeg, post_form, signed_in, stored_files
+from tests.documents.conftest import jpeg, objects_root, post_form, signed_in, stored_files
 
 MIB = 1024 * 1024
 
@@ -37,7 +37,7 @@ async def test_a_tampered_signature_is_refused(running: RunningApp, ticket: dict
     )
 
     _assert_refused(response, 403, "SignatureDoesNotMatch")
-    assert stored_files(running.settings.local_storage_path) == []
+    assert stored_files(objects_root(running)) == []
 
 
 async def test_a_policy_with_a_raised_limit_is_refused(running: RunningApp, ticket: dict) -> None:
@@ -64,7 +64,7 @@ async def test_another_key_is_refused(running: RunningApp, ticket: dict) -> None
 
     _assert_refused(response, 403, "AccessDenied")
     _assert_refused(traversal, 403, "AccessDenied")
-    assert stored_files(running.settings.local_storage_path) == []
+    assert stored_files(objects_root(running)) == []
 
 
 async def test_another_content_type_is_refused(running: RunningApp, ticket: dict) -> None:
@@ -82,14 +82,14 @@ async def test_an_expired_ticket_is_refused(
     response = await post_form(running.client, ticket, jpeg())
 
     _assert_refused(response, 403, "AccessDenied")
-    assert stored_files(running.settings.local_storage_path) == []
+    assert stored_files(objects_root(running)) == []
 
 
 async def test_a_file_larger_than_declared_is_cut_off(running: RunningApp, ticket: dict) -> None:
     response = await post_form(running.client, ticket, jpeg(4097))
 
     _assert_refused(response, 400, "EntityTooLarge")
-    assert stored_files(running.settings.local_storage_path) == []  # no partial file either
+    assert stored_files(objects_root(running)) == []  # no partial file either
 
 
 async def test_an_empty_file_is_refused(running: RunningApp, ticket: dict) -> None:
@@ -140,7 +140,7 @@ async def test_uploading_twice_is_refused_and_keeps_the_first_file(
     assert first.status_code == 204
     _assert_refused(second, 409, "ObjectExists")
     row = await Document.get()
-    path = running.settings.local_storage_path / row.object_key
+    path = objects_root(running) / row.object_key
     assert path.read_bytes() == jpeg(4096)
 
 
@@ -154,9 +154,7 @@ async def test_a_ticket_is_dead_once_its_document_is_confirmed(
 
     _assert_refused(again, 409, "InvalidObjectState")
     row = await Document.get()
-    assert stored_files(running.settings.local_storage_path) == [
-        f"documents/{row.owner_id}/{row.id}"
-    ]
+    assert stored_files(objects_root(running)) == [f"documents/{row.owner_id}/{row.id}"]
 
 
 @pytest.mark.parametrize(
@@ -232,5 +230,6 @@ async def test_the_download_url_shows_neither_key_nor_name(
 
     assert str(row.owner_id) not in url
     assert str(row.id) not in url
-    assert "%E8%AF%81" not in url and "证" not in url
+    assert "%E8%AF%81" not in url
+    assert "证" not in url
     assert row.status is DocumentStatus.AVAILABLE

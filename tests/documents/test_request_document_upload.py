@@ -11,7 +11,7 @@ import pytest
 
 from storage.models.documents import Document, DocumentStatus, TrustLevel
 from tests.conftest import RunningApp, start_app
-from tests.documents.conftest import count_rows, signed_in, stored_files
+from tests.documents.conftest import count_rows, objects_root, signed_in, stored_files
 
 MIB = 1024 * 1024
 
@@ -171,7 +171,7 @@ async def test_storage_down_gives_no_ticket_and_no_row(
     running: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
     program = await signed_in(running, wechat, "a")
-    root = running.settings.local_storage_path
+    root = objects_root(running)
     root.rename(root.with_name("gone"))
 
     result = await program.request_upload("PHOTO", "f", "image/jpeg", 10)

@@ -60,6 +60,7 @@ async def test_the_upload_journey_works_against_s3(
     assert _keys(moto_url) == [f"documents/{row.owner_id}/{row.id}"]  # quarantine emptied
     stat = _minio(moto_url).stat_object(BUCKET, row.object_key)
     assert stat.size == len(data)
+    assert stat.metadata is not None
     assert stat.metadata.get("x-amz-server-side-encryption") == "AES256"
     async with httpx.AsyncClient() as phone:
         download = await phone.get(result["confirm"]["downloadUrl"])
@@ -143,13 +144,13 @@ async def test_a_form_used_again_after_confirmation_is_swept(
     await program.wx_upload_file(abandoned["url"], other, "y.jpg", jpeg())
 
     later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
-    closed = await sweep_expired_tickets(s3_running.resources, now=later)
+    closed = await sweep_expired_tickets(s3_running.resources.objects, now=later)
 
     assert closed == 2
     assert _keys(moto_url) == [f"documents/{row.owner_id}/{row.id}"]
     assert await count_rows("document") == 1  # the abandoned upload's row is gone too
     assert (await Document.get()).upload_expires_at is None
-    assert await sweep_expired_tickets(s3_running.resources, now=later) == 0
+    assert await sweep_expired_tickets(s3_running.resources.objects, now=later) == 0
 
 
 def _silent_server() -> tuple[socket.socket, int]:
