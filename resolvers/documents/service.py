@@ -346,10 +346,11 @@ async def delete_document(
         ):
             raise DocumentError(Code.CONFIRMATION_IN_PROGRESS, "documentId")
     try:
-        # The object first: a failure leaves the row, so the resident can try again.
+        # The objects first: a failure leaves the row, so the resident can try again. The
+        # quarantine key too, whatever the status: an S3 form used again after confirmation
+        # may have put a file back there, and without the row the sweep would not find it.
         await resources.objects.remove(document.object_key)
-        if document.status is DocumentStatus.PENDING:
-            await resources.objects.remove(quarantine_key(owner_id, document.id))
+        await resources.objects.remove(quarantine_key(owner_id, document.id))
     except StorageUnavailable:
         await repo.release_claim(document.id)
         raise DocumentError(Code.STORAGE_UNAVAILABLE) from None

@@ -153,6 +153,22 @@ async def test_a_form_used_again_after_confirmation_is_swept(
     assert await sweep_expired_tickets(s3_running.resources.objects, now=later) == 0
 
 
+async def test_deleting_removes_every_object_of_the_document(
+    s3_running: RunningApp, wechat: httpx.AsyncClient, moto_url: str
+) -> None:
+    program = await _program(s3_running, wechat)
+    result = await program.upload_document("PHOTO", "x.jpg", "image/jpeg", jpeg())
+    fields = {f["name"]: f["value"] for f in result["ticket"]["fields"]}
+    await program.wx_upload_file(result["ticket"]["url"], fields, "x.jpg", jpeg())
+    assert len(_keys(moto_url)) == 2  # the document, and a second upload in quarantine
+
+    deleted = await program.delete_document(result["confirm"]["id"])
+
+    assert deleted["__typename"] == "DeletedDocument"
+    assert _keys(moto_url) == []
+    assert await count_rows("document") == 0
+
+
 def _silent_server() -> tuple[socket.socket, int]:
     """Accepts TCP connections (the kernel does) and never answers: a hung store."""
     sock = socket.socket()
