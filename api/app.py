@@ -20,7 +20,9 @@ from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
 from api.resources import open_resources
 from api.settings import Settings
+from api.uploads import download, upload
 from schema.root import SchemaOptions, build_schema
+from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -59,10 +61,15 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            # The local object store's S3 look-alike (404 when storage is S3/MinIO).
+            Route(UPLOAD_PATH, upload, methods=["POST"]),
+            Route(DOWNLOAD_PATH + "{token}", download, methods=["GET"]),
         ],
         middleware=[
             Middleware(RequestContext),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_paths=(UPLOAD_PATH,)
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),

@@ -105,6 +105,10 @@ def cmd_dev(settings: Settings) -> None:
         updates["sms_url"] = f"{mock_url}/__mock__/sms/send"
     if "PORT" in os.environ and "RONGBAN_PORT" not in os.environ:
         updates["port"] = int(os.environ["PORT"])
+    if "RONGBAN_PUBLIC_BASE_URL" not in os.environ:
+        # The local store's upload and download URLs point at this very server.
+        port = updates.get("port", settings.port)
+        updates["public_base_url"] = f"http://{settings.host}:{port}"
     if updates:
         # Through the environment, so that the server process's own Settings() sees them too.
         for key, value in updates.items():

@@ -52,14 +52,19 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Answers 413 to request bodies above the cap, declared or streamed, before parsing."""
+    """Answers 413 to request bodies above the cap, declared or streamed, before parsing.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `exempt_paths` (exact paths) enforce their own, larger limits while streaming: the
+    local store's upload endpoint takes files of several MiB and checks its signed policy.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_paths = frozenset(exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

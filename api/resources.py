@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from api.settings import Settings
+from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
 from resolvers.context import Resources
@@ -22,10 +23,10 @@ def keyring_of(settings: Settings) -> Keyring:
     return Keyring([secret.get_secret_value().encode() for secret in secrets])
 
 
-def object_store_of(settings: Settings) -> ObjectStore:
+def object_store_of(settings: Settings, keyring: Keyring) -> ObjectStore:
     folder = settings.local_storage_path
     if folder is not None:
-        return LocalFolderStore(folder)
+        return LocalFolderStore(folder, signer=keyring, base_url=settings.public_base_url)
     bucket = settings.s3_bucket
     if bucket is None:
         raise ValueError("RONGBAN_STORAGE_URL must be file://<folder> or s3://<bucket>")
@@ -36,14 +37,27 @@ def object_store_of(settings: Settings) -> ObjectStore:
         region=settings.s3_region,
         access_key=settings.s3_access_key.get_secret_value(),
         secret_key=settings.s3_secret_key.get_secret_value(),
+        server_side_encryption=settings.s3_server_side_encryption,
     )
+
+
+def scanner_of(settings: Settings) -> Scanner | None:
+    if settings.clamd_address:
+        return ClamdScanner(settings.clamd_address, timeout=settings.clamd_timeout_seconds)
+    if settings.scanner_required:
+        # Uploads fail closed (SCANNER_UNAVAILABLE) until a scanner is configured; the rest
+        # of the service runs. RONGBAN_DOCUMENT_SCANNER_REQUIRED=false is the explicit waiver.
+        log.warning("no malware scanner configured (RONGBAN_CLAMD_ADDRESS): uploads are refused")
+    else:
+        log.info("no malware scanner configured: uploaded documents are not scanned")
+    return None
 
 
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     keyring = keyring_of(settings)
     redis = create_redis(settings.redis_url)
-    objects = object_store_of(settings)
+    objects = object_store_of(settings, keyring)
     try:
         await objects.ensure_ready()
     except StorageUnavailable:
@@ -63,7 +77,13 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     )
     try:
         yield Resources(
-            settings=settings, keyring=keyring, redis=redis, objects=objects, wechat=wechat, sms=sms
+            settings=settings,
+            keyring=keyring,
+            redis=redis,
+            objects=objects,
+            wechat=wechat,
+            sms=sms,
+            scanner=scanner_of(settings),
         )
     finally:
         await sms.close()

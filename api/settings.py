@@ -22,6 +22,7 @@ DEV_WECHAT_API_BASE = "http://127.0.0.1:8001"
 DEV_SMS_URL = "http://127.0.0.1:8001/__mock__/sms/send"
 DEV_SMS_SECRET = "rongban-dev-sms-relay-secret"  # noqa: S105 (the mock's)
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
+_MIB = 1024 * 1024
 
 
 class Mode(StrEnum):
@@ -104,6 +105,29 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=50, ge=1, le=200)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=100)
 
+    # -- document wallet (bytes, seconds). ClamAV's INSTREAM stops at 25 MiB by default.
+    document_max_bytes: int = Field(default=10 * _MIB, ge=1024, le=25 * _MIB)
+    document_max_bytes_by_kind: dict[str, int] = Field(
+        default_factory=lambda: {
+            "PHOTO": 2 * _MIB,
+            "ID_CARD_FRONT": 5 * _MIB,
+            "ID_CARD_BACK": 5 * _MIB,
+        },
+        description='JSON in the environment, e.g. {"PHOTO": 2097152}; other kinds use the default',
+    )
+    document_uploads_per_hour: int = Field(default=30, ge=1)
+    document_wallet_quota_bytes: int = Field(default=200 * _MIB, ge=_MIB)
+    document_upload_ttl: int = Field(default=600, ge=30, le=600)
+    document_download_ttl: int = Field(default=300, ge=10, le=300)
+    clamd_address: str | None = Field(
+        default=None, description="tcp://host:port or unix:///path of a ClamAV daemon"
+    )
+    clamd_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    document_scanner_required: bool | None = Field(
+        default=None,
+        description="None means: required in production (uploads are refused without one)",
+    )
+
     # -- demo data
     demo_data: bool = True
     demo_password: SecretStr = SecretStr("rongban-demo")
@@ -120,6 +144,18 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("document_max_bytes_by_kind")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        from storage.models.documents import DocumentKind
+
+        for kind, limit in value.items():
+            if kind not in DocumentKind.__members__:
+                raise ValueError(f"unknown document kind {kind!r}")
+            if not 1024 <= limit <= 25 * _MIB:
+                raise ValueError(f"the limit for {kind} must be between 1 KiB and 25 MiB")
         return value
 
     @field_validator("secret_key")
@@ -175,6 +211,15 @@ class Settings(BaseSettings):
         if self.staff_require_otp is None:
             return self.is_production
         return self.staff_require_otp
+
+    @property
+    def scanner_required(self) -> bool:
+        if self.document_scanner_required is None:
+            return self.is_production
+        return self.document_scanner_required
+
+    def document_max_for(self, kind: str) -> int:
+        return self.document_max_bytes_by_kind.get(kind, self.document_max_bytes)
 
     @property
     def embedded_redis(self) -> bool:

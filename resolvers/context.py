@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.settings import Settings
+from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
 from resolvers.catalogue.search import CatalogueIndex
@@ -36,6 +37,7 @@ class Resources:
     wechat: WeChatGateway
     sms: SmsSender
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
+    scanner: Scanner | None = None  # malware scanning of uploads, when configured
 
 
 @dataclass(slots=True)

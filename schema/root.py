@@ -29,6 +29,8 @@ from resolvers.accounts.events import AccountEvent
 from resolvers.catalogue import mutations as catalogue_mutations
 from resolvers.catalogue import queries as catalogue_queries
 from resolvers.context import Info
+from resolvers.documents import mutations as document_mutations
+from resolvers.documents import queries as document_queries
 from schema.accounts import Account
 from schema.catalogue import (
     Article,
@@ -44,6 +46,7 @@ from schema.catalogue import (
     Terminal,
     TerminalConnection,
 )
+from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.permissions import IsAuthenticated, IsStaff
 
@@ -55,6 +58,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Account": Account,
     "Service": Service,
     "Article": Article,
+    "Document": Document,
 }
 
 
@@ -109,6 +113,14 @@ class Query:
     terminals: TerminalConnection = strawberry.field(
         resolver=catalogue_queries.terminals,
         description="Sorted by distance from `filter.near` when given, else by code.",
+    )
+    my_documents = strawberry.field(
+        resolver=document_queries.my_documents,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "The signed-in resident's document wallet, newest first. `first` at most 50 "
+            "(default 20)."
+        ),
     )
 
     @strawberry.field(
@@ -194,6 +206,33 @@ class Mutation:
     login_staff = strawberry.mutation(
         resolver=account_mutations.login_staff,
         description="Staff sign-in: password and TOTP; 5 failures lock the account for a while.",
+    )
+    request_document_upload = strawberry.mutation(
+        resolver=document_mutations.request_document_upload,
+        description=(
+            "Starts an upload: a PENDING document and a ticket to POST the file straight to "
+            "storage (valid 10 minutes). Then call confirmDocumentUpload."
+        ),
+    )
+    confirm_document_upload = strawberry.mutation(
+        resolver=document_mutations.confirm_document_upload,
+        description=(
+            "Checks the uploaded file (size, magic bytes against the kind's formats, malware "
+            "scan) and makes it AVAILABLE; a file that fails is REJECTED and deleted. "
+            "Confirming an AVAILABLE document again returns it."
+        ),
+    )
+    delete_document = strawberry.mutation(
+        resolver=document_mutations.delete_document,
+        description="Deletes a document and its file; refused while an open application uses it.",
+    )
+    verify_document_original = strawberry.mutation(
+        resolver=document_mutations.verify_document_original,
+        permission_classes=[IsStaff],
+        description=(
+            "Staff: the resident's original was checked at a window; raises an uploaded "
+            "document to trust level B. The note is kept in the access log."
+        ),
     )
 
 

@@ -27,10 +27,19 @@ class GraphQLFailure(Exception):
 class MiniProgram:
     """One user's mini-program: `api` reaches the Rongban API, `wechat` the mock server."""
 
-    def __init__(self, api: httpx.AsyncClient, wechat: httpx.AsyncClient, user: str) -> None:
+    def __init__(
+        self,
+        api: httpx.AsyncClient,
+        wechat: httpx.AsyncClient,
+        user: str,
+        *,
+        uploads: httpx.AsyncClient | None = None,
+    ) -> None:
         self.api = api
         self.wechat = wechat
         self.user = user
+        # Where wx.uploadFile's POSTs go: object storage, or the API itself (local store).
+        self.uploads = uploads
         self.token: str | None = None
         self.refresh_token: str | None = None
 
@@ -113,3 +122,45 @@ class MiniProgram:
         result = dict((await self.call("Logout", {"allDevices": all_devices}))["logout"])
         self.token = None
         return result
+
+    # -- the document journey (API.md journey 3)
+
+    async def wx_upload_file(
+        self, url: str, fields: dict[str, str], file_name: str, data: bytes
+    ) -> httpx.Response:
+        """What wx.uploadFile sends: multipart/form-data, `formData` fields first, then the
+        file under `name: "file"`."""
+        files = {"file": (file_name, data, "application/octet-stream")}
+        if self.uploads is not None:
+            return await self.uploads.post(url, data=fields, files=files)
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await client.post(url, data=fields, files=files)
+
+    async def request_upload(
+        self, kind: str, file_name: str, content_type: str, size: int
+    ) -> dict[str, Any]:
+        variables = {"kind": kind, "fileName": file_name, "contentType": content_type, "size": size}
+        return dict((await self.call("RequestDocumentUpload", variables))["requestDocumentUpload"])
+
+    async def confirm_upload(self, document_id: str) -> dict[str, Any]:
+        result = await self.call("ConfirmDocumentUpload", {"documentId": document_id})
+        return dict(result["confirmDocumentUpload"])
+
+    async def upload_document(
+        self, kind: str, file_name: str, content_type: str, data: bytes
+    ) -> dict[str, Any]:
+        """requestDocumentUpload -> wx.uploadFile -> confirmDocumentUpload; returns each step."""
+        ticket = await self.request_upload(kind, file_name, content_type, len(data))
+        if ticket["__typename"] != "DocumentUploadTicket":
+            return {"ticket": ticket, "upload": None, "confirm": None}
+        fields = {field["name"]: field["value"] for field in ticket["fields"]}
+        uploaded = await self.wx_upload_file(ticket["url"], fields, file_name, data)
+        confirm = await self.confirm_upload(ticket["documentId"])
+        return {"ticket": ticket, "upload": uploaded.status_code, "confirm": confirm}
+
+    async def my_documents(self, **variables: Any) -> dict[str, Any]:
+        return dict((await self.call("MyDocuments", variables))["myDocuments"])
+
+    async def delete_document(self, document_id: str) -> dict[str, Any]:
+        result = await self.call("DeleteDocument", {"documentId": document_id})
+        return dict(result["deleteDocument"])

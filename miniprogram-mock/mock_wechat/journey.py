@@ -36,12 +36,39 @@ async def login_journey(program: MiniProgram) -> list[str]:
     return steps
 
 
+# The smallest thing that starts like a JPEG: enough for the wallet's magic-byte check.
+DEMO_JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    + b"\x00" * 64
+    + b"\xff\xd9"
+)
+
+
+async def document_journey(program: MiniProgram) -> list[str]:
+    """requestDocumentUpload -> wx.uploadFile -> confirmDocumentUpload -> myDocuments."""
+    steps = []
+    result = await program.upload_document(
+        "ID_CARD_FRONT", "身份证正面.jpg", "image/jpeg", DEMO_JPEG
+    )
+    steps.append(f"requestDocumentUpload -> {result['ticket']['__typename']}")
+    steps.append(f"wx.uploadFile         -> HTTP {result['upload']}")
+    confirmed = result["confirm"] or {}
+    steps.append(
+        f"confirmDocumentUpload -> {confirmed.get('__typename')} "
+        f"{confirmed.get('status', confirmed.get('code'))}"
+    )
+    wallet = await program.my_documents(first=5)
+    steps.append(f"myDocuments           -> {len(wallet['edges'])} document(s)")
+    return steps
+
+
 async def main_async(api: str, wechat: str, user: str) -> None:
     async with (
         httpx.AsyncClient(base_url=api) as api_client,
         httpx.AsyncClient(base_url=wechat) as wechat_client,
     ):
-        for line in await login_journey(MiniProgram(api_client, wechat_client, user)):
+        program = MiniProgram(api_client, wechat_client, user)
+        for line in [*await login_journey(program), *await document_journey(program)]:
             print(line)  # noqa: T201
 
 

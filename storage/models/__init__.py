@@ -14,8 +14,18 @@ from storage.models.catalogue import (
     Terminal,
     TerminalService,
 )
+from storage.models.documents import (
+    AccessAction,
+    Document,
+    DocumentAccess,
+    DocumentKind,
+    DocumentStatus,
+    RejectionReason,
+    TrustLevel,
+)
 
 __all__ = [
+    "AccessAction",
     "Account",
     "Article",
     "AuditEvent",
@@ -23,12 +33,18 @@ __all__ = [
     "BaseItem",
     "CentreService",
     "Department",
+    "Document",
+    "DocumentAccess",
+    "DocumentKind",
+    "DocumentStatus",
     "Implementation",
     "Material",
     "Region",
     "RegionLevel",
+    "RejectionReason",
     "Role",
     "ServiceCentre",
     "Terminal",
     "TerminalService",
+    "TrustLevel",
 ]

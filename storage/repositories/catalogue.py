@@ -67,9 +67,7 @@ async def region_and_descendant_ids(region: Region) -> list[UUID]:
     """The region and everything below it (streets, communities), level by level."""
     ids, frontier = [region.id], [region.id]
     while frontier:
-        frontier = [
-            r for r in await Region.filter(parent_id__in=frontier).values_list("id", flat=True)
-        ]
+        frontier = list(await Region.filter(parent_id__in=frontier).values_list("id", flat=True))
         ids.extend(frontier)
     return ids
 

@@ -1,0 +1,210 @@
+"""Queries on documents and their access log (the only place they are written)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from tortoise.expressions import Q
+from tortoise.functions import Coalesce, Sum
+from tortoise.queryset import QuerySet
+
+from storage.models.documents import (
+    AccessAction,
+    Document,
+    DocumentAccess,
+    DocumentKind,
+    DocumentStatus,
+    TrustLevel,
+)
+from storage.repositories.pagination import Page, Scalar, keyset_page
+
+ORDER = ("-created_at",)
+
+
+class Reader(Protocol):
+    """Who is asking (resolvers.principal.Principal fits; storage imports nothing of ours)."""
+
+    @property
+    def account_id(self) -> UUID | None: ...
+
+    @property
+    def is_staff(self) -> bool: ...
+
+
+# -- scoping: who may read which documents
+
+
+def handled_by(reader: Reader) -> Q | None:
+    """Documents used by an application that this staff member handles.
+
+    [4/8] fills this in when applications exist; until then staff read no one else's
+    documents through queries (the verification mutation has its own, logged, path).
+    """
+    return None
+
+
+def readable_by(reader: Reader) -> QuerySet[Document]:
+    """Every document this principal may read: their own, and those their cases use."""
+    if reader.account_id is None:
+        return Document.filter(id__in=[])
+    scope = Q(owner_id=reader.account_id)
+    if reader.is_staff:
+        handled = handled_by(reader)
+        if handled is not None:
+            scope = Q(scope, handled, join_type="OR")
+    return Document.filter(scope)
+
+
+async def handling_reason(reader: Reader, document_id: UUID) -> str | None:
+    """Why a staff member may read someone else's document (e.g. "application 2026-..."),
+    or None when they may not. [4/8] fills this in together with `handled_by`."""
+    return None
+
+
+async def in_use_by_open_application(document_id: UUID) -> bool:
+    """True while an application that is not finished uses the document ([4/8] fills it)."""
+    return False
+
+
+# -- reads
+
+
+async def readable_by_ids(reader: Reader, ids: Sequence[UUID]) -> list[Document]:
+    return await readable_by(reader).filter(id__in=list(ids))
+
+
+async def by_id(document_id: UUID) -> Document | None:
+    return await Document.get_or_none(id=document_id)
+
+
+async def owned(document_id: UUID, owner_id: UUID) -> Document | None:
+    return await Document.get_or_none(id=document_id, owner_id=owner_id)
+
+
+async def page_of_owner(
+    owner_id: UUID,
+    *,
+    kind: DocumentKind | None,
+    status: DocumentStatus | None,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> Page[Document]:
+    query = Document.filter(owner_id=owner_id)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    if status is not None:
+        query = query.filter(status=status)
+    return await keyset_page(query, order=ORDER, first=first, after=_typed_cursor(after))
+
+
+def _typed_cursor(after: Sequence[Scalar] | None) -> list[Any] | None:
+    """Cursor values back to their column types: compared as text, an ISO timestamp does not
+    order like the database's own datetime format. Raises ValueError for a foreign cursor."""
+    if after is None:
+        return None
+    if len(after) != 2 or not isinstance(after[0], str) or not isinstance(after[1], str):
+        raise ValueError("cursor does not fit this list")
+    return [datetime.fromisoformat(after[0]), UUID(after[1])]
+
+
+async def wallet_usage(owner_id: UUID) -> int:
+    """Bytes the resident's wallet holds or has reserved; issued documents do not count."""
+    rows = (
+        await Document.filter(
+            owner_id=owner_id,
+            status__in=[DocumentStatus.PENDING, DocumentStatus.AVAILABLE],
+        )
+        .exclude(trust_level=TrustLevel.A)
+        .annotate(total=Coalesce(Sum("size"), 0))
+        .values_list("total", flat=True)
+    )
+    total: Any = rows[0] if rows else 0
+    return int(total or 0)
+
+
+# -- writes
+
+
+async def create(**fields: Any) -> Document:
+    return await Document.create(**fields)
+
+
+async def claim_for_confirmation(document_id: UUID, *, now: datetime, until: datetime) -> bool:
+    """Takes the pending document for one confirmation; False if another one holds it."""
+    updated = await Document.filter(
+        Q(confirming_until__isnull=True) | Q(confirming_until__lt=now),
+        id=document_id,
+        status=DocumentStatus.PENDING,
+    ).update(confirming_until=until)
+    return updated == 1
+
+
+async def release_claim(document_id: UUID) -> None:
+    await Document.filter(id=document_id, status=DocumentStatus.PENDING).update(
+        confirming_until=None
+    )
+
+
+async def finish_pending(document_id: UUID, **fields: Any) -> bool:
+    """Ends a pending document's checks (AVAILABLE or REJECTED) exactly once."""
+    updated = await Document.filter(id=document_id, status=DocumentStatus.PENDING).update(
+        confirming_until=None, **fields
+    )
+    return updated == 1
+
+
+async def raise_trust(
+    document_id: UUID, *, to: TrustLevel, below: Sequence[TrustLevel], **fields: Any
+) -> bool:
+    updated = await Document.filter(
+        id=document_id, status=DocumentStatus.AVAILABLE, trust_level__in=list(below)
+    ).update(trust_level=to, **fields)
+    return updated == 1
+
+
+async def delete(document_id: UUID) -> int:
+    return await Document.filter(id=document_id).delete()
+
+
+async def expired_tickets(before: datetime, limit: int) -> list[Document]:
+    """Documents whose upload ticket expired before `before` and that nobody is confirming.
+
+    Pending ones were never uploaded or never confirmed; finished ones may have had their
+    S3 form used again after confirmation (a POST policy works until it expires).
+    """
+    return (
+        await Document.filter(
+            Q(confirming_until__isnull=True) | Q(confirming_until__lt=before),
+            upload_expires_at__lt=before,
+        )
+        .order_by("upload_expires_at")
+        .limit(limit)
+    )
+
+
+async def close_ticket(document_id: UUID) -> None:
+    """Marks a finished document's quarantine as swept: its ticket can do no more."""
+    await (
+        Document.filter(id=document_id)
+        .exclude(status=DocumentStatus.PENDING)
+        .update(upload_expires_at=None)
+    )
+
+
+async def delete_if_pending(document_id: UUID) -> bool:
+    return await Document.filter(id=document_id, status=DocumentStatus.PENDING).delete() == 1
+
+
+async def log_access(
+    document_id: UUID, *, actor_id: UUID, action: AccessAction, reason: str, request_id: str
+) -> None:
+    await DocumentAccess.create(
+        document_id=document_id,
+        actor_id=actor_id,
+        action=action,
+        reason=reason,
+        request_id=request_id[:36],
+    )
