@@ -218,7 +218,10 @@ class Service(relay.Node):
     visits: int = strawberry.field(description="到现场次数: 0 零跑路, 1 仅跑一次")
     visit_reason: str
     online_depth: int = strawberry.field(
-        description="网办深度: 1 published, 2 forms downloadable, 3 online submission with a visit, 4 fully online"
+        description=(
+            "网办深度: 1 published, 2 forms downloadable, 3 online submission with a visit, "
+            "4 fully online"
+        )
     )
     channels: list[Channel]
     scope: Scope
@@ -310,7 +313,7 @@ class Service(relay.Node):
 
     @strawberry.field(description="JSON Schema of the application form, when it has one.")
     def form_schema(self) -> JSON | None:
-        return self._model.form_schema
+        return self._model.form_schema  # type: ignore[return-value]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -516,7 +519,9 @@ class ServiceFilter:
     item_type: ItemType | None = None
     region_code: str | None = strawberry.field(
         default=None,
-        description="Services a resident of this region can use: its own and those of the regions above.",
+        description=(
+            "Services a resident of this region can use: its own and those of the regions above."
+        ),
     )
     department_code: str | None = None
     audience: Audience | None = None

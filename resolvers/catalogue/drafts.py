@@ -215,8 +215,8 @@ class ImplementationData:
             _validate_material(problems, index, material)
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             problems.add("validUntil", "失效日期不能早于生效日期。")
-        if self.form_schema is not None and not isinstance(self.form_schema, dict):
-            problems.add("formSchema", "表单定义须为 JSON Schema 对象。")
+        if self.form_schema is not None:
+            _validate_form_schema(problems, self.form_schema)
 
 
 @dataclass
@@ -310,6 +310,20 @@ def _validate_material(problems: Problems, index: int, material: MaterialData) -
         material.issuing_item_code
     ):
         problems.add(f"{where}.issuingItemCode", "基本编码不正确。")
+
+
+def _validate_form_schema(problems: Problems, schema: object) -> None:
+    """The form definition must itself be a valid JSON Schema (draft 2020-12)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(schema, dict):
+        problems.add("formSchema", "表单定义须为 JSON Schema 对象。")
+        return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        problems.add("formSchema", f"表单定义不是有效的 JSON Schema：{error.message[:120]}")
 
 
 def _snake(name: str) -> str:

@@ -312,7 +312,7 @@ async def upsert_article(
         _require_admin(principal)  # articles of no department are the platform's own
     else:
         _require_department(principal, department)
-    fields = {
+    fields: dict[str, Any] = {
         "kind": data.kind,
         "title": data.title,
         "body": data.body,

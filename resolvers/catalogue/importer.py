@@ -426,7 +426,7 @@ async def import_catalogue(document: Any) -> ImportReport:
                 published=article.published,
             )
         for centre in centres:
-            row = await ServiceCentre.create(
+            centre_row = await ServiceCentre.create(
                 name=centre.name,
                 level=centre.level,
                 region_id=regions[centre.region_code].id,
@@ -439,7 +439,7 @@ async def import_catalogue(document: Any) -> ImportReport:
             )
             await CentreService.bulk_create(
                 [
-                    CentreService(centre_id=row.id, implementation_code=c)
+                    CentreService(centre_id=centre_row.id, implementation_code=c)
                     for c in set(centre.service_codes)
                 ]
             )

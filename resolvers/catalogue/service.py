@@ -142,11 +142,11 @@ async def list_services(
     offset = int(after[0]) if after else 0  # type: ignore[arg-type]
     window = ordered[offset : offset + first + 1]
     by_id = {row.id: row for row in await repo.implementations_by_ids(window)}
-    rows = [by_id[i] for i in window if i in by_id]
+    found = [by_id[i] for i in window if i in by_id]
     page = Page(
-        rows=rows[:first],
-        has_next=len(rows) > first,
-        positions=[[offset + n + 1] for n in range(min(first, len(rows)))],
+        rows=found[:first],
+        has_next=len(found) > first,
+        positions=[[offset + n + 1] for n in range(min(first, len(found)))],
     )
     return ServicePage(page=page, kind="o", total=len(ordered))
 
@@ -342,9 +342,7 @@ async def list_centres(
         if implementation is None:
             return None
         listed, citywide = await repo.centre_ids_handling(implementation)
-        ids = listed + (
-            list(await repo.citywide_centres().values_list("id", flat=True)) if citywide else []
-        )
+        ids = listed + (await repo.citywide_centre_ids() if citywide else [])
 
     async def build(box: repo.Box | None) -> list[ServiceCentre]:
         return await repo.centres(region_ids, box, ids)

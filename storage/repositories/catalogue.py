@@ -67,7 +67,8 @@ async def region_and_descendant_ids(region: Region) -> list[UUID]:
     """The region and everything below it (streets, communities), level by level."""
     ids, frontier = [region.id], [region.id]
     while frontier:
-        frontier = list(await Region.filter(parent_id__in=frontier).values_list("id", flat=True))
+        found = await Region.filter(parent_id__in=frontier).values_list("id", flat=True)
+        frontier = [UUID(str(i)) for i in found]
         ids.extend(frontier)
     return ids
 
@@ -274,11 +275,12 @@ async def centre_ids_handling(
     by_rule = await ServiceCentre.filter(
         region_id=implementation.region_id, level__in=("CITY", "COUNTY")
     ).values_list("id", flat=True)
-    return [*listed, *by_rule], implementation.scope in WIDER_SCOPES
+    return [UUID(str(i)) for i in (*listed, *by_rule)], implementation.scope in WIDER_SCOPES
 
 
-def citywide_centres() -> QuerySet[ServiceCentre]:
-    return ServiceCentre.filter(accepts_citywide=True)
+async def citywide_centre_ids() -> list[UUID]:
+    ids = await ServiceCentre.filter(accepts_citywide=True).values_list("id", flat=True)
+    return [UUID(str(i)) for i in ids]
 
 
 def terminals(
