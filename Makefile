@@ -32,9 +32,9 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q
 
-## make schema: regenerate the committed SDL after changing the schema
+## make schema: regenerate the committed SDL and the persisted-operations manifest
 schema: setup
-	$(BIN)/python -c 'from schema.root import sdl; open("schema/schema.graphql", "w").write(sdl())'
+	$(BIN)/rongban export-contract
 
 ## make migrations NAME=what_changed: write a migration for model changes
 migrations: setup

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,11 +20,16 @@ from api.db import tortoise_config
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
+from api.operations import PersistedQueries
 from api.resources import open_resources
 from api.settings import Settings
 from api.uploads import download, upload
-from schema.root import SchemaOptions, build_schema
+from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
+
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
+
+# The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
+PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.json")))
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -37,6 +44,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     graphql = GraphQLEndpoint(
         schema,
+        persisted=PersistedQueries.from_manifest(
+            PERSISTED_OPERATIONS if settings.persisted_queries_only else None
+        ),
+        cacheable_fields=PUBLIC_CATALOGUE_FIELDS,
         graphql_ide=None if settings.is_production else "graphiql",
         allow_queries_via_get=True,
         # Only graphql-transport-ws: the legacy graphql-ws protocol had auth-bypass and

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import os
 import secrets
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
 
 import httpx
 import pyotp
@@ -189,6 +192,55 @@ def cmd_staff_add(
         print(f"enrol the authenticator app with: {uri}")  # noqa: T201
 
 
+def cmd_export_contract() -> None:
+    """Writes schema/schema.graphql and the manifest of the mini-program's operations."""
+    from api.operations import manifest
+    from mock_wechat.client import OPERATIONS
+    from schema.root import sdl
+
+    folder = Path(str(files("schema")))
+    (folder / "schema.graphql").write_text(sdl(), encoding="utf-8")
+    documents = {
+        p.stem: p.read_text(encoding="utf-8") for p in sorted(OPERATIONS.glob("*.graphql"))
+    }
+    (folder / "persisted-operations.json").write_text(manifest(documents), encoding="utf-8")
+    print(f"wrote schema.graphql and {len(documents)} persisted operations")  # noqa: T201
+
+
+def cmd_import_catalogue(settings: Settings, path: str) -> None:
+    from resolvers.catalogue.importer import import_catalogue
+    from storage.cache import bump_catalogue_version, create_redis
+
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        sys.exit(f"cannot read {path}: {exc}")
+
+    async def load() -> int:
+        report = await import_catalogue(document)
+        for error in report.errors:
+            print(f"{error.field}: [{error.rule}] {error.message}", file=sys.stderr)  # noqa: T201
+        if report.errors:
+            print(f"{len(report.errors)} problems; nothing was imported", file=sys.stderr)  # noqa: T201
+            return 1
+        redis = create_redis(settings.redis_url)
+        try:
+            await bump_catalogue_version(redis)
+        finally:
+            await redis.aclose()
+        print("imported:", ", ".join(f"{v} {k}" for k, v in report.counts.items()))  # noqa: T201
+        return 0
+
+    status = 0
+
+    async def run() -> None:
+        nonlocal status
+        status = await load()
+
+    asyncio.run(_with_orm(settings, run()))
+    sys.exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="rongban", description="蓉办 government services API")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -198,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     worker = commands.add_parser("worker", help="run background jobs (outbox, housekeeping)")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     commands.add_parser("dev", help="what `make run` runs: migrate, seed, mock WeChat, serve")
+    commands.add_parser("export-contract", help="write schema.graphql and the operations manifest")
+    importer = commands.add_parser("import-catalogue", help="load a catalogue export (JSON)")
+    importer.add_argument("file")
     staff = commands.add_parser("staff-add", help="create a staff account with a TOTP factor")
     staff.add_argument("username")
     staff.add_argument("--department", help="credit code of the staff member's department")
@@ -217,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         cmd_worker(settings, args.once)
     elif args.command == "dev":
         cmd_dev(settings)
+    elif args.command == "export-contract":
+        cmd_export_contract()
+    elif args.command == "import-catalogue":
+        cmd_import_catalogue(settings, args.file)
     elif args.command == "staff-add":
         if args.no_otp and settings.is_production:
             sys.exit("production staff accounts need a second factor")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -20,11 +21,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
+from api.operations import Operation, OperationRejected, PersistedQueries, cache_digest
 from resolvers.accounts import sessions
 from resolvers.context import Context, Resources
 from resolvers.loaders import create_loaders
 from resolvers.principal import ANONYMOUS, Principal
 from schema.error_codes import MASKED_MESSAGE, classify, is_request_error
+from storage.models.accounts import Role
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,22 @@ class _SubResponse(Response):
     negotiated_media_type: str = APPLICATION_JSON
 
 
+class _GraphQLResponse(Response):
+    succeeded: bool = False  # one result without errors: safe to cache
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(
+        self,
+        *args: Any,
+        persisted: PersistedQueries,
+        cacheable_fields: frozenset[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.persisted = persisted
+        self.cacheable_fields = cacheable_fields
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -101,10 +119,25 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 raise _Rejected(
                     406, "NOT_ACCEPTABLE", f"请接受 {GRAPHQL_RESPONSE_JSON} 或 {APPLICATION_JSON}。"
                 )
-            scope.setdefault("state", {})["media_type"] = media_type
+            state = scope.setdefault("state", {})
+            state["media_type"] = media_type
+            principal = await self._principal(request)
+            state["principal"] = principal
+            request, operation = await self._prepare(request, principal)
+            digest = None
+            if operation is not None and self._cacheable(operation, principal):
+                digest = cache_digest(operation, media_type)
+                cached = await request.state.resources.response_cache.get(digest)
+                if cached is not None:
+                    await _cached_response(cached, media_type)(scope, receive, send)
+                    return
             response = await self.run(request)
+            if digest is not None and getattr(response, "succeeded", False):
+                await request.state.resources.response_cache.put(digest, bytes(response.body))
         except _Rejected as rejected:
             response = _error_response(rejected)
+        except OperationRejected as rejected:
+            response = _error_response(_Rejected(rejected.status, rejected.code, rejected.message))
         except HTTPException as exc:
             status, code, message = _HTTP_ERRORS.get(
                 exc.reason, (exc.status_code, "BAD_REQUEST", exc.reason)
@@ -113,21 +146,64 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = _error_response(_Rejected(status, code, message, headers))
         await response(scope, receive, send)
 
+    async def _principal(self, request: Request | WebSocket) -> Principal:
+        header = request.headers.get("authorization")
+        if not header:
+            return ANONYMOUS
+        found = await _principal_from_header(request.state.resources, header)
+        if found is not None:
+            return found
+        if isinstance(request, WebSocket):
+            return ANONYMOUS  # WebSockets: connection_init decides
+        raise _Rejected(
+            401,
+            "UNAUTHENTICATED",
+            "登录状态已失效，请刷新登录。",
+            {"www-authenticate": 'Bearer error="invalid_token"'},
+        )
+
+    async def _prepare(
+        self, request: Request, principal: Principal
+    ) -> tuple[Request, Operation | None]:
+        """Resolves persisted queries; returns the request strawberry should run."""
+        payload = await _payload(request)
+        if payload is None:
+            return request, None
+        trusted = principal.has_any((Role.STAFF, Role.ADMIN, Role.PROVIDER))
+        operation = await self.persisted.resolve(
+            request.state.resources.redis, payload, trusted_caller=trusted
+        )
+        if operation is None or isinstance(payload.get("query"), str):
+            return request, operation
+        # Sent by hash alone: give strawberry the text, as if the client had sent it.
+        completed = {**payload, "query": operation.query}
+        if request.method == "GET":
+            scope = dict(request.scope)
+            scope["query_string"] = urlencode(
+                {
+                    k: v if isinstance(v, str) else orjson.dumps(v).decode()
+                    for k, v in completed.items()
+                }
+            ).encode()
+            return Request(scope, receive=request.receive), operation
+        rewritten = Request(request.scope, receive=request.receive)
+        rewritten._body = orjson.dumps(completed)  # starlette reads a cached body from here
+        return rewritten, operation
+
+    def _cacheable(self, operation: Operation, principal: Principal) -> bool:
+        fields = operation.root_fields
+        return (
+            not principal.is_authenticated
+            and fields is not None
+            and bool(fields)
+            and fields <= self.cacheable_fields
+        )
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         resources: Resources = request.state.resources
-        principal: Principal = ANONYMOUS
-        header = request.headers.get("authorization")
-        if header:
-            found = await _principal_from_header(resources, header)
-            if found is not None:
-                principal = found
-            elif not isinstance(request, WebSocket):  # WebSockets: connection_init decides
-                raise _Rejected(
-                    401,
-                    "UNAUTHENTICATED",
-                    "登录状态已失效，请刷新登录。",
-                    {"www-authenticate": 'Bearer error="invalid_token"'},
-                )
+        principal = getattr(request.state, "principal", None)
+        if principal is None:
+            principal = await self._principal(request)
         client = request.client
         return Context(
             request=request,
@@ -231,7 +307,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             and "data" not in response_data
         ):
             status = 400  # the request failed before execution: no data at all
-        response = Response(orjson.dumps(response_data), status_code=status, media_type=media_type)
+        response = _GraphQLResponse(
+            orjson.dumps(response_data), status_code=status, media_type=media_type
+        )
+        response.succeeded = isinstance(response_data, dict) and not response_data.get("errors")
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -256,6 +335,40 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+
+async def _payload(request: Request) -> dict[str, Any] | None:
+    """The request's JSON object (GET: from the query string); None for anything else."""
+    if request.method == "GET":
+        params = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1")))
+        payload: dict[str, Any] = {}
+        for name in ("query", "operationName"):
+            if name in params:
+                payload[name] = params[name]
+        for name in ("variables", "extensions"):
+            if name in params:
+                try:
+                    payload[name] = orjson.loads(params[name])
+                except orjson.JSONDecodeError:
+                    return None
+        return payload
+    if "application/json" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cached_response(body: bytes, media_type: str) -> Response:
+    # Public catalogue answers: a shared cache (CDN) may keep them briefly too.
+    return Response(
+        body,
+        status_code=200,
+        media_type=media_type,
+        headers={"cache-control": "public, max-age=30"},
+    )
 
 
 def _wants_ide(request: Request) -> bool:

@@ -14,6 +14,7 @@ from resolvers.context import Resources
 from storage.cache import create_redis
 from storage.crypto import Keyring
 from storage.objects import LocalFolderStore, ObjectStore, S3Store, StorageUnavailable
+from storage.response_cache import ResponseCache
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             settings=settings,
             keyring=keyring,
             redis=redis,
+            response_cache=ResponseCache(redis),
             objects=objects,
             wechat=wechat,
             sms=sms,

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=100)
     max_operations_per_request: int = Field(default=5, ge=1, le=50)
     max_page_size: int = Field(default=50, ge=1, le=200)
+    persisted_queries_only: bool = Field(
+        default=False,
+        description="Residents and devices may only run the registered operations (by hash)",
+    )
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=100)
 
     # -- document wallet (bytes, seconds). ClamAV's INSTREAM stops at 25 MiB by default.

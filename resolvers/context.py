@@ -24,6 +24,7 @@ from resolvers.principal import Principal
 from storage.cache import Redis
 from storage.crypto import Keyring
 from storage.objects import ObjectStore
+from storage.response_cache import ResponseCache
 
 
 @dataclass(slots=True)
@@ -36,6 +37,7 @@ class Resources:
     objects: ObjectStore
     wechat: WeChatGateway
     sms: SmsSender
+    response_cache: ResponseCache
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
 

@@ -62,6 +62,25 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
 }
 
 
+# Root fields whose answers are the same for every anonymous caller and change only when
+# the catalogue does: their responses may be cached whole (see api/graphql.py).
+PUBLIC_CATALOGUE_FIELDS = frozenset(
+    {
+        "regions",
+        "region",
+        "departments",
+        "department",
+        "services",
+        "service",
+        "serviceStats",
+        "articles",
+        "article",
+        "serviceCentres",
+        "terminals",
+    }
+)
+
+
 @strawberry.type
 class Query:
     me = strawberry.field(

@@ -71,6 +71,7 @@ def _raise_if(problems: Problems) -> None:
 
 async def catalogue_changed(resources: Resources) -> None:
     """After a commit residents can see: cached answers and search indexes become stale."""
+    resources.response_cache.forget_local()
     try:
         await bump_catalogue_version(resources.redis)
     except RedisError:
