@@ -25,7 +25,6 @@ from api.resources import open_resources
 from api.settings import Settings
 from api.uploads import download, upload
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
-
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
 
 # The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).

@@ -4,8 +4,8 @@ production allow-list) and whether its answer may be served from the response ca
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
