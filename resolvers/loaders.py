@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from storage.models.accounts import Account
 from storage.models.catalogue import (
     Article,
+    ArticleItem,
     BaseItem,
     Department,
     Implementation,
@@ -64,6 +65,7 @@ class Loaders:
     implementation: DataLoader[UUID, Implementation | None]
     materials: DataLoader[UUID, list[Material]]
     article: DataLoader[UUID, Article | None]
+    article_items: DataLoader[UUID, list[ArticleItem]]
     terminal_services: DataLoader[UUID, list[TerminalService]]
 
 
@@ -87,6 +89,7 @@ def create_loaders() -> Loaders:
         implementation=DataLoader(aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)),
         materials=DataLoader(grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)),
         article=DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
+        article_items=DataLoader(grouped(catalogue_repo.article_items, lambda i: i.article_id)),
         terminal_services=DataLoader(
             grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
         ),

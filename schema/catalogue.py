@@ -388,8 +388,8 @@ class Article(relay.Node):
     body: str
     issuer: str
     issued_on: date | None
-    item_codes: list[str] = strawberry.field(description="Basic codes of the items it concerns.")
     updated_at: datetime
+    _model: strawberry.Private[models.Article]
 
     @classmethod
     def of(cls, row: models.Article) -> Self:
@@ -400,9 +400,14 @@ class Article(relay.Node):
             body=row.body,
             issuer=row.issuer,
             issued_on=row.issued_on,
-            item_codes=list(row.item_codes),
             updated_at=row.updated_at,
+            _model=row,
         )
+
+    @strawberry.field(description="Basic codes of the items it concerns.")
+    async def item_codes(self, info: Info) -> list[str]:
+        rows = await info.context.loaders.article_items.load(self._model.id)
+        return [row.basic_code for row in rows]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -17,8 +17,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -306,6 +308,9 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=options.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=options.max_tokens),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
+        # Clients send a few hundred distinct documents at most: parse and validate each once.
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
     ]
     if options.production:
         extensions.append(DisableIntrospection)

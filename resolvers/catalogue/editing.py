@@ -321,7 +321,6 @@ async def upsert_article(
         "issued_on": data.issued_on,
         "region_id": region_id,
         "department_id": department.id if department else None,
-        "item_codes": data.item_codes,
         "published": data.published,
     }
     async with in_transaction():
@@ -336,5 +335,6 @@ async def upsert_article(
                 _require_department(principal, previous)  # no moving others' articles away
             article = await found.update_from_dict(fields)
             await article.save()
+        await repo.replace_article_items(article.id, data.item_codes)
     await catalogue_changed(resources)
     return article

@@ -52,6 +52,7 @@ from storage.models.catalogue import (
     ServiceCentre,
     ServiceObject,
 )
+from storage.repositories import catalogue as repo
 
 FORMAT = "rongban-catalogue/1"
 E = TypeVar("E", bound=Enum)
@@ -412,7 +413,7 @@ async def import_catalogue(document: Any) -> ImportReport:
             )
             await Material.bulk_create(material_rows(row.id, data))
         for article in articles:
-            await Article.create(
+            created = await Article.create(
                 kind=article.kind,
                 title=article.title,
                 body=article.body,
@@ -422,9 +423,9 @@ async def import_catalogue(document: Any) -> ImportReport:
                 department_id=(
                     departments[article.department_code].id if article.department_code else None
                 ),
-                item_codes=article.item_codes,
                 published=article.published,
             )
+            await repo.replace_article_items(created.id, article.item_codes)
         for centre in centres:
             centre_row = await ServiceCentre.create(
                 name=centre.name,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
-from uuid import UUID
 
 import strawberry
 
@@ -30,6 +29,7 @@ from schema.catalogue import (
     TerminalFilter,
 )
 from schema.error_codes import PublicError
+from schema.ids import node_uuid
 from schema.pagination import Edge, PageInfo, connection_of, encode_cursor, page_request
 from storage.repositories import catalogue as repo
 
@@ -173,9 +173,8 @@ async def articles(
 
 
 async def article(info: Info, id: strawberry.ID) -> Article | None:
-    try:
-        article_id = UUID(str(id))
-    except ValueError:
+    article_id = node_uuid(id, "Article")
+    if article_id is None:
         return None
     row = await info.context.loaders.article.load(article_id)
     return Article.of(row) if row is not None and row.published else None

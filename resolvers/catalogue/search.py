@@ -129,7 +129,11 @@ class SearchIndex:
         return [entry_id for entry_id, _ in ranked[:limit]]
 
     def _score_words(self, text: str, scores: dict[UUID, float]) -> None:
-        for token in set(_tokens(text)):
+        tokens = set(_tokens(text))
+        if any(len(t) > 1 for t in tokens):
+            # "开公司" is about 公司; a lone 开 would match every 开店 and 开饭店 too.
+            tokens = {t for t in tokens if len(t) > 1}
+        for token in tokens:
             for entry_id, weight in self.words.get(token, {}).items():
                 scores[entry_id] += weight
         whole = text.replace(" ", "")

@@ -338,7 +338,8 @@ async def list_centres(
         region_ids = await repo.region_and_descendant_ids(region)
     ids = None
     if service_code is not None:
-        implementation = await get_service(service_code, region_code)
+        # A basic code alone names the city's implementation (citywide items live there).
+        implementation = await get_service(service_code, region_code or CITY_CODE)
         if implementation is None:
             return None
         listed, citywide = await repo.centre_ids_handling(implementation)

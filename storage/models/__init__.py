@@ -3,6 +3,7 @@
 from storage.models.accounts import Account, AuditEvent, AuthSession, Role
 from storage.models.catalogue import (
     Article,
+    ArticleItem,
     BaseItem,
     CentreService,
     Department,
@@ -28,6 +29,7 @@ __all__ = [
     "AccessAction",
     "Account",
     "Article",
+    "ArticleItem",
     "AuditEvent",
     "AuthSession",
     "BaseItem",

@@ -268,13 +268,27 @@ class Article(Model):
         "models.Department", related_name="articles", null=True, on_delete=fields.RESTRICT
     )
     department_id: UUID | None
-    item_codes: list[str] = fields.JSONField(default=list, description="basic codes it concerns")
     published = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "article"
+
+
+class ArticleItem(Model):
+    """An item (by basic code) an article concerns."""
+
+    id = fields.UUIDField(primary_key=True)
+    article: fields.ForeignKeyRelation[Article] = fields.ForeignKeyField(
+        "models.Article", related_name="items", on_delete=fields.CASCADE
+    )
+    article_id: UUID
+    basic_code = fields.CharField(max_length=32, db_index=True)
+
+    class Meta:
+        table = "article_item"
+        unique_together = (("article_id", "basic_code"),)
 
 
 class CentreLevel(StrEnum):

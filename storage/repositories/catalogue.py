@@ -8,12 +8,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from storage.models.catalogue import (
     Article,
+    ArticleItem,
     ArticleKind,
     BaseItem,
     CentreService,
@@ -226,10 +227,21 @@ def articles(
     if region_ids is not None:
         query = query.filter(Q(region_id__in=list(region_ids)) | Q(region_id__isnull=True))
     if item_code is not None:
-        # Item codes are few per article; the JSON list is matched as text on every
-        # database, anchored on the quotes so that one code cannot match inside another.
-        query = query.filter(item_codes__icontains=f'"{item_code}"')
+        query = query.filter(
+            id__in=Subquery(ArticleItem.filter(basic_code=item_code).values("article_id"))
+        )
     return query
+
+
+async def article_items(article_ids: Sequence[UUID]) -> list[ArticleItem]:
+    return await ArticleItem.filter(article_id__in=list(article_ids)).order_by("basic_code")
+
+
+async def replace_article_items(article_id: UUID, codes: Sequence[str]) -> None:
+    await ArticleItem.filter(article_id=article_id).delete()
+    await ArticleItem.bulk_create(
+        [ArticleItem(article_id=article_id, basic_code=code) for code in sorted(set(codes))]
+    )
 
 
 async def articles_by_ids(ids: Sequence[UUID]) -> list[Article]:
@@ -300,7 +312,9 @@ def terminals(
         )
     if service_code is not None:
         query = query.filter(
-            id__in=TerminalService.filter(implementation_code=service_code).values("terminal_id")
+            id__in=Subquery(
+                TerminalService.filter(implementation_code=service_code).values("terminal_id")
+            )
         )
     return query
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from uuid import UUID
 
 import httpx
@@ -12,6 +11,7 @@ from resolvers.documents.service import issue_document
 from storage.models.catalogue import Department
 from tests.conftest import RunningApp
 from tests.documents.conftest import jpeg, pdf, png, signed_in
+from tests.sql import count_statements
 
 
 async def test_the_wallet_lists_my_documents_newest_first(
@@ -101,15 +101,6 @@ async def test_node_finds_my_document_and_not_someone_elses(
     assert staff["node"] is None  # until an application they handle uses it ([4/8])
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
 async def test_the_wallet_costs_the_same_statements_for_any_number_of_documents(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
@@ -125,18 +116,10 @@ async def test_the_wallet_costs_the_same_statements_for_any_number_of_documents(
     )
 
     async def statements() -> int:
-        counter = _Statements()
-        logger = logging.getLogger("tortoise.db_client")
-        level = logger.level
-        logger.addHandler(counter)
-        logger.setLevel(logging.DEBUG)
-        try:
+        with count_statements() as counted:
             response = await seeded.gql(query, token=program.token)
-        finally:
-            logger.removeHandler(counter)
-            logger.setLevel(level)
         assert not response.errors, response.body
-        return counter.count
+        return counted.count
 
     async def issue(n: int) -> None:
         for i in range(n):

@@ -1,0 +1,32 @@
+"""A seeded app shared by the read-only catalogue tests of one module: seeding the demo
+catalogue takes most of a second, and these tests change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from api.seed import seed_demo
+from tests.conftest import RunningApp, ServerThread, make_settings, start_app
+
+
+@pytest.fixture(scope="module")
+async def catalogue(
+    database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    mock_wechat_server: ServerThread,
+) -> AsyncIterator[RunningApp]:
+    settings = make_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        storage=tmp_path_factory.mktemp("objects"),
+        wechat_url=mock_wechat_server.url,
+    )
+    async with httpx.AsyncClient() as client:
+        (await client.post(f"{mock_wechat_server.url}/__mock__/reset")).raise_for_status()
+    async for app in start_app(settings):
+        await seed_demo(settings)
+        yield app
