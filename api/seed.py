@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any
 
@@ -95,31 +96,38 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
 async def _departments_and_staff(settings: Settings) -> dict[str, int]:
     regions = {r.code: r for r in await Region.all()}
     # One hash for every demo account: they share the demo password by design.
-    password_hash = hash_password(settings.demo_password.get_secret_value())
-    departments = staff = 0
-    async with in_transaction():
-        await Account.create(
-            username="demo-admin",
-            display_name="演示管理员",
-            roles=[Role.ADMIN.value, Role.STAFF.value],
-            password_hash=password_hash,
-            region=regions["510100"],
-        )
-        staff += 1
-        for row in _seed_file("chengdu.json")["departments"]:
-            region = regions[row["region"]]
-            department = await Department.create(code=row["code"], name=row["name"], region=region)
-            departments += 1
-            await Account.create(
+    password_hash = _demo_hash(settings.demo_password.get_secret_value())
+    admin = Account(
+        username="demo-admin",
+        display_name="演示管理员",
+        roles=[Role.ADMIN.value, Role.STAFF.value],
+        password_hash=password_hash,
+        region_id=regions["510100"].id,
+    )
+    departments, staff = [], [admin]
+    for row in _seed_file("chengdu.json")["departments"]:
+        region = regions[row["region"]]
+        department = Department(code=row["code"], name=row["name"], region_id=region.id)
+        departments.append(department)
+        staff.append(
+            Account(
                 username=f"officer-{row['code'].lower()}",
                 display_name=f"{row['name']}工作人员",
                 roles=[Role.STAFF.value],
                 password_hash=password_hash,
-                department=department,
-                region=region,
+                department_id=department.id,
+                region_id=region.id,
             )
-            staff += 1
-    return {"departments": departments, "staff": staff}
+        )
+    async with in_transaction():
+        await Department.bulk_create(departments)
+        await Account.bulk_create(staff)
+    return {"departments": len(departments), "staff": len(staff)}
+
+
+@lru_cache(maxsize=4)
+def _demo_hash(password: str) -> str:
+    return hash_password(password)  # argon2 is slow on purpose; once per process is enough
 
 
 async def _streets_and_communities() -> int:

@@ -6,11 +6,15 @@ decides what a valid base item or guide is, whichever way it arrives.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
@@ -314,16 +318,22 @@ def _validate_material(problems: Problems, index: int, material: MaterialData) -
 
 def _validate_form_schema(problems: Problems, schema: object) -> None:
     """The form definition must itself be a valid JSON Schema (draft 2020-12)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
     if not isinstance(schema, dict):
         problems.add("formSchema", "表单定义须为 JSON Schema 对象。")
         return
+    error = _schema_error(json.dumps(schema, sort_keys=True, ensure_ascii=False))
+    if error is not None:
+        problems.add("formSchema", f"表单定义不是有效的 JSON Schema：{error[:120]}")
+
+
+@lru_cache(maxsize=256)
+def _schema_error(schema_json: str) -> str | None:
+    # Many implementations of one item share a form: check each distinct schema once.
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(json.loads(schema_json))
     except SchemaError as error:
-        problems.add("formSchema", f"表单定义不是有效的 JSON Schema：{error.message[:120]}")
+        return str(error.message)
+    return None
 
 
 def _snake(name: str) -> str:

@@ -391,27 +391,35 @@ async def import_catalogue(document: Any) -> ImportReport:
             else:
                 await existing.update_from_dict(fields).save()
         bases = {b.basic_code: b for b in await BaseItem.all()}
+        codes = [code for _, code in planned]
+        # Set-wise, not row by row: a catalogue export has thousands of guides.
+        existing = (
+            await Implementation.filter(code__in=codes)
+            .select_for_update()
+            .values("code", "version")
+        )
+        latest: dict[str, int] = {}
+        for row in existing:
+            latest[row["code"]] = max(latest.get(row["code"], 0), row["version"])
+        await Implementation.filter(code__in=codes, status=PublicationStatus.PUBLISHED).update(
+            status=PublicationStatus.ARCHIVED
+        )
+        rows, materials = [], []
         for data, code in planned:
-            base = bases[data.base_code]
-            refs = Resolved(base, regions[data.region_code], departments[data.department_code])
-            fields = implementation_fields(data, refs)
-            latest = (
-                await Implementation.filter(code=code)
-                .select_for_update()
-                .order_by("-version")
-                .first()
+            refs = Resolved(
+                bases[data.base_code], regions[data.region_code], departments[data.department_code]
             )
-            await Implementation.filter(code=code, status=PublicationStatus.PUBLISHED).update(
-                status=PublicationStatus.ARCHIVED
-            )
-            row = await Implementation.create(
+            row = Implementation(
                 code=code,
-                version=(latest.version + 1) if latest else 1,
+                version=latest.get(code, 0) + 1,
                 status=PublicationStatus.PUBLISHED,
                 published_at=now,
-                **fields,
+                **implementation_fields(data, refs),
             )
-            await Material.bulk_create(material_rows(row.id, data))
+            rows.append(row)
+            materials.extend(material_rows(row.id, data))
+        await Implementation.bulk_create(rows, batch_size=500)
+        await Material.bulk_create(materials, batch_size=1000)
         for article in articles:
             created = await Article.create(
                 kind=article.kind,
