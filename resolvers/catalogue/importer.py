@@ -404,21 +404,22 @@ async def import_catalogue(document: Any) -> ImportReport:
         await Implementation.filter(code__in=codes, status=PublicationStatus.PUBLISHED).update(
             status=PublicationStatus.ARCHIVED
         )
-        rows, materials = [], []
+        guides: list[Implementation] = []
+        materials: list[Material] = []
         for data, code in planned:
             refs = Resolved(
                 bases[data.base_code], regions[data.region_code], departments[data.department_code]
             )
-            row = Implementation(
+            guide = Implementation(
                 code=code,
                 version=latest.get(code, 0) + 1,
                 status=PublicationStatus.PUBLISHED,
                 published_at=now,
                 **implementation_fields(data, refs),
             )
-            rows.append(row)
-            materials.extend(material_rows(row.id, data))
-        await Implementation.bulk_create(rows, batch_size=500)
+            guides.append(guide)
+            materials.extend(material_rows(guide.id, data))
+        await Implementation.bulk_create(guides, batch_size=500)
         await Material.bulk_create(materials, batch_size=1000)
         for article in articles:
             created = await Article.create(

@@ -49,7 +49,7 @@ async def test_publishing_replaces_the_live_version(seeded: RunningApp) -> None:
         .order_by("version")
         .values_list("status", flat=True)
     )
-    assert list(statuses) == [PublicationStatus.ARCHIVED, PublicationStatus.PUBLISHED]
+    assert [str(s) for s in statuses] == ["ARCHIVED", "PUBLISHED"]
     public = await seeded.gql.data(
         "query($c: String!) { service(code: $c) { promisedDays } }", {"c": pending["code"]}
     )
