@@ -381,6 +381,25 @@ async def import_catalogue(document: Any) -> ImportReport:
     if report.errors:
         return report
 
+    await _write(base_items, planned, articles, centres, regions, departments)
+    report.counts = {
+        "baseItems": len(base_items),
+        "implementations": len(planned),
+        "articles": len(articles),
+        "centres": len(centres),
+    }
+    return report
+
+
+async def _write(
+    base_items: list[BaseItemData],
+    planned: list[tuple[ImplementationData, str]],
+    articles: list[ArticleData],
+    centres: list[CentreData],
+    regions: dict[str, Region],
+    departments: dict[str, Department],
+) -> None:
+    """Writes a checked document in one transaction."""
     now = datetime.now(UTC)
     async with in_transaction():
         for item in base_items:
@@ -393,14 +412,14 @@ async def import_catalogue(document: Any) -> ImportReport:
         bases = {b.basic_code: b for b in await BaseItem.all()}
         codes = [code for _, code in planned]
         # Set-wise, not row by row: a catalogue export has thousands of guides.
-        existing = (
+        versions = (
             await Implementation.filter(code__in=codes)
             .select_for_update()
             .values("code", "version")
         )
         latest: dict[str, int] = {}
-        for row in existing:
-            latest[row["code"]] = max(latest.get(row["code"], 0), row["version"])
+        for version in versions:
+            latest[version["code"]] = max(latest.get(version["code"], 0), version["version"])
         await Implementation.filter(code__in=codes, status=PublicationStatus.PUBLISHED).update(
             status=PublicationStatus.ARCHIVED
         )
@@ -453,10 +472,3 @@ async def import_catalogue(document: Any) -> ImportReport:
                     for c in set(centre.service_codes)
                 ]
             )
-    report.counts = {
-        "baseItems": len(base_items),
-        "implementations": len(planned),
-        "articles": len(articles),
-        "centres": len(centres),
-    }
-    return report
