@@ -49,3 +49,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+
+## make bench: seed scale data on PostgreSQL and Redis, then GraphQL vs a plain REST endpoint
+bench: setup
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk)
+	$(BIN)/python -m tests.perf.bench

@@ -10,18 +10,19 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -303,9 +304,14 @@ def _should_mask(error: GraphQLError) -> bool:
 @lru_cache(maxsize=8)
 def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
     """Builds (once per option set) the schema with its validation limits."""
+    # The limit rules are built once: ValidationCache keys on the rule classes, and the
+    # stock limiter extensions would build new ones for every request (so never a hit).
+    limits: list[type[ASTValidationRule]] = [
+        depth_rule(options.max_depth, None, None),
+        aliases_rule(options.max_aliases),
+    ]
     extensions: list[type[SchemaExtension] | object] = [
-        lambda: QueryDepthLimiter(max_depth=options.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=options.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=options.max_tokens),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
         # Clients send a few hundred distinct documents at most: parse and validate each once.

@@ -309,8 +309,9 @@ async def import_catalogue(document: Any) -> ImportReport:
     implementations = rows("implementations", read_implementation)
     articles = rows("articles", read_article)
     centres = rows("centres", read_centre)
-    if report.errors:
-        return report
+    # Rows already wrong in form are not checked further (their references and rules would
+    # only repeat the noise); every other row is, so one run lists every problem.
+    malformed = {e.field.split(".", 1)[0] for e in report.errors}
 
     regions = {r.code: r for r in await Region.all()}
     departments = {d.code: d for d in await Department.all()}
@@ -322,6 +323,8 @@ async def import_catalogue(document: Any) -> ImportReport:
     planned: list[tuple[ImplementationData, str]] = []
     for index, data in enumerate(implementations):
         where = f"implementations[{index}]."
+        if where[:-1] in malformed:
+            continue
         base = known_bases.get(data.base_code)
         region = regions.get(data.region_code)
         department = departments.get(data.department_code)

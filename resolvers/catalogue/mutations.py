@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from resolvers.catalogue import editing, terminals
 from resolvers.catalogue.drafts import (
     ArticleData,
@@ -39,6 +37,7 @@ from schema.catalogue import (
     UpsertImplementationInput,
     UpsertImplementationResult,
 )
+from schema.ids import node_uuid
 
 
 def implementation_data(input: UpsertImplementationInput) -> ImplementationData:
@@ -135,9 +134,8 @@ async def publish_implementation(
 async def upsert_article(info: Info, input: UpsertArticleInput) -> UpsertArticleResult:
     article_id = None
     if input.id is not None:
-        try:
-            article_id = UUID(str(input.id))
-        except ValueError:
+        article_id = node_uuid(input.id, "Article")
+        if article_id is None:
             return UpsertArticleError.of(CatalogueError(CatalogueErrorCode.NOT_FOUND, "id"))
     data = ArticleData(
         kind=input.kind,

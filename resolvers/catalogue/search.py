@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ class SearchIndex:
         self.name_pinyin: dict[UUID, tuple[str, str]] = {}
         for entry in entries:
             self._add(entry)
+        self.pinyin_terms = sorted(self.pinyin)
+        # The index never changes once built: the same few keywords (sfz, 社保卡) are
+        # asked all day, so their rankings are kept.
+        self._answers: dict[str, list[UUID]] = {}
 
     def _add(self, entry: Entry) -> None:
         self.entries[entry.id] = entry
@@ -107,6 +112,17 @@ class SearchIndex:
         text = normalise(query)
         if not text:
             return []
+        key = f"{limit}:{text}"
+        cached = self._answers.get(key)
+        if cached is not None:
+            return cached
+        ranked = self._rank(text, limit)
+        if len(self._answers) >= 4096:
+            self._answers.clear()
+        self._answers[key] = ranked
+        return ranked
+
+    def _rank(self, text: str, limit: int) -> list[UUID]:
         scores: dict[UUID, float] = defaultdict(float)
         compact = text.replace(" ", "")
         if compact.isascii() and compact.isalpha():
@@ -147,10 +163,17 @@ class SearchIndex:
         for entry_id, weight in self.initials.get(letters, {}).items():
             scores[entry_id] += weight * 0.9
         if len(letters) >= 3:
-            for term, postings in self.pinyin.items():
-                if term != letters and term.startswith(letters):
-                    for entry_id, weight in postings.items():
+            # Words being typed: every term starting with the letters, found by bisection.
+            start = bisect_left(self.pinyin_terms, letters)
+            for term in self.pinyin_terms[start:]:
+                if not term.startswith(letters):
+                    break
+                if term != letters:
+                    for entry_id, weight in self.pinyin[term].items():
                         scores[entry_id] += weight * 0.5
+        if scores:
+            return
+        # Nothing at word level: look inside whole names ("shenfen", "jmsfz").
         for entry_id, (full, initials) in self.name_pinyin.items():
             if len(letters) >= 4 and letters in full:
                 scores[entry_id] += 1.0

@@ -28,7 +28,11 @@ class Region(Model):
     name = fields.CharField(max_length=64)
     level = fields.CharEnumField(RegionLevel, max_length=12)
     parent: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
-        "models.Region", related_name="children", null=True, on_delete=fields.RESTRICT
+        "models.Region",
+        related_name="children",
+        null=True,
+        on_delete=fields.RESTRICT,
+        db_index=True,
     )
     parent_id: UUID | None
     # Retired codes (510122 双流县 ...) are kept so that older ID numbers still resolve.
@@ -162,7 +166,7 @@ class Implementation(Model):
     version = fields.IntField(default=1)
     status = fields.CharEnumField(PublicationStatus, max_length=12, default=PublicationStatus.DRAFT)
     base: fields.ForeignKeyRelation[BaseItem] = fields.ForeignKeyField(
-        "models.BaseItem", related_name="implementations", on_delete=fields.RESTRICT
+        "models.BaseItem", related_name="implementations", on_delete=fields.RESTRICT, db_index=True
     )
     base_id: UUID
     region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
@@ -170,7 +174,10 @@ class Implementation(Model):
     )
     region_id: UUID
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
-        "models.Department", related_name="implementations", on_delete=fields.RESTRICT
+        "models.Department",
+        related_name="implementations",
+        on_delete=fields.RESTRICT,
+        db_index=True,
     )
     department_id: UUID
     # Copied from the base item when saved, so catalogue filters need no join.
@@ -223,7 +230,7 @@ class Material(Model):
 
     id = fields.UUIDField(primary_key=True)
     implementation: fields.ForeignKeyRelation[Implementation] = fields.ForeignKeyField(
-        "models.Implementation", related_name="materials", on_delete=fields.CASCADE
+        "models.Implementation", related_name="materials", on_delete=fields.CASCADE, db_index=True
     )
     implementation_id: UUID
     position = fields.IntField()
@@ -303,7 +310,7 @@ class ServiceCentre(Model):
     name = fields.CharField(max_length=128)
     level = fields.CharEnumField(CentreLevel, max_length=12)
     region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
-        "models.Region", related_name="centres", on_delete=fields.RESTRICT
+        "models.Region", related_name="centres", on_delete=fields.RESTRICT, db_index=True
     )
     region_id: UUID
     address = fields.CharField(max_length=256)
@@ -356,7 +363,7 @@ class Terminal(Model):
     code = fields.CharField(max_length=32, unique=True)
     name = fields.CharField(max_length=128)
     community: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
-        "models.Region", related_name="terminals", on_delete=fields.RESTRICT
+        "models.Region", related_name="terminals", on_delete=fields.RESTRICT, db_index=True
     )
     community_id: UUID
     placement = fields.CharEnumField(TerminalPlacement, max_length=20)

@@ -159,7 +159,8 @@ async def count(query: QuerySet[Implementation]) -> int:
 
 
 async def published_by_code(code: str, today: date) -> Implementation | None:
-    return await published(today).filter(code=code).first()
+    # A guide is shown with its department and region: fetch them in the same statement.
+    return await published(today).filter(code=code).select_related("department", "region").first()
 
 
 async def published_by_codes(codes: Sequence[str], today: date) -> list[Implementation]:

@@ -1,0 +1,134 @@
+"""Automatic persisted queries, the production allow-list, and the anonymous response cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from api.operations import manifest
+from mock_wechat.client import OPERATIONS
+from storage.models.catalogue import Region
+from tests.conftest import RunningApp, start_app
+from tests.sql import count_statements
+
+QUERY = '{ region(code: "510104") { name } }'
+HASH = hashlib.sha256(QUERY.encode()).hexdigest()
+
+
+def apq(sha: str) -> dict:
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha}}
+
+
+async def test_a_hash_alone_runs_once_the_text_was_registered(seeded: RunningApp) -> None:
+    unknown = await seeded.client.post("/graphql", json={"extensions": apq(HASH)})
+    registered = await seeded.client.post(
+        "/graphql", json={"query": QUERY, "extensions": apq(HASH)}
+    )
+    by_hash = await seeded.client.post("/graphql", json={"extensions": apq(HASH)})
+    by_get = await seeded.client.get("/graphql", params={"extensions": json.dumps(apq(HASH))})
+
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert (
+        registered.json()
+        == by_hash.json()
+        == by_get.json()
+        == {"data": {"region": {"name": "锦江区"}}}
+    )
+
+
+async def test_a_hash_that_does_not_match_the_text_is_refused(seeded: RunningApp) -> None:
+    response = await seeded.client.post(
+        "/graphql", json={"query": QUERY, "extensions": apq("0" * 64)}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_HASH_MISMATCH"
+
+
+async def test_malformed_hashes_are_refused(seeded: RunningApp) -> None:
+    response = await seeded.client.post("/graphql", json={"extensions": apq("short")})
+
+    assert response.status_code == 400
+
+
+@pytest.fixture
+async def allow_listed(settings_factory, mock_state):
+    async for running in start_app(settings_factory(persisted_queries_only=True)):
+        yield running
+
+
+async def test_the_allow_list_admits_only_the_mini_programs_operations(
+    allow_listed: RunningApp,
+) -> None:
+    me = (OPERATIONS / "Me.graphql").read_text(encoding="utf-8")
+
+    registered = await allow_listed.client.post(
+        "/graphql", json={"query": me, "operationName": "Me"}
+    )
+    other = await allow_listed.client.post("/graphql", json={"query": "{ me { id roles } }"})
+
+    assert registered.json() == {"data": {"me": None}}
+    assert other.status_code == 403
+    assert other.json()["errors"][0]["extensions"]["code"] == "OPERATION_NOT_ALLOWLISTED"
+
+
+def test_the_committed_manifest_lists_every_operation() -> None:
+    documents = {
+        p.stem: p.read_text(encoding="utf-8") for p in sorted(OPERATIONS.glob("*.graphql"))
+    }
+    committed = (OPERATIONS.parent.parent / "schema" / "persisted-operations.json").read_text(
+        encoding="utf-8"
+    )
+
+    assert committed == manifest(documents), "run `make schema`"
+
+
+async def test_anonymous_catalogue_answers_are_served_from_the_cache(seeded: RunningApp) -> None:
+    query = "{ services(first: 20) { nodes { name department { name } region { name } } } }"
+    first = await seeded.gql(query)
+
+    with count_statements() as again:
+        second = await seeded.gql(query)
+
+    assert second.body == first.body
+    assert again.count == 0  # not a single query reached the database
+    assert second.http.headers["cache-control"].startswith("public")
+
+
+async def test_signed_in_callers_are_never_served_cached_answers(
+    seeded: RunningApp, wechat
+) -> None:
+    from mock_wechat.client import MiniProgram
+
+    program = MiniProgram(seeded.client, wechat, "a")
+    await program.login()
+    await seeded.gql(QUERY)
+
+    with count_statements() as counted:
+        await seeded.gql(QUERY, token=program.token)
+
+    assert counted.count > 0
+
+
+async def test_answers_with_errors_are_not_cached(seeded: RunningApp) -> None:
+    query = "{ services(first: 99) { nodes { name } } }"
+    await seeded.gql(query)
+
+    response = await seeded.gql(query)
+
+    assert response.error_codes == ["BAD_USER_INPUT"]
+    assert response.http.headers["cache-control"] == "no-store"  # executed again, not cached
+
+
+async def test_a_published_change_is_visible_at_once_in_this_process(seeded: RunningApp) -> None:
+    from resolvers.catalogue.editing import catalogue_changed
+
+    before = (await seeded.gql.data(QUERY))["region"]["name"]
+    await Region.filter(code="510104").update(name="锦江区（测试）")
+    await catalogue_changed(seeded.resources)
+
+    after = (await seeded.gql.data(QUERY))["region"]["name"]
+
+    assert (before, after) == ("锦江区", "锦江区（测试）")
