@@ -46,7 +46,7 @@ def create_app(settings: Settings) -> Starlette:
         persisted=PersistedQueries.from_manifest(
             PERSISTED_OPERATIONS if settings.persisted_queries_only else None
         ),
-        cacheable_fields=PUBLIC_CATALOGUE_FIELDS,
+        cacheable_fields=PUBLIC_CATALOGUE_FIELDS if settings.response_cache else frozenset(),
         graphql_ide=None if settings.is_production else "graphiql",
         allow_queries_via_get=True,
         # Only graphql-transport-ws: the legacy graphql-ws protocol had auth-bypass and

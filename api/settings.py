@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=100)
     max_operations_per_request: int = Field(default=5, ge=1, le=50)
     max_page_size: int = Field(default=50, ge=1, le=200)
+    response_cache: bool = Field(
+        default=True, description="Cache whole answers of anonymous catalogue queries"
+    )
     persisted_queries_only: bool = Field(
         default=False,
         description="Residents and devices may only run the registered operations (by hash)",

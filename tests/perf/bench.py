@@ -150,7 +150,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     database = asyncio.run(prepare_database())
-    app_port, rest_port = free_port(), free_port()
+    app_port, uncached_port, rest_port = free_port(), free_port(), free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")}
     env = base_env | {
         "RONGBAN_DATABASE_URL": database,
@@ -161,6 +161,13 @@ def main() -> None:
         "RONGBAN_STORAGE_URL": f"file://{tempfile.mkdtemp(prefix='rongban-bench-')}",
     }
     app = serve(["api.cli", "serve"], env, app_port)
+    # The same app without its response cache: what a guide costs when it is computed,
+    # for an anonymous caller like the REST endpoint's (no session look-up either).
+    uncached = serve(
+        ["api.cli", "serve"],
+        env | {"RONGBAN_PORT": str(uncached_port), "RONGBAN_RESPONSE_CACHE": "false"},
+        uncached_port,
+    )
     rest = serve(
         [
             "uvicorn",
@@ -177,6 +184,7 @@ def main() -> None:
     )
     try:
         graphql = f"http://127.0.0.1:{app_port}/graphql"
+        computed = f"http://127.0.0.1:{uncached_port}/graphql"
         login = httpx.post(
             graphql,
             json={
@@ -199,21 +207,23 @@ def main() -> None:
                 wrk("graphql_page_cached", graphql, body={"query": PAGE}, folder=where),
                 wrk(
                     "graphql_guide_uncached",
+                    computed,
+                    body={"query": GUIDE, "variables": {"code": code}},
+                    folder=where,
+                ),
+                wrk(
+                    "graphql_pinyin_search_uncached", computed, body={"query": SEARCH}, folder=where
+                ),
+                wrk(
+                    "graphql_guide_signed_in",
                     graphql,
                     body={"query": GUIDE, "variables": {"code": code}},
                     token=token,
                     folder=where,
                 ),
-                wrk(
-                    "graphql_pinyin_search_uncached",
-                    graphql,
-                    body={"query": SEARCH},
-                    token=token,
-                    folder=where,
-                ),
             ]
     finally:
-        for process in (app, rest):
+        for process in (app, uncached, rest):
             process.send_signal(signal.SIGINT)
             process.wait(timeout=20)
     rest_rps = results[0].requests_per_second
