@@ -1,6 +1,17 @@
 """Every Tortoise model, imported here so that the ORM and its migrations find them."""
 
 from storage.models.accounts import Account, AuditEvent, AuthSession, Role
+from storage.models.applications import (
+    Application,
+    ApplicationCounter,
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationTask,
+    IdempotencyRecord,
+    Rating,
+    Rectification,
+)
+from storage.models.calendar import CalendarDay
 from storage.models.catalogue import (
     Article,
     BaseItem,
@@ -23,10 +34,24 @@ from storage.models.documents import (
     RejectionReason,
     TrustLevel,
 )
+from storage.models.notifications import Notification, SubscriptionGrant
+from storage.models.outbox import OutboxMessage
 
 __all__ = [
     "AccessAction",
     "Account",
+    "Application",
+    "ApplicationCounter",
+    "ApplicationEvent",
+    "ApplicationMaterial",
+    "ApplicationTask",
+    "CalendarDay",
+    "IdempotencyRecord",
+    "Notification",
+    "OutboxMessage",
+    "Rating",
+    "Rectification",
+    "SubscriptionGrant",
     "Article",
     "AuditEvent",
     "AuthSession",
