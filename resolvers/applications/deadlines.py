@@ -89,7 +89,9 @@ async def scan(resources: Resources, *, batch: int = 200) -> Scan:
                 if total <= 0:
                     continue
                 left = await working_days_between(today, application.due_date)
-                if left <= total * (1 - share) and await _escalate(
+                used = total - left
+                # Compared in whole days (x100) so that 4 of 5 is 80% exactly, not 79.99..%.
+                if used * 100 >= round(share * 100) * total and await _escalate(
                     application, "warned_at", EventType.DEADLINE_WARNING, now
                 ):
                     warned += 1

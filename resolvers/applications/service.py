@@ -453,7 +453,8 @@ async def supplement(
         Material(
             position=m.position,
             name=m.name,
-            necessity=Necessity.REQUIRED,
+            # 补正 asked again for a required material; 容缺 ones may stay owed.
+            necessity=m.necessity,
             source=m.source,
             document_kind=m.document_kind,
         )
