@@ -34,7 +34,9 @@ def id_number() -> str:
     return number
 
 
-async def verified_resident(running: RunningApp, wechat: httpx.AsyncClient, user: str) -> MiniProgram:
+async def verified_resident(
+    running: RunningApp, wechat: httpx.AsyncClient, user: str
+) -> MiniProgram:
     program = await signed_in(running, wechat, user)
     result = await program.verify_identity("张三", id_number())
     assert result["__typename"] == "Account", result
@@ -110,7 +112,9 @@ SUBMIT = (
 )
 
 
-def staff_mutation(name: str, input_type: str, error: str, selection: str = APPLICATION_FIELDS) -> str:
+def staff_mutation(
+    name: str, input_type: str, error: str, selection: str = APPLICATION_FIELDS
+) -> str:
     return (
         f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} "
         f"... on {error} {{ code message field }} }} }}"
@@ -147,8 +151,7 @@ async def submit(running: RunningApp, program: MiniProgram, **overrides: Any) ->
     values: dict[str, Any] = {
         "serviceCode": HYGIENE[0],
         "regionCode": HYGIENE[1],
-        "documentIds": overrides.pop("documentIds", None)
-        or await hygiene_documents(program),
+        "documentIds": overrides.pop("documentIds", None) or await hygiene_documents(program),
         "channel": "MINI_PROGRAM",
     }
     values.update(overrides)

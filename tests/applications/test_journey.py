@@ -35,7 +35,9 @@ async def test_an_application_runs_from_submission_to_rating(
     assert sorted(states.values()) == ["FROM_ISSUER", "OWED", "PROVIDED", "PROVIDED"]
 
     accepted = await seeded.gql.data(
-        ACCEPT, {"input": {"applicationId": submitted["id"], "note": "材料齐全"}}, token=tokens["lead"]
+        ACCEPT,
+        {"input": {"applicationId": submitted["id"], "note": "材料齐全"}},
+        token=tokens["lead"],
     )
     application = accepted["acceptApplication"]
     assert application["status"] == "ACCEPTED", application
@@ -56,12 +58,20 @@ async def test_an_application_runs_from_submission_to_rating(
     assert completed["result"]["trustLevel"] == "A"
 
     rated = await seeded.gql.data(
-        RATE, {"input": {"applicationId": submitted["id"], "level": "VERY_SATISFIED"}}, token=program.token
+        RATE,
+        {"input": {"applicationId": submitted["id"], "level": "VERY_SATISFIED"}},
+        token=program.token,
     )
     assert rated["rateApplication"]["rating"]["level"] == "VERY_SATISFIED"
     events = [e["type"] for e in rated["rateApplication"]["events"]]
     assert events == [
-        "SUBMITTED", "ACCEPTED", "TASK_APPROVED", "TASK_APPROVED", "APPROVED", "COMPLETED", "RATED"
+        "SUBMITTED",
+        "ACCEPTED",
+        "TASK_APPROVED",
+        "TASK_APPROVED",
+        "APPROVED",
+        "COMPLETED",
+        "RATED",
     ]
 
     await dispatcher(seeded.resources).drain()

@@ -15,8 +15,14 @@ from resolvers.notifications.handlers import deliver_inbox, enqueue_inbox
 from resolvers.outbox.dispatcher import Dispatcher, Retry
 from storage.models.notifications import Notification
 from storage.models.outbox import OutboxMessage, OutboxStatus
-from tests.applications.conftest import ACCEPT, implementation, officers, submit, verified_resident
-from tests.applications.conftest import HYGIENE
+from tests.applications.conftest import (
+    ACCEPT,
+    HYGIENE,
+    implementation,
+    officers,
+    submit,
+    verified_resident,
+)
 from tests.conftest import RunningApp
 from tests.documents.conftest import count_rows
 
@@ -31,7 +37,13 @@ async def _grant(seeded: RunningApp, program, template: str = "TPL_APPLICATION_S
     result = await program.wx_request_subscribe([template])
     granted = await seeded.gql.data(
         GRANT,
-        {"input": {"results": [{"templateId": t, "result": r} for t, r in result.items() if t != "errMsg"]}},
+        {
+            "input": {
+                "results": [
+                    {"templateId": t, "result": r} for t, r in result.items() if t != "errMsg"
+                ]
+            }
+        },
         token=program.token,
     )
     assert granted["grantSubscriptions"]["__typename"] == "SubscriptionGrants", (granted, result)
@@ -62,8 +74,13 @@ async def test_a_rollback_sends_nothing(seeded: RunningApp) -> None:
     with pytest.raises(Boom):
         async with in_transaction():
             await enqueue_inbox(
-                key="k", now=seeded.resources.clock(), topic="T", title="t", body="b",
-                subject_id=None, account_ids=[],
+                key="k",
+                now=seeded.resources.clock(),
+                topic="T",
+                title="t",
+                body="b",
+                subject_id=None,
+                account_ids=[],
             )
             raise Boom
 
@@ -77,7 +94,8 @@ async def test_a_wechat_outage_is_retried_and_the_inbox_gets_it_anyway(
     program = await verified_resident(seeded, wechat, "a")
     await _grant(seeded, program)
     await wechat.post(
-        "/__mock__/fail", json={"path": "/cgi-bin/message/subscribe/send", "errcode": -1, "times": 1}
+        "/__mock__/fail",
+        json={"path": "/cgi-bin/message/subscribe/send", "errcode": -1, "times": 1},
     )
     await submit(seeded, program)
 
@@ -106,7 +124,9 @@ async def test_without_a_grant_only_the_inbox_gets_it(
     tokens = await officers(seeded, item)
     await _grant(seeded, program)  # one message allowed
     submitted = await submit(seeded, program)
-    await seeded.gql.data(ACCEPT, {"input": {"applicationId": submitted["id"]}}, token=tokens["lead"])
+    await seeded.gql.data(
+        ACCEPT, {"input": {"applicationId": submitted["id"]}}, token=tokens["lead"]
+    )
 
     await dispatcher(seeded.resources).drain()
 
@@ -121,7 +141,8 @@ async def test_43101_drops_the_wechat_copy_without_retrying(
     program = await verified_resident(seeded, wechat, "a")
     await _grant(seeded, program)
     await wechat.post(
-        "/__mock__/fail", json={"path": "/cgi-bin/message/subscribe/send", "errcode": 43101, "times": 1}
+        "/__mock__/fail",
+        json={"path": "/cgi-bin/message/subscribe/send", "errcode": 43101, "times": 1},
     )
     await submit(seeded, program)
 

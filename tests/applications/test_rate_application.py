@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from tests.applications.conftest import (
+    HYGIENE,
     RATE,
     REJECT,
-    HYGIENE,
     implementation,
     officers,
     submit,
@@ -30,22 +30,34 @@ async def test_a_bad_rating_opens_a_rectification_and_a_revisit_closes_it(
     submitted = await submit(seeded, program)
     target = {"applicationId": submitted["id"]}
 
-    early = await seeded.gql.data(RATE, {"input": {**target, "level": "SATISFIED"}}, token=program.token)
-    await seeded.gql.data(REJECT, {"input": {**target, "reason": "不属于本部门受理范围"}}, token=tokens["lead"])
-    rated = await seeded.gql.data(
-        RATE, {"input": {**target, "level": "VERY_DISSATISFIED", "comment": "等太久"}}, token=program.token
+    early = await seeded.gql.data(
+        RATE, {"input": {**target, "level": "SATISFIED"}}, token=program.token
     )
-    twice = await seeded.gql.data(RATE, {"input": {**target, "level": "SATISFIED"}}, token=program.token)
+    await seeded.gql.data(
+        REJECT, {"input": {**target, "reason": "不属于本部门受理范围"}}, token=tokens["lead"]
+    )
+    rated = await seeded.gql.data(
+        RATE,
+        {"input": {**target, "level": "VERY_DISSATISFIED", "comment": "等太久"}},
+        token=program.token,
+    )
+    twice = await seeded.gql.data(
+        RATE, {"input": {**target, "level": "SATISFIED"}}, token=program.token
+    )
     open_ = await seeded.gql.data(
         "{ rectifications { id status dueDate } applicationRatings(by: DEPARTMENT) { total average levels { level count } } }",
         token=tokens["lead"],
     )
     rectification = open_["rectifications"][0]
     revisit = await seeded.gql.data(
-        REVISIT, {"input": {"rectificationId": rectification["id"], "note": "已电话回访并说明"}}, token=tokens["lead"]
+        REVISIT,
+        {"input": {"rectificationId": rectification["id"], "note": "已电话回访并说明"}},
+        token=tokens["lead"],
     )
     again = await seeded.gql.data(
-        REVISIT, {"input": {"rectificationId": rectification["id"], "note": "再次"}}, token=tokens["lead"]
+        REVISIT,
+        {"input": {"rectificationId": rectification["id"], "note": "再次"}},
+        token=tokens["lead"],
     )
 
     assert early["rateApplication"]["code"] == "NOT_FINISHED"

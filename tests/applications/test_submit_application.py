@@ -10,7 +10,6 @@ import pytest
 from strawberry import relay
 
 from storage.models.applications import Application
-
 from tests.applications.conftest import (
     FOOD,
     SUBMIT,

@@ -118,7 +118,9 @@ async def test_two_officers_completing_one_task_at_once_one_wins(
     second_session = (await officers(seeded, item))["lead"]
 
     results = await asyncio.gather(
-        seeded.gql(COMPLETE, {"input": {"taskId": task["id"], "outcome": "APPROVED"}}, token=tokens["lead"]),
+        seeded.gql(
+            COMPLETE, {"input": {"taskId": task["id"], "outcome": "APPROVED"}}, token=tokens["lead"]
+        ),
         seeded.gql(
             COMPLETE,
             {"input": {"taskId": task["id"], "outcome": "DENIED", "note": "不符合条件"}},
