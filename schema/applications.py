@@ -277,7 +277,8 @@ class Application(relay.Node):
     async def form(self, info: Info) -> JSON | None:
         if not await self._handles(info):
             return None
-        return service.read_form(info.context.resources, self._model)
+        form: JSON | None = service.read_form(info.context.resources, self._model)
+        return form
 
     @strawberry.field(description="The result issued into the wallet (trust level A).")
     async def result(self, info: Info) -> Document | None:

@@ -60,6 +60,7 @@ from schema.applications import (
     WithdrawApplicationResult,
 )
 from storage.models.applications import TaskStatus
+from storage.repositories import applications as application_repo
 from storage.repositories import notifications as notification_repo
 
 
@@ -127,7 +128,7 @@ async def rate_application(info: Info, input: RateApplicationInput) -> RateAppli
         )
     except ApplicationError as error:
         return RateApplicationError.of(error)
-    rated = await service.repo.by_id(application_id)
+    rated = await application_repo.by_id(application_id)
     assert rated is not None
     return Application.of(rated)
 

@@ -26,7 +26,7 @@ from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.workflow import STATUS_LABELS, Action, Actor, event_of, step
-from resolvers.calendar.workdays import china_date, working_days_between
+from resolvers.calendar.workdays import china_date, deadline, working_days_between
 from resolvers.catalogue.service import get_service
 from resolvers.context import Resources
 from resolvers.documents.errors import DocumentError
@@ -492,7 +492,7 @@ async def supplement(
                 actor_id=actor_id,
                 note=text,
             )
-            target = application.status
+            target: ApplicationStatus = application.status
         else:
             target = step(application.status, Action.SUPPLEMENT, actors, application.resume_status)
             assert application.stopped_on is not None
@@ -802,7 +802,7 @@ async def rate(
     if len(text) > MAX_COMMENT:
         raise ApplicationError(Code.INVALID_INPUT, "comment")
     now = resources.clock()
-    due = await deadlines.deadline(china_date(now), resources.settings.rectification_days)
+    due = await deadline(china_date(now), resources.settings.rectification_days)
     try:
         async with in_transaction():
             application = await repo.lock(application_id)
@@ -871,9 +871,10 @@ async def record_revisit(
 
 
 def read_form(resources: Resources, application: Application) -> Any:
-    if application.form_sealed is None:
+    sealed: str | None = application.form_sealed
+    if not sealed:
         return None
-    return orjson.loads(resources.keyring.open(application.form_sealed, context="application.form"))
+    return orjson.loads(resources.keyring.open(sealed, context="application.form"))
 
 
 def may_handle(principal: Principal, application: Application, task_departments: set[UUID]) -> bool:

@@ -44,7 +44,7 @@ def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random
     """Exponential backoff with "equal jitter": half fixed, half random, so that messages
     that failed together do not come back together."""
     delay = min(cap, base * 2 ** max(attempt - 1, 0))
-    return delay / 2 + rng.uniform(0, delay / 2)
+    return float(delay / 2 + rng.uniform(0, delay / 2))
 
 
 @dataclass(slots=True)

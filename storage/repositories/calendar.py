@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tortoise.functions import Max, Min
 
@@ -23,8 +24,10 @@ async def known_range() -> tuple[date | None, date | None]:
 
 
 async def existing_between(first: date, last: date) -> set[date]:
-    rows = await CalendarDay.filter(day__gte=first, day__lte=last).values_list("day", flat=True)
-    return set(rows)
+    rows: list[Any] = await CalendarDay.filter(day__gte=first, day__lte=last).values_list(
+        "day", flat=True
+    )
+    return {row for row in rows if isinstance(row, date)}
 
 
 async def insert_many(rows: list[CalendarDay]) -> None:

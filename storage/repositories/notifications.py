@@ -114,7 +114,7 @@ async def remaining(account_id: UUID, template_id: str) -> int:
     rows = await SubscriptionGrant.filter(
         account_id=account_id, template_id=template_id
     ).values_list("remaining", flat=True)
-    return int(rows[0]) if rows else 0
+    return int(str(rows[0])) if rows else 0
 
 
 async def use_grant(account_id: UUID, template_id: str) -> None:

@@ -135,7 +135,7 @@ async def test_warnings_at_eighty_percent_and_overdue_flags_are_raised_once(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
     frozen(seeded, china(2026, 3, 2))
-    program, tokens, application = await _accepted(seeded, wechat, promised=5)  # due 9 March
+    _program, tokens, _application = await _accepted(seeded, wechat, promised=5)  # due 9 March
 
     frozen(seeded, china(2026, 3, 6))  # 4 of 5 days used: 80%
     first = await scan(seeded.resources)

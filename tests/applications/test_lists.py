@@ -59,6 +59,8 @@ async def test_lists_do_not_grow_with_their_rows(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
     program = await verified_resident(seeded, wechat, "a")
+    assert program.token is not None
+    token = program.token
     tokens = await officers(seeded, await implementation(HYGIENE))
     documents = await hygiene_documents(program)
 
@@ -72,15 +74,15 @@ async def test_lists_do_not_grow_with_their_rows(
 
     await apply(2)
     few = [
-        await _statements(seeded, MINE, program.token),
+        await _statements(seeded, MINE, token),
         await _statements(seeded, WORK, tokens["lead"]),
-        await _statements(seeded, INBOX, program.token),
+        await _statements(seeded, INBOX, token),
     ]
     await apply(5)
     many = [
-        await _statements(seeded, MINE, program.token),
+        await _statements(seeded, MINE, token),
         await _statements(seeded, WORK, tokens["lead"]),
-        await _statements(seeded, INBOX, program.token),
+        await _statements(seeded, INBOX, token),
     ]
 
     assert few == many, (few, many)

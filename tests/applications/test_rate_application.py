@@ -64,8 +64,10 @@ async def test_a_bad_rating_opens_a_rectification_and_a_revisit_closes_it(
     assert rated["rateApplication"]["rating"]["level"] == "VERY_DISSATISFIED"
     assert twice["rateApplication"]["code"] == "ALREADY_RATED"
     assert await count_rows("rating") == 1
-    assert rectification["status"] == "OPEN" and rectification["dueDate"]
+    assert rectification["status"] == "OPEN"
+    assert rectification["dueDate"]
     summary = open_["applicationRatings"][0]
-    assert summary["total"] == 1 and summary["average"] == 1.0
+    assert summary["total"] == 1
+    assert summary["average"] == 1.0
     assert revisit["recordRevisit"]["status"] == "REVISITED"
     assert again["recordRevisit"]["code"] == "ALREADY_REVISITED"
