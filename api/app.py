@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,6 +23,7 @@ from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
 from api.operations import PersistedQueries
+from api.outbox import dispatcher
 from api.resources import open_resources
 from api.settings import Settings
 from api.uploads import download, upload
@@ -63,7 +66,18 @@ def create_app(settings: Settings) -> Starlette:
         config = tortoise_config(settings.database_url, pool_max=settings.database_pool_max)
         async with RegisterTortoise(app, config=config), open_resources(settings) as resources:
             app.state.resources = resources
-            yield {"resources": resources}
+            stop = asyncio.Event()
+            runner = None
+            if settings.outbox_in_process:
+                # Embedded mode (`make run`): no separate worker process sends the outbox.
+                runner = asyncio.create_task(dispatcher(resources).run_forever(stop))
+            try:
+                yield {"resources": resources}
+            finally:
+                stop.set()
+                if runner is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait_for(runner, timeout=10)
 
     return Starlette(
         routes=[

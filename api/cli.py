@@ -63,12 +63,15 @@ async def run_migrations(database_url: str) -> None:
 
 def cmd_seed(settings: Settings) -> None:
     from api.seed import seed_demo, seed_regions
+    from resolvers.calendar.workdays import seed_from_chinesecalendar
 
     async def seed() -> None:
         if settings.demo_data and not settings.is_production:
             counts = await seed_demo(settings)
         else:
             counts = {"regions": await seed_regions()}
+        # Reference data, also in production: the working-day calendar.
+        counts["calendar days"] = await seed_from_chinesecalendar()
         print("seeded:", ", ".join(f"{v} {k}" for k, v in counts.items()))  # noqa: T201
 
     asyncio.run(_with_orm(settings, seed()))
@@ -112,6 +115,8 @@ def cmd_dev(settings: Settings) -> None:
         # The local store's upload and download URLs point at this very server.
         port = updates.get("port", settings.port)
         updates["public_base_url"] = f"http://{settings.host}:{port}"
+    if "RONGBAN_OUTBOX_IN_PROCESS" not in os.environ:
+        updates["outbox_in_process"] = "true"  # no separate `rongban worker` in embedded mode
     if updates:
         # Through the environment, so that the server process's own Settings() sees them too.
         for key, value in updates.items():

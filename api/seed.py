@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from api.resources import keyring_of
 from api.settings import Settings
 from resolvers.accounts.service import hash_password
+from resolvers.calendar.workdays import seed_from_chinesecalendar
 from resolvers.catalogue.drafts import TerminalData
 from resolvers.catalogue.importer import import_catalogue
 from resolvers.catalogue.terminals import create_terminal
@@ -79,6 +80,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     if settings.is_production or not settings.demo_data:
         raise RuntimeError("demo data is only seeded in dev mode with RONGBAN_DEMO_DATA=true")
     counts = {"regions": await seed_regions(), "departments": 0, "staff": 0}
+    counts["calendarDays"] = await seed_from_chinesecalendar()
     if await Department.exists():
         log.info("departments exist: demo data already seeded, nothing to do")
         return counts
@@ -90,7 +92,33 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
         raise RuntimeError(f"the demo catalogue does not import: {problems}")
     counts.update(report.counts)
     counts.update(await _local_centres_and_terminals(settings))
+    await _parallel_demo_item()
     return counts
+
+
+# The demo's 公共场所卫生许可 in 锦江区 is handled in parallel with the district's market
+# regulator, so that `make run` shows 并行办理 (the catalogue file has no such item yet).
+PARALLEL_DEMO = ("51000100020000", "510104")
+
+
+async def _parallel_demo_item() -> None:
+    base_code, region_code = PARALLEL_DEMO
+    region = await Region.get_or_none(code=region_code)
+    if region is None:
+        return
+    implementation = await Implementation.filter(
+        base__basic_code=base_code, region_id=region.id, status=PublicationStatus.PUBLISHED
+    ).first()
+    partner = (
+        await Department.filter(region_id=region.id)
+        .exclude(id=implementation.department_id if implementation else None)
+        .order_by("code")
+        .first()
+    )
+    if implementation is None or partner is None:
+        return
+    implementation.cooperating_departments = [partner.code]
+    await implementation.save(update_fields=["cooperating_departments"])
 
 
 async def _departments_and_staff(settings: Settings) -> dict[str, int]:

@@ -135,6 +135,56 @@ class Settings(BaseSettings):
         description="None means: required in production (uploads are refused without one)",
     )
 
+    # -- applications (时限 in working days)
+    application_acceptance_days: int = Field(
+        default=5, ge=0, le=60, description="working days to accept, refuse or ask for 补正"
+    )
+    application_form_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    application_form_max_depth: int = Field(default=8, ge=2, le=32)
+    application_max_documents: int = Field(default=30, ge=1, le=100)
+    deadline_warning_share: float = Field(default=0.8, gt=0, lt=1)
+    rectification_days: int = Field(
+        default=15, ge=1, le=60, description="working days to rectify after a 差评"
+    )
+
+    # -- outbox (notifications, later webhooks and provincial pushes)
+    outbox_in_process: bool = Field(
+        default=False, description="run the dispatcher inside the API process (`make run`)"
+    )
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    outbox_batch_size: int = Field(default=50, ge=1, le=500)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+
+    # -- WeChat subscribe messages: what each event sends, and which template keyword
+    # carries which value (the keyword's type decides WeChat's rules: thing ≤ 20 chars, ...)
+    wechat_subscription_templates: dict[str, str] = Field(
+        default_factory=lambda: {
+            "APPLICATION_STATUS": "TPL_APPLICATION_STATUS",
+            "APPLICATION_RESULT": "TPL_APPLICATION_RESULT",
+            "APPEAL_REPLY": "TPL_APPEAL_REPLY",
+        },
+        description='JSON, event -> template id, e.g. {"APPLICATION_STATUS": "..."}',
+    )
+    wechat_template_keywords: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: {
+            template: {
+                "number": "character_string1",
+                "service": "thing2",
+                "status": "phrase3",
+                "time": "time4",
+            }
+            for template in (
+                "TPL_APPLICATION_STATUS",
+                "TPL_APPLICATION_RESULT",
+                "TPL_APPEAL_REPLY",
+            )
+        },
+        description="JSON, template id -> {value name -> keyword}",
+    )
+    wechat_max_grants_per_template: int = Field(default=50, ge=1, le=1000)
+
     # -- demo data
     demo_data: bool = True
     demo_password: SecretStr = SecretStr("rongban-demo")

@@ -1,4 +1,5 @@
-"""`rongban worker`: background jobs that run outside requests, each a small periodic task."""
+"""`rongban worker`: background jobs that run outside requests, each a small periodic task
+with the process-wide resources (the outbox needs the WeChat gateway, the sweep the store)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise
 
 from api.db import tortoise_config
+from api.outbox import dispatcher
+from api.resources import open_resources
 from api.settings import Settings
+from resolvers.applications.deadlines import scan
+from resolvers.context import Resources
+from resolvers.documents.service import sweep_expired_tickets
 from storage.models.accounts import AuthSession
 
 log = logging.getLogger(__name__)
@@ -24,22 +30,40 @@ SESSION_RETENTION = timedelta(days=30)
 class Job:
     name: str
     every_seconds: float
-    run: Callable[[], Awaitable[int]]
+    run: Callable[[Resources], Awaitable[int]]
 
 
-async def purge_ended_sessions() -> int:
+async def purge_ended_sessions(resources: Resources) -> int:
     cutoff = datetime.now(UTC) - SESSION_RETENTION
     return await AuthSession.filter(refresh_expires_at__lt=cutoff).delete()
 
 
-JOBS = (Job("purge-ended-sessions", 600, purge_ended_sessions),)
+async def dispatch_outbox(resources: Resources) -> int:
+    return await dispatcher(resources).drain()
 
 
-async def run_jobs_once() -> dict[str, int]:
+async def scan_deadlines(resources: Resources) -> int:
+    found = await scan(resources)
+    return found.warned + found.overdue + found.rescheduled
+
+
+async def sweep_tickets(resources: Resources) -> int:
+    return await sweep_expired_tickets(resources.objects)
+
+
+JOBS = (
+    Job("dispatch-outbox", 1, dispatch_outbox),
+    Job("scan-deadlines", 300, scan_deadlines),
+    Job("sweep-expired-tickets", 300, sweep_tickets),
+    Job("purge-ended-sessions", 600, purge_ended_sessions),
+)
+
+
+async def run_jobs_once(resources: Resources) -> dict[str, int]:
     results = {}
     for job in JOBS:
         try:
-            results[job.name] = await job.run()
+            results[job.name] = await job.run(resources)
         except Exception:  # one failing job must not stop the others
             log.exception("job %s failed", job.name)
             results[job.name] = -1
@@ -49,21 +73,23 @@ async def run_jobs_once() -> dict[str, int]:
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
     try:
-        if once:
-            log.info("worker pass: %s", await run_jobs_once())
-            return
-        last_run: dict[str, float] = {}
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            for job in JOBS:
-                if now - last_run.get(job.name, -job.every_seconds) >= job.every_seconds:
-                    last_run[job.name] = now
-                    try:
-                        done = await job.run()
-                        log.info("job %s: %s", job.name, done)
-                    except Exception:
-                        log.exception("job %s failed", job.name)
-            await asyncio.sleep(1.0)
+        async with open_resources(settings) as resources:
+            if once:
+                log.info("worker pass: %s", await run_jobs_once(resources))
+                return
+            last_run: dict[str, float] = {}
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                for job in JOBS:
+                    if now - last_run.get(job.name, -job.every_seconds) >= job.every_seconds:
+                        last_run[job.name] = now
+                        try:
+                            done = await job.run(resources)
+                            if done:
+                                log.info("job %s: %s", job.name, done)
+                        except Exception:
+                            log.exception("job %s failed", job.name)
+                await asyncio.sleep(settings.outbox_poll_seconds)
     finally:
         await Tortoise.close_connections()

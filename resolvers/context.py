@@ -6,7 +6,9 @@ and arrows point from `api` down, never back. `api/` builds both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import strawberry
@@ -40,6 +42,8 @@ class Resources:
     response_cache: ResponseCache
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
+    # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(slots=True)

@@ -10,6 +10,12 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from storage.models.accounts import Account
+from storage.models.applications import (
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationTask,
+    Rating,
+)
 from storage.models.catalogue import (
     Article,
     ArticleItem,
@@ -20,7 +26,9 @@ from storage.models.catalogue import (
     Region,
     TerminalService,
 )
+from storage.models.documents import Document
 from storage.repositories import accounts as account_repo
+from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
 
 K = TypeVar("K", bound=Hashable)
@@ -67,6 +75,12 @@ class Loaders:
     article: DataLoader[UUID, Article | None]
     article_items: DataLoader[UUID, list[ArticleItem]]
     terminal_services: DataLoader[UUID, list[TerminalService]]
+    application_tasks: DataLoader[UUID, list[ApplicationTask]]
+    application_events: DataLoader[UUID, list[ApplicationEvent]]
+    application_materials: DataLoader[UUID, list[ApplicationMaterial]]
+    application_rating: DataLoader[UUID, Rating | None]
+    # Unscoped: only for documents of an application the caller was allowed to read.
+    document: DataLoader[UUID, Document | None]
 
 
 def _parent_id(region: Region) -> UUID:
@@ -93,4 +107,17 @@ def create_loaders() -> Loaders:
         terminal_services=DataLoader(
             grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
         ),
+        application_tasks=DataLoader(
+            grouped(application_repo.tasks_of, lambda t: t.application_id)
+        ),
+        application_events=DataLoader(
+            grouped(application_repo.events_of, lambda e: e.application_id)
+        ),
+        application_materials=DataLoader(
+            grouped(application_repo.materials_of, lambda m: m.application_id)
+        ),
+        application_rating=DataLoader(
+            aligned(application_repo.ratings_of, lambda r: r.application_id)
+        ),
+        document=DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
     )

@@ -29,12 +29,15 @@ from strawberry.types import ExecutionContext
 from resolvers.accounts import mutations as account_mutations
 from resolvers.accounts import queries as account_queries
 from resolvers.accounts.events import AccountEvent
+from resolvers.applications import mutations as application_mutations
+from resolvers.applications import queries as application_queries
 from resolvers.catalogue import mutations as catalogue_mutations
 from resolvers.catalogue import queries as catalogue_queries
 from resolvers.context import Info
 from resolvers.documents import mutations as document_mutations
 from resolvers.documents import queries as document_queries
 from schema.accounts import Account
+from schema.applications import Application, ApplicationStatusChange
 from schema.catalogue import (
     Article,
     ArticleConnection,
@@ -51,7 +54,7 @@ from schema.catalogue import (
 )
 from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
-from schema.permissions import IsAuthenticated, IsStaff
+from schema.permissions import IsAdmin, IsAuthenticated, IsStaff
 
 log = logging.getLogger("rongban.graphql")
 
@@ -62,6 +65,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Service": Service,
     "Article": Article,
     "Document": Document,
+    "Application": Application,
 }
 
 
@@ -143,6 +147,58 @@ class Query:
             "The signed-in resident's document wallet, newest first. `first` at most 50 "
             "(default 20)."
         ),
+    )
+    my_applications = strawberry.field(
+        resolver=application_queries.my_applications,
+        permission_classes=[IsAuthenticated],
+        description="The signed-in resident's applications, newest first. `first` at most 50.",
+    )
+    application = strawberry.field(
+        resolver=application_queries.application,
+        description="An application of yours, or one your department handles; else null.",
+    )
+    work_items = strawberry.field(
+        resolver=application_queries.work_items,
+        permission_classes=[IsStaff],
+        description=(
+            "Staff inbox: applications awaiting the department's acceptance and its pending "
+            "tasks, soonest working-day deadline first. `first` at most 50."
+        ),
+    )
+    overdue_applications = strawberry.field(
+        resolver=application_queries.overdue_applications,
+        permission_classes=[IsStaff],
+        description=(
+            "效能监察: applications past their acceptance or completion deadline (clock "
+            "running), in the caller's region and below (ADMIN: everywhere), oldest first."
+        ),
+    )
+    notifications = strawberry.field(
+        resolver=application_queries.notifications,
+        permission_classes=[IsAuthenticated],
+        description="The signed-in account's inbox, newest first. `first` at most 50.",
+    )
+    wechat_subscription_templates = strawberry.field(
+        resolver=application_queries.wechat_subscription_templates,
+        description="Template ids to pass to wx.requestSubscribeMessage, by event.",
+    )
+    application_ratings = strawberry.field(
+        resolver=application_queries.application_ratings,
+        permission_classes=[IsStaff],
+        description="好差评 counts per level and average (5..1), per item or department.",
+    )
+    rectifications = strawberry.field(
+        resolver=application_queries.rectifications,
+        permission_classes=[IsStaff],
+        description="The department's 差评 rectifications, soonest due first (at most 100).",
+    )
+    calendar = strawberry.field(
+        resolver=application_queries.calendar,
+        description="Working days and rest days between two dates (at most 400 days).",
+    )
+    calendar_known_until = strawberry.field(
+        resolver=application_queries.calendar_known_until,
+        description="The last date the working-day calendar knows; deadlines past it are flagged.",
     )
 
     @strawberry.field(
@@ -256,6 +312,68 @@ class Mutation:
             "document to trust level B. The note is kept in the access log."
         ),
     )
+    submit_application = strawberry.mutation(
+        resolver=application_mutations.submit_application,
+        description=(
+            "Applies for a published service: the form is checked against its schema, each "
+            "material is matched to a wallet document of its kind (government-issued ones "
+            "are attached from the wallet), 容缺 materials may follow. Real-name residents."
+        ),
+    )
+    supplement_application = strawberry.mutation(
+        resolver=application_mutations.supplement_application,
+        description="Supplies what 补正 asked for (or owed 容缺 materials); the clock restarts.",
+    )
+    withdraw_application = strawberry.mutation(
+        resolver=application_mutations.withdraw_application,
+        description="Withdraws an application before it is accepted.",
+    )
+    rate_application = strawberry.mutation(
+        resolver=application_mutations.rate_application,
+        description=(
+            "好差评, once per finished application; DISSATISFIED or worse opens a rectification "
+            "for the department."
+        ),
+    )
+    accept_application = strawberry.mutation(
+        resolver=application_mutations.accept_application,
+        description="Staff of the single window: accepts; one task per department, in parallel.",
+    )
+    reject_application = strawberry.mutation(
+        resolver=application_mutations.reject_application,
+        description="Staff of the single window: does not accept, with a reason.",
+    )
+    request_supplement = strawberry.mutation(
+        resolver=application_mutations.request_supplement,
+        description="Staff: asks for 补正 in one go; the clock stops until the resident supplies.",
+    )
+    complete_task = strawberry.mutation(
+        resolver=application_mutations.complete_task,
+        description="Staff of the task's department: approves or denies (with a note) its part.",
+    )
+    issue_result = strawberry.mutation(
+        resolver=application_mutations.issue_result,
+        description="Staff of the single window: issues the result into the wallet (trust A).",
+    )
+    record_revisit = strawberry.mutation(
+        resolver=application_mutations.record_revisit,
+        description="Staff: records the revisit (回访) that closes a 差评 rectification.",
+    )
+    grant_subscriptions = strawberry.mutation(
+        resolver=application_mutations.grant_subscriptions,
+        permission_classes=[IsAuthenticated],
+        description="Records what wx.requestSubscribeMessage returned: one message per accept.",
+    )
+    mark_notifications_read = strawberry.mutation(
+        resolver=application_mutations.mark_notifications_read,
+        permission_classes=[IsAuthenticated],
+        description="Marks inbox messages read (all of them without ids).",
+    )
+    set_calendar_day = strawberry.mutation(
+        resolver=application_mutations.set_calendar_day,
+        permission_classes=[IsAdmin],
+        description="ADMIN: sets whether a date is a working day (holidays, 调休).",
+    )
 
 
 @strawberry.type
@@ -267,6 +385,16 @@ class Subscription:
     async def account_events(self, info: Info) -> AsyncGenerator[AccountEvent, None]:
         async for event in account_queries.my_account_events(info):
             yield event
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Each status change of one of your applications (owner only).",
+    )
+    async def application_events(
+        self, info: Info, application_id: strawberry.ID
+    ) -> AsyncGenerator[ApplicationStatusChange, None]:
+        async for change in application_queries.application_events(info, application_id):
+            yield change
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ async def test_sessions_ended_long_ago_are_purged_and_live_ones_kept(running: Ru
             refresh_expires_at=refresh_end,
         )
 
-    results = await run_jobs_once()
+    results = await run_jobs_once(running.resources)
 
     assert results["purge-ended-sessions"] == 1
     assert [s.access_hash for s in await AuthSession.all()] == ["a-live"]

@@ -164,3 +164,52 @@ class MiniProgram:
     async def delete_document(self, document_id: str) -> dict[str, Any]:
         result = await self.call("DeleteDocument", {"documentId": document_id})
         return dict(result["deleteDocument"])
+
+    # -- the application journey (API.md journey 4)
+
+    async def submit_application(
+        self,
+        service_code: str,
+        document_ids: list[str],
+        *,
+        region_code: str | None = None,
+        form: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        variables = {
+            "serviceCode": service_code,
+            "regionCode": region_code,
+            "form": form,
+            "documentIds": document_ids,
+            "idempotencyKey": idempotency_key,
+        }
+        return dict((await self.call("SubmitApplication", variables))["submitApplication"])
+
+    async def my_applications(self, **variables: Any) -> dict[str, Any]:
+        return dict((await self.call("MyApplications", variables))["myApplications"])
+
+    async def application(self, application_id: str) -> dict[str, Any] | None:
+        found = (await self.call("ApplicationDetail", {"id": application_id}))["application"]
+        return dict(found) if found else None
+
+    async def subscribe_to_updates(self) -> dict[str, Any]:
+        """wx.requestSubscribeMessage with the server's templates, then grantSubscriptions."""
+        offers = (await self.call("SubscriptionTemplates"))["wechatSubscriptionTemplates"]
+        answers = await self.wx_request_subscribe([o["templateId"] for o in offers])
+        results = [
+            {"templateId": template, "result": result}
+            for template, result in answers.items()
+            if template != "errMsg"  # wx adds its own status beside the answers
+        ]
+        return dict(
+            (await self.call("GrantSubscriptions", {"results": results}))["grantSubscriptions"]
+        )
+
+    async def rate_application(
+        self, application_id: str, level: str, comment: str | None = None
+    ) -> dict[str, Any]:
+        variables = {"applicationId": application_id, "level": level, "comment": comment}
+        return dict((await self.call("RateApplication", variables))["rateApplication"])
+
+    async def notifications(self, **variables: Any) -> dict[str, Any]:
+        return dict((await self.call("Notifications", variables))["notifications"])

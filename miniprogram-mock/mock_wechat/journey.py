@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from typing import Any
 
 import httpx
 
@@ -59,6 +60,93 @@ async def document_journey(program: MiniProgram) -> list[str]:
     )
     wallet = await program.my_documents(first=5)
     steps.append(f"myDocuments           -> {len(wallet['edges'])} document(s)")
+    return steps
+
+
+# 公共场所卫生许可 in 锦江区: the demo seed makes it a two-department (parallel) item.
+DEMO_SERVICE = ("51000100020000", "510104")
+DEMO_PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b" " * 64 + b"%%EOF\n"
+
+
+async def application_journey(
+    program: MiniProgram, staff: list[str], *, act: Any = None
+) -> list[str]:
+    """submitApplication reusing wallet documents -> grantSubscriptions -> staff accept, tasks
+    done in parallel, result issued -> a subscribe message arrives -> rateApplication.
+
+    `staff` are the sign-in names of the officers: the first is the single window's. `act`
+    runs a staff mutation (name, token, variables) and returns its data; the default posts it
+    through the program's API client."""
+    steps = []
+    documents = []
+    for kind, name, content_type, data in (
+        ("ID_CARD_FRONT", "身份证正面.jpg", "image/jpeg", DEMO_JPEG),
+        ("OTHER", "卫生管理制度.pdf", "application/pdf", DEMO_PDF),
+    ):
+        uploaded = await program.upload_document(kind, name, content_type, data)
+        documents.append(uploaded["confirm"]["id"])
+    code, region = DEMO_SERVICE
+    submitted = await program.submit_application(code, documents, region_code=region)
+    steps.append(f"submitApplication  -> {submitted['__typename']} {submitted.get('status')}")
+    granted = await program.subscribe_to_updates()
+    steps.append(f"grantSubscriptions -> {granted['__typename']}")
+
+    async def staff_call(token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await program.api.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"authorization": f"Bearer {token}"} if token else {},
+        )
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    tokens = []
+    for username in staff:
+        session = await staff_call(
+            "",
+            "mutation($u: String!, $p: String!) { loginStaff(input: {username: $u, password: $p})"
+            " { ... on Session { token } } }",
+            {"u": username, "p": os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")},
+        )
+        tokens.append(session["loginStaff"]["token"])
+    application_id = submitted["id"]
+    accepted = await staff_call(
+        tokens[0],
+        "mutation($id: ID!) { acceptApplication(input: {applicationId: $id}) { ... on Application"
+        " { status tasks { id department { code } } } } }",
+        {"id": application_id},
+    )
+    tasks = accepted["acceptApplication"]["tasks"]
+    steps.append(
+        f"acceptApplication  -> {accepted['acceptApplication']['status']}, {len(tasks)} tasks"
+    )
+    for task, token in zip(tasks, tokens, strict=False):
+        await staff_call(
+            token,
+            "mutation($id: ID!) { completeTask(input: {taskId: $id, outcome: APPROVED}) "
+            "{ __typename } }",
+            {"id": task["id"]},
+        )
+    issued = await staff_call(
+        tokens[0],
+        "mutation($id: ID!) { issueResult(input: {applicationId: $id}) { ... on Application "
+        "{ status } } }",
+        {"id": application_id},
+    )
+    steps.append(f"issueResult        -> {issued['issueResult']['status']}")
+    messages: list[dict[str, Any]] = []
+    for _ in range(50):  # the dispatcher sends after commit
+        messages = await program.wx_messages()
+        if messages:
+            break
+        await asyncio.sleep(0.2)
+    steps.append(
+        f"subscribe message  -> {len(messages)} ({messages[0]['data'] if messages else ''})"
+    )
+    rated = await program.rate_application(application_id, "VERY_SATISFIED", "办事很快")
+    steps.append(
+        f"rateApplication    -> {rated['__typename']} {(rated.get('rating') or {}).get('level')}"
+    )
     return steps
 
 

@@ -19,6 +19,7 @@ from storage.models.documents import (
     DocumentStatus,
     TrustLevel,
 )
+from storage.repositories import applications
 from storage.repositories.pagination import Page, Scalar, keyset_page
 
 ORDER = ("-created_at",)
@@ -33,17 +34,19 @@ class Reader(Protocol):
     @property
     def is_staff(self) -> bool: ...
 
+    @property
+    def department_id(self) -> UUID | None: ...
+
 
 # -- scoping: who may read which documents
 
 
 def handled_by(reader: Reader) -> Q | None:
-    """Documents used by an application that this staff member handles.
-
-    [4/8] fills this in when applications exist; until then staff read no one else's
-    documents through queries (the verification mutation has its own, logged, path).
-    """
-    return None
+    """Documents used by an application that this staff member's department handles (the
+    single window, or a department with a task on it)."""
+    if reader.department_id is None:
+        return None
+    return Q(id__in=applications.documents_handled_by(reader.department_id))
 
 
 def readable_by(reader: Reader) -> QuerySet[Document]:
@@ -59,14 +62,17 @@ def readable_by(reader: Reader) -> QuerySet[Document]:
 
 
 async def handling_reason(reader: Reader, document_id: UUID) -> str | None:
-    """Why a staff member may read someone else's document (e.g. "application 2026-..."),
-    or None when they may not. [4/8] fills this in together with `handled_by`."""
-    return None
+    """Why a staff member may read someone else's document ("application CD2026..."), or
+    None when no application their department handles uses it."""
+    if not reader.is_staff or reader.department_id is None:
+        return None
+    number = await applications.application_number_using(document_id, reader.department_id)
+    return f"application {number}" if number else None
 
 
 async def in_use_by_open_application(document_id: UUID) -> bool:
-    """True while an application that is not finished uses the document ([4/8] fills it)."""
-    return False
+    """True while an application that is not finished uses the document."""
+    return await applications.document_in_open_application(document_id)
 
 
 # -- reads

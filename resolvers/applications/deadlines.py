@@ -1,0 +1,154 @@
+"""时限: acceptance and completion due dates in working days, the clock stopped during 补正,
+80% warnings and overdue flags for supervision (效能监察)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
+from resolvers.context import Resources
+from resolvers.notifications.handlers import enqueue_inbox
+from storage.models.applications import Application, ApplicationEvent, ApplicationStatus, EventType
+from storage.models.catalogue import HandlingType, Implementation
+from storage.repositories import applications as repo
+
+log = logging.getLogger(__name__)
+
+
+def promised_days(implementation: Implementation) -> int:
+    if implementation.handling_type is HandlingType.IMMEDIATE:
+        return 0  # 即办件: due the day it is accepted
+    return implementation.promised_days
+
+
+async def acceptance_due(submitted_on: date, days: int, stopped: int) -> Deadline:
+    return await deadline(submitted_on, days + stopped)
+
+
+async def completion_due(accepted_on: date, promised: int, stopped: int) -> Deadline:
+    return await deadline(accepted_on, promised + stopped)
+
+
+def is_overdue(application: Application, today: date) -> bool:
+    """Past its deadline with the clock running (a working-day deadline: the due date itself
+    is still on time). An application waiting for 补正 is never overdue."""
+    if application.status is ApplicationStatus.ACCEPTED and application.due_date is not None:
+        return today > application.due_date
+    if (
+        application.status is ApplicationStatus.SUBMITTED
+        and application.acceptance_due_date is not None
+    ):
+        return today > application.acceptance_due_date
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    warned: int = 0
+    overdue: int = 0
+    rescheduled: int = 0
+
+
+async def scan(resources: Resources, *, batch: int = 200) -> Scan:
+    """One pass over open applications: each breach is escalated exactly once (an event on the
+    timeline and a message to the department's inbox), and deadlines that lay beyond the
+    calendar are computed again once the calendar reaches them."""
+    now = resources.clock()
+    today = china_date(now)
+    share = resources.settings.deadline_warning_share
+    warned = overdue = rescheduled = 0
+    after: UUID | None = None
+    while True:
+        rows = await repo.open_accepted(batch, after)
+        if not rows:
+            break
+        after = rows[-1].id
+        for application in rows:
+            implementation = await repo.implementation(application.implementation_id)
+            if implementation is None:
+                continue
+            if application.due_beyond_calendar and await _reschedule(
+                resources, application, implementation
+            ):
+                rescheduled += 1
+            if is_overdue(application, today):
+                if await _escalate(application, "overdue_at", EventType.OVERDUE, now):
+                    overdue += 1
+                continue
+            if (
+                application.status is ApplicationStatus.ACCEPTED
+                and application.due_date is not None
+                and application.accepted_on is not None
+            ):
+                total = promised_days(implementation)
+                if total <= 0:
+                    continue
+                left = await working_days_between(today, application.due_date)
+                used = total - left
+                # Compared in whole days (x100) so that 4 of 5 is 80% exactly, not 79.99..%.
+                if used * 100 >= round(share * 100) * total and await _escalate(
+                    application, "warned_at", EventType.DEADLINE_WARNING, now
+                ):
+                    warned += 1
+    return Scan(warned=warned, overdue=overdue, rescheduled=rescheduled)
+
+
+async def _reschedule(
+    resources: Resources, application: Application, implementation: Implementation
+) -> bool:
+    if application.status is ApplicationStatus.ACCEPTED and application.accepted_on:
+        found = await completion_due(
+            application.accepted_on,
+            promised_days(implementation),
+            application.stopped_working_days,
+        )
+        if found.due is None:
+            return False
+        async with in_transaction():
+            await repo.update(application.id, due_date=found.due, due_beyond_calendar=False)
+            for task in await repo.pending_tasks(application.id):
+                await repo.set_task_due(task.id, found.due)
+        application.due_date = found.due
+    else:
+        found = await acceptance_due(
+            china_date(application.submitted_at),
+            resources.settings.application_acceptance_days,
+            application.stopped_working_days,
+        )
+        if found.due is None:
+            return False
+        await repo.update(application.id, acceptance_due_date=found.due, due_beyond_calendar=False)
+        application.acceptance_due_date = found.due
+    application.due_beyond_calendar = False
+    return True
+
+
+_LABELS = {EventType.OVERDUE: "已超期", EventType.DEADLINE_WARNING: "即将到期"}
+
+
+async def _escalate(application: Application, field: str, event: EventType, now: datetime) -> bool:
+    async with in_transaction():
+        if not await repo.mark_once(application.id, field, now):
+            return False
+        await ApplicationEvent.create(
+            application_id=application.id,
+            type=event,
+            at=now,
+            status=application.status,
+            note="",
+        )
+        await enqueue_inbox(
+            key=str(application.id),
+            now=now,
+            topic="DEADLINE",
+            title=f"办件{_LABELS[event]}",
+            body=f"办件 {application.number} {_LABELS[event]}，请及时办理。",
+            subject_id=application.id,
+            department_id=application.department_id,
+        )
+    return True

@@ -1,0 +1,227 @@
+"""Reading applications, the staff work list, supervision, the inbox, ratings, the calendar;
+and the applicationEvents subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import date, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+
+from resolvers.applications import reads
+from resolvers.applications.events import listen
+from resolvers.calendar.workdays import last_known_day
+from resolvers.context import Info
+from resolvers.notifications.service import subscription_templates
+from schema.applications import (
+    Application,
+    ApplicationConnection,
+    ApplicationFilter,
+    ApplicationStatusChange,
+    ApplicationTask,
+    CalendarDay,
+    Notification,
+    NotificationConnection,
+    RatingLevelCount,
+    RatingSummary,
+    Rectification,
+    SubscriptionTemplate,
+    WorkItem,
+    WorkItemConnection,
+)
+from schema.error_codes import PublicError
+from schema.pagination import PageInfo, connection_of, encode_cursor, page_request
+from storage.models.applications import RatingLevel, RectificationStatus
+from storage.models.catalogue import Department
+from storage.repositories import applications as repo
+from storage.repositories import calendar as calendar_repo
+from storage.repositories import notifications as notification_repo
+
+MAX_CALENDAR_DAYS = 400
+
+
+def _bad_cursor() -> PublicError:
+    return PublicError("分页游标无效。", "BAD_USER_INPUT", field="after")
+
+
+def _application_uuid(global_id: str) -> UUID | None:
+    try:
+        parsed = relay.GlobalID.from_id(global_id)
+        return UUID(parsed.node_id) if parsed.type_name == "Application" else None
+    except (ValueError, TypeError):
+        return None
+
+
+async def my_applications(
+    info: Info,
+    filter: ApplicationFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ApplicationConnection:
+    request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
+    try:
+        page = await reads.mine(
+            info.context.principal,
+            status=filter.status if filter else None,
+            first=request.first,
+            after=request.after,
+        )
+    except ValueError:
+        raise _bad_cursor() from None
+    edges, page_info = connection_of(page, Application.of, request.kind)
+    return ApplicationConnection(edges=edges, page_info=page_info)
+
+
+async def application(info: Info, id: strawberry.ID) -> Application | None:
+    application_id = _application_uuid(id)
+    if application_id is None:
+        return None
+    rows = await reads.readable(info.context.principal, [application_id])
+    return Application.of(rows[0]) if rows else None
+
+
+async def work_items(
+    info: Info, first: int | None = None, after: str | None = None
+) -> WorkItemConnection:
+    request = page_request(
+        first, after, cap=info.context.resources.settings.max_page_size, kind="o"
+    )
+    try:
+        items, positions, has_next = await reads.work_items(
+            info.context.resources, info.context.principal, first=request.first, after=request.after
+        )
+    except ValueError:
+        raise _bad_cursor() from None
+    from schema.pagination import Edge
+
+    edges = [
+        Edge(
+            cursor=encode_cursor(position, request.kind),
+            node=WorkItem(
+                kind=item.kind,
+                due_date=item.due_date,
+                overdue=item.overdue,
+                application=Application.of(item.application),
+                task=ApplicationTask.of(item.task) if item.task else None,
+            ),
+        )
+        for item, position in zip(items, positions, strict=True)
+    ]
+    return WorkItemConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
+    )
+
+
+async def overdue_applications(
+    info: Info, first: int | None = None, after: str | None = None
+) -> ApplicationConnection:
+    request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
+    try:
+        page = await reads.overdue(
+            info.context.resources, info.context.principal, first=request.first, after=request.after
+        )
+    except ValueError:
+        raise _bad_cursor() from None
+    edges, page_info = connection_of(page, Application.of, request.kind)
+    return ApplicationConnection(edges=edges, page_info=page_info)
+
+
+async def notifications(
+    info: Info, unread: bool | None = None, first: int | None = None, after: str | None = None
+) -> NotificationConnection:
+    request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
+    account_id = info.context.principal.account_id
+    assert account_id is not None  # guarded by IsAuthenticated
+    try:
+        page = await notification_repo.page_of(
+            account_id,
+            unread=unread,
+            first=request.first,
+            after=notification_repo.typed_cursor(request.after),
+        )
+    except ValueError:
+        raise _bad_cursor() from None
+    edges, page_info = connection_of(page, Notification.of, request.kind)
+    return NotificationConnection(edges=edges, page_info=page_info)
+
+
+def wechat_subscription_templates(info: Info) -> list[SubscriptionTemplate]:
+    return [SubscriptionTemplate.of(o) for o in subscription_templates(info.context.resources)]
+
+
+@strawberry.enum(description="Group ratings by item (basic code) or by department.")
+class RatingGrouping(StrEnum):
+    ITEM = "ITEM"
+    DEPARTMENT = "DEPARTMENT"
+
+
+async def application_ratings(info: Info, by: RatingGrouping) -> list[RatingSummary]:
+    principal = info.context.principal
+    # Officers see their own department's figures; ADMIN sees everyone's.
+    department_id = None if principal.is_admin else principal.department_id
+    if not principal.is_admin and department_id is None:
+        return []
+    column = "base_code" if by is RatingGrouping.ITEM else "department_id"
+    summaries = reads.summaries(
+        await repo.rating_stats(by=column, department_id=department_id), column
+    )
+    if by is RatingGrouping.DEPARTMENT:
+        codes = {
+            str(d.id): d.code for d in await Department.filter(id__in=[s["key"] for s in summaries])
+        }
+        for summary in summaries:
+            summary["key"] = codes.get(summary["key"], summary["key"])
+    return [
+        RatingSummary(
+            key=s["key"],
+            total=s["total"],
+            average=round(s["sum"] / s["total"], 2) if s["total"] else 0.0,
+            levels=[
+                RatingLevelCount(level=lv, count=s["levels"].get(lv.value, 0)) for lv in RatingLevel
+            ],
+        )
+        for s in summaries
+    ]
+
+
+async def rectifications(
+    info: Info, status: RectificationStatus | None = None
+) -> list[Rectification]:
+    department_id = info.context.principal.department_id
+    if department_id is None:
+        return []
+    rows = await repo.rectifications(department_id, status=status, limit=100)
+    return [Rectification.of(r) for r in rows]
+
+
+async def calendar(info: Info, start: date, end: date) -> list[CalendarDay]:
+    if end < start or (end - start) > timedelta(days=MAX_CALENDAR_DAYS):
+        raise PublicError(
+            f"日期范围须在 {MAX_CALENDAR_DAYS} 天以内。", "BAD_USER_INPUT", field="end"
+        )
+    return [CalendarDay.of(row) for row in await calendar_repo.in_range(start, end)]
+
+
+async def calendar_known_until(info: Info) -> date | None:
+    return await last_known_day()
+
+
+async def application_events(
+    info: Info, application_id: strawberry.ID
+) -> AsyncGenerator[ApplicationStatusChange, None]:
+    """Owner only: anyone else gets an error before any subscription is made."""
+    principal = info.context.principal
+    found = _application_uuid(application_id)
+    rows = await reads.readable(principal, [found]) if found else []
+    if not rows or rows[0].owner_id != principal.account_id:
+        raise PublicError("申请不存在或您无权查看。", "NOT_FOUND", field="applicationId")
+    async for change in listen(info.context.resources, rows[0].id):
+        yield ApplicationStatusChange.of(change)

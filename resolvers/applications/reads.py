@@ -1,0 +1,129 @@
+"""Reading applications through the one scoping rule: owner and handling departments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from resolvers.applications.deadlines import is_overdue
+from resolvers.calendar.workdays import china_date
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.models.applications import Application, ApplicationStatus, ApplicationTask
+from storage.models.catalogue import Department, Region
+from storage.repositories import applications as repo
+from storage.repositories.pagination import Page, Scalar
+
+
+async def readable(principal: Principal, ids: Sequence[UUID]) -> list[Application]:
+    rows = await repo.readable(principal, ids)
+    order = {i: n for n, i in enumerate(ids)}
+    return sorted(rows, key=lambda r: order.get(r.id, 0))
+
+
+async def children(principal: Principal, parent_id: UUID) -> list[Application]:
+    ids = await Application.filter(parent_id=parent_id).values_list("id", flat=True)
+    return await readable(principal, [UUID(str(i)) for i in ids])
+
+
+async def mine(
+    principal: Principal,
+    *,
+    status: ApplicationStatus | None,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> Page[Application]:
+    assert principal.account_id is not None
+    from datetime import datetime
+
+    cursor = repo.typed_cursor(after, [datetime, UUID])
+    return await repo.page_of_owner(principal.account_id, status=status, first=first, after=cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    kind: str  # ACCEPTANCE or TASK
+    due_date: date | None
+    overdue: bool
+    application: Application
+    task: ApplicationTask | None
+
+
+async def work_items(
+    resources: Resources, principal: Principal, *, first: int, after: Sequence[Scalar] | None
+) -> tuple[list[WorkItem], list[list[Scalar]], bool]:
+    """The department's inbox, soonest due first: applications waiting for its acceptance,
+    then its pending tasks, each list in due-date order and paged together."""
+    department_id = principal.department_id
+    if not principal.is_staff or department_id is None:
+        return [], [], False
+    today = china_date(resources.clock())
+    # One list ordered by (due date, created), with the kind as a tie-breaker.
+    offset = 0
+    if after:
+        value = after[0]
+        if not isinstance(value, int) or not 0 < value <= 10_000:
+            raise ValueError("cursor does not fit this list")
+        offset = value
+    acceptances = await repo.awaiting_acceptance(department_id, offset + first + 1)
+    page = await repo.work_items(department_id, first=offset + first + 1, after=None)
+    applications = {a.id: a for a in await repo.by_ids(list({t.application_id for t in page.rows}))}
+    merged: list[WorkItem] = [
+        WorkItem("ACCEPTANCE", a.acceptance_due_date, is_overdue(a, today), a, None)
+        for a in acceptances
+    ]
+    for task in page.rows:
+        application = applications.get(task.application_id)
+        if application is None or application.status is not ApplicationStatus.ACCEPTED:
+            continue
+        overdue = task.due_date is not None and today > task.due_date
+        merged.append(WorkItem("TASK", task.due_date, overdue, application, task))
+    merged.sort(key=lambda w: (w.due_date is None, w.due_date or date.max, w.application.number))
+    window = merged[offset : offset + first]
+    positions: list[list[Scalar]] = [[offset + n + 1] for n in range(len(window))]
+    return window, positions, len(merged) > offset + first
+
+
+async def supervised_regions(principal: Principal) -> list[UUID] | None:
+    """None: every region (ADMIN); otherwise the staff member's region and those below it."""
+    if principal.is_admin:
+        return None
+    region_id = principal.region_id
+    if region_id is None and principal.department_id is not None:
+        department = await Department.get_or_none(id=principal.department_id)
+        region_id = department.region_id if department else None
+    if region_id is None:
+        return []
+    found = [region_id]
+    frontier = [region_id]
+    while frontier:
+        rows = await Region.filter(parent_id__in=frontier).values_list("id", flat=True)
+        frontier = [UUID(str(r)) for r in rows]
+        found += frontier
+    return found
+
+
+async def overdue(
+    resources: Resources, principal: Principal, *, first: int, after: Sequence[Scalar] | None
+) -> Page[Application]:
+    from datetime import datetime
+
+    regions = await supervised_regions(principal)
+    cursor = repo.typed_cursor(after, [datetime, UUID])
+    return await repo.overdue(
+        today=china_date(resources.clock()), region_ids=regions, first=first, after=cursor
+    )
+
+
+def summaries(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = str(row[by])
+        entry = grouped.setdefault(key, {"key": key, "total": 0, "sum": 0.0, "levels": {}})
+        entry["total"] += int(row["n"])
+        entry["sum"] += float(row["average"] or 0) * int(row["n"])
+        entry["levels"][row["level"]] = int(row["n"])
+    return sorted(grouped.values(), key=lambda e: e["key"])

@@ -1,0 +1,59 @@
+"""The inbox and the subscribe-message grants a resident gives through the mini-program."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from resolvers.context import Resources
+from resolvers.notifications.errors import NotificationError
+from resolvers.notifications.errors import NotificationErrorCode as Code
+from resolvers.principal import Principal
+from storage.models.notifications import SubscriptionGrant
+from storage.repositories import notifications as repo
+
+MAX_RESULTS = 10  # wx.requestSubscribeMessage takes at most 3 templates at a time
+ACCEPT = "accept"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateOffer:
+    event: str
+    template_id: str
+
+
+def subscription_templates(resources: Resources) -> list[TemplateOffer]:
+    return [
+        TemplateOffer(event=event, template_id=template)
+        for event, template in sorted(resources.settings.wechat_subscription_templates.items())
+    ]
+
+
+def _account(principal: Principal) -> UUID:
+    if principal.account_id is None:
+        raise NotificationError(Code.UNAUTHENTICATED)
+    return principal.account_id
+
+
+async def grant_subscriptions(
+    resources: Resources, principal: Principal, results: Sequence[tuple[str, str]]
+) -> list[SubscriptionGrant]:
+    """Records what wx.requestSubscribeMessage returned: each "accept" allows one message of
+    that template; "reject", "ban" and "filter" allow none."""
+    account_id = _account(principal)
+    if len(results) > MAX_RESULTS:
+        raise NotificationError(Code.TOO_MANY_ITEMS, "results")
+    known = set(resources.settings.wechat_subscription_templates.values())
+    counts: dict[str, int] = {}
+    for index, (template_id, result) in enumerate(results):
+        if template_id not in known:
+            raise NotificationError(Code.UNKNOWN_TEMPLATE, f"results[{index}].templateId")
+        if len(result) > 16:
+            raise NotificationError(Code.INVALID_INPUT, f"results[{index}].result")
+        if result == ACCEPT:
+            counts[template_id] = counts.get(template_id, 0) + 1
+    if counts and await repo.openid_of(account_id) is None:
+        raise NotificationError(Code.NOT_A_WECHAT_ACCOUNT, "results")
+    await repo.add_grants(account_id, counts, cap=resources.settings.wechat_max_grants_per_template)
+    return await repo.grants_of(account_id)
