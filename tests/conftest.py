@@ -226,10 +226,52 @@ async def gql(running: RunningApp) -> GraphQLClient:
     return running.gql
 
 
+# The demo data, as rows per table, kept after the first seeding of a test session:
+# restoring rows takes a fraction of seeding them (argon2, validation, the calendar).
+_demo_rows: list[tuple[type[Any], list[dict[str, Any]]]] | None = None
+
+
+def _tables_parents_first() -> list[type[Any]]:
+    models = list(Tortoise.apps["models"].values())
+    ordered: list[type[Any]] = []
+    while len(ordered) < len(models):
+        for model in models:
+            if model in ordered:
+                continue
+            parents = {
+                model._meta.fields_map[name].related_model for name in model._meta.fk_fields
+            } | {model._meta.fields_map[name].related_model for name in model._meta.o2o_fields}
+            if parents - {model} <= set(ordered):
+                ordered.append(model)
+    return ordered
+
+
+async def _snapshot() -> list[tuple[type[Any], list[dict[str, Any]]]]:
+    rows = []
+    for model in _tables_parents_first():
+        # Self-references (region.parent) load parents first: order by the key they use.
+        query = model.all().order_by("code") if model.__name__ == "Region" else model.all()
+        rows.append((model, await query.values()))
+    return rows
+
+
+async def _restore(rows: list[tuple[type[Any], list[dict[str, Any]]]]) -> None:
+    for model, values in rows:
+        if model.__name__ == "Region":
+            values = sorted(values, key=lambda row: len(row["code"].rstrip("0")))
+        await model.bulk_create([model(**row) for row in values], batch_size=500)
+
+
 @pytest.fixture
 async def seeded(running: RunningApp) -> RunningApp:
-    """The app with Chengdu's regions and the demo departments and staff."""
-    from api.seed import seed_demo
+    """The app with the demo data: regions, departments and staff, the catalogue, centres,
+    terminals and the working-day calendar."""
+    global _demo_rows
+    if _demo_rows is None:
+        from api.seed import seed_demo
 
-    await seed_demo(running.settings.model_copy(update={"demo_data": True}))
+        await seed_demo(running.settings.model_copy(update={"demo_data": True}))
+        _demo_rows = await _snapshot()
+    else:
+        await _restore(_demo_rows)
     return running
