@@ -472,7 +472,8 @@ async def supplement(
     async with in_transaction():
         application, actors = await _locked(principal, application_id)
         supplied = 0
-        for (_, document, _state), row in zip(plan.rows, owed, strict=True):
+        # No documents sent (plan.rows empty): nothing to attach, whatever is owed.
+        for (_, document, _state), row in zip(plan.rows, owed if plan.rows else [], strict=True):
             if document is not None:
                 await repo.attach_document(row.id, document.id, MaterialState.PROVIDED)
                 supplied += 1
