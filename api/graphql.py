@@ -209,7 +209,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request=request,
             response=response,
             principal=principal,
-            loaders=create_loaders(),
+            loaders=create_loaders(resources.reference),
             resources=resources,
             request_id=getattr(request.state, "request_id", "-"),
             client_ip=client.host if client else "unknown",

@@ -11,6 +11,7 @@ from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
 from resolvers.context import Resources
+from resolvers.reference import ReferenceData
 from storage.cache import create_redis
 from storage.crypto import Keyring
 from storage.objects import LocalFolderStore, ObjectStore, S3Store, StorageUnavailable
@@ -82,6 +83,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             keyring=keyring,
             redis=redis,
             response_cache=ResponseCache(redis),
+            reference=ReferenceData(redis),
             objects=objects,
             wechat=wechat,
             sms=sms,

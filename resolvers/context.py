@@ -23,6 +23,7 @@ from integrations.wechat import WeChatGateway
 from resolvers.catalogue.search import CatalogueIndex
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
+from resolvers.reference import ReferenceData
 from storage.cache import Redis
 from storage.crypto import Keyring
 from storage.objects import ObjectStore
@@ -40,6 +41,7 @@ class Resources:
     wechat: WeChatGateway
     sms: SmsSender
     response_cache: ResponseCache
+    reference: ReferenceData
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.

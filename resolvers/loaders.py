@@ -9,6 +9,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.reference import ReferenceData
 from storage.models.accounts import Account
 from storage.models.applications import (
     ApplicationEvent,
@@ -88,14 +89,17 @@ def _parent_id(region: Region) -> UUID:
     return region.parent_id
 
 
-def create_loaders() -> Loaders:
-    """A fresh registry per request: a shared loader would leak rows between callers."""
+def create_loaders(reference: ReferenceData | None = None) -> Loaders:
+    """A fresh registry per request: a shared loader would leak rows between callers.
+    With `reference`, regions and departments come from the process's reference data."""
+    regions = reference.regions if reference else catalogue_repo.regions_by_ids
+    departments = reference.departments if reference else catalogue_repo.departments_by_ids
     return Loaders(
         account=DataLoader(aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id)),
-        region=DataLoader(aligned(catalogue_repo.regions_by_ids, lambda r: r.id)),
+        region=DataLoader(aligned(regions, lambda r: r.id)),
         region_by_code=DataLoader(aligned(catalogue_repo.regions_by_codes, lambda r: r.code)),
         region_children=DataLoader(grouped(catalogue_repo.region_children, _parent_id)),
-        department=DataLoader(aligned(catalogue_repo.departments_by_ids, lambda d: d.id)),
+        department=DataLoader(aligned(departments, lambda d: d.id)),
         department_by_code=DataLoader(
             aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
         ),

@@ -31,8 +31,6 @@ from schema.catalogue import (
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import Edge, PageInfo, connection_of, encode_cursor, page_request
-from storage.models.catalogue import Department as Department_
-from storage.models.catalogue import Region as Region_
 from storage.repositories import catalogue as repo
 
 T = TypeVar("T")
@@ -134,14 +132,7 @@ async def services(
 
 async def service_by_code(info: Info, code: str, region_code: str | None = None) -> Service | None:
     row = await service.get_service(code, region_code)
-    if row is None:
-        return None
-    loaders = info.context.loaders
-    if isinstance(row.department, Department_):  # fetched with the guide: no second query
-        loaders.department.prime(row.department_id, row.department)
-    if isinstance(row.region, Region_):
-        loaders.region.prime(row.region_id, row.region)
-    return Service.of(row)
+    return Service.of(row) if row else None
 
 
 async def service_stats(info: Info, region_code: str | None = None) -> ServiceStats | None:

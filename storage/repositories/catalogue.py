@@ -74,6 +74,14 @@ async def region_and_descendant_ids(region: Region) -> list[UUID]:
     return ids
 
 
+async def all_regions() -> list[Region]:
+    return await Region.all()
+
+
+async def all_departments() -> list[Department]:
+    return await Department.all()
+
+
 async def departments_by_ids(ids: Sequence[UUID]) -> list[Department]:
     return await Department.filter(id__in=list(ids))
 
@@ -159,8 +167,7 @@ async def count(query: QuerySet[Implementation]) -> int:
 
 
 async def published_by_code(code: str, today: date) -> Implementation | None:
-    # A guide is shown with its department and region: fetch them in the same statement.
-    return await published(today).filter(code=code).select_related("department", "region").first()
+    return await published(today).filter(code=code).first()
 
 
 async def published_by_codes(codes: Sequence[str], today: date) -> list[Implementation]:

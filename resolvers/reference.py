@@ -1,0 +1,56 @@
+"""Regions and departments held in memory per process: small reference tables that nearly
+every answer names (a guide's organ and region, a centre's district), changing only when the
+catalogue does. Kept per catalogue version, like the search index."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from uuid import UUID
+
+from storage.cache import Redis, RedisError, catalogue_version
+from storage.models.catalogue import Department, Region
+from storage.repositories import catalogue as repo
+
+VERSION_TTL_SECONDS = 1.0
+
+
+class ReferenceData:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._lock = asyncio.Lock()
+        self._version: str | None = None
+        self._checked = 0.0
+        self._regions: dict[UUID, Region] = {}
+        self._departments: dict[UUID, Department] = {}
+
+    async def _fresh(self) -> None:
+        now = time.monotonic()
+        if self._version is not None and now - self._checked < VERSION_TTL_SECONDS:
+            return
+        try:
+            version = await catalogue_version(self._redis)
+        except RedisError:
+            version = self._version or "redis-down"
+        self._checked = now
+        if version == self._version:
+            return
+        async with self._lock:  # one reload at a time; the others wait for its result
+            if version != self._version:
+                self._regions = {r.id: r for r in await repo.all_regions()}
+                self._departments = {d.id: d for d in await repo.all_departments()}
+                self._version = version
+
+    async def regions(self, ids: Sequence[UUID]) -> list[Region]:
+        await self._fresh()
+        found = [self._regions[i] for i in ids if i in self._regions]
+        missing = [i for i in ids if i not in self._regions]
+        # Rows added since the last version (a seed, an import) are read, not guessed.
+        return found + (await repo.regions_by_ids(missing) if missing else [])
+
+    async def departments(self, ids: Sequence[UUID]) -> list[Department]:
+        await self._fresh()
+        found = [self._departments[i] for i in ids if i in self._departments]
+        missing = [i for i in ids if i not in self._departments]
+        return found + (await repo.departments_by_ids(missing) if missing else [])
