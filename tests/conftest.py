@@ -156,7 +156,9 @@ def make_settings(
     redis_url: str,
     storage: Path,
     wechat_url: str,
-    province_url: str,
+    # The sandbox's URL; apps that never push (read-only modules) may leave the default,
+    # where nothing listens.
+    province_url: str = "http://127.0.0.1:9",
     **overrides: Any,
 ) -> Settings:
     values: dict[str, Any] = {

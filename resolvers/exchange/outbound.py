@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from uuid import UUID
 
 from integrations.provincial import ProvinceRefused, ProvinceUnavailable
 from resolvers.context import Resources
@@ -102,3 +104,21 @@ async def push(resources: Resources, message: OutboxMessage) -> None:
 
 
 HANDLERS: dict[str, Handler] = {PUSH: push}
+
+
+async def requeue(resources: Resources, ids: Sequence[UUID] | None) -> list[OutboxMessage]:
+    """`rongban exchange retry`: DEAD pushes (the given ones, or all) go back to PENDING with
+    a fresh attempt budget, and so does any later dead push of the same application; the
+    ones held behind them (PENDING) follow in order once these are acknowledged."""
+    chosen = await repo.dead_messages(ids)
+    first_of_key: dict[str, int] = {}
+    for message in chosen:
+        first_of_key[message.key] = min(first_of_key.get(message.key, message.seq), message.seq)
+    followers = [
+        m for m in await repo.dead_in_streams(sorted(first_of_key)) if m.seq >= first_of_key[m.key]
+    ]
+    again = {m.id: m for m in [*chosen, *followers]}
+    await outbox_repo.requeue_dead(list(again), now=resources.clock())
+    for message in again.values():
+        log.info("exchange message %s re-queued (was dead: %s)", message.id, message.last_error)
+    return sorted(again.values(), key=lambda m: m.seq)
