@@ -75,6 +75,7 @@ class Fault:
     times: int
     status: int = 503
     seconds: float = 0.0
+    project_no: str | None = None  # only messages of this application (None: any)
 
 
 @dataclass
@@ -163,14 +164,14 @@ class SandboxState:
             },
         )
 
-    def next_fault(self) -> Fault | None:
-        if not self.faults:
-            return None
-        fault = self.faults[0]
-        fault.times -= 1
-        if fault.times <= 0:
-            self.faults.pop(0)
-        return fault
+    def next_fault(self, project_no: str) -> Fault | None:
+        for index, fault in enumerate(self.faults):
+            if fault.project_no in (None, project_no):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.pop(index)
+                return fault
+        return None
 
 
 def _refuse(state: SandboxState, status: int, code: str, message_id: str = "") -> JSONResponse:
@@ -244,7 +245,17 @@ def create_sandbox_app(
         if isinstance(outcome, Response):
             return outcome
         message_id = outcome
-        fault = state.next_fault()
+        try:
+            message = json.loads(body)
+            project_no = str(message["projectNo"])
+            sequence = int(message["sequence"])
+            step = str(message["step"])
+            step_day = _china_day(str(message["stepDate"]))
+            if message.get("messageId") != message_id or sequence < 1 or not step_day:
+                raise ValueError("inconsistent")
+        except (ValueError, KeyError, TypeError):
+            return _refuse(state, 400, "BAD_MESSAGE", message_id)
+        fault = state.next_fault(project_no)
         if fault is not None and fault.kind == "status":
             return JSONResponse({"code": "SANDBOX_FAULT"}, status_code=fault.status)
         if fault is not None and fault.kind == "timeout":
@@ -256,16 +267,6 @@ def create_sandbox_app(
         if fault is not None and fault.kind == "slow":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.release.wait(), timeout=fault.seconds)
-        try:
-            message = json.loads(body)
-            project_no = str(message["projectNo"])
-            sequence = int(message["sequence"])
-            step = str(message["step"])
-            step_day = _china_day(str(message["stepDate"]))
-            if message.get("messageId") != message_id or sequence < 1 or not step_day:
-                raise ValueError("inconsistent")
-        except (ValueError, KeyError, TypeError):
-            return _refuse(state, 400, "BAD_MESSAGE", message_id)
         digest = hashlib.sha256(body).hexdigest()
         async with state.lock:
             known = state.received.get(message_id)
@@ -347,6 +348,7 @@ def create_sandbox_app(
                 times=int(data.get("times", 1)),
                 status=int(data.get("status", 503)),
                 seconds=float(data.get("seconds", 30.0 if kind == "timeout" else 0.5)),
+                project_no=str(data["projectNo"]) if data.get("projectNo") else None,
             )
         )
         return JSONResponse({"faults": len(state.faults)})

@@ -6,10 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
+import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +21,7 @@ import orjson
 import pytest
 
 from api.outbox import dispatcher
+from api.settings import Settings
 from mock_wechat.client import MiniProgram
 from storage.models.catalogue import Department
 from storage.models.outbox import OutboxMessage
@@ -193,3 +198,30 @@ def result_document(data: bytes, name: str = "卫生许可证.pdf") -> dict[str,
         "contentType": "application/pdf",
         "content": base64.b64encode(data).decode(),
     }
+
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def rongban(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `rongban` command in its own process, on the test's database and sandbox."""
+    values = {
+        "RONGBAN_DATABASE_URL": settings.database_url,
+        "RONGBAN_REDIS_URL": settings.redis_url,
+        "RONGBAN_STORAGE_URL": settings.storage_url,
+        "RONGBAN_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "RONGBAN_EXCHANGE_PROVINCE_URL": settings.exchange_province_url,
+        "RONGBAN_EXCHANGE_SYSTEM_ID": settings.exchange_system_id,
+        "RONGBAN_EXCHANGE_SECRET": settings.exchange_secret.get_secret_value(),
+        "RONGBAN_LOG_LEVEL": "WARNING",
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")} | values
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
