@@ -17,10 +17,12 @@ class CallbackCode(StrEnum):
     UNKNOWN_SYSTEM = "UNKNOWN_SYSTEM"
     BAD_SIGNATURE = "BAD_SIGNATURE"
     REPLAYED_NONCE = "REPLAYED_NONCE"
-    # 400 / 413 / 415: what was sent is not a callback
+    # 400 / 413: what was sent is not a callback
     BAD_CALLBACK = "BAD_CALLBACK"
     TOO_LARGE = "TOO_LARGE"
     NOT_JSON = "NOT_JSON"
+    # 403: the department handles the application, but this step is not its to take
+    NOT_ALLOWED = "NOT_ALLOWED"
     # 404: no such application, or not one this department handles
     UNKNOWN_APPLICATION = "UNKNOWN_APPLICATION"
     # 409: the workflow says no, or the message id was used for other content
@@ -41,7 +43,8 @@ STATUS: Mapping[CallbackCode, int] = {
     CallbackCode.REPLAYED_NONCE: 401,
     CallbackCode.BAD_CALLBACK: 400,
     CallbackCode.TOO_LARGE: 413,
-    CallbackCode.NOT_JSON: 415,
+    CallbackCode.NOT_JSON: 400,
+    CallbackCode.NOT_ALLOWED: 403,
     CallbackCode.UNKNOWN_APPLICATION: 404,
     CallbackCode.INVALID_STATE: 409,
     CallbackCode.TASK_ALREADY_DONE: 409,
@@ -61,6 +64,7 @@ class CallbackRefused(DomainError):
         CallbackCode.BAD_CALLBACK: "回传内容不符合接口要求。",
         CallbackCode.TOO_LARGE: "回传内容过大。",
         CallbackCode.NOT_JSON: "回传内容须为 JSON。",
+        CallbackCode.NOT_ALLOWED: "该环节不由本部门办理。",
         CallbackCode.UNKNOWN_APPLICATION: "办件不存在，或不由本部门办理。",
         CallbackCode.INVALID_STATE: "办件当前状态不允许此操作。",
         CallbackCode.TASK_ALREADY_DONE: "本部门的办理任务已办结。",

@@ -240,8 +240,10 @@ async def _apply(
 
 def _refused_by_workflow(error: ApplicationError) -> CallbackRefused:
     code = error.code
-    if code in (AppCode.NOT_FOUND, AppCode.FORBIDDEN):
+    if code is AppCode.NOT_FOUND:
         return CallbackRefused(Code.UNKNOWN_APPLICATION, "applicationNumber")
+    if code is AppCode.FORBIDDEN:
+        return CallbackRefused(Code.NOT_ALLOWED, "kind")
     if code is AppCode.TASK_ALREADY_DONE:
         return CallbackRefused(Code.TASK_ALREADY_DONE)
     if code in (AppCode.INVALID_INPUT, AppCode.REASON_REQUIRED):

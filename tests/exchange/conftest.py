@@ -23,7 +23,9 @@ import pytest
 from api.outbox import dispatcher
 from api.settings import Settings
 from mock_wechat.client import MiniProgram
+from resolvers.exchange.inbound import SECRET_CONTEXT
 from storage.models.catalogue import Department
+from storage.models.exchange import ExchangeSystem, SigningAlgorithm
 from storage.models.outbox import OutboxMessage
 from storage.repositories.exchange import PUSH
 from tests.applications.conftest import (
@@ -225,3 +227,38 @@ def rongban(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+SYSTEM_SECRET = "a-department-system-secret-0123456789"
+
+
+async def register_system(
+    running: RunningApp, department_id: Any, key_id: str, secret: str = SYSTEM_SECRET
+) -> ExchangeSystem:
+    """What `rongban exchange system add` stores: the secret sealed, never in the clear."""
+    return await ExchangeSystem.create(
+        key_id=key_id,
+        department_id=department_id,
+        name="测试业务系统",
+        algorithm=SigningAlgorithm.HMAC_SHA256,
+        secret_sealed=running.resources.keyring.seal(secret, context=SECRET_CONTEXT),
+    )
+
+
+async def post_callback(
+    running: RunningApp, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    return await running.client.post("/exchange/callbacks", content=body, headers=headers)
+
+
+async def accepted_application(
+    seeded: RunningApp, wechat: httpx.AsyncClient, user: str = "a"
+) -> tuple[dict[str, Any], dict[str, Any], MiniProgram]:
+    """Submitted and accepted (a task for the lead and one for the cooperating department)."""
+    program = await verified_resident(seeded, wechat, user)
+    tokens = await officers(seeded, await implementation(HYGIENE))
+    submitted = await submit(seeded, program)
+    accepted = await seeded.gql.data(
+        ACCEPT, {"input": {"applicationId": submitted["id"]}}, token=tokens["lead"]
+    )
+    return submitted, accepted["acceptApplication"], program
