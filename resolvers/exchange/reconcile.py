@@ -120,14 +120,7 @@ async def reconcile(resources: Resources, day: date, *, ask_province: bool = Tru
         report.messages += 1
         ack = acks.get(message.id)
         if message.status is not OutboxStatus.DELIVERED or ack is None:
-            error = f", last error: {message.last_error}" if message.last_error else ""
-            finding(
-                FindingKind.NOT_ACKNOWLEDGED,
-                message,
-                f"{message.status.value} after {message.attempts} attempts{error}"
-                if ack is None
-                else f"receipt {ack.ack_id} but the message is {message.status.value}",
-            )
+            finding(FindingKind.NOT_ACKNOWLEDGED, message, _unacknowledged(message, ack))
 
     for ack in day_acks:
         if ack.message_id not in message_ids or ack.event_id not in event_ids:
@@ -155,6 +148,15 @@ async def reconcile(resources: Resources, day: date, *, ask_province: bool = Tru
     return report
 
 
+def _unacknowledged(message: OutboxMessage, ack: ExchangeAcknowledgement | None) -> str:
+    if ack is not None:
+        return f"receipt {ack.ack_id} but the message is {message.status.value}"
+    if message.status is OutboxStatus.DELIVERED:
+        return "DELIVERED, but no receipt is on record"
+    error = f", last error: {message.last_error}" if message.last_error else ""
+    return f"{message.status.value} after {message.attempts} attempts{error}"
+
+
 def _order(
     messages: list[OutboxMessage],
     acks: dict[UUID, ExchangeAcknowledgement],
@@ -168,6 +170,7 @@ def _order(
     for stream in streams.values():
         stream.sort(key=lambda m: int(m.payload.get("sequence", 0)))
         earlier_missing: OutboxMessage | None = None
+        reported_gap = False
         previous_ack: ExchangeAcknowledgement | None = None
         for position, message in enumerate(stream, start=1):
             sequence = int(message.payload.get("sequence", 0))
@@ -182,11 +185,14 @@ def _order(
                 earlier_missing = earlier_missing or message
                 continue
             if earlier_missing is not None:
-                finding(
-                    FindingKind.OUT_OF_ORDER,
-                    message,
-                    f"acknowledged while sequence {earlier_missing.payload.get('sequence')} is not",
-                )
+                if not reported_gap:  # once per gap: what follows it tells the same story
+                    missing = earlier_missing.payload.get("sequence")
+                    finding(
+                        FindingKind.OUT_OF_ORDER,
+                        message,
+                        f"acknowledged while sequence {missing} is not",
+                    )
+                    reported_gap = True
             elif previous_ack is not None and ack.acknowledged_at < previous_ack.acknowledged_at:
                 finding(
                     FindingKind.OUT_OF_ORDER,
@@ -205,8 +211,10 @@ def _province_view(
 ) -> None:
     ours = {str(m.id): m for m in messages}
     theirs = {r.message_id: r for r in held}
+    receipts = {str(a.message_id) for a in day_acks}
     for record in held:
-        if record.message_id not in ours:
+        # A receipt of ours without its message is reported already, from our side.
+        if record.message_id not in ours and record.message_id not in receipts:
             finding(
                 FindingKind.ACK_WITHOUT_EVENT,
                 None,
