@@ -74,6 +74,8 @@ async def test_each_step_becomes_a_message_with_the_provincial_fields(
         [lead.code, partner]
     )
     assert messages[0]["acceptDate"] is None
+    assert application.accepted_on is not None
+    assert application.due_date is not None
     assert messages[1]["acceptDate"] == application.accepted_on.isoformat()
     assert messages[1]["promiseDate"] == application.due_date.isoformat()
     assert [m["result"] for m in messages] == [
