@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import httpx
 import orjson
@@ -35,7 +35,7 @@ def _gateway(handler: Callable[[httpx.Request], httpx.Response]) -> HttpProvinci
     )
 
 
-def _signed(payload: dict[str, object], message_id: str = "m-1", secret: bytes = SECRET):
+def _signed(payload: Mapping[str, object], message_id: str = "m-1", secret: bytes = SECRET):
     body = orjson.dumps(payload)
     headers = envelope.seal(HmacSha256(secret), system="province", message_id=message_id, body=body)
     return httpx.Response(200, content=body, headers=headers)

@@ -62,9 +62,9 @@ async def test_a_strict_stream_waits_for_its_dead_letter_and_others_do_not(
     running: RunningApp,
 ) -> None:
     now = running.resources.clock()
-    for key, strict in (("strict", True), ("loose", False)):
+    for key, is_strict in (("strict", True), ("loose", False)):
         for n in range(3):
-            await repo.enqueue("t", key, {"n": n}, now=now, strict=strict)
+            await repo.enqueue("t", key, {"n": n}, now=now, strict=is_strict)
     recorder = Recorder(failing={"strict", "loose"})
     worker = Dispatcher(running.resources, {"t": recorder}, max_attempts={"t": 2})
 
