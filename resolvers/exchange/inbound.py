@@ -40,6 +40,7 @@ from resolvers.exchange.errors import CallbackRefused
 from resolvers.exchange.signing import HmacSha256, InvalidKey, Sm2Sm3
 from resolvers.principal import Principal
 from storage.cache import Keys, RedisError
+from storage.crypto import SealError
 from storage.models.accounts import Role
 from storage.models.applications import TaskStatus
 from storage.models.exchange import CallbackKind, ExchangeCallback, ExchangeSystem, SigningAlgorithm
@@ -77,7 +78,11 @@ async def receive(
     except CallbackRefused as refused:
         log.warning("exchange callback refused: %s", refused.code.value)
         return _refusal(refused)
-    return await handle(resources, headers, body)
+    try:
+        return await handle(resources, headers, body)
+    except Exception:  # the database or storage is down: they send it again later
+        log.exception("exchange callback failed")
+        return _refusal(CallbackRefused(Code.UNAVAILABLE))
 
 
 async def handle(resources: Resources, headers: Mapping[str, str], body: bytes) -> Answer:
@@ -133,9 +138,10 @@ async def _authenticate(
         raise CallbackRefused(Code.UNKNOWN_SYSTEM)
     try:
         signer = signer_of(resources, system)
-    except InvalidKey:
-        log.error("exchange system %s has an unusable key", system.key_id)
-        raise CallbackRefused(Code.UNKNOWN_SYSTEM) from None
+    except (InvalidKey, SealError):
+        # Our side is broken (a key rotated away, a bad stored key): tell them to come back.
+        log.error("exchange system %s has credentials we cannot use", system.key_id)
+        raise CallbackRefused(Code.UNAVAILABLE, detail="credentials unusable") from None
     if not await anyio.to_thread.run_sync(envelope.verify, signer, found, body):
         raise CallbackRefused(Code.BAD_SIGNATURE)
     # Only a verified request may spend a nonce: nobody can burn another system's nonces.

@@ -16,6 +16,7 @@ import pytest
 
 from integrations.provincial import envelope
 from resolvers.exchange.signing import Sm2Sm3, generate_sm2_keypair
+from storage.cache import RedisError
 from storage.models.applications import Application, ApplicationEvent
 from storage.models.catalogue import Department
 from storage.models.documents import Document
@@ -494,3 +495,24 @@ async def test_a_system_registered_from_the_command_line_can_call_back(
     assert accepted.status_code == 200, accepted.text
     assert revoked.returncode == 0
     assert (refused.status_code, refused.json()["code"]) == (401, "UNKNOWN_SYSTEM")
+
+
+async def test_when_our_side_cannot_check_a_callback_it_is_503_not_accepted(
+    seeded: RunningApp, wechat: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _systems(seeded)
+    submitted, _, _ = await accepted_application(seeded, wechat)
+    body = callback_body(submitted["number"], "PROGRESS", note="审查中")
+    await ExchangeSystem.filter(key_id=PARTNER_SYSTEM).update(secret_sealed="not-sealed-by-us")
+
+    unreadable = await _send(seeded, PARTNER_SYSTEM, body)
+
+    async def redis_down(*args: Any, **kwargs: Any) -> None:
+        raise RedisError("connection refused")
+
+    monkeypatch.setattr(seeded.resources.redis, "set", redis_down)
+    no_nonce_store = await _send(seeded, LEAD_SYSTEM, body)
+
+    assert (unreadable.status_code, unreadable.json()["code"]) == (503, "UNAVAILABLE")
+    assert (no_nonce_store.status_code, no_nonce_store.json()["code"]) == (503, "UNAVAILABLE")
+    assert [t for t, _ in await _events(submitted["number"])].count("PROGRESS") == 0
