@@ -168,8 +168,10 @@ class HttpProvincialGateway:
             found = envelope.read(response.headers)
         except EnvelopeError:
             raise ProvinceUnavailable("unsigned answer") from None
-        if found.message_id != message_id or not envelope.fresh(found, window=RESPONSE_WINDOW):
+        if found.message_id != message_id:
             raise ProvinceUnavailable("answer signed for another message")
+        if not envelope.fresh(found, window=RESPONSE_WINDOW):
+            raise ProvinceUnavailable("stale answer")
         ok = await anyio.to_thread.run_sync(
             envelope.verify, self._province, found, response.content
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable, Mapping
 
 import httpx
@@ -35,9 +36,16 @@ def _gateway(handler: Callable[[httpx.Request], httpx.Response]) -> HttpProvinci
     )
 
 
-def _signed(payload: Mapping[str, object], message_id: str = "m-1", secret: bytes = SECRET):
+def _signed(
+    payload: Mapping[str, object],
+    message_id: str = "m-1",
+    secret: bytes = SECRET,
+    now: float | None = None,
+) -> httpx.Response:
     body = orjson.dumps(payload)
-    headers = envelope.seal(HmacSha256(secret), system="province", message_id=message_id, body=body)
+    headers = envelope.seal(
+        HmacSha256(secret), system="province", message_id=message_id, body=body, now=now
+    )
     return httpx.Response(200, content=body, headers=headers)
 
 
@@ -79,18 +87,21 @@ async def test_a_push_is_signed_and_a_signed_receipt_is_an_acknowledgement() -> 
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
-        (httpx.Response(200, json=ACK), "unsigned answer"),
-        (_signed(ACK, message_id="m-2"), "answer signed for another message"),
-        (_signed(ACK, secret=b"somebody-else-0123456789abcdef"), "bad answer signature"),
-        (_signed({**ACK, "messageId": "m-2"}), "acknowledgement of another message"),
-        (_signed({"messageId": "m-1"}), "acknowledgement without an ack id"),
-        (httpx.Response(503), "HTTP 503"),
-        (httpx.Response(429), "HTTP 429"),
-        (httpx.Response(204), "HTTP 204"),
+        (lambda: httpx.Response(200, json=ACK), "unsigned answer"),
+        (lambda: _signed(ACK, message_id="m-2"), "answer signed for another message"),
+        (lambda: _signed(ACK, secret=b"somebody-else-0123456789abcdef"), "bad answer signature"),
+        (lambda: _signed({**ACK, "messageId": "m-2"}), "acknowledgement of another message"),
+        (lambda: _signed({"messageId": "m-1"}), "acknowledgement without an ack id"),
+        (lambda: _signed(ACK, now=time.time() - 301), "stale answer"),
+        (lambda: httpx.Response(503), "HTTP 503"),
+        (lambda: httpx.Response(429), "HTTP 429"),
+        (lambda: httpx.Response(204), "HTTP 204"),
     ],
 )
-async def test_answers_that_are_no_receipt_are_retried(answer: httpx.Response, reason: str) -> None:
-    gateway = _gateway(lambda request: answer)
+async def test_answers_that_are_no_receipt_are_retried(
+    answer: Callable[[], httpx.Response], reason: str
+) -> None:
+    gateway = _gateway(lambda request: answer())
 
     with pytest.raises(ProvinceUnavailable) as raised:
         await gateway.push("m-1", BODY)
