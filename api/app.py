@@ -19,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.db import tortoise_config
+from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
@@ -88,11 +89,15 @@ def create_app(settings: Settings) -> Starlette:
             # The local object store's S3 look-alike (404 when storage is S3/MinIO).
             Route(UPLOAD_PATH, upload, methods=["POST"]),
             Route(DOWNLOAD_PATH + "{token}", download, methods=["GET"]),
+            # Department business systems' signed callbacks (the provincial exchange).
+            Route(CALLBACK_PATH, callbacks, methods=["POST"]),
         ],
         middleware=[
             Middleware(RequestContext),
             Middleware(
-                BodySizeLimit, max_bytes=settings.max_body_bytes, exempt_paths=(UPLOAD_PATH,)
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                exempt_paths=(UPLOAD_PATH, CALLBACK_PATH),
             ),
             Middleware(
                 CORSMiddleware,

@@ -1,4 +1,5 @@
-"""The `rongban` command: serve, migrate, seed, worker, dev (what `make run` runs), staff."""
+"""The `rongban` command: serve, migrate, seed, worker, dev (what `make run` runs), staff,
+exchange (the provincial platform)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ from pydantic import ValidationError
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
+from api import exchange_cli
 from api.db import tortoise_config
 from api.logging import configure_logging
-from api.settings import DEV_SMS_URL, DEV_WECHAT_API_BASE, Settings
+from api.settings import DEV_EXCHANGE_URL, DEV_SMS_URL, DEV_WECHAT_API_BASE, Settings
 
 log = logging.getLogger("rongban")
 
@@ -98,17 +100,21 @@ def cmd_worker(settings: Settings, once: bool) -> None:
 
 
 def cmd_dev(settings: Settings) -> None:
-    """`make run`: migrate, seed the demo, start the mock WeChat server and the API."""
+    """`make run`: migrate, seed the demo, start the mock WeChat server, the provincial
+    sandbox and the API."""
     if settings.is_production:
         sys.exit("`rongban dev` is for development; use `rongban serve` in production")
     mock_port = int(os.environ.get("WECHAT_MOCK_PORT", "8001"))
     mock_url = f"http://127.0.0.1:{mock_port}"
+    sandbox_port = int(os.environ.get("PROVINCE_SANDBOX_PORT", "8002"))
     # The embedded defaults point at the mock's default port; follow it when it moves.
     updates: dict[str, object] = {}
     if settings.wechat_api_base == DEV_WECHAT_API_BASE:
         updates["wechat_api_base"] = mock_url
     if settings.sms_url == DEV_SMS_URL:
         updates["sms_url"] = f"{mock_url}/__mock__/sms/send"
+    if settings.exchange_province_url == DEV_EXCHANGE_URL:
+        updates["exchange_province_url"] = f"http://127.0.0.1:{sandbox_port}"
     if "PORT" in os.environ and "RONGBAN_PORT" not in os.environ:
         updates["port"] = int(os.environ["PORT"])
     if "RONGBAN_PUBLIC_BASE_URL" not in os.environ:
@@ -127,14 +133,27 @@ def cmd_dev(settings: Settings) -> None:
     mock = subprocess.Popen(  # noqa: S603 (our own interpreter, our own module)
         [sys.executable, "-m", "mock_wechat", "--port", str(mock_port)]
     )
+    # The sandbox plays the province for this very configuration: our system id, and the
+    # shared secret through the environment (never on a command line, where ps shows it).
+    sandbox = subprocess.Popen(  # noqa: S603 (our own interpreter, our own module)
+        [*_sandbox_command(settings), "--port", str(sandbox_port)],
+        env={
+            **os.environ,
+            "RONGBAN_EXCHANGE_SYSTEM_ID": settings.exchange_system_id,
+            "RONGBAN_EXCHANGE_SECRET": settings.exchange_secret.get_secret_value(),
+        },
+    )
     try:
         _wait_for(f"http://127.0.0.1:{mock_port}/__mock__/stats")
+        _wait_for(f"http://127.0.0.1:{sandbox_port}/__sandbox__/messages")
         base = f"http://{settings.host}:{settings.port}"
         print(  # noqa: T201
             "\nRongban is starting (embedded mode):\n"
             f"  GraphQL API      {base}/graphql  (GraphiQL in a browser)\n"
             f"  readiness        {base}/readyz\n"
             f"  mock WeChat      http://127.0.0.1:{mock_port}  (phone side under /__mock__/)\n"
+            f"  province sandbox http://127.0.0.1:{sandbox_port}  (what it got: "
+            "/__sandbox__/messages)\n"
             f"  database         {settings.database_url}\n"
             f"  objects          {settings.storage_url}\n"
             f"  Redis            {settings.redis_url} (in-process)\n"
@@ -144,8 +163,20 @@ def cmd_dev(settings: Settings) -> None:
         )
         cmd_serve(settings)
     finally:
-        mock.send_signal(signal.SIGTERM)
-        mock.wait(timeout=10)
+        for child in (mock, sandbox):
+            child.send_signal(signal.SIGTERM)
+        for child in (mock, sandbox):
+            child.wait(timeout=10)
+
+
+def _sandbox_command(settings: Settings) -> list[str]:
+    if settings.exchange_algorithm != "HMAC-SHA256":
+        # An SM2 sandbox needs the province's key pair as well: start it by hand.
+        sys.exit(
+            "`rongban dev` starts the sandbox for HMAC-SHA256 only; for SM2-SM3 run "
+            "`python -m integrations.provincial.sandbox --algorithm SM2-SM3 ...` yourself"
+        )
+    return [sys.executable, "-m", "integrations.provincial.sandbox"]
 
 
 def _wait_for(url: str, timeout: float = 15.0) -> None:
@@ -254,7 +285,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands.add_parser("seed", help="load reference data (and demo data in dev mode)")
     worker = commands.add_parser("worker", help="run background jobs (outbox, housekeeping)")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
-    commands.add_parser("dev", help="what `make run` runs: migrate, seed, mock WeChat, serve")
+    commands.add_parser(
+        "dev", help="what `make run` runs: migrate, seed, mock WeChat, province sandbox, serve"
+    )
     commands.add_parser("export-contract", help="write schema.graphql and the operations manifest")
     importer = commands.add_parser("import-catalogue", help="load a catalogue export (JSON)")
     importer.add_argument("file")
@@ -263,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     staff.add_argument("--department", help="credit code of the staff member's department")
     staff.add_argument("--admin", action="store_true")
     staff.add_argument("--no-otp", action="store_true", help="dev only: no second factor")
+    exchange_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     configure_logging(os.environ.get("RONGBAN_LOG_LEVEL", "INFO"))
@@ -281,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cmd_export_contract()
     elif args.command == "import-catalogue":
         cmd_import_catalogue(settings, args.file)
+    elif args.command == "exchange":
+        exchange_cli.run(settings, args)
     elif args.command == "staff-add":
         if args.no_otp and settings.is_production:
             sys.exit("production staff accounts need a second factor")

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from resolvers.context import Resources
+from resolvers.exchange.outbound import HANDLERS as EXCHANGE_HANDLERS
+from resolvers.exchange.outbound import PUSH as EXCHANGE_PUSH
 from resolvers.notifications.handlers import HANDLERS as NOTIFICATION_HANDLERS
 from resolvers.outbox.dispatcher import Dispatcher, Handler
 
 
 def handlers() -> dict[str, Handler]:
-    # [7/8] webhooks and [8/8] provincial pushes add their kinds beside these.
-    return {**NOTIFICATION_HANDLERS}
+    # [7/8] webhooks add their kinds beside these.
+    return {**NOTIFICATION_HANDLERS, **EXCHANGE_HANDLERS}
 
 
 def dispatcher(resources: Resources) -> Dispatcher:
-    return Dispatcher(resources=resources, handlers=handlers())
+    return Dispatcher(
+        resources=resources,
+        handlers=handlers(),
+        # The province keeps trying for about a day; a WeChat message late by a day is
+        # useless, so notifications keep the shorter default.
+        max_attempts={EXCHANGE_PUSH: resources.settings.exchange_max_attempts},
+    )

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from api.settings import Settings
+from integrations.provincial import HttpProvincialGateway
 from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
 from resolvers.context import Resources
+from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
 from storage.cache import create_redis
 from storage.crypto import Keyring
@@ -77,6 +79,13 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         secret=settings.sms_secret.get_secret_value().encode(),
         timeout=settings.sms_timeout_seconds,
     )
+    province = HttpProvincialGateway(
+        base_url=settings.exchange_province_url,
+        system_id=settings.exchange_system_id,
+        signer=platform_signer(settings),
+        province=province_verifier(settings),
+        timeout=settings.exchange_timeout_seconds,
+    )
     try:
         yield Resources(
             settings=settings,
@@ -88,8 +97,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             wechat=wechat,
             sms=sms,
             scanner=scanner_of(settings),
+            province=province,
         )
     finally:
+        await province.close()
         await sms.close()
         await wechat.close()
         await objects.close()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -22,6 +23,9 @@ DEV_WECHAT_API_BASE = "http://127.0.0.1:8001"
 DEV_SMS_URL = "http://127.0.0.1:8001/__mock__/sms/send"
 DEV_SMS_SECRET = "rongban-dev-sms-relay-secret"  # noqa: S105 (the mock's)
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEV_EXCHANGE_URL = "http://127.0.0.1:8002"  # the provincial sandbox `make run` starts
+DEV_EXCHANGE_SYSTEM_ID = "rongban-510100-dev"
+DEV_EXCHANGE_SECRET = "rongban-dev-exchange-secret-not-for-production"  # noqa: S105 (the sandbox's)
 _MIB = 1024 * 1024
 
 
@@ -157,6 +161,39 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = Field(default=5.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0)
 
+    # -- provincial exchange: every application step pushed, signed and acknowledged
+    exchange_province_url: str = Field(
+        default=DEV_EXCHANGE_URL,
+        description="base URL of the province's exchange interface (the sandbox in dev)",
+    )
+    exchange_system_id: str = Field(
+        default=DEV_EXCHANGE_SYSTEM_ID,
+        pattern=r"^[A-Za-z0-9_.:\-]{1,64}$",
+        description="this platform's id at the province (X-Exchange-System)",
+    )
+    exchange_algorithm: Literal["HMAC-SHA256", "SM2-SM3"] = "HMAC-SHA256"
+    exchange_secret: SecretStr = SecretStr(DEV_EXCHANGE_SECRET)
+    exchange_sm2_private_key: SecretStr = Field(
+        default=SecretStr(""), description="SM2-SM3: our private key, 64 hex characters"
+    )
+    exchange_sm2_public_key: str = Field(default="", description="SM2-SM3: ours, x||y hex")
+    exchange_province_public_key: str = Field(
+        default="", description="SM2-SM3: the province's, to verify its receipts"
+    )
+    exchange_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    exchange_max_attempts: int = Field(
+        default=30,
+        ge=1,
+        le=100,
+        description="pushes before a dead letter: about a day with the default backoff",
+    )
+    exchange_callback_window_seconds: int = Field(
+        default=300, ge=30, le=300, description="callbacks older (or newer) than this: 401"
+    )
+    exchange_callback_max_bytes: int = Field(
+        default=8 * _MIB, ge=1024, le=32 * _MIB, description="a callback with its result file"
+    )
+
     # -- WeChat subscribe messages: what each event sends, and which template keyword
     # carries which value (the keyword's type decides WeChat's rules: thing ≤ 20 chars, ...)
     wechat_subscription_templates: dict[str, str] = Field(
@@ -223,6 +260,19 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _exchange_keys(self) -> Self:
+        if self.exchange_algorithm == "SM2-SM3":
+            private = self.exchange_sm2_private_key.get_secret_value().strip()
+            if not _SM2_PRIVATE.fullmatch(private):
+                raise ValueError("SM2-SM3 needs RONGBAN_EXCHANGE_SM2_PRIVATE_KEY (64 hex)")
+            for name in ("exchange_sm2_public_key", "exchange_province_public_key"):
+                if not _SM2_PUBLIC.fullmatch(getattr(self, name).strip()):
+                    raise ValueError(f"SM2-SM3 needs RONGBAN_{name.upper()} (x||y, 128 hex)")
+        elif len(self.exchange_secret.get_secret_value()) < 32:
+            raise ValueError("exchange_secret must be at least 32 characters")
+        return self
+
+    @model_validator(mode="after")
     def _production_refuses_defaults(self) -> Self:
         if self.embedded_redis and self.workers > 1:
             raise ValueError("memory:// Redis lives in one process: serve with one worker")
@@ -255,6 +305,20 @@ class Settings(BaseSettings):
             problems.append("the mock SMS relay (set RONGBAN_SMS_URL)")
         if self.sms_secret.get_secret_value() == DEV_SMS_SECRET:
             problems.append("the default SMS relay secret (set RONGBAN_SMS_SECRET)")
+        if (
+            _is_loopback_url(self.exchange_province_url)
+            or self.exchange_province_url.rstrip("/") == DEV_EXCHANGE_URL
+        ):
+            problems.append("the provincial sandbox (set RONGBAN_EXCHANGE_PROVINCE_URL)")
+        elif not self.exchange_province_url.startswith("https://"):
+            problems.append("a provincial exchange URL without TLS (https:// only)")
+        if self.exchange_system_id == DEV_EXCHANGE_SYSTEM_ID:
+            problems.append("the sandbox's exchange system id (set RONGBAN_EXCHANGE_SYSTEM_ID)")
+        if (
+            self.exchange_algorithm == "HMAC-SHA256"
+            and self.exchange_secret.get_secret_value() == DEV_EXCHANGE_SECRET
+        ):
+            problems.append("the default exchange secret (set RONGBAN_EXCHANGE_SECRET)")
         if self.demo_password.get_secret_value() == "rongban-demo" and self.demo_data:
             problems.append("the demo staff password")
         return problems
@@ -293,6 +357,10 @@ class Settings(BaseSettings):
         if self.storage_url.startswith("s3://"):
             return self.storage_url.removeprefix("s3://").strip("/")
         return None
+
+
+_SM2_PRIVATE = re.compile(r"[0-9a-fA-F]{64}")
+_SM2_PUBLIC = re.compile(r"(04)?[0-9a-fA-F]{128}")
 
 
 def _is_loopback_url(url: str) -> bool:

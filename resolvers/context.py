@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.settings import Settings
+from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
@@ -44,6 +45,7 @@ class Resources:
     reference: ReferenceData
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
+    province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -28,9 +28,11 @@ from storage.models.catalogue import (
     TerminalService,
 )
 from storage.models.documents import Document
+from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
 from storage.repositories import accounts as account_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
+from storage.repositories import exchange as exchange_repo
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -82,6 +84,9 @@ class Loaders:
     application_rating: DataLoader[UUID, Rating | None]
     # Unscoped: only for documents of an application the caller was allowed to read.
     document: DataLoader[UUID, Document | None]
+    # Admins only (exchangeMessages, exchangeCallbacks): by outbox message id, by system id.
+    exchange_acknowledgement: DataLoader[UUID, ExchangeAcknowledgement | None]
+    exchange_system: DataLoader[UUID, ExchangeSystem | None]
 
 
 def _parent_id(region: Region) -> UUID:
@@ -124,4 +129,8 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
             aligned(application_repo.ratings_of, lambda r: r.application_id)
         ),
         document=DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
+        exchange_acknowledgement=DataLoader(
+            aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
+        ),
+        exchange_system=DataLoader(aligned(exchange_repo.systems_by_ids, lambda s: s.id)),
     )

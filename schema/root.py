@@ -36,6 +36,7 @@ from resolvers.catalogue import queries as catalogue_queries
 from resolvers.context import Info
 from resolvers.documents import mutations as document_mutations
 from resolvers.documents import queries as document_queries
+from resolvers.exchange import queries as exchange_queries
 from schema.accounts import Account
 from schema.applications import Application, ApplicationStatusChange
 from schema.catalogue import (
@@ -54,6 +55,7 @@ from schema.catalogue import (
 )
 from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
+from schema.exchange import ExchangeMessage
 from schema.permissions import IsAdmin, IsAuthenticated, IsStaff
 
 log = logging.getLogger("rongban.graphql")
@@ -66,6 +68,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Article": Article,
     "Document": Document,
     "Application": Application,
+    "ExchangeMessage": ExchangeMessage,
 }
 
 
@@ -199,6 +202,22 @@ class Query:
     calendar_known_until = strawberry.field(
         resolver=application_queries.calendar_known_until,
         description="The last date the working-day calendar knows; deadlines past it are flagged.",
+    )
+    exchange_messages = strawberry.field(
+        resolver=exchange_queries.exchange_messages,
+        permission_classes=[IsAdmin],
+        description=(
+            "ADMIN: messages pushed to the provincial platform, newest first, with delivery "
+            "status, attempts and the province's receipt. `first` at most 50."
+        ),
+    )
+    exchange_callbacks = strawberry.field(
+        resolver=exchange_queries.exchange_callbacks,
+        permission_classes=[IsAdmin],
+        description=(
+            "ADMIN: callbacks applied from department business systems, newest first. "
+            "Refused ones are in the log only. `first` at most 50."
+        ),
     )
 
     @strawberry.field(

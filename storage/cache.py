@@ -75,6 +75,11 @@ class Keys:
     def persisted_query(sha256: str) -> str:
         return f"apq:{sha256}"
 
+    @staticmethod
+    def exchange_nonce(system: str, nonce: str) -> str:
+        """A nonce a department system used: remembered past the callback window."""
+        return f"exchange:nonce:{system}:{nonce}"
+
 
 # INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
 _FIXED_WINDOW = """

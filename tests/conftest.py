@@ -22,6 +22,7 @@ from tortoise import Tortoise, connections
 from api.app import create_app
 from api.cli import run_migrations
 from api.settings import Settings
+from integrations.provincial.sandbox import SandboxState, create_sandbox_app
 from mock_wechat.server import MockState, create_mock_app
 from tests.graphql import GraphQLClient
 
@@ -29,6 +30,8 @@ APP_ID = "wxtest00000000001"
 APP_SECRET = "test-app-secret-0123456789"
 SMS_SECRET = "test-sms-relay-secret"
 SECRET_KEY = "test-secret-key-0123456789-0123456789-abcdef"
+EXCHANGE_SYSTEM_ID = "rongban-test"
+EXCHANGE_SECRET = "test-exchange-secret-0123456789-abcdef"
 
 
 def _free_port() -> int:
@@ -93,6 +96,25 @@ async def wechat(
         yield client
 
 
+@pytest.fixture(scope="session")
+def province_app() -> Any:
+    return create_sandbox_app(system_id=EXCHANGE_SYSTEM_ID, secret=EXCHANGE_SECRET)
+
+
+@pytest.fixture(scope="session")
+def province_server(province_app: Any) -> Iterator[ServerThread]:
+    with ServerThread(province_app) as server:
+        yield server
+
+
+@pytest.fixture
+def province(province_app: Any, province_server: ServerThread) -> SandboxState:
+    """The provincial sandbox's state, reset before each test (held requests let go)."""
+    httpx.post(f"{province_server.url}/__sandbox__/reset").raise_for_status()
+    state: SandboxState = province_app.state.sandbox
+    return state
+
+
 # -- database
 
 
@@ -134,6 +156,9 @@ def make_settings(
     redis_url: str,
     storage: Path,
     wechat_url: str,
+    # The sandbox's URL; apps that never push (read-only modules) may leave the default,
+    # where nothing listens.
+    province_url: str = "http://127.0.0.1:9",
     **overrides: Any,
 ) -> Settings:
     values: dict[str, Any] = {
@@ -148,6 +173,10 @@ def make_settings(
         "secret_key": SECRET_KEY,
         "wechat_timeout_seconds": 2.0,
         "demo_password": "demo-password-for-tests",
+        "exchange_province_url": province_url,
+        "exchange_system_id": EXCHANGE_SYSTEM_ID,
+        "exchange_secret": EXCHANGE_SECRET,
+        "exchange_timeout_seconds": 2.0,
     }
     values.update(overrides)
     return Settings(**values)
@@ -155,7 +184,12 @@ def make_settings(
 
 @pytest.fixture
 def settings_factory(
-    database_url: str, redis_url: str, tmp_path: Path, mock_wechat_server: ServerThread
+    database_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    mock_wechat_server: ServerThread,
+    province: SandboxState,
+    province_server: ServerThread,
 ) -> Any:
     def build(**overrides: Any) -> Settings:
         return make_settings(
@@ -163,6 +197,7 @@ def settings_factory(
             redis_url=redis_url,
             storage=tmp_path / "objects",
             wechat_url=mock_wechat_server.url,
+            province_url=province_server.url,
             **overrides,
         )
 

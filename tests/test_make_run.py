@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def dev_server(tmp_path: Path):
-    api_port, mock_port = _free_port(), _free_port()
+    api_port, mock_port, sandbox_port = _free_port(), _free_port(), _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("RONGBAN_")} | {
         "PORT": str(api_port),
         "WECHAT_MOCK_PORT": str(mock_port),
+        "PROVINCE_SANDBOX_PORT": str(sandbox_port),
         # The embedded defaults, only moved into this test's own folder.
         "RONGBAN_DATABASE_URL": f"sqlite://{tmp_path}/rongban.sqlite3",
         "RONGBAN_STORAGE_URL": f"file://{tmp_path}/objects",

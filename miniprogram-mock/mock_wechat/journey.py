@@ -150,6 +150,54 @@ async def application_journey(
     return steps
 
 
+PROVINCE_QUERY = """
+query($filter: ExchangeMessageFilter) {
+  exchangeMessages(filter: $filter, first: 50) {
+    edges { node { kind status sequence receipt { ackId } } }
+  }
+}
+"""
+
+
+async def province_journey(
+    api: httpx.AsyncClient, application_id: str, *, admin: str = "demo-admin", tries: int = 100
+) -> list[str]:
+    """What the province got of one application, as an admin sees it in exchangeMessages:
+    waits (the worker sends after commit, one step after the other) until every message is
+    DELIVERED or the tries run out, and reports the steps in order."""
+    password = os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")
+    session = await api.post(
+        "/graphql",
+        json={
+            "query": "mutation($u: String!, $p: String!) { loginStaff(input: {username: $u, "
+            "password: $p}) { ... on Session { token } } }",
+            "variables": {"u": admin, "p": password},
+        },
+    )
+    token = session.json()["data"]["loginStaff"]["token"]
+    nodes: list[dict[str, Any]] = []
+    for _ in range(tries):
+        response = await api.post(
+            "/graphql",
+            json={
+                "query": PROVINCE_QUERY,
+                "variables": {"filter": {"applicationId": application_id}},
+            },
+            headers={"authorization": f"Bearer {token}"},
+        )
+        edges = response.json()["data"]["exchangeMessages"]["edges"]
+        nodes = sorted((e["node"] for e in edges), key=lambda n: n["sequence"])
+        if nodes and all(n["status"] == "DELIVERED" for n in nodes):
+            break
+        await asyncio.sleep(0.2)
+    statuses = sorted({n["status"] for n in nodes})
+    return [
+        f"exchangeMessages   -> {len(nodes)} {'/'.join(statuses)}: "
+        + " ".join(n["kind"] for n in nodes),
+        f"province receipts  -> {sum(1 for n in nodes if n['receipt'])}",
+    ]
+
+
 async def main_async(api: str, wechat: str, user: str) -> None:
     async with (
         httpx.AsyncClient(base_url=api) as api_client,

@@ -31,6 +31,7 @@ from resolvers.catalogue.service import get_service
 from resolvers.context import Resources
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.service import issue_document
+from resolvers.exchange import outbound as exchange_outbound
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
@@ -150,7 +151,7 @@ async def _event(
     note: str = "",
     task_id: UUID | None = None,
 ) -> None:
-    await ApplicationEvent.create(
+    event = await ApplicationEvent.create(
         application_id=application.id,
         type=type,
         status=status,
@@ -159,6 +160,8 @@ async def _event(
         note=note,
         task_id=task_id,
     )
+    # The province gets every step, written with it (a no-op for events it does not get).
+    await exchange_outbound.enqueue_for(event)
 
 
 async def _notify_owner(
@@ -736,10 +739,24 @@ def _result_pdf(number: str, name: str, issued: date) -> bytes:
     return body + b"%%EOF\n"
 
 
+@dataclass(frozen=True, slots=True)
+class ResultFile:
+    """The result as the department's own system made it (a signed 证照/批文)."""
+
+    file_name: str
+    content_type: str
+    data: bytes
+
+
 async def issue_result(
-    resources: Resources, principal: Principal, application_id: UUID, note: str | None
+    resources: Resources,
+    principal: Principal,
+    application_id: UUID,
+    note: str | None,
+    result_file: ResultFile | None = None,
 ) -> Application:
-    """办结: the result goes into the resident's wallet at trust level A, then COMPLETED."""
+    """办结: the result goes into the resident's wallet at trust level A, then COMPLETED.
+    Without `result_file` the platform issues a minimal PDF standing in for it."""
     actor_id, _ = _officer(principal)
     text = clean_note(note)
     preview = await repo.readable_one(principal, application_id)
@@ -756,13 +773,21 @@ async def issue_result(
             resources,
             owner_id=preview.owner_id,
             issuer_id=preview.department_id,
-            file_name=f"{implementation.result_name or implementation.name}-{preview.number}.pdf",
-            content_type="application/pdf",
-            data=_result_pdf(preview.number, implementation.name, china_date(now)),
+            file_name=(
+                result_file.file_name
+                if result_file
+                else f"{implementation.result_name or implementation.name}-{preview.number}.pdf"
+            ),
+            content_type=result_file.content_type if result_file else "application/pdf",
+            data=(
+                result_file.data
+                if result_file
+                else _result_pdf(preview.number, implementation.name, china_date(now))
+            ),
             kind=DocumentKind.CERTIFICATE,
         )
-    except DocumentError:
-        raise ApplicationError(Code.RESULT_UNAVAILABLE) from None
+    except DocumentError as exc:  # the cause says why (a department system is told)
+        raise ApplicationError(Code.RESULT_UNAVAILABLE) from exc
     try:
         async with in_transaction():
             application, actors = await _locked(principal, application_id)
@@ -776,6 +801,34 @@ async def issue_result(
         await _discard(resources, document)
         raise
     return await _after(resources, application.id, EventType.COMPLETED, target, now)
+
+
+async def record_progress(
+    resources: Resources, principal: Principal, application_id: UUID, note: str | None
+) -> Application:
+    """A handling department's progress note (sent by its own business system): an event on
+    the timeline, pushed to the province like every step; the status does not change and
+    the resident is not messaged."""
+    actor_id, department_id = _officer(principal)
+    text = clean_note(note, required=True)
+    now = resources.clock()
+    async with in_transaction():
+        application, actors = await _locked(principal, application_id)
+        target = step(application.status, Action.PROGRESS, actors)
+        tasks = await repo.tasks_of([application.id])
+        own = next((t for t in tasks if t.department_id == department_id), None)
+        await _event(
+            application,
+            EventType.PROGRESS,
+            target,
+            at=now,
+            actor_id=actor_id,
+            note=text,
+            task_id=own.id if own else None,
+        )
+    found = await repo.by_id(application.id)
+    assert found is not None
+    return found
 
 
 async def _discard(resources: Resources, document: Document) -> None:

@@ -5,6 +5,8 @@ where, and who may take it. Services look transitions up here; nothing else move
         │  └─reject──▶ NOT_ACCEPTED          └─a task denied──▶ DENIED
         ├─requestSupplement──▶ SUPPLEMENT_REQUESTED ──supplement──▶ (back where it was)
         └─withdraw──▶ WITHDRAWN                       (ACCEPTED may ask for 补正 too)
+
+    ACCEPTED and APPROVED also take PROGRESS (a department's note, status unchanged).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Action(StrEnum):
     APPROVE = "APPROVE"  # the last pending task was approved
     DENY = "DENY"  # a task was denied
     ISSUE_RESULT = "ISSUE_RESULT"
+    PROGRESS = "PROGRESS"  # a handling department reports progress (from its own system)
 
 
 class Actor(StrEnum):
@@ -63,6 +66,8 @@ TABLE: dict[tuple[S, Action], Transition] = {
     (S.ACCEPTED, Action.APPROVE): _t(S.APPROVED, EventType.APPROVED, Actor.SYSTEM),
     (S.ACCEPTED, Action.DENY): _t(S.DENIED, EventType.DENIED, Actor.SYSTEM),
     (S.APPROVED, Action.ISSUE_RESULT): _t(S.COMPLETED, EventType.COMPLETED, Actor.LEAD),
+    (S.ACCEPTED, Action.PROGRESS): _t(S.ACCEPTED, EventType.PROGRESS, Actor.LEAD, Actor.TASK),
+    (S.APPROVED, Action.PROGRESS): _t(S.APPROVED, EventType.PROGRESS, Actor.LEAD, Actor.TASK),
 }
 
 

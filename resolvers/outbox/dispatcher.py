@@ -1,6 +1,8 @@
 """Sends what transactions wrote to the outbox, after they committed: a registry of handlers
 by kind, retries with exponential backoff and jitter, dead letters after the configured
-attempts, strict order within a stream key.
+attempts (per kind where a kind needs its own budget), strict order within a stream key: a
+key's next message is sent only once the one before it is DELIVERED (or, outside strict
+streams, dead).
 
 Handlers may run more than once for one message (a worker can crash after the effect and
 before recording it): each must make its own effect idempotent on the message id, as the
@@ -52,6 +54,8 @@ class Dispatcher:
     resources: Resources
     handlers: Mapping[str, Handler]
     rng: random.Random = field(default_factory=random.Random)
+    # Attempts before a dead letter, by kind; others use settings.outbox_max_attempts.
+    max_attempts: Mapping[str, int] = field(default_factory=dict)
 
     async def run_once(self) -> int:
         """Claims and handles one batch; returns how many messages it handled."""
@@ -107,7 +111,7 @@ class Dispatcher:
             if not isinstance(exc, Retry):
                 log.exception("outbox %s %s failed", message.kind, message.id)
             retry_at: Any = None
-            if attempts < settings.outbox_max_attempts:
+            if attempts < self.max_attempts.get(message.kind, settings.outbox_max_attempts):
                 delay = backoff_seconds(
                     attempts,
                     base=settings.outbox_backoff_base_seconds,

@@ -35,6 +35,11 @@ from storage.models.documents import (
     RejectionReason,
     TrustLevel,
 )
+from storage.models.exchange import (
+    ExchangeAcknowledgement,
+    ExchangeCallback,
+    ExchangeSystem,
+)
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
 
@@ -58,6 +63,9 @@ __all__ = [
     "DocumentAccess",
     "DocumentKind",
     "DocumentStatus",
+    "ExchangeAcknowledgement",
+    "ExchangeCallback",
+    "ExchangeSystem",
     "IdempotencyRecord",
     "Implementation",
     "Material",

@@ -65,6 +65,7 @@ class EventType(StrEnum):
     DEADLINE_WARNING = "DEADLINE_WARNING"  # 80% of the promised working days used
     OVERDUE = "OVERDUE"
     RATED = "RATED"
+    PROGRESS = "PROGRESS"  # a department's business system reported how handling goes
 
 
 class MaterialState(StrEnum):

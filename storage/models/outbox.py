@@ -1,5 +1,5 @@
 """The transactional outbox: side effects written with the change that causes them, sent after
-commit by the dispatcher (notifications today; webhooks and provincial pushes later)."""
+commit by the dispatcher (notifications, provincial pushes; webhooks later)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ class OutboxMessage(Model):
     # Ids and codes only: never personal data (handlers look the rest up when they run).
     payload: dict[str, Any] = fields.JSONField(default=dict)
     key = fields.CharField(max_length=64, description="stream: strict order within one key")
+    # A strict stream never skips: while one of its messages is DEAD, the rest of the key waits
+    # for it to be re-queued (the province must see acceptance before completion). Other
+    # streams go on past a dead letter (a lost WeChat message must not hold back the next).
+    strict = fields.BooleanField(default=False, description="a dead letter holds back its key")
     status = fields.CharEnumField(OutboxStatus, max_length=12, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()

@@ -2,57 +2,108 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
-from storage.models.outbox import OutboxMessage, OutboxStatus
+from storage.models.outbox import OutboxMessage, OutboxStatus, next_seq
 
 WAITING = (OutboxStatus.PENDING, OutboxStatus.FAILED)
 
 
-async def enqueue(kind: str, key: str, payload: dict[str, Any], *, now: datetime) -> OutboxMessage:
-    """Written inside the caller's transaction: it commits, or vanishes, with the change."""
-    return await OutboxMessage.create(kind=kind, key=key, payload=payload, next_attempt_at=now)
+def _undelivered() -> Q:
+    """Rows that still hold back the rest of their key: waiting ones, and dead letters of
+    strict streams (until they are re-queued)."""
+    return Q(status__in=WAITING) | Q(status=OutboxStatus.DEAD, strict=True)
+
+
+async def enqueue(
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    strict: bool = False,
+    message_id: UUID | None = None,
+) -> OutboxMessage:
+    """Written inside the caller's transaction: it commits, or vanishes, with the change.
+
+    A strict message is placed after the last row of its key whatever the clocks say: the
+    caller holds the stream's row lock, so the tail it reads is the committed one, and two
+    servers with skewed clocks still order one key's messages as they were written.
+    `message_id` lets the caller name the row up front (when the id is part of the payload)."""
+    seq = next_seq()
+    if strict:
+        tail = await OutboxMessage.filter(key=key).order_by("-seq").first()
+        if tail is not None and tail.seq >= seq:
+            seq = tail.seq + 1
+    return await OutboxMessage.create(
+        id=message_id or uuid.uuid4(),
+        kind=kind,
+        key=key,
+        payload=payload,
+        next_attempt_at=now,
+        strict=strict,
+        seq=seq,
+    )
 
 
 async def claim(*, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
-    """Takes up to `limit` due messages, at most one per stream key and only the oldest
-    undelivered one of its key, and holds them until `until` (a crashed worker's claim lapses).
+    """Takes up to `limit` due messages, each the head of its key (the oldest row that is not
+    delivered, or dead in a non-strict stream), and holds them until `until` (a crashed
+    worker's claim lapses).
 
-    On PostgreSQL the candidates are read with FOR UPDATE SKIP LOCKED, so several workers
-    claim disjoint rows; SQLite has no row locks (and one writer): run a single worker there.
+    Only heads are read, so messages waiting behind a failing head never crowd the batch
+    and starve other keys. On PostgreSQL the rows are read with FOR UPDATE SKIP LOCKED, so
+    several workers claim disjoint rows; SQLite has no row locks (and one writer): run a
+    single worker there.
     """
     async with in_transaction():
+        heads = (
+            OutboxMessage.filter(_undelivered())
+            .group_by("key")
+            .annotate(first=Min("seq"))
+            .values("first")
+        )
         candidates = (
             await OutboxMessage.filter(
                 Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
                 status__in=WAITING,
                 next_attempt_at__lte=now,
+                seq__in=Subquery(heads),
             )
             .order_by("seq")
-            .limit(limit * 4)
+            .limit(limit)
             .select_for_update(skip_locked=True)
         )
         if not candidates:
             return []
+        # The sub-query matched positions, not (key, position) pairs: keep only the rows
+        # that head their own key (two keys could share a position number).
         keys = sorted({row.key for row in candidates})
         firsts = {
             row["key"]: row["first"]
-            for row in await OutboxMessage.filter(key__in=keys, status__in=WAITING)
+            for row in await OutboxMessage.filter(_undelivered(), key__in=keys)
             .annotate(first=Min("seq"))
             .group_by("key")
             .values("key", "first")
         }
-        heads = [row for row in candidates if firsts.get(row.key) == row.seq][:limit]
-        if heads:
-            await OutboxMessage.filter(id__in=[row.id for row in heads]).update(claimed_until=until)
-        return heads
+        chosen: dict[str, OutboxMessage] = {}
+        for row in candidates:
+            if firsts.get(row.key) == row.seq and row.key not in chosen:
+                chosen[row.key] = row
+        heads_found = list(chosen.values())
+        if heads_found:
+            await OutboxMessage.filter(id__in=[row.id for row in heads_found]).update(
+                claimed_until=until
+            )
+        return heads_found
 
 
 async def delivered(message_id: UUID, *, now: datetime) -> None:
@@ -72,6 +123,16 @@ async def failed(message_id: UUID, *, attempts: int, error: str, retry_at: datet
     if retry_at is not None:
         changes["next_attempt_at"] = retry_at
     await OutboxMessage.filter(id=message_id).update(**changes)
+
+
+async def requeue_dead(ids: Sequence[UUID], *, now: datetime) -> int:
+    """Dead letters back to PENDING with a fresh attempt budget; the last error stays until
+    the message is delivered. Returns how many were re-queued."""
+    if not ids:
+        return 0
+    return await OutboxMessage.filter(id__in=list(ids), status=OutboxStatus.DEAD).update(
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None
+    )
 
 
 async def of_key(key: str) -> list[OutboxMessage]:

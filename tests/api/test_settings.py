@@ -21,6 +21,9 @@ PRODUCTION_READY: dict[str, Any] = {
     "wechat_api_base": "https://api.weixin.qq.com",
     "sms_url": "https://sms-relay.internal/send",
     "sms_secret": "a-real-relay-secret",
+    "exchange_province_url": "https://exchange.sczwfw.example/gateway",
+    "exchange_system_id": "rongban-510100",
+    "exchange_secret": "a-real-exchange-secret-0123456789abcdef",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from mock_wechat.client import MiniProgram
-from mock_wechat.journey import application_journey, login_journey
+from mock_wechat.journey import application_journey, login_journey, province_journey
 from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
 
 # The demo catalogue's 公共场所卫生许可 in 锦江区: 锦江区市场监督管理局 leads; the demo seed
@@ -24,6 +24,8 @@ async def test_make_run_serves_the_application_journey(dev_server: tuple[str, st
         partner = await _partner(api_client)
         steps = await application_journey(program, [LEAD, partner])
         mine = await program.my_applications()
+        # [8/8] every step reached the provincial sandbox that `make run` starts.
+        province = await province_journey(api_client, mine["edges"][0]["node"]["id"])
 
     assert steps[0] == "submitApplication  -> Application SUBMITTED"
     assert steps[1] == "grantSubscriptions -> SubscriptionGrants"
@@ -33,6 +35,10 @@ async def test_make_run_serves_the_application_journey(dev_server: tuple[str, st
     assert int(steps[4].split()[3]) >= 1
     assert steps[5] == "rateApplication    -> Application VERY_SATISFIED"
     assert mine["edges"][0]["node"]["status"] == "COMPLETED"
+    assert province == [
+        "exchangeMessages   -> 7 DELIVERED: SUBMIT ACCEPT HANDLE HANDLE DECIDE FINISH RATE",
+        "province receipts  -> 7",
+    ]
 
 
 async def _partner(api: httpx.AsyncClient) -> str:

@@ -38,6 +38,9 @@ ALLOWED = {
     (S.ACCEPTED, Action.APPROVE): S.APPROVED,
     (S.ACCEPTED, Action.DENY): S.DENIED,
     (S.APPROVED, Action.ISSUE_RESULT): S.COMPLETED,
+    # A department's progress report (its business system's callback): status unchanged.
+    (S.ACCEPTED, Action.PROGRESS): S.ACCEPTED,
+    (S.APPROVED, Action.PROGRESS): S.APPROVED,
 }
 
 

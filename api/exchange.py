@@ -1,0 +1,18 @@
+"""POST /exchange/callbacks: department business systems report back (signed callbacks)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from resolvers.context import Resources
+from resolvers.exchange.inbound import receive
+
+CALLBACK_PATH = "/exchange/callbacks"
+
+
+async def callbacks(request: Request) -> Response:
+    """The body cap is the exchange's own (a result file rides along), not the GraphQL one."""
+    resources: Resources = request.app.state.resources
+    answer = await receive(resources, request.headers, request.stream())
+    return JSONResponse(answer.body, status_code=answer.status)
