@@ -204,19 +204,31 @@ class Application(relay.Node):
     def overdue(self, info: Info) -> bool:
         return is_overdue(self._model, china_date(info.context.resources.clock()))
 
-    @strawberry.field(description="The exact published version of the guide it was made under.")
-    async def service(self, info: Info) -> Service:
+    @strawberry.field(
+        description=(
+            "The exact published version of the guide it was made under. Null on a scenario "
+            "bundle's parent (一件事): its `children` each have their own."
+        )
+    )
+    async def service(self, info: Info) -> Service | None:
+        if self._model.implementation_id is None:
+            return None
         implementation = await info.context.loaders.implementation.load(
             self._model.implementation_id
         )
-        assert implementation is not None
-        return Service.of(implementation)
+        return Service.of(implementation) if implementation else None
 
-    @strawberry.field(description="The single window: the implementation's department.")
-    async def department(self, info: Info) -> Department:
+    @strawberry.field(
+        description=(
+            "The single window: the implementation's department. Null on a scenario bundle's "
+            "parent, whose items are each handled by their own department."
+        )
+    )
+    async def department(self, info: Info) -> Department | None:
+        if self._model.department_id is None:
+            return None
         department = await info.context.loaders.department.load(self._model.department_id)
-        assert department is not None
-        return Department.of(department)
+        return Department.of(department) if department else None
 
     @strawberry.field(description="One task per department, handled in parallel.")
     async def tasks(self, info: Info) -> list[ApplicationTask]:
