@@ -75,6 +75,9 @@ class Keys:
     def persisted_query(sha256: str) -> str:
         return f"apq:{sha256}"
 
+    # Aggregate counts only (which services were applied for most), the same for everyone.
+    POPULAR_SERVICES = "reco:popular"
+
 
 # INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
 _FIXED_WINDOW = """

@@ -12,7 +12,12 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from storage.models.applications import Application, ApplicationStatus
+from storage.models.applications import (
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    EventType,
+)
 from storage.models.catalogue import BaseItem, Implementation, Material, PublicationStatus
 from storage.models.documents import Document, DocumentStatus
 from storage.models.scenarios import (
@@ -60,6 +65,14 @@ async def theme_item_codes(theme_code: str) -> list[str] | None:
 
 async def lock_theme(code: str) -> Theme | None:
     return await Theme.filter(code=code).select_for_update().first()
+
+
+async def create_theme(**fields: Any) -> Theme:
+    return await Theme.create(**fields)
+
+
+async def update_theme(theme_id: UUID, **fields: Any) -> None:
+    await Theme.filter(id=theme_id).update(**fields)
 
 
 async def replace_theme_items(theme_id: UUID, codes: Sequence[str]) -> None:
@@ -301,3 +314,30 @@ async def lock_application(application_id: UUID) -> Application | None:
 async def move_parent(application_id: UUID, *, expected: ApplicationStatus, **changes: Any) -> bool:
     updated = await Application.filter(id=application_id, status=expected).update(**changes)
     return updated == 1
+
+
+async def create_parent(**fields: Any) -> Application:
+    """A bundle's parent: no implementation and no department of its own."""
+    return await Application.create(implementation_id=None, department_id=None, **fields)
+
+
+async def create_submission(**fields: Any) -> ScenarioSubmission:
+    return await ScenarioSubmission.create(**fields)
+
+
+async def add_event(
+    application_id: UUID,
+    type: EventType,
+    status: ApplicationStatus,
+    *,
+    at: datetime,
+    actor_id: UUID | None,
+    note: str = "",
+) -> None:
+    await ApplicationEvent.create(
+        application_id=application_id, type=type, status=status, at=at, actor_id=actor_id, note=note
+    )
+
+
+async def base_items_by_ids(ids: Sequence[UUID]) -> list[BaseItem]:
+    return await BaseItem.filter(id__in=list(ids))
