@@ -162,15 +162,8 @@ async def plan_region(
 async def implementations_for(
     base_items: Sequence[BaseItem], region: Region, today: date
 ) -> dict[UUID, Implementation]:
-    """Each item's published implementation for a region: the region's own, else the nearest
-    level above (a county's before the city's), as `service(code, regionCode)` answers."""
-    chain = await catalogue_repo.region_and_ancestors(region)
-    rank = {r.id: depth for depth, r in enumerate(chain)}
-    found: dict[UUID, Implementation] = {}
-    rows = await repo.published_for_bases([b.id for b in base_items], list(rank), today)
-    for row in sorted(rows, key=lambda r: (rank[r.region_id], r.code)):
-        found.setdefault(row.base_id, row)
-    return found
+    """Each item's published implementation for a region, or the nearest level above."""
+    return await repo.nearest_implementations(region, [b.id for b in base_items], today)
 
 
 # -- the plan

@@ -18,7 +18,13 @@ from storage.models.applications import (
     ApplicationStatus,
     EventType,
 )
-from storage.models.catalogue import BaseItem, Implementation, Material, PublicationStatus
+from storage.models.catalogue import (
+    BaseItem,
+    Implementation,
+    Material,
+    PublicationStatus,
+    Region,
+)
 from storage.models.documents import Document, DocumentStatus
 from storage.models.scenarios import (
     RecommendationRule,
@@ -29,6 +35,7 @@ from storage.models.scenarios import (
     Theme,
     ThemeItem,
 )
+from storage.repositories import catalogue as catalogue_repo
 from storage.repositories.catalogue import published as published_implementations
 from storage.repositories.pagination import Page, Scalar, keyset_page
 
@@ -207,6 +214,39 @@ async def published_for_bases(
     return await published_implementations(today).filter(
         base_id__in=list(base_ids), region_id__in=list(region_ids)
     )
+
+
+async def nearest_implementations(
+    region: Region, base_ids: Sequence[UUID], today: date
+) -> dict[UUID, Implementation]:
+    """Each item's published implementation for a region: the region's own, else the nearest
+    level above (a county's before the city's), as `service(code, regionCode)` answers."""
+    chain = await catalogue_repo.region_and_ancestors(region)
+    rank = {r.id: depth for depth, r in enumerate(chain)}
+    found: dict[UUID, Implementation] = {}
+    rows = await published_for_bases(base_ids, list(rank), today)
+    for row in sorted(rows, key=lambda r: (rank[r.region_id], r.code)):
+        found.setdefault(row.base_id, row)
+    return found
+
+
+async def services_in_regions(
+    keys: Sequence[tuple[str, str]], today: date
+) -> list[Implementation | None]:
+    """For (region code, basic code) pairs: the nearest published implementation, batched
+    per region (a DataLoader's batch)."""
+    regions = {
+        r.code: r for r in await catalogue_repo.regions_by_codes(sorted({k[0] for k in keys}))
+    }
+    bases = {b.basic_code: b for b in await base_items_by_codes(sorted({k[1] for k in keys}))}
+    found: dict[tuple[str, str], Implementation] = {}
+    for code, region in regions.items():
+        wanted = [bases[b] for r, b in keys if r == code and b in bases]
+        nearest = await nearest_implementations(region, [b.id for b in wanted], today)
+        for base in wanted:
+            if base.id in nearest:
+                found[(code, base.basic_code)] = nearest[base.id]
+    return [found.get(key) for key in keys]
 
 
 async def published_by_codes(codes: Sequence[str], today: date) -> list[Implementation]:
