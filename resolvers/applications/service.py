@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -323,22 +323,21 @@ async def plan_materials(
     materials: list[Material],
     documents: Sequence[Document],
     *,
-    strict: bool = True,
+    assigned: Mapping[int, Document] | None = None,
 ) -> Plan:
     """Matches the guide's materials to the resident's documents by kind (required ones
     first, then 容缺, then optional), attaches government-issued ones from the wallet (or
-    leaves them to the issuing department) and owes 容缺 ones. `strict`: every document must
-    be used (a single application); a bundle passes each item all of its documents."""
+    leaves them to the issuing department) and owes 容缺 ones; every document must be used.
+    A scenario bundle instead says which document goes to which material (`assigned`, by
+    index in `materials`): it matched them against its merged material list."""
     asked = {m.document_kind for m in materials if m.document_kind}
     pools: dict[str, list[Document]] = {}
-    for index, document in enumerate(documents):
+    for index, document in enumerate(documents if assigned is None else []):
         if document.kind.value not in asked:
-            if strict:
-                raise ApplicationError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{index}]")
-            continue
+            raise ApplicationError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{index}]")
         pools.setdefault(document.kind.value, []).append(document)
 
-    named = {d.id for d in documents}
+    named = {d.id for d in documents} | {d.id for d in (assigned or {}).values()}
     government_kinds = sorted(
         {
             m.document_kind
@@ -357,7 +356,9 @@ async def plan_materials(
     chosen: dict[int, tuple[Document | None, MaterialState]] = {}
     for index, material in sorted(enumerate(materials), key=lambda p: rank[p[1].necessity]):
         kind = material.document_kind or ""
-        if pools.get(kind):
+        if assigned is not None and index in assigned:
+            chosen[index] = (assigned[index], MaterialState.PROVIDED)
+        elif pools.get(kind):
             chosen[index] = (pools[kind].pop(0), MaterialState.PROVIDED)
         elif material.source is MaterialSource.GOVERNMENT:
             if wallet.get(kind):
@@ -372,7 +373,7 @@ async def plan_materials(
         else:
             chosen[index] = (None, MaterialState.MISSING)
     leftover = [d for pool in pools.values() for d in pool]
-    if leftover and strict:
+    if leftover:
         position = [d.id for d in documents].index(leftover[0].id)
         raise ApplicationError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{position}]")
     for index, material in enumerate(materials):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ from resolvers.scenarios.profile import own_profile
 from storage.models.accounts import Role
 from storage.models.applications import Application, ApplicationStatus, EventType
 from storage.models.catalogue import Channel, PublicationStatus
+from storage.models.documents import Document
 from storage.models.scenarios import Scenario, Theme
 from storage.repositories import applications as application_repo
 from storage.repositories import scenarios as repo
@@ -386,27 +388,7 @@ async def submit(
         )
     except ApplicationError as error:
         raise _translated(error) from None
-    key_of = merge_key(found.definition)
-    merged = [m.key for m in found.materials]
-    materials: list[applications.Plan] = []
-    for item in found.available:
-        try:
-            materials.append(
-                await applications.plan_materials(owner_id, item.materials, documents, strict=False)
-            )
-        except ApplicationError as error:
-            match = _MATERIAL_FIELD.fullmatch(error.field or "")
-            if error.code is AppCode.MATERIAL_MISSING and match:
-                material = item.materials[int(match.group(1))]
-                index = merged.index(key_of(material.name, material.document_kind))
-                raise ScenarioError(
-                    Code.MATERIAL_MISSING, f"materials[{index}]", detail=found.materials[index].name
-                ) from None
-            raise _translated(error) from None
-    used = set().union(*(p.document_ids for p in materials))
-    for index, document in enumerate(documents):
-        if document.id not in used:
-            raise ScenarioError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{index}]")
+    materials = await _match_documents(owner_id, found, documents)
 
     now = resources.clock()
     due = await deadlines.acceptance_due(china_date(now), settings.application_acceptance_days, 0)
@@ -492,6 +474,57 @@ async def _replay(owner_id: UUID, key: str, digest: str) -> Application | None:
         return await applications.replayed(owner_id, SUBMIT_SCOPE, key, digest)
     except ApplicationError as error:
         raise _translated(error) from None
+
+
+async def _match_documents(
+    owner_id: UUID, found: Plan, documents: Sequence[Document]
+) -> list[applications.Plan]:
+    """Each document goes to the first material of its kind in the merged list that still
+    takes one (a material takes as many as one item asks for under it: both parents' ID
+    cards), and from there to every item that needs that material."""
+    key_of = merge_key(found.definition)
+    keys = [[key_of(m.name, m.document_kind) for m in item.materials] for item in found.available]
+    slots: dict[str, int] = {}
+    for item_keys in keys:
+        for key, count in Counter(item_keys).items():
+            slots[key] = max(slots.get(key, 0), count)
+    given: dict[str, list[Document]] = {m.key: [] for m in found.materials}
+    for index, document in enumerate(documents):
+        target = next(
+            (
+                m
+                for m in found.materials
+                if m.document_kind == document.kind.value and len(given[m.key]) < slots[m.key]
+            ),
+            None,
+        )
+        if target is None:
+            raise ScenarioError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{index}]")
+        given[target.key].append(document)
+    merged = [m.key for m in found.materials]
+    plans: list[applications.Plan] = []
+    for item, item_keys in zip(found.available, keys, strict=True):
+        seen: Counter[str] = Counter()
+        assigned: dict[int, Document] = {}
+        for index, key in enumerate(item_keys):
+            if seen[key] < len(given[key]):
+                assigned[index] = given[key][seen[key]]
+            seen[key] += 1
+        try:
+            plans.append(
+                await applications.plan_materials(owner_id, item.materials, [], assigned=assigned)
+            )
+        except ApplicationError as error:
+            match = _MATERIAL_FIELD.fullmatch(error.field or "")
+            if error.code is AppCode.MATERIAL_MISSING and match:
+                position = merged.index(item_keys[int(match.group(1))])
+                raise ScenarioError(
+                    Code.MATERIAL_MISSING,
+                    f"materials[{position}]",
+                    detail=found.materials[position].name,
+                ) from None
+            raise _translated(error) from None
+    return plans
 
 
 def _forms(resources: Resources, found: Plan, form: Any) -> list[str]:
