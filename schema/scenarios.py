@@ -401,11 +401,19 @@ class ScenarioPlan:
         return [Service.of(i.implementation) for i in self._plan.items if i.implementation]
 
 
-@strawberry.type(description="A service or scenario recommended to the caller, and why.")
+@strawberry.type(
+    description="An item (with its guide) or a scenario recommended to the caller, and why."
+)
 class Recommendation:
     reason_code: ReasonCode
     reason: str = strawberry.field(description="zh-CN, for the resident it is shown to.")
-    service: Service | None
+    item: BaseItem | None = strawberry.field(description="The recommended item, if an item.")
+    service: Service | None = strawberry.field(
+        description=(
+            "The item's guide for the resident's district (or the level above); null when "
+            "only districts have one and the district is not known: ask for it."
+        )
+    )
     scenario: Scenario | None
 
     @classmethod
@@ -413,6 +421,7 @@ class Recommendation:
         return cls(
             reason_code=found.reason_code,
             reason=found.reason,
+            item=BaseItem.of(found.item) if found.item else None,
             service=Service.of(found.service) if found.service else None,
             scenario=Scenario.of(found.scenario) if found.scenario else None,
         )

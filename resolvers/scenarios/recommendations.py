@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -76,7 +76,8 @@ class ReasonCode(StrEnum):
 class Recommendation:
     reason_code: ReasonCode
     reason: str
-    service: Implementation | None = None
+    item: BaseItem | None = None
+    service: Implementation | None = None  # the item's guide for the resident's region
     scenario: Scenario | None = None
     rule: str | None = None  # the rule's code; None for popular services
 
@@ -102,7 +103,7 @@ async def recommend(resources: Resources, principal: Principal, first: int) -> l
     if principal.account_id is not None and Role.RESIDENT in principal.roles:
         personal = _Personal(resources, principal.account_id)
         found = await personal.recommendations(principal)
-        skip = personal.applied | {r.service.base_id for r in found if r.service is not None}
+        skip = personal.applied | {r.item.id for r in found if r.item is not None}
     for service, count in await popular(resources):
         if len(found) >= first:
             break
@@ -113,7 +114,14 @@ async def recommend(resources: Resources, principal: Principal, first: int) -> l
         found.append(
             Recommendation(ReasonCode.POPULAR, f"近 {days} 天有 {count} 人次申请", service=service)
         )
-    return found[:first]
+    found = found[:first]
+    # Popular ones name their item too: one statement for all of them.
+    missing = [r.service.base_id for r in found if r.item is None and r.service is not None]
+    items = {b.id: b for b in await repo.base_items_by_ids(missing)} if missing else {}
+    return [
+        replace(r, item=items.get(r.service.base_id)) if r.item is None and r.service else r
+        for r in found
+    ]
 
 
 @dataclass
@@ -262,7 +270,7 @@ class _Personal:
         base_ids = sorted({c.base_id for c in candidates if c.base_id is not None}, key=str)
         bases = await repo.base_items_by_ids(base_ids)
         services = await implementations_for(bases, region, catalogue.today())
-        names = {b.id: b.name for b in bases}
+        by_id = {b.id: b for b in bases}
         scenario_codes = sorted({c.scenario_code for c in candidates if c.scenario_code})
         scenarios = {s.code: s for s in await repo.published_scenarios_by_codes(scenario_codes)}
         seen: set[str] = set()
@@ -270,19 +278,24 @@ class _Personal:
         for candidate in candidates:
             rule = candidate.rule
             if candidate.base_id is not None:
-                service = services.get(candidate.base_id)
+                item = by_id.get(candidate.base_id)
                 key = f"item:{candidate.base_id}"
-                if service is None or key in seen:
+                if item is None or key in seen:
                     continue
                 template = (
                     str(rule.params.get("expiredReason") or "您的{document}已过期 {days} 天")
                     if candidate.values.get("expired")
                     else rule.reason
                 )
-                values = {**candidate.values, "item": names.get(candidate.base_id, service.name)}
+                values = {**candidate.values, "item": item.name}
                 found.append(
                     Recommendation(
-                        candidate.code, _fill(template, values), service=service, rule=rule.code
+                        candidate.code,
+                        _fill(template, values),
+                        item=item,
+                        # None: no guide for the resident's region (or above): pick a district.
+                        service=services.get(item.id),
+                        rule=rule.code,
                     )
                 )
             else:

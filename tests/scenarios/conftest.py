@@ -68,9 +68,7 @@ async def department_code(department_id: Any) -> str:
 
 
 def answers(**values: str | list[str]) -> list[dict[str, Any]]:
-    return [
-        {"question": q, "values": v if isinstance(v, list) else [v]} for q, v in values.items()
-    ]
+    return [{"question": q, "values": v if isinstance(v, list) else [v]} for q, v in values.items()]
 
 
 PLAN = """
@@ -130,9 +128,7 @@ async def restaurant_documents(program: MiniProgram) -> list[str]:
     ]
 
 
-async def submit(
-    running: RunningApp, program: MiniProgram, **overrides: Any
-) -> dict[str, Any]:
+async def submit(running: RunningApp, program: MiniProgram, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "scenarioCode": "restaurant",
         "answers": RESTAURANT,

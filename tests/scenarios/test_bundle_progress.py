@@ -102,7 +102,11 @@ async def test_the_parent_follows_its_items_to_the_end(
     assert (await _parent(seeded, program, parent["id"]))["status"] == "ACCEPTED"
 
     await _act(
-        seeded, REQUEST_SUPPLEMENT, signs, applicationId=signboard["id"], materials=[2],
+        seeded,
+        REQUEST_SUPPLEMENT,
+        signs,
+        applicationId=signboard["id"],
+        materials=[2],
         note="效果图不清晰",
     )
     assert (await _parent(seeded, program, parent["id"]))["status"] == "SUPPLEMENT_REQUESTED"
@@ -158,7 +162,9 @@ async def test_one_message_when_everything_is_finished(
     )
     titles = [e["node"]["title"] for e in inbox["notifications"]["edges"]]
     assert titles.count("“开办餐饮店”办理完毕") == 1
-    final = next(e["node"] for e in inbox["notifications"]["edges"] if "办理完毕" in e["node"]["title"])
+    final = next(
+        e["node"] for e in inbox["notifications"]["edges"] if "办理完毕" in e["node"]["title"]
+    )
     assert final["subjectId"] == parent["id"]
     assert "3 项已办结" in final["body"]
     # WeChat: the bundle's submission and its end, nothing per item (grants are scarce).
@@ -221,9 +227,7 @@ async def test_the_parent_itself_cannot_be_acted_on(
     accepted = await _act(seeded, ACCEPT, lead, applicationId=parent["id"])
     for child in parent["children"]:
         await _act(seeded, WITHDRAW, program.token, applicationId=child["id"])
-    rated = await _act(
-        seeded, RATE, program.token, applicationId=parent["id"], level="SATISFIED"
-    )
+    rated = await _act(seeded, RATE, program.token, applicationId=parent["id"], level="SATISFIED")
 
     assert withdrawn["code"] == "BUNDLE_PARENT"
     assert accepted["code"] == "NOT_FOUND"  # staff never learn the bundle exists

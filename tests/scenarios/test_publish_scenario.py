@@ -3,6 +3,8 @@ and submissions use it from then on; the version it replaces is kept as history.
 
 from __future__ import annotations
 
+from typing import Any
+
 from storage.models.catalogue import PublicationStatus
 from storage.models.scenarios import Scenario
 from tests.conftest import RunningApp
@@ -20,7 +22,7 @@ mutation($code: String!) {
 """
 
 
-async def publish(running: RunningApp, token: str, code: str) -> dict[str, object]:
+async def publish(running: RunningApp, token: str, code: str) -> dict[str, Any]:
     data = await running.gql.data(PUBLISH, {"code": code}, token=token)
     return dict(data["publishScenario"])
 
@@ -41,7 +43,10 @@ async def test_a_new_version_replaces_the_old_one_for_new_plans(seeded: RunningA
     admin = await staff_token(seeded, "demo-admin")
     old = await Scenario.get(code="company", status=PublicationStatus.PUBLISHED)
     definition = dict(old.definition)
-    definition["items"] = [{"item": "51000700060000"}, {"item": "51001000010000", "when": {"question": "needSeal", "equals": "YES"}}]
+    definition["items"] = [
+        {"item": "51000700060000"},
+        {"item": "51001000010000", "when": {"question": "needSeal", "equals": "YES"}},
+    ]
     definition["questions"] = [q for q in definition["questions"] if q["code"] == "needSeal"]
     await upsert(seeded, admin, definition, code="company")
 
@@ -51,10 +56,11 @@ async def test_a_new_version_replaces_the_old_one_for_new_plans(seeded: RunningA
     assert live["version"] == old.version + 1
     assert found["scenario"]["version"] == old.version + 1
     assert found["askedQuestions"] == ["needSeal"]
-    statuses = await Scenario.filter(code="company").order_by("version").values_list(
-        "status", flat=True
-    )
-    assert list(statuses) == [PublicationStatus.ARCHIVED, PublicationStatus.PUBLISHED]
+    versions = await Scenario.filter(code="company").order_by("version")
+    assert [v.status for v in versions] == [
+        PublicationStatus.ARCHIVED,
+        PublicationStatus.PUBLISHED,
+    ]
 
 
 async def test_nothing_to_publish_and_unknown_scenarios(seeded: RunningApp) -> None:

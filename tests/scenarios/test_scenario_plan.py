@@ -64,9 +64,7 @@ async def test_the_answers_choose_the_items(seeded: RunningApp) -> None:
 async def test_a_number_answer_is_compared_with_its_threshold(
     seeded: RunningApp, years: str, item: str
 ) -> None:
-    found = await plan(
-        seeded, "retirement", answers(scheme="EMPLOYEE", years=years, hasCard="YES")
-    )
+    found = await plan(seeded, "retirement", answers(scheme="EMPLOYEE", years=years, hasCard="YES"))
 
     assert [i["baseCode"] for i in found["items"]] == [item]
 
@@ -217,7 +215,11 @@ async def test_the_digest_follows_the_answers(seeded: RunningApp) -> None:
         (answers(employees="2.5"), "INVALID_ANSWER", "answers[0].values"),
         (answers(employees="-1"), "INVALID_ANSWER", "answers[0].values"),
         (answers(employees="99999"), "INVALID_ANSWER", "answers[0].values"),
-        (answers(hasLicence="YES", entityType="COMPANY"), "QUESTION_NOT_ASKED", "answers[1].question"),
+        (
+            answers(hasLicence="YES", entityType="COMPANY"),
+            "QUESTION_NOT_ASKED",
+            "answers[1].question",
+        ),
         (
             [{"question": "signboard", "values": ["YES"]}] * 2,
             "DUPLICATE_ANSWER",
@@ -229,9 +231,7 @@ async def test_the_digest_follows_the_answers(seeded: RunningApp) -> None:
 async def test_wrong_answers_are_typed_errors(
     seeded: RunningApp, values: list[dict[str, object]], code: str, field: str
 ) -> None:
-    response = await seeded.gql(
-        PLAN, {"code": "restaurant", "answers": values, "region": "510104"}
-    )
+    response = await seeded.gql(PLAN, {"code": "restaurant", "answers": values, "region": "510104"})
 
     assert response.body["data"] == {"scenarioPlan": None}
     assert response.error_codes == [code]
@@ -249,9 +249,7 @@ async def test_unknown_scenarios_and_regions(seeded: RunningApp) -> None:
 
 
 async def test_a_guide_that_is_no_longer_valid_leaves_the_plan(seeded: RunningApp) -> None:
-    sign = await Implementation.get(
-        base__basic_code=SIGNBOARD, status=PublicationStatus.PUBLISHED
-    )
+    sign = await Implementation.get(base__basic_code=SIGNBOARD, status=PublicationStatus.PUBLISHED)
     sign.valid_until = today() - timedelta(days=1)
     await sign.save(update_fields=["valid_until"])
 

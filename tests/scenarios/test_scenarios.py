@@ -3,6 +3,8 @@ audience or words, paged; their cost does not grow with their number."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from strawberry import relay
 
 from storage.models.scenarios import Scenario
@@ -24,7 +26,7 @@ query($filter: ScenarioFilter, $first: Int, $after: String) {
 """
 
 
-async def scenarios(running: RunningApp, **variables: object) -> dict[str, object]:
+async def scenarios(running: RunningApp, **variables: object) -> dict[str, Any]:
     data = await running.gql.data(LIST, variables)
     return dict(data["scenarios"])
 
@@ -32,17 +34,24 @@ async def scenarios(running: RunningApp, **variables: object) -> dict[str, objec
 async def test_the_published_bundles(seeded: RunningApp) -> None:
     page = await scenarios(seeded, first=50)
 
-    names = [e["node"]["name"] for e in page["edges"]]  # type: ignore[index]
+    names = [e["node"]["name"] for e in page["edges"]]
     assert len(names) == 8
-    assert {"新生儿出生一件事", "开办餐饮店", "企业开办", "退休一件事", "身后一件事", "二手房转移登记"} <= set(names)
-    newborn = next(e["node"] for e in page["edges"] if e["node"]["code"] == "newborn")  # type: ignore[index]
+    assert {
+        "新生儿出生一件事",
+        "开办餐饮店",
+        "企业开办",
+        "退休一件事",
+        "身后一件事",
+        "二手房转移登记",
+    } <= set(names)
+    newborn = next(e["node"] for e in page["edges"] if e["node"]["code"] == "newborn")
     assert newborn["leadDepartment"] == {"name": "成都市卫生健康委员会"}
     assert [t["code"] for t in newborn["themes"]] == ["BIRTH"]
     married = next(q for q in newborn["questions"] if q["code"] == "parentsMarried")
     assert married["askedWhen"] == {"question": "registerHukou", "equals": "YES"}
     assert married["dependsOn"] == ["registerHukou"]
     assert [o["label"] for o in married["options"]] == ["是", "否"]
-    assert [i["item"]["name"] for i in newborn["items"]][0] == "出生医学证明签发"
+    assert next(i["item"]["name"] for i in newborn["items"]) == "出生医学证明签发"
 
 
 async def test_filters_and_pages(seeded: RunningApp) -> None:
@@ -51,14 +60,14 @@ async def test_filters_and_pages(seeded: RunningApp) -> None:
     words = await scenarios(seeded, filter={"keyword": "餐饮"})
     nowhere = await scenarios(seeded, filter={"themeCode": "NOWHERE"})
     first = await scenarios(seeded, first=3)
-    rest = await scenarios(seeded, first=50, after=first["pageInfo"]["endCursor"])  # type: ignore[index]
+    rest = await scenarios(seeded, first=50, after=first["pageInfo"]["endCursor"])
 
-    assert {e["node"]["code"] for e in births["edges"]} == {"newborn", "marriage"}  # type: ignore[index]
-    assert {e["node"]["code"] for e in organisations["edges"]} == {"restaurant", "company"}  # type: ignore[index]
-    assert [e["node"]["code"] for e in words["edges"]] == ["restaurant"]  # type: ignore[index]
+    assert {e["node"]["code"] for e in births["edges"]} == {"newborn", "marriage"}
+    assert {e["node"]["code"] for e in organisations["edges"]} == {"restaurant", "company"}
+    assert [e["node"]["code"] for e in words["edges"]] == ["restaurant"]
     assert nowhere["edges"] == []
-    assert first["pageInfo"]["hasNextPage"] is True  # type: ignore[index]
-    seen = [e["node"]["code"] for e in [*first["edges"], *rest["edges"]]]  # type: ignore[index]
+    assert first["pageInfo"]["hasNextPage"] is True
+    seen = [e["node"]["code"] for e in [*first["edges"], *rest["edges"]]]
     assert len(seen) == len(set(seen)) == 8
 
 

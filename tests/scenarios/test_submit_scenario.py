@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from api.outbox import dispatcher
-from resolvers.scenarios import service as scenario_service
 from storage.models.applications import Application
+from storage.repositories import scenarios as scenario_repo
 from tests.conftest import RunningApp
 from tests.documents.conftest import count_rows, signed_in
 from tests.scenarios.conftest import (
@@ -47,11 +47,16 @@ async def test_a_bundle_is_one_parent_and_one_application_per_item(
 
     assert parent["__typename"] == "Application", parent
     assert parent["status"] == "SUBMITTED"
-    assert parent["service"] is None and parent["department"] is None
+    assert parent["service"] is None
+    assert parent["department"] is None
     assert parent["scenario"] == {"code": "restaurant", "name": "开办餐饮店"}
     assert [e["type"] for e in parent["events"]] == ["SUBMITTED"]
     children = parent["children"]
-    assert [c["service"]["name"][:6] for c in children] == ["个体工商户设", "食品经营许可", "设置大型户外"]
+    assert [c["service"]["name"][:6] for c in children] == [
+        "个体工商户设",
+        "食品经营许可",
+        "设置大型户外",
+    ]
     assert {c["status"] for c in children} == {"SUBMITTED"}
     assert [c["department"]["code"] for c in children] == [LEAD, LEAD, SIGNS]
     assert {c["scenario"]["code"] for c in children} == {"restaurant"}
@@ -243,9 +248,7 @@ async def test_every_item_must_accept_the_channel(
         seeded,
         program,
         scenarioCode="newborn",
-        answers=answers(
-            bornInHospital="YES", registerHukou="NO", insurance=["MEDICAL"]
-        ),
+        answers=answers(bornInHospital="YES", registerHukou="NO", insurance=["MEDICAL"]),
         form=None,
         documentIds=[id_card],
         channel="MOBILE_APP",
@@ -320,9 +323,7 @@ async def test_the_confirmed_plan_goes_through(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
     program = await resident(seeded, wechat, "owner")
-    confirmed = await plan(
-        seeded, "restaurant", RESTAURANT, region="510104", token=program.token
-    )
+    confirmed = await plan(seeded, "restaurant", RESTAURANT, region="510104", token=program.token)
 
     result = await submit(seeded, program, planDigest=confirmed["digest"])
 
@@ -364,7 +365,7 @@ async def test_a_failure_halfway_leaves_nothing_behind(
         raise RuntimeError("the database went away")
 
     # The parent and every child are written by then: the transaction must undo them.
-    monkeypatch.setattr(scenario_service.repo, "create_submission", broken)
+    monkeypatch.setattr(scenario_repo, "create_submission", broken)
     response = await seeded.gql(
         SUBMIT,
         {

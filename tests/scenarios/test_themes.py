@@ -25,20 +25,32 @@ async def test_both_life_cycles(seeded: RunningApp) -> None:
     organisations = (await seeded.gql.data(THEMES, {"audience": "ORGANISATION"}))["themes"]
 
     assert [t["name"] for t in people] == [
-        "出生", "教育", "就业", "生活", "置业", "出行", "就医", "救助", "养老", "身后",
+        "出生",
+        "教育",
+        "就业",
+        "生活",
+        "置业",
+        "出行",
+        "就医",
+        "救助",
+        "养老",
+        "身后",
     ]
     assert [t["name"] for t in organisations] == [
-        "准入准营", "招聘用工", "纳税缴费", "经营发展", "工程建设", "注销退出",
+        "准入准营",
+        "招聘用工",
+        "纳税缴费",
+        "经营发展",
+        "工程建设",
+        "注销退出",
     ]
 
 
 async def test_a_theme_lists_its_items_services_and_scenarios(seeded: RunningApp) -> None:
-    found = (
-        await seeded.gql.data(
-            '{ theme(code: "BIRTH") { name items { name } scenarios { code } '
-            'services(regionCode: "510105") { name region { code } } } '
-            'unknown: theme(code: "HOLIDAYS") { name } }'
-        )
+    found = await seeded.gql.data(
+        '{ theme(code: "BIRTH") { name items { name } scenarios { code } '
+        'services(regionCode: "510105") { name region { code } } } '
+        'unknown: theme(code: "HOLIDAYS") { name } }'
     )
 
     birth = found["theme"]

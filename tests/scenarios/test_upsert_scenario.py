@@ -77,7 +77,7 @@ async def test_a_valid_definition_becomes_a_draft(seeded: RunningApp) -> None:
 
     assert draft["__typename"] == "Scenario", draft
     assert (draft["version"], draft["status"]) == (1, "DRAFT")
-    assert [q["options"] for q in draft["questions"]][0] == [{"value": "YES"}, {"value": "NO"}]
+    assert next(q["options"] for q in draft["questions"]) == [{"value": "YES"}, {"value": "NO"}]
     assert (again["version"], again["name"]) == (1, "房屋抵押和落户一件事")
     assert await Scenario.filter(code="mortgage").count() == 1
     public = await seeded.gql.data('{ scenario(code: "mortgage") { code } }')
@@ -134,12 +134,12 @@ async def test_a_valid_definition_becomes_a_draft(seeded: RunningApp) -> None:
             "definition.questions[1]",
         ),
         (
-            broken(**{"themes": ["MARKET_ENTRY"]}),
+            broken(themes=["MARKET_ENTRY"]),
             "THEME_AUDIENCE",
             "definition.themes[0]",
         ),
         (
-            broken(**{"themes": ["HOLIDAYS"]}),
+            broken(themes=["HOLIDAYS"]),
             "UNKNOWN_THEME",
             "definition.themes[0]",
         ),

@@ -27,9 +27,7 @@ async def test_admin_lists_items_under_a_theme(seeded: RunningApp) -> None:
     }
 
     data = await seeded.gql.data(UPSERT, {"input": values}, token=admin)
-    listed = await seeded.gql.data(
-        '{ services(filter: {themeCode: "EDUCATION"}) { totalCount } }'
-    )
+    listed = await seeded.gql.data('{ services(filter: {themeCode: "EDUCATION"}) { totalCount } }')
 
     theme = data["upsertTheme"]
     assert [i["basicCode"] for i in theme["items"]] == ["51002000030000", "51002000010000"]
