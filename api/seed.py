@@ -164,8 +164,9 @@ async def _demo_scenarios() -> dict[str, int]:
         if definition is None or references is None:
             found = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
             raise RuntimeError(f"the demo scenario {row['code']} is invalid: {found}")
-        await scenarios.save_draft(row["code"], row["definition"], definition, references, None)
-        await scenarios.publish_draft(row["code"], datetime.now(UTC))
+        await scenarios.create_published(
+            row["code"], row["definition"], definition, references, datetime.now(UTC)
+        )
     return {"scenarios": len(data["scenarios"]), "recommendationRules": len(rules)}
 
 

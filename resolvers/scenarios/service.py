@@ -229,6 +229,28 @@ async def save_draft(
     return saved[0]
 
 
+async def create_published(
+    code: str, raw: Any, definition: Definition, references: Any, now: Any
+) -> None:
+    """Seeds: a scenario's first version, published at once, checked as staff's would be
+    (`definition` and `references` come from `read` and `check_references`)."""
+    async with in_transaction():
+        scenario = await repo.create_version(
+            code=code,
+            version=1,
+            status=PublicationStatus.PUBLISHED,
+            published_at=now,
+            name=definition.name,
+            summary=definition.summary,
+            audience=definition.audience,
+            position=definition.position,
+            lead_department_id=references.department_id,
+            definition=raw,
+            digest=digest_of(raw),
+        )
+        await repo.add_links(scenario.id, definition.basic_codes, references.theme_ids)
+
+
 async def publish_scenario(resources: Resources, principal: Principal, code: str) -> Scenario:
     """Checks the draft again (the catalogue may have changed since it was saved) and
     publishes it; the version it replaces is archived. Plans and submissions use it from now."""

@@ -179,6 +179,12 @@ async def replace_links(
 ) -> None:
     await ScenarioItem.filter(scenario_id=scenario_id).delete()
     await ScenarioTheme.filter(scenario_id=scenario_id).delete()
+    await add_links(scenario_id, basic_codes, theme_ids)
+
+
+async def add_links(
+    scenario_id: UUID, basic_codes: Sequence[str], theme_ids: Sequence[UUID]
+) -> None:
     await ScenarioItem.bulk_create(
         [
             ScenarioItem(scenario_id=scenario_id, basic_code=c, position=n)
@@ -188,14 +194,6 @@ async def replace_links(
     await ScenarioTheme.bulk_create(
         [ScenarioTheme(scenario_id=scenario_id, theme_id=t) for t in theme_ids]
     )
-
-
-async def published_scenarios_with_items(basic_codes: Sequence[str]) -> list[ScenarioItem]:
-    """Items of published scenarios that include any of these basic codes."""
-    scenarios = published_scenarios().filter(
-        id__in=Subquery(ScenarioItem.filter(basic_code__in=list(basic_codes)).values("scenario_id"))
-    )
-    return await ScenarioItem.filter(scenario_id__in=Subquery(scenarios.values("id")))
 
 
 # -- the catalogue, as plans read it
