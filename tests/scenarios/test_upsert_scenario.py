@@ -236,3 +236,27 @@ async def test_editing_a_published_scenario_makes_a_new_draft(seeded: RunningApp
     assert (draft["version"], draft["status"]) == (live.version + 1, "DRAFT")
     public = await seeded.gql.data('{ scenario(code: "company") { version summary } }')
     assert public["scenario"]["version"] == live.version  # still the published one
+
+
+async def test_a_definition_too_complex_to_check_is_refused_not_hung(seeded: RunningApp) -> None:
+    admin = await staff_token(seeded, "demo-admin")
+    options = [{"value": f"V{n}", "label": f"选项{n}"} for n in range(10)]
+    questions = [
+        {"code": f"q{n}", "text": f"问题{n}", "kind": "SINGLE_CHOICE", "options": options}
+        for n in range(12)
+    ]
+    # Twelve questions of ten options, and a condition no answers satisfy: proving that
+    # takes 10^12 combinations, far beyond the search budget.
+    impossible = {
+        "all": [
+            {"all": [{"question": f"q{n}", "equals": "V1"} for n in range(6)]},
+            {"all": [{"question": f"q{n}", "equals": "V1"} for n in range(6, 12)]},
+            {"not": {"question": "q0", "equals": "V1"}},
+        ]
+    }
+    definition = broken(questions=questions, items=[{"item": "51000700100000", "when": impossible}])
+
+    result = await upsert(seeded, admin, definition)
+
+    assert result["code"] == "INVALID_DEFINITION"
+    assert "TOO_COMPLEX" in {v["rule"] for v in result["violations"]}
