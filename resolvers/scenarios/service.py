@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from resolvers.scenarios.definitions import (
     SCENARIO_CODE,
     THEME_CODE,
     Definition,
+    References,
     check_references,
     digest_of,
     merge_key,
@@ -171,7 +173,7 @@ def _require_editor(principal: Principal, department_ids: Sequence[UUID | None])
         raise ScenarioError(Code.FORBIDDEN)
 
 
-async def _validated(raw: Any) -> tuple[Definition, Any]:
+async def _validated(raw: Any) -> tuple[Definition, References]:
     definition, violations = read(raw)
     if definition is None:
         raise ScenarioError(Code.INVALID_DEFINITION, violations[0].field, violations=violations)
@@ -201,7 +203,7 @@ async def upsert_scenario(
 
 
 async def save_draft(
-    code: str, raw: Any, definition: Definition, references: Any, actor_id: UUID | None
+    code: str, raw: Any, definition: Definition, references: References, actor_id: UUID | None
 ) -> Scenario:
     fields = {
         "name": definition.name,
@@ -230,7 +232,7 @@ async def save_draft(
 
 
 async def create_published(
-    code: str, raw: Any, definition: Definition, references: Any, now: Any
+    code: str, raw: Any, definition: Definition, references: References, now: datetime
 ) -> None:
     """Seeds: a scenario's first version, published at once, checked as staff's would be
     (`definition` and `references` come from `read` and `check_references`)."""
@@ -269,7 +271,7 @@ async def publish_scenario(resources: Resources, principal: Principal, code: str
     return live
 
 
-async def publish_draft(code: str, now: Any) -> Scenario:
+async def publish_draft(code: str, now: datetime) -> Scenario:
     async with in_transaction():
         versions = await repo.versions_for_update(code)
         draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
