@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any
@@ -19,6 +20,9 @@ from resolvers.calendar.workdays import seed_from_chinesecalendar
 from resolvers.catalogue.drafts import TerminalData
 from resolvers.catalogue.importer import import_catalogue
 from resolvers.catalogue.terminals import create_terminal
+from resolvers.scenarios import service as scenarios
+from resolvers.scenarios.definitions import check_references, read
+from resolvers.scenarios.recommendations import reason_problems
 from storage.models.accounts import Account, Role
 from storage.models.catalogue import (
     CentreLevel,
@@ -31,6 +35,13 @@ from storage.models.catalogue import (
     Scope,
     ServiceCentre,
     TerminalPlacement,
+)
+from storage.models.scenarios import (
+    RecommendationKind,
+    RecommendationRule,
+    RecommendationTarget,
+    Theme,
+    ThemeItem,
 )
 
 log = logging.getLogger(__name__)
@@ -93,7 +104,70 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     counts.update(report.counts)
     counts.update(await _local_centres_and_terminals(settings))
     await _parallel_demo_item()
+    counts["themes"] = await seed_themes()
+    counts.update(await _demo_scenarios())
     return counts
+
+
+async def seed_themes() -> int:
+    """The themes of both life cycles (国办发〔2025〕24号): reference data, also in production.
+    Idempotent; the items listed under them are the catalogue's business (demo or `upsertTheme`)."""
+    existing = set(await Theme.all().values_list("code", flat=True))
+    rows = [
+        Theme(
+            code=row["code"],
+            name=row["name"],
+            audience=row["audience"],
+            description=row["description"],
+            position=row["position"],
+        )
+        for row in _seed_file("scenarios.json")["themes"]
+        if row["code"] not in existing
+    ]
+    await Theme.bulk_create(rows)
+    return len(rows)
+
+
+async def _demo_scenarios() -> dict[str, int]:
+    """The demo's theme items, scenario bundles (each checked as staff's would be, then
+    published) and recommendation rules."""
+    data = _seed_file("scenarios.json")
+    themes = {t.code: t for t in await Theme.all()}
+    await ThemeItem.bulk_create(
+        [
+            ThemeItem(theme_id=themes[row["code"]].id, basic_code=code, position=n)
+            for row in data["themes"]
+            for n, code in enumerate(row["items"])
+        ]
+    )
+    rules = []
+    for row in data["recommendationRules"]:
+        if reason_problems(row["reason"]):
+            raise RuntimeError(f"recommendation rule {row['code']}: unknown placeholder")
+        rules.append(
+            RecommendationRule(
+                code=row["code"],
+                kind=RecommendationKind(row["kind"]),
+                target=RecommendationTarget(row["target"]),
+                target_code=row.get("targetCode", ""),
+                params=row["params"],
+                reason=row["reason"],
+                priority=row["priority"],
+            )
+        )
+    await RecommendationRule.bulk_create(rules)
+    for row in data["scenarios"]:
+        definition, problems = read(row["definition"])
+        references = None
+        if definition is not None:
+            references, problems = await check_references(definition)
+        if definition is None or references is None:
+            found = "; ".join(f"{p.field}: {p.message}" for p in problems[:5])
+            raise RuntimeError(f"the demo scenario {row['code']} is invalid: {found}")
+        await scenarios.create_published(
+            row["code"], row["definition"], definition, references, datetime.now(UTC)
+        )
+    return {"scenarios": len(data["scenarios"]), "recommendationRules": len(rules)}
 
 
 # The demo's 公共场所卫生许可 in 锦江区 is handled in parallel with the district's market

@@ -151,6 +151,13 @@ class Settings(BaseSettings):
         default=15, ge=1, le=60, description="working days to rectify after a 差评"
     )
 
+    # -- recommendations (popular services are aggregate counts, never anyone's own)
+    recommendation_popular_days: int = Field(default=30, ge=1, le=365)
+    recommendation_popular_min_applications: int = Field(
+        default=3, ge=1, le=1000, description="fewer applications than this: not listed"
+    )
+    recommendation_popular_cache_seconds: int = Field(default=600, ge=0, le=86_400)
+
     # -- outbox (notifications, later webhooks and provincial pushes)
     outbox_in_process: bool = Field(
         default=False, description="run the dispatcher inside the API process (`make run`)"

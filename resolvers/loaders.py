@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TypeVar
 from uuid import UUID
 
@@ -29,10 +30,12 @@ from storage.models.catalogue import (
 )
 from storage.models.documents import Document
 from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
+from storage.models.scenarios import Scenario, ScenarioSubmission, Theme, ThemeItem
 from storage.repositories import accounts as account_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import exchange as exchange_repo
+from storage.repositories import scenarios as scenario_repo
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -87,6 +90,42 @@ class Loaders:
     # Admins only (exchangeMessages, exchangeCallbacks): by outbox message id, by system id.
     exchange_acknowledgement: DataLoader[UUID, ExchangeAcknowledgement | None]
     exchange_system: DataLoader[UUID, ExchangeSystem | None]
+    base_item_by_code: DataLoader[str, BaseItem | None]
+    theme_items: DataLoader[UUID, list[ThemeItem]]
+    theme_scenarios: DataLoader[UUID, list[Scenario]]  # published ones
+    scenario_themes: DataLoader[UUID, list[Theme]]
+    # Unscoped: versions are public; callers decide which statuses to show.
+    scenario: DataLoader[UUID, Scenario | None]
+    # Unscoped: only for applications the caller was allowed to read.
+    scenario_submission: DataLoader[UUID, ScenarioSubmission | None]
+    # (region code, basic code) -> the nearest published implementation.
+    service_in_region: DataLoader[tuple[str, str], Implementation | None]
+
+
+_CST = timezone(timedelta(hours=8), "CST")
+
+
+def _today() -> date:
+    # Validity dates of guides are calendar dates in China Standard Time.
+    return datetime.now(UTC).astimezone(_CST).date()
+
+
+def _pairs(
+    fetch: Callable[[Sequence[UUID]], Awaitable[list[tuple[UUID, V]]]],
+) -> Callable[[list[UUID]], Awaitable[list[list[V]]]]:
+    """Like `grouped`, for fetches that return (key, row) pairs of a link table."""
+
+    async def load(keys: list[UUID]) -> list[list[V]]:
+        groups: dict[UUID, list[V]] = {key: [] for key in keys}
+        for key, row in await fetch(keys):
+            groups.setdefault(key, []).append(row)
+        return [groups[key] for key in keys]
+
+    return load
+
+
+async def _services_in_regions(keys: list[tuple[str, str]]) -> list[Implementation | None]:
+    return await scenario_repo.services_in_regions(keys, _today())
 
 
 def _parent_id(region: Region) -> UUID:
@@ -133,4 +172,15 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
             aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
         ),
         exchange_system=DataLoader(aligned(exchange_repo.systems_by_ids, lambda s: s.id)),
+        base_item_by_code=DataLoader(
+            aligned(scenario_repo.base_items_by_codes, lambda b: b.basic_code)
+        ),
+        theme_items=DataLoader(grouped(scenario_repo.theme_items, lambda i: i.theme_id)),
+        theme_scenarios=DataLoader(_pairs(scenario_repo.published_scenarios_of_themes)),
+        scenario_themes=DataLoader(_pairs(scenario_repo.themes_of_scenarios)),
+        scenario=DataLoader(aligned(scenario_repo.scenarios_by_ids, lambda s: s.id)),
+        scenario_submission=DataLoader(
+            aligned(scenario_repo.submissions_of, lambda s: s.application_id)
+        ),
+        service_in_region=DataLoader(_services_in_regions),
     )

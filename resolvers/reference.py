@@ -42,6 +42,10 @@ class ReferenceData:
                 self._departments = {d.id: d for d in await repo.all_departments()}
                 self._version = version
 
+    async def warm(self) -> None:
+        """Loads the tables now rather than on the first request that names a region."""
+        await self._fresh()
+
     async def regions(self, ids: Sequence[UUID]) -> list[Region]:
         await self._fresh()
         found = [self._regions[i] for i in ids if i in self._regions]

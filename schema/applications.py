@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 from uuid import UUID
 
 import strawberry
@@ -39,6 +39,9 @@ from storage.models.calendar import CalendarSource
 from storage.models.catalogue import Channel, MaterialSource, Necessity
 from storage.models.notifications import Notification as NotificationModel
 from storage.models.notifications import SubscriptionGrant as GrantModel
+
+if TYPE_CHECKING:
+    from schema.scenarios import Scenario
 
 strawberry.enum(
     ApplicationStatus,
@@ -204,19 +207,31 @@ class Application(relay.Node):
     def overdue(self, info: Info) -> bool:
         return is_overdue(self._model, china_date(info.context.resources.clock()))
 
-    @strawberry.field(description="The exact published version of the guide it was made under.")
-    async def service(self, info: Info) -> Service:
+    @strawberry.field(
+        description=(
+            "The exact published version of the guide it was made under. Null on a scenario "
+            "bundle's parent (一件事): its `children` each have their own."
+        )
+    )
+    async def service(self, info: Info) -> Service | None:
+        if self._model.implementation_id is None:
+            return None
         implementation = await info.context.loaders.implementation.load(
             self._model.implementation_id
         )
-        assert implementation is not None
-        return Service.of(implementation)
+        return Service.of(implementation) if implementation else None
 
-    @strawberry.field(description="The single window: the implementation's department.")
-    async def department(self, info: Info) -> Department:
+    @strawberry.field(
+        description=(
+            "The single window: the implementation's department. Null on a scenario bundle's "
+            "parent, whose items are each handled by their own department."
+        )
+    )
+    async def department(self, info: Info) -> Department | None:
+        if self._model.department_id is None:
+            return None
         department = await info.context.loaders.department.load(self._model.department_id)
-        assert department is not None
-        return Department.of(department)
+        return Department.of(department) if department else None
 
     @strawberry.field(description="One task per department, handled in parallel.")
     async def tasks(self, info: Info) -> list[ApplicationTask]:
@@ -296,6 +311,24 @@ class Application(relay.Node):
     async def children(self, info: Info) -> list[Application]:
         rows = await reads.children(info.context.principal, self._model.id)
         return [Application.of(row) for row in rows]
+
+    @strawberry.field(
+        description=(
+            "The scenario bundle (一件事) it belongs to: for the bundle's parent and for each "
+            "of its items; null for an application made on its own."
+        )
+    )
+    async def scenario(
+        self, info: Info
+    ) -> Annotated[Scenario, strawberry.lazy("schema.scenarios")] | None:
+        from schema.scenarios import Scenario
+
+        parent_id = self._model.parent_id or self._model.id
+        submission = await info.context.loaders.scenario_submission.load(parent_id)
+        if submission is None:
+            return None
+        found = await info.context.loaders.scenario.load(submission.scenario_id)
+        return Scenario.of(found) if found else None
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -537,6 +537,9 @@ class ServiceFilter:
     citywide: bool | None = strawberry.field(
         default=None, description="true: CITYWIDE, PROVINCE or CROSS_PROVINCE scope."
     )
+    theme_code: str | None = strawberry.field(
+        default=None, description="Only the items listed under this theme (see `themes`)."
+    )
 
 
 @strawberry.input

@@ -37,6 +37,8 @@ from resolvers.context import Info
 from resolvers.documents import mutations as document_mutations
 from resolvers.documents import queries as document_queries
 from resolvers.exchange import queries as exchange_queries
+from resolvers.scenarios import mutations as scenario_mutations
+from resolvers.scenarios import queries as scenario_queries
 from schema.accounts import Account
 from schema.applications import Application, ApplicationStatusChange
 from schema.catalogue import (
@@ -57,6 +59,7 @@ from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange import ExchangeMessage
 from schema.permissions import IsAdmin, IsAuthenticated, IsStaff
+from schema.scenarios import Scenario
 
 log = logging.getLogger("rongban.graphql")
 
@@ -69,6 +72,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Document": Document,
     "Application": Application,
     "ExchangeMessage": ExchangeMessage,
+    "Scenario": Scenario,
 }
 
 
@@ -87,6 +91,10 @@ PUBLIC_CATALOGUE_FIELDS = frozenset(
         "article",
         "serviceCentres",
         "terminals",
+        "themes",
+        "theme",
+        "scenarios",
+        "scenario",
     }
 )
 
@@ -217,6 +225,40 @@ class Query:
         description=(
             "ADMIN: callbacks applied from department business systems, newest first. "
             "Refused ones are in the log only. `first` at most 50."
+        ),
+    )
+
+    themes = strawberry.field(
+        resolver=scenario_queries.themes,
+        description="Life events (PERSON) and business stages (ORGANISATION), in display order.",
+    )
+    theme = strawberry.field(
+        resolver=scenario_queries.theme, description="A theme by code (BIRTH, MARKET_ENTRY ...)."
+    )
+    scenarios = strawberry.field(
+        resolver=scenario_queries.scenarios,
+        description="Published scenario bundles (一件事), in display order. `first` at most 50.",
+    )
+    scenario = strawberry.field(
+        resolver=scenario_queries.scenario,
+        description="A published scenario bundle by code, with its questions; null if unknown.",
+    )
+    scenario_plan = strawberry.field(
+        resolver=scenario_queries.scenario_plan,
+        description=(
+            "What the answers lead to: items as the region's services, one merged material "
+            "list, promisedDays (working days, the longest item: handled in parallel) and "
+            "visits. Partial answers give a partial plan (see complete, missingQuestions). "
+            "Wrong answers are errors with extensions.code (UNKNOWN_QUESTION, INVALID_ANSWER, "
+            "QUESTION_NOT_ASKED, ...) and field. Null for an unknown scenario."
+        ),
+    )
+    recommended_services = strawberry.field(
+        resolver=scenario_queries.recommended_services,
+        description=(
+            "For a signed-in resident: services chosen from their own verified profile, "
+            "wallet and history, each with a reason; then (and for anyone else) popular "
+            "services of the last 30 days. `first` 1-20, default 10."
         ),
     )
 
@@ -387,6 +429,30 @@ class Mutation:
         resolver=application_mutations.mark_notifications_read,
         permission_classes=[IsAuthenticated],
         description="Marks inbox messages read (all of them without ids).",
+    )
+    submit_scenario = strawberry.mutation(
+        resolver=scenario_mutations.submit_scenario,
+        description=(
+            "Applies for a scenario bundle: one parent application and one per item, submitted "
+            "together and handled in parallel; the parent's status follows its items and one "
+            "message tells the resident when all are finished. Real-name residents."
+        ),
+    )
+    upsert_scenario = strawberry.mutation(
+        resolver=scenario_mutations.upsert_scenario,
+        description=(
+            "Writes a scenario's draft (ADMIN or the lead department's STAFF) after checking "
+            "it: references, cycles, unreachable items, questions that change nothing."
+        ),
+    )
+    publish_scenario = strawberry.mutation(
+        resolver=scenario_mutations.publish_scenario,
+        description="Checks the draft again and publishes it as the next version.",
+    )
+    upsert_theme = strawberry.mutation(
+        resolver=scenario_mutations.upsert_theme,
+        permission_classes=[IsAdmin],
+        description="ADMIN: creates or changes a theme and the items listed under it.",
     )
     set_calendar_day = strawberry.mutation(
         resolver=application_mutations.set_calendar_day,

@@ -80,6 +80,9 @@ class Keys:
         """A nonce a department system used: remembered past the callback window."""
         return f"exchange:nonce:{system}:{nonce}"
 
+    # Aggregate counts only (which services were applied for most), the same for everyone.
+    POPULAR_SERVICES = "reco:popular"
+
 
 # INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
 _FIXED_WINDOW = """

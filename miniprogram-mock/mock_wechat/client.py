@@ -213,3 +213,50 @@ class MiniProgram:
 
     async def notifications(self, **variables: Any) -> dict[str, Any]:
         return dict((await self.call("Notifications", variables))["notifications"])
+
+    # -- the scenario journey (API.md journey 5)
+
+    async def themes(self, audience: str | None = None) -> list[dict[str, Any]]:
+        return list((await self.call("Themes", {"audience": audience}))["themes"])
+
+    async def scenario(self, code: str) -> dict[str, Any] | None:
+        found = (await self.call("Scenario", {"code": code}))["scenario"]
+        return dict(found) if found else None
+
+    async def scenario_plan(
+        self, code: str, answers: dict[str, list[str]], *, region_code: str | None = None
+    ) -> dict[str, Any] | None:
+        variables = {
+            "code": code,
+            "answers": [{"question": q, "values": v} for q, v in answers.items()],
+            "regionCode": region_code,
+        }
+        found = (await self.call("ScenarioPlan", variables))["scenarioPlan"]
+        return dict(found) if found else None
+
+    async def submit_scenario(
+        self,
+        code: str,
+        answers: dict[str, list[str]],
+        document_ids: list[str],
+        *,
+        region_code: str | None = None,
+        form: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        plan_digest: str | None = None,
+    ) -> dict[str, Any]:
+        variables = {
+            "scenarioCode": code,
+            "answers": [{"question": q, "values": v} for q, v in answers.items()],
+            "regionCode": region_code,
+            "form": form,
+            "documentIds": document_ids,
+            "idempotencyKey": idempotency_key,
+            "planDigest": plan_digest,
+        }
+        return dict((await self.call("SubmitScenario", variables))["submitScenario"])
+
+    async def recommended_services(self, first: int = 10) -> list[dict[str, Any]]:
+        return list(
+            (await self.call("RecommendedServices", {"first": first}))["recommendedServices"]
+        )

@@ -1,7 +1,8 @@
-"""python -m mock_wechat.journey: replay the mini-program login journey against a running API.
+"""python -m mock_wechat.journey: replay the mini-program's journeys against a running API.
 
 Run it beside `make run`; it plays one WeChat user through wx.login, loginWithWeChat,
-the phone-number button and real-name verification, and prints what the app would show.
+the phone-number button and real-name verification, an upload to the wallet, and the
+开办餐饮店 bundle (scenarioPlan -> submitScenario), and prints what the app would show.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import uuid
 from typing import Any
 
 import httpx
@@ -198,13 +200,90 @@ async def province_journey(
     ]
 
 
+# 开办餐饮店 as a new 个体工商户 in 锦江区, with a signboard and no staff yet.
+DEMO_SCENARIO = "restaurant"
+DEMO_ANSWERS = {
+    "hasLicence": ["NO"],
+    "entityType": ["INDIVIDUAL"],
+    "signboard": ["YES"],
+    "employees": ["0"],
+}
+DEMO_FORMS = {
+    "51000100010000": {"shopName": "蓉城小面馆", "businessScope": ["热食类食品制售"], "seats": 24}
+}
+
+
+async def scenario_journey(
+    program: MiniProgram, *, region: str = "510104", idempotency_key: str | None = None
+) -> list[str]:
+    """themes -> scenario -> scenarioPlan for 开办餐饮店 -> one upload per material the plan
+    asks the resident for -> submitScenario with the confirmed plan's digest."""
+    steps = []
+    themes = await program.themes("ORGANISATION")
+    offered = [s["name"] for t in themes for s in t["scenarios"]]
+    steps.append(f"themes          -> {len(themes)} themes, {len(set(offered))} bundles")
+    scenario = await program.scenario(DEMO_SCENARIO)
+    assert scenario is not None
+    steps.append(f"scenario        -> {scenario['name']}, {len(scenario['questions'])} questions")
+    plan = await program.scenario_plan(DEMO_SCENARIO, DEMO_ANSWERS, region_code=region)
+    assert plan is not None
+    steps.append(
+        f"scenarioPlan    -> {len(plan['items'])} items, {len(plan['materials'])} materials, "
+        f"{plan['promisedDays']} working days (one by one: {plan['separatePromisedDays']})"
+    )
+    documents: list[str] = []
+    reused = 0
+    for material in plan["materials"]:
+        if material["provision"] == "GOVERNMENT":
+            continue  # never asked: the department fetches it
+        kind = material["documentKind"]
+        # A wallet ID card or photo serves again; OTHER documents differ from one another.
+        fresh = [d["id"] for d in material["walletDocuments"] if d["id"] not in documents]
+        if kind != "OTHER" and fresh:
+            documents.append(fresh[0])
+            reused += 1
+            continue
+        if kind in ("ID_CARD_FRONT", "ID_CARD_BACK", "PHOTO"):
+            uploaded = await program.upload_document(kind, f"{kind}.jpg", "image/jpeg", DEMO_JPEG)
+        else:
+            uploaded = await program.upload_document(kind, "材料.pdf", "application/pdf", DEMO_PDF)
+        documents.append(uploaded["confirm"]["id"])
+    steps.append(f"uploads         -> {len(documents)} documents, {reused} from the wallet")
+    forms = {
+        item["baseCode"]: DEMO_FORMS[item["baseCode"]]
+        for item in plan["items"]
+        if item["service"] and item["service"]["formSchema"] and item["baseCode"] in DEMO_FORMS
+    }
+    submitted = await program.submit_scenario(
+        DEMO_SCENARIO,
+        DEMO_ANSWERS,
+        documents,
+        region_code=region,
+        form=forms,
+        idempotency_key=idempotency_key or uuid.uuid4().hex,
+        plan_digest=plan["digest"],
+    )
+    children = submitted.get("children") or []
+    steps.append(
+        f"submitScenario  -> {submitted['__typename']} "
+        f"{submitted.get('status', submitted.get('code'))}, {len(children)} items"
+    )
+    for child in children:
+        steps.append(f"  {child['number']} {child['status']} {child['service']['name']}")
+    return steps
+
+
 async def main_async(api: str, wechat: str, user: str) -> None:
     async with (
         httpx.AsyncClient(base_url=api) as api_client,
         httpx.AsyncClient(base_url=wechat) as wechat_client,
     ):
         program = MiniProgram(api_client, wechat_client, user)
-        for line in [*await login_journey(program), *await document_journey(program)]:
+        for line in [
+            *await login_journey(program),
+            *await document_journey(program),
+            *await scenario_journey(program),
+        ]:
             print(line)  # noqa: T201
 
 

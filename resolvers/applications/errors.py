@@ -34,6 +34,7 @@ class ApplicationErrorCode(StrEnum):
     REASON_REQUIRED = "REASON_REQUIRED"
     NOTHING_OWED = "NOTHING_OWED"
     RESULT_UNAVAILABLE = "RESULT_UNAVAILABLE"
+    BUNDLE_PARENT = "BUNDLE_PARENT"
     # 好差评
     NOT_FINISHED = "NOT_FINISHED"
     ALREADY_RATED = "ALREADY_RATED"
@@ -64,6 +65,7 @@ class ApplicationError(DomainError):
         ApplicationErrorCode.REASON_REQUIRED: "请填写理由。",
         ApplicationErrorCode.NOTHING_OWED: "该申请没有需要补正的材料。",
         ApplicationErrorCode.RESULT_UNAVAILABLE: "办理结果暂时无法生成，请稍后再试。",
+        ApplicationErrorCode.BUNDLE_PARENT: "这是“一件事”的汇总申请，请对其中的各个事项分别操作。",
         ApplicationErrorCode.NOT_FINISHED: "申请办结后才能评价。",
         ApplicationErrorCode.ALREADY_RATED: "该申请已评价过。",
         ApplicationErrorCode.ALREADY_REVISITED: "该整改已完成回访。",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.workflow import STATUS_LABELS, Action, Actor, event_of, step
-from resolvers.calendar.workdays import china_date, deadline, working_days_between
+from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
 from resolvers.catalogue.service import get_service
 from resolvers.context import Resources
 from resolvers.documents.errors import DocumentError
@@ -35,6 +35,7 @@ from resolvers.exchange import outbound as exchange_outbound
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
+from resolvers.scenarios import bundles
 from storage.models.accounts import Account, Role
 from storage.models.applications import (
     FINISHED_STATUSES,
@@ -57,6 +58,7 @@ from storage.models.catalogue import (
     BaseItem,
     Channel,
     Department,
+    Implementation,
     Material,
     MaterialSource,
     Necessity,
@@ -138,6 +140,9 @@ async def _locked(principal: Principal, application_id: UUID) -> tuple[Applicati
     actors = await _actors(principal, application)
     if not actors:
         raise ApplicationError(Code.NOT_FOUND, "applicationId")
+    if application.implementation_id is None:
+        # A scenario bundle's parent follows its children; one acts on those.
+        raise ApplicationError(Code.BUNDLE_PARENT, "applicationId")
     return application, actors
 
 
@@ -166,9 +171,15 @@ async def _event(
 
 async def _notify_owner(
     application: Application, status: ApplicationStatus, *, at: datetime, extra: str = ""
-) -> None:
-    """Inside the transaction: the owner's inbox always, WeChat when they granted it."""
-    implementation = await repo.implementation(application.implementation_id)
+) -> str:
+    """Inside the transaction: the owner's inbox always, WeChat when they granted it. An item
+    of a scenario bundle messages WeChat only when the resident must act (补正): the bundle
+    sends one message for all of its items when they are finished. Returns the item's name."""
+    implementation = (
+        await repo.implementation(application.implementation_id)
+        if application.implementation_id
+        else None
+    )
     name = implementation.name if implementation else "政务服务事项"
     label = STATUS_LABELS[status]
     body = f"您申请的“{name}”（{application.number}）{label}。{extra}".strip()
@@ -177,10 +188,12 @@ async def _notify_owner(
         now=at,
         topic="APPLICATION_STATUS",
         title=f"办件{label}",
-        body=body,
+        body=body[:200],
         subject_id=application.id,
         account_ids=[application.owner_id],
     )
+    if application.parent_id is not None and status is not ApplicationStatus.SUPPLEMENT_REQUESTED:
+        return name
     final = status in FINISHED_STATUSES
     await enqueue_wechat(
         key=str(application.id),
@@ -195,9 +208,31 @@ async def _notify_owner(
         },
         page=f"pages/applications/detail?id={relay.to_base64('Application', application.id)}",
     )
+    return name
+
+
+async def _announce(
+    application: Application, status: ApplicationStatus, *, at: datetime, extra: str = ""
+) -> StatusChange | None:
+    """Inside a transition's transaction, once the application moved to `status`: tells the
+    owner, and moves the bundle's parent when it is an item of a scenario bundle."""
+    name = await _notify_owner(application, status, at=at, extra=extra)
+    if application.parent_id is None:
+        return None
+    return await bundles.follow(
+        application.parent_id,
+        application.id,
+        status,
+        f"“{name}”{STATUS_LABELS[status]}",
+        at=at,
+    )
 
 
 # -- submitting
+
+# The building blocks below are shared with scenario bundles ([5/8]), which submit one
+# application per item inside their own transaction: checks first (they store nothing),
+# then `create_submitted` inside the caller's transaction.
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +240,10 @@ class Plan:
     """How each material of the guide is satisfied."""
 
     rows: list[tuple[Material, Document | None, MaterialState]]
+
+    @property
+    def document_ids(self) -> set[UUID]:
+        return {document.id for _, document, _ in self.rows if document is not None}
 
 
 def request_hash(
@@ -227,9 +266,36 @@ def request_hash(
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def _plan_materials(
-    owner_id: UUID, materials: list[Material], document_ids: Sequence[str], max_documents: int
-) -> Plan:
+def resident(principal: Principal) -> UUID:
+    """The signed-in resident's account id; UNAUTHENTICATED or FORBIDDEN otherwise."""
+    return _resident(principal)
+
+
+def clean_key(idempotency_key: str | None) -> str | None:
+    if idempotency_key is None:
+        return None
+    key = idempotency_key.strip()
+    if not 0 < len(key) <= MAX_KEY or not key.isprintable():
+        raise ApplicationError(Code.INVALID_INPUT, "idempotencyKey")
+    return key
+
+
+async def require_real_name(owner_id: UUID) -> None:
+    account = await Account.get_or_none(id=owner_id)
+    if account is None or account.identity_verified_at is None:
+        raise ApplicationError(Code.IDENTITY_NOT_VERIFIED)
+
+
+def require_self_service(channel: Channel) -> None:
+    if channel not in SELF_SERVICE_CHANNELS:
+        raise ApplicationError(Code.CHANNEL_NOT_ALLOWED, "channel")
+
+
+async def chosen_documents(
+    owner_id: UUID, document_ids: Sequence[str], max_documents: int
+) -> list[Document]:
+    """The wallet documents the resident named, in order: each theirs, AVAILABLE and named
+    once; errors name the offending `documentIds[i]`."""
     if len(document_ids) > max_documents:
         raise ApplicationError(Code.TOO_MANY_DOCUMENTS, "documentIds")
     ids: list[UUID] = []
@@ -243,8 +309,7 @@ async def _plan_materials(
             raise ApplicationError(Code.DUPLICATE_DOCUMENT, field)
         ids.append(document_id)
     found = {d.id: d for d in await repo.documents_by_ids(ids)}
-    asked = {m.document_kind for m in materials if m.document_kind}
-    pools: dict[str, list[Document]] = {}
+    documents: list[Document] = []
     for index, document_id in enumerate(ids):
         field = f"documentIds[{index}]"
         document = found.get(document_id)
@@ -252,10 +317,30 @@ async def _plan_materials(
             raise ApplicationError(Code.DOCUMENT_NOT_FOUND, field)
         if document.status is not DocumentStatus.AVAILABLE:
             raise ApplicationError(Code.DOCUMENT_NOT_AVAILABLE, field)
+        documents.append(document)
+    return documents
+
+
+async def plan_materials(
+    owner_id: UUID,
+    materials: list[Material],
+    documents: Sequence[Document],
+    *,
+    assigned: Mapping[int, Document] | None = None,
+) -> Plan:
+    """Matches the guide's materials to the resident's documents by kind (required ones
+    first, then 容缺, then optional), attaches government-issued ones from the wallet (or
+    leaves them to the issuing department) and owes 容缺 ones; every document must be used.
+    A scenario bundle instead says which document goes to which material (`assigned`, by
+    index in `materials`): it matched them against its merged material list."""
+    asked = {m.document_kind for m in materials if m.document_kind}
+    pools: dict[str, list[Document]] = {}
+    for index, document in enumerate(documents if assigned is None else []):
         if document.kind.value not in asked:
-            raise ApplicationError(Code.DOCUMENT_NOT_REQUESTED, field)
+            raise ApplicationError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{index}]")
         pools.setdefault(document.kind.value, []).append(document)
 
+    named = {d.id for d in documents} | {d.id for d in (assigned or {}).values()}
     government_kinds = sorted(
         {
             m.document_kind
@@ -265,7 +350,7 @@ async def _plan_materials(
     )
     wallet: dict[str, list[Document]] = {}
     for document in await repo.wallet_documents(owner_id, government_kinds):
-        if document.id not in found:
+        if document.id not in named:
             wallet.setdefault(document.kind.value, []).append(document)
 
     rows: list[tuple[Material, Document | None, MaterialState]] = []
@@ -274,7 +359,9 @@ async def _plan_materials(
     chosen: dict[int, tuple[Document | None, MaterialState]] = {}
     for index, material in sorted(enumerate(materials), key=lambda p: rank[p[1].necessity]):
         kind = material.document_kind or ""
-        if pools.get(kind):
+        if assigned is not None and index in assigned:
+            chosen[index] = (assigned[index], MaterialState.PROVIDED)
+        elif pools.get(kind):
             chosen[index] = (pools[kind].pop(0), MaterialState.PROVIDED)
         elif material.source is MaterialSource.GOVERNMENT:
             if wallet.get(kind):
@@ -290,13 +377,78 @@ async def _plan_materials(
             chosen[index] = (None, MaterialState.MISSING)
     leftover = [d for pool in pools.values() for d in pool]
     if leftover:
-        raise ApplicationError(
-            Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{ids.index(leftover[0].id)}]"
-        )
+        position = [d.id for d in documents].index(leftover[0].id)
+        raise ApplicationError(Code.DOCUMENT_NOT_REQUESTED, f"documentIds[{position}]")
     for index, material in enumerate(materials):
-        document, state = chosen[index]
-        rows.append((material, document, state))
+        used, state = chosen[index]
+        rows.append((material, used, state))
     return Plan(rows=rows)
+
+
+async def _plan_materials(
+    owner_id: UUID, materials: list[Material], document_ids: Sequence[str], max_documents: int
+) -> Plan:
+    documents = await chosen_documents(owner_id, document_ids, max_documents)
+    return await plan_materials(owner_id, materials, documents)
+
+
+def check_form(resources: Resources, form: Any, schema: Any, *, prefix: str = "form") -> str:
+    settings = resources.settings
+    return forms.check(
+        form,
+        schema,
+        max_bytes=settings.application_form_max_bytes,
+        max_depth=settings.application_form_max_depth,
+        prefix=prefix,
+    )
+
+
+async def create_submitted(
+    resources: Resources,
+    *,
+    owner_id: UUID,
+    implementation: Implementation,
+    channel: Channel,
+    form_text: str,
+    plan: Plan,
+    now: datetime,
+    acceptance_due: Deadline,
+    parent_id: UUID | None = None,
+) -> Application:
+    """Inside the caller's transaction: a SUBMITTED application with its materials and its
+    timeline's first event. A single application also tells its owner; a bundle's items are
+    announced once, by the bundle."""
+    today = china_date(now)
+    number = await repo.next_number(today)
+    application = await Application.create(
+        number=f"CD{today:%Y%m%d}{number:06d}",
+        owner_id=owner_id,
+        implementation_id=implementation.id,
+        department_id=implementation.department_id,
+        region_id=implementation.region_id,
+        parent_id=parent_id,
+        status=ApplicationStatus.SUBMITTED,
+        channel=channel,
+        form_sealed=resources.keyring.seal(form_text, context="application.form"),
+        submitted_at=now,
+        acceptance_due_date=acceptance_due.due,
+        due_beyond_calendar=acceptance_due.beyond_calendar,
+    )
+    for material, document, state in plan.rows:
+        await ApplicationMaterial.create(
+            application_id=application.id,
+            position=material.position,
+            name=material.name,
+            necessity=material.necessity,
+            source=material.source,
+            document_kind=material.document_kind,
+            document_id=document.id if document else None,
+            state=state,
+        )
+    await _event(application, EventType.SUBMITTED, application.status, at=now, actor_id=owner_id)
+    if parent_id is None:
+        await _notify_owner(application, application.status, at=now)
+    return application
 
 
 async def submit(
@@ -315,86 +467,48 @@ async def submit(
     IDEMPOTENCY_CONFLICT. Rejections store nothing."""
     owner_id = _resident(principal)
     settings = resources.settings
-    key = None
-    if idempotency_key is not None:
-        key = idempotency_key.strip()
-        if not 0 < len(key) <= MAX_KEY or not key.isprintable():
-            raise ApplicationError(Code.INVALID_INPUT, "idempotencyKey")
+    key = clean_key(idempotency_key)
     digest = request_hash(service_code, region_code, form, document_ids, channel)
     if key is not None:
-        replay = await _replay(owner_id, key, digest)
+        replay = await replayed(owner_id, SUBMIT_SCOPE, key, digest)
         if replay is not None:
             return replay
 
-    account = await Account.get_or_none(id=owner_id)
-    if account is None or account.identity_verified_at is None:
-        raise ApplicationError(Code.IDENTITY_NOT_VERIFIED)
-    if channel not in SELF_SERVICE_CHANNELS:
-        raise ApplicationError(Code.CHANNEL_NOT_ALLOWED, "channel")
+    await require_real_name(owner_id)
+    require_self_service(channel)
     implementation = await get_service(service_code, region_code)
     if implementation is None:
         raise ApplicationError(Code.SERVICE_NOT_FOUND, "serviceCode")
     if channel.value not in implementation.channels:
         raise ApplicationError(Code.CHANNEL_NOT_ALLOWED, "channel")
-    form_text = forms.check(
-        form,
-        implementation.form_schema,
-        max_bytes=settings.application_form_max_bytes,
-        max_depth=settings.application_form_max_depth,
-    )
+    form_text = check_form(resources, form, implementation.form_schema)
     materials = await repo.implementation_materials(implementation.id)
     plan = await _plan_materials(
         owner_id, materials, document_ids, settings.application_max_documents
     )
     now = resources.clock()
-    today = china_date(now)
-    due = await deadlines.acceptance_due(today, settings.application_acceptance_days, 0)
+    due = await deadlines.acceptance_due(china_date(now), settings.application_acceptance_days, 0)
     try:
         async with in_transaction():
             if key is not None and await repo.idempotency(owner_id, SUBMIT_SCOPE, key):
-                raise _Replayed()
-            number = await repo.next_number(today)
-            application = await Application.create(
-                number=f"CD{today:%Y%m%d}{number:06d}",
+                raise Replayed()
+            application = await create_submitted(
+                resources,
                 owner_id=owner_id,
-                implementation_id=implementation.id,
-                department_id=implementation.department_id,
-                region_id=implementation.region_id,
-                status=ApplicationStatus.SUBMITTED,
+                implementation=implementation,
                 channel=channel,
-                form_sealed=resources.keyring.seal(form_text, context="application.form"),
-                submitted_at=now,
-                acceptance_due_date=due.due,
-                due_beyond_calendar=due.beyond_calendar,
+                form_text=form_text,
+                plan=plan,
+                now=now,
+                acceptance_due=due,
             )
-            for material, document, state in plan.rows:
-                await ApplicationMaterial.create(
-                    application_id=application.id,
-                    position=material.position,
-                    name=material.name,
-                    necessity=material.necessity,
-                    source=material.source,
-                    document_kind=material.document_kind,
-                    document_id=document.id if document else None,
-                    state=state,
-                )
             if key is not None:
-                await IdempotencyRecord.create(
-                    principal_id=owner_id,
-                    scope=SUBMIT_SCOPE,
-                    key=key,
-                    request_hash=digest,
-                    application_id=application.id,
-                )
-            await _event(
-                application, EventType.SUBMITTED, application.status, at=now, actor_id=owner_id
-            )
-            await _notify_owner(application, application.status, at=now)
-    except (IntegrityError, _Replayed):
+                await remember_key(owner_id, SUBMIT_SCOPE, key, digest, application.id)
+    except (IntegrityError, Replayed):
         # Another request with the same key committed first: answer as it did.
         if key is None:
             raise
-        replay = await _replay(owner_id, key, digest)
+        replay = await replayed(owner_id, SUBMIT_SCOPE, key, digest)
         if replay is None:
             raise
         return replay
@@ -404,12 +518,25 @@ async def submit(
     return application
 
 
-class _Replayed(Exception):
-    pass
+class Replayed(Exception):
+    """Inside a submission's transaction: the key was used meanwhile; answer as it did."""
 
 
-async def _replay(owner_id: UUID, key: str, digest: str) -> Application | None:
-    record = await repo.idempotency(owner_id, SUBMIT_SCOPE, key)
+async def remember_key(
+    owner_id: UUID, scope: str, key: str, digest: str, application_id: UUID
+) -> None:
+    await IdempotencyRecord.create(
+        principal_id=owner_id,
+        scope=scope,
+        key=key,
+        request_hash=digest,
+        application_id=application_id,
+    )
+
+
+async def replayed(owner_id: UUID, scope: str, key: str, digest: str) -> Application | None:
+    """The application a key already made, or None; IDEMPOTENCY_CONFLICT for other input."""
+    record = await repo.idempotency(owner_id, scope, key)
     if record is None:
         return None
     if record.request_hash != digest:
@@ -431,8 +558,8 @@ async def withdraw(
         target = step(application.status, Action.WITHDRAW, actors, application.resume_status)
         await _move(application, target, finished_at=now, resume_status=None, stopped_on=None)
         await _event(application, EventType.WITHDRAWN, target, at=now, actor_id=actor_id, note=text)
-        await _notify_owner(application, target, at=now)
-    return await _after(resources, application.id, EventType.WITHDRAWN, target, now)
+        parent = await _announce(application, target, at=now)
+    return await _after(resources, application.id, EventType.WITHDRAWN, target, now, parent)
 
 
 async def supplement(
@@ -472,6 +599,7 @@ async def supplement(
         if document_ids or preview.status is ApplicationStatus.SUPPLEMENT_REQUESTED
         else Plan([])
     )
+    parent: StatusChange | None = None
     async with in_transaction():
         application, actors = await _locked(principal, application_id)
         supplied = 0
@@ -513,8 +641,8 @@ async def supplement(
             await _event(
                 application, EventType.SUPPLEMENTED, target, at=now, actor_id=actor_id, note=text
             )
-            await _notify_owner(application, target, at=now)
-    return await _after(resources, application.id, EventType.SUPPLEMENTED, target, now)
+            parent = await _announce(application, target, at=now)
+    return await _after(resources, application.id, EventType.SUPPLEMENTED, target, now, parent)
 
 
 async def _due_dates(
@@ -551,9 +679,12 @@ async def _after(
     event: EventType,
     status: ApplicationStatus,
     at: datetime,
+    parent: StatusChange | None = None,
 ) -> Application:
-    """After commit: the push to the owner's app, and the fresh row."""
+    """After commit: the pushes to the owner's app (the bundle's too), and the fresh row."""
     await publish(resources, StatusChange(application_id, event, status, at))
+    if parent is not None:
+        await publish(resources, parent)
     application = await repo.by_id(application_id)
     assert application is not None
     return application
@@ -599,8 +730,8 @@ async def accept(
                 due_date=due.due,
             )
         await _event(application, EventType.ACCEPTED, target, at=now, actor_id=actor_id, note=text)
-        await _notify_owner(application, target, at=now)
-    return await _after(resources, application.id, EventType.ACCEPTED, target, now)
+        parent = await _announce(application, target, at=now)
+    return await _after(resources, application.id, EventType.ACCEPTED, target, now, parent)
 
 
 async def reject(
@@ -616,8 +747,8 @@ async def reject(
         await _event(
             application, EventType.NOT_ACCEPTED, target, at=now, actor_id=actor_id, note=text
         )
-        await _notify_owner(application, target, at=now, extra=f"原因：{text}")
-    return await _after(resources, application.id, EventType.NOT_ACCEPTED, target, now)
+        parent = await _announce(application, target, at=now, extra=f"原因：{text}")
+    return await _after(resources, application.id, EventType.NOT_ACCEPTED, target, now, parent)
 
 
 async def request_supplement(
@@ -659,8 +790,10 @@ async def request_supplement(
             actor_id=actor_id,
             note=text,
         )
-        await _notify_owner(application, target, at=now, extra=f"补正要求：{text}")
-    return await _after(resources, application.id, EventType.SUPPLEMENT_REQUESTED, target, now)
+        parent = await _announce(application, target, at=now, extra=f"补正要求：{text}")
+    return await _after(
+        resources, application.id, EventType.SUPPLEMENT_REQUESTED, target, now, parent
+    )
 
 
 # -- department tasks
@@ -685,6 +818,7 @@ async def complete_task(
         raise ApplicationError(Code.NOT_FOUND, "taskId")
     event: EventType | None = None
     target: ApplicationStatus | None = None
+    parent: StatusChange | None = None
     async with in_transaction():
         # The application first: parallel tasks of one application finish one at a time,
         # so exactly one of them sees that it was the last.
@@ -721,9 +855,11 @@ async def complete_task(
         if event is not None and target is not None:
             await _event(application, event, target, at=now, actor_id=None)
             extra = f"原因：{text}" if target is ApplicationStatus.DENIED else ""
-            await _notify_owner(application, target, at=now, extra=extra)
+            parent = await _announce(application, target, at=now, extra=extra)
     if event is not None and target is not None:
         await publish(resources, StatusChange(application.id, event, target, now))
+    if parent is not None:
+        await publish(resources, parent)
     done = await repo.task(task_id)
     assert done is not None
     return done
@@ -765,6 +901,7 @@ async def issue_result(
     step(preview.status, Action.ISSUE_RESULT, await _actors(principal, preview))
     implementation = await repo.implementation(preview.implementation_id)
     assert implementation is not None
+    assert preview.department_id is not None  # an item's application, not a bundle's parent
     now = resources.clock()
     # The file is stored before the transaction (no object-store I/O while rows are locked);
     # if the transition then fails, it is removed again.
@@ -796,11 +933,11 @@ async def issue_result(
             await _event(
                 application, EventType.COMPLETED, target, at=now, actor_id=actor_id, note=text
             )
-            await _notify_owner(application, target, at=now, extra="结果已存入您的材料库。")
+            parent = await _announce(application, target, at=now, extra="结果已存入您的材料库。")
     except BaseException:
         await _discard(resources, document)
         raise
-    return await _after(resources, application.id, EventType.COMPLETED, target, now)
+    return await _after(resources, application.id, EventType.COMPLETED, target, now, parent)
 
 
 async def record_progress(
@@ -862,6 +999,8 @@ async def rate(
             application = await repo.lock(application_id)
             if application is None or application.owner_id != owner_id:
                 raise ApplicationError(Code.NOT_FOUND, "applicationId")
+            if application.implementation_id is None:
+                raise ApplicationError(Code.BUNDLE_PARENT, "applicationId")
             if application.status not in FINISHED_STATUSES:
                 raise ApplicationError(Code.NOT_FINISHED, "applicationId")
             if await Rating.exists(application_id=application.id):

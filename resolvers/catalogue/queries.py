@@ -115,6 +115,7 @@ async def services(
         max_visits=wanted.max_visits,
         online_depth=wanted.online_depth,
         citywide=wanted.citywide,
+        theme_code=wanted.theme_code,
     )
     kind = "o" if (wanted.keyword or "").strip() else "k"
     request = page_request(first, after, cap=_cap(info), kind=kind)

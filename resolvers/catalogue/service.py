@@ -29,6 +29,7 @@ from storage.models.catalogue import (
     Terminal,
 )
 from storage.repositories import catalogue as repo
+from storage.repositories import scenarios as scenario_repo
 from storage.repositories.pagination import Page, Scalar, keyset_page
 
 CITY_CODE = "510100"
@@ -58,6 +59,7 @@ class ServiceFilter:
     max_visits: int | None = None
     online_depth: int | None = None
     citywide: bool | None = None
+    theme_code: str | None = None
 
 
 @dataclass(slots=True)
@@ -110,7 +112,19 @@ async def list_services(
         if not departments:
             return None
         department_id = departments[0].id
+    base_ids = None
+    if filters.theme_code is not None:
+        # A theme lists items by basic code; services are those items' implementations.
+        codes = (
+            await scenario_repo.theme_item_codes(filters.theme_code)
+            if 0 < len(filters.theme_code) <= 32
+            else None
+        )
+        if codes is None:
+            return None
+        base_ids = [b.id for b in await repo.base_items_by_codes(codes)]
     query = repo.ServiceQuery(
+        base_ids=base_ids,
         kind=filters.kind,
         item_type=filters.item_type,
         region_ids=region_ids,

@@ -42,6 +42,15 @@ from storage.models.exchange import (
 )
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
+from storage.models.scenarios import (
+    RecommendationRule,
+    Scenario,
+    ScenarioItem,
+    ScenarioSubmission,
+    ScenarioTheme,
+    Theme,
+    ThemeItem,
+)
 
 __all__ = [
     "AccessAction",
@@ -72,14 +81,21 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Rating",
+    "RecommendationRule",
     "Rectification",
     "Region",
     "RegionLevel",
     "RejectionReason",
     "Role",
+    "Scenario",
+    "ScenarioItem",
+    "ScenarioSubmission",
+    "ScenarioTheme",
     "ServiceCentre",
     "SubscriptionGrant",
     "Terminal",
     "TerminalService",
+    "Theme",
+    "ThemeItem",
     "TrustLevel",
 ]

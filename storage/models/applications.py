@@ -99,7 +99,10 @@ class RectificationStatus(StrEnum):
 
 
 class Application(Model):
-    """One resident's application under one exact published implementation version."""
+    """One resident's application under one exact published implementation version.
+
+    A scenario bundle's parent has none of its own: its children, one per item, each have one.
+    """
 
     id = fields.UUIDField(primary_key=True)
     number = fields.CharField(max_length=24, unique=True, description="CD + date + sequence")
@@ -107,15 +110,16 @@ class Application(Model):
         "models.Account", related_name="applications", on_delete=fields.RESTRICT
     )
     owner_id: UUID
-    implementation: fields.ForeignKeyRelation[Implementation] = fields.ForeignKeyField(
-        "models.Implementation", related_name="applications", on_delete=fields.RESTRICT
+    # Null only on a scenario bundle's parent: it has no guide of its own, its children do.
+    implementation: fields.ForeignKeyNullableRelation[Implementation] = fields.ForeignKeyField(
+        "models.Implementation", related_name="applications", null=True, on_delete=fields.RESTRICT
     )
-    implementation_id: UUID
+    implementation_id: UUID | None
     # The implementation's organ and region, copied so that staff scoping needs no join.
-    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
-        "models.Department", related_name="applications", on_delete=fields.RESTRICT
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="applications", null=True, on_delete=fields.RESTRICT
     )
-    department_id: UUID
+    department_id: UUID | None
     region: fields.ForeignKeyRelation[Region] = fields.ForeignKeyField(
         "models.Region", related_name="applications", on_delete=fields.RESTRICT
     )

@@ -145,7 +145,9 @@ async def implementation_materials(implementation_id: UUID) -> list[Material]:
     return await Material.filter(implementation_id=implementation_id).order_by("position")
 
 
-async def implementation(implementation_id: UUID) -> Implementation | None:
+async def implementation(implementation_id: UUID | None) -> Implementation | None:
+    if implementation_id is None:  # a scenario bundle's parent
+        return None
     return await Implementation.get_or_none(id=implementation_id)
 
 
@@ -295,7 +297,11 @@ async def overdue(
 
 
 async def open_accepted(limit: int, after_id: UUID | None) -> list[Application]:
-    query = Application.filter(status__in=[ApplicationStatus.ACCEPTED, ApplicationStatus.SUBMITTED])
+    # A bundle's parent has no deadline of its own: its children have theirs.
+    query = Application.filter(
+        status__in=[ApplicationStatus.ACCEPTED, ApplicationStatus.SUBMITTED],
+        implementation_id__isnull=False,
+    )
     if after_id is not None:
         query = query.filter(id__gt=after_id)
     return await query.order_by("id").limit(limit)

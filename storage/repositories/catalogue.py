@@ -132,6 +132,7 @@ class ServiceQuery:
     online_depth: int | None = None
     citywide: bool | None = None
     ids: Sequence[UUID] | None = None
+    base_ids: Sequence[UUID] | None = None  # the items of a theme
 
 
 def services(today: date, query: ServiceQuery) -> QuerySet[Implementation]:
@@ -159,6 +160,8 @@ def services(today: date, query: ServiceQuery) -> QuerySet[Implementation]:
         filters["scope"] = Scope.REGION
     if query.ids is not None:
         filters["id__in"] = list(query.ids)
+    if query.base_ids is not None:
+        filters["base_id__in"] = list(query.base_ids)
     return rows.filter(**filters)
 
 

@@ -87,7 +87,7 @@ async def test_the_citys_one_visit_share(catalogue: RunningApp) -> None:
         )
     )["serviceStats"]
 
-    assert stats["total"] == 228
+    assert stats["total"] == 240
     assert 0.8 <= stats["atMostOneVisitShare"] <= 1.0
     assert stats["meetsOneVisitTarget"] is True
     assert 0 < stats["zeroVisitShare"] <= stats["atMostOneVisitShare"]

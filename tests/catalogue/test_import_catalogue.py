@@ -33,10 +33,10 @@ async def test_the_demo_catalogue_imports_completely(seeded: RunningApp) -> None
     report = await import_catalogue(demo())
 
     assert report.errors == []
-    assert report.counts == {"baseItems": 22, "implementations": 228, "articles": 10, "centres": 23}
-    assert await Implementation.filter(status=PublicationStatus.PUBLISHED).count() == 228
-    assert await Implementation.filter(status=PublicationStatus.ARCHIVED).count() == 228
-    assert await Implementation.filter(status=PublicationStatus.PUBLISHED, version=2).count() == 228
+    assert report.counts == {"baseItems": 34, "implementations": 240, "articles": 10, "centres": 23}
+    assert await Implementation.filter(status=PublicationStatus.PUBLISHED).count() == 240
+    assert await Implementation.filter(status=PublicationStatus.ARCHIVED).count() == 240
+    assert await Implementation.filter(status=PublicationStatus.PUBLISHED, version=2).count() == 240
 
 
 async def test_a_bad_row_stops_everything_and_every_error_is_listed(seeded: RunningApp) -> None:
@@ -101,7 +101,7 @@ async def test_an_import_into_an_empty_catalogue(running: RunningApp) -> None:
     report = await import_catalogue(document)
 
     assert report.errors == []
-    assert await BaseItem.all().count() == 22
+    assert await BaseItem.all().count() == 34
     assert await ServiceCentre.all().count() == 23
 
 
@@ -153,4 +153,4 @@ def test_the_command_reports_errors_and_exits_non_zero(tmp_path: Path) -> None:
     assert "baseItems[2].legalBasis: [REQUIRED]" in failed.stderr
     assert "nothing was imported" in failed.stderr
     assert succeeded.returncode == 0, succeeded.stderr
-    assert "22 baseItems" in succeeded.stdout
+    assert "34 baseItems" in succeeded.stdout

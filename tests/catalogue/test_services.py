@@ -32,7 +32,7 @@ async def test_pages_walk_the_whole_catalogue_once(catalogue: RunningApp) -> Non
             break
         after = page["pageInfo"]["endCursor"]
 
-    assert len(seen) == len(set(seen)) == page["totalCount"] == 228
+    assert len(seen) == len(set(seen)) == page["totalCount"] == 240
 
 
 async def test_the_default_page_is_20(catalogue: RunningApp) -> None:

@@ -1,0 +1,235 @@
+"""A bundle's parent follows its items as each department handles its own in parallel, and
+the resident gets one message when all of them are finished."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from api.outbox import dispatcher
+from resolvers.scenarios.bundles import parent_status
+from storage.models.applications import ApplicationStatus as S
+from tests.applications.conftest import (
+    ACCEPT,
+    COMPLETE,
+    ISSUE,
+    RATE,
+    REJECT,
+    REQUEST_SUPPLEMENT,
+    SUPPLEMENT,
+    WITHDRAW,
+)
+from tests.conftest import RunningApp
+from tests.scenarios.conftest import officer_of, resident, submit, upload
+
+LEAD = "11510104452424621J"
+SIGNS = "11510100121459782L"
+PARENT = """
+query($id: ID!) {
+  application(id: $id) { status reason finishedAt events { type status note }
+                         children { status } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("children", "expected"),
+    [
+        ([S.SUBMITTED, S.SUBMITTED], S.SUBMITTED),
+        ([S.SUBMITTED, S.ACCEPTED], S.ACCEPTED),
+        ([S.SUBMITTED, S.NOT_ACCEPTED], S.SUBMITTED),
+        ([S.ACCEPTED, S.SUPPLEMENT_REQUESTED], S.SUPPLEMENT_REQUESTED),
+        ([S.APPROVED, S.COMPLETED], S.APPROVED),
+        ([S.APPROVED, S.ACCEPTED], S.ACCEPTED),
+        ([S.COMPLETED, S.COMPLETED], S.COMPLETED),
+        ([S.COMPLETED, S.WITHDRAWN], S.COMPLETED),
+        ([S.WITHDRAWN, S.WITHDRAWN], S.WITHDRAWN),
+        ([S.COMPLETED, S.DENIED], S.DENIED),
+        ([S.COMPLETED, S.NOT_ACCEPTED], S.NOT_ACCEPTED),
+        ([S.DENIED, S.NOT_ACCEPTED], S.DENIED),
+    ],
+)
+def test_the_parents_status_rule(children: list[S], expected: S) -> None:
+    assert parent_status(children) is expected
+
+
+async def _bundle(running: RunningApp, wechat: httpx.AsyncClient) -> tuple[Any, dict[str, Any]]:
+    program = await resident(running, wechat, "owner")
+    parent = await submit(running, program)
+    assert parent["__typename"] == "Application", parent
+    return program, parent
+
+
+async def _act(running: RunningApp, query: str, token: str, **values: Any) -> dict[str, Any]:
+    data = await running.gql.data(query, {"input": values}, token=token)
+    return dict(next(iter(data.values())))
+
+
+async def _parent(running: RunningApp, program: Any, parent_id: str) -> dict[str, Any]:
+    data = await running.gql.data(PARENT, {"id": parent_id}, token=program.token)
+    return dict(data["application"])
+
+
+async def _tasks(running: RunningApp, child: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    data = await running.gql.data(
+        "query($id: ID!) { application(id: $id) { tasks { id status } } }",
+        {"id": child["id"]},
+        token=token,
+    )
+    return list(data["application"]["tasks"])
+
+
+async def _finish(running: RunningApp, child: dict[str, Any], token: str) -> dict[str, Any]:
+    """Accepts the item unless it was, approves its tasks and issues its result."""
+    if not await _tasks(running, child, token):
+        await _act(running, ACCEPT, token, applicationId=child["id"])
+    for task in await _tasks(running, child, token):
+        await _act(running, COMPLETE, token, taskId=task["id"], outcome="APPROVED")
+    return await _act(running, ISSUE, token, applicationId=child["id"])
+
+
+async def test_the_parent_follows_its_items_to_the_end(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    licence, food, signboard = parent["children"]
+
+    await _act(seeded, ACCEPT, lead, applicationId=licence["id"])
+    assert (await _parent(seeded, program, parent["id"]))["status"] == "ACCEPTED"
+
+    await _act(
+        seeded,
+        REQUEST_SUPPLEMENT,
+        signs,
+        applicationId=signboard["id"],
+        materials=[2],
+        note="效果图不清晰",
+    )
+    assert (await _parent(seeded, program, parent["id"]))["status"] == "SUPPLEMENT_REQUESTED"
+
+    again = await upload(program, "OTHER")
+    supplied = await _act(
+        seeded, SUPPLEMENT, program.token, applicationId=signboard["id"], documentIds=[again]
+    )
+    assert supplied["status"] == "SUBMITTED"
+    assert (await _parent(seeded, program, parent["id"]))["status"] == "ACCEPTED"
+
+    for child, token in ((licence, lead), (food, lead)):
+        done = await _finish(seeded, child, token)
+        assert done["status"] == "COMPLETED", done
+    await _act(seeded, ACCEPT, signs, applicationId=signboard["id"])
+    task = (await _tasks(seeded, signboard, signs))[0]
+    await _act(seeded, COMPLETE, signs, taskId=task["id"], outcome="APPROVED")
+    assert (await _parent(seeded, program, parent["id"]))["status"] == "APPROVED"
+    await _act(seeded, ISSUE, signs, applicationId=signboard["id"])
+
+    final = await _parent(seeded, program, parent["id"])
+    assert final["status"] == "COMPLETED"
+    assert final["reason"] == "3 项已办结"
+    assert final["finishedAt"] is not None
+    assert [e["type"] for e in final["events"]] == [
+        "SUBMITTED",
+        "ACCEPTED",
+        "SUPPLEMENT_REQUESTED",
+        "SUPPLEMENTED",
+        "APPROVED",
+        "COMPLETED",
+    ]
+    assert final["events"][2]["note"].endswith("待补正")
+
+
+async def test_one_message_when_everything_is_finished(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    granted = await program.subscribe_to_updates()
+    assert granted["__typename"] == "SubscriptionGrants"
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    licence, food, signboard = parent["children"]
+
+    await _finish(seeded, licence, lead)
+    await _finish(seeded, food, lead)
+    await _finish(seeded, signboard, signs)
+    await dispatcher(seeded.resources).drain()
+
+    inbox = await seeded.gql.data(
+        "{ notifications(first: 50) { edges { node { title body subjectId } } } }",
+        token=program.token,
+    )
+    titles = [e["node"]["title"] for e in inbox["notifications"]["edges"]]
+    assert titles.count("“开办餐饮店”办理完毕") == 1
+    final = next(
+        e["node"] for e in inbox["notifications"]["edges"] if "办理完毕" in e["node"]["title"]
+    )
+    assert final["subjectId"] == parent["id"]
+    assert "3 项已办结" in final["body"]
+    # WeChat: the bundle's submission and its end, nothing per item (grants are scarce).
+    messages = await program.wx_messages()
+    assert len(messages) == 2, messages
+    assert "开办餐饮店" in str(messages[-1]["data"])
+
+
+async def test_items_finishing_at_the_same_moment_send_one_message(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    ready = []
+    for child, token in zip(parent["children"], (lead, lead, signs), strict=True):
+        accepted = await _act(seeded, ACCEPT, token, applicationId=child["id"])
+        for task in accepted["tasks"]:
+            await _act(seeded, COMPLETE, token, taskId=task["id"], outcome="APPROVED")
+        ready.append((child, token))
+
+    results = await asyncio.gather(
+        *[_act(seeded, ISSUE, token, applicationId=child["id"]) for child, token in ready]
+    )
+
+    assert {r["status"] for r in results} == {"COMPLETED"}
+    final = await _parent(seeded, program, parent["id"])
+    assert final["status"] == "COMPLETED"
+    assert [e["type"] for e in final["events"]].count("COMPLETED") == 1
+    await dispatcher(seeded.resources).drain()
+    inbox = await seeded.gql.data(
+        "{ notifications(first: 50) { edges { node { title } } } }", token=program.token
+    )
+    titles = [e["node"]["title"] for e in inbox["notifications"]["edges"]]
+    assert titles.count("“开办餐饮店”办理完毕") == 1, titles
+
+
+async def test_a_denied_item_ends_the_bundle_as_denied(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    licence, food, signboard = parent["children"]
+
+    await _finish(seeded, licence, lead)
+    await _finish(seeded, food, lead)
+    await _act(seeded, REJECT, signs, applicationId=signboard["id"], reason="设置位置不符合规划")
+
+    final = await _parent(seeded, program, parent["id"])
+    assert final["status"] == "NOT_ACCEPTED"
+    assert final["reason"] == "2 项已办结，1 项不予受理"
+
+
+async def test_the_parent_itself_cannot_be_acted_on(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    lead = await officer_of(seeded, LEAD)
+
+    withdrawn = await _act(seeded, WITHDRAW, program.token, applicationId=parent["id"])
+    accepted = await _act(seeded, ACCEPT, lead, applicationId=parent["id"])
+    for child in parent["children"]:
+        await _act(seeded, WITHDRAW, program.token, applicationId=child["id"])
+    rated = await _act(seeded, RATE, program.token, applicationId=parent["id"], level="SATISFIED")
+
+    assert withdrawn["code"] == "BUNDLE_PARENT"
+    assert accepted["code"] == "NOT_FOUND"  # staff never learn the bundle exists
+    assert (await _parent(seeded, program, parent["id"]))["status"] == "WITHDRAWN"
+    assert rated["code"] == "BUNDLE_PARENT"
