@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from api.settings import Settings
+from integrations.providers import HttpWebhookSender
 from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
@@ -76,6 +77,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         secret=settings.sms_secret.get_secret_value().encode(),
         timeout=settings.sms_timeout_seconds,
     )
+    webhooks = HttpWebhookSender(
+        timeout=settings.webhook_timeout_seconds,
+        allow_loopback=settings.webhook_allow_loopback,
+        https_only=settings.is_production,
+    )
     try:
         yield Resources(
             settings=settings,
@@ -86,8 +92,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             wechat=wechat,
             sms=sms,
             scanner=scanner_of(settings),
+            webhooks=webhooks,
         )
     finally:
+        await webhooks.close()
         await sms.close()
         await wechat.close()
         await objects.close()

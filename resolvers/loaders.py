@@ -28,6 +28,7 @@ from storage.models.catalogue import (
     TerminalService,
 )
 from storage.models.documents import Document
+from resolvers.providers.loaders import ProviderLoaders, create_provider_loaders
 from storage.models.scenarios import Scenario, ScenarioSubmission, Theme, ThemeItem
 from storage.repositories import accounts as account_repo
 from storage.repositories import applications as application_repo
@@ -94,6 +95,7 @@ class Loaders:
     scenario_submission: DataLoader[UUID, ScenarioSubmission | None]
     # (region code, basic code) -> the nearest published implementation.
     service_in_region: DataLoader[tuple[str, str], Implementation | None]
+    providers: ProviderLoaders  # [7/8] third-party providers and their services
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -170,4 +172,5 @@ def create_loaders() -> Loaders:
             aligned(scenario_repo.submissions_of, lambda s: s.application_id)
         ),
         service_in_region=DataLoader(_services_in_regions),
+        providers=create_provider_loaders(),
     )

@@ -37,6 +37,18 @@ from storage.models.documents import (
 )
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
+from storage.models.providers import (
+    ApiKey,
+    HandoffConsent,
+    Provider,
+    ProviderEvent,
+    ProviderMember,
+    ProviderService,
+    ProviderServiceRegion,
+    ProviderServiceTheme,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from storage.models.scenarios import (
     RecommendationRule,
     Scenario,
@@ -50,6 +62,7 @@ from storage.models.scenarios import (
 __all__ = [
     "AccessAction",
     "Account",
+    "ApiKey",
     "Application",
     "ApplicationCounter",
     "ApplicationEvent",
@@ -67,11 +80,18 @@ __all__ = [
     "DocumentAccess",
     "DocumentKind",
     "DocumentStatus",
+    "HandoffConsent",
     "IdempotencyRecord",
     "Implementation",
     "Material",
     "Notification",
     "OutboxMessage",
+    "Provider",
+    "ProviderEvent",
+    "ProviderMember",
+    "ProviderService",
+    "ProviderServiceRegion",
+    "ProviderServiceTheme",
     "Rating",
     "RecommendationRule",
     "Rectification",
@@ -90,4 +110,6 @@ __all__ = [
     "Theme",
     "ThemeItem",
     "TrustLevel",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
