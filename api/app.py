@@ -24,6 +24,7 @@ from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
 from api.operations import PersistedQueries
 from api.outbox import dispatcher
+from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.settings import Settings
 from api.uploads import download, upload
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
             # The local object store's S3 look-alike (404 when storage is S3/MinIO).
             Route(UPLOAD_PATH, upload, methods=["POST"]),
             Route(DOWNLOAD_PATH + "{token}", download, methods=["GET"]),
+            *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
         ],
         middleware=[
             Middleware(RequestContext),

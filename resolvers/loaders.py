@@ -10,6 +10,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.providers.loaders import ProviderLoaders, create_provider_loaders
 from storage.models.accounts import Account
 from storage.models.applications import (
     ApplicationEvent,
@@ -28,7 +29,6 @@ from storage.models.catalogue import (
     TerminalService,
 )
 from storage.models.documents import Document
-from resolvers.providers.loaders import ProviderLoaders, create_provider_loaders
 from storage.models.scenarios import Scenario, ScenarioSubmission, Theme, ThemeItem
 from storage.repositories import accounts as account_repo
 from storage.repositories import applications as application_repo

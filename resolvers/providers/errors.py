@@ -80,7 +80,9 @@ class ProviderError(DomainError):
         ProviderErrorCode.TOO_MANY_ITEMS: "所列项目超过上限。",
         ProviderErrorCode.TOO_MANY_SERVICES: "该机构的服务数量已达上限。",
         ProviderErrorCode.INVALID_LINK: "服务链接格式不正确。",
-        ProviderErrorCode.LINK_DOMAIN_NOT_ALLOWED: "H5 链接须为 https，且域名须在平台允许的名单内。",
+        ProviderErrorCode.LINK_DOMAIN_NOT_ALLOWED: (
+            "H5 链接须为 https，且域名须在平台允许的名单内。"
+        ),
         ProviderErrorCode.INVALID_APP_ID: "小程序 AppID 应为 wx 开头的 18 位字符。",
         ProviderErrorCode.CONTENT_RISKY: "服务名称或介绍含有违规内容，请修改后再提交。",
         ProviderErrorCode.CONTENT_CHECK_PENDING: "内容安全检测尚未完成，请稍后再审核。",

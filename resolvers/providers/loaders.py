@@ -81,6 +81,11 @@ async def _theme_services(
     return await overlay.services_for_themes(keys)
 
 
+def _service_of_event(event: ProviderEvent) -> UUID:
+    assert event.service_id is not None  # fetched by service id
+    return event.service_id
+
+
 def create_provider_loaders() -> ProviderLoaders:
     return ProviderLoaders(
         provider=DataLoader(_aligned_providers),
@@ -90,7 +95,7 @@ def create_provider_loaders() -> ProviderLoaders:
         webhooks=DataLoader(_grouped(repo.webhooks_of, lambda w: w.provider_id)),
         service_themes=DataLoader(_grouped(repo.theme_links, lambda t: t.service_id)),
         service_regions=DataLoader(_regions),
-        service_events=DataLoader(_grouped(repo.events_of_services, lambda e: e.service_id)),
+        service_events=DataLoader(_grouped(repo.events_of_services, _service_of_event)),
         memberships=DataLoader(_memberships),
         theme_services=DataLoader(_theme_services),
     )

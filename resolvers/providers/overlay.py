@@ -5,6 +5,7 @@ keyword search. Only PUBLISHED services of APPROVED providers, whoever asks."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -13,9 +14,10 @@ from resolvers.scenarios.conditions import Answer, holds
 from resolvers.scenarios.definitions import Definition
 from storage.cache import RedisError, catalogue_version
 from storage.models.catalogue import Region
-from storage.models.providers import ProviderCategory, ProviderService
+from storage.models.providers import ProviderCategory, ProviderService, ProviderServiceStatus
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import providers as repo
+from storage.repositories.pagination import Page, Scalar
 
 if TYPE_CHECKING:  # the request context imports the loaders, which import this module
     from resolvers.context import Resources
@@ -121,3 +123,52 @@ async def search(resources: Resources, keyword: str) -> list[UUID]:
 
     index: SearchIndex = await resources.provider_index.get(version, load)
     return index.search(keyword)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceListing:
+    page: Page[ProviderService]
+    kind: str  # cursor kind: "k" keyset, "o" ranked offset
+
+
+MAX_KEYWORD = 50
+
+
+async def list_services(
+    resources: Resources,
+    reader: repo.Reader,
+    wanted: repo.ServiceFilter,
+    *,
+    region_code: str | None,
+    keyword: str | None,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> ServiceListing | None:
+    """A page of the services `reader` may see; None when a code matches nothing. With a
+    keyword: published services only, ranked; otherwise by name (the review queue, SUBMITTED,
+    oldest first). Raises ValueError for a cursor of another list."""
+    scope = await repo.readable_services(reader)
+    ids = await region_ids(region_code)
+    if ids == []:
+        return None
+    wanted = replace(wanted, region_ids=ids)
+    text = (keyword or "").strip()
+    if not text:
+        order = ("submitted_at",) if wanted.status is ProviderServiceStatus.SUBMITTED else ("name",)
+        page = await repo.service_page(scope, wanted, order=order, first=first, after=after)
+        return ServiceListing(page=page, kind="k")
+    ranked = await search(resources, text)
+    allowed = set(await repo.matching_ids(scope, replace(wanted, ids=ranked)))
+    ordered = [entry for entry in ranked if entry in allowed]
+    offset = int(after[0]) if after else 0  # type: ignore[arg-type]
+    window = ordered[offset : offset + first + 1]
+    by_id = {row.id: row for row in await repo.services_by_ids(window)}
+    found = [by_id[i] for i in window if i in by_id]
+    return ServiceListing(
+        page=Page(
+            rows=found[:first],
+            has_next=len(found) > first,
+            positions=[[offset + n + 1] for n in range(min(first, len(found)))],
+        ),
+        kind="o",
+    )

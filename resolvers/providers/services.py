@@ -434,9 +434,7 @@ async def review(
         service = await repo.lock_service(service_id)
         if service is None or service.status is S.DRAFT:
             raise ProviderError(Code.NOT_FOUND, "serviceId")
-        transition = step(
-            service.status, Action.APPROVE if approve else Action.REJECT, Actor.STAFF
-        )
+        transition = step(service.status, Action.APPROVE if approve else Action.REJECT, Actor.STAFF)
         if approve and service.content_check is ContentCheck.PENDING:
             raise ProviderError(Code.CONTENT_CHECK_PENDING, "serviceId")
         await _decide(service, transition, text, now=now, staff_id=staff_id)
@@ -527,7 +525,9 @@ async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
         return  # changed or decided since
     openids = await _openids(service.provider_id, None)
     verdict = await content.check(
-        resources, content.text_of(service.name, service.description, service.opening_hours), openids
+        resources,
+        content.text_of(service.name, service.description, service.opening_hours),
+        openids,
     )
     if verdict.check is ContentCheck.PENDING and not verdict.risky:
         raise Retry("wechat content check unavailable")
@@ -555,3 +555,15 @@ async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
 
 
 HANDLERS: dict[str, Handler] = {CONTENT_CHECK: recheck_content}
+
+
+async def provider_of_service(principal: Principal, service_id: UUID) -> UUID:
+    """The provider of a service the caller may act on (a member's); NOT_FOUND otherwise."""
+    service = await repo.service_by_id(service_id)
+    if (
+        service is None
+        or principal.account_id is None
+        or not await repo.is_member(service.provider_id, principal.account_id)
+    ):
+        raise ProviderError(Code.NOT_FOUND, "serviceId")
+    return service.provider_id

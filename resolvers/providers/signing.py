@@ -9,7 +9,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 SECRET_BYTES = 32
 
 

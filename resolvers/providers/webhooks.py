@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 KIND = "provider.webhook"
 SUBSCRIBABLE = tuple(event for event in WebhookEvent if event is not WebhookEvent.TEST)
 TESTS_PER_MINUTE = 10
-_SECRET_CONTEXT = "provider.webhook_secret"
+_SECRET_CONTEXT = "provider.webhook_secret"  # noqa: S105 (sealing context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +216,13 @@ def body_of(payload: dict[str, Any]) -> bytes:
     )
 
 
-def signing_secrets(
-    resources: Resources, endpoint: WebhookEndpoint, now: datetime
-) -> list[str]:
+def signing_secrets(resources: Resources, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     found = [resources.keyring.open(endpoint.secret_sealed, context=_SECRET_CONTEXT)]
     expires = endpoint.previous_secret_expires_at
     if endpoint.previous_secret_sealed and expires is not None and expires > now:
-        found.append(resources.keyring.open(endpoint.previous_secret_sealed, context=_SECRET_CONTEXT))
+        found.append(
+            resources.keyring.open(endpoint.previous_secret_sealed, context=_SECRET_CONTEXT)
+        )
     return found
 
 

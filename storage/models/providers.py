@@ -95,7 +95,7 @@ class ProviderEventType(StrEnum):
     API_KEY_CREATED = "API_KEY_CREATED"
     API_KEY_REVOKED = "API_KEY_REVOKED"
     WEBHOOK_REGISTERED = "WEBHOOK_REGISTERED"
-    WEBHOOK_SECRET_ROTATED = "WEBHOOK_SECRET_ROTATED"
+    WEBHOOK_SECRET_ROTATED = "WEBHOOK_SECRET_ROTATED"  # noqa: S105 (an event type)
     WEBHOOK_DELETED = "WEBHOOK_DELETED"
 
 
@@ -170,9 +170,7 @@ class ProviderService(Model):
         ProviderServiceStatus, max_length=12, default=ProviderServiceStatus.DRAFT
     )
     review_reason = fields.CharField(max_length=200, default="")
-    content_check = fields.CharEnumField(
-        ContentCheck, max_length=12, default=ContentCheck.PENDING
-    )
+    content_check = fields.CharEnumField(ContentCheck, max_length=12, default=ContentCheck.PENDING)
     content_label = fields.IntField(null=True, description="WeChat's label (100 normal ...)")
     content_trace_id = fields.CharField(max_length=64, default="")
     submitted_at = fields.DatetimeField(null=True)

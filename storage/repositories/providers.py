@@ -87,6 +87,11 @@ async def readable_services(reader: Reader) -> Q:
     return VISIBLE
 
 
+def own_services(provider_id: UUID) -> Q:
+    """A provider system (API key) sees its own provider's services, every status."""
+    return Q(provider_id=provider_id)
+
+
 async def readable_providers(reader: Reader) -> Q:
     """APPROVED providers are public (name and credit code); members see their own in any
     status; staff see all."""
@@ -95,6 +100,14 @@ async def readable_providers(reader: Reader) -> Q:
     own = await member_provider_ids(reader.account_id)
     approved = Q(status=ProviderStatus.APPROVED)
     return Q(approved, Q(id__in=own), join_type="OR") if own else approved
+
+
+async def readable_providers_by_ids(reader: Reader, ids: Sequence[UUID]) -> list[Provider]:
+    return await Provider.filter(await readable_providers(reader), id__in=list(ids))
+
+
+async def readable_services_by_ids(reader: Reader, ids: Sequence[UUID]) -> list[ProviderService]:
+    return await ProviderService.filter(await readable_services(reader), id__in=list(ids))
 
 
 # -- providers and members
@@ -285,7 +298,8 @@ async def region_links(service_ids: Sequence[UUID]) -> list[tuple[UUID, Region]]
 
 
 async def existing_theme_codes(codes: Sequence[str]) -> set[str]:
-    return set(await Theme.filter(code__in=list(codes)).values_list("code", flat=True))
+    found = await Theme.filter(code__in=list(codes)).values_list("code", flat=True)
+    return {str(code) for code in found}
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +333,11 @@ def services_matching(scope: Q, wanted: ServiceFilter) -> QuerySet[ProviderServi
             )
         )
     return query
+
+
+async def matching_ids(scope: Q, wanted: ServiceFilter) -> list[UUID]:
+    ids = await services_matching(scope, wanted).values_list("id", flat=True)
+    return [UUID(str(i)) for i in ids]
 
 
 async def service_page(
@@ -356,9 +375,9 @@ async def visible_for_themes(
             Q()
             if region_ids is None
             else Q(
-                service_id__in=ProviderServiceRegion.filter(
-                    region_id__in=list(region_ids)
-                ).values("service_id")
+                service_id__in=ProviderServiceRegion.filter(region_id__in=list(region_ids)).values(
+                    "service_id"
+                )
             )
         )
         .prefetch_related("service")
