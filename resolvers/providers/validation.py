@@ -111,7 +111,9 @@ def link(kind: LinkKind, target: str, app_id: str | None, allowed_hosts: Sequenc
     """H5: an https URL on an allow-listed host; MINI_PROGRAM: an app id and a page path;
     PHONE: a hotline. Anything else is refused rather than guessed."""
     raw = target.strip()
-    if not raw or len(raw) > 500 or not raw.isprintable() or " " in raw:
+    if not raw or len(raw) > 500 or not raw.isprintable():
+        raise ProviderError(Code.INVALID_LINK, "link.target")
+    if kind is not LinkKind.PHONE and " " in raw:
         raise ProviderError(Code.INVALID_LINK, "link.target")
     if kind is LinkKind.H5:
         if app_id:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from storage.models.accounts import Account, AuthSession, Role
@@ -324,12 +324,16 @@ def services_matching(scope: Q, wanted: ServiceFilter) -> QuerySet[ProviderServi
         query = query.filter(id__in=list(wanted.ids))
     if wanted.theme_code is not None:
         query = query.filter(
-            id__in=ProviderServiceTheme.filter(theme_code=wanted.theme_code).values("service_id")
+            id__in=Subquery(
+                ProviderServiceTheme.filter(theme_code=wanted.theme_code).values("service_id")
+            )
         )
     if wanted.region_ids is not None:
         query = query.filter(
-            id__in=ProviderServiceRegion.filter(region_id__in=list(wanted.region_ids)).values(
-                "service_id"
+            id__in=Subquery(
+                ProviderServiceRegion.filter(region_id__in=list(wanted.region_ids)).values(
+                    "service_id"
+                )
             )
         )
     return query
@@ -375,8 +379,10 @@ async def visible_for_themes(
             Q()
             if region_ids is None
             else Q(
-                service_id__in=ProviderServiceRegion.filter(region_id__in=list(region_ids)).values(
-                    "service_id"
+                service_id__in=Subquery(
+                    ProviderServiceRegion.filter(region_id__in=list(region_ids)).values(
+                        "service_id"
+                    )
                 )
             )
         )
