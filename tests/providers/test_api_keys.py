@@ -202,7 +202,9 @@ async def test_bad_json_is_a_typed_error(seeded: RunningApp, wechat: httpx.Async
     client = seeded.client
 
     not_json = await client.post(
-        f"{API}/services", content=b"{nope", headers={**bearer(key), "content-type": "application/json"}
+        f"{API}/services",
+        content=b"{nope",
+        headers={**bearer(key), "content-type": "application/json"},
     )
     wrong_type = await client.post(
         f"{API}/services", json={**service_input(), "name": 42}, headers=bearer(key)

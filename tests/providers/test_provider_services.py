@@ -69,7 +69,9 @@ async def test_residents_see_a_service_only_once_published_and_not_after_suspens
     as_published = await _seen_by_resident(seeded, someone.token, service_id)
     theme = await seeded.gql.data(THEME, {"code": "HOUSING", "region": "510104"})
     suspended = await seeded.gql.data(
-        SUSPEND, {"input": {"serviceId": service_id, "reason": "多名群众投诉收费不透明"}}, token=admin
+        SUSPEND,
+        {"input": {"serviceId": service_id, "reason": "多名群众投诉收费不透明"}},
+        token=admin,
     )
     as_suspended = await _seen_by_resident(seeded, someone.token, service_id)
 
@@ -122,9 +124,18 @@ async def test_links_are_checked_strictly(seeded: RunningApp, wechat: httpx.Asyn
     cases = [
         ({"kind": "H5", "target": "http://h5.rongban-demo.example/a"}, "LINK_DOMAIN_NOT_ALLOWED"),
         ({"kind": "H5", "target": "https://evil.example.com/a"}, "LINK_DOMAIN_NOT_ALLOWED"),
-        ({"kind": "H5", "target": "https://u:p@h5.rongban-demo.example/"}, "LINK_DOMAIN_NOT_ALLOWED"),
-        ({"kind": "H5", "target": "https://rongban-demo.example.attacker.cn/"}, "LINK_DOMAIN_NOT_ALLOWED"),
-        ({"kind": "MINI_PROGRAM", "target": "pages/index/index", "appId": "wx123"}, "INVALID_APP_ID"),
+        (
+            {"kind": "H5", "target": "https://u:p@h5.rongban-demo.example/"},
+            "LINK_DOMAIN_NOT_ALLOWED",
+        ),
+        (
+            {"kind": "H5", "target": "https://rongban-demo.example.attacker.cn/"},
+            "LINK_DOMAIN_NOT_ALLOWED",
+        ),
+        (
+            {"kind": "MINI_PROGRAM", "target": "pages/index/index", "appId": "wx123"},
+            "INVALID_APP_ID",
+        ),
         ({"kind": "MINI_PROGRAM", "target": "../x", "appId": "wx0123456789abcdef"}, "INVALID_LINK"),
         ({"kind": "PHONE", "target": "12345"}, "INVALID_PHONE"),
         ({"kind": "PHONE", "target": "1390000000a"}, "INVALID_PHONE"),
@@ -135,7 +146,11 @@ async def test_links_are_checked_strictly(seeded: RunningApp, wechat: httpx.Asyn
         )["createProviderService"]
         assert (result["__typename"], result["code"]) == ("CreateProviderServiceError", code), link
     ok = [
-        {"kind": "MINI_PROGRAM", "target": "/pages/order/index?from=rb", "appId": "wx0123456789abcdef"},
+        {
+            "kind": "MINI_PROGRAM",
+            "target": "/pages/order/index?from=rb",
+            "appId": "wx0123456789abcdef",
+        },
         {"kind": "PHONE", "target": "95598"},
         {"kind": "PHONE", "target": "028-8888 8888"},
         {"kind": "PHONE", "target": "400-820-8820"},
@@ -162,7 +177,11 @@ async def test_other_fields_are_checked_and_nothing_is_written(
         (service_input(description="太短"), "INVALID_DESCRIPTION", "description"),
         (service_input(name="x" * 41), "INVALID_NAME", "name"),
         (service_input(audiences=[]), "INVALID_INPUT", "audiences"),
-        (service_input(themeCodes=["HOUSING"] * 1 + ["A", "B", "C", "D", "E"]), "TOO_MANY_ITEMS", "themeCodes"),
+        (
+            service_input(themeCodes=["HOUSING"] * 1 + ["A", "B", "C", "D", "E"]),
+            "TOO_MANY_ITEMS",
+            "themeCodes",
+        ),
     ]
     for variables, code, field in cases:
         result = (await seeded.gql.data(CREATE, {"input": variables}, token=member.token))[
@@ -186,7 +205,8 @@ async def test_members_act_only_on_their_own_providers_services(
         SUBMIT, {"input": {"serviceId": service["id"]}}, token=other.token
     )
     reviewed = await seeded.gql(
-        REVIEW, {"input": {"serviceId": service["id"], "decision": "REJECT", "reason": "x"}},
+        REVIEW,
+        {"input": {"serviceId": service["id"], "decision": "REJECT", "reason": "x"}},
         token=other.token,
     )
     mine = await seeded.gql.data(
@@ -235,10 +255,17 @@ async def test_a_rejected_service_is_corrected_and_published(
         {"input": {"serviceId": service["id"], "decision": "REJECT", "reason": "请写明收费标准"}},
         token=admin,
     )
-    seen = await seeded.gql.data(NODE.replace("status", "status reviewReason"), {"id": service["id"]}, token=member.token)
+    seen = await seeded.gql.data(
+        NODE.replace("status", "status reviewReason"), {"id": service["id"]}, token=member.token
+    )
     corrected = await seeded.gql.data(
         UPDATE,
-        {"input": {"serviceId": service["id"], "description": "免费办理水电气过户，平台不收取任何费用。"}},
+        {
+            "input": {
+                "serviceId": service["id"],
+                "description": "免费办理水电气过户，平台不收取任何费用。",
+            }
+        },
         token=member.token,
     )
     await seeded.gql.data(SUBMIT, {"input": {"serviceId": service["id"]}}, token=member.token)
@@ -266,7 +293,9 @@ async def test_the_list_costs_the_same_statements_for_3_or_8_services(
 
     async def cost(total: int) -> int:
         while await ProviderService.all().count() < total:
-            await published_service(seeded, member, admin, name=f"服务{await ProviderService.all().count()}号")
+            await published_service(
+                seeded, member, admin, name=f"服务{await ProviderService.all().count()}号"
+            )
         with count_statements() as statements:
             result = await seeded.gql.data(query)
         assert len(result["providerServices"]["edges"]) == total

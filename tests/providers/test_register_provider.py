@@ -59,11 +59,23 @@ async def test_bad_input_is_refused_with_the_field_and_writes_nothing(
     program = await resident(seeded, wechat, "owner")
     good = credit_code()
     cases = [
-        (_input(good[:-1] + ("0" if good[-1] != "0" else "1")), "INVALID_CREDIT_CODE", "creditCode"),
+        (
+            _input(good[:-1] + ("0" if good[-1] != "0" else "1")),
+            "INVALID_CREDIT_CODE",
+            "creditCode",
+        ),
         (_input("123"), "INVALID_CREDIT_CODE", "creditCode"),
         (_input(good, name="A"), "INVALID_NAME", "name"),
-        (_input(good, contact={"name": "x1", "phone": "13912345678"}), "INVALID_CONTACT_NAME", "contact.name"),
-        (_input(good, contact={"name": "王五", "phone": "12345"}), "INVALID_PHONE", "contact.phone"),
+        (
+            _input(good, contact={"name": "x1", "phone": "13912345678"}),
+            "INVALID_CONTACT_NAME",
+            "contact.name",
+        ),
+        (
+            _input(good, contact={"name": "王五", "phone": "12345"}),
+            "INVALID_PHONE",
+            "contact.phone",
+        ),
     ]
     for variables, code, field in cases:
         result = (await seeded.gql.data(REGISTER, variables, token=program.token))[
@@ -119,7 +131,13 @@ async def test_a_rejected_registrant_corrects_and_registers_again(
     admin = await staff_login(seeded)
     rejected = await seeded.gql.data(
         REVIEW_PROVIDER,
-        {"input": {"providerId": registered["id"], "decision": "REJECT", "reason": "名称与执照不符"}},
+        {
+            "input": {
+                "providerId": registered["id"],
+                "decision": "REJECT",
+                "reason": "名称与执照不符",
+            }
+        },
         token=admin,
     )
     seen = await seeded.gql.data(

@@ -20,9 +20,7 @@ async def test_approval_gives_the_provider_role_to_the_signed_in_member_at_once(
     program = await resident(seeded, wechat, "owner")
     registered = await register(seeded, program)
     before = await seeded.gql.data(ME, token=program.token)  # cached principal, no PROVIDER
-    create = (
-        "mutation { createApiKey(input: {name: \"k\", scopes: [SERVICES_READ]}) { __typename } }"
-    )
+    create = 'mutation { createApiKey(input: {name: "k", scopes: [SERVICES_READ]}) { __typename } }'
     refused = await seeded.gql(create, token=program.token)
     admin = await staff_login(seeded)
 
@@ -93,9 +91,10 @@ async def test_only_staff_review_and_only_once(
     assert by_member.error_codes == ["FORBIDDEN"]
     outcomes = sorted(r["reviewProvider"]["__typename"] for r in both)
     assert outcomes == ["Provider", "ReviewProviderError"]
-    assert next(
-        r["reviewProvider"]["code"] for r in both if "code" in r["reviewProvider"]
-    ) in ("INVALID_STATE", "CONFLICT")
+    assert next(r["reviewProvider"]["code"] for r in both if "code" in r["reviewProvider"]) in (
+        "INVALID_STATE",
+        "CONFLICT",
+    )
     assert unknown["reviewProvider"]["code"] == "NOT_FOUND"
     assert await OutboxMessage.filter(kind="notification.inbox").count() == 1
 
