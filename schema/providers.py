@@ -503,12 +503,14 @@ HandoffConsentConnection = Connection[HandoffConsent]
 @strawberry.type(
     description=(
         "Consent given: open `link` (H5 and mini-program links carry the code as rb_handoff); "
-        "for a PHONE link, read `code` to the provider. The code works once, for minutes."
+        "for a PHONE link, read `handoffCode` to the provider. The code works once, for minutes."
     )
 )
 class HandoffGrant:
     consent: HandoffConsent
-    code: str = strawberry.field(description="12 characters (Crockford base32), one use.")
+    handoff_code: str = strawberry.field(
+        description="12 characters (Crockford base32), one use. (Not `code`: errors use that.)"
+    )
     expires_at: datetime
     link: ProviderLink
 
@@ -517,7 +519,7 @@ class HandoffGrant:
         service = found.service
         return cls(
             consent=HandoffConsent.of(found.consent, now),
-            code=found.code,
+            handoff_code=found.code,
             expires_at=found.consent.code_expires_at,
             link=ProviderLink(
                 kind=service.link_kind,
