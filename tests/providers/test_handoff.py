@@ -116,7 +116,9 @@ async def test_a_withdrawn_consent_shares_nothing(
     withdrawn = await seeded.gql.data(
         WITHDRAW, {"input": {"consentId": granted["consent"]["id"]}}, token=program.token
     )
-    exchanged = await seeded.client.post(API, json={"code": granted["handoffCode"]}, headers=bearer(key))
+    exchanged = await seeded.client.post(
+        API, json={"code": granted["handoffCode"]}, headers=bearer(key)
+    )
 
     assert withdrawn["withdrawHandoffConsent"]["active"] is False
     assert withdrawn["withdrawHandoffConsent"]["withdrawnAt"] is not None
