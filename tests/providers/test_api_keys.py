@@ -43,7 +43,8 @@ async def test_a_key_is_shown_once_and_stored_only_as_a_hash(
 
     created = result["createApiKey"]
     secret = created["secret"]
-    assert secret.startswith("rb_pk_") and len(secret) > 40
+    assert secret.startswith("rb_pk_")
+    assert len(secret) > 40
     assert created["apiKey"]["prefix"] == secret[:14]
     assert created["apiKey"]["scopes"] == ["SERVICES_READ"]
     assert created["apiKey"]["ratePerMinute"] == 30

@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 
 from api.outbox import dispatcher
+from mock_wechat.client import MiniProgram
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import HandoffConsent
 from tests.applications.conftest import id_number
@@ -40,7 +41,7 @@ mutation($input: WithdrawHandoffConsentInput!) { withdrawHandoffConsent(input: $
 MINE = "{ myConsents { nodes { id fields active exchangedAt withdrawnAt serviceName } } }"
 
 
-async def _setup(seeded: RunningApp, wechat: httpx.AsyncClient) -> tuple[str, str, object]:
+async def _setup(seeded: RunningApp, wechat: httpx.AsyncClient) -> tuple[str, str, MiniProgram]:
     member = await member_of_approved_provider(seeded, wechat)
     service = await published_service(seeded, member)
     key = await api_key(seeded, member, "HANDOFFS")
@@ -78,7 +79,8 @@ async def test_the_code_gives_exactly_the_consented_fields_once(
     assert again.status_code == 400
     assert again.json()["error"]["code"] == "INVALID_CODE"
     consent = mine["myConsents"]["nodes"][0]
-    assert consent["active"] is False and consent["exchangedAt"] is not None
+    assert consent["active"] is False
+    assert consent["exchangedAt"] is not None
     created = await OutboxMessage.filter(kind="provider.webhook").count()
     assert created == 0  # no endpoint registered: nothing queued
 

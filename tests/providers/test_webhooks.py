@@ -126,7 +126,8 @@ async def test_failures_are_retried_with_backoff_then_delivered(
     ]
     assert log[0].error == "HTTP 500"
     ids = {headers["webhook-id"] for headers, _ in receiver.received}
-    assert len(receiver.received) == 3 and len(ids) == 1  # one message, three attempts
+    assert len(receiver.received) == 3
+    assert len(ids) == 1  # one message, three attempts
     for headers, body in receiver.received:
         assert _verified(secret, headers, body)["data"]["reason"] == "资质过期"
 
@@ -184,7 +185,8 @@ async def test_rotation_signs_with_both_secrets_until_the_old_one_expires(
     after = receiver.received[-1]
 
     new = rotated["secret"]
-    assert new != old and rotated["webhook"]["previousSecretExpiresAt"] is not None
+    assert new != old
+    assert rotated["webhook"]["previousSecretExpiresAt"] is not None
     headers, body = during
     assert headers["webhook-id"] == queued["testWebhookDelivery"]["webhookMessageId"]
     assert len(headers["webhook-signature"].split(" ")) == 2
