@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -23,6 +24,9 @@ DEV_SMS_URL = "http://127.0.0.1:8001/__mock__/sms/send"
 DEV_SMS_SECRET = "rongban-dev-sms-relay-secret"  # noqa: S105 (the mock's)
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
 _MIB = 1024 * 1024
+_ALLOWED_HOST = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
+)
 
 
 class Mode(StrEnum):
@@ -233,6 +237,14 @@ class Settings(BaseSettings):
     def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("provider_h5_domains")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not _ALLOWED_HOST.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not a host name (or *.host name)")
         return value
 
     @field_validator("previous_secret_keys", mode="before")
