@@ -25,6 +25,7 @@ from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
 from api.operations import PersistedQueries
 from api.outbox import dispatcher
+from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.settings import Settings
 from api.uploads import download, upload
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
             Route(DOWNLOAD_PATH + "{token}", download, methods=["GET"]),
             # Department business systems' signed callbacks (the provincial exchange).
             Route(CALLBACK_PATH, callbacks, methods=["POST"]),
+            *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
         ],
         middleware=[
             Middleware(RequestContext),

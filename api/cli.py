@@ -64,12 +64,13 @@ async def run_migrations(database_url: str) -> None:
 
 
 def cmd_seed(settings: Settings) -> None:
-    from api.seed import seed_demo, seed_regions, seed_themes
+    from api.seed import seed_demo, seed_demo_providers, seed_regions, seed_themes
     from resolvers.calendar.workdays import seed_from_chinesecalendar
 
     async def seed() -> None:
         if settings.demo_data and not settings.is_production:
             counts = await seed_demo(settings)
+            counts.update(await seed_demo_providers(settings))
         else:
             counts = {"regions": await seed_regions(), "themes": await seed_themes()}
         # Reference data, also in production: the working-day calendar.

@@ -7,11 +7,17 @@ from resolvers.exchange.outbound import HANDLERS as EXCHANGE_HANDLERS
 from resolvers.exchange.outbound import PUSH as EXCHANGE_PUSH
 from resolvers.notifications.handlers import HANDLERS as NOTIFICATION_HANDLERS
 from resolvers.outbox.dispatcher import Dispatcher, Handler
+from resolvers.providers.services import HANDLERS as PROVIDER_SERVICE_HANDLERS
+from resolvers.providers.webhooks import HANDLERS as WEBHOOK_HANDLERS
 
 
 def handlers() -> dict[str, Handler]:
-    # [7/8] webhooks add their kinds beside these.
-    return {**NOTIFICATION_HANDLERS, **EXCHANGE_HANDLERS}
+    return {
+        **NOTIFICATION_HANDLERS,
+        **EXCHANGE_HANDLERS,
+        **WEBHOOK_HANDLERS,
+        **PROVIDER_SERVICE_HANDLERS,
+    }
 
 
 def dispatcher(resources: Resources) -> Dispatcher:

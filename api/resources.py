@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from api.settings import Settings
+from integrations.providers import HttpWebhookSender
 from integrations.provincial import HttpProvincialGateway
 from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
@@ -86,6 +87,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         province=province_verifier(settings),
         timeout=settings.exchange_timeout_seconds,
     )
+    webhooks = HttpWebhookSender(
+        timeout=settings.webhook_timeout_seconds,
+        allow_loopback=settings.webhook_allow_loopback,
+        https_only=settings.is_production,
+    )
     try:
         yield Resources(
             settings=settings,
@@ -98,8 +104,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             sms=sms,
             scanner=scanner_of(settings),
             province=province,
+            webhooks=webhooks,
         )
     finally:
+        await webhooks.close()
         await province.close()
         await sms.close()
         await wechat.close()

@@ -317,3 +317,178 @@ async def _local_centres_and_terminals(settings: Settings) -> dict[str, int]:
             )
             terminals += 1
     return {"localCentres": centres, "terminals": terminals}
+
+
+# -- [7/8] demo providers: clearly marked （演示）, on the reserved .example domain
+
+DEMO_PROVIDERS: list[dict[str, Any]] = [
+    {
+        "name": "成都自来水（演示）",
+        "code": "91510100MA6RBD001",
+        "services": [
+            {
+                "name": "自来水过户（演示）",
+                "description": "二手房交易后在线办理自来水户名变更，上传不动产权证书，次日生效。",
+                "category": "UTILITIES",
+                "themes": ["HOUSING", "LIVING"],
+                "regions": ["510100"],
+                "hours": "全天受理",
+                "link": ("H5", "https://water.rongban-demo.example/transfer", ""),
+            }
+        ],
+    },
+    {
+        "name": "国网成都供电（演示）",
+        "code": "91510100MA6RBD002",
+        "services": [
+            {
+                "name": "电力过户（演示）",
+                "description": "二手房电力户名变更，拨打供电服务热线办理，上门核验电表读数。",
+                "category": "UTILITIES",
+                "themes": ["HOUSING", "LIVING"],
+                "regions": ["510100"],
+                "hours": "全天 24 小时",
+                "link": ("PHONE", "95598", ""),
+            }
+        ],
+    },
+    {
+        "name": "成都燃气（演示）",
+        "code": "91510100MA6RBD003",
+        "services": [
+            {
+                "name": "燃气过户（演示）",
+                "description": "在燃气公司小程序中提交过户申请，预约上门安检后完成燃气户名变更。",
+                "category": "UTILITIES",
+                "themes": ["HOUSING", "LIVING"],
+                "regions": ["510100"],
+                "hours": "周一至周日 8:30-17:30",
+                "link": ("MINI_PROGRAM", "pages/transfer/index?from=rongban", "wxdemogas000000001"),
+            }
+        ],
+    },
+    {
+        "name": "蓉城家政服务中心（演示）",
+        "code": "91510100MA6RBD004",
+        "services": [
+            {
+                "name": "家政保洁预约（演示）",
+                "description": "日常保洁、开荒保洁和老人陪护预约，服务人员持证上岗，价格事先公示。",
+                "category": "HOUSEKEEPING",
+                "themes": ["LIVING", "ELDERLY"],
+                "regions": ["510104", "510105", "510106", "510107", "510108"],
+                "hours": "每日 8:00-20:00",
+                "link": ("H5", "https://jiazheng.rongban-demo.example/book", ""),
+            }
+        ],
+    },
+]
+
+
+async def seed_demo_providers(settings: Settings) -> dict[str, int]:
+    """Approved demo providers with published social services (names marked （演示）, links
+    on rongban-demo.example). Idempotent; dev mode only. Theme codes are written as codes:
+    they show under the themes once the themes exist."""
+    from stdnum.cn import uscc
+
+    from storage.models.providers import (
+        ContentCheck,
+        LinkKind,
+        Provider,
+        ProviderCategory,
+        ProviderMember,
+        ProviderService,
+        ProviderServiceRegion,
+        ProviderServiceStatus,
+        ProviderServiceTheme,
+        ProviderStatus,
+    )
+
+    if settings.is_production or not settings.demo_data:
+        raise RuntimeError("demo data is only seeded in dev mode with RONGBAN_DEMO_DATA=true")
+    if await Provider.filter(demo=True).exists():
+        return {"demoProviders": 0}
+    keyring = keyring_of(settings)
+    regions = {r.code: r.id for r in await Region.all()}
+    services = 0
+    async with in_transaction():
+        owner = await Account.create(
+            display_name="演示服务机构成员", roles=[Role.RESIDENT.value, Role.PROVIDER.value]
+        )
+        for row in DEMO_PROVIDERS:
+            code = row["code"] + uscc.calc_check_digit(row["code"])
+            provider = await Provider.create(
+                name=row["name"],
+                credit_code=code,
+                status=ProviderStatus.APPROVED,
+                contact_name_sealed=keyring.seal("演示联系人", context="provider.contact_name"),
+                contact_name_masked="演*****",
+                contact_phone_sealed=keyring.seal("02800000000", context="provider.contact_phone"),
+                contact_phone_masked="028****0000",
+                created_by_id=owner.id,
+                demo=True,
+            )
+            await ProviderMember.create(provider_id=provider.id, account_id=owner.id, owner=True)
+            for item in row["services"]:
+                kind, target, app_id = item["link"]
+                service = await ProviderService.create(
+                    provider_id=provider.id,
+                    name=item["name"],
+                    description=item["description"],
+                    category=ProviderCategory(item["category"]),
+                    opening_hours=item["hours"],
+                    link_kind=LinkKind(kind),
+                    link_target=target,
+                    link_app_id=app_id,
+                    status=ProviderServiceStatus.PUBLISHED,
+                    # Demo text was never sent to WeChat: say so rather than claim a pass.
+                    content_check=ContentCheck.UNCHECKED,
+                    published_at=datetime.now(UTC),
+                )
+                await ProviderServiceTheme.bulk_create(
+                    [
+                        ProviderServiceTheme(service_id=service.id, theme_code=t)
+                        for t in item["themes"]
+                    ]
+                )
+                await ProviderServiceRegion.bulk_create(
+                    [
+                        ProviderServiceRegion(service_id=service.id, region_id=regions[r])
+                        for r in item["regions"]
+                        if r in regions
+                    ]
+                )
+                services += 1
+    await _utilities_in_resale_home()
+    return {"demoProviders": len(DEMO_PROVIDERS), "demoProviderServices": services}
+
+
+async def _utilities_in_resale_home() -> None:
+    """The demo's 二手房转移登记 (when the scenarios' demo data has it) offers 水电气过户: one more
+    question, and the UTILITIES category when the answer is yes, as a new published version."""
+    from resolvers.scenarios import service as scenarios
+    from resolvers.scenarios.definitions import check_references, read
+    from storage.models.catalogue import PublicationStatus as Status
+    from storage.models.scenarios import Scenario
+
+    current = await Scenario.filter(code="resale-home", status=Status.PUBLISHED).first()
+    if current is None or any("providerService" in i for i in current.definition["items"]):
+        return
+    raw = dict(current.definition)
+    raw["questions"] = [
+        *raw["questions"],
+        {"code": "utilities", "text": "是否同时办理水电气过户？", "kind": "YES_NO"},
+    ]
+    raw["items"] = [
+        *raw["items"],
+        {"providerService": "UTILITIES", "when": {"question": "utilities", "equals": "YES"}},
+    ]
+    definition, problems = read(raw)
+    references = None
+    if definition is not None:
+        references, problems = await check_references(definition)
+    if definition is None or references is None:
+        log.warning("demo 水电气过户 not added to resale-home: %s", problems[:3])
+        return
+    await scenarios.save_draft("resale-home", raw, definition, references, None)
+    await scenarios.publish_draft("resale-home", datetime.now(UTC))

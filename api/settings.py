@@ -27,6 +27,9 @@ DEV_EXCHANGE_URL = "http://127.0.0.1:8002"  # the provincial sandbox `make run` 
 DEV_EXCHANGE_SYSTEM_ID = "rongban-510100-dev"
 DEV_EXCHANGE_SECRET = "rongban-dev-exchange-secret-not-for-production"  # noqa: S105 (the sandbox's)
 _MIB = 1024 * 1024
+_ALLOWED_HOST = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
+)
 
 
 class Mode(StrEnum):
@@ -229,6 +232,31 @@ class Settings(BaseSettings):
     )
     wechat_max_grants_per_template: int = Field(default=50, ge=1, le=1000)
 
+    # -- third-party providers ([7/8])
+    provider_h5_domains: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("*.rongban-demo.example",),
+        description=(
+            "Comma-separated hosts a service's H5 link may point at (https only): "
+            "`example.cn` for that host, `*.example.cn` for its subdomains"
+        ),
+    )
+    provider_registrations_per_day: int = Field(default=5, ge=1, le=100)
+    provider_max_services: int = Field(default=200, ge=1, le=10_000)
+    api_key_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+    api_key_daily_quota: int = Field(default=20_000, ge=1, le=10_000_000)
+    api_key_max_per_provider: int = Field(default=20, ge=1, le=200)
+    webhook_max_per_provider: int = Field(default=10, ge=1, le=100)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    webhook_secret_grace_seconds: int = Field(
+        default=86_400, ge=0, le=30 * 86_400, description="the old secret signs this long"
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="dev and tests only: webhooks to 127.0.0.1 over http (refused in production)",
+    )
+    handoff_code_ttl: int = Field(default=600, ge=60, le=3600)
+    handoffs_per_hour: int = Field(default=30, ge=1, le=1000)
+
     # -- demo data
     demo_data: bool = True
     demo_password: SecretStr = SecretStr("rongban-demo")
@@ -238,6 +266,21 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("provider_h5_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("provider_h5_domains")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not _ALLOWED_HOST.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not a host name (or *.host name)")
         return value
 
     @field_validator("previous_secret_keys", mode="before")
@@ -328,6 +371,8 @@ class Settings(BaseSettings):
             problems.append("the default exchange secret (set RONGBAN_EXCHANGE_SECRET)")
         if self.demo_password.get_secret_value() == "rongban-demo" and self.demo_data:
             problems.append("the demo staff password")
+        if self.webhook_allow_loopback:
+            problems.append("webhooks to loopback addresses (unset RONGBAN_WEBHOOK_ALLOW_LOOPBACK)")
         return problems
 
     @property

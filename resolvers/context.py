@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.settings import Settings
+from integrations.providers import WebhookSender
 from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
 from integrations.sms import SmsSender
@@ -46,6 +47,8 @@ class Resources:
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
+    webhooks: WebhookSender | None = None  # providers' webhook endpoints ([7/8])
+    provider_index: CatalogueIndex = field(default_factory=CatalogueIndex)  # social services
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.providers.loaders import ProviderLoaders, create_provider_loaders
 from resolvers.reference import ReferenceData
 from storage.models.accounts import Account
 from storage.models.applications import (
@@ -100,6 +101,7 @@ class Loaders:
     scenario_submission: DataLoader[UUID, ScenarioSubmission | None]
     # (region code, basic code) -> the nearest published implementation.
     service_in_region: DataLoader[tuple[str, str], Implementation | None]
+    providers: ProviderLoaders  # [7/8] third-party providers and their services
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -183,4 +185,5 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
             aligned(scenario_repo.submissions_of, lambda s: s.application_id)
         ),
         service_in_region=DataLoader(_services_in_regions),
+        providers=create_provider_loaders(),
     )

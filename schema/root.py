@@ -37,6 +37,8 @@ from resolvers.context import Info
 from resolvers.documents import mutations as document_mutations
 from resolvers.documents import queries as document_queries
 from resolvers.exchange import queries as exchange_queries
+from resolvers.providers import mutations as provider_mutations
+from resolvers.providers import queries as provider_queries
 from resolvers.scenarios import mutations as scenario_mutations
 from resolvers.scenarios import queries as scenario_queries
 from schema.accounts import Account
@@ -59,6 +61,7 @@ from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange import ExchangeMessage
 from schema.permissions import IsAdmin, IsAuthenticated, IsStaff
+from schema.providers import IsProvider, Provider, ProviderService
 from schema.scenarios import Scenario
 
 log = logging.getLogger("rongban.graphql")
@@ -73,6 +76,8 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Application": Application,
     "ExchangeMessage": ExchangeMessage,
     "Scenario": Scenario,
+    "Provider": Provider,
+    "ProviderService": ProviderService,
 }
 
 
@@ -260,6 +265,29 @@ class Query:
             "wallet and history, each with a reason; then (and for anyone else) popular "
             "services of the last 30 days. `first` 1-20, default 10."
         ),
+    )
+    provider_services = strawberry.field(
+        resolver=provider_queries.provider_services,
+        description=(
+            "Third parties' social services (not government items: see `services`). Anyone: "
+            "published ones of approved providers; members also their own in any status; staff "
+            "everything but drafts. By name, or ranked for a keyword; `first` at most 50."
+        ),
+    )
+    my_providers = strawberry.field(
+        resolver=provider_queries.my_providers,
+        permission_classes=[IsAuthenticated],
+        description="The providers the signed-in account acts for (any status), by name.",
+    )
+    providers = strawberry.field(
+        resolver=provider_queries.providers,
+        permission_classes=[IsStaff],
+        description="Staff: providers, oldest first (status PENDING: the review queue).",
+    )
+    my_consents = strawberry.field(
+        resolver=provider_queries.my_consents,
+        permission_classes=[IsAuthenticated],
+        description="The resident's hand-off consents, newest first. `first` at most 50.",
     )
 
     @strawberry.field(
@@ -453,6 +481,116 @@ class Mutation:
         resolver=scenario_mutations.upsert_theme,
         permission_classes=[IsAdmin],
         description="ADMIN: creates or changes a theme and the items listed under it.",
+    )
+    register_provider = strawberry.mutation(
+        resolver=provider_mutations.register_provider,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "A resident registers an organisation (credit code checked, GB 32100) and becomes "
+            "its first member; it is PENDING until staff review it. At most 5 a day."
+        ),
+    )
+    review_provider = strawberry.mutation(
+        resolver=provider_mutations.review_provider,
+        permission_classes=[IsStaff],
+        description=(
+            "Staff: APPROVE (members get the PROVIDER role at once) or REJECT with a reason."
+        ),
+    )
+    create_provider_service = strawberry.mutation(
+        resolver=provider_mutations.create_provider_service,
+        permission_classes=[IsProvider],
+        description=(
+            "A DRAFT social service. Name, description and hours go through WeChat's content "
+            "check: risky text is refused (CONTENT_RISKY)."
+        ),
+    )
+    update_provider_service = strawberry.mutation(
+        resolver=provider_mutations.update_provider_service,
+        permission_classes=[IsProvider],
+        description="Changes a service; it goes back to DRAFT (and off residents' lists).",
+    )
+    submit_provider_service = strawberry.mutation(
+        resolver=provider_mutations.submit_provider_service,
+        permission_classes=[IsProvider],
+        description="Submits a DRAFT for staff review (SUBMITTED).",
+    )
+    review_provider_service = strawberry.mutation(
+        resolver=provider_mutations.review_provider_service,
+        permission_classes=[IsStaff],
+        description=(
+            "Staff: APPROVE (PUBLISHED: residents see it) or REJECT with a reason. Refused "
+            "while WeChat's content check is PENDING."
+        ),
+    )
+    suspend_provider_service = strawberry.mutation(
+        resolver=provider_mutations.suspend_provider_service,
+        permission_classes=[IsStaff],
+        description="Staff: takes a PUBLISHED service off residents' lists, with a reason.",
+    )
+    create_api_key = strawberry.mutation(
+        resolver=provider_mutations.create_api_key,
+        permission_classes=[IsProvider],
+        description=(
+            "A key for the provider's systems (the provider API under /provider-api/v1), "
+            "shown once; scoped, rate-limited per minute and per day."
+        ),
+    )
+    revoke_api_key = strawberry.mutation(
+        resolver=provider_mutations.revoke_api_key,
+        permission_classes=[IsProvider],
+        description="Revokes a key; its next request is refused.",
+    )
+    register_webhook = strawberry.mutation(
+        resolver=provider_mutations.register_webhook,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "A member registers an endpoint for events; the signing secret (whsec_) is shown "
+            "once. https to a public address only; at most 10 per provider."
+        ),
+    )
+    rotate_webhook_secret = strawberry.mutation(
+        resolver=provider_mutations.rotate_webhook_secret,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "A new signing secret, shown once; the old one also signs for 24 hours "
+            "(RONGBAN_WEBHOOK_SECRET_GRACE_SECONDS), so both verify during the switch."
+        ),
+    )
+    delete_webhook = strawberry.mutation(
+        resolver=provider_mutations.delete_webhook,
+        permission_classes=[IsAuthenticated],
+        description="Stops deliveries to an endpoint, queued ones included.",
+    )
+    test_webhook_delivery = strawberry.mutation(
+        resolver=provider_mutations.test_webhook_delivery,
+        permission_classes=[IsAuthenticated],
+        description="Queues a webhook.test message to one endpoint (10 a minute); see deliveries.",
+    )
+    grant_handoff_consent = strawberry.mutation(
+        resolver=provider_mutations.grant_handoff_consent,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "A resident opening a social service shares chosen fields with its provider: a "
+            "consent record and a one-time code (valid 10 minutes) the provider exchanges for "
+            "exactly those fields. Without it nothing is shared."
+        ),
+    )
+    withdraw_handoff_consent = strawberry.mutation(
+        resolver=provider_mutations.withdraw_handoff_consent,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "Withdraws a consent: an unused code stops working; a provider that already "
+            "received the fields is told to delete them (handoff.withdrawn)."
+        ),
+    )
+    exchange_handoff_code = strawberry.mutation(
+        resolver=provider_mutations.exchange_handoff_code,
+        permission_classes=[IsProvider],
+        description=(
+            "A provider's member exchanges a resident's code, once, for the consented fields "
+            "(provider systems: POST /provider-api/v1/handoffs/exchange)."
+        ),
     )
     set_calendar_day = strawberry.mutation(
         resolver=application_mutations.set_calendar_day,

@@ -26,6 +26,7 @@ from schema.catalogue import BaseItem, Department, GuideViolation, Region, Servi
 from schema.documents import Document
 from schema.errors import UserError
 from schema.pagination import Connection
+from schema.providers import PLAN_PROVIDER_SERVICES, THEME_PROVIDER_SERVICES
 from storage.models import scenarios as models
 from storage.models.catalogue import Channel, MaterialSource, Necessity, PublicationStatus
 from storage.models.scenarios import QuestionKind
@@ -266,6 +267,8 @@ class Theme:
         rows = await info.context.loaders.theme_scenarios.load(self._model.id)
         return [Scenario.of(row) for row in rows]
 
+    provider_services = THEME_PROVIDER_SERVICES  # [7/8] social services beside the items
+
 
 @strawberry.type(description="An item the answers lead to, as the plan's region implements it.")
 class ScenarioPlanItem:
@@ -399,6 +402,8 @@ class ScenarioPlan:
     @strawberry.field(description="The available items' services, in the bundle's order.")
     def services(self) -> list[Service]:
         return [Service.of(i.implementation) for i in self._plan.items if i.implementation]
+
+    provider_services = PLAN_PROVIDER_SERVICES  # [7/8] social services the answers lead to
 
 
 @strawberry.type(

@@ -260,3 +260,42 @@ class MiniProgram:
         return list(
             (await self.call("RecommendedServices", {"first": first}))["recommendedServices"]
         )
+
+    # -- third-party providers: registration, social services and hand-offs ([7/8])
+
+    async def register_provider(
+        self, name: str, credit_code: str, contact_name: str, contact_phone: str
+    ) -> dict[str, Any]:
+        variables = {
+            "name": name,
+            "creditCode": credit_code,
+            "contactName": contact_name,
+            "contactPhone": contact_phone,
+        }
+        return dict((await self.call("RegisterProvider", variables))["registerProvider"])
+
+    async def my_providers(self) -> list[dict[str, Any]]:
+        return list((await self.call("MyProviders"))["myProviders"])
+
+    async def theme_provider_services(
+        self, code: str, region_code: str | None = None
+    ) -> list[dict[str, Any]]:
+        theme = (
+            await self.call("ThemeProviderServices", {"code": code, "regionCode": region_code})
+        )["theme"]
+        return list(theme["providerServices"]) if theme else []
+
+    async def search_provider_services(self, keyword: str, **variables: Any) -> dict[str, Any]:
+        result = await self.call("SearchProviderServices", {"keyword": keyword, **variables})
+        return dict(result["providerServices"])
+
+    async def grant_handoff_consent(self, service_id: str, fields: list[str]) -> dict[str, Any]:
+        result = await self.call("GrantHandoffConsent", {"serviceId": service_id, "fields": fields})
+        return dict(result["grantHandoffConsent"])
+
+    async def withdraw_handoff_consent(self, consent_id: str) -> dict[str, Any]:
+        result = await self.call("WithdrawHandoffConsent", {"consentId": consent_id})
+        return dict(result["withdrawHandoffConsent"])
+
+    async def my_consents(self, **variables: Any) -> dict[str, Any]:
+        return dict((await self.call("MyConsents", variables))["myConsents"])

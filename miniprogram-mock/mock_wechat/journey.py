@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import uuid
 from typing import Any
 
 import httpx
+from stdnum.cn import uscc
 
 from mock_wechat.client import MiniProgram
 
@@ -273,7 +275,124 @@ async def scenario_journey(
     return steps
 
 
-async def main_async(api: str, wechat: str, user: str) -> None:
+def demo_credit_code() -> str:
+    """A valid GB 32100 code for the demo organisation (random: each run registers anew)."""
+    body = "91510100MA6" + "".join(secrets.choice("0123456789") for _ in range(6))
+    return body + uscc.calc_check_digit(body)
+
+
+async def provider_journey(
+    owner: MiniProgram, resident: MiniProgram, *, admin: str = "demo-admin"
+) -> list[str]:
+    """The provider journey: a resident registers an organisation in the mini-program, staff
+    approve it, the new member describes a service (GraphQL, as a provider console would) and
+    submits it, staff publish it, another resident finds it under a theme and hands off with
+    consent, and the provider's system exchanges the code (provider API, by API key)."""
+    steps = []
+    api = owner.api
+
+    async def graphql(token: str | None, query: str, variables: dict[str, Any]) -> Any:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = await api.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        return response.json()["data"]
+
+    registered = await owner.register_provider(
+        "成都蓉城家政服务有限公司（演示）", demo_credit_code(), "王五", "028-86668888"
+    )
+    steps.append(f"registerProvider        -> {registered['__typename']} {registered['status']}")
+    staff = (
+        await graphql(
+            None,
+            "mutation($u: String!, $p: String!) { loginStaff(input: {username: $u, password: $p})"
+            " { ... on Session { token } } }",
+            {"u": admin, "p": os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")},
+        )
+    )["loginStaff"]["token"]
+    theme = await graphql(staff, '{ theme(code: "LIVING") { code } }', {})
+    if theme["theme"] is None:  # the themes are the scenarios' reference data; add if missing
+        await graphql(
+            staff,
+            'mutation { upsertTheme(input: {code: "LIVING", name: "生活", audience: PERSON}) '
+            "{ __typename } }",
+            {},
+        )
+    reviewed = await graphql(
+        staff,
+        "mutation($id: ID!) { reviewProvider(input: {providerId: $id, decision: APPROVE}) "
+        "{ ... on Provider { status } } }",
+        {"id": registered["id"]},
+    )
+    steps.append(f"reviewProvider          -> {reviewed['reviewProvider']['status']}")
+    me = await owner.me()
+    steps.append(f"me.roles                -> {','.join(sorted((me or {}).get('roles', [])))}")
+    created = await graphql(
+        owner.token,
+        "mutation($input: CreateProviderServiceInput!) { createProviderService(input: $input) "
+        "{ __typename ... on ProviderService { id status contentCheck } "
+        "... on CreateProviderServiceError { code field } } }",
+        {
+            "input": {
+                "name": "上门保洁预约（演示）",
+                "description": "日常保洁与开荒保洁上门服务，价格事先公示，服务人员持证上岗。",
+                "category": "HOUSEKEEPING",
+                "themeCodes": ["LIVING"],
+                "regionCodes": ["510104"],
+                "openingHours": "每日 8:00-20:00",
+                "link": {"kind": "H5", "target": "https://jiazheng.rongban-demo.example/book"},
+            }
+        },
+    )
+    service = created["createProviderService"]
+    steps.append(f"createProviderService   -> {service['__typename']} {service.get('status')}")
+    submitted = await graphql(
+        owner.token,
+        "mutation($id: ID!) { submitProviderService(input: {serviceId: $id}) "
+        "{ ... on ProviderService { status } } }",
+        {"id": service["id"]},
+    )
+    steps.append(f"submitProviderService   -> {submitted['submitProviderService']['status']}")
+    published = await graphql(
+        staff,
+        "mutation($id: ID!) { reviewProviderService(input: {serviceId: $id, decision: APPROVE}) "
+        "{ ... on ProviderService { status } ... on ReviewProviderServiceError { code } } }",
+        {"id": service["id"]},
+    )
+    steps.append(f"reviewProviderService   -> {published['reviewProviderService']}")
+    listed = await resident.theme_provider_services("LIVING", "510104")
+    found = next((s for s in listed if s["id"] == service["id"]), None)
+    steps.append(f"theme.providerServices  -> {'found' if found else 'missing'} (social service)")
+    granted = await resident.grant_handoff_consent(service["id"], ["NAME", "PHONE"])
+    steps.append(f"grantHandoffConsent     -> {granted['__typename']} {granted['link']['kind']}")
+    key = await graphql(
+        owner.token,
+        'mutation { createApiKey(input: {name: "预约系统", scopes: [HANDOFFS]}) '
+        "{ ... on CreatedApiKey { secret } } }",
+        {},
+    )
+    exchanged = await api.post(
+        "/provider-api/v1/handoffs/exchange",
+        json={"code": granted["handoffCode"]},
+        headers={"authorization": f"Bearer {key['createApiKey']['secret']}"},
+    )
+    shared = exchanged.json()
+    # Printed masked: the journey shows that the fields arrived, not what they are.
+    steps.append(
+        f"provider API exchange   -> HTTP {exchanged.status_code} {shared.get('fields')} "
+        f"{(shared.get('name') or '?')[:1]}* {(shared.get('phone') or '')[:6]}****"
+    )
+    consents = await resident.my_consents()
+    node = consents["edges"][0]["node"]
+    steps.append(f"myConsents              -> exchanged={node['exchangedAt'] is not None}")
+    withdrawn = await resident.withdraw_handoff_consent(node["id"])
+    steps.append(
+        f"withdrawHandoffConsent  -> {withdrawn['__typename']} active={withdrawn['active']}"
+    )
+    return steps
+
+
+async def main_async(api: str, wechat: str, user: str, providers: bool = False) -> None:
     async with (
         httpx.AsyncClient(base_url=api) as api_client,
         httpx.AsyncClient(base_url=wechat) as wechat_client,
@@ -285,6 +404,11 @@ async def main_async(api: str, wechat: str, user: str) -> None:
             *await scenario_journey(program),
         ]:
             print(line)  # noqa: T201
+        if providers:
+            owner = MiniProgram(api_client, wechat_client, f"{user}-provider")
+            await owner.login()
+            for line in await provider_journey(owner, program):
+                print(line)  # noqa: T201
 
 
 def main() -> None:
@@ -294,8 +418,11 @@ def main() -> None:
         "--wechat", default=f"http://127.0.0.1:{os.environ.get('WECHAT_MOCK_PORT', '8001')}"
     )
     parser.add_argument("--user", default="demo-resident")
+    parser.add_argument(
+        "--providers", action="store_true", help="then the provider journey (a second user)"
+    )
     args = parser.parse_args()
-    asyncio.run(main_async(args.api, args.wechat, args.user))
+    asyncio.run(main_async(args.api, args.wechat, args.user, args.providers))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ from resolvers.scenarios.conditions import (
     holds,
     questions_of,
 )
+from storage.models.providers import ProviderCategory
 from storage.models.scenarios import QuestionKind
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import scenarios as repo
@@ -810,12 +811,11 @@ async def check_references(definition: Definition) -> tuple[References | None, l
     bases = {b.basic_code: b for b in await repo.base_items_by_codes(definition.basic_codes)}
     for index, item in enumerate(definition.items):
         if item.provider_service is not None:
-            # The definition format reserves provider services; their directory is [7/8]'s.
-            problems.add(
-                f"items[{index}].providerService",
-                "第三方服务目录尚未开通，暂不能引用第三方服务。",
-                "PROVIDER_SERVICES_UNAVAILABLE",
-            )
+            # A category of social services (UTILITIES ...), never one provider ([7/8]).
+            if item.provider_service not in ProviderCategory.__members__:
+                problems.add(
+                    f"items[{index}].providerService", "没有这一类第三方服务。", "UNKNOWN_CATEGORY"
+                )
         elif item.basic_code not in bases:
             problems.add(f"items[{index}].item", "找不到该基本目录事项。", "UNKNOWN_BASE_ITEM")
     named = set(await repo.material_names_of_bases([b.id for b in bases.values()]))

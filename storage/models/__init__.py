@@ -42,6 +42,18 @@ from storage.models.exchange import (
 )
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
+from storage.models.providers import (
+    ApiKey,
+    HandoffConsent,
+    Provider,
+    ProviderEvent,
+    ProviderMember,
+    ProviderService,
+    ProviderServiceRegion,
+    ProviderServiceTheme,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from storage.models.scenarios import (
     RecommendationRule,
     Scenario,
@@ -55,6 +67,7 @@ from storage.models.scenarios import (
 __all__ = [
     "AccessAction",
     "Account",
+    "ApiKey",
     "Application",
     "ApplicationCounter",
     "ApplicationEvent",
@@ -75,11 +88,18 @@ __all__ = [
     "ExchangeAcknowledgement",
     "ExchangeCallback",
     "ExchangeSystem",
+    "HandoffConsent",
     "IdempotencyRecord",
     "Implementation",
     "Material",
     "Notification",
     "OutboxMessage",
+    "Provider",
+    "ProviderEvent",
+    "ProviderMember",
+    "ProviderService",
+    "ProviderServiceRegion",
+    "ProviderServiceTheme",
     "Rating",
     "RecommendationRule",
     "Rectification",
@@ -98,4 +118,6 @@ __all__ = [
     "Theme",
     "ThemeItem",
     "TrustLevel",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -152,7 +152,7 @@ async def test_a_valid_definition_becomes_a_draft(seeded: RunningApp) -> None:
                     }
                 }
             ),
-            "PROVIDER_SERVICES_UNAVAILABLE",
+            "UNKNOWN_CATEGORY",
             "definition.items[1].providerService",
         ),
         (

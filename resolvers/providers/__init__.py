@@ -1,0 +1,1 @@
+"""Third-party providers: onboarding, their services beside the government's, keys, webhooks."""

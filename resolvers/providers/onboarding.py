@@ -1,0 +1,224 @@
+"""Provider onboarding: a resident registers an organisation (and becomes its first member),
+staff approve or reject it; approval gives every member the PROVIDER role at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from resolvers.context import Resources
+from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.principal import Principal
+from resolvers.providers import validation
+from resolvers.providers.errors import ProviderError
+from resolvers.providers.errors import ProviderErrorCode as Code
+from resolvers.providers.webhooks import enqueue_event
+from storage.cache import Keys, RedisError, hit_rate_limit
+from storage.models.accounts import Role
+from storage.models.providers import Provider, ProviderEventType, ProviderStatus, WebhookEvent
+from storage.repositories import providers as repo
+
+log = logging.getLogger(__name__)
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    name: str
+    credit_code: str
+    contact_name: str
+    contact_phone: str
+
+
+async def limit(
+    resources: Resources, bucket: str, subject: str, *, limit: int, window: int
+) -> None:
+    """One hit on a fixed-window limit; fails closed when Redis is away."""
+    try:
+        result = await hit_rate_limit(
+            resources.redis, Keys.rate(bucket, subject), limit=limit, window=window
+        )
+    except RedisError:
+        raise ProviderError(Code.SERVICE_UNAVAILABLE) from None
+    if not result.allowed:
+        raise ProviderError(Code.RATE_LIMITED, retry_after=max(result.retry_after, 1))
+
+
+async def register(resources: Resources, principal: Principal, data: Registration) -> Provider:
+    """Creates a PENDING provider with the caller as its first member. A rejected registrant
+    may register the same credit code again with corrections: it goes back to PENDING."""
+    account_id = principal.account_id
+    if account_id is None:
+        raise ProviderError(Code.UNAUTHENTICATED)
+    if principal.has_any((Role.STAFF, Role.ADMIN, Role.TERMINAL)):
+        # Officers review providers; they must not also act for one.
+        raise ProviderError(Code.FORBIDDEN)
+    name = validation.organisation_name(data.name)
+    code = validation.credit_code(data.credit_code)
+    contact = validation.contact_name(data.contact_name)
+    phone = validation.phone_number(data.contact_phone, "contact.phone")
+    await limit(
+        resources,
+        "provider-register",
+        str(account_id),
+        limit=resources.settings.provider_registrations_per_day,
+        window=86400,
+    )
+    keyring = resources.keyring
+    fields = {
+        "name": name,
+        "contact_name_sealed": keyring.seal(contact, context="provider.contact_name"),
+        "contact_name_masked": contact[0] + "*" * (len(contact) - 1),
+        "contact_phone_sealed": keyring.seal(phone.digits, context="provider.contact_phone"),
+        "contact_phone_masked": phone.masked,
+    }
+    now = resources.clock()
+    try:
+        async with in_transaction():
+            existing = await repo.lock_provider_by_credit_code(code)
+            if existing is not None:
+                if (
+                    existing.status is not ProviderStatus.REJECTED
+                    or existing.created_by_id != account_id
+                ):
+                    raise ProviderError(Code.CREDIT_CODE_TAKEN, "creditCode")
+                await repo.move_provider(
+                    existing.id,
+                    expected=ProviderStatus.REJECTED,
+                    status=ProviderStatus.PENDING,
+                    review_reason="",
+                    reviewed_at=None,
+                    reviewed_by_id=None,
+                    **fields,
+                )
+                provider_id = existing.id
+            else:
+                created = await repo.create_provider(
+                    credit_code=code, created_by_id=account_id, **fields
+                )
+                await repo.add_member(created.id, account_id, owner=True)
+                provider_id = created.id
+            await repo.add_event(
+                provider_id=provider_id,
+                type=ProviderEventType.REGISTERED,
+                status=ProviderStatus.PENDING.value,
+                actor_id=account_id,
+                at=now,
+            )
+    except IntegrityError:
+        # The same credit code registered by someone else a moment ago.
+        raise ProviderError(Code.CREDIT_CODE_TAKEN, "creditCode") from None
+    provider = await repo.provider_by_id(provider_id)
+    assert provider is not None
+    return provider
+
+
+async def review(
+    resources: Resources,
+    principal: Principal,
+    provider_id: UUID,
+    decision: Decision,
+    reason: str | None,
+) -> Provider:
+    """Staff decide on a PENDING provider; a rejection needs a reason the registrant reads."""
+    if not principal.is_staff or principal.account_id is None:
+        raise ProviderError(Code.FORBIDDEN)
+    text = validation.clean_reason(reason, required=decision is Decision.REJECT)
+    approve = decision is Decision.APPROVE
+    target = ProviderStatus.APPROVED if approve else ProviderStatus.REJECTED
+    now = resources.clock()
+    async with in_transaction():
+        provider = await repo.lock_provider(provider_id)
+        if provider is None:
+            raise ProviderError(Code.NOT_FOUND, "providerId")
+        if provider.status is not ProviderStatus.PENDING:
+            raise ProviderError(Code.INVALID_STATE, "providerId")
+        moved = await repo.move_provider(
+            provider.id,
+            expected=ProviderStatus.PENDING,
+            status=target,
+            review_reason=text,
+            reviewed_by_id=principal.account_id,
+            reviewed_at=now,
+        )
+        if not moved:
+            raise ProviderError(Code.CONFLICT, "providerId")
+        await repo.add_event(
+            provider_id=provider.id,
+            type=ProviderEventType.APPROVED if approve else ProviderEventType.REJECTED,
+            status=target.value,
+            actor_id=principal.account_id,
+            note=text,
+            at=now,
+        )
+        members = [m.account_id for m in await repo.members_of([provider.id])]
+        if approve:
+            await repo.grant_role(members, Role.PROVIDER)
+        await enqueue_inbox(
+            key=f"provider:{provider.id}",
+            now=now,
+            topic="PROVIDER_REVIEW",
+            title="服务机构审核通过" if approve else "服务机构审核未通过",
+            body=(
+                f"“{provider.name}”已通过审核，可以发布服务了。"
+                if approve
+                else f"“{provider.name}”未通过审核。原因：{text}"
+            )[:200],
+            subject_id=provider.id,
+            account_ids=members,
+        )
+        await enqueue_event(
+            provider.id,
+            WebhookEvent.PROVIDER_REVIEWED,
+            {"providerId": str(provider.id), "status": target.value, "reason": text},
+            now=now,
+        )
+    if approve:
+        await refresh_principals(resources, members)
+    reviewed = await repo.provider_by_id(provider.id)
+    assert reviewed is not None
+    return reviewed
+
+
+async def refresh_principals(resources: Resources, account_ids: Sequence[UUID]) -> None:
+    """Roles changed: drop the accounts' cached principals so that their very next request
+    reads the new roles, without signing anyone out."""
+    hashes = await repo.live_access_hashes(account_ids, resources.clock())
+    if not hashes:
+        return
+    try:
+        await resources.redis.delete(*(Keys.session(h) for h in hashes))
+    except RedisError:
+        log.warning("session cache unavailable: new roles apply when cached principals expire")
+
+
+async def acting_provider(
+    principal: Principal, provider_id: UUID | None, *, approved: bool = True
+) -> Provider:
+    """The provider a member acts for: the one named, else their only one. NOT_FOUND for a
+    provider they are no member of (its existence is not revealed)."""
+    if principal.account_id is None:
+        raise ProviderError(Code.UNAUTHENTICATED)
+    if provider_id is None:
+        own = await repo.member_provider_ids(principal.account_id)
+        if len(own) != 1:
+            raise ProviderError(Code.PROVIDER_REQUIRED if own else Code.FORBIDDEN, "providerId")
+        provider_id = own[0]
+    elif not await repo.is_member(provider_id, principal.account_id):
+        raise ProviderError(Code.NOT_FOUND, "providerId")
+    provider = await repo.provider_by_id(provider_id)
+    if provider is None:
+        raise ProviderError(Code.NOT_FOUND, "providerId")
+    if approved and provider.status is not ProviderStatus.APPROVED:
+        raise ProviderError(Code.PROVIDER_NOT_APPROVED, "providerId")
+    return provider

@@ -1,0 +1,116 @@
+"""Provider queries: thin resolvers over the providers' services and repository."""
+
+from __future__ import annotations
+
+from resolvers.context import Info
+from resolvers.providers import overlay
+from schema.error_codes import PublicError
+from schema.ids import node_uuid
+from schema.pagination import PageInfo, connection_of, page_request
+from schema.providers import (
+    HandoffConsent,
+    HandoffConsentConnection,
+    Provider,
+    ProviderConnection,
+    ProviderFilter,
+    ProviderService,
+    ProviderServiceConnection,
+    ProviderServiceFilter,
+)
+from storage.repositories import providers as repo
+
+
+def _cap(info: Info) -> int:
+    return info.context.resources.settings.max_page_size
+
+
+def _bad_cursor() -> PublicError:
+    return PublicError("分页游标无效。", "BAD_USER_INPUT", field="after")
+
+
+def _no_services() -> ProviderServiceConnection:
+    return ProviderServiceConnection(
+        edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+    )
+
+
+async def provider_services(
+    info: Info,
+    filter: ProviderServiceFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ProviderServiceConnection:
+    wanted = filter or ProviderServiceFilter()
+    keyword = (wanted.keyword or "").strip()
+    if len(keyword) > overlay.MAX_KEYWORD:
+        raise PublicError("关键词过长。", "BAD_USER_INPUT", field="filter.keyword")
+    request = page_request(first, after, cap=_cap(info), kind="o" if keyword else "k")
+    provider_id = None
+    if wanted.provider_id is not None:
+        provider_id = node_uuid(wanted.provider_id, "Provider")
+        if provider_id is None:
+            return _no_services()
+    theme_code = wanted.theme_code.strip().upper() if wanted.theme_code is not None else None
+    try:
+        found = await overlay.list_services(
+            info.context.resources,
+            info.context.principal,
+            repo.ServiceFilter(
+                provider_id=provider_id,
+                status=wanted.status,
+                category=wanted.category,
+                theme_code=theme_code,
+            ),
+            region_code=wanted.region_code,
+            keyword=keyword or None,
+            first=request.first,
+            after=request.after,
+        )
+    except ValueError:
+        raise _bad_cursor() from None
+    if found is None:
+        return _no_services()
+    edges, page_info = connection_of(found.page, ProviderService.of, found.kind)
+    return ProviderServiceConnection(edges=edges, page_info=page_info)
+
+
+async def my_providers(info: Info) -> list[Provider]:
+    account_id = info.context.principal.account_id
+    if account_id is None:
+        return []
+    return [Provider.of(row) for row in await repo.providers_of_account(account_id)]
+
+
+async def providers(
+    info: Info,
+    filter: ProviderFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ProviderConnection:
+    request = page_request(first, after, cap=_cap(info))
+    try:
+        page = await repo.provider_page(
+            (filter or ProviderFilter()).status, first=request.first, after=request.after
+        )
+    except ValueError:
+        raise _bad_cursor() from None
+    edges, page_info = connection_of(page, Provider.of, request.kind)
+    return ProviderConnection(edges=edges, page_info=page_info)
+
+
+async def my_consents(
+    info: Info, first: int | None = None, after: str | None = None
+) -> HandoffConsentConnection:
+    request = page_request(first, after, cap=_cap(info))
+    account_id = info.context.principal.account_id
+    if account_id is None:
+        return HandoffConsentConnection(
+            edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+        )
+    try:
+        page = await repo.consent_page(account_id, first=request.first, after=request.after)
+    except ValueError:
+        raise _bad_cursor() from None
+    now = info.context.resources.clock()
+    edges, page_info = connection_of(page, lambda row: HandoffConsent.of(row, now), request.kind)
+    return HandoffConsentConnection(edges=edges, page_info=page_info)

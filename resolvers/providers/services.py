@@ -1,0 +1,569 @@
+"""Providers' services and their lifecycle as an explicit table: providers write drafts and
+submit them, staff publish or reject them (with a reason) and may suspend published ones.
+
+    DRAFT ──submit──▶ SUBMITTED ──approve──▶ PUBLISHED ──suspend──▶ SUSPENDED
+                           └──reject (staff, or WeChat's check)──▶ REJECTED
+    any status ──update──▶ DRAFT   (a changed service is reviewed again before residents see it)
+
+Every transition locks the row, writes its event and its outbox rows (webhooks, inbox) in one
+transaction; residents' cached answers are dropped after commit when visibility changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from resolvers.catalogue.editing import catalogue_changed
+from resolvers.context import Resources
+from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.outbox.dispatcher import Handler, Retry
+from resolvers.principal import Principal
+from resolvers.providers import content, validation
+from resolvers.providers.errors import ProviderError
+from resolvers.providers.errors import ProviderErrorCode as Code
+from resolvers.providers.ids import global_id
+from resolvers.providers.onboarding import Decision
+from resolvers.providers.webhooks import enqueue_event
+from storage.models.outbox import OutboxMessage
+from storage.models.providers import (
+    ContentCheck,
+    LinkKind,
+    ProviderCategory,
+    ProviderEventType,
+    ProviderService,
+    ProviderServiceStatus,
+    WebhookEvent,
+)
+from storage.repositories import catalogue as catalogue_repo
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import providers as repo
+
+S = ProviderServiceStatus
+MAX_THEMES = 5
+MAX_REGIONS = 30
+CONTENT_CHECK = "provider.content_check"
+RISKY_REASON = "内容安全检测未通过，请修改服务名称或介绍后重新提交。"
+
+
+class Action(StrEnum):
+    SUBMIT = "SUBMIT"
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+    SUSPEND = "SUSPEND"
+    UPDATE = "UPDATE"
+
+
+class Actor(StrEnum):
+    PROVIDER = "PROVIDER"  # a member, or a key with services:write
+    STAFF = "STAFF"
+    SYSTEM = "SYSTEM"  # WeChat's content check, after an outage
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    target: S
+    actors: frozenset[Actor]
+    event: ProviderEventType
+
+
+def _t(target: S, event: ProviderEventType, *actors: Actor) -> Transition:
+    return Transition(target, frozenset(actors), event)
+
+
+_UPDATE = _t(S.DRAFT, ProviderEventType.SERVICE_UPDATED, Actor.PROVIDER)
+TABLE: dict[tuple[S, Action], Transition] = {
+    (S.DRAFT, Action.SUBMIT): _t(S.SUBMITTED, ProviderEventType.SERVICE_SUBMITTED, Actor.PROVIDER),
+    (S.SUBMITTED, Action.APPROVE): _t(
+        S.PUBLISHED, ProviderEventType.SERVICE_PUBLISHED, Actor.STAFF
+    ),
+    (S.SUBMITTED, Action.REJECT): _t(
+        S.REJECTED, ProviderEventType.SERVICE_REJECTED, Actor.STAFF, Actor.SYSTEM
+    ),
+    (S.PUBLISHED, Action.SUSPEND): _t(
+        S.SUSPENDED, ProviderEventType.SERVICE_SUSPENDED, Actor.STAFF
+    ),
+    **{(status, Action.UPDATE): _UPDATE for status in S},
+}
+
+
+def step(status: S, action: Action, actor: Actor) -> Transition:
+    transition = TABLE.get((status, action))
+    if transition is None:
+        raise ProviderError(Code.INVALID_STATE, "serviceId")
+    if actor not in transition.actors:
+        raise ProviderError(Code.FORBIDDEN, "serviceId")
+    return transition
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderActor:
+    """Who acts for a provider: a member (account) or one of its systems (API key)."""
+
+    provider_id: UUID
+    account_id: UUID | None = None
+    api_key_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkData:
+    kind: LinkKind
+    target: str
+    app_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceData:
+    """A new service (all of name, description, regionCodes, link) or the changes to one
+    (None: unchanged)."""
+
+    name: str | None = None
+    description: str | None = None
+    category: ProviderCategory | None = None
+    theme_codes: Sequence[str] | None = None
+    region_codes: Sequence[str] | None = None
+    for_persons: bool | None = None
+    for_organisations: bool | None = None
+    opening_hours: str | None = None
+    link: LinkData | None = None
+
+
+@dataclass(slots=True)
+class _Checked:
+    fields: dict[str, Any]
+    theme_codes: list[str] | None
+    region_ids: list[UUID] | None
+
+
+async def _checked(resources: Resources, data: ServiceData) -> _Checked:
+    fields: dict[str, Any] = {}
+    if data.name is not None:
+        fields["name"] = validation.clean_text(
+            data.name, shortest=2, longest=40, field="name", code=Code.INVALID_NAME
+        )
+    if data.description is not None:
+        fields["description"] = validation.clean_text(
+            data.description,
+            shortest=10,
+            longest=1000,
+            field="description",
+            code=Code.INVALID_DESCRIPTION,
+        )
+    if data.opening_hours is not None:
+        fields["opening_hours"] = (
+            validation.clean_text(
+                data.opening_hours, longest=100, field="openingHours", code=Code.INVALID_HOURS
+            )
+            if data.opening_hours.strip()
+            else ""
+        )
+    if data.category is not None:
+        fields["category"] = data.category
+    if data.for_persons is not None:
+        fields["for_persons"] = data.for_persons
+    if data.for_organisations is not None:
+        fields["for_organisations"] = data.for_organisations
+    if data.link is not None:
+        link = validation.link(
+            data.link.kind,
+            data.link.target,
+            data.link.app_id,
+            resources.settings.provider_h5_domains,
+        )
+        fields.update(link_kind=link.kind, link_target=link.target, link_app_id=link.app_id)
+    themes = None
+    if data.theme_codes is not None:
+        themes = list(dict.fromkeys(code.strip().upper() for code in data.theme_codes))
+        if len(themes) > MAX_THEMES:
+            raise ProviderError(Code.TOO_MANY_ITEMS, "themeCodes")
+        known = await repo.existing_theme_codes(themes) if themes else set()
+        for index, code in enumerate(themes):
+            if code not in known:
+                raise ProviderError(Code.UNKNOWN_THEME, f"themeCodes[{index}]")
+    regions = None
+    if data.region_codes is not None:
+        codes = list(dict.fromkeys(code.strip() for code in data.region_codes))
+        if not codes:
+            raise ProviderError(Code.UNKNOWN_REGION, "regionCodes")
+        if len(codes) > MAX_REGIONS:
+            raise ProviderError(Code.TOO_MANY_ITEMS, "regionCodes")
+        plausible = [c for c in codes if 0 < len(c) <= 12 and c.isalnum()]
+        found = {r.code: r for r in await catalogue_repo.regions_by_codes(plausible)}
+        regions = []
+        for index, code in enumerate(codes):
+            region = found.get(code)
+            if region is None or region.retired:
+                raise ProviderError(Code.UNKNOWN_REGION, f"regionCodes[{index}]")
+            regions.append(region.id)
+    return _Checked(fields=fields, theme_codes=themes, region_ids=regions)
+
+
+def _text_changed(service: ProviderService | None, fields: dict[str, Any]) -> bool:
+    if service is None:
+        return True
+    return any(
+        name in fields and fields[name] != getattr(service, name)
+        for name in ("name", "description", "opening_hours")
+    )
+
+
+async def _openids(provider_id: UUID, first: UUID | None) -> list[str]:
+    """The acting member's openid first, then the other members' (owner first)."""
+    members = [m.account_id for m in await repo.members_of([provider_id])]
+    if first is not None and first in members:
+        members = [first, *(m for m in members if m != first)]
+    found = await repo.openids_of(members)
+    return [found[m] for m in members if m in found]
+
+
+async def _content_verdict(
+    resources: Resources, actor: ProviderActor, text: str, *, everyone: bool
+) -> content.Verdict:
+    """`everyone`: any member's recent visit will do (at submission); otherwise only the
+    acting member's own (while writing the draft)."""
+    openids = await _openids(actor.provider_id, actor.account_id)
+    if not everyone:
+        own = await repo.openids_of([actor.account_id]) if actor.account_id else {}
+        openids = list(own.values())
+    verdict = await content.check(resources, text, openids)
+    if verdict.risky:
+        raise ProviderError(Code.CONTENT_RISKY)
+    return verdict
+
+
+def _check_fields(verdict: content.Verdict) -> dict[str, Any]:
+    return {
+        "content_check": verdict.check,
+        "content_label": verdict.label,
+        "content_trace_id": verdict.trace_id,
+    }
+
+
+async def _own(actor: ProviderActor, service_id: UUID) -> ProviderService:
+    service = await repo.service_by_id(service_id)
+    if service is None or service.provider_id != actor.provider_id:
+        raise ProviderError(Code.NOT_FOUND, "serviceId")
+    return service
+
+
+async def _event(
+    service: ProviderService,
+    type: ProviderEventType,
+    status: S,
+    *,
+    at: Any,
+    actor_id: UUID | None = None,
+    api_key_id: UUID | None = None,
+    note: str = "",
+) -> None:
+    await repo.add_event(
+        provider_id=service.provider_id,
+        service_id=service.id,
+        type=type,
+        status=status.value,
+        actor_id=actor_id,
+        api_key_id=api_key_id,
+        note=note,
+        at=at,
+    )
+
+
+# -- the provider's side
+
+
+async def create(resources: Resources, actor: ProviderActor, data: ServiceData) -> ProviderService:
+    """A DRAFT. Its name and description go through WeChat's check first: risky text is
+    refused outright; text WeChat could not judge yet is checked again at submission."""
+    if data.name is None or data.description is None or data.link is None:
+        raise ProviderError(Code.INVALID_INPUT)
+    if data.region_codes is None:
+        raise ProviderError(Code.UNKNOWN_REGION, "regionCodes")
+    checked = await _checked(resources, data)
+    fields = checked.fields
+    fields.setdefault("category", ProviderCategory.OTHER)
+    fields.setdefault("for_persons", True)
+    if not fields.get("for_persons") and not fields.get("for_organisations"):
+        raise ProviderError(Code.INVALID_INPUT, "audiences")
+    verdict = await _content_verdict(
+        resources,
+        actor,
+        content.text_of(fields["name"], fields["description"], fields.get("opening_hours", "")),
+        everyone=False,
+    )
+    now = resources.clock()
+    async with in_transaction():
+        await repo.lock_provider(actor.provider_id)  # the service count is exact under it
+        if await repo.count_services(actor.provider_id) >= resources.settings.provider_max_services:
+            raise ProviderError(Code.TOO_MANY_SERVICES)
+        service = await repo.create_service(
+            {**fields, **_check_fields(verdict), "provider_id": actor.provider_id},
+            checked.theme_codes or [],
+            checked.region_ids or [],
+        )
+        await _event(
+            service,
+            ProviderEventType.SERVICE_CREATED,
+            S.DRAFT,
+            at=now,
+            actor_id=actor.account_id,
+            api_key_id=actor.api_key_id,
+        )
+    return service
+
+
+async def update(
+    resources: Resources, actor: ProviderActor, service_id: UUID, data: ServiceData
+) -> ProviderService:
+    """Changes a service and puts it back to DRAFT: whatever it was, a changed service is
+    reviewed again before residents see it (a published one leaves their lists until then)."""
+    before = await _own(actor, service_id)
+    checked = await _checked(resources, data)
+    fields = checked.fields
+    if "for_persons" in fields or "for_organisations" in fields:
+        persons = fields.get("for_persons", before.for_persons)
+        organisations = fields.get("for_organisations", before.for_organisations)
+        if not persons and not organisations:
+            raise ProviderError(Code.INVALID_INPUT, "audiences")
+    if _text_changed(before, fields):
+        verdict = await _content_verdict(
+            resources,
+            actor,
+            content.text_of(
+                fields.get("name", before.name),
+                fields.get("description", before.description),
+                fields.get("opening_hours", before.opening_hours),
+            ),
+            everyone=False,
+        )
+        fields.update(_check_fields(verdict))
+    now = resources.clock()
+    async with in_transaction():
+        service = await repo.lock_service(service_id)
+        if service is None or service.provider_id != actor.provider_id:
+            raise ProviderError(Code.NOT_FOUND, "serviceId")
+        if _text_changed(service, fields) and "content_check" not in fields:
+            raise ProviderError(Code.CONFLICT, "serviceId")  # changed under us: check again
+        transition = step(service.status, Action.UPDATE, Actor.PROVIDER)
+        await repo.set_service_fields(
+            service.id, **fields, status=transition.target, review_reason="", submitted_at=None
+        )
+        await repo.replace_links(service.id, checked.theme_codes, checked.region_ids)
+        await _event(
+            service,
+            transition.event,
+            transition.target,
+            at=now,
+            actor_id=actor.account_id,
+            api_key_id=actor.api_key_id,
+        )
+    if service.status is S.PUBLISHED:
+        await catalogue_changed(resources)
+    return await _fresh(service.id)
+
+
+async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -> ProviderService:
+    """For review. A draft whose text WeChat has not judged is checked now with any member's
+    recent visit; WeChat down: it is submitted, checked again later, and cannot be published
+    before that."""
+    before = await _own(actor, service_id)
+    step(before.status, Action.SUBMIT, Actor.PROVIDER)
+    verdict = None
+    if before.content_check in (ContentCheck.PENDING, ContentCheck.UNCHECKED):
+        verdict = await _content_verdict(
+            resources,
+            actor,
+            content.text_of(before.name, before.description, before.opening_hours),
+            everyone=True,
+        )
+    now = resources.clock()
+    async with in_transaction():
+        service = await repo.lock_service(service_id)
+        if service is None or service.updated_at != before.updated_at:
+            raise ProviderError(Code.CONFLICT, "serviceId")
+        transition = step(service.status, Action.SUBMIT, Actor.PROVIDER)
+        changes: dict[str, Any] = {"submitted_at": now, "review_reason": ""}
+        if verdict is not None:
+            changes.update(_check_fields(verdict))
+        if not await repo.move_service(
+            service.id, expected=service.status, status=transition.target, **changes
+        ):
+            raise ProviderError(Code.CONFLICT, "serviceId")
+        await _event(
+            service,
+            transition.event,
+            transition.target,
+            at=now,
+            actor_id=actor.account_id,
+            api_key_id=actor.api_key_id,
+        )
+        if verdict is not None and verdict.check is ContentCheck.PENDING:
+            await outbox_repo.enqueue(
+                CONTENT_CHECK, f"content:{service.id}", {"service_id": str(service.id)}, now=now
+            )
+    return await _fresh(service.id)
+
+
+# -- staff
+
+
+def _require_staff(principal: Principal) -> UUID:
+    if not principal.is_staff or principal.account_id is None:
+        raise ProviderError(Code.FORBIDDEN)
+    return principal.account_id
+
+
+async def review(
+    resources: Resources,
+    principal: Principal,
+    service_id: UUID,
+    decision: Decision,
+    reason: str | None,
+) -> ProviderService:
+    """Publishes or rejects a SUBMITTED service. Text WeChat has not judged yet (PENDING)
+    cannot be published; REVIEW and UNCHECKED text is the reviewer's to read."""
+    staff_id = _require_staff(principal)
+    approve = decision is Decision.APPROVE
+    text = validation.clean_reason(reason, required=not approve)
+    now = resources.clock()
+    async with in_transaction():
+        service = await repo.lock_service(service_id)
+        if service is None or service.status is S.DRAFT:
+            raise ProviderError(Code.NOT_FOUND, "serviceId")
+        transition = step(service.status, Action.APPROVE if approve else Action.REJECT, Actor.STAFF)
+        if approve and service.content_check is ContentCheck.PENDING:
+            raise ProviderError(Code.CONTENT_CHECK_PENDING, "serviceId")
+        await _decide(service, transition, text, now=now, staff_id=staff_id)
+    if approve:
+        await catalogue_changed(resources)
+    return await _fresh(service.id)
+
+
+async def suspend(
+    resources: Resources, principal: Principal, service_id: UUID, reason: str | None
+) -> ProviderService:
+    """Takes a PUBLISHED service off residents' lists at once, with the reason."""
+    staff_id = _require_staff(principal)
+    text = validation.clean_reason(reason, required=True)
+    now = resources.clock()
+    async with in_transaction():
+        service = await repo.lock_service(service_id)
+        if service is None or service.status is S.DRAFT:
+            raise ProviderError(Code.NOT_FOUND, "serviceId")
+        transition = step(service.status, Action.SUSPEND, Actor.STAFF)
+        await _decide(service, transition, text, now=now, staff_id=staff_id)
+    await catalogue_changed(resources)
+    return await _fresh(service.id)
+
+
+_WORDS = {S.PUBLISHED: "已发布", S.REJECTED: "未通过审核", S.SUSPENDED: "已被暂停展示"}
+
+
+async def _decide(
+    service: ProviderService,
+    transition: Transition,
+    reason: str,
+    *,
+    now: Any,
+    staff_id: UUID | None,
+) -> None:
+    """Inside the transaction: the move, its event, the members' inbox and the webhook."""
+    target = transition.target
+    changes: dict[str, Any] = {"review_reason": reason, "reviewed_at": now}
+    if staff_id is not None:
+        changes["reviewed_by_id"] = staff_id
+    if target is S.PUBLISHED:
+        changes["published_at"] = now
+    if not await repo.move_service(service.id, expected=service.status, status=target, **changes):
+        raise ProviderError(Code.CONFLICT, "serviceId")
+    await _event(service, transition.event, target, at=now, actor_id=staff_id, note=reason)
+    members = [m.account_id for m in await repo.members_of([service.provider_id])]
+    extra = f"原因：{reason}" if reason and target is not S.PUBLISHED else ""
+    await enqueue_inbox(
+        key=f"provider:{service.provider_id}",
+        now=now,
+        topic="PROVIDER_SERVICE",
+        title=f"服务{_WORDS[target]}",
+        body=f"您的服务“{service.name}”{_WORDS[target]}。{extra}"[:200],
+        subject_id=service.id,
+        account_ids=members,
+    )
+    await enqueue_event(
+        service.provider_id,
+        WebhookEvent.SERVICE_SUSPENDED if target is S.SUSPENDED else WebhookEvent.SERVICE_REVIEWED,
+        {
+            "serviceId": global_id("ProviderService", service.id),
+            "status": target.value,
+            "reason": reason,
+        },
+        now=now,
+    )
+
+
+async def _fresh(service_id: UUID) -> ProviderService:
+    service = await repo.service_by_id(service_id)
+    assert service is not None
+    return service
+
+
+# -- the content check after a WeChat outage (outbox)
+
+
+async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
+    """Retried with the dispatcher's backoff while WeChat is down; risky text is rejected by
+    the system with a reason, as a reviewer would."""
+    service = await repo.service_by_id(UUID(message.payload["service_id"]))
+    if (
+        service is None
+        or service.status is not S.SUBMITTED
+        or service.content_check is not ContentCheck.PENDING
+    ):
+        return  # changed or decided since
+    openids = await _openids(service.provider_id, None)
+    verdict = await content.check(
+        resources,
+        content.text_of(service.name, service.description, service.opening_hours),
+        openids,
+    )
+    if verdict.check is ContentCheck.PENDING and not verdict.risky:
+        raise Retry("wechat content check unavailable")
+    now = resources.clock()
+    async with in_transaction():
+        locked = await repo.lock_service(service.id)
+        if (
+            locked is None
+            or locked.updated_at != service.updated_at
+            or locked.status is not S.SUBMITTED
+        ):
+            return
+        if verdict.risky:
+            await repo.set_service_fields(locked.id, content_label=verdict.label)
+            await _decide(
+                locked,
+                step(locked.status, Action.REJECT, Actor.SYSTEM),
+                RISKY_REASON,
+                now=now,
+                staff_id=None,
+            )
+            return
+        await repo.set_service_fields(locked.id, **_check_fields(verdict))
+        await _event(locked, ProviderEventType.CONTENT_CHECKED, locked.status, at=now)
+
+
+HANDLERS: dict[str, Handler] = {CONTENT_CHECK: recheck_content}
+
+
+async def provider_of_service(principal: Principal, service_id: UUID) -> UUID:
+    """The provider of a service the caller may act on (a member's); NOT_FOUND otherwise."""
+    service = await repo.service_by_id(service_id)
+    if (
+        service is None
+        or principal.account_id is None
+        or not await repo.is_member(service.provider_id, principal.account_id)
+    ):
+        raise ProviderError(Code.NOT_FOUND, "serviceId")
+    return service.provider_id

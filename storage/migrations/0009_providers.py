@@ -1,0 +1,192 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from orjson import loads
+from storage.models.providers import ContentCheck, LinkKind, ProviderCategory, ProviderEventType, ProviderServiceStatus, ProviderStatus
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0008_scenarios')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Provider',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=64)),
+                ('credit_code', fields.CharField(unique=True, description='GB 32100', max_length=18)),
+                ('status', fields.CharEnumField(default=ProviderStatus.PENDING, description='PENDING: PENDING\nAPPROVED: APPROVED\nREJECTED: REJECTED', enum_type=ProviderStatus, max_length=12)),
+                ('review_reason', fields.CharField(default='', max_length=200)),
+                ('contact_name_sealed', fields.TextField(unique=False)),
+                ('contact_name_masked', fields.CharField(max_length=32)),
+                ('contact_phone_sealed', fields.TextField(unique=False)),
+                ('contact_phone_masked', fields.CharField(max_length=16)),
+                ('created_by', fields.ForeignKeyField('models.Account', source_field='created_by_id', db_constraint=True, to_field='id', related_name='registered_providers', on_delete=OnDelete.RESTRICT)),
+                ('reviewed_by_id', fields.UUIDField(null=True)),
+                ('reviewed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('demo', fields.BooleanField(default=False, description='demo data, never real')),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'provider', 'app': 'models', 'indexes': [Index(fields=['status', 'created_at'])], 'pk_attr': 'id', 'table_description': 'An organisation offering social services (utilities, clinics, banks, 家政).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ApiKey',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('provider', fields.ForeignKeyField('models.Provider', source_field='provider_id', db_constraint=True, to_field='id', related_name='api_keys', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=40)),
+                ('prefix', fields.CharField(description='rb_pk_ and the first characters', max_length=16)),
+                ('key_hash', fields.CharField(unique=True, max_length=64)),
+                ('scopes', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('rate_per_minute', fields.IntField()),
+                ('daily_quota', fields.IntField()),
+                ('created_by_id', fields.UUIDField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_by_id', fields.UUIDField(null=True)),
+            ],
+            options={'table': 'provider_api_key', 'app': 'models', 'pk_attr': 'id', 'table_description': "A provider system's credential: only a keyed hash is stored, it is shown once at creation."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProviderEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('provider', fields.ForeignKeyField('models.Provider', source_field='provider_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('service_id', fields.UUIDField(null=True, db_index=True)),
+                ('type', fields.CharEnumField(description='REGISTERED: REGISTERED\nAPPROVED: APPROVED\nREJECTED: REJECTED\nMEMBER_ADDED: MEMBER_ADDED\nSERVICE_CREATED: SERVICE_CREATED\nSERVICE_UPDATED: SERVICE_UPDATED\nSERVICE_SUBMITTED: SERVICE_SUBMITTED\nSERVICE_PUBLISHED: SERVICE_PUBLISHED\nSERVICE_REJECTED: SERVICE_REJECTED\nSERVICE_SUSPENDED: SERVICE_SUSPENDED\nCONTENT_CHECKED: CONTENT_CHECKED\nAPI_KEY_CREATED: API_KEY_CREATED\nAPI_KEY_REVOKED: API_KEY_REVOKED\nWEBHOOK_REGISTERED: WEBHOOK_REGISTERED\nWEBHOOK_SECRET_ROTATED: WEBHOOK_SECRET_ROTATED\nWEBHOOK_DELETED: WEBHOOK_DELETED', enum_type=ProviderEventType, max_length=32)),
+                ('status', fields.CharField(default='', description='status after the event', max_length=12)),
+                ('actor_id', fields.UUIDField(null=True, description='the account, if one acted')),
+                ('api_key_id', fields.UUIDField(null=True, description='the API key, if a system acted')),
+                ('note', fields.CharField(default='', max_length=200)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'provider_event', 'app': 'models', 'indexes': [Index(fields=['provider_id', 'at'])], 'pk_attr': 'id', 'table_description': 'The audit trail of a provider and its services: who (account or API key) did what when.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProviderMember',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('provider', fields.ForeignKeyField('models.Provider', source_field='provider_id', db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.CASCADE)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='provider_memberships', on_delete=OnDelete.CASCADE)),
+                ('owner', fields.BooleanField(default=False, description='the registrant')),
+                ('added_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'provider_member', 'app': 'models', 'unique_together': (('provider_id', 'account_id'),), 'pk_attr': 'id', 'table_description': 'An account acting for a provider (its first member is the one who registered it).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProviderService',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('provider', fields.ForeignKeyField('models.Provider', source_field='provider_id', db_constraint=True, to_field='id', related_name='services', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=40)),
+                ('description', fields.CharField(max_length=1000)),
+                ('category', fields.CharEnumField(description='UTILITIES: UTILITIES\nTELECOM: TELECOM\nHOUSEKEEPING: HOUSEKEEPING\nMEDICAL: MEDICAL\nBANKING: BANKING\nEDUCATION: EDUCATION\nELDERLY_CARE: ELDERLY_CARE\nMOVING: MOVING\nOTHER: OTHER', enum_type=ProviderCategory, max_length=16)),
+                ('for_persons', fields.BooleanField(default=True)),
+                ('for_organisations', fields.BooleanField(default=False)),
+                ('opening_hours', fields.CharField(default='', max_length=100)),
+                ('link_kind', fields.CharEnumField(description='H5: H5\nMINI_PROGRAM: MINI_PROGRAM\nPHONE: PHONE', enum_type=LinkKind, max_length=16)),
+                ('link_target', fields.CharField(description='URL, mini-program path or phone', max_length=500)),
+                ('link_app_id', fields.CharField(default='', description='mini-program app id', max_length=32)),
+                ('status', fields.CharEnumField(default=ProviderServiceStatus.DRAFT, description='DRAFT: DRAFT\nSUBMITTED: SUBMITTED\nPUBLISHED: PUBLISHED\nREJECTED: REJECTED\nSUSPENDED: SUSPENDED', enum_type=ProviderServiceStatus, max_length=12)),
+                ('review_reason', fields.CharField(default='', max_length=200)),
+                ('content_check', fields.CharEnumField(default=ContentCheck.PENDING, description='PENDING: PENDING\nPASSED: PASSED\nREVIEW: REVIEW\nUNCHECKED: UNCHECKED', enum_type=ContentCheck, max_length=12)),
+                ('content_label', fields.IntField(null=True, description="WeChat's label (100 normal ...)")),
+                ('content_trace_id', fields.CharField(default='', max_length=64)),
+                ('submitted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reviewed_by_id', fields.UUIDField(null=True)),
+                ('reviewed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'provider_service', 'app': 'models', 'indexes': [Index(fields=['status', 'name']), Index(fields=['provider_id', 'status']), Index(fields=['category', 'status'])], 'pk_attr': 'id', 'table_description': 'A social service as its provider describes it, seen by residents only when PUBLISHED.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='HandoffConsent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='handoff_consents', on_delete=OnDelete.CASCADE)),
+                ('provider', fields.ForeignKeyField('models.Provider', source_field='provider_id', db_constraint=True, to_field='id', related_name='handoff_consents', on_delete=OnDelete.CASCADE)),
+                ('service', fields.ForeignKeyField('models.ProviderService', source_field='service_id', db_constraint=True, to_field='id', related_name='handoff_consents', on_delete=OnDelete.CASCADE)),
+                ('fields_shared', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('code_hash', fields.CharField(unique=True, max_length=64)),
+                ('code_expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('granted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('exchanged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('exchanged_by_key_id', fields.UUIDField(null=True)),
+                ('exchanged_by_account_id', fields.UUIDField(null=True)),
+                ('withdrawn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'handoff_consent', 'app': 'models', 'indexes': [Index(fields=['account_id', 'granted_at'])], 'pk_attr': 'id', 'table_description': "A resident's consent to share chosen fields with one provider's service: what, to whom,"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProviderServiceRegion',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('service', fields.ForeignKeyField('models.ProviderService', source_field='service_id', db_constraint=True, to_field='id', related_name='regions', on_delete=OnDelete.CASCADE)),
+                ('region', fields.ForeignKeyField('models.Region', source_field='region_id', db_constraint=True, to_field='id', related_name='provider_services', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'provider_service_region', 'app': 'models', 'unique_together': (('service_id', 'region_id'),), 'pk_attr': 'id', 'table_description': 'A region a service is offered in (and everywhere below it).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProviderServiceTheme',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('service', fields.ForeignKeyField('models.ProviderService', source_field='service_id', db_constraint=True, to_field='id', related_name='themes', on_delete=OnDelete.CASCADE)),
+                ('theme_code', fields.CharField(db_index=True, max_length=32)),
+            ],
+            options={'table': 'provider_service_theme', 'app': 'models', 'unique_together': (('service_id', 'theme_code'),), 'pk_attr': 'id', 'table_description': 'A theme (by code) a service is listed under.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='WebhookEndpoint',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('provider', fields.ForeignKeyField('models.Provider', source_field='provider_id', db_constraint=True, to_field='id', related_name='webhooks', on_delete=OnDelete.CASCADE)),
+                ('url', fields.CharField(max_length=500)),
+                ('events', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('secret_sealed', fields.TextField(unique=False)),
+                ('previous_secret_sealed', fields.TextField(null=True, unique=False)),
+                ('previous_secret_expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('secret_rotated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_by_id', fields.UUIDField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'provider_webhook', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Where a provider wants to hear about events, signed per Standard Webhooks.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='WebhookDelivery',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('endpoint', fields.ForeignKeyField('models.WebhookEndpoint', source_field='endpoint_id', db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('outbox_id', fields.UUIDField(db_index=True)),
+                ('webhook_id', fields.CharField(description='the webhook-id header', max_length=64)),
+                ('event', fields.CharField(max_length=32)),
+                ('attempt', fields.IntField()),
+                ('succeeded', fields.BooleanField()),
+                ('will_retry', fields.BooleanField(default=False)),
+                ('status_code', fields.IntField(null=True)),
+                ('duration_ms', fields.IntField()),
+                ('error', fields.CharField(default='', max_length=200)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'provider_webhook_delivery', 'app': 'models', 'indexes': [Index(fields=['endpoint_id', 'at'])], 'pk_attr': 'id', 'table_description': 'One attempt to deliver one event to one endpoint: the delivery log.'},
+            bases=['Model'],
+        ),
+    ]

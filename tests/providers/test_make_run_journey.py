@@ -1,0 +1,42 @@
+"""The provider journey through `make run` (embedded mode, in-process outbox), over real HTTP:
+register -> staff approve -> a service described, submitted, published -> a resident finds it
+under a theme and hands off with consent -> the provider's system exchanges the code."""
+
+from __future__ import annotations
+
+import httpx
+
+from mock_wechat.client import MiniProgram
+from mock_wechat.journey import login_journey, provider_journey
+from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
+
+
+async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str]) -> None:  # noqa: F811
+    api, mock = dev_server
+    async with (
+        httpx.AsyncClient(base_url=api, timeout=30) as api_client,
+        httpx.AsyncClient(base_url=mock) as phone,
+    ):
+        owner = MiniProgram(api_client, phone, "provider-owner")
+        resident = MiniProgram(api_client, phone, "buyer")
+        await owner.login()  # registering needs a signed-in resident, nothing more
+        await login_journey(resident)  # phone bound and real name verified: both shareable
+        steps = await provider_journey(owner, resident)
+        demo = await resident.search_provider_services("过户")
+
+    assert steps == [
+        "registerProvider        -> Provider PENDING",
+        "reviewProvider          -> APPROVED",
+        "me.roles                -> PROVIDER,RESIDENT",
+        "createProviderService   -> ProviderService DRAFT",
+        "submitProviderService   -> SUBMITTED",
+        "reviewProviderService   -> {'status': 'PUBLISHED'}",
+        "theme.providerServices  -> found (social service)",
+        "grantHandoffConsent     -> HandoffGrant H5",
+        "provider API exchange   -> HTTP 200 ['NAME', 'PHONE'] 张* +86138****",
+        "myConsents              -> exchanged=True",
+        "withdrawHandoffConsent  -> HandoffConsent active=False",
+    ]
+    # The demo seed's social services, marked as demo data, found by keyword.
+    names = sorted(edge["node"]["name"] for edge in demo["edges"])
+    assert {"自来水过户（演示）", "电力过户（演示）", "燃气过户（演示）"} <= set(names)
