@@ -23,6 +23,7 @@ from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
 from api.middleware import BodySizeLimit, RequestContext
+from api.open311 import ROUTES as OPEN311_ROUTES
 from api.operations import PersistedQueries
 from api.outbox import dispatcher
 from api.providers import ROUTES as PROVIDER_API_ROUTES
@@ -93,6 +94,8 @@ def create_app(settings: Settings) -> Starlette:
             # Department business systems' signed callbacks (the provincial exchange).
             Route(CALLBACK_PATH, callbacks, methods=["POST"]),
             *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
+            # Open311 GeoReport v2 for civic apps (appeals; public reads, keyed filing).
+            *OPEN311_ROUTES,
         ],
         middleware=[
             Middleware(RequestContext),

@@ -64,7 +64,13 @@ async def run_migrations(database_url: str) -> None:
 
 
 def cmd_seed(settings: Settings) -> None:
-    from api.seed import seed_demo, seed_demo_providers, seed_regions, seed_themes
+    from api.seed import (
+        seed_appeal_categories,
+        seed_demo,
+        seed_demo_providers,
+        seed_regions,
+        seed_themes,
+    )
     from resolvers.calendar.workdays import seed_from_chinesecalendar
 
     async def seed() -> None:
@@ -73,6 +79,7 @@ def cmd_seed(settings: Settings) -> None:
             counts.update(await seed_demo_providers(settings))
         else:
             counts = {"regions": await seed_regions(), "themes": await seed_themes()}
+            counts["appeal categories"] = await seed_appeal_categories()
         # Reference data, also in production: the working-day calendar.
         counts["calendar days"] = await seed_from_chinesecalendar()
         print("seeded:", ", ".join(f"{v} {k}" for k, v in counts.items()))  # noqa: T201
@@ -229,6 +236,52 @@ def cmd_staff_add(
         print(f"enrol the authenticator app with: {uri}")  # noqa: T201
 
 
+def cmd_open311_key(settings: Settings, action: str, name: str | None) -> None:
+    """Open311 API keys: `add NAME` prints a new key once (only its keyed hash is kept),
+    `revoke NAME` ends it for good, `list` shows the clients and whether they are live."""
+    outcome: tuple[int, list[str]] = (0, [])
+
+    async def run() -> None:
+        nonlocal outcome
+        outcome = await open311_key(settings, action, name)
+
+    asyncio.run(_with_orm(settings, run()))
+    status, lines = outcome
+    for line in lines:
+        print(line, file=sys.stderr if status else sys.stdout)
+    if status:
+        sys.exit(status)
+
+
+async def open311_key(settings: Settings, action: str, name: str | None) -> tuple[int, list[str]]:
+    """What `rongban open311-key` does, with the ORM already open: (exit status, lines)."""
+    from datetime import UTC, datetime
+
+    from api.resources import keyring_of
+    from storage.repositories import appeals as repo
+
+    if action == "list":
+        lines = []
+        for client in await repo.open311_clients():
+            state = "revoked" if client.revoked_at else "live"
+            used = client.last_used_at.isoformat() if client.last_used_at else "never used"
+            lines.append(f"{client.name}\t{state}\t{used}")
+        return 0, lines
+    if not name or len(name) > 64:
+        return 2, ["a client name of at most 64 characters is required"]
+    if action == "add":
+        if any(c.name == name for c in await repo.open311_clients()):
+            return 1, [f"a client named {name} exists"]
+        key = f"o311_{secrets.token_urlsafe(32)}"
+        await repo.open311_add(name, keyring_of(settings).token_hash(key))
+        return 0, [f"created Open311 client {name}; api_key (shown once): {key}"]
+    if action == "revoke":
+        if not await repo.open311_revoke(name, datetime.now(UTC)):
+            return 1, [f"no live client named {name}"]
+        return 0, [f"revoked {name}"]
+    return 2, [f"unknown action {action}"]
+
+
 def cmd_export_contract() -> None:
     """Writes schema/schema.graphql and the manifest of the mini-program's operations."""
     from api.operations import manifest
@@ -292,6 +345,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands.add_parser("export-contract", help="write schema.graphql and the operations manifest")
     importer = commands.add_parser("import-catalogue", help="load a catalogue export (JSON)")
     importer.add_argument("file")
+    keys = commands.add_parser("open311-key", help="add, revoke or list Open311 client API keys")
+    keys.add_argument("action", choices=["add", "revoke", "list"])
+    keys.add_argument("name", nargs="?", help="the client's name (a civic app)")
     staff = commands.add_parser("staff-add", help="create a staff account with a TOTP factor")
     staff.add_argument("username")
     staff.add_argument("--department", help="credit code of the staff member's department")
@@ -318,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cmd_import_catalogue(settings, args.file)
     elif args.command == "exchange":
         exchange_cli.run(settings, args)
+    elif args.command == "open311-key":
+        cmd_open311_key(settings, args.action, args.name)
     elif args.command == "staff-add":
         if args.no_otp and settings.is_production:
             sys.exit("production staff accounts need a second factor")

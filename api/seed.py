@@ -1,5 +1,5 @@
-"""Reference data (Chengdu's regions) and demo data (departments, staff, catalogue, centres,
-terminals) for an empty database."""
+"""Reference data (Chengdu's regions, the 12345 dispatch catalogue) and demo data
+(departments, staff, catalogue, centres, terminals, the dispatch table) for an empty database."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from resolvers.scenarios import service as scenarios
 from resolvers.scenarios.definitions import check_references, read
 from resolvers.scenarios.recommendations import reason_problems
 from storage.models.accounts import Account, Role
+from storage.models.appeals import AppealCategory, AppealRoute
 from storage.models.catalogue import (
     CentreLevel,
     CentreService,
@@ -92,8 +93,10 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
         raise RuntimeError("demo data is only seeded in dev mode with RONGBAN_DEMO_DATA=true")
     counts = {"regions": await seed_regions(), "departments": 0, "staff": 0}
     counts["calendarDays"] = await seed_from_chinesecalendar()
+    counts["appealCategories"] = await seed_appeal_categories()
     if await Department.exists():
         log.info("departments exist: demo data already seeded, nothing to do")
+        counts["appealRoutes"] = await seed_appeal_routes()  # databases seeded before [6/8]
         return counts
     counts.update(await _departments_and_staff(settings))
     counts["communities"] = await _streets_and_communities()
@@ -106,6 +109,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     await _parallel_demo_item()
     counts["themes"] = await seed_themes()
     counts.update(await _demo_scenarios())
+    counts["appealRoutes"] = await seed_appeal_routes()
     return counts
 
 
@@ -168,6 +172,59 @@ async def _demo_scenarios() -> dict[str, int]:
             row["code"], row["definition"], definition, references, datetime.now(UTC)
         )
     return {"scenarios": len(data["scenarios"]), "recommendationRules": len(rules)}
+
+
+async def seed_appeal_categories() -> int:
+    """The 12345 dispatch catalogue (reference data, also in production). Idempotent: only
+    categories missing by code are added; edited ones are left alone."""
+    have = {c.code: c for c in await AppealCategory.all()}
+    created = 0
+    async with in_transaction():
+        for position, group in enumerate(_seed_file("appeals.json")["categories"]):
+            parent = have.get(group["code"])
+            if parent is None:
+                parent = await AppealCategory.create(**_category_fields(group, position))
+                have[parent.code] = parent
+                created += 1
+            for index, leaf in enumerate(group["children"]):
+                if leaf["code"] in have:
+                    continue
+                have[leaf["code"]] = await AppealCategory.create(
+                    parent=parent, **_category_fields(leaf, index)
+                )
+                created += 1
+    return created
+
+
+def _category_fields(row: dict[str, Any], position: int) -> dict[str, Any]:
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "description": row.get("description", ""),
+        "keywords": row.get("keywords", ""),
+        "position": position,
+        "sign_days": row.get("signDays"),
+        "reply_days": row.get("replyDays"),
+        "max_extension_days": row.get("maxExtensionDays"),
+    }
+
+
+async def seed_appeal_routes() -> int:
+    """The demo dispatch table: it names the demo departments, so it is demo data."""
+    categories = {c.code: c.id for c in await AppealCategory.all()}
+    regions = {r.code: r.id for r in await Region.all()}
+    departments = {d.code: d.id for d in await Department.all()}
+    have = set(await AppealRoute.all().values_list("category_id", "region_id"))
+    rows = []
+    for row in _seed_file("appeals.json")["routes"]:
+        key = (categories.get(row["category"]), regions.get(row["region"]))
+        department = departments.get(row["department"])
+        if None in key or department is None or key in have:
+            continue
+        have.add(key)
+        rows.append(AppealRoute(category_id=key[0], region_id=key[1], department_id=department))
+    await AppealRoute.bulk_create(rows)
+    return len(rows)
 
 
 # The demo's 公共场所卫生许可 in 锦江区 is handled in parallel with the district's market

@@ -160,6 +160,40 @@ class Settings(BaseSettings):
         default=3, ge=1, le=1000, description="fewer applications than this: not listed"
     )
     recommendation_popular_cache_seconds: int = Field(default=600, ge=0, le=86_400)
+    # -- appeals (网络理政, 12345): 时限 in working days unless said otherwise
+    appeal_centre_department_code: str = Field(
+        default="11510100404435553D",
+        description="credit code of the 12345 centre: it dispatches, moderates and supervises",
+    )
+    appeal_sign_days: int = Field(default=1, ge=0, le=10, description="working days to sign")
+    appeal_reply_days: int = Field(default=5, ge=1, le=60, description="working days to reply")
+    appeal_max_extension_days: int = Field(
+        default=10, ge=0, le=60, description="working days an approved extension adds at most"
+    )
+    appeal_return_days: int = Field(
+        default=2, ge=0, le=10, description="working days after receipt in which 退单 is allowed"
+    )
+    appeal_reopen_days: int = Field(
+        default=7, ge=1, le=90, description="calendar days after a reply to rate or reopen"
+    )
+    appeal_revisit_days: int = Field(
+        default=3, ge=1, le=30, description="working days to revisit (回访) a closed appeal"
+    )
+    appeal_content_max_chars: int = Field(default=4000, ge=50, le=4000)
+    appeal_max_photos: int = Field(default=9, ge=0, le=9)
+    appeals_per_hour: int = Field(default=10, ge=1, description="filings per resident per hour")
+    appeal_check_max_attempts: int = Field(
+        default=12, ge=1, description="content re-checks before a held appeal goes to moderators"
+    )
+    appeal_duplicate_radius_meters: float = Field(default=200.0, gt=0, le=5000)
+    appeal_duplicate_window_days: int = Field(default=30, ge=1, le=365)
+    appeal_duplicate_min_similarity: float = Field(default=0.3, gt=0, le=1)
+    appeal_insight_min_group: int = Field(
+        default=5, ge=2, description="insight cells and keywords with fewer appeals are suppressed"
+    )
+    appeal_insight_cache_seconds: int = Field(default=600, ge=0, le=86400)
+    open311_jurisdiction_id: str = "chengdu.gov.cn"
+    open311_requests_per_hour: int = Field(default=600, ge=1, description="per API key")
 
     # -- outbox (notifications, later webhooks and provincial pushes)
     outbox_in_process: bool = Field(

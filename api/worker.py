@@ -15,6 +15,9 @@ from api.db import tortoise_config
 from api.outbox import dispatcher
 from api.resources import open_resources
 from api.settings import Settings
+from resolvers.appeals import deadlines as appeal_deadlines
+from resolvers.appeals.closing import close_expired
+from resolvers.appeals.handling import recheck_held
 from resolvers.applications.deadlines import scan
 from resolvers.context import Resources
 from resolvers.documents.service import sweep_expired_tickets
@@ -47,6 +50,17 @@ async def scan_deadlines(resources: Resources) -> int:
     return found.warned + found.overdue + found.rescheduled
 
 
+async def scan_appeal_deadlines(resources: Resources) -> int:
+    """督办 for missed appeal deadlines (once each), then closes replied appeals whose
+    rating window passed without a complaint."""
+    found = await appeal_deadlines.scan(resources)
+    return found.supervised + found.rescheduled + await close_expired(resources)
+
+
+async def recheck_held_appeals(resources: Resources) -> int:
+    return await recheck_held(resources)
+
+
 async def sweep_tickets(resources: Resources) -> int:
     return await sweep_expired_tickets(resources.objects)
 
@@ -54,6 +68,8 @@ async def sweep_tickets(resources: Resources) -> int:
 JOBS = (
     Job("dispatch-outbox", 1, dispatch_outbox),
     Job("scan-deadlines", 300, scan_deadlines),
+    Job("scan-appeal-deadlines", 300, scan_appeal_deadlines),
+    Job("recheck-held-appeals", 120, recheck_held_appeals),
     Job("sweep-expired-tickets", 300, sweep_tickets),
     Job("purge-ended-sessions", 600, purge_ended_sessions),
 )

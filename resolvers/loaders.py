@@ -13,6 +13,15 @@ from strawberry.dataloader import DataLoader
 from resolvers.providers.loaders import ProviderLoaders, create_provider_loaders
 from resolvers.reference import ReferenceData
 from storage.models.accounts import Account
+from storage.models.appeals import (
+    Appeal,
+    AppealCategory,
+    AppealEvent,
+    AppealPhoto,
+    AppealRating,
+    AppealReply,
+    AppealRevisit,
+)
 from storage.models.applications import (
     ApplicationEvent,
     ApplicationMaterial,
@@ -33,6 +42,7 @@ from storage.models.documents import Document
 from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
 from storage.models.scenarios import Scenario, ScenarioSubmission, Theme, ThemeItem
 from storage.repositories import accounts as account_repo
+from storage.repositories import appeals as appeal_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import exchange as exchange_repo
@@ -86,7 +96,7 @@ class Loaders:
     application_events: DataLoader[UUID, list[ApplicationEvent]]
     application_materials: DataLoader[UUID, list[ApplicationMaterial]]
     application_rating: DataLoader[UUID, Rating | None]
-    # Unscoped: only for documents of an application the caller was allowed to read.
+    # Unscoped: only for documents of an application (or appeal) the caller may read.
     document: DataLoader[UUID, Document | None]
     # Admins only (exchangeMessages, exchangeCallbacks): by outbox message id, by system id.
     exchange_acknowledgement: DataLoader[UUID, ExchangeAcknowledgement | None]
@@ -102,6 +112,17 @@ class Loaders:
     # (region code, basic code) -> the nearest published implementation.
     service_in_region: DataLoader[tuple[str, str], Implementation | None]
     providers: ProviderLoaders  # [7/8] third-party providers and their services
+    appeal_category: DataLoader[UUID, AppealCategory | None]
+    appeal_category_children: DataLoader[UUID, list[AppealCategory]]
+    # Unscoped, by id: only behind a check that the caller may read the appeal (or, for a
+    # merged appeal's owner, the replies of the appeal it was merged into).
+    appeal: DataLoader[UUID, Appeal | None]
+    appeal_merged: DataLoader[UUID, list[Appeal]]
+    appeal_events: DataLoader[UUID, list[AppealEvent]]
+    appeal_replies: DataLoader[UUID, list[AppealReply]]
+    appeal_ratings: DataLoader[UUID, list[AppealRating]]
+    appeal_photos: DataLoader[UUID, list[AppealPhoto]]
+    appeal_revisits: DataLoader[UUID, list[AppealRevisit]]
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -133,6 +154,16 @@ async def _services_in_regions(keys: list[tuple[str, str]]) -> list[Implementati
 def _parent_id(region: Region) -> UUID:
     assert region.parent_id is not None
     return region.parent_id
+
+
+def _category_parent_id(category: AppealCategory) -> UUID:
+    assert category.parent_id is not None
+    return category.parent_id
+
+
+def _merged_into_id(appeal: Appeal) -> UUID:
+    assert appeal.merged_into_id is not None
+    return appeal.merged_into_id
 
 
 def create_loaders(reference: ReferenceData | None = None) -> Loaders:
@@ -186,4 +217,15 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
         ),
         service_in_region=DataLoader(_services_in_regions),
         providers=create_provider_loaders(),
+        appeal_category=DataLoader(aligned(appeal_repo.categories_by_ids, lambda c: c.id)),
+        appeal_category_children=DataLoader(
+            grouped(appeal_repo.category_children, _category_parent_id)
+        ),
+        appeal=DataLoader(aligned(appeal_repo.by_ids, lambda a: a.id)),
+        appeal_merged=DataLoader(grouped(appeal_repo.merged_into, _merged_into_id)),
+        appeal_events=DataLoader(grouped(appeal_repo.events_of, lambda e: e.appeal_id)),
+        appeal_replies=DataLoader(grouped(appeal_repo.replies_of, lambda r: r.appeal_id)),
+        appeal_ratings=DataLoader(grouped(appeal_repo.ratings_of, lambda r: r.appeal_id)),
+        appeal_photos=DataLoader(grouped(appeal_repo.photos_of, lambda p: p.appeal_id)),
+        appeal_revisits=DataLoader(grouped(appeal_repo.revisits_of, lambda r: r.appeal_id)),
     )

@@ -21,6 +21,7 @@ from resolvers.calendar.workdays import china_date
 from resolvers.context import Info
 from resolvers.notifications.errors import NotificationErrorCode
 from resolvers.notifications.service import TemplateOffer
+from schema.appeals import Appeal
 from schema.catalogue import Department, Service
 from schema.documents import Document
 from schema.errors import UserError
@@ -351,13 +352,26 @@ def _uuid(value: str) -> UUID | None:
 ApplicationConnection = Connection[Application]
 
 
-@strawberry.type(description="A staff inbox item: a task of the department, or an acceptance.")
+@strawberry.type(
+    description="A staff inbox item: an acceptance, a task of the department, or an appeal."
+)
 class WorkItem:
-    kind: str = strawberry.field(description="ACCEPTANCE (single window) or TASK.")
-    due_date: date | None
+    kind: str = strawberry.field(
+        description=(
+            "ACCEPTANCE (single window) or TASK of an application; for appeals APPEAL_SIGN or "
+            "APPEAL_REPLY (the department's), and for the 12345 centre APPEAL_DISPATCH, "
+            "APPEAL_MODERATION and APPEAL_EXTENSION."
+        )
+    )
+    due_date: date | None = strawberry.field(description="Working-day deadline; null: none.")
     overdue: bool
-    application: Application
+    application: Application | None = strawberry.field(
+        description="The application (null for appeal items)."
+    )
     task: ApplicationTask | None
+    appeal: Appeal | None = strawberry.field(
+        default=None, description="The appeal (null for application items)."
+    )
 
 
 WorkItemConnection = Connection[WorkItem]
@@ -372,7 +386,7 @@ class Notification:
     created_at: datetime
     read: bool
     subject_id: strawberry.ID | None = strawberry.field(
-        description="The global id of what it is about (an Application)."
+        description="The global id of what it is about (an Application or an Appeal)."
     )
 
     @classmethod
@@ -385,7 +399,12 @@ class Notification:
             created_at=model.created_at,
             read=model.read_at is not None,
             subject_id=(
-                strawberry.ID(relay.to_base64("Application", model.subject_id))
+                strawberry.ID(
+                    relay.to_base64(
+                        "Appeal" if model.topic.startswith("APPEAL") else "Application",
+                        model.subject_id,
+                    )
+                )
                 if model.subject_id
                 else None
             ),

@@ -29,6 +29,8 @@ from strawberry.types import ExecutionContext
 from resolvers.accounts import mutations as account_mutations
 from resolvers.accounts import queries as account_queries
 from resolvers.accounts.events import AccountEvent
+from resolvers.appeals import mutations as appeal_mutations
+from resolvers.appeals import queries as appeal_queries
 from resolvers.applications import mutations as application_mutations
 from resolvers.applications import queries as application_queries
 from resolvers.catalogue import mutations as catalogue_mutations
@@ -42,6 +44,7 @@ from resolvers.providers import queries as provider_queries
 from resolvers.scenarios import mutations as scenario_mutations
 from resolvers.scenarios import queries as scenario_queries
 from schema.accounts import Account
+from schema.appeals import Appeal
 from schema.applications import Application, ApplicationStatusChange
 from schema.catalogue import (
     Article,
@@ -78,6 +81,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     "Scenario": Scenario,
     "Provider": Provider,
     "ProviderService": ProviderService,
+    "Appeal": Appeal,
 }
 
 
@@ -100,6 +104,7 @@ PUBLIC_CATALOGUE_FIELDS = frozenset(
         "theme",
         "scenarios",
         "scenario",
+        "appealCategories",
     }
 )
 
@@ -211,6 +216,39 @@ class Query:
     calendar = strawberry.field(
         resolver=application_queries.calendar,
         description="Working days and rest days between two dates (at most 400 days).",
+    )
+    my_appeals = strawberry.field(
+        resolver=appeal_queries.my_appeals,
+        permission_classes=[IsAuthenticated],
+        description="The signed-in resident's appeals, newest first. `first` at most 50.",
+    )
+    appeal = strawberry.field(
+        resolver=appeal_queries.appeal,
+        description=(
+            "An appeal you filed, one your department handles, or (12345 centre, ADMIN) any; "
+            "else null."
+        ),
+    )
+    appeal_categories = strawberry.field(
+        resolver=appeal_queries.appeal_categories,
+        description="The 12345 dispatch catalogue (派单目录): groups with their leaf categories.",
+    )
+    appeal_supervisions = strawberry.field(
+        resolver=appeal_queries.appeal_supervisions,
+        permission_classes=[IsStaff],
+        description=(
+            "The supervisors' inbox (12345 centre and ADMIN): 督办 raised for missed sign-for and "
+            "reply deadlines, newest first; `unresolved` filters. `first` at most 50."
+        ),
+    )
+    appeal_insights = strawberry.field(
+        resolver=appeal_queries.appeal_insights,
+        permission_classes=[IsStaff],
+        description=(
+            "Staff: hot topics, weekly trends, spikes, timeliness and satisfaction of appeals "
+            "filed in the period (default: the last 12 weeks). Aggregates only; small groups "
+            "suppressed."
+        ),
     )
     calendar_known_until = strawberry.field(
         resolver=application_queries.calendar_known_until,
@@ -591,6 +629,85 @@ class Mutation:
             "A provider's member exchanges a resident's code, once, for the consented fields "
             "(provider systems: POST /provider-api/v1/handoffs/exchange)."
         ),
+    )
+    file_appeal = strawberry.mutation(
+        resolver=appeal_mutations.file_appeal,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "A resident files an appeal (at most 10 an hour). Dispatched at once through the "
+            "dispatch table, else queued for the 12345 centre; mini-program text is checked by "
+            "WeChat first (risky refused, review or an outage held, never passed unchecked)."
+        ),
+    )
+    dispatch_appeal = strawberry.mutation(
+        resolver=appeal_mutations.dispatch_appeal,
+        permission_classes=[IsStaff],
+        description=(
+            "12345 centre: dispatches a queued or returned appeal (派单 / 改派), or moves one a "
+            "department has not finished; the department's deadlines start again."
+        ),
+    )
+    sign_appeal = strawberry.mutation(
+        resolver=appeal_mutations.sign_appeal,
+        permission_classes=[IsStaff],
+        description="The department signs for a dispatched appeal (签收).",
+    )
+    return_appeal = strawberry.mutation(
+        resolver=appeal_mutations.return_appeal,
+        permission_classes=[IsStaff],
+        description=(
+            "The department returns an appeal that is not its matter (退单), with a reason, "
+            "within 2 working days of receipt."
+        ),
+    )
+    request_appeal_extension = strawberry.mutation(
+        resolver=appeal_mutations.request_appeal_extension,
+        permission_classes=[IsStaff],
+        description="The department asks for more working days to reply (at most 10 a round).",
+    )
+    decide_appeal_extension = strawberry.mutation(
+        resolver=appeal_mutations.decide_appeal_extension,
+        permission_classes=[IsStaff],
+        description="12345 centre: approves (the reply deadline moves) or denies an extension.",
+    )
+    reply_appeal = strawberry.mutation(
+        resolver=appeal_mutations.reply_appeal,
+        permission_classes=[IsStaff],
+        description=(
+            "The department replies; the resident (and each resident whose appeal was merged "
+            "into it) is notified."
+        ),
+    )
+    merge_appeals = strawberry.mutation(
+        resolver=appeal_mutations.merge_appeals,
+        permission_classes=[IsStaff],
+        description=(
+            "并单: duplicates (same category) are merged into the target; one reply answers all. "
+            "12345 centre, or a department for appeals that are all its own."
+        ),
+    )
+    rate_appeal = strawberry.mutation(
+        resolver=appeal_mutations.rate_appeal,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "The resident rates a reply within 7 days: SATISFIED or BASICALLY_SATISFIED closes "
+            "the appeal, DISSATISFIED sends it back to the department."
+        ),
+    )
+    reopen_appeal = strawberry.mutation(
+        resolver=appeal_mutations.reopen_appeal,
+        permission_classes=[IsAuthenticated],
+        description="The resident sends a replied appeal back to the department within 7 days.",
+    )
+    moderate_appeal = strawberry.mutation(
+        resolver=appeal_mutations.moderate_appeal,
+        permission_classes=[IsStaff],
+        description="12345 centre: releases held content (then dispatched) or rejects it.",
+    )
+    record_appeal_revisit = strawberry.mutation(
+        resolver=appeal_mutations.record_appeal_revisit,
+        permission_classes=[IsStaff],
+        description="12345 centre: records the 回访 call of a closed appeal.",
     )
     set_calendar_day = strawberry.mutation(
         resolver=application_mutations.set_calendar_day,

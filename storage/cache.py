@@ -83,6 +83,10 @@ class Keys:
     # Aggregate counts only (which services were applied for most), the same for everyone.
     POPULAR_SERVICES = "reco:popular"
 
+    @staticmethod
+    def appeal_insights(digest: str) -> str:
+        return f"appeals:insights:{digest}"
+
 
 # INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
 _FIXED_WINDOW = """

@@ -281,19 +281,40 @@ def _tables_parents_first() -> list[type[Any]]:
     return ordered
 
 
+def _parents_before_children(
+    model: type[Any], values: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows of a self-referencing table (region.parent, appeal category.parent) in an order
+    where every row comes after the row it points to, so foreign keys hold while inserting."""
+    own = [
+        model._meta.fields_map[name].source_field or f"{name}_id"
+        for name in model._meta.fk_fields
+        if model._meta.fields_map[name].related_model is model
+    ]
+    if not own:
+        return values
+    placed: set[Any] = set()
+    ordered: list[dict[str, Any]] = []
+    waiting = values
+    while waiting:
+        ready = [r for r in waiting if all(r[f] is None or r[f] in placed for f in own)]
+        if not ready:
+            raise RuntimeError(f"{model.__name__}: rows point to rows that are not there")
+        ordered += ready
+        placed |= {r["id"] for r in ready}
+        waiting = [r for r in waiting if r["id"] not in placed]
+    return ordered
+
+
 async def _snapshot() -> list[tuple[type[Any], list[dict[str, Any]]]]:
-    rows = []
-    for model in _tables_parents_first():
-        # Self-references (region.parent) load parents first: order by the key they use.
-        query = model.all().order_by("code") if model.__name__ == "Region" else model.all()
-        rows.append((model, await query.values()))
-    return rows
+    return [
+        (model, _parents_before_children(model, await model.all().values()))
+        for model in _tables_parents_first()
+    ]
 
 
 async def _restore(rows: list[tuple[type[Any], list[dict[str, Any]]]]) -> None:
     for model, values in rows:
-        if model.__name__ == "Region":
-            values = sorted(values, key=lambda row: len(row["code"].rstrip("0")))
         await model.bulk_create([model(**row) for row in values], batch_size=500)
 
 

@@ -299,3 +299,47 @@ class MiniProgram:
 
     async def my_consents(self, **variables: Any) -> dict[str, Any]:
         return dict((await self.call("MyConsents", variables))["myConsents"])
+
+    # -- the appeal journey (API.md journey 6)
+
+    async def appeal_categories(self) -> list[dict[str, Any]]:
+        return list((await self.call("AppealCategories"))["appealCategories"])
+
+    async def file_appeal(
+        self,
+        *,
+        kind: str,
+        category_code: str,
+        content: str,
+        region_code: str,
+        location: dict[str, float] | None = None,
+        address: str | None = None,
+        document_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        variables = {
+            "kind": kind,
+            "categoryCode": category_code,
+            "content": content,
+            "regionCode": region_code,
+            "location": location,
+            "address": address,
+            "documentIds": document_ids or [],
+        }
+        return dict((await self.call("FileAppeal", variables))["fileAppeal"])
+
+    async def my_appeals(self, **variables: Any) -> dict[str, Any]:
+        return dict((await self.call("MyAppeals", variables))["myAppeals"])
+
+    async def appeal(self, appeal_id: str) -> dict[str, Any] | None:
+        found = (await self.call("AppealDetail", {"id": appeal_id}))["appeal"]
+        return dict(found) if found else None
+
+    async def rate_appeal(
+        self, appeal_id: str, level: str, comment: str | None = None
+    ) -> dict[str, Any]:
+        variables = {"appealId": appeal_id, "level": level, "comment": comment}
+        return dict((await self.call("RateAppeal", variables))["rateAppeal"])
+
+    async def reopen_appeal(self, appeal_id: str, reason: str) -> dict[str, Any]:
+        variables = {"appealId": appeal_id, "reason": reason}
+        return dict((await self.call("ReopenAppeal", variables))["reopenAppeal"])

@@ -392,17 +392,100 @@ async def provider_journey(
     return steps
 
 
-async def main_async(api: str, wechat: str, user: str, providers: bool = False) -> None:
+# 占道经营 on a demo street of 锦江区, near 春熙路: the dispatch table sends it to the city's
+# 城市管理委员会 at once.
+DEMO_APPEAL = {
+    "kind": "COMPLAINT",
+    "category_code": "0101",
+    "content": "春熙路口每天晚上有流动摊贩占用人行道摆摊，行人只能走机动车道，很危险。",
+    "region_code": "510104001000",
+    "location": {"lat": 30.6570, "lng": 104.0800},
+    "address": "春熙路与总府路交叉口",
+}
+
+
+async def appeal_journey(program: MiniProgram) -> list[str]:
+    """fileAppeal with a photo from the wallet -> dispatched at once -> the department signs
+    and replies -> a subscribe message arrives -> rateAppeal."""
+    steps = []
+    categories = await program.appeal_categories()
+    leaves = sum(len(group["children"]) for group in categories)
+    steps.append(f"appealCategories   -> {len(categories)} groups, {leaves} categories")
+    uploaded = await program.upload_document("PHOTO", "现场照片.jpg", "image/jpeg", DEMO_JPEG)
+    photo = (uploaded["confirm"] or {}).get("id")
+    filed = await program.file_appeal(**DEMO_APPEAL, document_ids=[photo] if photo else [])  # type: ignore[arg-type]
+    department = filed.get("department") or {}
+    status = f"{filed.get('status')} {department.get('name')}"
+    steps.append(f"fileAppeal         -> {filed['__typename']} {status}")
+    granted = await program.subscribe_to_updates()
+    steps.append(f"grantSubscriptions -> {granted['__typename']}")
+
+    async def staff_call(token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await program.api.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"authorization": f"Bearer {token}"} if token else {},
+        )
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    session = await staff_call(
+        "",
+        "mutation($u: String!, $p: String!) { loginStaff(input: {username: $u, password: $p})"
+        " { ... on Session { token } } }",
+        {
+            "u": f"officer-{str(department.get('code', '')).lower()}",
+            "p": os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo"),
+        },
+    )
+    token = session["loginStaff"]["token"]
+    signed = await staff_call(
+        token,
+        "mutation($id: ID!) { signAppeal(input: {appealId: $id}) { ... on Appeal { status } } }",
+        {"id": filed["id"]},
+    )
+    steps.append(f"signAppeal         -> {signed['signAppeal']['status']}")
+    replied = await staff_call(
+        token,
+        "mutation($id: ID!, $c: String!) { replyAppeal(input: {appealId: $id, content: $c}) "
+        "{ ... on Appeal { status } } }",
+        {"id": filed["id"], "c": "已安排城管执法队员每晚巡查，摊贩已劝离，人行道已恢复通行。"},
+    )
+    steps.append(f"replyAppeal        -> {replied['replyAppeal']['status']}")
+    messages: list[dict[str, Any]] = []
+    for _ in range(50):  # the dispatcher sends after commit
+        messages = [m for m in await program.wx_messages() if m["templateId"] == "TPL_APPEAL_REPLY"]
+        if messages:
+            break
+        await asyncio.sleep(0.2)
+    steps.append(
+        f"subscribe message  -> {len(messages)} ({messages[0]['data'] if messages else ''})"
+    )
+    seen = await program.appeal(filed["id"]) or {}
+    steps.append(
+        f"appeal             -> {seen.get('status')}, {len(seen.get('replies') or [])} reply"
+    )
+    rated = await program.rate_appeal(filed["id"], "SATISFIED", "处理及时")
+    level = (rated.get("rating") or {}).get("level")
+    steps.append(f"rateAppeal         -> {rated['__typename']} {rated.get('status')} {level}")
+    return steps
+
+
+async def main_async(
+    api: str, wechat: str, user: str, journey: str = "documents", providers: bool = False
+) -> None:
     async with (
-        httpx.AsyncClient(base_url=api) as api_client,
+        httpx.AsyncClient(base_url=api, timeout=30) as api_client,
         httpx.AsyncClient(base_url=wechat) as wechat_client,
     ):
         program = MiniProgram(api_client, wechat_client, user)
-        for line in [
-            *await login_journey(program),
-            *await document_journey(program),
-            *await scenario_journey(program),
-        ]:
+        steps = await login_journey(program)
+        if journey == "appeal":
+            steps += await appeal_journey(program)
+        else:
+            steps += await document_journey(program)
+            steps += await scenario_journey(program)
+        for line in steps:
             print(line)  # noqa: T201
         if providers:
             owner = MiniProgram(api_client, wechat_client, f"{user}-provider")
@@ -419,10 +502,16 @@ def main() -> None:
     )
     parser.add_argument("--user", default="demo-resident")
     parser.add_argument(
+        "--journey",
+        choices=["documents", "appeal"],
+        default="documents",
+        help="after signing in: the wallet and a scenario bundle, or file and rate an appeal (6)",
+    )
+    parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"
     )
     args = parser.parse_args()
-    asyncio.run(main_async(args.api, args.wechat, args.user, args.providers))
+    asyncio.run(main_async(args.api, args.wechat, args.user, args.journey, args.providers))
 
 
 if __name__ == "__main__":

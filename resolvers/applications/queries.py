@@ -11,11 +11,13 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from resolvers.appeals import reads as appeal_reads
 from resolvers.applications import reads
 from resolvers.applications.events import listen
 from resolvers.calendar.workdays import last_known_day
 from resolvers.context import Info
 from resolvers.notifications.service import subscription_templates
+from schema.appeals import Appeal
 from schema.applications import (
     Application,
     ApplicationConnection,
@@ -89,9 +91,19 @@ async def work_items(
     request = page_request(
         first, after, cap=info.context.resources.settings.max_page_size, kind="o"
     )
+    appeals = [
+        reads.WorkItem(item.kind, item.due_date, item.overdue, None, None, item.appeal)
+        for item in await appeal_reads.work_items(
+            info.context, limit=request.offset + request.first + 1
+        )
+    ]
     try:
         items, positions, has_next = await reads.work_items(
-            info.context.resources, info.context.principal, first=request.first, after=request.after
+            info.context.resources,
+            info.context.principal,
+            first=request.first,
+            after=request.after,
+            others=appeals,
         )
     except ValueError:
         raise _bad_cursor() from None
@@ -104,8 +116,9 @@ async def work_items(
                 kind=item.kind,
                 due_date=item.due_date,
                 overdue=item.overdue,
-                application=Application.of(item.application),
+                application=Application.of(item.application) if item.application else None,
                 task=ApplicationTask.of(item.task) if item.task else None,
+                appeal=Appeal.of(item.appeal) if item.appeal else None,
             ),
         )
         for item, position in zip(items, positions, strict=True)

@@ -12,6 +12,7 @@ from resolvers.applications.deadlines import is_overdue
 from resolvers.calendar.workdays import china_date
 from resolvers.context import Resources
 from resolvers.principal import Principal
+from storage.models.appeals import Appeal
 from storage.models.applications import Application, ApplicationStatus, ApplicationTask
 from storage.models.catalogue import Department, Region
 from storage.repositories import applications as repo
@@ -45,18 +46,31 @@ async def mine(
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    kind: str  # ACCEPTANCE or TASK
+    kind: str  # ACCEPTANCE or TASK; APPEAL_* for appeals ([6/8])
     due_date: date | None
     overdue: bool
-    application: Application
+    application: Application | None
     task: ApplicationTask | None
+    appeal: Appeal | None = None
+
+    @property
+    def number(self) -> str:
+        if self.application is not None:
+            return self.application.number
+        return self.appeal.number if self.appeal is not None else ""
 
 
 async def work_items(
-    resources: Resources, principal: Principal, *, first: int, after: Sequence[Scalar] | None
+    resources: Resources,
+    principal: Principal,
+    *,
+    first: int,
+    after: Sequence[Scalar] | None,
+    others: Sequence[WorkItem] = (),
 ) -> tuple[list[WorkItem], list[list[Scalar]], bool]:
     """The department's inbox, soonest due first: applications waiting for its acceptance,
-    then its pending tasks, each list in due-date order and paged together."""
+    then its pending tasks, each list in due-date order and paged together with `others`
+    (the department's appeals, at least as many as this page needs)."""
     department_id = principal.department_id
     if not principal.is_staff or department_id is None:
         return [], [], False
@@ -75,13 +89,14 @@ async def work_items(
         WorkItem("ACCEPTANCE", a.acceptance_due_date, is_overdue(a, today), a, None)
         for a in acceptances
     ]
+    merged += others
     for task in page.rows:
         application = applications.get(task.application_id)
         if application is None or application.status is not ApplicationStatus.ACCEPTED:
             continue
         overdue = task.due_date is not None and today > task.due_date
         merged.append(WorkItem("TASK", task.due_date, overdue, application, task))
-    merged.sort(key=lambda w: (w.due_date is None, w.due_date or date.max, w.application.number))
+    merged.sort(key=lambda w: (w.due_date is None, w.due_date or date.max, w.number))
     window = merged[offset : offset + first]
     positions: list[list[Scalar]] = [[offset + n + 1] for n in range(len(window))]
     return window, positions, len(merged) > offset + first

@@ -1,6 +1,19 @@
 """Every Tortoise model, imported here so that the ORM and its migrations find them."""
 
 from storage.models.accounts import Account, AuditEvent, AuthSession, Role
+from storage.models.appeals import (
+    Appeal,
+    AppealCategory,
+    AppealCounter,
+    AppealEvent,
+    AppealPhoto,
+    AppealRating,
+    AppealReply,
+    AppealRevisit,
+    AppealRoute,
+    AppealSupervision,
+    Open311Client,
+)
 from storage.models.applications import (
     Application,
     ApplicationCounter,
@@ -68,6 +81,16 @@ __all__ = [
     "AccessAction",
     "Account",
     "ApiKey",
+    "Appeal",
+    "AppealCategory",
+    "AppealCounter",
+    "AppealEvent",
+    "AppealPhoto",
+    "AppealRating",
+    "AppealReply",
+    "AppealRevisit",
+    "AppealRoute",
+    "AppealSupervision",
     "Application",
     "ApplicationCounter",
     "ApplicationEvent",
@@ -93,6 +116,7 @@ __all__ = [
     "Implementation",
     "Material",
     "Notification",
+    "Open311Client",
     "OutboxMessage",
     "Provider",
     "ProviderEvent",

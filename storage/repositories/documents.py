@@ -19,7 +19,7 @@ from storage.models.documents import (
     DocumentStatus,
     TrustLevel,
 )
-from storage.repositories import applications
+from storage.repositories import appeals, applications
 from storage.repositories.pagination import Page, Scalar, keyset_page
 
 ORDER = ("-created_at",)
@@ -43,10 +43,14 @@ class Reader(Protocol):
 
 def handled_by(reader: Reader) -> Q | None:
     """Documents used by an application that this staff member's department handles (the
-    single window, or a department with a task on it)."""
+    single window, or a department with a task on it), or attached to an appeal it has."""
     if reader.department_id is None:
         return None
-    return Q(id__in=applications.documents_handled_by(reader.department_id))
+    return Q(
+        Q(id__in=applications.documents_handled_by(reader.department_id)),
+        Q(id__in=appeals.documents_handled_by(reader.department_id)),
+        join_type="OR",
+    )
 
 
 def readable_by(reader: Reader) -> QuerySet[Document]:
@@ -67,12 +71,17 @@ async def handling_reason(reader: Reader, document_id: UUID) -> str | None:
     if not reader.is_staff or reader.department_id is None:
         return None
     number = await applications.application_number_using(document_id, reader.department_id)
-    return f"application {number}" if number else None
+    if number:
+        return f"application {number}"
+    number = await appeals.appeal_number_using(document_id, reader.department_id)
+    return f"appeal {number}" if number else None
 
 
 async def in_use_by_open_application(document_id: UUID) -> bool:
-    """True while an application that is not finished uses the document."""
-    return await applications.document_in_open_application(document_id)
+    """True while an application that is not finished, or an open appeal, uses the document."""
+    return await applications.document_in_open_application(
+        document_id
+    ) or await appeals.document_in_open_appeal(document_id)
 
 
 # -- reads

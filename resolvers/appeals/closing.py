@@ -1,0 +1,324 @@
+"""Closing the loop: the resident's rating and reopening within the window, the closing of
+undisputed replies, and the 回访 of every closed appeal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from resolvers.appeals import deadlines
+from resolvers.appeals.errors import AppealError
+from resolvers.appeals.errors import AppealErrorCode as Code
+from resolvers.appeals.transitions import (
+    MAX_COMMENT,
+    clean_text,
+    due_text,
+    fresh,
+    lock_for,
+    move,
+    notify_department,
+    notify_owner,
+    record,
+    resident_id,
+    seal,
+    staff_id,
+)
+from resolvers.appeals.workflow import Action, Actor, step
+from resolvers.calendar.workdays import china_date, deadline
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.models.appeals import (
+    Appeal,
+    AppealEventType,
+    AppealStatus,
+    RevisitMethod,
+    Satisfaction,
+)
+from storage.repositories import appeals as repo
+
+
+def master_of(appeal: Appeal) -> UUID:
+    return (
+        appeal.merged_into_id
+        if appeal.status is AppealStatus.MERGED and appeal.merged_into_id
+        else appeal.id
+    )
+
+
+async def rate(
+    resources: Resources,
+    principal: Principal,
+    appeal_id: UUID,
+    level: Satisfaction,
+    comment: str | None,
+) -> Appeal:
+    """满意 / 基本满意 closes the appeal (its 回访 is answered by the rating); 不满意 sends it
+    back to the department for another round. Once per reply, within the window."""
+    owner_id = resident_id(principal)
+    text = clean_text(comment, "comment", limit=MAX_COMMENT)
+    now = resources.clock()
+    preview = await repo.by_id(appeal_id)
+    if preview is None or preview.owner_id != owner_id:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    master_id = master_of(preview)
+    reopen = level is Satisfaction.DISSATISFIED
+    found = await next_round(resources, master_id, now) if reopen else None
+    revisit_due = await deadline(china_date(now), resources.settings.appeal_revisit_days)
+    try:
+        async with in_transaction():
+            locked = await repo.lock_many(sorted({appeal_id, master_id}))
+            rows = {a.id: a for a in locked}
+            appeal, master = rows[appeal_id], rows[master_id]
+            if appeal.owner_id != owner_id:
+                raise AppealError(Code.NOT_FOUND, "appealId")
+            if (
+                master.status not in (AppealStatus.REPLIED, AppealStatus.CLOSED)
+                or master.replied_at is None
+            ):
+                raise AppealError(Code.NOT_REPLIED, "appealId")
+            if now > deadlines.window_end(resources.settings, master.replied_at):
+                raise AppealError(Code.WINDOW_CLOSED, "appealId")
+            round_ = appeal.round if appeal.id != master.id else master.round
+            if await repo.last_rating(appeal.id, round_) is not None:
+                raise AppealError(Code.ALREADY_RATED, "appealId")
+            await repo.add_rating(
+                appeal_id=appeal.id,
+                round=round_,
+                level=level,
+                comment_sealed=seal(resources, "comment", text) if text else None,
+                department_id=master.department_id,
+                created_at=now,
+            )
+            await record(
+                appeal,
+                AppealEventType.RATED,
+                appeal.status,
+                at=now,
+                actor_id=owner_id,
+                note=LEVELS[level],
+            )
+            if reopen:
+                assert found is not None
+                await reopen_in(
+                    master,
+                    found,
+                    at=now,
+                    actor_id=owner_id,
+                    sealed=seal(resources, "note", text) if text else None,
+                )
+            else:
+                if master.status is AppealStatus.REPLIED and master.id == appeal.id:
+                    await close_in(
+                        resources,
+                        master,
+                        Action.RATE_CLOSE,
+                        at=now,
+                        actor_id=owner_id,
+                        revisit_due=revisit_due.due,
+                    )
+                await repo.open_revisit(appeal.id, round_, due=revisit_due.due, now=now)
+                revisit = await repo.lock_revisit(appeal.id)
+                if revisit is not None:
+                    await repo.finish_revisit(
+                        revisit.id, method=RevisitMethod.RATING, satisfaction=level, done_at=now
+                    )
+    except IntegrityError:  # a second rating raced the first
+        raise AppealError(Code.ALREADY_RATED, "appealId") from None
+    return await fresh(appeal_id)
+
+
+LEVELS = {
+    Satisfaction.SATISFIED: "满意",
+    Satisfaction.BASICALLY_SATISFIED: "基本满意",
+    Satisfaction.DISSATISFIED: "不满意",
+}
+
+
+async def reopen(
+    resources: Resources, principal: Principal, appeal_id: UUID, reason: str | None
+) -> Appeal:
+    """The resident says it is not solved: back to the department that replied, within the
+    window after the reply (a merged appeal reopens the one it was merged into)."""
+    owner_id = resident_id(principal)
+    text = clean_text(reason, "reason", required=True)
+    now = resources.clock()
+    preview = await repo.by_id(appeal_id)
+    if preview is None or preview.owner_id != owner_id:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    master_id = master_of(preview)
+    found = await next_round(resources, master_id, now)
+    async with in_transaction():
+        rows = {a.id: a for a in await repo.lock_many(sorted({appeal_id, master_id}))}
+        appeal, master = rows[appeal_id], rows[master_id]
+        if (
+            master.status not in (AppealStatus.REPLIED, AppealStatus.CLOSED)
+            or master.replied_at is None
+        ):
+            raise AppealError(Code.NOT_REPLIED, "appealId")
+        if now > deadlines.window_end(resources.settings, master.replied_at):
+            raise AppealError(Code.WINDOW_CLOSED, "appealId")
+        await reopen_in(
+            master, found, at=now, actor_id=owner_id, sealed=seal(resources, "note", text)
+        )
+        if appeal.id != master.id:
+            await record(
+                appeal,
+                AppealEventType.REOPENED,
+                appeal.status,
+                at=now,
+                actor_id=owner_id,
+                note=f"经 {master.number} 重新办理",
+            )
+    return await fresh(appeal_id)
+
+
+async def next_round(resources: Resources, appeal_id: UUID, now: datetime) -> deadlines.Round:
+    appeal = await repo.by_id(appeal_id)
+    if appeal is None:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    return await deadlines.round_from(
+        resources.settings,
+        await deadlines.limits_of(resources.settings, appeal.category_id),
+        china_date(now),
+    )
+
+
+async def reopen_in(
+    master: Appeal, found: deadlines.Round, *, at: datetime, actor_id: UUID, sealed: str | None
+) -> None:
+    target = step(master.status, Action.REOPEN, {Actor.OWNER})
+    assert master.department_id is not None
+    await move(
+        master,
+        target,
+        round=master.round + 1,
+        dispatched_at=at,
+        signed_at=None,
+        closed_at=None,
+        reopen_count=master.reopen_count + 1,
+        extension_days=0,
+        extension_status=None,
+        extension_requested_days=None,
+        extension_reason="",
+        **found.columns(),
+    )
+    await record(
+        master,
+        AppealEventType.REOPENED,
+        target,
+        at=at,
+        actor_id=actor_id,
+        department_id=master.department_id,
+        sealed_note=sealed,
+    )
+    master.status = target
+    await notify_owner(master, target, at=at, extra="已退回承办部门重新办理。")
+    await notify_department(
+        master,
+        master.department_id,
+        at=at,
+        title="诉求重新办理",
+        body=(
+            f"诉求 {master.number} 的诉求人对答复不满意，已退回重新办理，"
+            f"请于 {due_text(found.reply_due)} 前答复。"
+        ),
+    )
+
+
+async def close_in(
+    resources: Resources,
+    master: Appeal,
+    action: Action,
+    *,
+    at: datetime,
+    actor_id: UUID | None,
+    revisit_due: Any,
+) -> None:
+    """Inside the transaction: CLOSED, and a 回访 waiting for each resident concerned."""
+    target = step(
+        master.status, action, {Actor.OWNER} if action is Action.RATE_CLOSE else {Actor.SYSTEM}
+    )
+    await move(master, target, closed_at=at)
+    await record(master, AppealEventType.CLOSED, target, at=at, actor_id=actor_id)
+    master.status = target
+    await repo.open_revisit(master.id, master.round, due=revisit_due, now=at)
+    await notify_owner(master, target, at=at, extra="感谢您的反映。")
+    for child in await repo.merged_into([master.id]):
+        await repo.open_revisit(child.id, child.round, due=revisit_due, now=at)
+        if await repo.last_rating(child.id, child.round) is not None:
+            revisit = await repo.lock_revisit(child.id)
+            rating = await repo.last_rating(child.id, child.round)
+            if revisit is not None and rating is not None:
+                await repo.finish_revisit(
+                    revisit.id, method=RevisitMethod.RATING, satisfaction=rating.level, done_at=at
+                )
+        await notify_owner(child, target, at=at, extra="感谢您的反映。")
+
+
+async def close_expired(resources: Resources, *, batch: int = 200) -> int:
+    """Replied appeals nobody rated or reopened within the window are closed; the centre
+    revisits (回访) them."""
+    now = resources.clock()
+    cutoff = now - timedelta(days=resources.settings.appeal_reopen_days)
+    closed = 0
+    revisit_due = await deadline(china_date(now), resources.settings.appeal_revisit_days)
+    for appeal in await repo.replied_before(cutoff, batch):
+        try:
+            async with in_transaction():
+                locked = await repo.lock(appeal.id)
+                if locked is None or locked.status is not AppealStatus.REPLIED:
+                    continue
+                await close_in(
+                    resources,
+                    locked,
+                    Action.CLOSE,
+                    at=now,
+                    actor_id=None,
+                    revisit_due=revisit_due.due,
+                )
+        except AppealError:
+            continue
+        closed += 1
+    return closed
+
+
+async def record_revisit(
+    resources: Resources,
+    principal: Principal,
+    appeal_id: UUID,
+    method: RevisitMethod,
+    satisfaction: Satisfaction | None,
+    note: str | None,
+) -> Appeal:
+    """The 12345 centre records its 回访 call of a closed appeal."""
+    actor_id = staff_id(principal)
+    text = clean_text(note, "note")
+    if method is RevisitMethod.RATING:
+        raise AppealError(Code.INVALID_INPUT, "method")
+    if method is RevisitMethod.CALL and satisfaction is None:
+        raise AppealError(Code.INVALID_INPUT, "satisfaction")
+    now = resources.clock()
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        if Actor.CENTRE not in actors:
+            raise AppealError(Code.FORBIDDEN, "appealId")
+        revisit = await repo.lock_revisit(appeal.id)
+        if revisit is None:
+            raise AppealError(Code.INVALID_STATE, "appealId")
+        if not await repo.finish_revisit(
+            revisit.id,
+            method=method,
+            satisfaction=satisfaction if method is RevisitMethod.CALL else None,
+            note_sealed=seal(resources, "revisit", text) if text else None,
+            done_by_id=actor_id,
+            done_at=now,
+        ):
+            raise AppealError(Code.ALREADY_REVISITED, "appealId")
+        await record(
+            appeal, AppealEventType.REVISITED, appeal.status, at=now, actor_id=actor_id, note=text
+        )
+    return await fresh(appeal.id)

@@ -1,0 +1,60 @@
+"""Automatic dispatch (派单) through the dispatch table, and who speaks for the 12345 centre."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.models.appeals import AppealCategory
+from storage.models.catalogue import Department, Region, RegionLevel
+from storage.repositories import appeals as repo
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where an appeal is: its region, the regions above it (nearest first), its district."""
+
+    region: Region
+    chain: list[Region]
+    district: Region
+
+
+async def place_of(region: Region) -> Place:
+    chain = await repo.region_chain(region.id)
+    district = next(
+        (r for r in chain if r.level in (RegionLevel.COUNTY, RegionLevel.ZONE)), chain[-1]
+    )
+    return Place(region=region, chain=chain, district=district)
+
+
+async def route(category: AppealCategory, place: Place) -> UUID | None:
+    """The department the dispatch table names for this category here: the region's own
+    row first, then each region above (属地 before the city), and at each level the leaf
+    category before its group. None: the 12345 centre dispatches it by hand."""
+    categories = [category.id] + ([category.parent_id] if category.parent_id else [])
+    rows = await repo.routes(categories, [r.id for r in place.chain])
+    table = {(row.region_id, row.category_id): row.department_id for row in rows}
+    for region in place.chain:
+        for category_id in categories:
+            found = table.get((region.id, category_id))
+            if found is not None:
+                return found
+    return None
+
+
+async def centre(resources: Resources) -> Department | None:
+    return await repo.department_by_code(resources.settings.appeal_centre_department_code)
+
+
+async def is_supervisor(resources: Resources, principal: Principal) -> bool:
+    """ADMIN, and staff of the 12345 centre: they dispatch, moderate and supervise."""
+    if not principal.is_staff:
+        return False
+    if principal.is_admin:
+        return True
+    if principal.department_id is None:
+        return False
+    found = await centre(resources)
+    return found is not None and found.id == principal.department_id

@@ -1,0 +1,257 @@
+"""Filing an appeal: input, wallet photos, the rate limit, the content check, then one
+transaction that holds it, dispatches it through the dispatch table or queues it."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import anyio
+import orjson
+from tortoise.transactions import in_transaction
+
+from resolvers.appeals import deadlines, dispatch, keywords, moderation
+from resolvers.appeals.errors import AppealError
+from resolvers.appeals.errors import AppealErrorCode as Code
+from resolvers.appeals.transitions import (
+    HOLD_NOTES,
+    MAX_ADDRESS,
+    SELF_SERVICE_CHANNELS,
+    clean_text,
+    dispatch_in,
+    global_uuid,
+    notify_owner,
+    record,
+    resident_id,
+    seal,
+)
+from resolvers.calendar.workdays import china_date
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.cache import Keys, RedisError, hit_rate_limit
+from storage.models.accounts import Account
+from storage.models.appeals import (
+    Appeal,
+    AppealCategory,
+    AppealChannel,
+    AppealEventType,
+    AppealKind,
+    AppealStatus,
+)
+from storage.models.catalogue import Channel, Region
+from storage.models.documents import DocumentKind, DocumentStatus
+from storage.repositories import appeals as repo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """A filing, checked and ready to be written."""
+
+    kind: AppealKind
+    category: AppealCategory
+    place: dispatch.Place
+    channel: AppealChannel
+    content: str
+    latitude: float | None
+    longitude: float | None
+    address: str
+    photo_ids: list[UUID]
+    contact: dict[str, str] | None = None
+
+
+async def leaf_category(code: str, field: str = "categoryCode") -> AppealCategory:
+    rows = await repo.categories_by_codes([code.strip()]) if code and len(code) <= 16 else []
+    if not rows or not await repo.is_leaf(rows[0].id):
+        raise AppealError(Code.CATEGORY_NOT_FOUND, field)
+    return rows[0]
+
+
+async def region_of(code: str | None, field: str = "regionCode") -> Region:
+    region = await repo.region_by_code(code.strip()) if code and len(code) <= 12 else None
+    if region is None or region.retired:
+        raise AppealError(Code.REGION_NOT_FOUND, field)
+    return region
+
+
+def check_location(lat: float | None, lng: float | None, field: str = "location") -> None:
+    if lat is None and lng is None:
+        return
+    if (
+        lat is None
+        or lng is None
+        or not (math.isfinite(lat) and math.isfinite(lng))
+        or not -90 <= lat <= 90
+        or not -180 <= lng <= 180
+    ):
+        raise AppealError(Code.LOCATION_INVALID, field)
+
+
+def check_content(resources: Resources, content: str | None, field: str = "content") -> str:
+    text = (content or "").strip()
+    if not text:
+        raise AppealError(Code.CONTENT_REQUIRED, field)
+    if len(text) > resources.settings.appeal_content_max_chars:
+        raise AppealError(Code.CONTENT_TOO_LONG, field)
+    return text
+
+
+async def photos_of(
+    resources: Resources, owner_id: UUID, document_ids: Sequence[str]
+) -> list[UUID]:
+    if len(document_ids) > resources.settings.appeal_max_photos:
+        raise AppealError(Code.TOO_MANY_PHOTOS, "documentIds")
+    ids: list[UUID] = []
+    for index, global_id in enumerate(document_ids):
+        field = f"documentIds[{index}]"
+        try:
+            document_id = global_uuid(global_id, "Document", field)
+        except AppealError:
+            raise AppealError(Code.PHOTO_NOT_FOUND, field) from None
+        if document_id in ids:
+            raise AppealError(Code.DUPLICATE_PHOTO, field)
+        ids.append(document_id)
+    found = {d.id: d for d in await repo.documents_by_ids(ids)}
+    for index, document_id in enumerate(ids):
+        field = f"documentIds[{index}]"
+        document = found.get(document_id)
+        if document is None or document.owner_id != owner_id:
+            raise AppealError(Code.PHOTO_NOT_FOUND, field)
+        if document.status is not DocumentStatus.AVAILABLE:
+            raise AppealError(Code.PHOTO_NOT_AVAILABLE, field)
+        if document.kind is not DocumentKind.PHOTO:
+            raise AppealError(Code.NOT_A_PHOTO, field)
+    return ids
+
+
+async def rate_limit(resources: Resources, owner_id: UUID) -> None:
+    try:
+        hit = await hit_rate_limit(
+            resources.redis,
+            Keys.rate("fileAppeal", str(owner_id)),
+            limit=resources.settings.appeals_per_hour,
+            window=3600,
+        )
+    except RedisError:
+        log.warning("rate limit unavailable: the filing is allowed")
+        return
+    if not hit.allowed:
+        raise AppealError(Code.RATE_LIMITED, retry_after=hit.retry_after)
+
+
+async def file_appeal(
+    resources: Resources,
+    principal: Principal,
+    *,
+    kind: AppealKind,
+    category_code: str,
+    content: str,
+    latitude: float | None,
+    longitude: float | None,
+    region_code: str,
+    address: str | None,
+    document_ids: Sequence[str],
+    channel: Channel,
+) -> Appeal:
+    """A resident files an appeal. Checked in this order, so that nothing is written for a
+    bad filing: input, photos, the content check (mini-program), then one transaction."""
+    owner_id = resident_id(principal)
+    if channel not in SELF_SERVICE_CHANNELS:
+        raise AppealError(Code.CHANNEL_NOT_ALLOWED, "channel")
+    text = check_content(resources, content)
+    category = await leaf_category(category_code)
+    region = await region_of(region_code)
+    check_location(latitude, longitude)
+    where = clean_text(address, "address", limit=MAX_ADDRESS)
+    photos = await photos_of(resources, owner_id, document_ids)
+    await rate_limit(resources, owner_id)
+    owner = await Account.get(id=owner_id)
+    filing = Filing(
+        kind=kind,
+        category=category,
+        place=await dispatch.place_of(region),
+        channel=AppealChannel(channel.value),
+        content=text,
+        latitude=latitude,
+        longitude=longitude,
+        address=where,
+        photo_ids=photos,
+    )
+    verdict = await moderation.screen(resources, text, filing.channel, owner.wechat_openid)
+    return await create(resources, filing, owner_id=owner_id, verdict=verdict)
+
+
+async def create(
+    resources: Resources,
+    filing: Filing,
+    *,
+    owner_id: UUID | None,
+    verdict: moderation.Verdict,
+    open311_client_id: UUID | None = None,
+) -> Appeal:
+    """Writes a checked filing: held, or dispatched at once through the dispatch table, or
+    in the 12345 centre's queue when the table names nobody."""
+    now = resources.clock()
+    words = await anyio.to_thread.run_sync(keywords.extract, filing.content)
+    department_id = None if verdict.hold else await dispatch.route(filing.category, filing.place)
+    found = None
+    if department_id is not None:
+        found = await deadlines.round_from(
+            resources.settings,
+            await deadlines.limits_of(resources.settings, filing.category.id),
+            china_date(now),
+        )
+    async with in_transaction():
+        number = f"SQ{china_date(now):%Y%m%d}{await repo.next_number(china_date(now)):06d}"
+        status = AppealStatus.HELD if verdict.hold else AppealStatus.SUBMITTED
+        appeal = await repo.create(
+            number=number,
+            owner_id=owner_id,
+            open311_client_id=open311_client_id,
+            kind=filing.kind,
+            category_id=filing.category.id,
+            region_id=filing.place.region.id,
+            district_id=filing.place.district.id,
+            channel=filing.channel,
+            content_sealed=seal(resources, "content", filing.content),
+            keywords_sealed=seal(resources, "keywords", orjson.dumps(words).decode()),
+            keyword_digests=keywords.digests(resources.keyring, words),
+            address_sealed=seal(resources, "address", filing.address) if filing.address else None,
+            contact_sealed=(
+                seal(resources, "contact", orjson.dumps(filing.contact).decode())
+                if filing.contact
+                else None
+            ),
+            latitude=filing.latitude,
+            longitude=filing.longitude,
+            status=status,
+            hold_reason=verdict.hold,
+            check_trace_id=verdict.trace_id,
+            submitted_at=now,
+        )
+        if filing.photo_ids:
+            await repo.add_photos(appeal.id, filing.photo_ids)
+        await record(appeal, AppealEventType.FILED, status, at=now, actor_id=owner_id)
+        if verdict.hold:
+            await record(
+                appeal,
+                AppealEventType.HELD,
+                status,
+                at=now,
+                actor_id=None,
+                note=HOLD_NOTES[verdict.hold],
+            )
+            await notify_owner(appeal, status, at=now, extra="内容审核通过后将转交承办部门。")
+        elif department_id is not None and found is not None:
+            await dispatch_in(
+                appeal, department_id, found, at=now, actor_id=None, note="按派单目录自动派单"
+            )
+        else:
+            await notify_owner(appeal, status, at=now, extra="将由12345热线派至承办部门。")
+    fresh = await repo.by_id(appeal.id)
+    assert fresh is not None
+    return fresh

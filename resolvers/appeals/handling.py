@@ -1,0 +1,517 @@
+"""The work on an appeal: the 12345 centre's dispatch (派单, 改派), moderation and extension
+decisions, the departments' sign-for, 退单 and reply, and 并单."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
+from resolvers.appeals import deadlines, dispatch, moderation
+from resolvers.appeals.errors import AppealError
+from resolvers.appeals.errors import AppealErrorCode as Code
+from resolvers.appeals.transitions import (
+    HOLD_NOTES,
+    MAX_MERGE,
+    actors_of,
+    category_of,
+    clean_text,
+    dispatch_in,
+    fresh,
+    lock_for,
+    move,
+    notify_department,
+    notify_owner,
+    record,
+    seal,
+    staff_id,
+    unseal,
+)
+from resolvers.appeals.workflow import Action, Actor, event_of, step
+from resolvers.calendar.workdays import china_date, working_days_between
+from resolvers.context import Resources
+from resolvers.principal import Principal
+from storage.models.accounts import Account
+from storage.models.appeals import (
+    Appeal,
+    AppealEventType,
+    AppealStatus,
+    ExtensionStatus,
+    HoldReason,
+    SupervisionKind,
+)
+from storage.models.catalogue import Region
+from storage.repositories import appeals as repo
+
+
+async def dispatch_appeal(
+    resources: Resources,
+    principal: Principal,
+    appeal_id: UUID,
+    department_code: str,
+    note: str | None,
+    *,
+    reassign: bool = False,
+) -> Appeal:
+    """派单 from the queue, and 改派 after a 退单. Moving work a department has not finished
+    takes `reassign`: a dispatcher who saw it in the queue never moves it by accident after
+    a colleague dispatched it a moment earlier."""
+    actor_id = staff_id(principal)
+    text = clean_text(note, "note")
+    department = (
+        await repo.department_by_code(department_code.strip().upper())
+        if department_code and len(department_code) <= 18
+        else None
+    )
+    if department is None:
+        raise AppealError(Code.DEPARTMENT_NOT_FOUND, "departmentCode")
+    preview = await repo.by_id(appeal_id)
+    if preview is None:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    now = resources.clock()
+    found = await deadlines.round_from(
+        resources.settings,
+        await deadlines.limits_of(resources.settings, preview.category_id),
+        china_date(now),
+    )
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        if Actor.CENTRE not in actors:
+            raise AppealError(Code.FORBIDDEN, "appealId")
+        step(appeal.status, Action.DISPATCH, actors)
+        handled = appeal.status in (AppealStatus.DISPATCHED, AppealStatus.SIGNED)
+        if handled and not reassign:
+            raise AppealError(Code.INVALID_STATE, "appealId")
+        if appeal.department_id == department.id and appeal.status in (
+            AppealStatus.DISPATCHED,
+            AppealStatus.SIGNED,
+        ):
+            raise AppealError(Code.SAME_DEPARTMENT, "departmentCode")
+        await dispatch_in(
+            appeal, department.id, found, at=now, actor_id=actor_id, note=text or "人工派单"
+        )
+    return await fresh(appeal.id)
+
+
+async def moderate(
+    resources: Resources, principal: Principal, appeal_id: UUID, release: bool, reason: str | None
+) -> Appeal:
+    """A moderator of the 12345 centre releases held content (it is then dispatched as any
+    filing would be) or refuses it with a reason the resident reads."""
+    actor_id = staff_id(principal)
+    text = clean_text(reason, "reason", required=not release)
+    return await decide_hold(
+        resources, appeal_id, release, text, principal=principal, actor_id=actor_id
+    )
+
+
+async def decide_hold(
+    resources: Resources,
+    appeal_id: UUID,
+    release: bool,
+    note: str,
+    *,
+    principal: Principal | None,
+    actor_id: UUID | None,
+    hold_again: HoldReason | None = None,
+) -> Appeal:
+    preview = await repo.by_id(appeal_id)
+    if preview is None:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    now = resources.clock()
+    department_id = None
+    found = None
+    if release and hold_again is None:
+        category = await category_of(preview)
+        region = await Region.get(id=preview.region_id)
+        department_id = await dispatch.route(category, await dispatch.place_of(region))
+        if department_id is not None:
+            found = await deadlines.round_from(
+                resources.settings,
+                await deadlines.limits_of(resources.settings, preview.category_id),
+                china_date(now),
+            )
+    async with in_transaction():
+        if principal is not None:
+            appeal, actors = await lock_for(resources, principal, appeal_id)
+        else:
+            locked = await repo.lock(appeal_id)
+            if locked is None:
+                raise AppealError(Code.NOT_FOUND, "appealId")
+            appeal, actors = locked, {Actor.SYSTEM}
+        if hold_again is not None:
+            step(appeal.status, Action.HOLD, actors)
+            if appeal.hold_reason is not hold_again:
+                await repo.update(appeal.id, hold_reason=hold_again)
+                await record(
+                    appeal,
+                    AppealEventType.HELD,
+                    appeal.status,
+                    at=now,
+                    actor_id=None,
+                    note=HOLD_NOTES[hold_again],
+                )
+            return await fresh(appeal.id)
+        action = Action.RELEASE if release else Action.REJECT
+        target = step(appeal.status, action, actors)
+        await move(appeal, target, hold_reason=None, closed_at=None if release else now)
+        await record(
+            appeal,
+            event_of(AppealStatus.HELD, action),
+            target,
+            at=now,
+            actor_id=actor_id,
+            note=note,
+        )
+        appeal.status = target
+        if not release:
+            await notify_owner(appeal, target, at=now, extra=f"原因：{note}" if note else "")
+        elif department_id is not None and found is not None:
+            await dispatch_in(
+                appeal, department_id, found, at=now, actor_id=None, note="按派单目录自动派单"
+            )
+        else:
+            await notify_owner(appeal, target, at=now, extra="将由12345热线派至承办部门。")
+    return await fresh(appeal.id)
+
+
+async def recheck_held(resources: Resources, *, batch: int = 50) -> int:
+    """The worker asks WeChat again about appeals held while it could not answer: pass
+    releases (and dispatches), review holds for a moderator, risky refuses. After the
+    configured attempts a person decides instead (still never published unchecked)."""
+    done = 0
+    for appeal in await repo.held_for_check(batch):
+        owner = await Account.get_or_none(id=appeal.owner_id) if appeal.owner_id else None
+        content = unseal(resources, "content", appeal.content_sealed) or ""
+        attempts = appeal.check_attempts + 1
+        verdict = (
+            await moderation.check(resources, content, owner.wechat_openid)
+            if owner is not None and owner.wechat_openid
+            else moderation.Verdict(hold=HoldReason.REVIEW)
+        )
+        if verdict.hold is HoldReason.CHECK_PENDING:
+            if attempts < resources.settings.appeal_check_max_attempts:
+                await repo.update(appeal.id, check_attempts=attempts)
+                continue
+            verdict = moderation.Verdict(hold=HoldReason.REVIEW)
+        await repo.update(appeal.id, check_attempts=attempts, check_trace_id=verdict.trace_id)
+        try:
+            if verdict.risky:
+                await decide_hold(
+                    resources, appeal.id, False, "内容安全检测未通过", principal=None, actor_id=None
+                )
+            elif verdict.hold is HoldReason.REVIEW:
+                await decide_hold(
+                    resources,
+                    appeal.id,
+                    False,
+                    "",
+                    principal=None,
+                    actor_id=None,
+                    hold_again=HoldReason.REVIEW,
+                )
+            else:
+                await decide_hold(
+                    resources, appeal.id, True, "内容安全检测通过", principal=None, actor_id=None
+                )
+        except AppealError:  # someone decided meanwhile (a moderator): nothing to do
+            continue
+        done += 1
+    return done
+
+
+async def decide_extension(
+    resources: Resources, principal: Principal, appeal_id: UUID, approve: bool, note: str | None
+) -> Appeal:
+    """The centre approves (the reply deadline moves by the days asked) or denies."""
+    actor_id = staff_id(principal)
+    text = clean_text(note, "note", required=not approve)
+    preview = await repo.by_id(appeal_id)
+    if preview is None:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    limits = await deadlines.limits_of(resources.settings, preview.category_id)
+    now = resources.clock()
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        if Actor.CENTRE not in actors:
+            raise AppealError(Code.FORBIDDEN, "appealId")
+        step(appeal.status, Action.DECIDE_EXTENSION, actors)
+        if appeal.extension_status is not ExtensionStatus.PENDING or appeal.received_on is None:
+            raise AppealError(Code.NO_EXTENSION_PENDING, "appealId")
+        changes: dict[str, Any] = {
+            "extension_status": ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED
+        }
+        if approve:
+            days = min(
+                appeal.extension_days + (appeal.extension_requested_days or 0),
+                limits.max_extension_days,
+            )
+            found = await deadlines.round_from(resources.settings, limits, appeal.received_on, days)
+            changes.update(
+                extension_days=days,
+                reply_due=found.reply_due,
+                due_beyond_calendar=found.beyond_calendar,
+            )
+        if not await repo.set_extension(appeal.id, expected=ExtensionStatus.PENDING, **changes):
+            raise AppealError(Code.CONFLICT, "appealId")
+        if approve:
+            await repo.resolve_supervisions(
+                appeal.id, appeal.round, [SupervisionKind.REPLY_OVERDUE], now
+            )
+        event = AppealEventType.EXTENSION_APPROVED if approve else AppealEventType.EXTENSION_DENIED
+        await record(appeal, event, appeal.status, at=now, actor_id=actor_id, note=text)
+        assert appeal.department_id is not None
+        verdict = "已批准" if approve else "未批准"
+        await notify_department(
+            appeal,
+            appeal.department_id,
+            at=now,
+            title=f"延期申请{verdict}",
+            body=f"诉求 {appeal.number} 的延期申请{verdict}。{text}",
+        )
+    return await fresh(appeal.id)
+
+
+# -- the department
+
+
+async def sign(resources: Resources, principal: Principal, appeal_id: UUID) -> Appeal:
+    actor_id = staff_id(principal)
+    now = resources.clock()
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        target = step(appeal.status, Action.SIGN, actors)
+        await move(appeal, target, signed_at=now)
+        await repo.resolve_supervisions(
+            appeal.id, appeal.round, [SupervisionKind.SIGN_OVERDUE], now
+        )
+        await record(
+            appeal,
+            AppealEventType.SIGNED,
+            target,
+            at=now,
+            actor_id=actor_id,
+            department_id=appeal.department_id,
+        )
+    return await fresh(appeal.id)
+
+
+async def return_appeal(
+    resources: Resources, principal: Principal, appeal_id: UUID, reason: str | None
+) -> Appeal:
+    """退单: not this department's matter. Only within `appeal_return_days` working days of
+    receipt; the 12345 centre then dispatches it again (改派)."""
+    actor_id = staff_id(principal)
+    text = clean_text(reason, "reason", required=True)
+    now = resources.clock()
+    today = china_date(now)
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        target = step(appeal.status, Action.RETURN, actors)
+        if appeal.return_until is None or today > appeal.return_until:
+            raise AppealError(Code.RETURN_WINDOW_CLOSED, "appealId")
+        returning = appeal.department_id
+        await move(appeal, target, department_id=None, extension_status=None)
+        await repo.resolve_all_supervisions(appeal.id, now)
+        await record(
+            appeal,
+            AppealEventType.RETURNED,
+            target,
+            at=now,
+            actor_id=actor_id,
+            note=text,
+            department_id=returning,
+        )
+        centre = await dispatch.centre(resources)
+        if centre is not None:
+            await notify_department(
+                appeal,
+                centre.id,
+                at=now,
+                title="退单待改派",
+                body=f"诉求 {appeal.number} 被退回：{text}",
+            )
+    return await fresh(appeal.id)
+
+
+async def request_extension(
+    resources: Resources, principal: Principal, appeal_id: UUID, days: int, reason: str | None
+) -> Appeal:
+    actor_id = staff_id(principal)
+    text = clean_text(reason, "reason", required=True)
+    preview = await repo.by_id(appeal_id)
+    if preview is None:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    limits = await deadlines.limits_of(resources.settings, preview.category_id)
+    now = resources.clock()
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        step(appeal.status, Action.REQUEST_EXTENSION, actors)
+        if appeal.extension_status is ExtensionStatus.PENDING:
+            raise AppealError(Code.EXTENSION_PENDING, "appealId")
+        if days < 1 or appeal.extension_days + days > limits.max_extension_days:
+            raise AppealError(Code.EXTENSION_TOO_LONG, "days")
+        if not await repo.set_extension(
+            appeal.id,
+            expected=appeal.extension_status,
+            extension_status=ExtensionStatus.PENDING,
+            extension_requested_days=days,
+            extension_reason=text,
+        ):
+            raise AppealError(Code.CONFLICT, "appealId")
+        await record(
+            appeal,
+            AppealEventType.EXTENSION_REQUESTED,
+            appeal.status,
+            at=now,
+            actor_id=actor_id,
+            note=f"申请延期 {days} 个工作日：{text}",
+        )
+        centre = await dispatch.centre(resources)
+        if centre is not None:
+            await notify_department(
+                appeal,
+                centre.id,
+                at=now,
+                title="延期申请待审批",
+                body=f"诉求 {appeal.number} 申请延期 {days} 个工作日：{text}",
+            )
+    return await fresh(appeal.id)
+
+
+async def reply(
+    resources: Resources, principal: Principal, appeal_id: UUID, content: str | None
+) -> Appeal:
+    """答复: the resident (and each resident whose appeal was merged into this one) is told;
+    a reply counts as on time when given by the reply deadline of its round."""
+    actor_id = staff_id(principal)
+    body = (content or "").strip()
+    if not body:
+        raise AppealError(Code.REPLY_REQUIRED, "content")
+    if len(body) > resources.settings.appeal_content_max_chars:
+        raise AppealError(Code.CONTENT_TOO_LONG, "content")
+    now = resources.clock()
+    today = china_date(now)
+    preview = await repo.by_id(appeal_id)
+    if preview is None:
+        raise AppealError(Code.NOT_FOUND, "appealId")
+    spent = await working_days_between(preview.received_on, today) if preview.received_on else 0
+    async with in_transaction():
+        appeal, actors = await lock_for(resources, principal, appeal_id)
+        target = step(appeal.status, Action.REPLY, actors)
+        assert appeal.department_id is not None
+        changes: dict[str, Any] = {"replied_at": now, "extension_status": None}
+        if appeal.signed_at is None:
+            changes["signed_at"] = now
+        await move(appeal, target, **changes)
+        await repo.add_reply(
+            appeal_id=appeal.id,
+            round=appeal.round,
+            department_id=appeal.department_id,
+            author_id=actor_id,
+            body_sealed=seal(resources, "reply", body),
+            on_time=appeal.reply_due is None or today <= appeal.reply_due,
+            working_days=spent,
+            created_at=now,
+        )
+        await repo.resolve_all_supervisions(appeal.id, now)
+        await record(
+            appeal,
+            AppealEventType.REPLIED,
+            target,
+            at=now,
+            actor_id=actor_id,
+            department_id=appeal.department_id,
+        )
+        await notify_owner(appeal, target, at=now, extra="请查看答复并评价。", wechat=True)
+        for child in await repo.merged_into([appeal.id]):
+            await notify_owner(
+                child, target, at=now, extra="（与同一事项合并答复）请查看答复并评价。", wechat=True
+            )
+    return await fresh(appeal.id)
+
+
+# -- 并单
+
+
+async def merge(
+    resources: Resources, principal: Principal, target_id: UUID, appeal_ids: Sequence[UUID]
+) -> Appeal:
+    """并单: the appeals become MERGED into the target; the target's reply answers them all.
+    The 12345 centre merges anything; a department merges appeals that are all its own."""
+    actor_id = staff_id(principal)
+    if not appeal_ids:
+        raise AppealError(Code.NOTHING_TO_MERGE, "appealIds")
+    if len(appeal_ids) > MAX_MERGE:
+        raise AppealError(Code.TOO_MANY_APPEALS, "appealIds")
+    if len(set(appeal_ids)) != len(appeal_ids):
+        raise AppealError(Code.INVALID_INPUT, "appealIds")
+    if target_id in appeal_ids:
+        raise AppealError(Code.CANNOT_MERGE_INTO_ITSELF, "appealIds")
+    now = resources.clock()
+    async with in_transaction():
+        rows = {a.id: a for a in await repo.lock_many([target_id, *appeal_ids])}
+        target = rows.get(target_id)
+        if target is None or not await actors_of(resources, principal, target) - {Actor.OWNER}:
+            raise AppealError(Code.NOT_FOUND, "targetId")
+        if target.status not in (
+            AppealStatus.SUBMITTED,
+            AppealStatus.DISPATCHED,
+            AppealStatus.SIGNED,
+            AppealStatus.RETURNED,
+        ):
+            raise AppealError(Code.INVALID_STATE, "targetId")
+        children = []
+        for index, child_id in enumerate(appeal_ids):
+            field = f"appealIds[{index}]"
+            child = rows.get(child_id)
+            actors = (
+                await actors_of(resources, principal, child) - {Actor.OWNER} if child else set()
+            )
+            if child is None or not actors:
+                raise AppealError(Code.NOT_FOUND, field)
+            step(child.status, Action.MERGE, actors, field)
+            if Actor.CENTRE not in actors and target.department_id != principal.department_id:
+                raise AppealError(Code.FORBIDDEN, field)
+            if child.category_id != target.category_id:
+                raise AppealError(Code.CATEGORY_MISMATCH, field)
+            children.append(child)
+        for child in children:
+            await move(
+                child,
+                AppealStatus.MERGED,
+                merged_into_id=target.id,
+                department_id=target.department_id,
+                extension_status=None,
+            )
+            # Appeals merged into this child earlier now follow the target too.
+            for grandchild in await repo.merged_into([child.id]):
+                await repo.update(
+                    grandchild.id, merged_into_id=target.id, department_id=target.department_id
+                )
+            await repo.resolve_all_supervisions(child.id, now)
+            await record(
+                child,
+                AppealEventType.MERGED,
+                AppealStatus.MERGED,
+                at=now,
+                actor_id=actor_id,
+                note=f"并入 {target.number}",
+            )
+            await record(
+                target,
+                AppealEventType.ABSORBED,
+                target.status,
+                at=now,
+                actor_id=actor_id,
+                note=f"并入 {child.number}",
+            )
+            await notify_owner(
+                child,
+                AppealStatus.MERGED,
+                at=now,
+                extra="与反映同一事项的诉求合并办理，答复将一并送达。",
+            )
+    return await fresh(target_id)

@@ -1,0 +1,266 @@
+"""The shared steps of every appeal transition: who the caller is, the locked row, the
+guarded move, the timeline event, the notifications, and dispatch with a new round."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from strawberry import relay
+
+from resolvers.appeals import deadlines, dispatch
+from resolvers.appeals.errors import AppealError
+from resolvers.appeals.errors import AppealErrorCode as Code
+from resolvers.appeals.workflow import STATUS_LABELS, Action, Actor, event_of, step
+from resolvers.context import Resources
+from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
+from resolvers.notifications.wechat_values import wechat_time
+from resolvers.principal import Principal
+from storage.models.accounts import Role
+from storage.models.appeals import (
+    Appeal,
+    AppealCategory,
+    AppealEventType,
+    AppealStatus,
+    HoldReason,
+)
+from storage.models.catalogue import Channel
+from storage.repositories import appeals as repo
+
+MAX_NOTE = 500
+MAX_COMMENT = 200
+MAX_ADDRESS = 200
+MAX_MERGE = 20
+# Channels a resident files from by themself; hall windows and terminals file on behalf
+# of someone and are recorded from the clerk or device, never claimed.
+SELF_SERVICE_CHANNELS = frozenset(
+    {Channel.WEB_HALL, Channel.MOBILE_APP, Channel.MINI_PROGRAM, Channel.TV_HALL}
+)
+SEALS = {
+    "content": "appeal.content",
+    "keywords": "appeal.keywords",
+    "address": "appeal.address",
+    "contact": "appeal.contact",
+    "note": "appeal.note",
+    "reply": "appeal.reply",
+    "comment": "appeal.comment",
+    "revisit": "appeal.revisit",
+}
+
+
+def resident_id(principal: Principal) -> UUID:
+    if principal.account_id is None:
+        raise AppealError(Code.UNAUTHENTICATED)
+    if Role.RESIDENT not in principal.roles:
+        raise AppealError(Code.FORBIDDEN)
+    return principal.account_id
+
+
+def staff_id(principal: Principal) -> UUID:
+    if principal.account_id is None:
+        raise AppealError(Code.UNAUTHENTICATED)
+    if not principal.is_staff:
+        raise AppealError(Code.FORBIDDEN)
+    return principal.account_id
+
+
+def clean_text(
+    text: str | None, field: str, *, limit: int = MAX_NOTE, required: bool = False
+) -> str:
+    cleaned = "\n".join(" ".join(line.split()) for line in (text or "").strip().splitlines())
+    cleaned = "\n".join(line for line in cleaned.splitlines() if line)
+    if required and not cleaned:
+        raise AppealError(Code.REASON_REQUIRED, field)
+    if len(cleaned) > limit:
+        raise AppealError(Code.INVALID_INPUT, field)
+    return cleaned
+
+
+def global_uuid(global_id: str, type_name: str, field: str) -> UUID:
+    """The UUID inside a global id of `type_name`; NOT_FOUND for anything else."""
+    try:
+        parsed = relay.GlobalID.from_id(global_id)
+        if parsed.type_name != type_name:
+            raise ValueError(type_name)
+        return UUID(parsed.node_id)
+    except (ValueError, TypeError):
+        raise AppealError(Code.NOT_FOUND, field) from None
+
+
+def seal(resources: Resources, what: str, value: str) -> str:
+    return resources.keyring.seal(value, context=SEALS[what])
+
+
+def unseal(resources: Resources, what: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    return resources.keyring.open(value, context=SEALS[what])
+
+
+async def actors_of(resources: Resources, principal: Principal, appeal: Appeal) -> set[Actor]:
+    found: set[Actor] = set()
+    if principal.account_id is not None and principal.account_id == appeal.owner_id:
+        found.add(Actor.OWNER)
+    if principal.is_staff:
+        if principal.department_id is not None and principal.department_id == appeal.department_id:
+            found.add(Actor.HANDLER)
+        if await dispatch.is_supervisor(resources, principal):
+            found.add(Actor.CENTRE)
+    return found
+
+
+async def lock_for(
+    resources: Resources, principal: Principal, appeal_id: UUID, field: str = "appealId"
+) -> tuple[Appeal, set[Actor]]:
+    """The appeal, locked until commit, and the caller's roles on it; NOT_FOUND when the
+    caller has none (another department never learns that it exists)."""
+    appeal = await repo.lock(appeal_id)
+    if appeal is None:
+        raise AppealError(Code.NOT_FOUND, field)
+    actors = await actors_of(resources, principal, appeal)
+    if not actors:
+        raise AppealError(Code.NOT_FOUND, field)
+    return appeal, actors
+
+
+async def move(appeal: Appeal, target: AppealStatus, **changes: Any) -> None:
+    if not await repo.move(appeal.id, expected=appeal.status, status=target, **changes):
+        raise AppealError(Code.CONFLICT, "appealId")
+
+
+async def record(
+    appeal: Appeal,
+    type: AppealEventType,
+    status: AppealStatus,
+    *,
+    at: datetime,
+    actor_id: UUID | None,
+    note: str = "",
+    department_id: UUID | None = None,
+    sealed_note: str | None = None,
+) -> None:
+    await repo.add_event(
+        appeal_id=appeal.id,
+        type=type,
+        at=at,
+        actor_id=actor_id,
+        department_id=department_id,
+        status=status,
+        note=note,
+        note_sealed=sealed_note,
+    )
+
+
+async def category_of(appeal: Appeal) -> AppealCategory:
+    rows = await repo.categories_by_ids([appeal.category_id])
+    return rows[0]
+
+
+async def notify_owner(
+    appeal: Appeal, status: AppealStatus, *, at: datetime, extra: str = "", wechat: bool = False
+) -> None:
+    """Inside the transaction: the resident's inbox; WeChat too for a reply, if granted.
+    Open311 filings have no account to tell: their client polls the request instead."""
+    if appeal.owner_id is None:
+        return
+    category = await category_of(appeal)
+    label = STATUS_LABELS[status]
+    body = f"您反映的“{category.name}”诉求（{appeal.number}）{label}。{extra}".strip()
+    await enqueue_inbox(
+        key=str(appeal.id),
+        now=at,
+        topic="APPEAL_STATUS",
+        title=f"诉求{label}",
+        body=body[:200],
+        subject_id=appeal.id,
+        account_ids=[appeal.owner_id],
+    )
+    if wechat:
+        await enqueue_wechat(
+            key=str(appeal.id),
+            now=at,
+            account_id=appeal.owner_id,
+            event="APPEAL_REPLY",
+            values={
+                "number": appeal.number,
+                "service": category.name,
+                "status": label,
+                "time": wechat_time(at),
+            },
+            page=f"pages/appeals/detail?id={relay.to_base64('Appeal', appeal.id)}",
+        )
+
+
+async def notify_department(
+    appeal: Appeal, department_id: UUID, *, at: datetime, title: str, body: str
+) -> None:
+    await enqueue_inbox(
+        key=str(appeal.id),
+        now=at,
+        topic="APPEAL_WORK",
+        title=title,
+        body=body[:200],
+        subject_id=appeal.id,
+        department_id=department_id,
+    )
+
+
+HOLD_NOTES = {
+    HoldReason.CHECK_PENDING: "内容安全检测暂不可用，待复检",
+    HoldReason.REVIEW: "内容待人工审核",
+}
+
+
+async def dispatch_in(
+    appeal: Appeal,
+    department_id: UUID,
+    found: deadlines.Round,
+    *,
+    at: datetime,
+    actor_id: UUID | None,
+    note: str,
+) -> AppealStatus:
+    """Inside the transaction: the appeal goes to `department_id` with a new round of
+    deadlines (the department's clock starts today)."""
+    target = step(appeal.status, Action.DISPATCH, {Actor.SYSTEM, Actor.CENTRE})
+    event = event_of(appeal.status, Action.DISPATCH)
+    await move(
+        appeal,
+        target,
+        department_id=department_id,
+        round=appeal.round + 1,
+        dispatched_at=at,
+        signed_at=None,
+        extension_days=0,
+        extension_status=None,
+        extension_requested_days=None,
+        extension_reason="",
+        **found.columns(),
+    )
+    await repo.resolve_all_supervisions(appeal.id, at)
+    await record(
+        appeal, event, target, at=at, actor_id=actor_id, note=note, department_id=department_id
+    )
+    await notify_department(
+        appeal,
+        department_id,
+        at=at,
+        title="新的诉求工单",
+        body=f"诉求 {appeal.number} 已派至本部门，请于 {due_text(found.sign_due)} 前签收、"
+        f"{due_text(found.reply_due)} 前答复。",
+    )
+    if event is AppealEventType.DISPATCHED:
+        await notify_owner(appeal, target, at=at, extra="已转交承办部门办理。")
+    appeal.status = target
+    return target
+
+
+def due_text(day: Any) -> str:
+    return day.isoformat() if day is not None else "（日历未发布）"
+
+
+async def fresh(appeal_id: UUID) -> Appeal:
+    appeal = await repo.by_id(appeal_id)
+    assert appeal is not None
+    return appeal

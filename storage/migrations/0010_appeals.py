@@ -1,0 +1,205 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from orjson import loads
+from storage.models.appeals import AppealChannel, AppealEventType, AppealKind, AppealStatus, ExtensionStatus, HoldReason, RevisitMethod, RevisitStatus, Satisfaction, SupervisionKind
+from storage.models.outbox import next_seq
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0009_providers')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='AppealCategory',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=16)),
+                ('name', fields.CharField(max_length=32)),
+                ('description', fields.CharField(default='', max_length=200)),
+                ('keywords', fields.CharField(default='', description='synonyms, comma separated', max_length=200)),
+                ('parent', fields.ForeignKeyField('models.AppealCategory', source_field='parent_id', null=True, db_constraint=True, to_field='id', related_name='children', on_delete=OnDelete.RESTRICT)),
+                ('position', fields.IntField(default=0)),
+                ('sign_days', fields.IntField(null=True, description='working days to sign for it')),
+                ('reply_days', fields.IntField(null=True, description='working days to reply')),
+                ('max_extension_days', fields.IntField(null=True, description='working days at most')),
+            ],
+            options={'table': 'appeal_category', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One node of the dispatch catalogue (派单目录). Leaves are what residents choose.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealCounter',
+            fields=[
+                ('day', fields.DateField(primary_key=True, unique=True, db_index=True)),
+                ('issued', fields.IntField(default=0)),
+            ],
+            options={'table': 'appeal_counter', 'app': 'models', 'pk_attr': 'day', 'table_description': 'The last appeal number given out on one day (China time).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealRoute',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('category', fields.ForeignKeyField('models.AppealCategory', source_field='category_id', db_constraint=True, to_field='id', related_name='routes', on_delete=OnDelete.CASCADE)),
+                ('region', fields.ForeignKeyField('models.Region', source_field='region_id', db_constraint=True, to_field='id', related_name='appeal_routes', on_delete=OnDelete.CASCADE)),
+                ('department', fields.ForeignKeyField('models.Department', source_field='department_id', db_constraint=True, to_field='id', related_name='appeal_routes', on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'appeal_route', 'app': 'models', 'unique_together': (('category_id', 'region_id'),), 'pk_attr': 'id', 'table_description': 'The dispatch table: a category in a region goes to a department. The most specific'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Open311Client',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('name', fields.CharField(unique=True, max_length=64)),
+                ('key_hash', fields.CharField(unique=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'open311_client', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A civic app allowed to file appeals through Open311 GeoReport v2 with its API key.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Appeal',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('number', fields.CharField(unique=True, description='SQ + date + sequence', max_length=24)),
+                ('owner', fields.ForeignKeyField('models.Account', source_field='owner_id', null=True, db_constraint=True, to_field='id', related_name='appeals', on_delete=OnDelete.RESTRICT)),
+                ('open311_client', fields.ForeignKeyField('models.Open311Client', source_field='open311_client_id', null=True, db_constraint=True, to_field='id', related_name='appeals', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='CONSULTATION: CONSULTATION\nHELP: HELP\nCOMPLAINT: COMPLAINT\nREPORT: REPORT\nSUGGESTION: SUGGESTION\nPRAISE: PRAISE', enum_type=AppealKind, max_length=16)),
+                ('category', fields.ForeignKeyField('models.AppealCategory', source_field='category_id', db_constraint=True, to_field='id', related_name='appeals', on_delete=OnDelete.RESTRICT)),
+                ('region', fields.ForeignKeyField('models.Region', source_field='region_id', db_constraint=True, to_field='id', related_name='appeals', on_delete=OnDelete.RESTRICT)),
+                ('district', fields.ForeignKeyField('models.Region', source_field='district_id', db_constraint=True, to_field='id', related_name='district_appeals', on_delete=OnDelete.RESTRICT)),
+                ('channel', fields.CharEnumField(description='WEB_HALL: WEB_HALL\nSERVICE_HALL: SERVICE_HALL\nTERMINAL: TERMINAL\nMOBILE_APP: MOBILE_APP\nMINI_PROGRAM: MINI_PROGRAM\nTV_HALL: TV_HALL\nOPEN311: OPEN311', enum_type=AppealChannel, max_length=16)),
+                ('content_sealed', fields.TextField(description='SM4-GCM, context appeal.content', unique=False)),
+                ('keywords_sealed', fields.TextField(description='SM4-GCM, context appeal.keywords', unique=False)),
+                ('keyword_digests', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('address_sealed', fields.TextField(null=True, description='SM4-GCM, context appeal.address', unique=False)),
+                ('contact_sealed', fields.TextField(null=True, description='Open311 reporter contact, SM4-GCM, context appeal.contact', unique=False)),
+                ('latitude', fields.FloatField(null=True)),
+                ('longitude', fields.FloatField(null=True)),
+                ('status', fields.CharEnumField(description='SUBMITTED: SUBMITTED\nHELD: HELD\nDISPATCHED: DISPATCHED\nSIGNED: SIGNED\nREPLIED: REPLIED\nCLOSED: CLOSED\nRETURNED: RETURNED\nMERGED: MERGED\nREJECTED: REJECTED', enum_type=AppealStatus, max_length=12)),
+                ('hold_reason', fields.CharEnumField(null=True, description='CHECK_PENDING: CHECK_PENDING\nREVIEW: REVIEW', enum_type=HoldReason, max_length=16)),
+                ('check_attempts', fields.IntField(default=0)),
+                ('check_trace_id', fields.CharField(default='', max_length=64)),
+                ('department', fields.ForeignKeyField('models.Department', source_field='department_id', null=True, db_constraint=True, to_field='id', related_name='appeals', on_delete=OnDelete.RESTRICT)),
+                ('round', fields.IntField(default=0)),
+                ('dispatched_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('received_on', fields.DateField(null=True, description='the department received it (China)')),
+                ('sign_due', fields.DateField(null=True)),
+                ('reply_due', fields.DateField(null=True)),
+                ('return_until', fields.DateField(null=True, description='退单 is allowed until then')),
+                ('due_beyond_calendar', fields.BooleanField(default=False)),
+                ('extension_days', fields.IntField(default=0, description='approved working days')),
+                ('extension_status', fields.CharEnumField(null=True, description='PENDING: PENDING\nAPPROVED: APPROVED\nDENIED: DENIED', enum_type=ExtensionStatus, max_length=12)),
+                ('extension_requested_days', fields.IntField(null=True)),
+                ('extension_reason', fields.CharField(default='', max_length=500)),
+                ('signed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('replied_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reopen_count', fields.IntField(default=0)),
+                ('merged_into', fields.ForeignKeyField('models.Appeal', source_field='merged_into_id', null=True, db_constraint=True, to_field='id', related_name='merged', on_delete=OnDelete.RESTRICT)),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'appeal', 'app': 'models', 'indexes': [Index(fields=['owner_id', 'submitted_at']), Index(fields=['department_id', 'status']), Index(fields=['status', 'reply_due']), Index(fields=['category_id', 'submitted_at']), Index(fields=['latitude', 'longitude']), Index(fields=['submitted_at']), Index(fields=['merged_into_id'])], 'pk_attr': 'id', 'table_description': "A resident's appeal (诉求). Content, address and any reporter contact are sealed."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('seq', fields.BigIntField(default=next_seq)),
+                ('appeal', fields.ForeignKeyField('models.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('type', fields.CharEnumField(description='FILED: FILED\nHELD: HELD\nRELEASED: RELEASED\nREJECTED: REJECTED\nDISPATCHED: DISPATCHED\nREDISPATCHED: REDISPATCHED\nSIGNED: SIGNED\nRETURNED: RETURNED\nEXTENSION_REQUESTED: EXTENSION_REQUESTED\nEXTENSION_APPROVED: EXTENSION_APPROVED\nEXTENSION_DENIED: EXTENSION_DENIED\nREPLIED: REPLIED\nRATED: RATED\nREOPENED: REOPENED\nMERGED: MERGED\nABSORBED: ABSORBED\nSUPERVISED: SUPERVISED\nCLOSED: CLOSED\nREVISITED: REVISITED', enum_type=AppealEventType, max_length=24)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('actor_id', fields.UUIDField(null=True, description='null: the system')),
+                ('department_id', fields.UUIDField(null=True, description='the department it went to')),
+                ('status', fields.CharEnumField(description='status after', enum_type=AppealStatus, max_length=12)),
+                ('note', fields.CharField(default='', max_length=500)),
+                ('note_sealed', fields.TextField(null=True, description='SM4-GCM, context appeal.note', unique=False)),
+            ],
+            options={'table': 'appeal_event', 'app': 'models', 'indexes': [Index(fields=['appeal_id', 'seq'])], 'pk_attr': 'id', 'table_description': 'The timeline and audit trail. `note` is what staff or the system wrote, the'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealPhoto',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('appeal', fields.ForeignKeyField('models.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='photos', on_delete=OnDelete.CASCADE)),
+                ('document', fields.ForeignKeyField('models.Document', source_field='document_id', db_constraint=True, to_field='id', related_name='appeal_uses', on_delete=OnDelete.CASCADE)),
+                ('position', fields.IntField()),
+            ],
+            options={'table': 'appeal_photo', 'app': 'models', 'unique_together': (('appeal_id', 'document_id'),), 'indexes': [Index(fields=['document_id'])], 'pk_attr': 'id', 'table_description': 'A wallet photo attached to an appeal.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealRating',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('appeal', fields.ForeignKeyField('models.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='ratings', on_delete=OnDelete.CASCADE)),
+                ('round', fields.IntField()),
+                ('level', fields.CharEnumField(description='SATISFIED: SATISFIED\nBASICALLY_SATISFIED: BASICALLY_SATISFIED\nDISSATISFIED: DISSATISFIED', enum_type=Satisfaction, max_length=20)),
+                ('comment_sealed', fields.TextField(null=True, description='SM4-GCM, context appeal.comment', unique=False)),
+                ('department_id', fields.UUIDField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'appeal_rating', 'app': 'models', 'unique_together': (('appeal_id', 'round'),), 'pk_attr': 'id', 'table_description': "The resident's rating of one round's reply (满意, 基本满意, 不满意)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealReply',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('appeal', fields.ForeignKeyField('models.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='replies', on_delete=OnDelete.CASCADE)),
+                ('round', fields.IntField()),
+                ('department', fields.ForeignKeyField('models.Department', source_field='department_id', db_constraint=True, to_field='id', related_name='appeal_replies', on_delete=OnDelete.RESTRICT)),
+                ('author_id', fields.UUIDField()),
+                ('body_sealed', fields.TextField(description='SM4-GCM, context appeal.reply', unique=False)),
+                ('on_time', fields.BooleanField(description='replied by the reply deadline of its round')),
+                ('working_days', fields.IntField(description='working days from receipt to this reply')),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'appeal_reply', 'app': 'models', 'indexes': [Index(fields=['appeal_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "A department's reply (答复). One reply to an appeal answers those merged into it."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealRevisit',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('appeal', fields.ForeignKeyField('models.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='revisits', on_delete=OnDelete.CASCADE)),
+                ('round', fields.IntField()),
+                ('status', fields.CharEnumField(description='PENDING: PENDING\nDONE: DONE', enum_type=RevisitStatus, max_length=8)),
+                ('due_date', fields.DateField(null=True)),
+                ('method', fields.CharEnumField(null=True, description='RATING: RATING\nCALL: CALL\nUNREACHABLE: UNREACHABLE', enum_type=RevisitMethod, max_length=12)),
+                ('satisfaction', fields.CharEnumField(null=True, description='SATISFIED: SATISFIED\nBASICALLY_SATISFIED: BASICALLY_SATISFIED\nDISSATISFIED: DISSATISFIED', enum_type=Satisfaction, max_length=20)),
+                ('note_sealed', fields.TextField(null=True, description='SM4-GCM, context appeal.revisit', unique=False)),
+                ('done_by_id', fields.UUIDField(null=True)),
+                ('done_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'appeal_revisit', 'app': 'models', 'unique_together': (('appeal_id', 'round'),), 'indexes': [Index(fields=['status', 'due_date'])], 'pk_attr': 'id', 'table_description': "回访 of a closed appeal: answered by the resident's rating, or by the centre's call."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppealSupervision',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('appeal', fields.ForeignKeyField('models.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='supervisions', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='SIGN_OVERDUE: SIGN_OVERDUE\nREPLY_OVERDUE: REPLY_OVERDUE', enum_type=SupervisionKind, max_length=16)),
+                ('round', fields.IntField()),
+                ('department', fields.ForeignKeyField('models.Department', source_field='department_id', db_constraint=True, to_field='id', related_name='appeal_supervisions', on_delete=OnDelete.RESTRICT)),
+                ('due_date', fields.DateField()),
+                ('raised_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'appeal_supervision', 'app': 'models', 'unique_together': (('appeal_id', 'kind', 'round'),), 'indexes': [Index(fields=['resolved_at', 'raised_at'])], 'pk_attr': 'id', 'table_description': '督办: one row per missed deadline of a round, never two (the unique key).'},
+            bases=['Model'],
+        ),
+    ]
