@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import httpx
 
+from integrations.tls import client_context
+
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -48,6 +50,7 @@ class HttpWebhookSender:
             follow_redirects=False,
             limits=httpx.Limits(max_keepalive_connections=0),
             trust_env=False,
+            verify=client_context(),
         )
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:

@@ -16,6 +16,7 @@ import orjson
 
 from integrations.provincial import envelope
 from integrations.provincial.envelope import EnvelopeError, Signer
+from integrations.tls import client_context
 
 MESSAGES_PATH = "/exchange/v1/messages"
 RECONCILIATION_PATH = "/exchange/v1/reconciliation"
@@ -91,6 +92,7 @@ class HttpProvincialGateway:
             trust_env=False,  # no proxy from the environment between us and the province
             follow_redirects=False,
             transport=transport,
+            verify=client_context(),
         )
 
     async def push(self, message_id: str, body: bytes) -> Acknowledgement:

@@ -11,6 +11,8 @@ from typing import Protocol
 import httpx
 import orjson
 
+from integrations.tls import client_context
+
 
 class SmsError(Exception):
     """The relay refused the message or could not be reached."""
@@ -29,7 +31,7 @@ class HttpSmsRelay:
     def __init__(self, *, url: str, secret: bytes, timeout: float) -> None:
         self._url = url
         self._secret = secret
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = httpx.AsyncClient(timeout=timeout, verify=client_context())
 
     async def send(self, phone: str, template: str, params: dict[str, str]) -> None:
         body = orjson.dumps({"phone": phone, "template": template, "params": params})

@@ -26,7 +26,13 @@ async def readable(principal: Principal, ids: Sequence[UUID]) -> list[Applicatio
 
 
 async def children(principal: Principal, parent_id: UUID) -> list[Application]:
-    ids = await Application.filter(parent_id=parent_id).values_list("id", flat=True)
+    """A bundle's applications in the order they were submitted (the plan's item order):
+    numbers are issued one after another in the submitting transaction."""
+    ids = (
+        await Application.filter(parent_id=parent_id)
+        .order_by("number")
+        .values_list("id", flat=True)
+    )
     return await readable(principal, [UUID(str(i)) for i in ids])
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from api.seed import seed_demo
-from tests.conftest import RunningApp, ServerThread, make_settings, start_app
+from tests.conftest import RunningApp, ServerThread, loopback, make_settings, start_app
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +24,7 @@ async def catalogue(
         storage=tmp_path_factory.mktemp("objects"),
         wechat_url=mock_wechat_server.url,
     )
-    async with httpx.AsyncClient() as client:
-        (await client.post(f"{mock_wechat_server.url}/__mock__/reset")).raise_for_status()
+    loopback.post(f"{mock_wechat_server.url}/__mock__/reset").raise_for_status()
     async for app in start_app(settings):
         await seed_demo(settings)
         yield app

@@ -21,7 +21,7 @@ from tortoise import connections
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.server import MockState
-from tests.conftest import RunningApp, _free_port, start_app
+from tests.conftest import RunningApp, _free_port, loopback, start_app
 
 BUCKET = "rongban-documents-test"
 
@@ -127,7 +127,7 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture
 def s3_settings(settings_factory: Any, moto_url: str) -> Any:
-    httpx.post(f"{moto_url}/moto-api/reset").raise_for_status()
+    loopback.post(f"{moto_url}/moto-api/reset").raise_for_status()
 
     def build(**overrides: Any) -> Any:
         values = {

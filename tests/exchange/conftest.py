@@ -39,7 +39,7 @@ from tests.applications.conftest import (
     submit,
     verified_resident,
 )
-from tests.conftest import RunningApp, ServerThread
+from tests.conftest import RunningApp, ServerThread, loopback
 
 ADMIN = "demo-admin"
 PASSWORD = "demo-password-for-tests"
@@ -77,13 +77,13 @@ class Sandbox:
         self.url = server.url
 
     def fault(self, kind: str, **values: Any) -> None:
-        httpx.post(f"{self.url}/__sandbox__/fault/{kind}", json=values).raise_for_status()
+        loopback.post(f"{self.url}/__sandbox__/fault/{kind}", json=values).raise_for_status()
 
     def release(self) -> None:
-        httpx.post(f"{self.url}/__sandbox__/release").raise_for_status()
+        loopback.post(f"{self.url}/__sandbox__/release").raise_for_status()
 
     def state(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/__sandbox__/messages")
+        response = loopback.get(f"{self.url}/__sandbox__/messages")
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
@@ -92,12 +92,12 @@ class Sandbox:
         return list(self.state()["messages"])
 
     def inject(self, **values: Any) -> str:
-        response = httpx.post(f"{self.url}/__sandbox__/inject", json=values)
+        response = loopback.post(f"{self.url}/__sandbox__/inject", json=values)
         response.raise_for_status()
         return str(response.json()["messageId"])
 
     def forget(self, message_id: str) -> None:
-        httpx.post(f"{self.url}/__sandbox__/forget", json={"messageId": message_id})
+        loopback.post(f"{self.url}/__sandbox__/forget", json={"messageId": message_id})
 
 
 @pytest.fixture

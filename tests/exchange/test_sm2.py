@@ -17,7 +17,7 @@ from resolvers.exchange.reconcile import reconcile
 from resolvers.exchange.signing import Sm2Sm3, generate_sm2_keypair
 from storage.models.outbox import OutboxStatus
 from tests.applications.conftest import submit, verified_resident
-from tests.conftest import EXCHANGE_SYSTEM_ID, RunningApp, ServerThread
+from tests.conftest import EXCHANGE_SYSTEM_ID, RunningApp, ServerThread, loopback
 from tests.exchange.conftest import Sandbox, deliver, pushes
 
 OURS = generate_sm2_keypair()
@@ -39,7 +39,7 @@ def sm2_province() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def settings(settings_factory: Any, sm2_province: ServerThread) -> Settings:
-    httpx.post(f"{sm2_province.url}/__sandbox__/reset").raise_for_status()
+    loopback.post(f"{sm2_province.url}/__sandbox__/reset").raise_for_status()
     built: Settings = settings_factory(
         exchange_province_url=sm2_province.url,
         exchange_algorithm="SM2-SM3",
