@@ -4,7 +4,10 @@ app driven through its ASGI interface with its lifespan, as clients reach it."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -383,6 +386,62 @@ async def seeded(running: RunningApp) -> RunningApp:
     # Statement counts of a test should not include the process's one-off reference load.
     await running.resources.reference.warm()
     return running
+
+
+# -- `make run`
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`make run`'s service (`rongban dev`: migrate, seed, mock WeChat, sandbox, API) as a real
+    process, started once for all the journeys: each journey is its own residents, with their
+    own phone and ID number (tests.identity), as on a shared demo server."""
+    tmp_path = tmp_path_factory.mktemp("make-run")
+    api_port, mock_port, sandbox_port = _free_port(), _free_port(), _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RONGBAN_")} | {
+        "PORT": str(api_port),
+        "WECHAT_MOCK_PORT": str(mock_port),
+        "PROVINCE_SANDBOX_PORT": str(sandbox_port),
+        # The embedded defaults, only moved into this test's own folder.
+        "RONGBAN_DATABASE_URL": f"sqlite://{tmp_path}/rongban.sqlite3",
+        "RONGBAN_STORAGE_URL": f"file://{tmp_path}/objects",
+    }
+    # Its output goes to a file: a pipe nobody reads while the journeys run would fill up
+    # and stop the server mid-request.
+    log_path = tmp_path / "rongban-dev.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    api = f"http://127.0.0.1:{api_port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if loopback.get(f"{api}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            pytest.fail(f"`rongban dev` did not become ready:\n{log_path.read_text()}")
+        time.sleep(0.25)
+    yield api, f"http://127.0.0.1:{mock_port}"
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    finally:
+        log.close()
+    assert "GraphQL API" in log_path.read_text()  # it printed where everything is
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -25,13 +25,17 @@ DEMO_ID_NUMBER = "11010519491231002X"
 DEMO_PHONE = "13800138000"
 
 
-async def login_journey(program: MiniProgram) -> list[str]:
+async def login_journey(
+    program: MiniProgram, *, phone: str = DEMO_PHONE, id_number: str = DEMO_ID_NUMBER
+) -> list[str]:
+    """Sign in, bind the phone, verify the real name. A phone and an ID number belong to
+    one account only: several residents on one service each need their own."""
     steps = []
     session = await program.login()
     steps.append(f"loginWithWeChat -> {session['__typename']}")
-    bound = await program.bind_phone(DEMO_PHONE)
+    bound = await program.bind_phone(phone)
     steps.append(f"bindWeChatPhone -> {bound['__typename']} {bound.get('phoneMasked', bound)}")
-    verified = await program.verify_identity(DEMO_NAME, DEMO_ID_NUMBER)
+    verified = await program.verify_identity(DEMO_NAME, id_number)
     steps.append(
         f"verifyIdentity  -> {verified['__typename']} "
         f"{verified.get('nameMasked')} {verified.get('idNumberMasked', verified.get('code'))}"

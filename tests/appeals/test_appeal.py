@@ -22,8 +22,8 @@ from tests.appeals.conftest import (
     resident,
     staff_token,
 )
-from tests.applications.conftest import id_number
 from tests.conftest import RunningApp
+from tests.identity import id_number
 
 NODE = "query($id: ID!) { node(id: $id) { __typename ... on Appeal { number } } }"
 REPORTER = "query($id: ID!) { appeal(id: $id) { reporter { protected nameMasked phoneMasked name phone } } }"

@@ -7,17 +7,17 @@ import httpx
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey import appeal_journey, login_journey
-from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
+from tests.identity import id_number, phone_number
 
 
-async def test_make_run_serves_the_appeal_journey(dev_server: tuple[str, str]) -> None:  # noqa: F811
+async def test_make_run_serves_the_appeal_journey(dev_server: tuple[str, str]) -> None:
     api, mock = dev_server
     async with (
         httpx.AsyncClient(base_url=api, timeout=30) as api_client,
         httpx.AsyncClient(base_url=mock) as phone,
     ):
         program = MiniProgram(api_client, phone, "appellant")
-        await login_journey(program)
+        await login_journey(program, phone=phone_number(), id_number=id_number())
         steps = await appeal_journey(program)
         mine = await program.my_appeals()
 

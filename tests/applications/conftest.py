@@ -3,35 +3,23 @@ the departments handling an item, and GraphQL snippets."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from stdnum.cn import ric
 
 from mock_wechat.client import MiniProgram
 from storage.models.accounts import Account
 from storage.models.catalogue import Department, Implementation, PublicationStatus
 from tests.conftest import RunningApp
 from tests.documents.conftest import jpeg, pdf, signed_in
+from tests.identity import id_number
 
 # 公共场所卫生许可 in 锦江区: REQUIRED BUSINESS_LICENCE (government), ID_CARD_FRONT, OTHER;
 # DEFERRABLE OTHER; the demo seed adds a cooperating department.
 HYGIENE = ("51000100020000", "510104")
 # 食品经营许可 in 锦江区: has a form schema (shopName, businessScope, seats).
 FOOD = ("51000100010000", "510104")
-
-_serial = itertools.count(1)
-
-
-def id_number() -> str:
-    """A structurally valid GB 11643 number (ISO 7064 MOD 11-2), nobody's real one."""
-    body = f"51010419900101{next(_serial):03d}"
-    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
-    number = body + "10X98765432"[total % 11]
-    ric.validate(number)
-    return number
 
 
 async def verified_resident(

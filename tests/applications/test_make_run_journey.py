@@ -6,21 +6,21 @@ import httpx
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey import application_journey, login_journey, province_journey
-from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
+from tests.identity import id_number, phone_number
 
 # The demo catalogue's 公共场所卫生许可 in 锦江区: 锦江区市场监督管理局 leads; the demo seed
 # adds the first other department of 锦江区 as the cooperating one.
 LEAD = "officer-11510104452424621j"
 
 
-async def test_make_run_serves_the_application_journey(dev_server: tuple[str, str]) -> None:  # noqa: F811
+async def test_make_run_serves_the_application_journey(dev_server: tuple[str, str]) -> None:
     api, mock = dev_server
     async with (
         httpx.AsyncClient(base_url=api, timeout=30) as api_client,
         httpx.AsyncClient(base_url=mock) as phone,
     ):
         program = MiniProgram(api_client, phone, "applicant")
-        await login_journey(program)
+        await login_journey(program, phone=phone_number(), id_number=id_number())
         partner = await _partner(api_client)
         steps = await application_journey(program, [LEAD, partner])
         mine = await program.my_applications()

@@ -7,10 +7,9 @@ import httpx
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey import DEMO_JPEG, document_journey
-from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
 
 
-async def test_make_run_serves_the_upload_journey(dev_server: tuple[str, str]) -> None:  # noqa: F811
+async def test_make_run_serves_the_upload_journey(dev_server: tuple[str, str]) -> None:
     api, mock = dev_server
     async with (
         httpx.AsyncClient(base_url=api) as api_client,

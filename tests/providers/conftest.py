@@ -19,9 +19,9 @@ from stdnum.cn import uscc
 
 from mock_wechat.client import MiniProgram
 from storage.models.scenarios import Theme
-from tests.applications.conftest import id_number
 from tests.conftest import RunningApp, ServerThread, start_app
 from tests.documents.conftest import signed_in
+from tests.identity import id_number
 
 _serial = itertools.count(1)
 

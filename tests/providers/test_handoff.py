@@ -12,9 +12,9 @@ from api.outbox import dispatcher
 from mock_wechat.client import MiniProgram
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import HandoffConsent
-from tests.applications.conftest import id_number
 from tests.conftest import RunningApp
 from tests.documents.conftest import signed_in
+from tests.identity import id_number
 from tests.providers.conftest import (
     api_key,
     bearer,

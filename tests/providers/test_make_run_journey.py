@@ -8,10 +8,10 @@ import httpx
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey import login_journey, provider_journey
-from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
+from tests.identity import id_number, phone_number
 
 
-async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str]) -> None:  # noqa: F811
+async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str]) -> None:
     api, mock = dev_server
     async with (
         httpx.AsyncClient(base_url=api, timeout=30) as api_client,
@@ -20,7 +20,9 @@ async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str])
         owner = MiniProgram(api_client, phone, "provider-owner")
         resident = MiniProgram(api_client, phone, "buyer")
         await owner.login()  # registering needs a signed-in resident, nothing more
-        await login_journey(resident)  # phone bound and real name verified: both shareable
+        await login_journey(
+            resident, phone=phone_number(), id_number=id_number()
+        )  # phone bound and real name verified: both shareable
         steps = await provider_journey(owner, resident)
         demo = await resident.search_provider_services("过户")
 

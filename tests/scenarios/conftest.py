@@ -3,11 +3,9 @@ place, wallet uploads, GraphQL snippets for plans and submissions."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import httpx
-from stdnum.cn import ric
 
 from mock_wechat.client import MiniProgram
 from storage.models.accounts import Account
@@ -15,19 +13,9 @@ from storage.models.catalogue import Department
 from tests.applications.conftest import upload
 from tests.conftest import RunningApp
 from tests.documents.conftest import signed_in
+from tests.identity import id_number
 
-__all__ = ["upload"]
-
-_serial = itertools.count(101)
-
-
-def id_number(region: str = "510104", born: str = "19900101") -> str:
-    """A structurally valid GB 11643 number (ISO 7064 MOD 11-2), nobody's real one."""
-    body = f"{region}{born}{next(_serial) % 1000:03d}"
-    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
-    number = body + "10X98765432"[total % 11]
-    ric.validate(number)
-    return number
+__all__ = ["id_number", "upload"]
 
 
 async def resident(

@@ -7,17 +7,19 @@ import httpx
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey import login_journey, scenario_journey
-from tests.test_make_run import dev_server  # noqa: F401 (the fixture)
+from tests.identity import id_number, phone_number
 
 
-async def test_make_run_serves_the_scenario_journey(dev_server: tuple[str, str]) -> None:  # noqa: F811
+async def test_make_run_serves_the_scenario_journey(dev_server: tuple[str, str]) -> None:
     api, mock = dev_server
     async with (
         httpx.AsyncClient(base_url=api, timeout=30) as api_client,
         httpx.AsyncClient(base_url=mock) as phone,
     ):
         program = MiniProgram(api_client, phone, "restaurateur")
-        await login_journey(program)
+        await login_journey(
+            program, phone=phone_number(), id_number=id_number("110105", "19491231")
+        )
         steps = await scenario_journey(program)
         second = await scenario_journey(program)  # a second shop: the ID card is in the wallet
         recommended = await program.recommended_services()
@@ -32,5 +34,5 @@ async def test_make_run_serves_the_scenario_journey(dev_server: tuple[str, str])
     assert second[3] == "uploads         -> 7 documents, 1 from the wallet"
     assert second[4] == steps[4]
     assert len(mine["edges"]) == 8  # two bundles, each with its three items
-    # The demo identity was issued in Beijing: a residence permit is suggested.
+    # An identity issued in Beijing (like the demo one): a residence permit is suggested.
     assert "REGION" in {r["reasonCode"] for r in recommended}
