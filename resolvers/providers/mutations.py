@@ -95,6 +95,22 @@ def _audiences(audiences: list[Audience] | None) -> tuple[bool | None, bool | No
     return Audience.PERSON in audiences, Audience.ORGANISATION in audiences
 
 
+def _service_data(input: CreateProviderServiceInput | UpdateProviderServiceInput) -> ServiceData:
+    """What a service is described with; on update, None leaves a field as it is."""
+    persons, organisations = _audiences(input.audiences)
+    return ServiceData(
+        name=input.name,
+        description=input.description,
+        category=input.category,
+        theme_codes=input.theme_codes,
+        region_codes=input.region_codes,
+        for_persons=persons,
+        for_organisations=organisations,
+        opening_hours=input.opening_hours,
+        link=_link(input.link),
+    )
+
+
 async def register_provider(info: Info, input: RegisterProviderInput) -> RegisterProviderResult:
     try:
         provider = await onboarding.register(
@@ -129,23 +145,12 @@ async def review_provider(info: Info, input: ReviewProviderInput) -> ReviewProvi
 async def create_provider_service(
     info: Info, input: CreateProviderServiceInput
 ) -> CreateProviderServiceResult:
-    persons, organisations = _audiences(input.audiences)
     try:
         actor = await _member_actor(info, input.provider_id)
         service = await services.create(
             info.context.resources,
             actor,
-            ServiceData(
-                name=input.name,
-                description=input.description,
-                category=input.category,
-                theme_codes=input.theme_codes,
-                region_codes=input.region_codes,
-                for_persons=persons,
-                for_organisations=organisations,
-                opening_hours=input.opening_hours,
-                link=_link(input.link),
-            ),
+            _service_data(input),
         )
     except ProviderError as error:
         return CreateProviderServiceError.of(error)
@@ -155,7 +160,6 @@ async def create_provider_service(
 async def update_provider_service(
     info: Info, input: UpdateProviderServiceInput
 ) -> UpdateProviderServiceResult:
-    persons, organisations = _audiences(input.audiences)
     try:
         service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
         actor = await _actor_for_service(info, service_id)
@@ -163,17 +167,7 @@ async def update_provider_service(
             info.context.resources,
             actor,
             service_id,
-            ServiceData(
-                name=input.name,
-                description=input.description,
-                category=input.category,
-                theme_codes=input.theme_codes,
-                region_codes=input.region_codes,
-                for_persons=persons,
-                for_organisations=organisations,
-                opening_hours=input.opening_hours,
-                link=_link(input.link),
-            ),
+            _service_data(input),
         )
     except ProviderError as error:
         return UpdateProviderServiceError.of(error)
