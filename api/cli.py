@@ -78,10 +78,10 @@ def cmd_seed(settings: Settings) -> None:
             counts = await seed_demo(settings)
             counts.update(await seed_demo_providers(settings))
         else:
+            # Reference data, also in production (seed_demo seeds the same first).
             counts = {"regions": await seed_regions(), "themes": await seed_themes()}
-            counts["appeal categories"] = await seed_appeal_categories()
-        # Reference data, also in production: the working-day calendar.
-        counts["calendar days"] = await seed_from_chinesecalendar()
+            counts["appealCategories"] = await seed_appeal_categories()
+            counts["calendarDays"] = await seed_from_chinesecalendar()
         print("seeded:", ", ".join(f"{v} {k}" for k, v in counts.items()))  # noqa: T201
 
     asyncio.run(_with_orm(settings, seed()))

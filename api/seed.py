@@ -95,7 +95,8 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     counts["calendarDays"] = await seed_from_chinesecalendar()
     counts["appealCategories"] = await seed_appeal_categories()
     if await Department.exists():
-        log.info("departments exist: demo data already seeded, nothing to do")
+        log.info("departments exist: demo data already seeded; only reference rows are added")
+        counts["themes"] = await seed_themes()  # idempotent: themes added since the first seed
         counts["appealRoutes"] = await seed_appeal_routes()  # databases seeded before [6/8]
         return counts
     counts.update(await _departments_and_staff(settings))

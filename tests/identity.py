@@ -6,14 +6,14 @@ import itertools
 
 from stdnum.cn import ric
 
+from mock_wechat.journey import gb11643_number
+
 _serial = itertools.count(101)
 
 
 def id_number(region: str = "510104", born: str = "19900101") -> str:
     """A GB 11643 number (ISO 7064 MOD 11-2 check digit) for a region and birth date."""
-    body = f"{region}{born}{next(_serial) % 1000:03d}"
-    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
-    number = body + "10X98765432"[total % 11]
+    number = gb11643_number(f"{region}{born}{next(_serial) % 1000:03d}")
     ric.validate(number)
     return number
 

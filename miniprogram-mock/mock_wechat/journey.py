@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import secrets
 import uuid
@@ -23,6 +24,24 @@ from mock_wechat.client import MiniProgram
 DEMO_NAME = "张三"
 DEMO_ID_NUMBER = "11010519491231002X"
 DEMO_PHONE = "13800138000"
+DEMO_USER = "demo-resident"
+
+
+def gb11643_number(body: str) -> str:
+    """Appends the ISO 7064 MOD 11-2 check digit to the 17 digits of a GB 11643 number."""
+    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
+    return body + "10X98765432"[total % 11]
+
+
+def identity_of(user: str) -> tuple[str, str]:
+    """The phone and ID number a journey user binds: the demo person for the default user;
+    for any other, their own, derived from the name (the service gives each phone and each
+    ID number to one account only), the same on every run."""
+    if user == DEMO_USER:
+        return DEMO_PHONE, DEMO_ID_NUMBER
+    n = int(hashlib.sha256(user.encode()).hexdigest(), 16)
+    born = f"1990{n // 1000 % 12 + 1:02d}{n // 12000 % 28 + 1:02d}"
+    return f"139{n % 10**8:08d}", gb11643_number(f"110105{born}{n % 1000:03d}")
 
 
 async def login_journey(
@@ -483,7 +502,8 @@ async def main_async(
         httpx.AsyncClient(base_url=wechat) as wechat_client,
     ):
         program = MiniProgram(api_client, wechat_client, user)
-        steps = await login_journey(program)
+        phone, id_number = identity_of(user)
+        steps = await login_journey(program, phone=phone, id_number=id_number)
         if journey == "appeal":
             steps += await appeal_journey(program)
         else:
@@ -504,7 +524,7 @@ def main() -> None:
     parser.add_argument(
         "--wechat", default=f"http://127.0.0.1:{os.environ.get('WECHAT_MOCK_PORT', '8001')}"
     )
-    parser.add_argument("--user", default="demo-resident")
+    parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
         choices=["documents", "appeal"],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from stdnum.cn import ric
 
 from mock_wechat.client import MiniProgram
+from mock_wechat.journey import DEMO_ID_NUMBER, DEMO_PHONE, DEMO_USER, identity_of, login_journey
 from tests.conftest import RunningApp
 
 
@@ -33,3 +35,22 @@ async def test_mini_program_login_journey(running: RunningApp, wechat: httpx.Asy
     assert me is not None
     assert me["realNameVerified"] is True
     assert me["phoneMasked"] == "138****8000"
+
+
+async def test_any_journey_user_signs_in_with_their_own_identity(
+    running: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    """`python -m mock_wechat.journey --user X`: one phone and one ID number per account, so
+    a second user beside the demo one gets their own, valid, and the same on every run."""
+    users = [DEMO_USER, "neighbour", "shopkeeper"]
+    assert identity_of(DEMO_USER) == (DEMO_PHONE, DEMO_ID_NUMBER)
+    assert identity_of("neighbour") == identity_of("neighbour")
+    assert len({identity_of(u) for u in users}) == 3
+    for user in users:
+        phone, id_number = identity_of(user)
+        ric.validate(id_number)
+        steps = await login_journey(
+            MiniProgram(running.client, wechat, user), phone=phone, id_number=id_number
+        )
+        assert steps[1].startswith("bindWeChatPhone -> Account "), steps
+        assert steps[2].startswith("verifyIdentity  -> Account "), steps
