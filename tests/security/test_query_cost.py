@@ -1,0 +1,149 @@
+"""Heavy documents are priced before they run: a per-request cost cap, a per-principal budget
+in Redis, declared bounds on every list, and a cache that aliases cannot bust."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
+
+from schema.root import build_schema
+from tests.conftest import RunningApp, start_app
+from tests.sql import count_statements
+
+HEAVY = (
+    "{themes{code scenarios{code themes{code services{code name materials{name} "
+    "faqs{question}} providerServices{name}}}}}"
+)
+
+
+def _aliased(prefix: str) -> str:
+    inner = HEAVY[1:-1]
+    return "{" + " ".join(f"{prefix}{i}: {inner}" for i in range(15)) + "}"
+
+
+async def test_the_reproduced_heavy_batch_is_refused_before_execution(seeded: RunningApp) -> None:
+    batch = [{"query": _aliased(f"x{n}_")} for n in range(5)]
+
+    with count_statements() as statements:
+        response = await seeded.client.post(
+            "/graphql", json=batch, headers={"accept": "application/graphql-response+json"}
+        )
+
+    assert response.status_code == 400
+    body = response.json()
+    errors = body["errors"] if isinstance(body, dict) else body[0]["errors"]
+    assert errors[0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert errors[0]["extensions"]["cost"] > seeded.settings.max_query_cost
+    assert errors[0]["extensions"]["maxCost"] == seeded.settings.max_query_cost
+    assert statements.count == 0  # nothing ran
+
+
+async def test_one_heavy_document_is_refused_with_its_cost(seeded: RunningApp) -> None:
+    response = await seeded.gql(HEAVY)
+
+    assert response.status == 400
+    assert response.error_codes == ["QUERY_TOO_COSTLY"]
+    assert response.errors[0]["extensions"]["cost"] > seeded.settings.max_query_cost
+
+
+async def test_answers_report_their_cost_and_the_budget_left(seeded: RunningApp) -> None:
+    response = await seeded.gql(
+        '{ services(filter: {regionCode: "510104"}, first: 5) { nodes { code department { name } } } }'
+    )
+
+    cost = response.body["extensions"]["cost"]
+    assert cost["requested"] == 1 + 5 * 2  # the connection, then each node and its department
+    assert cost["limit"] == seeded.settings.cost_budget_per_minute
+    assert 0 <= cost["remaining"] <= cost["limit"] - cost["requested"]
+    assert cost["reset"] >= 0
+
+
+async def test_variables_size_the_connection(seeded: RunningApp) -> None:
+    query = "query($n: Int) { services(first: $n) { nodes { code department { name } } } }"
+
+    small = await seeded.gql(query, {"n": 2})
+    large = await seeded.gql(query, {"n": 40})
+
+    assert small.body["extensions"]["cost"]["requested"] == 1 + 2 * 2
+    assert large.body["extensions"]["cost"]["requested"] == 1 + 40 * 2
+
+
+async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
+    settings_factory: Any, mock_state: Any
+) -> None:
+    settings = settings_factory(
+        cost_budget_per_minute=100, max_query_cost=100, response_cache=False
+    )
+    async for running in start_app(settings):
+        query = "{ services(first: 20) { nodes { code department { name } } } }"
+        statuses = []
+        for _ in range(10):
+            response = await running.gql(query)
+            statuses.append(response.status)
+            if response.status == 429:
+                break
+        assert statuses[-1] == 429
+        assert response.error_codes == ["THROTTLED"]
+        assert int(response.http.headers["retry-after"]) >= 1
+        assert (
+            response.errors[0]["extensions"]["cost"]["remaining"]
+            < response.errors[0]["extensions"]["cost"]["requested"]
+        )
+
+        # Another principal (another address) still has its own budget.
+        transport = httpx.ASGITransport(app=running.asgi, client=("198.51.100.77", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            other = await http.post(
+                "/graphql",
+                json={"query": query},
+                headers={"accept": "application/graphql-response+json"},
+            )
+        assert other.status_code == 200
+
+
+def _is_list(field_type: Any) -> bool:
+    while isinstance(field_type, GraphQLNonNull):
+        field_type = field_type.of_type
+    return isinstance(field_type, GraphQLList)
+
+
+def test_every_list_declares_its_bound() -> None:
+    from schema.cost import list_bounds
+
+    schema = build_schema()
+    bounds = list_bounds(schema)
+    unbounded = []
+    for name, graphql_type in schema._schema.type_map.items():
+        if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_name, field in graphql_type.fields.items():
+            if _is_list(field.type) and (name, field_name) not in bounds:
+                unbounded.append(f"{name}.{field_name}")
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("type_name", "field_name"),
+    [("Theme", "services"), ("Theme", "scenarios"), ("Scenario", "themes")],
+)
+def test_the_lists_of_the_reproduction_are_sliced(type_name: str, field_name: str) -> None:
+    graphql_type = build_schema()._schema.type_map[type_name]
+    assert "first" in graphql_type.fields[field_name].args  # type: ignore[attr-defined]
+
+
+async def test_whitespace_and_alias_renames_of_a_cached_document_hit_the_cache(
+    seeded: RunningApp,
+) -> None:
+    first = '{ a: services(filter: {regionCode: "510104"}, first: 3) { nodes { code } } }'
+    renamed = '{\n  b:   services(filter:{regionCode:"510104"},first:3){nodes{c: code}}\n}'
+    warm = await seeded.gql(first)
+    assert warm.status == 200
+
+    with count_statements() as statements:
+        hit = await seeded.gql(renamed)
+
+    assert statements.count == 0  # answered from the cache
+    assert [n["c"] for n in hit.data["b"]["nodes"]] == [n["code"] for n in warm.data["a"]["nodes"]]
