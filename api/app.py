@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api.db import tortoise_config
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
-from api.middleware import BodySizeLimit, RequestContext
+from api.middleware import BodySizeLimit, ClientAddress, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
-from api.operations import PersistedQueries
 from api.outbox import dispatcher
+from api.preparation import load_allow_list
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.settings import Settings
@@ -40,28 +38,17 @@ PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.j
 def create_app(settings: Settings) -> Starlette:
     schema = build_schema(
         SchemaOptions(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
             max_operations=settings.max_operations_per_request,
             production=settings.is_production,
         )
     )
     graphql = GraphQLEndpoint(
         schema,
-        persisted=PersistedQueries.from_manifest(
+        settings,
+        allow_list=load_allow_list(
             PERSISTED_OPERATIONS if settings.persisted_queries_only else None
         ),
         cacheable_fields=PUBLIC_CATALOGUE_FIELDS if settings.response_cache else frozenset(),
-        graphql_ide=None if settings.is_production else "graphiql",
-        allow_queries_via_get=True,
-        # Only graphql-transport-ws: the legacy graphql-ws protocol had auth-bypass and
-        # slot-exhaustion advisories (CVE-2026-35523, CVE-2026-107727).
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        connection_init_wait_timeout=timedelta(seconds=10),
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        allowed_origins=settings.allowed_origins,
-        multipart_uploads_enabled=False,  # files go straight to object storage
     )
 
     @asynccontextmanager
@@ -98,6 +85,8 @@ def create_app(settings: Settings) -> Starlette:
             *OPEN311_ROUTES,
         ],
         middleware=[
+            # First: every limit and log line below counts the real client's address.
+            Middleware(ClientAddress, proxies=settings.trusted_proxy_networks),
             Middleware(RequestContext),
             Middleware(
                 BodySizeLimit,

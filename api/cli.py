@@ -94,7 +94,10 @@ def cmd_serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        proxy_headers=True,
+        # X-Forwarded-For is resolved by the app itself (api/middleware.py ClientAddress),
+        # believed only from RONGBAN_TRUSTED_PROXIES: uvicorn's own default would believe
+        # anything sent from 127.0.0.1.
+        proxy_headers=False,
         log_config=None,
         server_header=False,
         date_header=False,
@@ -284,7 +287,7 @@ async def open311_key(settings: Settings, action: str, name: str | None) -> tupl
 
 def cmd_export_contract() -> None:
     """Writes schema/schema.graphql and the manifest of the mini-program's operations."""
-    from api.operations import manifest
+    from api.preparation import manifest
     from mock_wechat.client import OPERATIONS
     from schema.root import sdl
 

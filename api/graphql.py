@@ -1,33 +1,46 @@
-"""The GraphQL endpoint: GraphQL-over-HTTP media types and status codes, auth, error masking."""
+"""The GraphQL endpoint, a small pure-ASGI app of our own on strawberry's public API: GraphQL
+over HTTP (media types, status codes, batches), auth, the response cache, cost budgets and
+fair share; WebSockets go to api/websocket.py. Both prepare requests in api/preparation.py."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+import strawberry
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UnsetType
 
-from api.operations import Operation, OperationRejected, PersistedQueries, cache_digest
-from resolvers.accounts import sessions
+from api.limits import FairShare, charge, check_cost
+from api.preparation import (
+    GraphQLRequest,
+    InvalidDocument,
+    Operation,
+    Preparer,
+    Refused,
+    Transport,
+    bad_request,
+    rename,
+    request_from,
+    requests_from_body,
+)
+from api.principals import caller_of, principal_from_header
+from api.results import cost_extension, format_errors
+from api.settings import Settings
+from api.websocket import GraphQLWebSocket
 from resolvers.context import Context, Resources
 from resolvers.loaders import create_loaders
 from resolvers.principal import ANONYMOUS, Principal
-from schema.error_codes import MASKED_MESSAGE, classify, is_request_error
-from storage.models.accounts import Role
+from schema.error_codes import is_request_error
 
 log = logging.getLogger(__name__)
 
@@ -35,32 +48,7 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 
 
-class _Rejected(Exception):
-    """Ends a request early with a GraphQL-shaped error body and an HTTP status."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(code)
-        self.status, self.code, self.message = status, code, message
-        self.headers = headers or {}
-
-
-# strawberry's own request errors, by the status and code GraphQL-over-HTTP asks for.
-_HTTP_ERRORS: dict[str, tuple[int, str, str]] = {
-    "Unsupported content type": (
-        415,
-        "UNSUPPORTED_MEDIA_TYPE",
-        "请使用 application/json 提交请求。",
-    ),
-    "Unable to parse request body as JSON": (400, "BAD_REQUEST", "请求体不是有效的 JSON。"),
-    "Too many operations": (400, "TOO_MANY_OPERATIONS", "单次请求包含的操作过多。"),
-    "Batching is not enabled": (400, "BAD_REQUEST", "不支持批量请求。"),
-    "No GraphQL query found in the request": (400, "BAD_REQUEST", "请求中没有 GraphQL 查询。"),
-}
-
-
-def _negotiate(accept: str) -> str | None:
+def negotiate(accept: str) -> str | None:
     """The response media type for an Accept header, or None when we offer nothing acceptable."""
     if not accept.strip():
         return APPLICATION_JSON  # legacy clients: GraphQL-over-HTTP says treat as JSON
@@ -84,262 +72,138 @@ def _negotiate(accept: str) -> str | None:
     return None
 
 
-class _SubResponse(Response):
-    """Carries the negotiated media type from the request to `create_response`."""
-
-    negotiated_media_type: str = APPLICATION_JSON
-
-
-class _GraphQLResponse(Response):
-    succeeded: bool = False  # one result without errors: safe to cache
+@dataclass(slots=True)
+class _Outcome:
+    body: dict[str, Any]
+    data: bytes | None = None  # the data, encoded, when the answer may be cached
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint:
+    """`/graphql`: HTTP requests here, WebSocket connections handed to GraphQLWebSocket."""
+
     def __init__(
         self,
-        *args: Any,
-        persisted: PersistedQueries,
+        schema: strawberry.Schema,
+        settings: Settings,
+        *,
+        allow_list: frozenset[str] | None,
         cacheable_fields: frozenset[str],
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
-        self.persisted = persisted
-        self.cacheable_fields = cacheable_fields
+        self.schema = schema
+        self.settings = settings
+        self.preparer = Preparer(
+            schema, settings, allow_list=allow_list, cacheable_fields=cacheable_fields
+        )
+        self.fair_share = FairShare(settings)
+        self.websocket = GraphQLWebSocket(self)
+        self.ide = None if settings.is_production else get_graphql_ide_html("graphiql")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+        if scope["type"] == "websocket":
+            await self.websocket(scope, receive, send)
             return
         request = Request(scope, receive=receive)
+        media_type = negotiate(request.headers.get("accept", ""))
         try:
-            media_type = _negotiate(request.headers.get("accept", ""))
-            if media_type is None and _wants_ide(request):
-                media_type = APPLICATION_JSON  # strawberry serves GraphiQL (dev) or 404
-            if media_type is None:
-                raise _Rejected(
-                    406, "NOT_ACCEPTABLE", f"请接受 {GRAPHQL_RESPONSE_JSON} 或 {APPLICATION_JSON}。"
-                )
-            state = scope.setdefault("state", {})
-            state["media_type"] = media_type
-            principal = await self._principal(request)
-            state["principal"] = principal
-            request, operation = await self._prepare(request, principal)
-            digest = None
-            if operation is not None and self._cacheable(operation, principal):
-                digest = cache_digest(operation, media_type)
-                cached = await request.state.resources.response_cache.get(digest)
-                if cached is not None:
-                    await _cached_response(cached, media_type)(scope, receive, send)
-                    return
-            response = await self.run(request)
-            if digest is not None and getattr(response, "succeeded", False):
-                await request.state.resources.response_cache.put(digest, bytes(response.body))
-        except _Rejected as rejected:
-            response = _error_response(rejected)
-        except OperationRejected as rejected:
-            response = _error_response(_Rejected(rejected.status, rejected.code, rejected.message))
-        except HTTPException as exc:
-            status, code, message = _HTTP_ERRORS.get(
-                exc.reason, (exc.status_code, "BAD_REQUEST", exc.reason)
-            )
-            headers = {"allow": "GET, POST"} if status == 405 else {}
-            response = _error_response(_Rejected(status, code, message, headers))
+            if (
+                request.method == "GET"
+                and "query" not in request.query_params
+                and ("extensions" not in request.query_params)
+            ):
+                response = self._ide(media_type)
+            else:
+                if media_type is None:
+                    raise Refused(
+                        406,
+                        "NOT_ACCEPTABLE",
+                        f"请接受 {GRAPHQL_RESPONSE_JSON} 或 {APPLICATION_JSON}。",
+                    )
+                response = await self._handle(request, media_type)
+        except Refused as refused:
+            response = self._refusal(refused, media_type or APPLICATION_JSON)
         await response(scope, receive, send)
 
-    async def _principal(self, request: Request | WebSocket) -> Principal:
+    def _ide(self, media_type: str | None) -> Response:
+        if self.ide is not None:
+            return HTMLResponse(self.ide)
+        if media_type is None:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        raise bad_request("请求中没有 GraphQL 查询。")
+
+    async def _handle(self, request: Request, media_type: str) -> Response:
+        resources: Resources = request.state.resources
+        principal = await self._principal(request)
+        address = request.client.host if request.client else "unknown"
+        caller = caller_of(principal, address)
+        payloads, batched = await self._payloads(request)
+        transport = Transport.GET if request.method == "GET" else Transport.POST
+        try:
+            operations = [
+                await self.preparer.prepare(payload, caller, transport, resources.redis)
+                for payload in payloads
+            ]
+        except InvalidDocument as invalid:
+            errors = self.preparer.public_errors(invalid.errors)
+            return self._json(
+                {"errors": format_errors(errors, _request_id(request))},
+                media_type,
+                request_failed=True,
+            )
+        cost = sum(operation.cost for operation in operations)
+        check_cost(self.settings, cost, 400 if media_type == GRAPHQL_RESPONSE_JSON else 200)
+        cache = resources.response_cache
+        shared = operations[0] if not batched and operations[0].cache_key else None
+        version = None
+        if shared is not None:
+            assert shared.cache_key is not None
+            cached = await cache.get(shared.cache_key)
+            if cached is not None:
+                return self._cached(cached, shared, media_type)
+            version = await cache.version()
+        budget = await charge(resources.redis, self.settings, caller, cost)
+        with self.fair_share.execution(caller):
+            outcomes = [
+                await self._execute(request, principal, operation, shared is not None)
+                for operation in operations
+            ]
+        extension = {"cost": cost_extension(cost, budget, self.settings.cost_budget_per_minute)}
+        if shared is not None and outcomes[0].data is not None and version is not None:
+            assert shared.cache_key is not None
+            await cache.put(shared.cache_key, outcomes[0].data, version)
+        if batched:
+            bodies = [{**o.body, "extensions": extension} for o in outcomes]
+            return self._encoded(orjson.dumps(bodies), media_type, 200)
+        body = {**outcomes[0].body, "extensions": extension}
+        return self._json(body, media_type, request_failed="data" not in body)
+
+    async def _principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization")
         if not header:
             return ANONYMOUS
-        found = await _principal_from_header(request.state.resources, header)
-        if found is not None:
-            return found
-        if isinstance(request, WebSocket):
-            return ANONYMOUS  # WebSockets: connection_init decides
-        raise _Rejected(
-            401,
-            "UNAUTHENTICATED",
-            "登录状态已失效，请刷新登录。",
-            {"www-authenticate": 'Bearer error="invalid_token"'},
-        )
+        found = await principal_from_header(request.state.resources, header)
+        if found is None:
+            raise Refused(
+                401,
+                "UNAUTHENTICATED",
+                "登录状态已失效，请刷新登录。",
+                headers={"www-authenticate": 'Bearer error="invalid_token"'},
+            )
+        return found
 
-    async def _prepare(
-        self, request: Request, principal: Principal
-    ) -> tuple[Request, Operation | None]:
-        """Resolves persisted queries; returns the request strawberry should run."""
-        payload = await _payload(request)
-        if payload is None:
-            return request, None
-        trusted = principal.has_any((Role.STAFF, Role.ADMIN, Role.PROVIDER))
-        operation = await self.persisted.resolve(
-            request.state.resources.redis, payload, trusted_caller=trusted
-        )
-        if operation is None or isinstance(payload.get("query"), str):
-            return request, operation
-        # Sent by hash alone: give strawberry the text, as if the client had sent it.
-        completed = {**payload, "query": operation.query}
+    async def _payloads(self, request: Request) -> tuple[list[GraphQLRequest], bool]:
         if request.method == "GET":
-            scope = dict(request.scope)
-            scope["query_string"] = urlencode(
-                {
-                    k: v if isinstance(v, str) else orjson.dumps(v).decode()
-                    for k, v in completed.items()
-                }
-            ).encode()
-            return Request(scope, receive=request.receive), operation
-        rewritten = Request(request.scope, receive=request.receive)
-        rewritten._body = orjson.dumps(completed)  # starlette reads a cached body from here
-        return rewritten, operation
-
-    def _cacheable(self, operation: Operation, principal: Principal) -> bool:
-        fields = operation.root_fields
-        return (
-            not principal.is_authenticated
-            and fields is not None
-            and bool(fields)
-            and fields <= self.cacheable_fields
-        )
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        resources: Resources = request.state.resources
-        principal = getattr(request.state, "principal", None)
-        if principal is None:
-            principal = await self._principal(request)
-        client = request.client
-        return Context(
-            request=request,
-            response=response,
-            principal=principal,
-            loaders=create_loaders(resources.reference),
-            resources=resources,
-            request_id=getattr(request.state, "request_id", "-"),
-            client_ip=client.host if client else "unknown",
-        )
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        params = context.connection_params or {}
-        token = params.get("Authorization") or params.get("authorization")
-        if token is not None:
-            principal = (
-                await _principal_from_header(context.resources, token)
-                if isinstance(token, str)
-                else None
-            )
-            if principal is None:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-            context.principal = principal
-        return await super().on_ws_connect(context)
-
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        # Over HTTP: queries by GET, queries and mutations by POST. Subscriptions only over
-        # the WebSocket (strawberry would otherwise run them as if they were queries).
-        if request_adapter.method == "GET":
-            allowed = {OperationType.QUERY}
-        else:
-            allowed = {OperationType.QUERY, OperationType.MUTATION}
+            return [self._from_query_string(request)], False
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != APPLICATION_JSON:
+            raise Refused(415, "UNSUPPORTED_MEDIA_TYPE", "请使用 application/json 提交请求。")
         try:
-            return await self.schema.execute(
-                request_data.query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=request_data.extensions,
-            )
-        except InvalidOperationTypeError as exc:
-            if exc.operation_type is OperationType.SUBSCRIPTION:
-                raise _Rejected(
-                    400,
-                    "SUBSCRIPTION_NEEDS_WEBSOCKET",
-                    "订阅请通过 WebSocket（graphql-transport-ws）连接。",
-                ) from None
-            # GraphQL-over-HTTP: a mutation over GET is 405, not 400.
-            raise _Rejected(
-                405, "METHOD_NOT_ALLOWED", "GET 只能用于查询，修改请使用 POST。", {"allow": "POST"}
-            ) from None
-        except CannotGetOperationTypeError:
-            raise _Rejected(400, "BAD_REQUEST", "找不到要执行的操作（operationName）。") from None
-        except MissingQueryError:
-            raise _Rejected(400, "BAD_REQUEST", "请求中没有 GraphQL 查询。") from None
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise bad_request("请求体不是有效的 JSON。") from None
+        return requests_from_body(data, self.settings.max_operations_per_request)
 
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        errors = list(result.errors or [])
-        response: GraphQLHTTPResponse = {}
-        if not (result.data is None and is_request_error(errors)):
-            response["data"] = result.data
-        if errors:
-            request_id = getattr(request.state, "request_id", "-")
-            formatted: list[object] = []
-            for error in errors:
-                verdict = classify(error)
-                body: dict[str, Any] = dict(error.formatted)
-                extensions: dict[str, object] = dict(body.get("extensions") or {})
-                extensions["code"] = verdict.code
-                if verdict.masked:
-                    # Already masked by the schema's MaskErrors; add what support needs.
-                    body["message"] = MASKED_MESSAGE
-                    extensions["requestId"] = request_id
-                body["extensions"] = extensions
-                formatted.append({k: v for k, v in body.items() if v is not None})
-            response["errors"] = formatted
-        if result.extensions:
-            response["extensions"] = result.extensions
-        return response
-
-    def create_response(
-        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
-    ) -> Response:
-        media_type = getattr(sub_response, "negotiated_media_type", APPLICATION_JSON)
-        status = 200
-        if (
-            media_type == GRAPHQL_RESPONSE_JSON
-            and isinstance(response_data, dict)
-            and "data" not in response_data
-        ):
-            status = 400  # the request failed before execution: no data at all
-        response = _GraphQLResponse(
-            orjson.dumps(response_data), status_code=status, media_type=media_type
-        )
-        response.succeeded = isinstance(response_data, dict) and not response_data.get("errors")
-        response.headers.raw.extend(sub_response.headers.raw)
-        if sub_response.background:
-            response.background = sub_response.background
-        if sub_response.status_code:
-            response.status_code = sub_response.status_code
-        response.headers.setdefault("cache-control", "no-store")
-        return response
-
-    async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        sub_response = _SubResponse()
-        sub_response.status_code = None  # type: ignore[assignment]
-        del sub_response.headers["content-length"]
-        sub_response.negotiated_media_type = request.scope.get("state", {}).get(
-            "media_type", APPLICATION_JSON
-        )
-        return sub_response
-
-    def encode_json(self, data: object) -> str:
-        # Text, not bytes: strawberry sends bytes as binary WebSocket frames, and
-        # graphql-transport-ws clients (wx.connectSocket included) expect text frames.
-        return orjson.dumps(data).decode()
-
-    def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
-
-
-async def _payload(request: Request) -> dict[str, Any] | None:
-    """The request's JSON object (GET: from the query string); None for anything else."""
-    if request.method == "GET":
+    @staticmethod
+    def _from_query_string(request: Request) -> GraphQLRequest:
         params = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1")))
         payload: dict[str, Any] = {}
         for name in ("query", "operationName"):
@@ -350,45 +214,125 @@ async def _payload(request: Request) -> dict[str, Any] | None:
                 try:
                     payload[name] = orjson.loads(params[name])
                 except orjson.JSONDecodeError:
-                    return None
-        return payload
-    if "application/json" not in request.headers.get("content-type", ""):
-        return None
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None
+                    raise bad_request(f"{name} 不是有效的 JSON。", field=name) from None
+        return request_from(payload)
+
+    async def _execute(
+        self, request: Request, principal: Principal, operation: Operation, cacheable: bool
+    ) -> _Outcome:
+        resources: Resources = request.state.resources
+        context = Context(
+            request=request,
+            response=None,
+            principal=principal,
+            loaders=create_loaders(resources.reference),
+            resources=resources,
+            request_id=_request_id(request),
+            client_ip=request.client.host if request.client else "unknown",
+            document=operation.document.ast,
+        )
+        try:
+            async with asyncio.timeout(self.settings.execution_timeout_seconds):
+                result = await self.schema.execute(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=context,
+                    operation_name=operation.operation_name,
+                )
+        except TimeoutError:
+            return _Outcome(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": "请求处理超时，请缩小查询范围后重试。",
+                            "extensions": {"code": "EXECUTION_TIMEOUT"},
+                        }
+                    ],
+                }
+            )
+        return self._outcome(result, operation, context.request_id, cacheable)
+
+    def _outcome(
+        self, result: ExecutionResult, operation: Operation, request_id: str, cacheable: bool
+    ) -> _Outcome:
+        errors: list[GraphQLError] = list(result.errors or [])
+        body: dict[str, Any] = {}
+        if not (result.data is None and is_request_error(errors)):
+            body["data"] = result.data
+        if errors:
+            body["errors"] = format_errors(self.preparer.public_errors(errors), request_id)
+            return self._capped(_Outcome(body))
+        data = None
+        if cacheable:
+            shape = operation.info.shape
+            assert shape is not None
+            data = orjson.dumps(rename(result.data, shape.from_client))
+        return self._capped(_Outcome(body, data))
+
+    def _capped(self, outcome: _Outcome) -> _Outcome:
+        """An answer past the size cap is replaced by an error: a page the client must ask
+        for in smaller pieces, never megabytes down a mobile connection."""
+        limit = self.settings.max_response_bytes
+        size = len(orjson.dumps(outcome.body))
+        if size <= limit:
+            return outcome
+        return _Outcome(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"结果过大（上限 {limit} 字节），请减少字段或分页大小。",
+                        "extensions": {"code": "RESPONSE_TOO_LARGE", "maxBytes": limit},
+                    }
+                ],
+            }
+        )
+
+    def _cached(self, data: bytes, operation: Operation, media_type: str) -> Response:
+        shape = operation.info.shape
+        assert shape is not None
+        if shape.to_client is not None:
+            data = orjson.dumps(rename(orjson.loads(data), shape.to_client))
+        response = self._encoded(b'{"data":' + data + b"}", media_type, 200)
+        # Public catalogue answers: a shared cache (CDN) may keep them briefly too.
+        response.headers["cache-control"] = "public, max-age=30"
+        return response
+
+    def _json(self, body: dict[str, Any], media_type: str, *, request_failed: bool) -> Response:
+        # GraphQL over HTTP: with its own media type, a request that failed before
+        # execution (no data at all) is a 400; legacy JSON clients always get 200.
+        status = 400 if request_failed and media_type == GRAPHQL_RESPONSE_JSON else 200
+        return self._encoded(orjson.dumps(body), media_type, status)
+
+    @staticmethod
+    def _encoded(body: bytes, media_type: str, status: int) -> Response:
+        return Response(
+            body,
+            status_code=status,
+            media_type=media_type,
+            headers={"cache-control": "no-store"},
+        )
+
+    @staticmethod
+    def _refusal(refused: Refused, media_type: str) -> Response:
+        body = orjson.dumps({"errors": [refused.error()]})
+        # Refusals before execution use the negotiated type only when they are GraphQL
+        # results (200); HTTP-level ones (4xx, 5xx) are plain JSON every client can read.
+        chosen = media_type if refused.status == 200 else APPLICATION_JSON
+        if refused.status == 400 and refused.code in _RESULT_CODES:
+            chosen = media_type
+        return Response(
+            body,
+            status_code=refused.status,
+            media_type=chosen,
+            headers={"cache-control": "no-store", **refused.headers},
+        )
 
 
-def _cached_response(body: bytes, media_type: str) -> Response:
-    # Public catalogue answers: a shared cache (CDN) may keep them briefly too.
-    return Response(
-        body,
-        status_code=200,
-        media_type=media_type,
-        headers={"cache-control": "public, max-age=30"},
-    )
+# Refusals that are GraphQL answers rather than transport failures.
+_RESULT_CODES: Sequence[str] = ("QUERY_TOO_COSTLY",)
 
 
-def _wants_ide(request: Request) -> bool:
-    return request.method == "GET" and "query" not in request.query_params
-
-
-async def _principal_from_header(resources: Resources, header: str) -> Principal | None:
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return await sessions.authenticate(resources, token.strip())
-
-
-def _error_response(rejected: _Rejected) -> Response:
-    body = orjson.dumps(
-        {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code}}]}
-    )
-    return Response(
-        body, status_code=rejected.status, media_type=APPLICATION_JSON, headers=rejected.headers
-    )
-
-
-__all__ = ["GRAPHQL_TRANSPORT_WS_PROTOCOL", "GraphQLEndpoint"]
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "-"))

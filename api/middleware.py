@@ -1,9 +1,12 @@
-"""Pure-ASGI middleware (BaseHTTPMiddleware would break contextvars): request ids, body cap."""
+"""Pure-ASGI middleware (BaseHTTPMiddleware would break contextvars): the client's address,
+request ids, the body cap."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
+from collections.abc import Sequence
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +19,55 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _trusted(host: str, proxies: Sequence[Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in proxies)
+
+
+def client_address(scope: Scope, proxies: Sequence[Network]) -> str:
+    """The address of whoever sent the request: the peer, unless the peer is a trusted proxy,
+    then the rightmost address in X-Forwarded-For that is not a trusted proxy (each proxy
+    appends the address it saw, so anything left of that was written by the client)."""
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
+    if not proxies or not _trusted(peer, proxies):
+        return str(peer)
+    forwarded = b",".join(
+        value for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"
+    )
+    hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return str(peer)  # a garbled chain: believe only what we saw ourselves
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else str(peer)
+
+
+class ClientAddress:
+    """Puts the client's address (see `client_address`) in `scope["client"]`, for every
+    per-address limit and log line downstream, whatever server runs the app."""
+
+    def __init__(self, app: ASGIApp, proxies: Sequence[Network] = ()) -> None:
+        self.app = app
+        self.proxies = tuple(proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.proxies and scope["type"] in ("http", "websocket"):
+            address = client_address(scope, self.proxies)
+            port = scope["client"][1] if scope.get("client") else 0
+            scope["client"] = (address, port)
+        await self.app(scope, receive, send)
 
 
 class RequestContext:

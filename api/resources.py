@@ -17,6 +17,7 @@ from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
 from storage.cache import create_redis
 from storage.crypto import Keyring
+from storage.events import EventHub
 from storage.objects import LocalFolderStore, ObjectStore, S3Store, StorageUnavailable
 from storage.response_cache import ResponseCache
 
@@ -61,7 +62,8 @@ def scanner_of(settings: Settings) -> Scanner | None:
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     keyring = keyring_of(settings)
-    redis = create_redis(settings.redis_url)
+    redis = create_redis(settings.redis_url, max_connections=settings.redis_max_connections)
+    events = EventHub(redis)
     objects = object_store_of(settings, keyring)
     try:
         await objects.ensure_ready()
@@ -99,6 +101,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             redis=redis,
             response_cache=ResponseCache(redis),
             reference=ReferenceData(redis),
+            events=events,
             objects=objects,
             wechat=wechat,
             sms=sms,
@@ -107,6 +110,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             webhooks=webhooks,
         )
     finally:
+        await events.close()
         await webhooks.close()
         await province.close()
         await sms.close()

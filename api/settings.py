@@ -117,7 +117,57 @@ class Settings(BaseSettings):
         default=False,
         description="Residents and devices may only run the registered operations (by hash)",
     )
-    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=100)
+    max_subscriptions_per_connection: int = Field(
+        default=10, ge=1, le=100, description="graphql-transport-ws subscriptions per socket"
+    )
+    max_sockets_per_account: int = Field(
+        default=5, ge=1, le=1000, description="open WebSockets per signed-in account, per process"
+    )
+    max_sockets_per_address: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="open WebSockets per client address, per process (carrier NAT shares them)",
+    )
+    max_query_cost: int = Field(
+        default=5000, ge=10, description="a request costing more is refused before it runs"
+    )
+    cost_budget_per_minute: int = Field(
+        default=50_000,
+        ge=10,
+        description="points each principal may spend per minute (a leaky bucket in Redis)",
+    )
+    max_concurrent_executions: int = Field(
+        default=64, ge=1, le=10_000, description="GraphQL executions at once, per process"
+    )
+    max_concurrent_per_account: int = Field(
+        default=8, ge=1, le=1000, description="executions at once for one signed-in account"
+    )
+    max_concurrent_per_address: int = Field(
+        default=16, ge=1, le=10_000, description="executions at once for one anonymous address"
+    )
+    max_response_bytes: int = Field(
+        default=4 * _MIB, ge=64 * 1024, description="an answer growing past this is dropped"
+    )
+    execution_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="an execution running longer is ended"
+    )
+    apq_max_bytes: int = Field(
+        default=32 * 1024, ge=1024, le=1_000_000, description="largest document APQ stores"
+    )
+    apq_registrations_per_hour: int = Field(
+        default=100, ge=1, description="APQ documents a principal may register per hour"
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Comma-separated addresses or CIDRs of the proxies in front of the API: only their "
+            "X-Forwarded-For is believed. Empty: the peer address is the client"
+        ),
+    )
+    redis_max_connections: int = Field(
+        default=64, ge=4, le=10_000, description="Redis connections per process (shared pool)"
+    )
 
     # -- document wallet (bytes, seconds). ClamAV's INSTREAM stops at 25 MiB by default.
     document_max_bytes: int = Field(default=10 * _MIB, ge=1024, le=25 * _MIB)
@@ -302,6 +352,23 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or CIDR") from None
+        return value
+
     @field_validator("provider_h5_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
@@ -427,6 +494,10 @@ class Settings(BaseSettings):
 
     def document_max_for(self, kind: str) -> int:
         return self.document_max_bytes_by_kind.get(kind, self.document_max_bytes)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
 
     @property
     def embedded_redis(self) -> bool:

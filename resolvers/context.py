@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import strawberry
+from graphql import DocumentNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -28,6 +29,7 @@ from resolvers.principal import Principal
 from resolvers.reference import ReferenceData
 from storage.cache import Redis
 from storage.crypto import Keyring
+from storage.events import EventHub
 from storage.objects import ObjectStore
 from storage.response_cache import ResponseCache
 
@@ -44,6 +46,7 @@ class Resources:
     sms: SmsSender
     response_cache: ResponseCache
     reference: ReferenceData
+    events: EventHub  # pub/sub for subscriptions: one Redis connection per process
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
@@ -62,8 +65,11 @@ class Context:
     resources: Resources
     request_id: str
     client_ip: str
-    # Set by strawberry on WebSocket connections from the connection_init payload.
+    # The WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = field(default=None)
+    # The parsed and validated document the request's preparation produced: execution
+    # reuses it instead of parsing and validating again (schema.root.UsePreparedDocument).
+    document: DocumentNode | None = field(default=None)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

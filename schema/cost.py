@@ -45,6 +45,8 @@ MUTATION_COST = 10
 # Introspection answers are bounded by the schema itself; tools send them in development.
 INTROSPECTION_COST = 50
 _CONNECTION_LISTS = frozenset({"edges", "nodes"})
+# A list that declares no bound (a test forbids them) is priced as if it were long.
+UNDECLARED_LIST_SIZE = 100
 
 
 @strawberry.schema_directive(
@@ -87,7 +89,7 @@ def _is_connection(field: GraphQLField) -> bool:
     named = get_named_type(field.type)
     return (
         isinstance(named, GraphQLObjectType)
-        and _CONNECTION_LISTS <= set(named.fields)
+        and set(named.fields) >= _CONNECTION_LISTS
         and "pageInfo" in named.fields
         and "first" in field.args
     )
@@ -113,7 +115,7 @@ def _bounds(graphql_schema: GraphQLSchema, page_cap: int) -> dict[tuple[str, str
     for type_name, graphql_type in graphql_schema.type_map.items():
         if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
             continue
-        connection_type = _CONNECTION_LISTS <= set(graphql_type.fields) and "pageInfo" in (
+        connection_type = set(graphql_type.fields) >= _CONNECTION_LISTS and "pageInfo" in (
             graphql_type.fields
         )
         for field_name, field in graphql_type.fields.items():
@@ -203,7 +205,7 @@ class _Estimator:
         children = self.selection_set(named, node.selection_set, None)
         if isinstance(_unwrap(definition.type), GraphQLList):
             if bound is None:
-                size = page if page is not None else 0
+                size = page if page is not None else UNDECLARED_LIST_SIZE
             elif bound.argument is not None:
                 size = self._size(node, definition, bound)
             elif page is not None and name in _CONNECTION_LISTS:
@@ -216,7 +218,7 @@ class _Estimator:
     def _size(self, node: FieldNode, definition: GraphQLField, bound: Bound) -> int:
         assert bound.argument is not None
         value: Any = None
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if argument.name.value != bound.argument:
                 continue
             if isinstance(argument.value, VariableNode):
@@ -229,7 +231,7 @@ class _Estimator:
             value = declared if isinstance(declared, int) else None
         if not isinstance(value, int) or isinstance(value, bool):
             value = DEFAULT_PAGE_SIZE if bound.connection else bound.size
-        return max(0, min(value, bound.size))
+        return max(0, min(int(value), bound.size))
 
 
 def operation_cost(

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -739,9 +729,6 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class SchemaOptions:
-    max_depth: int = 10
-    max_aliases: int = 15
-    max_tokens: int = 2000
     max_operations: int = 5
     production: bool = False
 
@@ -765,34 +752,39 @@ class RongbanSchema(strawberry.Schema):
                 log.info("request error %s", verdict.code)
 
 
+class UsePreparedDocument(SchemaExtension):
+    """Runs the document the request's preparation already parsed and validated with the
+    limits (api/preparation.py), instead of parsing and validating it a second time. Without
+    one (a direct `schema.execute`), strawberry parses and validates as usual."""
+
+    def on_parse(self) -> Iterator[None]:
+        document = getattr(self.execution_context.context, "document", None)
+        if document is not None:
+            self.execution_context.graphql_document = document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        if getattr(self.execution_context.context, "document", None) is not None:
+            self.execution_context.validation_rules = ()
+        yield
+
+
 def _should_mask(error: GraphQLError) -> bool:
     return classify(error).masked
 
 
 @lru_cache(maxsize=8)
 def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
-    """Builds (once per option set) the schema with its validation limits."""
-    # The limit rules are built once: ValidationCache keys on the rule classes, and the
-    # stock limiter extensions would build new ones for every request (so never a hit).
-    limits: list[type[ASTValidationRule]] = [
-        depth_rule(options.max_depth, None, None),
-        aliases_rule(options.max_aliases),
-    ]
-    extensions: list[type[SchemaExtension] | object] = [
-        lambda: AddValidationRules(limits),
-        lambda: MaxTokensLimiter(max_token_count=options.max_tokens),
-        lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
-        # Clients send a few hundred distinct documents at most: parse and validate each once.
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-    ]
-    if options.production:
-        extensions.append(DisableIntrospection)
+    """Builds (once per option set) the schema. The limits (depth, aliases, tokens, cost,
+    introspection in production) are applied by every transport's preparation."""
     return RongbanSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=[
+            UsePreparedDocument,
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
+        ],
         config=StrawberryConfig(
             disable_field_suggestions=options.production,
             batching_config={"max_operations": options.max_operations},

@@ -20,22 +20,31 @@ __all__ = [
     "catalogue_version",
     "create_redis",
     "hit_rate_limit",
+    "spend_budget",
 ]
 
 
-def create_redis(url: str) -> Redis:
-    """`memory://` gives an in-process fakeredis (same API, Lua included) for the embedded mode."""
+def create_redis(url: str, max_connections: int = 64) -> Redis:
+    """`memory://` gives an in-process fakeredis (same API, Lua included) for the embedded mode.
+
+    The pool is capped and waits (briefly) for a free connection rather than failing at once:
+    requests are capped per process too, so a wait is short, and a burst never turns into
+    MaxConnectionsError for sign-ins. Subscriptions share one connection (storage/events.py).
+    """
     if url.startswith("memory://"):
         import fakeredis  # only the embedded mode needs it
 
         return cast(Redis, fakeredis.FakeAsyncRedis(decode_responses=True))
-    return aioredis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=2.0,
         decode_responses=True,
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         health_check_interval=30,
     )
+    return aioredis.Redis.from_pool(pool)  # closing the client closes its pool
 
 
 class Keys:
@@ -60,6 +69,10 @@ class Keys:
     @staticmethod
     def rate(bucket: str, subject: str) -> str:
         return f"rl:{bucket}:{subject}"
+
+    @staticmethod
+    def cost_budget(principal: str) -> str:
+        return f"cost:{principal}"
 
     @staticmethod
     def account_events(account_id: str) -> str:
@@ -130,3 +143,53 @@ async def hit_rate_limit(redis: Redis, key: str, *, limit: int, window: int) -> 
     """Counts one hit in a fixed window and says whether it is within the limit."""
     count, ttl = cast("list[int]", await cast(Any, redis).eval(_FIXED_WINDOW, 1, key, window))
     return RateLimit(allowed=count <= limit, count=int(count), retry_after=max(int(ttl), 0))
+
+
+# A leaky bucket of query-cost points (Shopify's model): the level drains at `rate` points a
+# second on Redis's own clock, so every process and host agrees; a request that would
+# overflow it is refused whole and spends nothing.
+_LEAKY_BUCKET = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'level', 'at')
+local level = tonumber(state[1]) or 0
+local at = tonumber(state[2]) or now
+level = math.max(0, level - math.max(0, now - at) * rate)
+local allowed = 0
+if level + cost <= capacity then
+  level = level + cost
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
+local wait = 0
+if allowed == 0 then
+  wait = (level + cost - capacity) / rate
+end
+return {allowed, tostring(capacity - level), tostring(level / rate), tostring(wait)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    allowed: bool
+    remaining: int  # points left after this request (before it, when refused)
+    reset_seconds: float  # until the bucket is empty again
+    retry_after: float  # until this request would fit (0 when allowed)
+
+
+async def spend_budget(redis: Redis, key: str, *, cost: int, capacity: int, window: int) -> Budget:
+    """Takes `cost` points from a bucket holding `capacity` that refills over `window` s."""
+    allowed, remaining, reset, wait = cast(
+        "list[Any]",
+        await cast(Any, redis).eval(_LEAKY_BUCKET, 1, key, capacity, capacity / window, cost),
+    )
+    return Budget(
+        allowed=bool(int(allowed)),
+        remaining=int(float(remaining)),
+        reset_seconds=float(reset),
+        retry_after=float(wait),
+    )

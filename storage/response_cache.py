@@ -1,5 +1,9 @@
-"""Whole-response cache for anonymous catalogue queries: a short in-process layer in front of
-Redis, keyed by the catalogue version so that a publish makes every cached answer stale."""
+"""Whole-answer cache for anonymous catalogue queries: a short in-process layer in front of
+Redis, keyed by the catalogue version so that a publish makes every cached answer stale.
+
+An answer is stored under the version read *before* it was computed, and only if that is
+still the version when it is stored: an answer computed while a publish commits is dropped
+rather than kept under the new version."""
 
 from __future__ import annotations
 
@@ -23,51 +27,63 @@ class ResponseCache:
         self._local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._version: tuple[float, str] | None = None
 
-    async def _current_version(self) -> str:
+    async def version(self) -> str | None:
+        """The catalogue version (remembered for a second in this process); None without
+        Redis, when nothing is cached."""
         now = time.monotonic()
         if self._version is not None and now - self._version[0] < VERSION_TTL_SECONDS:
             return self._version[1]
-        version = await catalogue_version(self._redis)
+        try:
+            version = await catalogue_version(self._redis)
+        except RedisError:
+            return None
         self._version = (now, version)
         return version
 
-    def _local_get(self, digest: str) -> bytes | None:
-        entry = self._local.get(digest)
+    def _local_get(self, key: str) -> bytes | None:
+        entry = self._local.get(key)
         if entry is None:
             return None
         stored_at, body = entry
         if time.monotonic() - stored_at > LOCAL_TTL_SECONDS:
-            del self._local[digest]
+            del self._local[key]
             return None
-        self._local.move_to_end(digest)
+        self._local.move_to_end(key)
         return body
 
-    def _local_put(self, digest: str, body: bytes) -> None:
-        self._local[digest] = (time.monotonic(), body)
-        self._local.move_to_end(digest)
+    def _local_put(self, key: str, body: bytes) -> None:
+        self._local[key] = (time.monotonic(), body)
+        self._local.move_to_end(key)
         while len(self._local) > LOCAL_ENTRIES:
             self._local.popitem(last=False)
 
-    async def get(self, digest: str) -> bytes | None:
-        body = self._local_get(digest)
+    async def get(self, key: str) -> bytes | None:
+        body = self._local_get(key)
         if body is not None:
             return body
+        version = await self.version()
+        if version is None:
+            return None
         try:
-            version = await self._current_version()
-            stored = await self._redis.get(Keys.response(version, digest))
+            stored = await self._redis.get(Keys.response(version, key))
         except RedisError:
             return None  # serve from the database instead
         if stored is None:
             return None
         body = stored.encode() if isinstance(stored, str) else stored
-        self._local_put(digest, body)
+        self._local_put(key, body)
         return body
 
-    async def put(self, digest: str, body: bytes) -> None:
-        self._local_put(digest, body)
+    async def put(self, key: str, body: bytes, version: str) -> None:
+        """Stores an answer computed after `version` was read, unless a publish has moved the
+        version since (read from Redis itself, not this process's memory of it)."""
         try:
-            version = await self._current_version()
-            await self._redis.set(Keys.response(version, digest), body, ex=REDIS_TTL_SECONDS)
+            current = await catalogue_version(self._redis)
+            if current != version:
+                self._version = None
+                return
+            self._local_put(key, body)
+            await self._redis.set(Keys.response(version, key), body, ex=REDIS_TTL_SECONDS)
         except RedisError:
             log.warning("response cache unavailable")
 

@@ -30,16 +30,8 @@ async def publish_account_event(
 
 
 async def account_events(resources: Resources, account_id: UUID) -> AsyncIterator[AccountEvent]:
-    pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(Keys.account_events(str(account_id)))
-    try:
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            try:
-                yield AccountEvent(message["data"])
-            except ValueError:
-                continue
-    finally:
-        await pubsub.unsubscribe()
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    async for data in resources.events.listen(Keys.account_events(str(account_id))):
+        try:
+            yield AccountEvent(data)
+        except ValueError:
+            continue

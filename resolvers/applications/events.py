@@ -41,22 +41,14 @@ async def publish(resources: Resources, change: StatusChange) -> None:
 
 
 async def listen(resources: Resources, application_id: UUID) -> AsyncIterator[StatusChange]:
-    pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(channel(application_id))
-    try:
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            try:
-                data = orjson.loads(message["data"])
-                yield StatusChange(
-                    application_id=application_id,
-                    type=EventType(data["type"]),
-                    status=ApplicationStatus(data["status"]),
-                    at=datetime.fromisoformat(data["at"]),
-                )
-            except (ValueError, KeyError, TypeError):
-                continue
-    finally:
-        await pubsub.unsubscribe()
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    async for raw in resources.events.listen(channel(application_id)):
+        try:
+            data = orjson.loads(raw)
+            yield StatusChange(
+                application_id=application_id,
+                type=EventType(data["type"]),
+                status=ApplicationStatus(data["status"]),
+                at=datetime.fromisoformat(data["at"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            continue

@@ -19,7 +19,8 @@ async def test_graphql_response_json_is_used_when_accepted(seeded: RunningApp) -
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
-    assert response.json() == {"data": {"region": {"name": "成都市"}}}
+    assert response.json()["data"] == {"region": {"name": "成都市"}}
+    assert response.json()["extensions"]["cost"]["requested"] == 1
     assert response.headers["x-request-id"]
     assert response.headers["cache-control"] == "no-store"
 

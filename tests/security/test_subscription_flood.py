@@ -31,7 +31,7 @@ async def _pubsub_connections(redis_url: str) -> int:
         await client.aclose()
 
 
-async def _open(ws: Any, token: str) -> None:
+async def _open(ws: Any, token: str | None) -> None:
     await ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
     assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
 

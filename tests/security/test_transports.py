@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from api.settings import Mode
 from storage.cache import Keys
 from tests.conftest import RunningApp, start_app
 from tests.security.conftest import websocket
@@ -189,7 +190,7 @@ async def test_json_that_is_not_a_request_is_a_typed_400(
 
 @pytest.fixture
 async def production(settings_factory: Any, mock_state: Any):
-    settings = settings_factory().model_copy(update={"mode": "production"})
+    settings = settings_factory().model_copy(update={"mode": Mode.PRODUCTION})
     async for running in start_app(settings):
         yield running
 

@@ -1,0 +1,118 @@
+"""Fair share of one process: executions at once, in all and per principal, and WebSockets
+per account and per address. Refusals are immediate (a queue would stall everyone behind the
+greedy client); counters are plain integers, touched without awaiting, so they never race."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from api.preparation import Caller, Refused
+from api.results import cost_extension
+from api.settings import Settings
+from storage.cache import Budget, Keys, Redis, RedisError, spend_budget
+
+log = logging.getLogger(__name__)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self.total = 0
+
+    def get(self, key: str) -> int:
+        return self._counts.get(key, 0)
+
+    def add(self, key: str) -> None:
+        self._counts[key] = self._counts.get(key, 0) + 1
+        self.total += 1
+
+    def remove(self, key: str) -> None:
+        left = self._counts.get(key, 0) - 1
+        if left > 0:
+            self._counts[key] = left
+        else:
+            self._counts.pop(key, None)
+        self.total -= 1
+
+
+async def charge(redis: Redis, settings: Settings, caller: Caller, cost: int) -> Budget | None:
+    """Takes a request's cost from the caller's budget for the minute, or refuses (THROTTLED,
+    with Retry-After). None when Redis cannot count: the request goes ahead, since the
+    per-process caps still hold and refusing everything while Redis restarts would take the
+    whole service down with it."""
+    limit = settings.cost_budget_per_minute
+    try:
+        budget = await spend_budget(
+            redis, Keys.cost_budget(caller.key), cost=cost, capacity=limit, window=60
+        )
+    except RedisError:
+        log.warning("cost budget unavailable: Redis error")
+        return None
+    if not budget.allowed:
+        retry = max(1, math.ceil(budget.retry_after))
+        raise Refused(
+            429,
+            "THROTTLED",
+            f"请求过于频繁，请 {retry} 秒后再试。",
+            headers={"retry-after": str(retry)},
+            cost=cost_extension(cost, budget, limit),
+        )
+    return budget
+
+
+def check_cost(settings: Settings, cost: int, status: int = 400) -> None:
+    if cost > settings.max_query_cost:
+        raise Refused(
+            status,
+            "QUERY_TOO_COSTLY",
+            f"查询过于复杂（成本 {cost}，上限 {settings.max_query_cost}），请减少字段或分页大小。",
+            cost=cost,
+            maxCost=settings.max_query_cost,
+        )
+
+
+class FairShare:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.executions = Counter()
+        self.sockets_by_account = Counter()
+        self.sockets_by_address = Counter()
+
+    @contextmanager
+    def execution(self, caller: Caller) -> Iterator[None]:
+        """Holds one execution slot of the process and one of the caller, or refuses."""
+        settings = self.settings
+        if self.executions.total >= settings.max_concurrent_executions:
+            raise Refused(
+                503,
+                "SERVICE_OVERLOADED",
+                "服务繁忙，请稍后重试。",
+                headers={"retry-after": "1"},
+            )
+        cap = (
+            settings.max_concurrent_per_account
+            if caller.signed_in
+            else settings.max_concurrent_per_address
+        )
+        if self.executions.get(caller.key) >= cap:
+            raise Refused(
+                429,
+                "TOO_MANY_REQUESTS",
+                f"同时进行的请求过多（上限 {cap} 个），请等前面的请求完成。",
+                headers={"retry-after": "1"},
+                limit=cap,
+            )
+        self.executions.add(caller.key)
+        try:
+            yield
+        finally:
+            self.executions.remove(caller.key)
+
+    def socket_allowed(self, address: str) -> bool:
+        return self.sockets_by_address.get(address) < self.settings.max_sockets_per_address
+
+    def account_socket_allowed(self, account: str) -> bool:
+        return self.sockets_by_account.get(account) < self.settings.max_sockets_per_account
