@@ -141,10 +141,16 @@ class Settings(BaseSettings):
         default=64, ge=1, le=10_000, description="GraphQL executions at once, per process"
     )
     max_concurrent_per_account: int = Field(
-        default=8, ge=1, le=1000, description="executions at once for one signed-in account"
+        default=12,
+        ge=1,
+        le=1000,
+        description="executions at once for one signed-in account (wx.request runs up to 10)",
     )
     max_concurrent_per_address: int = Field(
-        default=16, ge=1, le=10_000, description="executions at once for one anonymous address"
+        default=32,
+        ge=1,
+        le=10_000,
+        description="executions at once for one anonymous address (carrier NAT shares them)",
     )
     max_response_bytes: int = Field(
         default=4 * _MIB, ge=64 * 1024, description="an answer growing past this is dropped"

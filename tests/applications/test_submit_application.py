@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
 from strawberry import relay
 
+from api.settings import Settings
 from storage.models.applications import Application
 from tests.applications.conftest import (
     FOOD,
@@ -131,6 +133,14 @@ async def test_the_same_key_and_input_return_the_same_application(
     assert again["id"] == first["id"]
     assert changed["code"] == "IDEMPOTENCY_CONFLICT"
     assert await count_rows("application") == 1
+
+
+@pytest.fixture
+def settings(settings_factory: Any) -> Settings:
+    # Twenty at once from one account: past the per-account cap on concurrent executions,
+    # which would answer some with TOO_MANY_REQUESTS before the key is even looked at.
+    built: Settings = settings_factory(max_concurrent_per_account=32)
+    return built
 
 
 async def test_twenty_simultaneous_submissions_with_one_key_make_one_application(

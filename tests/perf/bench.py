@@ -30,6 +30,7 @@ from api.cli import run_migrations
 from api.db import tortoise_config
 from api.seed import seed_demo
 from api.settings import Settings
+from tests.perf.abuse import AbuseReport, as_dict, print_report, run_abuse
 from tests.perf.scale import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,6 +161,16 @@ def main() -> None:
         "RONGBAN_LOG_LEVEL": "WARNING",
         "RONGBAN_STORAGE_URL": f"file://{tempfile.mkdtemp(prefix='rongban-bench-')}",
     }
+    # The capacity runs measure the server: one load generator plays thousands of residents,
+    # so the per-principal budget and caps are lifted there (the abuse run keeps them).
+    capacity = {
+        "RONGBAN_COST_BUDGET_PER_MINUTE": "100000000",
+        "RONGBAN_MAX_CONCURRENT_PER_ACCOUNT": "1000",
+        "RONGBAN_MAX_CONCURRENT_PER_ADDRESS": "1000",
+    }
+    abuse_port = free_port()
+    abuse_env = env | {"RONGBAN_PORT": str(abuse_port), "RONGBAN_TRUSTED_PROXIES": "127.0.0.1"}
+    env = env | capacity
     app = serve(["api.cli", "serve"], env, app_port)
     # The same app without its response cache: what a guide costs when it is computed,
     # for an anonymous caller like the REST endpoint's (no session look-up either).
@@ -226,6 +237,7 @@ def main() -> None:
         for process in (app, uncached, rest):
             process.send_signal(signal.SIGINT)
             process.wait(timeout=20)
+    abuse = abuse_run(abuse_env, abuse_port)
     rest_rps = results[0].requests_per_second
     print(f"\n{'scenario':<34}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs REST':>10}")
     for result in results:
@@ -247,6 +259,43 @@ def main() -> None:
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
+    print_report(abuse)
+    (out / "abuse.json").write_text(json.dumps(as_dict(abuse), indent=1))
+
+
+def _staff_token(graphql: str, username: str) -> str:
+    answer = httpx.post(
+        graphql,
+        json={
+            "query": "mutation($u: String!) { loginStaff(input: {username: $u, "
+            'password: "bench-password-0"}) { ... on Session { token } } }',
+            "variables": {"u": username},
+        },
+    ).json()
+    return str(answer["data"]["loginStaff"]["token"])
+
+
+def abuse_run(env: dict[str, str], port: int) -> AbuseReport:
+    """The abuse scenario against a server on default limits (behind a trusted proxy, so
+    that the attackers are eight addresses)."""
+    server = serve(["api.cli", "serve"], env, port)
+    try:
+        graphql = f"http://127.0.0.1:{port}/graphql"
+        officers = [
+            f"officer-{d['code']}"
+            for d in httpx.post(graphql, json={"query": "{ departments { code } }"}).json()["data"][
+                "departments"
+            ][:3]
+        ]
+        normal = _staff_token(graphql, officers[0])
+        attackers = [_staff_token(graphql, "demo-admin")] + [
+            _staff_token(graphql, name) for name in officers[1:]
+        ]
+        with tempfile.TemporaryDirectory() as folder:
+            return asyncio.run(run_abuse(graphql, normal, attackers, PAGE, Path(folder)))
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
 
 
 if __name__ == "__main__":

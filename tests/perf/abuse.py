@@ -1,0 +1,220 @@
+"""The abuse scenario of `make bench`: eight clients send the heaviest queries the limits allow
+(aliases varied to miss the cache) and flood WebSocket subscriptions, while one normal client
+reads `{ me { id } }` and the catalogue page. Reports the normal client's latencies against
+its own unloaded figures, measured in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import statistics
+import subprocess
+import time
+from contextlib import AsyncExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from httpx_ws import aconnect_ws
+
+ATTACKERS = 8
+ROUNDS = 150
+# Under RONGBAN_MAX_QUERY_COST (5000 by default): 50 services, each with its guide's lists.
+HEAVY = (
+    "{{ {alias}: services(first: 50) {{ nodes {{ code name materials {{ name }} "
+    "department {{ name }} region {{ name }} }} }} }}"
+)
+ME = "{ me { id } }"
+
+
+@dataclass
+class Latencies:
+    name: str
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class AbuseReport:
+    unloaded: list[Latencies]
+    loaded: list[Latencies]
+    attack_requests: int
+    attack_refused: int
+    sockets_open: int
+    sockets_refused: int
+
+    def worst_p50_ratio(self) -> float:
+        return max(
+            after.p50_ms / max(before.p50_ms, 0.001)
+            for before, after in zip(self.unloaded, self.loaded, strict=True)
+        )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _normal_client(graphql: str, token: str, page: str) -> list[Latencies]:
+    timings: dict[str, list[float]] = {"me": [], "page": []}
+    errors = {"me": 0, "page": 0}
+    headers = {"x-forwarded-for": "198.51.100.200"}
+    async with httpx.AsyncClient(timeout=30, headers=headers) as client:
+        for _ in range(ROUNDS):
+            for name, body, auth in (
+                ("me", {"query": ME}, {"authorization": f"Bearer {token}"}),
+                ("page", {"query": page}, {}),
+            ):
+                started = time.perf_counter()
+                response = await client.post(graphql, json=body, headers=auth)
+                timings[name].append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200 or response.json().get("errors"):
+                    errors[name] += 1
+    return [
+        Latencies(name, statistics.median(values), _percentile(values, 0.99), errors[name])
+        for name, values in timings.items()
+    ]
+
+
+def _attack_script(folder: Path) -> Path:
+    """wrk's request generator: the heavy query with a fresh alias each time, from one of
+    eight client addresses (a trusted proxy in front passes them on)."""
+    script = folder / "abuse.lua"
+    template = json.dumps({"query": HEAVY.format(alias="ALIAS")})
+    script.write_text(
+        f"""
+local template = {json.dumps(template)}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.gsub(template, "ALIAS", "a" .. counter)
+  local headers = {{}}
+  headers["Content-Type"] = "application/json"
+  headers["X-Forwarded-For"] = "203.0.113." .. (counter % {ATTACKERS} + 1)
+  return wrk.format("POST", nil, headers, body)
+end
+local statuses = {{}}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  local refused = 0
+  for status, count in pairs(statuses) do
+    if status ~= 200 then refused = refused + count end
+  end
+  io.write(string.format("attack-refused %d\\n", refused))
+end
+"""
+    )
+    return script
+
+
+async def _subscription_flood(ws_url: str, tokens: list[str]) -> tuple[int, int]:
+    """Every attacker account opens sockets until refused, each with as many subscriptions
+    as a socket takes; returns (sockets kept open, sockets refused)."""
+    opened = refused = 0
+    stack = AsyncExitStack()
+    client = httpx.AsyncClient(timeout=10)
+    await stack.enter_async_context(client)
+    try:
+        for token in tokens:
+            for _ in range(8):
+                try:
+                    ws: Any = await stack.enter_async_context(
+                        aconnect_ws(ws_url, client, subprotocols=["graphql-transport-ws"])
+                    )
+                    await ws.send_json(
+                        {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+                    )
+                    first = await asyncio.wait_for(ws.receive_json(), 5)
+                except Exception:
+                    refused += 1
+                    continue
+                if first.get("type") != "connection_ack":
+                    refused += 1
+                    continue
+                opened += 1
+                for n in range(20):
+                    await ws.send_json(
+                        {
+                            "id": str(n),
+                            "type": "subscribe",
+                            "payload": {"query": "subscription { accountEvents }"},
+                        }
+                    )
+        await asyncio.sleep(3600)  # hold them until cancelled
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await stack.aclose()
+    return opened, refused
+
+
+async def run_abuse(
+    graphql: str, normal_token: str, attacker_tokens: list[str], page: str, folder: Path
+) -> AbuseReport:
+    # Warm the page into the cache, then measure the normal client alone.
+    async with httpx.AsyncClient(timeout=30) as client:
+        await client.post(graphql, json={"query": page})
+    unloaded = await _normal_client(graphql, normal_token, page)
+
+    ws_url = graphql.replace("http://", "ws://")
+    flood = asyncio.create_task(_subscription_flood(ws_url, attacker_tokens))
+    attack = await asyncio.create_subprocess_exec(
+        "wrk",
+        "-t1",
+        f"-c{ATTACKERS}",
+        "-d600s",
+        "-s",
+        str(_attack_script(folder)),
+        graphql,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    await asyncio.sleep(2)  # let the attack reach its stride
+    loaded = await _normal_client(graphql, normal_token, page)
+    attack.send_signal(2)  # SIGINT: wrk prints its summary and the script's counts
+    output = (await attack.communicate())[0].decode()
+    flood.cancel()
+    opened, refused = await flood
+    requests = _first_int(output, r"(\d+) requests in")
+    attack_refused = _first_int(output, r"attack-refused (\d+)")
+    return AbuseReport(unloaded, loaded, requests, attack_refused, opened, refused)
+
+
+def _first_int(text: str, pattern: str) -> int:
+    found = re.search(pattern, text)
+    return int(found.group(1)) if found else 0
+
+
+def print_report(report: AbuseReport) -> None:
+    print("\nabuse: 8 clients at the cost limit (aliases varied) + a subscription flood")
+    print(
+        f"{'normal client':<20}{'unloaded p50':>14}{'p99':>10}{'loaded p50':>14}{'p99':>10}"
+        f"{'x p50':>8}{'errors':>8}"
+    )
+    for before, after in zip(report.unloaded, report.loaded, strict=True):
+        print(
+            f"{before.name:<20}{before.p50_ms:>14.2f}{before.p99_ms:>10.2f}{after.p50_ms:>14.2f}"
+            f"{after.p99_ms:>10.2f}{after.p50_ms / max(before.p50_ms, 0.001):>8.2f}"
+            f"{after.errors:>8}"
+        )
+    print(
+        f"attack: {report.attack_requests} heavy requests, {report.attack_refused} refused "
+        f"(throttled or over the caps); sockets kept {report.sockets_open}, refused "
+        f"{report.sockets_refused}"
+    )
+    ratio = report.worst_p50_ratio()
+    errors = sum(latency.errors for latency in report.loaded)
+    met = ratio <= 3.0 and errors == 0
+    print(
+        f"normal client p50 under abuse {ratio:.2f}x unloaded (target <= 3x, no errors): "
+        f"{'met' if met else 'MISSED'}"
+    )
+
+
+def as_dict(report: AbuseReport) -> dict[str, Any]:
+    return asdict(report)
