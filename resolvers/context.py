@@ -22,6 +22,7 @@ from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
+from resolvers.accounts.passwords import PasswordGate
 from resolvers.catalogue.search import CatalogueIndex
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
@@ -44,6 +45,7 @@ class Resources:
     sms: SmsSender
     response_cache: ResponseCache
     reference: ReferenceData
+    passwords: PasswordGate  # argon2 checks of this process, bounded
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
