@@ -239,6 +239,48 @@ def cmd_staff_add(
         print(f"enrol the authenticator app with: {uri}")  # noqa: T201
 
 
+def cmd_staff_unlock(settings: Settings, username: str) -> None:
+    outcome: tuple[int, list[str]] = (0, [])
+
+    async def run() -> None:
+        nonlocal outcome
+        outcome = await staff_unlock(settings, username)
+
+    asyncio.run(_with_orm(settings, run()))
+    status, lines = outcome
+    for line in lines:
+        print(line, file=sys.stderr if status else sys.stdout)
+    if status:
+        sys.exit(status)
+
+
+async def staff_unlock(settings: Settings, username: str) -> tuple[int, list[str]]:
+    """What `rongban staff-unlock` does, with the ORM already open: (exit status, lines)."""
+    from api.resources import keyring_of
+    from resolvers.accounts.errors import AccountError
+    from resolvers.accounts.service import is_staff, lift_staff_lock
+    from storage.cache import create_redis
+    from storage.repositories import accounts as repo
+
+    if settings.embedded_redis:
+        # memory:// Redis lives inside the API process, out of this command's reach.
+        return 2, ["with memory:// Redis, unlock with the unlockStaffAccount mutation"]
+    name = username.strip().lower()
+    account = await repo.by_username(name) if 0 < len(name) <= 64 else None
+    if account is None or not is_staff(account):
+        return 1, [f"no staff account named {name}"]
+    redis = create_redis(settings.redis_url)
+    try:
+        was_locked = await lift_staff_lock(
+            redis, keyring_of(settings), account, actor_id=None, request_id="rongban staff-unlock"
+        )
+    except AccountError:
+        return 1, ["Redis is unavailable: nothing was unlocked"]
+    finally:
+        await redis.aclose()
+    return 0, [f"unlocked {name}" + (" (it was locked)" if was_locked else "")]
+
+
 def cmd_open311_key(settings: Settings, action: str, name: str | None) -> None:
     """Open311 API keys: `add NAME` prints a new key once (only its keyed hash is kept),
     `revoke NAME` ends it for good, `list` shows the clients and whether they are live."""
@@ -356,6 +398,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     staff.add_argument("--department", help="credit code of the staff member's department")
     staff.add_argument("--admin", action="store_true")
     staff.add_argument("--no-otp", action="store_true", help="dev only: no second factor")
+    unlock = commands.add_parser(
+        "staff-unlock", help="lift a staff account's sign-in lock and forget its failures"
+    )
+    unlock.add_argument("username")
     exchange_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
@@ -383,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.no_otp and settings.is_production:
             sys.exit("production staff accounts need a second factor")
         cmd_staff_add(settings, args.username, args.department, args.admin, args.no_otp)
+    elif args.command == "staff-unlock":
+        cmd_staff_unlock(settings, args.username)
 
 
 if __name__ == "__main__":

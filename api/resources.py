@@ -12,6 +12,7 @@ from integrations.provincial import HttpProvincialGateway
 from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
+from resolvers.accounts.passwords import PasswordGate
 from resolvers.context import Resources
 from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
@@ -102,6 +103,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             response_cache=ResponseCache(redis),
             reference=ReferenceData(redis),
             events=events,
+            passwords=PasswordGate(
+                settings.password_hash_concurrency, settings.password_hash_wait_seconds
+            ),
             objects=objects,
             wechat=wechat,
             sms=sms,

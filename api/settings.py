@@ -91,8 +91,60 @@ class Settings(BaseSettings):
     staff_refresh_token_ttl: int = Field(default=12 * 3600, ge=600)
 
     # -- sign-in protection
-    staff_max_failed_logins: int = Field(default=5, ge=1)
-    staff_lockout_seconds: int = Field(default=15 * 60, ge=60)
+    # Staff passwords: failures are counted per (username, client address), so an attacker
+    # slows down only their own address; the whole account locks only when many addresses
+    # fail against it. Unknown usernames are throttled and locked exactly like real ones.
+    staff_max_failed_logins: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="failed attempts per username and client address before delays start",
+    )
+    staff_login_delay_seconds: int = Field(
+        default=1,
+        ge=1,
+        le=60,
+        description="the first delay; each further failure from that address doubles it",
+    )
+    staff_login_max_delay_seconds: int = Field(
+        default=300, ge=1, le=3600, description="the longest delay between two attempts"
+    )
+    staff_login_failure_window_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 86_400,
+        description="how long failures are remembered after the last attempt",
+    )
+    staff_lock_addresses: int = Field(
+        default=10,
+        ge=2,
+        le=10_000,
+        description=(
+            "client addresses (IPv6: /64 networks) failing against one username within the "
+            "failure window that lock the account for everyone"
+        ),
+    )
+    staff_lockout_seconds: int = Field(
+        default=15 * 60,
+        ge=60,
+        le=86_400,
+        description="how long that account-wide lock lasts (an ADMIN can lift it earlier)",
+    )
+    staff_logins_per_client_hourly: int = Field(
+        default=60, ge=1, le=100_000, description="staff sign-in attempts per client address"
+    )
+    password_hash_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="argon2 checks running at once per process (each takes 64 MiB)",
+    )
+    password_hash_wait_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="how long a sign-in waits for a free check before SERVICE_BUSY",
+    )
     staff_require_otp: bool | None = Field(
         default=None, description="None means: required in production, optional in dev"
     )
@@ -427,6 +479,15 @@ class Settings(BaseSettings):
                     raise ValueError(f"SM2-SM3 needs RONGBAN_{name.upper()} (x||y, 128 hex)")
         elif len(self.exchange_secret.get_secret_value()) < 32:
             raise ValueError("exchange_secret must be at least 32 characters")
+        return self
+
+    @model_validator(mode="after")
+    def _staff_login_window(self) -> Self:
+        if self.staff_login_failure_window_seconds < self.staff_login_max_delay_seconds:
+            # Failures forgotten before the delay ends would reset the delay.
+            raise ValueError(
+                "staff_login_failure_window_seconds must be at least staff_login_max_delay_seconds"
+            )
         return self
 
     @model_validator(mode="after")

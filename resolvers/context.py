@@ -23,6 +23,7 @@ from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
+from resolvers.accounts.passwords import PasswordGate
 from resolvers.catalogue.search import CatalogueIndex
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
@@ -47,6 +48,7 @@ class Resources:
     response_cache: ResponseCache
     reference: ReferenceData
     events: EventHub  # pub/sub for subscriptions: one Redis connection per process
+    passwords: PasswordGate  # argon2 checks of this process, bounded
     search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)

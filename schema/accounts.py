@@ -12,6 +12,7 @@ from strawberry import relay
 from resolvers.accounts.errors import AccountErrorCode
 from resolvers.accounts.events import AccountEvent
 from resolvers.accounts.service import SmsCodeSent as _SmsCodeSent
+from resolvers.accounts.service import StaffUnlocked
 from resolvers.accounts.sessions import IssuedSession
 from resolvers.context import Info
 from schema.catalogue import Department, Region
@@ -131,6 +132,18 @@ class SignedOut:
     sessions_ended: int
 
 
+@strawberry.type(description="A staff account's sign-in lock is lifted and its failures forgotten.")
+class StaffAccountUnlocked:
+    account: Account
+    was_locked: bool = strawberry.field(
+        description="Whether the account was locked for every address (not just slowed down)."
+    )
+
+    @classmethod
+    def of(cls, unlocked: StaffUnlocked) -> Self:
+        return cls(account=Account.of(unlocked.account), was_locked=unlocked.was_locked)
+
+
 # -- inputs
 
 
@@ -190,6 +203,11 @@ class LoginStaffInput:
     )
 
 
+@strawberry.input
+class UnlockStaffAccountInput:
+    username: str = strawberry.field(description="The staff member's sign-in name.")
+
+
 # -- errors and results
 
 
@@ -238,6 +256,11 @@ class LoginTerminalError(UserError):
     code: AccountErrorCode
 
 
+@strawberry.type
+class UnlockStaffAccountError(UserError):
+    code: AccountErrorCode
+
+
 LoginWithWeChatResult = Annotated[
     Session | LoginWithWeChatError, strawberry.union("LoginWithWeChatResult")
 ]
@@ -258,4 +281,7 @@ VerifyIdentityResult = Annotated[
 LoginStaffResult = Annotated[Session | LoginStaffError, strawberry.union("LoginStaffResult")]
 LoginTerminalResult = Annotated[
     Session | LoginTerminalError, strawberry.union("LoginTerminalResult")
+]
+UnlockStaffAccountResult = Annotated[
+    StaffAccountUnlocked | UnlockStaffAccountError, strawberry.union("UnlockStaffAccountResult")
 ]

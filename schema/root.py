@@ -400,7 +400,21 @@ class Mutation:
     )
     login_staff = strawberry.mutation(
         resolver=account_mutations.login_staff,
-        description="Staff sign-in: password and TOTP; 5 failures lock the account for a while.",
+        description=(
+            "Staff sign-in: password and TOTP. Failures slow down the address they come "
+            "from: after 5 (by default), each further attempt from it waits 1 s, doubling up "
+            "to 5 minutes (RATE_LIMITED with retryAfterSeconds). Failures from many "
+            "addresses lock the account for everyone (ACCOUNT_LOCKED, 15 minutes by default) "
+            "unless an ADMIN unlocks it. An unknown username answers exactly like a wrong "
+            "password. Retry SERVICE_BUSY and SERVICE_UNAVAILABLE after retryAfterSeconds."
+        ),
+    )
+    unlock_staff_account = strawberry.mutation(
+        resolver=account_mutations.unlock_staff_account,
+        description=(
+            "ADMIN: lifts a staff account's sign-in lock and forgets the failed attempts "
+            "counted against it (audited)."
+        ),
     )
     request_document_upload = strawberry.mutation(
         resolver=document_mutations.request_document_upload,

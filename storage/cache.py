@@ -70,6 +70,24 @@ class Keys:
     def rate(bucket: str, subject: str) -> str:
         return f"rl:{bucket}:{subject}"
 
+    # Staff sign-in throttle. Both parts are keyed digests (a mistyped username may be a
+    # password); the username in braces keeps one account's keys in one cluster slot.
+    @staticmethod
+    def staff_login_attempts(user: str, address: str) -> str:
+        return f"stafflogin:{{{user}}}:attempts:{address}"
+
+    @staticmethod
+    def staff_login_addresses(user: str) -> str:
+        return f"stafflogin:{{{user}}}:addresses"
+
+    @staticmethod
+    def staff_login_lock(user: str) -> str:
+        return f"stafflogin:{{{user}}}:lock"
+
+    @staticmethod
+    def staff_login_counted_since(user: str) -> str:
+        return f"stafflogin:{{{user}}}:since"
+
     @staticmethod
     def cost_budget(principal: str) -> str:
         return f"cost:{principal}"

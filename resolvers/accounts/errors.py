@@ -15,6 +15,7 @@ class AccountErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    SERVICE_BUSY = "SERVICE_BUSY"
     # WeChat
     INVALID_WECHAT_CODE = "INVALID_WECHAT_CODE"
     WECHAT_CODE_USED = "WECHAT_CODE_USED"
@@ -40,6 +41,7 @@ class AccountErrorCode(StrEnum):
     INVALID_OTP = "INVALID_OTP"
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
     ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    UNKNOWN_STAFF_ACCOUNT = "UNKNOWN_STAFF_ACCOUNT"
     INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"  # noqa: S105 (an error code)
 
 
@@ -50,6 +52,7 @@ class AccountError(DomainError):
         AccountErrorCode.FORBIDDEN: "您没有进行此操作的权限。",
         AccountErrorCode.RATE_LIMITED: "操作过于频繁，请稍后再试。",
         AccountErrorCode.SERVICE_UNAVAILABLE: "服务暂时不可用，请稍后再试。",
+        AccountErrorCode.SERVICE_BUSY: "系统繁忙，请稍后再试。",
         AccountErrorCode.INVALID_WECHAT_CODE: "微信登录凭证无效或已过期，请重新登录。",
         AccountErrorCode.WECHAT_CODE_USED: "微信登录凭证已被使用，请重新登录。",
         AccountErrorCode.WECHAT_LOGIN_BLOCKED: "微信判定当前账号存在风险，暂时无法登录。",
@@ -69,7 +72,10 @@ class AccountError(DomainError):
         AccountErrorCode.INVALID_CREDENTIALS: "用户名或密码不正确。",
         AccountErrorCode.OTP_REQUIRED: "请输入动态验证码。",
         AccountErrorCode.INVALID_OTP: "动态验证码不正确。",
-        AccountErrorCode.ACCOUNT_LOCKED: "登录失败次数过多，账号已临时锁定，请稍后再试。",
+        AccountErrorCode.ACCOUNT_LOCKED: (
+            "账号登录失败次数过多，已临时锁定，请稍后再试或联系管理员解锁。"
+        ),
         AccountErrorCode.ACCOUNT_DISABLED: "账号已停用。",
+        AccountErrorCode.UNKNOWN_STAFF_ACCOUNT: "没有使用该用户名的工作人员账号。",
         AccountErrorCode.INVALID_REFRESH_TOKEN: "登录状态已失效，请重新登录。",
     }

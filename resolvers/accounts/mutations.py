@@ -36,6 +36,10 @@ from schema.accounts import (
     Session,
     SignedOut,
     SmsCodeSent,
+    StaffAccountUnlocked,
+    UnlockStaffAccountError,
+    UnlockStaffAccountInput,
+    UnlockStaffAccountResult,
     VerifyIdentityError,
     VerifyIdentityInput,
     VerifyIdentityResult,
@@ -135,3 +139,15 @@ async def login_staff(info: Info, input: LoginStaffInput) -> LoginStaffResult:
     except AccountError as error:
         return LoginStaffError.of(error)
     return Session.of(issued)
+
+
+async def unlock_staff_account(
+    info: Info, input: UnlockStaffAccountInput
+) -> UnlockStaffAccountResult:
+    try:
+        unlocked = await service.unlock_staff_account(
+            info.context.resources, info.context.principal, input.username, client_of(info)
+        )
+    except AccountError as error:
+        return UnlockStaffAccountError.of(error)
+    return StaffAccountUnlocked.of(unlocked)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, cast
+from typing import Any, cast
+from uuid import UUID
 
-import anyio.to_thread
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
+from api.settings import Settings
 from integrations.sms import SmsError
 from integrations.wechat import WeChatError, WeChatUnavailable
 from resolvers.accounts import sessions
@@ -27,9 +30,12 @@ from resolvers.accounts.identity import (
     resident_id,
     wechat_phone,
 )
+from resolvers.accounts.passwords import PasswordCheckBusy
 from resolvers.context import Resources
 from resolvers.principal import Principal
-from storage.cache import Keys, RedisError, hit_rate_limit
+from storage import login_throttle as throttle
+from storage.cache import Keys, Redis, RedisError, hit_rate_limit
+from storage.crypto import Keyring
 from storage.models.accounts import Account, Role
 from storage.repositories import accounts as repo
 
@@ -357,28 +363,104 @@ def hash_password(password: str) -> str:
     return _passwords.hash(password)
 
 
+def _staff_login_user(keyring: Keyring, username: str) -> str:
+    return keyring.blind_index(username, purpose="staff-login-user")
+
+
+def _staff_login_address(keyring: Keyring, ip: str) -> str:
+    """An IPv6 client is its /64: one host is handed a whole network to rotate through."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        scope = ip
+    else:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            scope = str(address.ipv4_mapped)
+        elif isinstance(address, ipaddress.IPv6Address):
+            scope = str(ipaddress.IPv6Network((address, 64), strict=False))
+        else:
+            scope = str(address)
+    return keyring.blind_index(scope, purpose="staff-login-address")
+
+
+def _throttle_policy(settings: Settings) -> throttle.Policy:
+    return throttle.Policy(
+        free_attempts=settings.staff_max_failed_logins,
+        delay_ms=settings.staff_login_delay_seconds * 1000,
+        max_delay_ms=settings.staff_login_max_delay_seconds * 1000,
+        window_ms=settings.staff_login_failure_window_seconds * 1000,
+        lock_addresses=settings.staff_lock_addresses,
+        lock_ms=settings.staff_lockout_seconds * 1000,
+    )
+
+
+def _seconds(milliseconds: int) -> int:
+    return max(1, -(-milliseconds // 1000))
+
+
 async def login_staff(
     resources: Resources, username: str, password: str, otp: str | None, client: ClientInfo
 ) -> sessions.IssuedSession:
+    """Password (and TOTP) sign-in of staff.
+
+    Every step before the password check answers the same for a username that does not
+    exist, and the check itself runs against a stand-in hash, so answers and timing do not
+    tell which usernames exist. Failures slow down the (username, address) they come from;
+    the account locks for everyone only when many addresses fail against it.
+    """
     settings = resources.settings
     username = username.strip().lower()
     if not username or len(username) > 64 or not password or len(password) > 256:
         raise AccountError(AccountErrorCode.INVALID_CREDENTIALS)
-    await _limit(resources, "staff-login", client.ip, limit=60, window=3600)
-    account = await repo.by_username(username)
-    if account is None or account.password_hash is None:
-        await anyio.to_thread.run_sync(_verify_password, _DUMMY_HASH, password)
-        await repo.audit(
-            "LOGIN_STAFF", success=False, detail="unknown user", request_id=client.request_id
+    await _limit(
+        resources,
+        "staff-login",
+        client.ip,
+        limit=settings.staff_logins_per_client_hourly,
+        window=3600,
+    )
+    user = _staff_login_user(resources.keyring, username)
+    address = _staff_login_address(resources.keyring, client.ip)
+    try:
+        claim = await throttle.claim(resources.redis, user, address, _throttle_policy(settings))
+    except RedisError:
+        # Fails closed: without the shared count, parallel guesses would go unchecked.
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    if claim.verdict is throttle.Verdict.WAIT:
+        raise AccountError(AccountErrorCode.RATE_LIMITED, retry_after=_seconds(claim.milliseconds))
+    if claim.verdict is not throttle.Verdict.ALLOWED:
+        if claim.verdict is throttle.Verdict.LOCKED_NOW:
+            # Which account, for the audit trail only (never a username: it may be a password).
+            target = await repo.by_username(username)
+            await repo.audit(
+                "STAFF_LOCKED",
+                success=True,
+                detail=f"account {target.id}" if target else "unknown username",
+                request_id=client.request_id,
+            )
+        raise AccountError(
+            AccountErrorCode.ACCOUNT_LOCKED, retry_after=_seconds(claim.milliseconds)
         )
-        raise AccountError(AccountErrorCode.INVALID_CREDENTIALS)
-    now = _now()
-    if account.locked_until is not None and account.locked_until > now:
-        retry = int((account.locked_until - now).total_seconds()) + 1
-        raise AccountError(AccountErrorCode.ACCOUNT_LOCKED, retry_after=retry)
-    password_ok = await anyio.to_thread.run_sync(_verify_password, account.password_hash, password)
-    if not password_ok:
-        await _failed_staff_login(resources, account, client, "password")
+    account = await repo.by_username(username)
+    stored_hash = account.password_hash if account is not None else None
+    try:
+        password_ok = await resources.passwords.run(
+            _verify_password, stored_hash or _DUMMY_HASH, password
+        )
+    except PasswordCheckBusy:
+        with contextlib.suppress(RedisError):
+            await throttle.release(resources.redis, user, address)
+        raise AccountError(AccountErrorCode.SERVICE_BUSY, retry_after=1) from None
+    if account is None or stored_hash is None or not password_ok:
+        await repo.audit(
+            "LOGIN_STAFF",
+            success=False,
+            actor_id=account.id if account is not None and stored_hash else None,
+            detail="password" if stored_hash else "unknown user",
+            request_id=client.request_id,
+        )
+        wait = _seconds(claim.milliseconds) if claim.milliseconds else None
+        raise AccountError(AccountErrorCode.INVALID_CREDENTIALS, retry_after=wait)
     otp_needed = settings.otp_required or account.totp_secret_sealed is not None
     if otp_needed:
         if account.totp_secret_sealed is None:
@@ -387,17 +469,36 @@ async def login_staff(
         if not otp:
             raise AccountError(AccountErrorCode.OTP_REQUIRED, "otp")
         secret = resources.keyring.open(account.totp_secret_sealed, context="account.totp")
-        counter = _totp_counter(secret, otp.strip(), now)
+        counter = _totp_counter(secret, otp.strip(), _now())
         if counter is None or not await repo.claim_otp_counter(account.id, counter):
-            await _failed_staff_login(
-                resources, account, client, "otp", code=AccountErrorCode.INVALID_OTP
+            await repo.audit(
+                "LOGIN_STAFF",
+                success=False,
+                actor_id=account.id,
+                detail="otp",
+                request_id=client.request_id,
             )
+            raise AccountError(AccountErrorCode.INVALID_OTP, "otp")
     if account.disabled:
         raise AccountError(AccountErrorCode.ACCOUNT_DISABLED)
-    if account.failed_logins or account.locked_until:
-        await repo.update_fields(account.id, failed_logins=0, locked_until=None)
-    if _passwords.check_needs_rehash(account.password_hash):
-        await repo.update_fields(account.id, password_hash=hash_password(password))
+    if _passwords.check_needs_rehash(stored_hash):
+        with contextlib.suppress(PasswordCheckBusy):  # next time, then
+            rehashed = await resources.passwords.run(hash_password, password)
+            await repo.update_fields(account.id, password_hash=rehashed)
+    try:
+        locked_ms = await throttle.succeed(resources.redis, user, address)
+    except RedisError:
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    if locked_ms:
+        # Locked while the password was being checked: the lock holds for this attempt too.
+        await repo.audit(
+            "LOGIN_STAFF",
+            success=False,
+            actor_id=account.id,
+            detail="locked",
+            request_id=client.request_id,
+        )
+        raise AccountError(AccountErrorCode.ACCOUNT_LOCKED, retry_after=_seconds(locked_ms))
     issued = await sessions.issue(resources, account, method="PASSWORD")
     await repo.audit("LOGIN_STAFF", success=True, actor_id=account.id, request_id=client.request_id)
     return issued
@@ -422,25 +523,59 @@ def _totp_counter(secret: str, otp: str, now: datetime) -> int | None:
     return None
 
 
-async def _failed_staff_login(
-    resources: Resources,
-    account: Account,
-    client: ClientInfo,
-    what: str,
-    *,
-    code: AccountErrorCode = AccountErrorCode.INVALID_CREDENTIALS,
-) -> NoReturn:
-    settings = resources.settings
-    failures = await repo.count_failed_login(account.id)
-    await repo.audit(
-        "LOGIN_STAFF", success=False, actor_id=account.id, detail=what, request_id=client.request_id
-    )
-    if failures >= settings.staff_max_failed_logins:
-        await repo.lock(account.id, _now() + timedelta(seconds=settings.staff_lockout_seconds))
-        raise AccountError(
-            AccountErrorCode.ACCOUNT_LOCKED, retry_after=settings.staff_lockout_seconds
+@dataclass(frozen=True, slots=True)
+class StaffUnlocked:
+    account: Account
+    was_locked: bool
+
+
+async def unlock_staff_account(
+    resources: Resources, principal: Principal, raw_username: str, client: ClientInfo
+) -> StaffUnlocked:
+    """ADMIN: lifts a staff account's lock and forgets the failures counted against it."""
+    admin = await _signed_in(principal)
+    if Role.ADMIN.value not in admin.roles:
+        await repo.audit(
+            "STAFF_UNLOCKED",
+            success=False,
+            actor_id=admin.id,
+            detail="not an admin",
+            request_id=client.request_id,
         )
-    raise AccountError(code, "otp" if code is AccountErrorCode.INVALID_OTP else None)
+        raise AccountError(AccountErrorCode.FORBIDDEN)
+    username = raw_username.strip().lower()
+    if not username or len(username) > 64:
+        raise AccountError(AccountErrorCode.INVALID_INPUT, "username")
+    account = await repo.by_username(username)
+    if account is None or not is_staff(account):
+        raise AccountError(AccountErrorCode.UNKNOWN_STAFF_ACCOUNT, "username")
+    was_locked = await lift_staff_lock(
+        resources.redis,
+        resources.keyring,
+        account,
+        actor_id=admin.id,
+        request_id=client.request_id,
+    )
+    return StaffUnlocked(account=account, was_locked=was_locked)
+
+
+async def lift_staff_lock(
+    redis: Redis, keyring: Keyring, account: Account, *, actor_id: UUID | None, request_id: str
+) -> bool:
+    """Lifts the lock of a staff account (also for `rongban staff-unlock`), audited."""
+    assert account.username is not None
+    try:
+        was_locked = await throttle.unlock(redis, _staff_login_user(keyring, account.username))
+    except RedisError:
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    await repo.audit(
+        "STAFF_UNLOCKED",
+        success=True,
+        actor_id=actor_id,
+        detail=f"account {account.id}" + (" (was locked)" if was_locked else ""),
+        request_id=request_id,
+    )
+    return was_locked
 
 
 # -- devices

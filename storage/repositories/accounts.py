@@ -7,9 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
-
 from storage.models.accounts import Account, AuditEvent, AuthSession, Role
 from storage.models.catalogue import Terminal, TerminalStatus
 
@@ -54,18 +51,6 @@ async def bind_identity_if_unverified(
         identity_verified_at=verified_at, **fields
     )
     return updated == 1
-
-
-async def count_failed_login(account_id: UUID) -> int:
-    """Adds one failed staff sign-in atomically and returns the new count."""
-    async with in_transaction():
-        await Account.filter(id=account_id).update(failed_logins=F("failed_logins") + 1)
-        account = await Account.get(id=account_id)
-        return account.failed_logins
-
-
-async def lock(account_id: UUID, until: datetime) -> None:
-    await Account.filter(id=account_id).update(locked_until=until, failed_logins=0)
 
 
 async def claim_otp_counter(account_id: UUID, counter: int) -> bool:

@@ -1,7 +1,8 @@
-"""loginStaff: argon2 passwords, lock-out, TOTP with replay protection."""
+"""loginStaff: argon2 passwords, growing delays after failures, TOTP with replay protection."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pyotp
@@ -52,29 +53,32 @@ async def test_wrong_password_and_unknown_user_look_the_same(seeded: RunningApp)
     assert wrong["message"] == unknown["message"]
 
 
-async def test_five_failures_lock_the_account(seeded: RunningApp) -> None:
-    results = [await login(seeded, "demo-admin", "wrong") for _ in range(5)]
-    after = await login(seeded, "demo-admin", "demo-password-for-tests")
+async def test_five_failures_slow_down_that_address(seeded: RunningApp) -> None:
+    results = [await login(seeded, "demo-admin", "wrong") for _ in range(6)]
+    right = await login(seeded, "demo-admin", "demo-password-for-tests")
 
-    assert [r["code"] for r in results] == ["INVALID_CREDENTIALS"] * 4 + ["ACCOUNT_LOCKED"]
-    assert after["code"] == "ACCOUNT_LOCKED"
-    assert after["retryAfterSeconds"] > 0
+    assert [r["code"] for r in results] == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
+    # The fifth failure says how long to wait; the sixth attempt was not checked at all.
+    assert [r["retryAfterSeconds"] for r in results] == [None] * 4 + [1, 1]
+    assert right["code"] == "RATE_LIMITED"
     failures = await AuditEvent.filter(action="LOGIN_STAFF", success=False).count()
     assert failures == 5
 
 
-async def test_the_lock_ends_and_a_success_resets_the_count(seeded: RunningApp) -> None:
-    for _ in range(5):
-        await login(seeded, "demo-admin", "wrong")
-    await Account.filter(username="demo-admin").update(
-        locked_until=datetime(2000, 1, 1, tzinfo=UTC)
-    )
+async def test_the_delay_doubles_ends_and_a_success_resets_the_count(seeded: RunningApp) -> None:
+    first = [await login(seeded, "demo-admin", "wrong") for _ in range(5)]
+    await asyncio.sleep(1.05)
+    sixth = await login(seeded, "demo-admin", "wrong")
+    waiting = await login(seeded, "demo-admin", "demo-password-for-tests")
+    await asyncio.sleep(2.05)
+    right = await login(seeded, "demo-admin", "demo-password-for-tests")
+    again = [await login(seeded, "demo-admin", "wrong") for _ in range(4)]
 
-    result = await login(seeded, "demo-admin", "demo-password-for-tests")
-
-    assert result["__typename"] == "Session"
-    admin = await Account.get(username="demo-admin")
-    assert admin.failed_logins == 0
+    assert first[-1]["retryAfterSeconds"] == 1
+    assert (sixth["code"], sixth["retryAfterSeconds"]) == ("INVALID_CREDENTIALS", 2)
+    assert waiting["code"] == "RATE_LIMITED"
+    assert right["__typename"] == "Session"
+    assert [r["retryAfterSeconds"] for r in again] == [None] * 4
 
 
 @pytest.fixture
