@@ -22,7 +22,7 @@ from api.db import tortoise_config
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
-from api.middleware import BodySizeLimit, RequestContext
+from api.middleware import AccessLog, BodySizeLimit, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.operations import PersistedQueries
 from api.outbox import dispatcher
@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(RequestContext),
+            Middleware(AccessLog),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,

@@ -96,6 +96,7 @@ def cmd_serve(settings: Settings) -> None:
         workers=settings.workers,
         proxy_headers=True,
         log_config=None,
+        access_log=False,  # api.middleware.AccessLog writes it, bearer material redacted
         server_header=False,
         date_header=False,
     )
