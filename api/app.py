@@ -20,7 +20,7 @@ from api.db import tortoise_config
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
-from api.middleware import BodySizeLimit, ClientAddress, RequestContext
+from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outbox import dispatcher
 from api.preparation import load_allow_list
@@ -88,6 +88,7 @@ def create_app(settings: Settings) -> Starlette:
             # First: every limit and log line below counts the real client's address.
             Middleware(ClientAddress, proxies=settings.trusted_proxy_networks),
             Middleware(RequestContext),
+            Middleware(AccessLog),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,

@@ -1,55 +1,414 @@
-"""Log set-up: one line per event with the request id, and personal data redacted."""
+"""Log set-up: one line per record with the request id, personal data and bearer material
+redacted, written off the request path."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import copy
 import logging
+import queue
 import re
 import sys
+import time
+import traceback
 from contextvars import ContextVar
+from logging.handlers import QueueHandler, QueueListener
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from storage.objects import DOWNLOAD_PATH
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
-# Safety net under the rule "never log personal data": whatever slips into a message, a
-# traceback or an access-log URL is masked before it is written.
-_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # secrets and one-time codes in URLs, JSON and key=value text
-    (
-        re.compile(
-            r"(?i)(\"?(?:secret|access_token|session_key|js_code|refresh_?token|token|"
-            r"password|otp|code|authorization)\"?\s*[=:]\s*\"?)(?:Bearer\s+)?[^\s\"&,}]+"
-        ),
-        r"\1***",
-    ),
-    (re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), "<id-number>"),
-    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)"), "<phone>"),
+LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# Every line of a traceback after the record's own line starts with this: a record line
+# always starts with its timestamp, so no continuation can pass for a record of its own.
+CONTINUATION = "  | "
+# Records waiting for the writer thread; beyond this a burst is dropped (and counted) rather
+# than let a slow stderr hold up requests or grow memory without bound.
+QUEUE_SIZE = 10_000
+# The server's own start and stop lines are written at once, after whatever is queued:
+# uvicorn re-raises SIGTERM right after its last line, which ends the process before a
+# writer thread would get to it.
+WRITTEN_AT_ONCE = frozenset({"uvicorn", "uvicorn.error"})
+REDACTED = "<redacted>"
+# Longer messages (and traceback lines) are cut: redaction stays cheap, a log stays readable.
+MAX_LINE = 16_384
+MAX_LOGGED_PATH = 512
+MAX_LOGGED_QUERY = 2048
+MAX_LOGGED_FIELDS = 32
+
+# -- one record, one line
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidirectional
+# overrides and isolates (which can make a line read differently from what it holds).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """The text on one line: control characters written as escapes (`\\n`, `\\x1b`, `\\u2028`).
+    Backslashes are kept, so escaping twice changes nothing."""
+    return _CONTROLS.sub(_escaped, text)
+
+
+# -- bearer material: whatever alone grants access, in paths, queries, JSON and headers
+
+# Query, form, JSON and header keys (case-insensitive) whose values are credentials: any key
+# ending in token, secret, signature, password, credential, api key, session key or id or
+# ticket (access_token, refreshToken, X-Amz-Signature, X-Amz-Credential, q-signature,
+# client_secret, upload_token), and one-time codes and signatures by their usual names.
+BEARER_KEYS = re.compile(
+    r"(?:[A-Za-z0-9_-]*(?:token|secret|signature|password|passwd|credential|api[_-]?key|"
+    r"session[_-]?key|session[_-]?id|ticket)|sig|sign|pay[_-]?sign|code|js[_-]?code|otp|"
+    r"authorization|awsaccesskeyid)",
+    re.IGNORECASE,
+)
+# Paths whose last segment is itself a credential: the local store's download links.
+BEARER_PATHS = (DOWNLOAD_PATH,)
+
+_BEARER_PATH = re.compile(
+    "(" + "|".join(re.escape(prefix) for prefix in BEARER_PATHS) + r")[^\s?#\"'<>]+"
+)
+# key=value in URLs and text, "key": "value" in JSON, key: value in headers.
+_BEARER_PAIR = re.compile(
+    r"(?<![A-Za-z0-9_-])(\"?(?:" + BEARER_KEYS.pattern + r")\"?\s*[=:]\s*\"?)"
+    r"(?!<redacted>)(?:Bearer\s+)?[^\s\"&;,}]+",
+    re.IGNORECASE,
+)
+_BEARER_SCHEME = re.compile(r"(?i)\b(Bearer\s+)[A-Za-z0-9._~+/=-]+")
+# Our own credentials carry a prefix: provider API keys, terminal credentials, webhook secrets.
+_PREFIXED_SECRET = re.compile(r"\b(rb_pk_|rbt_|whsec_)[A-Za-z0-9._~+/=-]+")
+
+
+def loggable_target(path: str, query: str = "") -> str:
+    """A request's path and query as a log may show them: the credential in a bearer path
+    and the values of bearer keys replaced, both cut to a sane length. The query is
+    decoded, so an encoded key (`X%2DAmz%2DSignature`) is recognised as well."""
+    for prefix in BEARER_PATHS:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            path = prefix + REDACTED
+            break
+    path = _cut(path, MAX_LOGGED_PATH)
+    if not query:
+        return path
+    pairs = parse_qsl(query[:MAX_LOGGED_QUERY], keep_blank_values=True)
+    shown = "&".join(
+        f"{key}={REDACTED if BEARER_KEYS.fullmatch(_bare(key)) else value}"
+        for key, value in pairs[:MAX_LOGGED_FIELDS]
+    )
+    if len(pairs) > MAX_LOGGED_FIELDS or len(query) > MAX_LOGGED_QUERY:
+        shown += "&…"
+    return f"{path}?{shown}"
+
+
+def _bare(key: str) -> str:
+    """A query key without the decorations that would hide it (`token[]`, ` token `)."""
+    return key.strip().removesuffix("[]").strip()
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…({len(text) - limit} more)"
+
+
+# -- personal data
+
+_DIGIT_SEP = r"[\s\-]{0,3}"  # 138-1234-5678, 138 1234 5678, 510104-19900101-1234
+_NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z\uff10-\uff19])"
+_NOT_ALNUM_AFTER = r"(?![0-9A-Za-z\uff10-\uff19])"
+# Resident ID numbers (GB 11643): 17 digits and a check digit or X, with any separators
+# between digits (5101 0419 9001 0112 34, 510104-19900101-1234).
+_ID_NUMBER = re.compile(
+    f"{_NOT_ALNUM_BEFORE}\\d(?:{_DIGIT_SEP}\\d){{16}}{_DIGIT_SEP}[\\dXx]{_NOT_ALNUM_AFTER}"
+)
+# Mainland mobiles with an optional +86 / 0086 / (+86) / 86- prefix and separators, and
+# landlines with their area code (028-8888 8888).
+_MOBILE = re.compile(
+    f"{_NOT_ALNUM_BEFORE}(?:(?:\\+|00)?86{_DIGIT_SEP}|\\(\\+?86\\){_DIGIT_SEP})?"
+    f"1[3-9](?:{_DIGIT_SEP}\\d){{9}}{_NOT_ALNUM_AFTER}"
+)
+_LANDLINE = re.compile(
+    _NOT_ALNUM_BEFORE + r"0\d{2,3}[\s\-]{1,3}\d{3,4}[\s\-]?\d{4}" + _NOT_ALNUM_AFTER
+)
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Words that label a number rather than name a person (电话 138...), never taken for a name.
+_LABELS = (
+    "联系电话|手机号码|手机号|电话号码|电话|手机|号码|身份证号码|身份证号|身份证|证件号码|证件号|"
+    "证件|联系方式|姓名|名字|联系人"
+)
+_NAME_CHAR = f"(?:(?!{_LABELS})[{_HAN}])"
+# A name: 2 to 4 Han characters, or a transliterated one with a middle dot (买买提·艾力).
+_NAME = f"{_NAME_CHAR}{{1,6}}[·•・]{_NAME_CHAR}{{1,8}}|{_NAME_CHAR}{{2,4}}"
+_PLACEHOLDERS = "<phone>|<id-number>"
+_BETWEEN = r"[\s,，:：;；/|()（）=\-]{0,3}"
+# Labels are set aside (as private-use tokens) while names next to numbers are looked for,
+# so that no part of 身份证号 or 联系电话 is ever taken for a name.
+_LABEL = re.compile(f"(?:{_LABELS})号?")
+_SET_ASIDE = re.compile("\ue000(\\d+)\ue001")
+_ADJACENT_NAME = f"[{_HAN}]{{1,6}}[·•・][{_HAN}]{{1,8}}|[{_HAN}]{{2,4}}"
+_NAME_BEFORE = re.compile(
+    f"({_ADJACENT_NAME})({_BETWEEN}(?:\ue000\\d+\ue001{_BETWEEN})?)({_PLACEHOLDERS})"
+)
+_NAME_AFTER = re.compile(
+    f"({_PLACEHOLDERS})({_BETWEEN}(?:\ue000\\d+\ue001{_BETWEEN})?)({_ADJACENT_NAME})"
+)
+# Name-like keys: what follows is a name, quoted, Han (up to 4 characters where no delimiter
+# stops it) or one token (pinyin, percent-encoded). English keys need `=` or `:`.
+_NAME_KEYS = (
+    r"(?:(?<![A-Za-z0-9_-])(?:(?:real|full|first|last|given|family|contact|person|user)[_-]?)?"
+    r"name\"?\s*[=:：]\s*|"
+    r"(?:姓名|名字|联系人|申请人|投诉人|举报人|反映人|来电人|当事人|法定代表人|法人代表|经办人|"
+    r"代理人|监护人|收件人|户主)\s*[=:：]?\s*)"
+)
+_NAMED_VALUE = re.compile(
+    f"({_NAME_KEYS})"
+    f"(\"[^\"\n]{{1,64}}\"|'[^'\n]{{1,64}}'|{_NAME}|[{_HAN}]|[^\\s\"'&;,，。}}\\]<>]{{1,64}})",
+    re.IGNORECASE,
 )
 
 
+def _name_value(match: re.Match[str]) -> str:
+    value = match.group(2)
+    if value[0] in "\"'":
+        return f"{match.group(1)}{value[0]}<name>{value[0]}"
+    return f"{match.group(1)}<name>"
+
+
+# Cheap tests that skip a pattern which cannot match: most lines hold none of these.
+_BEARER_WORDS = (
+    "token", "secret", "sig", "password", "passwd", "credential", "key", "session", "ticket",
+    "code", "otp", "authorization", "bearer",
+)  # fmt: skip
+_HAS_HAN = re.compile(f"[{_HAN}]")
+
+
 def redact(text: str) -> str:
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
+    """Bearer material and personal data masked, in this order: credentials (paths, query
+    and JSON keys, Bearer, prefixed keys), ID numbers, phones, e-mail addresses, then names
+    (after a name-like key, or next to a masked phone or ID number)."""
+    lowered = text.lower()
+    text = _BEARER_PATH.sub(r"\1" + REDACTED, text)
+    if any(word in lowered for word in _BEARER_WORDS):
+        text = _BEARER_PAIR.sub(r"\1" + REDACTED, text)
+        text = _BEARER_SCHEME.sub(r"\1" + REDACTED, text)
+    if "rb_pk_" in text or "rbt_" in text or "whsec_" in text:
+        text = _PREFIXED_SECRET.sub(r"\1" + REDACTED, text)
+    text = _ID_NUMBER.sub("<id-number>", text)
+    text = _MOBILE.sub("<phone>", text)
+    text = _LANDLINE.sub("<phone>", text)
+    if "@" in text:
+        text = _EMAIL.sub("<email>", text)
+    if "name" in lowered or _HAS_HAN.search(text):
+        text = _NAMED_VALUE.sub(_name_value, text)
+    if "<phone>" not in text and "<id-number>" not in text:
+        return text
+    labels: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        labels.append(match.group())
+        return f"\ue000{len(labels) - 1}\ue001"
+
+    text = _LABEL.sub(set_aside, text.replace("\ue000", "\ufffd").replace("\ue001", "\ufffd"))
+    text = _NAME_BEFORE.sub(r"<name>\2\3", text)
+    text = _NAME_AFTER.sub(r"\1\2<name>", text)
+    return _SET_ASIDE.sub(lambda match: labels[int(match.group(1))], text)
+
+
+def safe(text: str) -> str:
+    """What may be written to a log: redacted, then on one line."""
+    return escape_controls(redact(text))
+
+
+# -- the formatter
+
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def exception_lines(exc_info: _ExcInfo | tuple[None, None, None]) -> list[str]:
+    """A traceback as lines, unredacted and unescaped. The frames' newlines split lines; an
+    exception's message (which may hold a request's input) stays one item whatever it
+    holds, so that escaping writes it on one line."""
+    if exc_info[1] is None:
+        return []
+    rendered = traceback.TracebackException(*exc_info)
+    messages: set[str] = set()
+    _messages_of(rendered, messages, set())
+    lines: list[str] = []
+    for chunk in rendered.format():
+        text = chunk[:-1] if chunk.endswith("\n") else chunk
+        if chunk in messages:
+            lines.append(text)
+        else:
+            lines.extend(text.split("\n"))
+    return lines
+
+
+def _messages_of(rendered: traceback.TracebackException, into: set[str], seen: set[int]) -> None:
+    if id(rendered) in seen:
+        return
+    seen.add(id(rendered))
+    into.update(rendered.format_exception_only())
+    for other in (rendered.__cause__, rendered.__context__, *(rendered.exceptions or ())):
+        if other is not None:
+            _messages_of(other, into, seen)
 
 
 class RedactingFormatter(logging.Formatter):
+    """A record as one line (controls escaped, personal data and bearer material redacted,
+    at most MAX_LINE characters); a traceback or stack follows on lines that each start with
+    CONTINUATION and are redacted and escaped the same way."""
+
+    def __init__(self, fmt: str = LINE_FORMAT, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+
     def format(self, record: logging.LogRecord) -> str:
-        record.request_id = request_id_var.get()
-        return redact(super().format(record))
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        lines = [safe(_cut(self.formatMessage(record), MAX_LINE))]
+        extra: list[str] = []
+        if record.exc_info:
+            extra = exception_lines(record.exc_info)
+        elif getattr(record, "exc_lines", None):
+            extra = list(getattr(record, "exc_lines"))  # noqa: B009 (set by _Enqueue)
+        elif record.exc_text:
+            extra = record.exc_text.split("\n")
+        if record.stack_info:
+            extra.extend(record.stack_info.split("\n"))
+        lines.extend(CONTINUATION + safe(_cut(line, MAX_LINE)) for line in extra if line)
+        return "\n".join(lines)
+
+
+# -- written off the request path
+
+
+class _Enqueue(QueueHandler):
+    """Hands records to the writer thread: the request id is taken here (it lives in the
+    request's context), the message and traceback rendered to text, nothing is written."""
+
+    def __init__(self, records: queue.Queue[Any]) -> None:
+        super().__init__(records)
+        self.listener: QueueListener | None = None
+        self.dropped = 0  # approximate under threads, which is all a warning needs
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        prepared = copy.copy(record)
+        prepared.request_id = getattr(record, "request_id", None) or request_id_var.get()
+        prepared.msg = record.getMessage()
+        prepared.args = None
+        if record.exc_info:
+            # Rendered here, while the frames still exist; redacted in the writer thread.
+            prepared.exc_lines = exception_lines(record.exc_info)
+        prepared.exc_info = None
+        prepared.exc_text = None
+        return prepared
+
+    def emit(self, record: logging.LogRecord) -> None:
+        listener = self.listener
+        if record.name not in WRITTEN_AT_ONCE or listener is None:
+            super().emit(record)
+            return
+        self.flush()
+        try:
+            listener.handle(self.prepare(record))
+        except Exception:
+            self.handleError(record)
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+            return
+        if self.dropped:
+            dropped, self.dropped = self.dropped, 0
+            note = logging.makeLogRecord(
+                {
+                    "name": __name__,
+                    "levelno": logging.WARNING,
+                    "levelname": "WARNING",
+                    "msg": f"{dropped} log records dropped: the log writer fell behind",
+                    "request_id": "-",
+                }
+            )
+            with contextlib.suppress(queue.Full):
+                self.queue.put_nowait(note)
+
+    def flush(self) -> None:
+        """Waits (up to 2 s) until the writer thread has written what was queued."""
+        records, listener = self.queue, self.listener
+        if not isinstance(records, queue.Queue) or listener is None:
+            return
+        thread = getattr(listener, "_thread", None)
+        deadline = time.monotonic() + 2
+        while records.unfinished_tasks and thread is not None and thread.is_alive():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.002)
+        for handler in listener.handlers:
+            handler.flush()
+
+    def close(self) -> None:
+        """Writes what is queued and ends the writer thread."""
+        self.flush()
+        listener, self.listener = self.listener, None
+        if listener is not None and getattr(listener, "_thread", None) is not None:
+            with contextlib.suppress(queue.Full):  # a full queue: the thread is a daemon
+                listener.stop()
+        super().close()
 
 
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-    )
+    """The root logger writes through a queue to stderr from a thread of its own, so a
+    request never waits on the log's I/O. Calling it again replaces the previous set-up."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+        if isinstance(old, _Enqueue):
+            old.close()
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(RedactingFormatter(LINE_FORMAT))
+    records: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
+    handler = _Enqueue(records)
+    handler.listener = QueueListener(records, writer, respect_handler_level=False)
+    handler.listener.start()
+    root.addHandler(handler)
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn's server messages go through the same handler. Its access log is off: it would
+    # print paths with their credentials (/files/<token>); api.middleware.AccessLog writes
+    # the line instead. uvicorn logs access only while "uvicorn.access" has a handler.
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers[:] = []
+    uvicorn_access.propagate = False
     quiet_chatty_libraries()
+
+
+@atexit.register
+def _close_on_exit() -> None:
+    for handler in logging.getLogger().handlers[:]:
+        if isinstance(handler, _Enqueue):
+            handler.close()
 
 
 def quiet_chatty_libraries() -> None:

@@ -1,17 +1,21 @@
 """Pure-ASGI middleware (BaseHTTPMiddleware would break contextvars): the client's address,
-request ids, the body cap."""
+request ids, the access log, the body cap."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
+import time
 import uuid
 from collections.abc import Sequence
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logging import request_id_var
+from api.logging import loggable_target, request_id_var
+
+access_log = logging.getLogger("api.access")
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 _SECURITY_HEADERS = [
@@ -97,6 +101,52 @@ class RequestContext:
             await self.app(scope, receive, send_with_headers)
         finally:
             request_id_var.reset(token)
+
+
+class AccessLog:
+    """One line per request, in place of uvicorn's access log: client, method, path and query
+    (bearer material redacted by api.logging.loggable_target), status, bytes and time. Sits
+    inside RequestContext, so the line carries the request id; the record is only queued
+    here (api.logging writes it from its own thread)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+        sent = 0
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status, sent
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start"):
+                status = message["status"]
+            elif kind == "http.response.body":
+                sent += len(message.get("body", b""))
+            elif kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close" and not status:
+                status = 403  # closed before the handshake was accepted
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            client = scope.get("client")
+            access_log.info(
+                '%s "%s %s HTTP/%s" %d %dB %.1fms',
+                f"{client[0]}:{client[1]}" if client else "-",
+                scope.get("method", "WS"),
+                loggable_target(scope["path"], scope.get("query_string", b"").decode("latin-1")),
+                scope.get("http_version", "1.1"),
+                status or 500,  # nothing was sent: the app failed before answering
+                sent,
+                (time.perf_counter() - started) * 1000,
+            )
 
 
 class _BodyTooLarge(Exception):

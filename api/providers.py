@@ -6,6 +6,7 @@ provider's data. Errors: `{"error": {"code", "message", "field", "retryAfterSeco
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any, TypeVar
@@ -39,6 +40,9 @@ from storage.repositories import providers as repo
 log = logging.getLogger(__name__)
 
 PREFIX = "/provider-api/v1"
+# Path ids are global ids: base64 (standard or URL-safe) of `<type>:<uuid>`, about 70
+# characters. Longer or other input is refused as such, before it is decoded.
+PATH_ID = re.compile(r"[A-Za-z0-9+=_-]{1,128}")
 E = TypeVar("E", bound=Enum)
 _STATUS = {
     Code.UNAUTHENTICATED: 401,
@@ -176,8 +180,15 @@ def _actor(key: KeyPrincipal) -> ProviderActor:
     return ProviderActor(provider_id=key.provider_id, api_key_id=key.key_id)
 
 
+def _path_id(request: Request, name: str, type_name: str, field: str) -> UUID:
+    value = str(request.path_params[name])
+    if not PATH_ID.fullmatch(value):
+        raise ProviderError(Code.INVALID_INPUT, field)
+    return uuid_of(value, type_name, field)
+
+
 def _service_id(request: Request) -> UUID:
-    return uuid_of(str(request.path_params["service_id"]), "ProviderService", "serviceId")
+    return _path_id(request, "service_id", "ProviderService", "serviceId")
 
 
 # -- what is returned
@@ -299,7 +310,7 @@ async def submit_service(request: Request, resources: Resources, key: KeyPrincip
 
 
 async def _endpoint(request: Request, key: KeyPrincipal) -> WebhookEndpoint:
-    webhook_id = uuid_of(str(request.path_params["webhook_id"]), "Webhook", "webhookId")
+    webhook_id = _path_id(request, "webhook_id", "Webhook", "webhookId")
     endpoint = await repo.webhook_by_id(webhook_id)
     if endpoint is None or endpoint.provider_id != key.provider_id:
         raise ProviderError(Code.NOT_FOUND, "webhookId")

@@ -154,6 +154,9 @@ class Download:
 
 _UPLOAD_CONTEXT = "upload-policy"
 _DOWNLOAD_CONTEXT = "download-token"
+# What presign_download makes: sealed (URL-safe base64) "." HMAC-SM3 (hex). Anything else is
+# refused before it is decoded, verified or written anywhere.
+DOWNLOAD_TOKEN = re.compile(r"[A-Za-z0-9_=-]{16,4000}\.[0-9a-f]{64}")
 
 
 class LocalFolderStore:
@@ -300,7 +303,9 @@ class LocalFolderStore:
         return f"{self.base_url}{DOWNLOAD_PATH}{sealed}.{signature}"
 
     def open_download(self, token: str, *, now: float | None = None) -> Download:
-        """Verifies a download token; raises UploadRefused(403/404) as S3 would answer."""
+        """Verifies a download token; raises UploadRefused(400/403/404) as S3 would answer."""
+        if not DOWNLOAD_TOKEN.fullmatch(token):
+            raise UploadRefused(400, "InvalidArgument", "下载链接格式不正确。")
         sealed, _, signature = token.rpartition(".")
         if not sealed or not self.signer.verify_signature(
             f"{_DOWNLOAD_CONTEXT}\n{sealed}", signature

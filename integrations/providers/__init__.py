@@ -2,9 +2,22 @@
 
 from integrations.providers.webhooks import (
     HttpWebhookSender,
+    Resolver,
     WebhookFailure,
+    WebhookRefused,
     WebhookResponse,
     WebhookSender,
+    address_allowed,
+    embedded_ipv4,
 )
 
-__all__ = ["HttpWebhookSender", "WebhookFailure", "WebhookResponse", "WebhookSender"]
+__all__ = [
+    "HttpWebhookSender",
+    "Resolver",
+    "WebhookFailure",
+    "WebhookRefused",
+    "WebhookResponse",
+    "WebhookSender",
+    "address_allowed",
+    "embedded_ipv4",
+]

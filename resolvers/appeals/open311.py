@@ -4,6 +4,7 @@ API-key client."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -38,6 +39,10 @@ MAX_SPAN = timedelta(days=90)
 # A location without a REGION attribute is placed in the region of the nearest service
 # centre within this distance.
 PLACE_RADIUS_METERS = 10_000.0
+# Identifiers as they are stored (appeal numbers: SQ + date + sequence, at most 24 characters;
+# category codes: at most 16). Anything else is refused before it reaches a query or a log.
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,24}")
+SERVICE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,16}")
 CLOSED = (AppealStatus.REPLIED, AppealStatus.CLOSED, AppealStatus.MERGED)
 OPEN = (AppealStatus.SUBMITTED, AppealStatus.DISPATCHED, AppealStatus.SIGNED, AppealStatus.RETURNED)
 # 举报 is confidential by nature: it never appears in public reads.
@@ -79,6 +84,22 @@ def parse_w3c(value: str, name: str) -> datetime:
     return parsed
 
 
+def request_id(value: str) -> str:
+    """A service_request_id (path or list item) in the format appeal numbers have."""
+    if not REQUEST_ID.fullmatch(value):
+        raise Open311Error(400, "service_request_id must be 1 to 24 letters, digits or dashes")
+    return value
+
+
+def service_code(value: str) -> str:
+    """A service_code (path, list item or form field) in the format category codes have."""
+    if not SERVICE_CODE.fullmatch(value):
+        raise Open311Error(
+            400, "service_code must be 1 to 16 letters, digits, dots, dashes or underscores"
+        )
+    return value
+
+
 def check_jurisdiction(resources: Resources, value: str | None) -> None:
     if value and value != resources.settings.open311_jurisdiction_id:
         raise Open311Error(404, f"jurisdiction_id {value} not found")
@@ -106,6 +127,7 @@ async def services(resources: Resources) -> list[dict[str, Any]]:
 
 
 async def definition(resources: Resources, code: str) -> dict[str, Any]:
+    service_code(code)
     try:
         category = await filing.leaf_category(code)
     except AppealError:
@@ -162,6 +184,11 @@ def request_query(resources: Resources, params: Mapping[str, str]) -> RequestQue
     numbers = _list(params.get("service_request_id"))
     if numbers is not None and len(numbers) > MAX_REQUEST_IDS:
         raise Open311Error(400, f"at most {MAX_REQUEST_IDS} service_request_id at once")
+    codes = _list(params.get("service_code"))
+    for number in numbers or ():
+        request_id(number)
+    for code in codes or ():
+        service_code(code)
     start = parse_w3c(params["start_date"], "start_date") if params.get("start_date") else None
     end = parse_w3c(params["end_date"], "end_date") if params.get("end_date") else None
     now = resources.clock()
@@ -183,9 +210,7 @@ def request_query(resources: Resources, params: Mapping[str, str]) -> RequestQue
         raise Open311Error(400, "status must be open, closed or both")
     page = _int(params.get("page"), "page", 1, 1, 10)
     page_size = _int(params.get("page_size"), "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    return RequestQuery(
-        numbers, _list(params.get("service_code")), start, end, statuses, page, page_size
-    )
+    return RequestQuery(numbers, codes, start, end, statuses, page, page_size)
 
 
 def _list(value: str | None) -> list[str] | None:
@@ -228,6 +253,7 @@ async def requests(resources: Resources, query: RequestQuery) -> list[dict[str, 
 
 
 async def one_request(resources: Resources, number: str) -> list[dict[str, Any]]:
+    request_id(number)
     rows = await repo.public_requests(
         numbers=[number],
         category_ids=None,
@@ -354,6 +380,7 @@ async def file_request(
     code = (form.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code was not provided")
+    service_code(code)
     try:
         category = await filing.leaf_category(code)
     except AppealError:

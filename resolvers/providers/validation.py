@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
+from integrations.providers import address_allowed
 from resolvers.accounts.errors import AccountError
 from resolvers.accounts.identity import mask_digits, person_name
 from resolvers.providers.errors import ProviderError
@@ -148,8 +149,9 @@ def _h5_url(raw: str, allowed_hosts: Sequence[str]) -> str:
 
 
 def webhook_url(raw: str, *, allow_loopback: bool) -> str:
-    """https to a public host name or address; plain http only to loopback, and only where
-    the dev setting allows it. Addresses a name resolves to are checked again at send time."""
+    """https to a public host name or address (IPv4 inside IPv6 included, by the sender's own
+    rule); plain http only to loopback, and only where the dev setting allows it. Where a name
+    leads is checked by the caller (resolvers.providers.webhooks) and again at send time."""
     url = raw.strip()
     if not url or len(url) > 500 or not url.isascii() or not url.isprintable() or " " in url:
         raise ProviderError(Code.INVALID_URL, "url")
@@ -172,7 +174,7 @@ def webhook_url(raw: str, *, allow_loopback: bool) -> str:
     if parts.scheme != "https":
         raise ProviderError(Code.INVALID_URL, "url")
     if address is not None:
-        if not address.is_global:
+        if not address_allowed(address):
             raise ProviderError(Code.URL_NOT_ALLOWED, "url")
     elif not _HOST.fullmatch(host) or host.endswith((".local", ".internal", ".localhost")):
         raise ProviderError(Code.URL_NOT_ALLOWED, "url")

@@ -16,7 +16,7 @@ from uuid import UUID
 import orjson
 from tortoise.transactions import in_transaction
 
-from integrations.providers import WebhookFailure
+from integrations.providers import WebhookFailure, WebhookRefused
 from resolvers.context import Resources
 from resolvers.outbox.dispatcher import Handler, Permanent, Retry
 from resolvers.principal import Principal
@@ -99,6 +99,7 @@ async def register(
     settings = resources.settings
     checked = validation.webhook_url(url, allow_loopback=settings.webhook_allow_loopback)
     wanted = _events(events)
+    await _check_destination(resources, checked)
     secret = signing.new_secret()
     now = resources.clock()
     async with in_transaction():
@@ -120,6 +121,21 @@ async def register(
             at=now,
         )
     return IssuedSecret(endpoint=endpoint, secret=secret)
+
+
+async def _check_destination(resources: Resources, url: str) -> None:
+    """Where the host name leads now, by the rule sending applies (and applies again at every
+    attempt): a name that resolves inside our network is refused at once. A name that does
+    not resolve yet is accepted; sending checks it when it does."""
+    sender = resources.webhooks
+    if sender is None:
+        return
+    try:
+        await sender.check(url)
+    except WebhookRefused:
+        raise ProviderError(Code.URL_NOT_ALLOWED, "url") from None
+    except WebhookFailure:
+        return
 
 
 async def owned_endpoint(principal: Principal, webhook_id: UUID) -> WebhookEndpoint:
@@ -248,6 +264,7 @@ async def deliver(resources: Resources, message: OutboxMessage) -> None:
     started = time.perf_counter()
     status_code: int | None = None
     error = ""
+    refused = False
     try:
         response = await sender.post(endpoint.url, body, headers)
         status_code = response.status_code
@@ -257,7 +274,7 @@ async def deliver(resources: Resources, message: OutboxMessage) -> None:
     except WebhookFailure as failure:
         duration = int((time.perf_counter() - started) * 1000)
         error = str(failure)[:200]
-    refused = error == "address not allowed"
+        refused = isinstance(failure, WebhookRefused)
     await repo.record_delivery(
         endpoint_id=endpoint.id,
         outbox_id=message.id,
@@ -273,7 +290,7 @@ async def deliver(resources: Resources, message: OutboxMessage) -> None:
     )
     if refused:
         # Resolving to an internal address is not a hiccup: retrying would only probe again.
-        raise Permanent("webhook: address not allowed")
+        raise Permanent(f"webhook: {error}")
     if error:
         raise Retry(f"webhook: {error}")
 
