@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         default=None,
         description="None means: required in production (uploads are refused without one)",
     )
+    document_image_max_pixels: int = Field(
+        default=50_000_000,
+        ge=1_000_000,
+        le=89_478_485,  # Pillow's own decompression-bomb limit
+        description="width x height an uploaded image may have (its metadata is stripped by "
+        "decoding it); more is refused with IMAGE_TOO_LARGE",
+    )
 
     # -- applications (时限 in working days)
     application_acceptance_days: int = Field(
