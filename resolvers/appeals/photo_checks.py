@@ -111,6 +111,8 @@ async def apply_verdict(
     outcome = _OUTCOMES.get(suggest, PhotoCheck.REVIEW)
     now = resources.clock()
     async with in_transaction():
+        # The appeal first, as every transition locks it: its timeline may get an event.
+        appeal = await repo.lock(photo.appeal_id) if outcome is PhotoCheck.RISKY else None
         if not await repo.decide_photo(
             photo.id,
             expected=PhotoCheck.PENDING,
@@ -119,10 +121,8 @@ async def apply_verdict(
             checked_at=now,
         ):
             return False
-        if outcome is PhotoCheck.RISKY:
-            appeal = await repo.lock(photo.appeal_id)
-            if appeal is not None:
-                await _note_removal(appeal, now=now)
+        if appeal is not None:
+            await _note_removal(appeal, now=now)
     return True
 
 
