@@ -28,6 +28,7 @@ from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.settings import Settings
 from api.uploads import download, upload
+from api.wechat_push import WECHAT_PUSH_PATH, push
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
 
@@ -80,6 +81,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(DOWNLOAD_PATH + "{token}", download, methods=["GET"]),
             # Department business systems' signed callbacks (the provincial exchange).
             Route(CALLBACK_PATH, callbacks, methods=["POST"]),
+            # WeChat's message push: the image check's verdicts on appeal photos.
+            Route(WECHAT_PUSH_PATH, push, methods=["GET", "POST"]),
             *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
             # Open311 GeoReport v2 for civic apps (appeals; public reads, keyed filing).
             *OPEN311_ROUTES,

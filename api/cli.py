@@ -29,6 +29,7 @@ from api import exchange_cli
 from api.db import tortoise_config
 from api.logging import configure_logging
 from api.settings import DEV_EXCHANGE_URL, DEV_SMS_URL, DEV_WECHAT_API_BASE, Settings
+from api.wechat_push import WECHAT_PUSH_PATH
 
 log = logging.getLogger("rongban")
 
@@ -143,7 +144,22 @@ def cmd_dev(settings: Settings) -> None:
     cmd_migrate(settings)
     cmd_seed(settings)
     mock = subprocess.Popen(  # noqa: S603 (our own interpreter, our own module)
-        [sys.executable, "-m", "mock_wechat", "--port", str(mock_port)]
+        [
+            sys.executable,
+            "-m",
+            "mock_wechat",
+            "--port",
+            str(mock_port),
+            # WeChat's image-check verdicts come back to this server, a moment later.
+            "--push-url",
+            f"http://{settings.host}:{settings.port}{WECHAT_PUSH_PATH}",
+            "--push-delay",
+            "1",
+        ],
+        env={
+            **os.environ,
+            "RONGBAN_WECHAT_PUSH_TOKEN": settings.wechat_push_token.get_secret_value(),
+        },
     )
     # The sandbox plays the province for this very configuration: our system id, and the
     # shared secret through the environment (never on a command line, where ps shows it).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resolvers.appeals.photo_checks import HANDLERS as APPEAL_PHOTO_HANDLERS
 from resolvers.context import Resources
 from resolvers.exchange.outbound import HANDLERS as EXCHANGE_HANDLERS
 from resolvers.exchange.outbound import PUSH as EXCHANGE_PUSH
@@ -17,6 +18,7 @@ def handlers() -> dict[str, Handler]:
         **EXCHANGE_HANDLERS,
         **WEBHOOK_HANDLERS,
         **PROVIDER_SERVICE_HANDLERS,
+        **APPEAL_PHOTO_HANDLERS,
     }
 
 

@@ -20,6 +20,7 @@ DEV_STORAGE_URL = "file://var/objects"
 DEV_WECHAT_APP_ID = "wxrongbandemo0001"
 DEV_WECHAT_APP_SECRET = "rongban-demo-app-secret"  # noqa: S105 (the mock's)
 DEV_WECHAT_API_BASE = "http://127.0.0.1:8001"
+DEV_WECHAT_PUSH_TOKEN = "rongban-dev-push-token"  # noqa: S105 (the mock's)
 DEV_SMS_URL = "http://127.0.0.1:8001/__mock__/sms/send"
 DEV_SMS_SECRET = "rongban-dev-sms-relay-secret"  # noqa: S105 (the mock's)
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
@@ -249,6 +250,13 @@ class Settings(BaseSettings):
         default=None,
         description="None means: required in production (uploads are refused without one)",
     )
+    document_image_max_pixels: int = Field(
+        default=50_000_000,
+        ge=1_000_000,
+        le=89_478_485,  # Pillow's own decompression-bomb limit
+        description="width x height an uploaded image may have (its metadata is stripped by "
+        "decoding it); more is refused with IMAGE_TOO_LARGE",
+    )
 
     # -- applications (时限 in working days)
     application_acceptance_days: int = Field(
@@ -399,6 +407,28 @@ class Settings(BaseSettings):
     handoff_code_ttl: int = Field(default=600, ge=60, le=3600)
     handoffs_per_hour: int = Field(default=30, ge=1, le=1000)
 
+    # -- WeChat's message push (verdicts of its image check) and the image check of photos
+    wechat_push_token: SecretStr = Field(
+        default=SecretStr(DEV_WECHAT_PUSH_TOKEN),
+        description="the Token of the mini-program's message-push (消息推送) settings: "
+        "pushes to /wechat/push are signed with it",
+    )
+    wechat_push_window_seconds: int = Field(
+        default=300, ge=30, le=3600, description="pushes timestamped further off: refused"
+    )
+    appeal_photo_check_url_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=3600,
+        description="how long the download URL sent to WeChat's image check works",
+    )
+    appeal_photo_check_timeout_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86_400,
+        description="a photo with no verdict after this long is held for a moderator",
+    )
+
     # -- demo data
     demo_data: bool = True
     demo_password: SecretStr = SecretStr("rongban-demo")
@@ -539,6 +569,8 @@ class Settings(BaseSettings):
             problems.append("the default exchange secret (set RONGBAN_EXCHANGE_SECRET)")
         if self.demo_password.get_secret_value() == "rongban-demo" and self.demo_data:
             problems.append("the demo staff password")
+        if self.wechat_push_token.get_secret_value() == DEV_WECHAT_PUSH_TOKEN:
+            problems.append("the development WeChat push token (set RONGBAN_WECHAT_PUSH_TOKEN)")
         if self.webhook_allow_loopback:
             problems.append("webhooks to loopback addresses (unset RONGBAN_WEBHOOK_ALLOW_LOOPBACK)")
         return problems

@@ -18,6 +18,7 @@ from api.settings import Settings
 from resolvers.appeals import deadlines as appeal_deadlines
 from resolvers.appeals.closing import close_expired
 from resolvers.appeals.handling import recheck_held
+from resolvers.appeals.photo_checks import hold_silent
 from resolvers.applications.deadlines import scan
 from resolvers.context import Resources
 from resolvers.documents.service import sweep_expired_tickets
@@ -61,6 +62,10 @@ async def recheck_held_appeals(resources: Resources) -> int:
     return await recheck_held(resources)
 
 
+async def hold_unchecked_photos(resources: Resources) -> int:
+    return await hold_silent(resources)
+
+
 async def sweep_tickets(resources: Resources) -> int:
     return await sweep_expired_tickets(resources.objects)
 
@@ -70,6 +75,7 @@ JOBS = (
     Job("scan-deadlines", 300, scan_deadlines),
     Job("scan-appeal-deadlines", 300, scan_appeal_deadlines),
     Job("recheck-held-appeals", 120, recheck_held_appeals),
+    Job("hold-unchecked-appeal-photos", 300, hold_unchecked_photos),
     Job("sweep-expired-tickets", 300, sweep_tickets),
     Job("purge-ended-sessions", 600, purge_ended_sessions),
 )

@@ -25,12 +25,14 @@ from schema.errors import UserError
 from schema.pagination import Connection
 from storage.models import appeals as models
 from storage.models.appeals import (
+    RELEASED_PHOTOS,
     AppealChannel,
     AppealEventType,
     AppealKind,
     AppealStatus,
     ExtensionStatus,
     HoldReason,
+    PhotoCheck,
     RevisitMethod,
     RevisitStatus,
     Satisfaction,
@@ -60,6 +62,15 @@ strawberry.enum(
     ),
 )
 strawberry.enum(AppealChannel, description="The five channels of the plan, and OPEN311 clients.")
+strawberry.enum(
+    PhotoCheck,
+    name="AppealPhotoCheckStatus",
+    description=(
+        "WeChat's image check of an appeal photo: NOT_REQUIRED (not a mini-program filing), "
+        "PENDING (held until WeChat's verdict), PASSED, REVIEW (held for a moderator), RISKY "
+        "(removed from the appeal)."
+    ),
+)
 strawberry.enum(AppealEventType, description="What happened on an appeal's timeline.")
 strawberry.enum(Satisfaction, name="AppealSatisfaction", description="满意, 基本满意, 不满意.")
 strawberry.enum(ExtensionStatus, name="AppealExtensionStatus")
@@ -226,6 +237,15 @@ class AppealReporter:
         return await self._logged(info, self._email)
 
 
+@strawberry.type(description="The image check of one photo attached to an appeal.")
+class AppealPhotoCheck:
+    document_id: strawberry.ID = strawberry.field(description="The wallet document (its id).")
+    status: PhotoCheck
+    checked_at: datetime | None = strawberry.field(
+        description="When WeChat's verdict arrived; null while pending or when not checked."
+    )
+
+
 @strawberry.type(description="A 回访 of a closed appeal.")
 class AppealRevisit:
     status: RevisitStatus
@@ -354,12 +374,43 @@ class Appeal(relay.Node):
         )
 
     @strawberry.field(
-        description="Wallet photos the resident attached (readers of the appeal only)."
+        description=(
+            "Wallet photos the resident attached (readers of the appeal only). Mini-program "
+            "photos go through WeChat's image check first: until it releases them only the "
+            "resident sees them, and a photo it finds risky is removed (see `photoChecks`)."
+        )
     )
     async def photos(self, info: Info) -> list[Document]:
         rows = await info.context.loaders.appeal_photos.load(self._model.id)
-        documents = await info.context.loaders.document.load_many([r.document_id for r in rows])
+        if info.context.principal.account_id == self._model.owner_id:
+            shown = [r for r in rows if r.check_status is not PhotoCheck.RISKY]
+        else:
+            shown = [r for r in rows if r.check_status in RELEASED_PHOTOS]
+        documents = await info.context.loaders.document.load_many([r.document_id for r in shown])
         return [Document.of(d) for d in documents if d is not None]
+
+    @strawberry.field(
+        description=(
+            "Where each attached photo is in WeChat's image check: PENDING and REVIEW are held "
+            "(not shown to the department), RISKY was removed from the appeal. For the resident "
+            "who filed it; empty for everyone else."
+        )
+    )
+    async def photo_checks(self, info: Info) -> list[AppealPhotoCheck]:
+        if (
+            info.context.principal.account_id is None
+            or info.context.principal.account_id != self._model.owner_id
+        ):
+            return []
+        rows = await info.context.loaders.appeal_photos.load(self._model.id)
+        return [
+            AppealPhotoCheck(
+                document_id=strawberry.ID(relay.to_base64(Document, r.document_id)),
+                status=r.check_status,
+                checked_at=r.checked_at,
+            )
+            for r in rows
+        ]
 
     @strawberry.field(
         description=(

@@ -57,6 +57,13 @@ class Document(relay.Node):
     trust_level: TrustLevel
     rejection_reason: RejectionReason | None
     sha256: str | None = strawberry.field(description="Hex SHA-256 of the stored bytes.")
+    original_sha256: str | None = strawberry.field(
+        description=(
+            "Hex SHA-256 of the file as it was uploaded. Photos and scans are stored "
+            "re-encoded without their metadata (location, device), so `sha256` and `size` "
+            "then describe the stored copy, not the upload."
+        )
+    )
     valid_from: date | None = strawberry.field(description="Issued documents: valid from.")
     valid_until: date | None = strawberry.field(description="Issued documents: valid until.")
     created_at: datetime
@@ -74,6 +81,7 @@ class Document(relay.Node):
             trust_level=model.trust_level,
             rejection_reason=model.rejection_reason,
             sha256=model.sha256,
+            original_sha256=model.original_sha256,
             valid_from=model.valid_from,
             valid_until=model.valid_until,
             created_at=model.created_at,

@@ -107,6 +107,12 @@ class Keys:
         return f"apq:{sha256}"
 
     @staticmethod
+    def wechat_push_nonce(timestamp: str, nonce: str) -> str:
+        """A (timestamp, nonce) pair a WeChat push was signed with: remembered past the
+        window, so that a replayed push has no effect."""
+        return f"wechat:push-nonce:{timestamp[:16]}:{nonce[:64]}"
+
+    @staticmethod
     def exchange_nonce(system: str, nonce: str) -> str:
         """A nonce a department system used: remembered past the callback window."""
         return f"exchange:nonce:{system}:{nonce}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 import pytest
 
@@ -152,3 +154,60 @@ async def test_the_phone_side_grants_one_message_per_acceptance(
         "NOPE": "filter",
     }
     assert mock_state.grants[("u", "TPL_APPLICATION_STATUS")] == 1
+
+
+async def test_media_check_async_validates_like_v2_and_answers_a_trace_id(
+    wechat: httpx.AsyncClient, token: str, mock_state: MockState
+) -> None:
+    await wechat.post("/__mock__/login", json={"user": "u"})
+    path, params = "/wxa/media_check_async", {"access_token": token}
+    base = {
+        "media_url": "https://example.invalid/p.jpg",
+        "media_type": 2,
+        "version": 2,
+        "scene": 2,
+        "openid": mock_state.openid("u"),
+    }
+
+    accepted = (await wechat.post(path, params=params, json=base)).json()
+
+    assert errcode(await wechat.post(path, json=base)) == 41001
+    assert errcode(await wechat.post(path, params=params, json={**base, "media_type": 3})) == 40097
+    assert errcode(await wechat.post(path, params=params, json={**base, "media_url": "x"})) == 40097
+    assert errcode(await wechat.post(path, params=params, json={**base, "scene": 0})) == 40129
+    assert errcode(await wechat.post(path, params=params, json={**base, "openid": "ox"})) == 40003
+    assert set(accepted) == {"errcode", "errmsg", "trace_id"}
+    assert (accepted["errcode"], accepted["errmsg"]) == (0, "ok")
+    mock_state.last_seen["u"] -= 7201  # not seen in the mini-program for two hours
+    assert errcode(await wechat.post(path, params=params, json=base)) == 61010
+
+
+async def test_media_verdicts_are_pushed_signed_in_the_v2_shape(
+    wechat: httpx.AsyncClient, token: str, mock_state: MockState
+) -> None:
+    await wechat.post("/__mock__/login", json={"user": "u"})
+    params = {"access_token": token}
+    body = {"media_type": 2, "version": 2, "scene": 2, "openid": mock_state.openid("u")}
+    ids = [
+        (
+            await wechat.post(
+                "/wxa/media_check_async", params=params, json={**body, "media_url": url}
+            )
+        ).json()["trace_id"]
+        for url in ("https://a.invalid/ok.jpg", "https://a.invalid/bad.jpg")
+    ]
+    await wechat.post("/__mock__/media-verdict", json={"urlContains": "bad", "suggest": "risky"})
+
+    pushes = (await wechat.post("/__mock__/media-push", json={})).json()["pushes"]
+    none_left = (await wechat.post("/__mock__/media-push", json={})).json()["pushes"]
+
+    assert [p["traceId"] for p in pushes] == ids
+    verdicts = [(p["body"]["result"]["suggest"], p["body"]["result"]["label"]) for p in pushes]
+    assert verdicts == [("pass", 100), ("risky", 20002)]
+    event = pushes[0]["body"]
+    assert (event["Event"], event["MsgType"], event["version"]) == ("wxa_media_check", "event", 2)
+    assert (event["appid"], event["trace_id"], event["errcode"]) == (APP_ID, ids[0], 0)
+    query = pushes[0]["query"]
+    signed = "".join(sorted([mock_state.push_token, query["timestamp"], query["nonce"]]))
+    assert query["signature"] == hashlib.sha1(signed.encode()).hexdigest()
+    assert none_left == []

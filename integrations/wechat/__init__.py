@@ -2,6 +2,7 @@
 
 from integrations.wechat.gateway import (
     ContentSuggestion,
+    MediaType,
     PhoneNumber,
     TextCheck,
     WeChatError,
@@ -13,6 +14,7 @@ from integrations.wechat.wechatpy_adapter import WeChatpyGateway
 
 __all__ = [
     "ContentSuggestion",
+    "MediaType",
     "PhoneNumber",
     "TextCheck",
     "WeChatError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Protocol
 
 
@@ -40,6 +40,11 @@ class ContentSuggestion(StrEnum):
     RISKY = "risky"
 
 
+class MediaType(IntEnum):
+    AUDIO = 1
+    IMAGE = 2
+
+
 @dataclass(frozen=True, slots=True)
 class TextCheck:
     suggestion: ContentSuggestion
@@ -64,6 +69,14 @@ class WeChatGateway(Protocol):
 
     async def check_text(self, content: str, *, openid: str, scene: int) -> TextCheck:
         """msg_sec_check v2: scene 1 profile, 2 comment, 3 forum, 4 social log."""
+        ...
+
+    async def check_media_async(
+        self, media_url: str, *, media_type: MediaType, openid: str, scene: int
+    ) -> str:
+        """media_check_async v2: WeChat downloads `media_url` (within minutes) and pushes its
+        verdict to the message-push URL as a `wxa_media_check` event; returns the trace id
+        that the push will carry."""
         ...
 
     async def close(self) -> None: ...

@@ -16,6 +16,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from integrations.wechat.gateway import (
     ContentSuggestion,
+    MediaType,
     PhoneNumber,
     TextCheck,
     WeChatError,
@@ -146,6 +147,23 @@ class WeChatpyGateway:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WeChatUnavailable(None, "msg_sec_check answered without a result") from exc
+
+    async def check_media_async(
+        self, media_url: str, *, media_type: MediaType, openid: str, scene: int
+    ) -> str:
+        # wechatpy's check_media_async speaks v1, whose push carries no suggestion or label.
+        body = {
+            "media_url": media_url,
+            "media_type": int(media_type),
+            "version": 2,
+            "scene": scene,
+            "openid": openid,
+        }
+        result = await self._call(lambda c: c.wxa._post("wxa/media_check_async", data=body))
+        trace_id = result.get("trace_id")
+        if not isinstance(trace_id, str) or not trace_id:
+            raise WeChatUnavailable(None, "media_check_async answered without a trace_id")
+        return trace_id
 
     # -- plumbing
 

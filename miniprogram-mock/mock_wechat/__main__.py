@@ -7,7 +7,7 @@ import os
 
 import uvicorn
 
-from mock_wechat.server import create_mock_app
+from mock_wechat.server import DEFAULT_PUSH_TOKEN, create_mock_app
 
 
 def main() -> None:
@@ -23,9 +23,24 @@ def main() -> None:
     parser.add_argument(
         "--sms-secret", default=os.environ.get("RONGBAN_SMS_SECRET", "rongban-dev-sms-relay-secret")
     )
+    parser.add_argument(
+        "--push-url", default=None, help="the backend's message-push URL (verdicts go there)"
+    )
+    parser.add_argument(
+        "--push-delay",
+        type=float,
+        default=None,
+        help="push each media check's verdict after this many seconds (else on request)",
+    )
     args = parser.parse_args()
     app = create_mock_app(
-        app_id=args.app_id, app_secret=args.app_secret, sms_secret=args.sms_secret
+        app_id=args.app_id,
+        app_secret=args.app_secret,
+        sms_secret=args.sms_secret,
+        push_url=args.push_url,
+        # Through the environment, never the command line (where ps shows it).
+        push_token=os.environ.get("RONGBAN_WECHAT_PUSH_TOKEN", DEFAULT_PUSH_TOKEN),
+        push_delay=args.push_delay,
     )
     # Loopback only: the mock answers anyone who asks, which is fine on 127.0.0.1 alone.
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,6 +38,9 @@ DEFAULT_TEMPLATES: dict[str, list[str]] = {
 }
 RISKY_WORDS = ("赌博", "枪支", "毒品", "色情")
 REVIEW_WORDS = ("疑似", "可疑")
+# media_check_async verdicts: the labels WeChat pushes with each suggestion.
+MEDIA_LABELS = {"pass": 100, "review": 21000, "risky": 20002}
+DEFAULT_PUSH_TOKEN = "rongban-dev-push-token"  # noqa: S105 (the development token)
 
 _ERRMSG = {
     -1: "system error",
@@ -47,6 +51,7 @@ _ERRMSG = {
     40029: "invalid code",
     40037: "invalid template_id",
     40125: "invalid appsecret",
+    40097: "invalid args",
     40129: "invalid scene",
     40163: "code been used",
     40226: "code blocked",
@@ -100,9 +105,28 @@ class Failure:
 
 
 @dataclass
+class MediaCheck:
+    """One media_check_async request, and the verdict its push will carry."""
+
+    trace_id: str
+    media_url: str
+    media_type: int
+    openid: str
+    scene: int
+    requested_at: float
+    suggest: str | None = None  # decided when pushed, unless a rule named it before
+    pushes: int = 0
+
+
+@dataclass
 class MockState:
     app_id: str
     app_secret: str
+    # Where WeChat's message push goes (the mini-program's "消息推送" settings) and the token
+    # it signs with; kept across resets. No URL: pushes are only handed out on request.
+    push_url: str | None = None
+    push_token: str = DEFAULT_PUSH_TOKEN
+    push_delay: float | None = None  # seconds before an automatic push; None: on request
     token_ttl: int = 7200
     clock_offset: float = 0.0
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -121,6 +145,11 @@ class MockState:
     sms: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, Failure] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    media_checks: dict[str, MediaCheck] = field(default_factory=dict)
+    # Verdict rules: (kind, value, suggest), kind "traceId" or "urlContains"; the last that
+    # matches wins, and the default is "pass".
+    media_rules: list[tuple[str, str, str]] = field(default_factory=list)
+    media_default: str = "pass"
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -149,8 +178,23 @@ class MockState:
         return token
 
 
-def create_mock_app(*, app_id: str, app_secret: str, sms_secret: str | None = None) -> Starlette:
-    state = MockState(app_id=app_id, app_secret=app_secret)
+def create_mock_app(
+    *,
+    app_id: str,
+    app_secret: str,
+    sms_secret: str | None = None,
+    push_url: str | None = None,
+    push_token: str = DEFAULT_PUSH_TOKEN,
+    push_delay: float | None = None,
+) -> Starlette:
+    state = MockState(
+        app_id=app_id,
+        app_secret=app_secret,
+        push_url=push_url,
+        push_token=push_token,
+        push_delay=push_delay,
+    )
+    background: set[asyncio.Task[None]] = set()
 
     async def body_json(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
         # wechatpy posts JSON without a Content-Type header: parse the raw body.
@@ -396,6 +440,116 @@ def create_mock_app(*, app_id: str, app_secret: str, sms_secret: str | None = No
             }
         )
 
+    async def media_check_async(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        if (problem := check_token(request)) is not None:
+            return problem
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        media_url = data.get("media_url")
+        if (
+            not isinstance(media_url, str)
+            or not media_url.startswith(("http://", "https://"))
+            or data.get("media_type") not in (1, 2)
+        ):
+            return error(40097)
+        if data.get("version") != 2:
+            # v1 (no openid) stopped updating in 2021 and pushes another shape: not mocked.
+            return error(40097, "invalid args, only version 2 is mocked")
+        if data.get("scene") not in (1, 2, 3, 4):
+            return error(40129)
+        openid = str(data.get("openid", ""))
+        user = state.user_of(openid)
+        if user is None:
+            return error(40003)
+        if state.now() - state.last_seen.get(user, 0) > ACTIVE_WINDOW:
+            return error(61010)
+        trace_id = _rid()
+        state.media_checks[trace_id] = MediaCheck(
+            trace_id=trace_id,
+            media_url=media_url,
+            media_type=int(data["media_type"]),
+            openid=openid,
+            scene=int(data["scene"]),
+            requested_at=state.now(),
+        )
+        if state.push_url and state.push_delay is not None:
+            task = asyncio.create_task(push_later(trace_id, state.push_delay))
+            background.add(task)
+            task.add_done_callback(background.discard)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "trace_id": trace_id})
+
+    def verdict_of(check: MediaCheck) -> str:
+        suggest = state.media_default
+        for kind, value, rule in state.media_rules:
+            if (kind == "traceId" and value == check.trace_id) or (
+                kind == "urlContains" and value in check.media_url
+            ):
+                suggest = rule
+        return suggest
+
+    def push_of(check: MediaCheck) -> dict[str, Any]:
+        """The v2 `wxa_media_check` event as WeChat pushes it (JSON, plain mode), with the
+        query string that signs it: sha1 of the sorted token, timestamp and nonce."""
+        suggest = check.suggest or verdict_of(check)
+        check.suggest = suggest
+        check.pushes += 1
+        label = MEDIA_LABELS[suggest]
+        timestamp, nonce = str(int(state.now())), str(secrets.randbelow(10**10))
+        signature = hashlib.sha1(  # noqa: S324 (WeChat's signature scheme)
+            "".join(sorted([state.push_token, timestamp, nonce])).encode()
+        ).hexdigest()
+        body = {
+            "ToUserName": "gh_" + hashlib.sha256(state.app_id.encode()).hexdigest()[:12],
+            "FromUserName": check.openid,
+            "CreateTime": int(state.now()),
+            "MsgType": "event",
+            "Event": "wxa_media_check",
+            "appid": state.app_id,
+            "trace_id": check.trace_id,
+            "version": 2,
+            "detail": [
+                {
+                    "strategy": "content_model",
+                    "errcode": 0,
+                    "suggest": suggest,
+                    "label": label,
+                    "prob": 90,
+                }
+            ],
+            "errcode": 0,
+            "errmsg": "ok",
+            "result": {"suggest": suggest, "label": label},
+        }
+        return {
+            "traceId": check.trace_id,
+            "query": {"signature": signature, "timestamp": timestamp, "nonce": nonce},
+            "body": body,
+        }
+
+    async def deliver(push: dict[str, Any]) -> int | None:
+        if not state.push_url:
+            return None
+        try:
+            async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
+                response = await client.post(
+                    state.push_url,
+                    params=push["query"],
+                    content=json.dumps(push["body"], ensure_ascii=False).encode(),
+                    headers={"content-type": "application/json"},
+                )
+        except httpx.HTTPError:
+            return None
+        return response.status_code
+
+    async def push_later(trace_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        check = state.media_checks.get(trace_id)
+        if check is not None and check.pushes == 0:
+            await deliver(push_of(check))
+
     # -- the phone's side (not part of WeChat)
 
     async def mock_login(request: Request) -> Response:
@@ -474,8 +628,66 @@ def create_mock_app(*, app_id: str, app_secret: str, sms_secret: str | None = No
     async def mock_stats(request: Request) -> Response:
         return JSONResponse(dict(state.calls))
 
+    async def mock_media_checks(request: Request) -> Response:
+        return JSONResponse(
+            [
+                {
+                    "traceId": c.trace_id,
+                    "mediaUrl": c.media_url,
+                    "mediaType": c.media_type,
+                    "openid": c.openid,
+                    "scene": c.scene,
+                    "suggest": c.suggest,
+                    "pushes": c.pushes,
+                }
+                for c in state.media_checks.values()
+            ]
+        )
+
+    async def mock_media_verdict(request: Request) -> Response:
+        """{"traceId" | "urlContains" | "default": ..., "suggest": "pass|review|risky"}"""
+        data = await request.json()
+        suggest = str(data.get("suggest", "pass"))
+        if suggest not in MEDIA_LABELS:
+            return JSONResponse({"error": "suggest is pass, review or risky"}, status_code=400)
+        if "default" in data:
+            state.media_default = suggest
+        for kind in ("traceId", "urlContains"):
+            if kind in data:
+                state.media_rules.append((kind, str(data[kind]), suggest))
+        return JSONResponse({"ok": True})
+
+    async def mock_media_push(request: Request) -> Response:
+        """Pushes the verdicts now: of one check ({"traceId"}) or of every check not pushed
+        yet; {"again": true} pushes already pushed ones once more, as WeChat may. Each push
+        is returned signed (query and body), and POSTed to the push URL when there is one."""
+        data = await request.json() if await request.body() else {}
+        trace_id = data.get("traceId")
+        again = bool(data.get("again"))
+        pushes = []
+        for check in list(state.media_checks.values()):
+            if (trace_id and check.trace_id != trace_id) or (check.pushes and not again):
+                continue
+            push = push_of(check)
+            push["status"] = await deliver(push)
+            pushes.append(push)
+        return JSONResponse({"pushes": pushes})
+
+    async def mock_push_config(request: Request) -> Response:
+        data = await request.json()
+        state.push_url = data.get("url", state.push_url)
+        state.push_token = str(data.get("token", state.push_token))
+        state.push_delay = data.get("delay", state.push_delay)
+        return JSONResponse({"url": state.push_url, "delay": state.push_delay})
+
     async def mock_reset(request: Request) -> Response:
-        fresh = MockState(app_id=state.app_id, app_secret=state.app_secret)
+        fresh = MockState(
+            app_id=state.app_id,
+            app_secret=state.app_secret,
+            push_url=state.push_url,
+            push_token=state.push_token,
+            push_delay=state.push_delay,
+        )
         for name in fresh.__dataclass_fields__:
             setattr(state, name, getattr(fresh, name))
         return JSONResponse({"ok": True})
@@ -514,6 +726,7 @@ def create_mock_app(*, app_id: str, app_secret: str, sms_secret: str | None = No
             Route("/wxa/business/getuserphonenumber", phone_number, methods=["POST"]),
             Route("/cgi-bin/message/subscribe/send", subscribe_send, methods=["POST"]),
             Route("/wxa/msg_sec_check", msg_sec_check, methods=["POST"]),
+            Route("/wxa/media_check_async", media_check_async, methods=["POST"]),
             Route("/__mock__/login", mock_login, methods=["POST"]),
             Route("/__mock__/phone-code", mock_phone_code, methods=["POST"]),
             Route("/__mock__/subscribe", mock_subscribe, methods=["POST"]),
@@ -527,6 +740,10 @@ def create_mock_app(*, app_id: str, app_secret: str, sms_secret: str | None = No
             Route("/__mock__/reset", mock_reset, methods=["POST"]),
             Route("/__mock__/sms/send", mock_sms_send, methods=["POST"]),
             Route("/__mock__/sms", mock_sms, methods=["GET"]),
+            Route("/__mock__/media-checks", mock_media_checks, methods=["GET"]),
+            Route("/__mock__/media-verdict", mock_media_verdict, methods=["POST"]),
+            Route("/__mock__/media-push", mock_media_push, methods=["POST"]),
+            Route("/__mock__/push-config", mock_push_config, methods=["POST"]),
         ]
     )
     app.state.mock = state

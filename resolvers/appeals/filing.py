@@ -1,5 +1,6 @@
 """Filing an appeal: input, wallet photos, the rate limit, the content check, then one
-transaction that holds it, dispatches it through the dispatch table or queues it."""
+transaction that holds it, dispatches it through the dispatch table or queues it (its
+mini-program photos held for WeChat's image check)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import anyio
 import orjson
 from tortoise.transactions import in_transaction
 
-from resolvers.appeals import deadlines, dispatch, keywords, moderation
+from resolvers.appeals import deadlines, dispatch, keywords, moderation, photo_checks
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.transitions import (
@@ -62,6 +63,8 @@ class Filing:
     address: str
     photo_ids: list[UUID]
     contact: dict[str, str] | None = None
+    # Photos go through WeChat's image check where the text goes through its text check.
+    check_photos: bool = False
 
 
 async def leaf_category(code: str, field: str = "categoryCode") -> AppealCategory:
@@ -180,6 +183,7 @@ async def file_appeal(
         longitude=longitude,
         address=where,
         photo_ids=photos,
+        check_photos=moderation.needs_check(AppealChannel(channel.value)),
     )
     verdict = await moderation.screen(resources, text, filing.channel, owner.wechat_openid)
     return await create(resources, filing, owner_id=owner_id, verdict=verdict)
@@ -233,7 +237,9 @@ async def create(
             check_trace_id=verdict.trace_id,
             submitted_at=now,
         )
-        if filing.photo_ids:
+        if filing.photo_ids and filing.check_photos:
+            await photo_checks.hold(appeal, filing.photo_ids, now=now)
+        elif filing.photo_ids:
             await repo.add_photos(appeal.id, filing.photo_ids)
         await record(appeal, AppealEventType.FILED, status, at=now, actor_id=owner_id)
         if verdict.hold:

@@ -28,6 +28,8 @@ class DocumentErrorCode(StrEnum):
     EMPTY_FILE = "EMPTY_FILE"
     TYPE_MISMATCH = "TYPE_MISMATCH"
     MALWARE_FOUND = "MALWARE_FOUND"
+    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
+    IMAGE_UNREADABLE = "IMAGE_UNREADABLE"
     DOCUMENT_REJECTED = "DOCUMENT_REJECTED"
     SCANNER_UNAVAILABLE = "SCANNER_UNAVAILABLE"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
@@ -56,6 +58,8 @@ class DocumentError(DomainError):
         DocumentErrorCode.EMPTY_FILE: "文件为空，请重新上传。",
         DocumentErrorCode.TYPE_MISMATCH: "文件内容与声明的格式不符，已拒收。",
         DocumentErrorCode.MALWARE_FOUND: "文件未通过安全检查，已拒收。",
+        DocumentErrorCode.IMAGE_TOO_LARGE: "图片像素过多，请压缩后重新上传。",
+        DocumentErrorCode.IMAGE_UNREADABLE: "图片已损坏或无法读取，请重新拍摄或选择图片。",
         DocumentErrorCode.DOCUMENT_REJECTED: "该材料未通过校验，请重新上传。",
         DocumentErrorCode.SCANNER_UNAVAILABLE: "安全检查服务暂时不可用，请稍后再确认。",
         DocumentErrorCode.STORAGE_UNAVAILABLE: "文件存储服务暂时不可用，请稍后再试。",

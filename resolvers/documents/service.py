@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import IO
 from uuid import UUID
 
 import anyio.to_thread
@@ -17,7 +18,7 @@ from tortoise.transactions import in_transaction
 from integrations.scanner import ScannerUnavailable
 from resolvers.accounts.service import ClientInfo
 from resolvers.context import Resources
-from resolvers.documents import checks
+from resolvers.documents import checks, images
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.errors import DocumentErrorCode as Code
 from resolvers.principal import Principal
@@ -96,32 +97,39 @@ async def request_upload(
     if size > max_size:
         raise DocumentError(Code.FILE_TOO_LARGE, "size")
     await _limit_uploads(resources, owner_id)
-    if await repo.wallet_usage(owner_id) + size > settings.document_wallet_quota_bytes:
-        raise DocumentError(Code.QUOTA_EXCEEDED, "size")
 
     document_id = uuid.uuid4()
     key = quarantine_key(owner_id, document_id)
     expires_at = _now() + timedelta(seconds=settings.document_upload_ttl)
-    try:
-        # The ticket first: when storage is down, no row is left behind.
-        ticket = await resources.objects.presign_upload(
-            key, content_type=declared, max_size=size, expires_at=expires_at
-        )
-    except StorageUnavailable:
-        raise DocumentError(Code.STORAGE_UNAVAILABLE) from None
-    document = await repo.create(
+    # The pending row reserves its declared size: the quota holds however many requests
+    # and confirmations run at once (a confirmation only ever shrinks it to the real size).
+    # The row comes before the ticket, so that no signed form exists for a refused file.
+    document = await repo.reserve(
+        owner_id,
+        quota=settings.document_wallet_quota_bytes,
+        size=size,
         id=document_id,
-        owner_id=owner_id,
         kind=kind,
         file_name=name,
         declared_content_type=declared,
         declared_size=size,
-        size=size,
         status=DocumentStatus.PENDING,
         trust_level=TrustLevel.C,
         object_key=key,
         upload_expires_at=expires_at,
     )
+    if document is None:
+        raise DocumentError(Code.QUOTA_EXCEEDED, "size")
+    try:
+        ticket = await resources.objects.presign_upload(
+            key, content_type=declared, max_size=size, expires_at=expires_at
+        )
+    except StorageUnavailable:
+        await repo.delete_if_pending(document.id)  # storage is down: no row is left behind
+        raise DocumentError(Code.STORAGE_UNAVAILABLE) from None
+    except BaseException:
+        await repo.delete_if_pending(document.id)
+        raise
     return IssuedTicket(document=document, ticket=ticket, max_size=size)
 
 
@@ -155,14 +163,28 @@ _REJECTION_CODES = {
     RejectionReason.TOO_LARGE: Code.FILE_TOO_LARGE,
     RejectionReason.EMPTY: Code.EMPTY_FILE,
     RejectionReason.MALWARE: Code.MALWARE_FOUND,
+    RejectionReason.IMAGE_TOO_LARGE: Code.IMAGE_TOO_LARGE,
+    RejectionReason.IMAGE_UNREADABLE: Code.IMAGE_UNREADABLE,
+    RejectionReason.QUOTA_EXCEEDED: Code.QUOTA_EXCEEDED,
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
+    """What was uploaded (size, SHA-256, type) and, for an image, the copy to keep instead."""
+
     size: int
     sha256: str
     content_type: str
+    cleaned: bytes | None = None
+
+    @property
+    def stored_size(self) -> int:
+        return self.size if self.cleaned is None else len(self.cleaned)
+
+    @property
+    def stored_sha256(self) -> str:
+        return self.sha256 if self.cleaned is None else hashlib.sha256(self.cleaned).hexdigest()
 
 
 async def inspect(
@@ -172,9 +194,13 @@ async def inspect(
     kind: DocumentKind,
     declared_type: str,
     max_size: int,
+    clean_images: bool = False,
 ) -> Inspection:
     """Reads a file once: size, SHA-256, magic bytes against the kind's allow-list and the
-    declared type, and the malware scan. Raises _Rejected with the first failure."""
+    declared type, and the malware scan. Raises _Rejected with the first failure.
+
+    With `clean_images`, an image that passed is also re-encoded without its metadata
+    (location, device): `cleaned` is what to store."""
     hasher = hashlib.sha256()
     size = 0
     head = b""
@@ -200,7 +226,7 @@ async def inspect(
                 head += chunk[: checks.HEAD_BYTES]
                 if len(head) >= checks.HEAD_BYTES:
                     check_head()  # as early as possible: a wrong file is not scanned
-            if detected == checks.ZIP:
+            if detected == checks.ZIP or (clean_images and images.cleanable(detected or "")):
                 spool.write(chunk)  # OFD: the package's directory is at its end
             yield chunk
 
@@ -222,8 +248,28 @@ async def inspect(
             detected = checks.OFD
         if scanner is not None and not verdict.clean:
             raise _Rejected(RejectionReason.MALWARE, verdict.signature)
-    assert detected is not None
-    return Inspection(size=size, sha256=hasher.hexdigest(), content_type=detected)
+        assert detected is not None
+        cleaned = None
+        if clean_images and images.cleanable(detected):
+            # Only a file that passed the scan is decoded.
+            spool.seek(0)
+            cleaned = await _strip(resources, spool, detected)
+    return Inspection(size=size, sha256=hasher.hexdigest(), content_type=detected, cleaned=cleaned)
+
+
+async def _strip(resources: Resources, source: IO[bytes], content_type: str) -> bytes:
+    max_pixels = resources.settings.document_image_max_pixels
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: images.strip_metadata(source, content_type, max_pixels=max_pixels)
+        )
+    except images.ImageRefused as refused:
+        reason = (
+            RejectionReason.IMAGE_TOO_LARGE
+            if refused.too_large
+            else RejectionReason.IMAGE_UNREADABLE
+        )
+        raise _Rejected(reason) from None
 
 
 def _require_scanner(resources: Resources) -> None:
@@ -292,7 +338,17 @@ async def _check_and_move(resources: Resources, document: Document, now: datetim
             kind=document.kind,
             declared_type=document.declared_content_type,
             max_size=document.declared_size,
+            clean_images=True,
         )
+        # A re-encoded image may come out larger than what its ticket reserved: the wallet
+        # must have room for the difference, decided atomically before anything is stored.
+        if found.stored_size > document.size and not await repo.grow_reservation(
+            document.id,
+            document.owner_id,
+            quota=resources.settings.document_wallet_quota_bytes,
+            size=found.stored_size,
+        ):
+            raise _Rejected(RejectionReason.QUOTA_EXCEEDED)
     except ObjectMissing:
         await repo.release_claim(document.id)
         raise DocumentError(Code.NOT_UPLOADED, "documentId") from None
@@ -309,17 +365,29 @@ async def _check_and_move(resources: Resources, document: Document, now: datetim
         log.info("document rejected: %s", rejected.reason.value)
         raise DocumentError(_REJECTION_CODES[rejected.reason], "documentId") from None
 
-    if source != target:
+    if found.cleaned is not None:
+        # The cleaned copy is stored; the upload stays in quarantine until the record says
+        # so, so that a failure in between can start again from the original.
+        await store.put(target, found.cleaned, content_type=found.content_type)
+    elif source != target:
         await store.move(source, target)
     await repo.finish_pending(
         document.id,
         status=DocumentStatus.AVAILABLE,
         object_key=target,
-        size=found.size,
-        sha256=found.sha256,
+        size=found.stored_size,
+        sha256=found.stored_sha256,
+        original_size=found.size,
+        original_sha256=found.sha256,
         detected_content_type=found.content_type,
         confirmed_at=_now(),
     )
+    if found.cleaned is not None and source != target:
+        try:
+            await store.remove(source)
+        except StorageUnavailable:
+            # The ticket's sweep removes what is left in quarantine (it has the location).
+            log.warning("quarantine kept an original after its confirmation")
     confirmed = await repo.by_id(document.id)
     assert confirmed is not None
     return confirmed
@@ -518,6 +586,8 @@ async def issue_document(
             declared_size=found.size,
             size=found.size,
             sha256=found.sha256,
+            original_size=found.size,
+            original_sha256=found.sha256,
             status=DocumentStatus.AVAILABLE,
             trust_level=TrustLevel.A,
             issuer_id=issuer_id,

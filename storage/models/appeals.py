@@ -82,6 +82,7 @@ class AppealEventType(StrEnum):
     SUPERVISED = "SUPERVISED"  # 督办: a deadline was missed
     CLOSED = "CLOSED"
     REVISITED = "REVISITED"
+    PHOTO_REMOVED = "PHOTO_REMOVED"  # a photo failed the image check and left the appeal
 
 
 class Satisfaction(StrEnum):
@@ -267,8 +268,23 @@ class AppealCounter(Model):
         table = "appeal_counter"
 
 
+class PhotoCheck(StrEnum):
+    """WeChat's image check (media_check_async) of a photo attached to an appeal. Only
+    NOT_REQUIRED and PASSED photos reach anyone but the resident who attached them."""
+
+    NOT_REQUIRED = "NOT_REQUIRED"  # not a mini-program filing: not sent, as with its text
+    PENDING = "PENDING"  # held: being sent to WeChat, or waiting for its pushed verdict
+    PASSED = "PASSED"  # WeChat found nothing (or a moderator released it)
+    REVIEW = "REVIEW"  # held for a moderator: WeChat unsure, refused the call, or silent
+    RISKY = "RISKY"  # removed from the appeal (WeChat said risky, or a moderator removed it)
+
+
+# The photos that the handling staff, and everyone but their owner, may see.
+RELEASED_PHOTOS = (PhotoCheck.NOT_REQUIRED, PhotoCheck.PASSED)
+
+
 class AppealPhoto(Model):
-    """A wallet photo attached to an appeal."""
+    """A wallet photo attached to an appeal, with the state of its image check."""
 
     id = fields.UUIDField(primary_key=True)
     appeal: fields.ForeignKeyRelation[Appeal] = fields.ForeignKeyField(
@@ -280,11 +296,17 @@ class AppealPhoto(Model):
     )
     document_id: UUID
     position = fields.IntField()
+    check_status = fields.CharEnumField(PhotoCheck, max_length=12, default=PhotoCheck.NOT_REQUIRED)
+    # What WeChat's push names the verdict by; unique, so that a push applies to one photo.
+    check_trace_id = fields.CharField(max_length=64, null=True, unique=True)
+    check_label = fields.IntField(null=True, description="WeChat's label (100: normal)")
+    check_requested_at = fields.DatetimeField(null=True)
+    checked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "appeal_photo"
         unique_together = (("appeal_id", "document_id"),)
-        indexes = (("document_id",),)
+        indexes = (("document_id",), ("check_status", "check_requested_at"))
 
 
 class AppealEvent(Model):

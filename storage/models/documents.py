@@ -42,6 +42,9 @@ class RejectionReason(StrEnum):
     TOO_LARGE = "TOO_LARGE"
     EMPTY = "EMPTY"
     MALWARE = "MALWARE"
+    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"  # more pixels than allowed (a decompression bomb?)
+    IMAGE_UNREADABLE = "IMAGE_UNREADABLE"  # an image header, but no image that decodes
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"  # its cleaned copy came out larger than the wallet had room
 
 
 class AccessAction(StrEnum):
@@ -69,6 +72,10 @@ class Document(Model):
     # The declared size while pending (what the quota reserves), the real one once checked.
     size = fields.BigIntField()
     sha256 = fields.CharField(max_length=64, null=True)
+    # The file as the resident sent it. An image is stored re-encoded without its metadata
+    # (location, device), so its stored size and hash differ from these.
+    original_size = fields.BigIntField(null=True)
+    original_sha256 = fields.CharField(max_length=64, null=True)
     status = fields.CharEnumField(DocumentStatus, max_length=12, default=DocumentStatus.PENDING)
     rejection_reason = fields.CharEnumField(RejectionReason, max_length=16, null=True)
     trust_level = fields.CharEnumField(TrustLevel, max_length=1, default=TrustLevel.C)

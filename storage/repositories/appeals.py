@@ -17,6 +17,7 @@ from storage.models.accounts import Account, AuditEvent
 from storage.models.appeals import (
     FINAL_STATUSES,
     HANDLING_STATUSES,
+    RELEASED_PHOTOS,
     Appeal,
     AppealCategory,
     AppealCounter,
@@ -31,6 +32,7 @@ from storage.models.appeals import (
     ExtensionStatus,
     HoldReason,
     Open311Client,
+    PhotoCheck,
     RevisitStatus,
 )
 from storage.models.catalogue import Department, Region, RegionLevel, ServiceCentre
@@ -216,23 +218,71 @@ async def last_rating(appeal_id: UUID, round: int) -> AppealRating | None:
 
 
 async def document_in_open_appeal(document_id: UUID) -> bool:
+    """A photo removed by the image check no longer belongs to the appeal."""
     return (
         await AppealPhoto.filter(document_id=document_id)
         .exclude(appeal__status__in=list(FINAL_STATUSES))
+        .exclude(check_status=PhotoCheck.RISKY)
         .exists()
     )
 
 
 def documents_handled_by(department_id: UUID) -> Subquery:
-    """Ids of the photos of appeals the department has."""
-    return Subquery(AppealPhoto.filter(appeal__department_id=department_id).values("document_id"))
+    """Ids of the released photos of appeals the department has (held ones are not theirs
+    to see until the image check or a moderator releases them)."""
+    return Subquery(
+        AppealPhoto.filter(
+            appeal__department_id=department_id, check_status__in=list(RELEASED_PHOTOS)
+        ).values("document_id")
+    )
 
 
 async def appeal_number_using(document_id: UUID, department_id: UUID) -> str | None:
     rows = await AppealPhoto.filter(
-        document_id=document_id, appeal__department_id=department_id
+        document_id=document_id,
+        appeal__department_id=department_id,
+        check_status__in=list(RELEASED_PHOTOS),
     ).values_list("appeal__number", flat=True)
     return str(rows[0]) if rows else None
+
+
+# -- the image check of photos
+
+
+async def photo_by_id(photo_id: UUID) -> AppealPhoto | None:
+    return await AppealPhoto.get_or_none(id=photo_id)
+
+
+async def photo_by_trace(trace_id: str) -> AppealPhoto | None:
+    return await AppealPhoto.get_or_none(check_trace_id=trace_id)
+
+
+async def photos_with_check(appeal_id: UUID, status: PhotoCheck) -> list[AppealPhoto]:
+    return await AppealPhoto.filter(appeal_id=appeal_id, check_status=status).order_by("position")
+
+
+async def set_photo_trace(photo_id: UUID, trace_id: str) -> bool:
+    """Records the trace id WeChat gave a sent photo, once (a resend after a crash before
+    this leaves the first request's verdict unmatched, and the photo waits for the second)."""
+    updated = await AppealPhoto.filter(
+        id=photo_id, check_status=PhotoCheck.PENDING, check_trace_id__isnull=True
+    ).update(check_trace_id=trace_id)
+    return updated == 1
+
+
+async def decide_photo(photo_id: UUID, *, expected: PhotoCheck, **changes: Any) -> bool:
+    """Moves a photo's check on only if it is still `expected`: two pushes of one verdict,
+    or a push racing the timeout, take effect once."""
+    updated = await AppealPhoto.filter(id=photo_id, check_status=expected).update(**changes)
+    return updated == 1
+
+
+async def photos_pending_since(before: datetime, limit: int) -> list[AppealPhoto]:
+    return (
+        await AppealPhoto.filter(check_status=PhotoCheck.PENDING, check_requested_at__lt=before)
+        .order_by("check_requested_at")
+        .limit(limit)
+    )
 
 
 # -- duplicates
@@ -311,13 +361,25 @@ async def add_event(**fields: Any) -> AppealEvent:
     return await AppealEvent.create(**fields)
 
 
-async def add_photos(appeal_id: UUID, document_ids: Sequence[UUID]) -> None:
-    await AppealPhoto.bulk_create(
-        [
-            AppealPhoto(appeal_id=appeal_id, document_id=document_id, position=index)
-            for index, document_id in enumerate(document_ids)
-        ]
-    )
+async def add_photos(
+    appeal_id: UUID,
+    document_ids: Sequence[UUID],
+    *,
+    check: PhotoCheck = PhotoCheck.NOT_REQUIRED,
+    at: datetime | None = None,
+) -> list[AppealPhoto]:
+    rows = [
+        AppealPhoto(
+            appeal_id=appeal_id,
+            document_id=document_id,
+            position=index,
+            check_status=check,
+            check_requested_at=at if check is PhotoCheck.PENDING else None,
+        )
+        for index, document_id in enumerate(document_ids)
+    ]
+    await AppealPhoto.bulk_create(rows)
+    return rows
 
 
 async def add_reply(**fields: Any) -> AppealReply:

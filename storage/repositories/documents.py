@@ -10,7 +10,9 @@ from uuid import UUID
 from tortoise.expressions import Q
 from tortoise.functions import Coalesce, Sum
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
+from storage.models.accounts import Account
 from storage.models.documents import (
     AccessAction,
     Document,
@@ -125,17 +127,14 @@ def _typed_cursor(after: Sequence[Scalar] | None) -> list[Any] | None:
     return [datetime.fromisoformat(after[0]), UUID(after[1])]
 
 
-async def wallet_usage(owner_id: UUID) -> int:
+async def wallet_usage(owner_id: UUID, *, excluding: UUID | None = None) -> int:
     """Bytes the resident's wallet holds or has reserved; issued documents do not count."""
-    rows = (
-        await Document.filter(
-            owner_id=owner_id,
-            status__in=[DocumentStatus.PENDING, DocumentStatus.AVAILABLE],
-        )
-        .exclude(trust_level=TrustLevel.A)
-        .annotate(total=Coalesce(Sum("size"), 0))
-        .values_list("total", flat=True)
-    )
+    query = Document.filter(
+        owner_id=owner_id, status__in=[DocumentStatus.PENDING, DocumentStatus.AVAILABLE]
+    ).exclude(trust_level=TrustLevel.A)
+    if excluding is not None:
+        query = query.exclude(id=excluding)
+    rows = await query.annotate(total=Coalesce(Sum("size"), 0)).values_list("total", flat=True)
     total: Any = rows[0] if rows else 0
     return int(total or 0)
 
@@ -145,6 +144,39 @@ async def wallet_usage(owner_id: UUID) -> int:
 
 async def create(**fields: Any) -> Document:
     return await Document.create(**fields)
+
+
+async def _lock_wallet(owner_id: UUID) -> None:
+    """Serialises the quota decisions of one wallet until commit: the owner's account row is
+    locked, so each decision sees the ones before it (under READ COMMITTED every statement
+    reads what committed before it). FOR NO KEY UPDATE lets other rows keep pointing at the
+    account meanwhile. SQLite has no row locks but a single writer, which serialises too."""
+    await Account.filter(id=owner_id).select_for_update(no_key=True).first()
+
+
+async def reserve(owner_id: UUID, *, quota: int, size: int, **fields: Any) -> Document | None:
+    """Creates the owner's pending document if their wallet has room for `size` more bytes,
+    else None, atomically."""
+    async with in_transaction():
+        await _lock_wallet(owner_id)
+        if await wallet_usage(owner_id) + size > quota:
+            return None
+        return await Document.create(owner_id=owner_id, size=size, **fields)
+
+
+async def grow_reservation(document_id: UUID, owner_id: UUID, *, quota: int, size: int) -> bool:
+    """Raises a pending document's reservation to `size` bytes if the wallet has room for
+    it, atomically; False when it has not (or the document is no longer pending). A refused
+    document gives its reservation up in the same step: it is about to be rejected, and the
+    confirmations queued behind it must see the room it leaves."""
+    async with in_transaction():
+        await _lock_wallet(owner_id)
+        others = await wallet_usage(owner_id, excluding=document_id)
+        fits = others + size <= quota
+        updated = await Document.filter(id=document_id, status=DocumentStatus.PENDING).update(
+            size=size if fits else 0
+        )
+        return fits and updated == 1
 
 
 async def claim_for_confirmation(document_id: UUID, *, now: datetime, until: datetime) -> bool:

@@ -21,6 +21,7 @@ PRODUCTION_READY: dict[str, Any] = {
     "wechat_api_base": "https://api.weixin.qq.com",
     "sms_url": "https://sms-relay.internal/send",
     "sms_secret": "a-real-relay-secret",
+    "wechat_push_token": "aRealPushToken0123",
     "exchange_province_url": "https://exchange.sczwfw.example/gateway",
     "exchange_system_id": "rongban-510100",
     "exchange_secret": "a-real-exchange-secret-0123456789abcdef",
@@ -45,6 +46,7 @@ def test_a_complete_production_configuration_is_accepted() -> None:
         ({"wechat_api_base": "http://127.0.0.1:8001"}, "WeChat API"),
         ({"wechat_app_secret": "rongban-demo-app-secret"}, "app secret"),
         ({"sms_url": "http://127.0.0.1:8001/__mock__/sms/send"}, "SMS relay"),
+        ({"wechat_push_token": "rongban-dev-push-token"}, "push token"),
     ],
 )
 def test_production_refuses_defaults(override: dict, complaint: str) -> None:

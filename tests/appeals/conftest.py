@@ -3,6 +3,7 @@ officers of the departments the demo dispatch table names, and GraphQL snippets.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -176,3 +177,38 @@ def data_statements(found: Any) -> int:
     """Statements a list costs, leaving out the session look-up (cached in Redis for a few
     seconds, so it comes and goes between two otherwise equal requests)."""
     return sum(1 for text in found.texts if '"auth_session"' not in text[:40])
+
+
+# -- WeChat's image check of photos (media_check_async, then a pushed verdict)
+
+
+async def media_checks(wechat: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """What the mock WeChat was asked to check, oldest first."""
+    return list((await wechat.get("/__mock__/media-checks")).json())
+
+
+async def set_verdict(wechat: httpx.AsyncClient, suggest: str, **match: str) -> None:
+    """`traceId=...` or `urlContains=...` or `default=""`: what WeChat will find."""
+    (
+        await wechat.post("/__mock__/media-verdict", json={**match, "suggest": suggest})
+    ).raise_for_status()
+
+
+async def push_verdicts(
+    running: RunningApp, wechat: httpx.AsyncClient, **options: Any
+) -> list[httpx.Response]:
+    """WeChat pushes its verdicts (signed by the mock) to the app's push URL: the app under
+    test is in-process, so the test carries each push over, exactly as it was signed."""
+    pushes = (await wechat.post("/__mock__/media-push", json=options)).json()["pushes"]
+    return [await deliver_push(running, push["query"], push["body"]) for push in pushes]
+
+
+async def deliver_push(
+    running: RunningApp, query: dict[str, str], body: dict[str, Any]
+) -> httpx.Response:
+    return await running.client.post(
+        "/wechat/push",
+        params=query,
+        content=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"content-type": "application/json"},
+    )

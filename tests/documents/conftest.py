@@ -4,6 +4,7 @@ loopback, and a real ClamAV daemon with a test-only signature database."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import shutil
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from tortoise import connections
 
 from mock_wechat.client import MiniProgram
@@ -29,13 +31,22 @@ BUCKET = "rongban-documents-test"
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
+@functools.cache
+def _picture(format: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), (200, 60, 30)).save(out, format=format)
+    return out.getvalue()
+
+
 def jpeg(size: int = 2048) -> bytes:
-    body = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return body + b"\x5a" * max(size - len(body) - 2, 0) + b"\xff\xd9"
+    """A real JPEG of about `size` bytes (decoders stop at its end marker; the rest pads)."""
+    body = _picture("JPEG")
+    return body + b"\x5a" * max(size - len(body), 0)
 
 
 def png(size: int = 2048) -> bytes:
-    body = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    """A real PNG of about `size` bytes (decoders stop at IEND; the rest pads)."""
+    body = _picture("PNG")
     return body + b"\x00" * max(size - len(body), 0)
 
 

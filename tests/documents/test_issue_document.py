@@ -15,7 +15,15 @@ from resolvers.documents.service import issue_document
 from storage.models.catalogue import Department
 from storage.models.documents import Document, DocumentKind, DocumentStatus, TrustLevel
 from tests.conftest import RunningApp
-from tests.documents.conftest import count_rows, jpeg, objects_root, ofd, signed_in, stored_files
+from tests.documents.conftest import (
+    count_rows,
+    jpeg,
+    objects_root,
+    ofd,
+    pdf,
+    signed_in,
+    stored_files,
+)
 
 
 async def _owner(seeded: RunningApp, wechat: httpx.AsyncClient):
@@ -109,6 +117,6 @@ async def test_issued_documents_do_not_use_up_the_wallet(
     from storage.repositories.documents import wallet_usage
 
     assert await wallet_usage(owner_id) == 0
-    await program.upload_document("PHOTO", "p.jpg", "image/jpeg", jpeg(3000))
+    await program.upload_document("OTHER", "p.pdf", "application/pdf", pdf(3000))
     assert await wallet_usage(owner_id) == 3000
     assert await Document.filter(trust_level=TrustLevel.A).count() == 1
