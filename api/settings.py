@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.models.appeals import MAX_PHOTOS
+
 # Embedded defaults: what `make run` uses on a bare machine. Production refuses each of them.
 DEV_SECRET_KEY = "rongban-dev-secret-key-not-for-production-use-0001"  # noqa: S105 (refused in production)
 DEV_DATABASE_URL = "sqlite://var/rongban.sqlite3"
@@ -180,7 +182,7 @@ class Settings(BaseSettings):
         default=3, ge=1, le=30, description="working days to revisit (回访) a closed appeal"
     )
     appeal_content_max_chars: int = Field(default=4000, ge=50, le=4000)
-    appeal_max_photos: int = Field(default=9, ge=0, le=9)
+    appeal_max_photos: int = Field(default=MAX_PHOTOS, ge=0, le=MAX_PHOTOS)
     appeals_per_hour: int = Field(default=10, ge=1, description="filings per resident per hour")
     appeal_check_max_attempts: int = Field(
         default=12, ge=1, description="content re-checks before a held appeal goes to moderators"

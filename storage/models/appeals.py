@@ -267,6 +267,11 @@ class AppealCounter(Model):
         table = "appeal_counter"
 
 
+# Photos one appeal may carry: what wx.chooseImage picks at most, and the ceiling of the
+# appeal_max_photos setting.
+MAX_PHOTOS = 9
+
+
 class AppealPhoto(Model):
     """A wallet photo attached to an appeal."""
 
