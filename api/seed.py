@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from api.resources import keyring_of
 from api.settings import Settings
 from resolvers.accounts.service import hash_password
+from resolvers.appeals.dispatch import catalogue_problems
 from resolvers.calendar.workdays import seed_from_chinesecalendar
 from resolvers.catalogue.drafts import TerminalData
 from resolvers.catalogue.importer import import_catalogue
@@ -177,7 +178,8 @@ async def _demo_scenarios() -> dict[str, int]:
 
 async def seed_appeal_categories() -> int:
     """The 12345 dispatch catalogue (reference data, also in production). Idempotent: only
-    categories missing by code are added; edited ones are left alone."""
+    categories missing by code are added; edited ones are left alone. A catalogue larger
+    than the API serves (see resolvers/appeals/dispatch.py) is refused whole."""
     have = {c.code: c for c in await AppealCategory.all()}
     created = 0
     async with in_transaction():
@@ -194,6 +196,9 @@ async def seed_appeal_categories() -> int:
                     parent=parent, **_category_fields(leaf, index)
                 )
                 created += 1
+        problems = catalogue_problems(list(have.values()))
+        if problems:  # raised inside the transaction: nothing of this seed is kept
+            raise RuntimeError(f"the dispatch catalogue is too large: {'; '.join(problems[:5])}")
     return created
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.models.appeals import MAX_PHOTOS
+
 # Embedded defaults: what `make run` uses on a bare machine. Production refuses each of them.
 DEV_SECRET_KEY = "rongban-dev-secret-key-not-for-production-use-0001"  # noqa: S105 (refused in production)
 DEV_DATABASE_URL = "sqlite://var/rongban.sqlite3"
@@ -183,10 +185,15 @@ class Settings(BaseSettings):
         description="open WebSockets per client address, per process (carrier NAT shares them)",
     )
     max_query_cost: int = Field(
-        default=5000, ge=10, description="a request costing more is refused before it runs"
+        default=20_000,
+        ge=10,
+        description=(
+            "a request costing more is refused before it runs (the heaviest mini-program "
+            "operation, ScenarioPlan, is priced at about 13,300)"
+        ),
     )
     cost_budget_per_minute: int = Field(
-        default=50_000,
+        default=200_000,
         ge=10,
         description="points each principal may spend per minute (a leaky bucket in Redis)",
     )
@@ -296,7 +303,7 @@ class Settings(BaseSettings):
         default=3, ge=1, le=30, description="working days to revisit (回访) a closed appeal"
     )
     appeal_content_max_chars: int = Field(default=4000, ge=50, le=4000)
-    appeal_max_photos: int = Field(default=9, ge=0, le=9)
+    appeal_max_photos: int = Field(default=MAX_PHOTOS, ge=0, le=MAX_PHOTOS)
     appeals_per_hour: int = Field(default=10, ge=1, description="filings per resident per hour")
     appeal_check_max_attempts: int = Field(
         default=12, ge=1, description="content re-checks before a held appeal goes to moderators"
@@ -518,6 +525,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "staff_login_failure_window_seconds must be at least staff_login_max_delay_seconds"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _one_request_fits_the_budget(self) -> Self:
+        if self.max_query_cost > self.cost_budget_per_minute:
+            raise ValueError("max_query_cost must not exceed cost_budget_per_minute")
         return self
 
     @model_validator(mode="after")

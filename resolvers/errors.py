@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import ClassVar
 
+# An error names at most this many input fields at fault (see each domain's `fields`).
+MAX_ERROR_FIELDS = 50
+
 
 class DomainError(Exception):
     """Raised by services for anything a client can cause and correct.

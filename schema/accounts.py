@@ -16,6 +16,7 @@ from resolvers.accounts.service import StaffUnlocked
 from resolvers.accounts.sessions import IssuedSession
 from resolvers.context import Info
 from schema.catalogue import Department, Region
+from schema.cost import bounded
 from schema.errors import UserError
 from storage.models import accounts as models
 from storage.models.accounts import Role
@@ -36,7 +37,7 @@ strawberry.enum(
 )
 class Account(relay.Node):
     id: relay.NodeID[str]
-    roles: list[Role]
+    roles: list[Role] = strawberry.field(directives=bounded(len(Role)), description="Each once.")
     phone_masked: str | None = strawberry.field(description="e.g. 138****0000")
     real_name_verified: bool
     name_masked: str | None = strawberry.field(description="e.g. 张*")
@@ -50,7 +51,7 @@ class Account(relay.Node):
     def of(cls, model: models.Account) -> Self:
         return cls(
             id=str(model.id),
-            roles=[Role(role) for role in model.roles],
+            roles=[Role(role) for role in dict.fromkeys(model.roles)],
             phone_masked=model.phone_masked,
             real_name_verified=model.identity_verified_at is not None,
             name_masked=model.name_masked,

@@ -13,18 +13,26 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from resolvers.appeals import deadlines, duplicates, reads
+from resolvers.appeals import deadlines, duplicates, insights, reads
+from resolvers.appeals.dispatch import (
+    MAX_CATEGORY_CHILDREN,
+    MAX_CATEGORY_GROUPS,
+    MAX_CATEGORY_KEYWORDS,
+    category_keywords,
+)
 from resolvers.appeals.errors import AppealErrorCode
 from resolvers.appeals.transitions import unseal
 from resolvers.calendar.workdays import china_date
 from resolvers.client import client_of
 from resolvers.context import Info
 from schema.catalogue import Department, GeoPoint, GeoPointInput, Region
+from schema.cost import bounded
 from schema.documents import Document
 from schema.errors import UserError
-from schema.pagination import Connection
+from schema.pagination import Connection, ListLimit
 from storage.models import appeals as models
 from storage.models.appeals import (
+    MAX_PHOTOS,
     RELEASED_PHOTOS,
     AppealChannel,
     AppealEventType,
@@ -87,6 +95,11 @@ strawberry.enum(
 )
 strawberry.enum(AppealErrorCode)
 
+# An appeal's history grows with every dispatch, return, reopening and merge.
+EVENTS = ListLimit(default=100, cap=100)
+ROUNDS = ListLimit(default=50, cap=50)  # replies and ratings: one per round
+MERGED = ListLimit(default=100, cap=100)
+
 
 @strawberry.enum(description="A moderator's decision on held content.")
 class ModerationDecision(StrEnum):
@@ -101,7 +114,10 @@ class AppealCategory:
     code: str
     name: str
     description: str
-    keywords: list[str] = strawberry.field(description="Synonyms, for search and Open311.")
+    keywords: list[str] = strawberry.field(
+        directives=bounded(MAX_CATEGORY_KEYWORDS),
+        description=f"Synonyms, for search and Open311; at most {MAX_CATEGORY_KEYWORDS}.",
+    )
     _model: strawberry.Private[models.AppealCategory]
 
     @classmethod
@@ -110,11 +126,14 @@ class AppealCategory:
             code=model.code,
             name=model.name,
             description=model.description,
-            keywords=[k for k in model.keywords.split(",") if k],
+            keywords=category_keywords(model.keywords),
             _model=model,
         )
 
-    @strawberry.field(description="The categories below (empty for a leaf).")
+    @strawberry.field(
+        directives=bounded(MAX_CATEGORY_CHILDREN),
+        description=f"The categories below (empty for a leaf); at most {MAX_CATEGORY_CHILDREN}.",
+    )
     async def children(self, info: Info) -> list[AppealCategory]:
         rows = await info.context.loaders.appeal_category_children.load(self._model.id)
         return [AppealCategory.of(row) for row in rows]
@@ -374,11 +393,13 @@ class Appeal(relay.Node):
         )
 
     @strawberry.field(
+        directives=bounded(MAX_PHOTOS),
         description=(
-            "Wallet photos the resident attached (readers of the appeal only). Mini-program "
-            "photos go through WeChat's image check first: until it releases them only the "
-            "resident sees them, and a photo it finds risky is removed (see `photoChecks`)."
-        )
+            f"Wallet photos the resident attached (readers of the appeal only); at most "
+            f"{MAX_PHOTOS}. Mini-program photos go through WeChat's image check first: until "
+            "it releases them only the resident sees them, and a photo it finds risky is "
+            "removed (see `photoChecks`)."
+        ),
     )
     async def photos(self, info: Info) -> list[Document]:
         rows = await info.context.loaders.appeal_photos.load(self._model.id)
@@ -413,14 +434,16 @@ class Appeal(relay.Node):
         ]
 
     @strawberry.field(
-        description=(
+        directives=ROUNDS.directives,
+        description=ROUNDS.describe(
             "The replies, oldest first; a merged appeal shows those of the appeal it was merged "
             "into."
-        )
+        ),
     )
-    async def replies(self, info: Info) -> list[AppealReply]:
+    async def replies(self, info: Info, first: int | None = ROUNDS.default) -> list[AppealReply]:
+        size = ROUNDS.size(first)
         source = self._model.merged_into_id or self._model.id
-        rows = await info.context.loaders.appeal_replies.load(source)
+        rows = (await info.context.loaders.appeal_replies.load(source))[:size]
         resources = info.context.resources
         return [
             AppealReply(
@@ -438,9 +461,13 @@ class Appeal(relay.Node):
         rows = await self._ratings(info)
         return rows[-1] if rows else None
 
-    @strawberry.field(description="Every rating, one per reply round.")
-    async def ratings(self, info: Info) -> list[AppealRating]:
-        return await self._ratings(info)
+    @strawberry.field(
+        directives=ROUNDS.directives,
+        description=ROUNDS.describe("Every rating, one per reply round, oldest first."),
+    )
+    async def ratings(self, info: Info, first: int | None = ROUNDS.default) -> list[AppealRating]:
+        size = ROUNDS.size(first)
+        return (await self._ratings(info))[:size]
 
     async def _ratings(self, info: Info) -> list[AppealRating]:
         rows = await info.context.loaders.appeal_ratings.load(self._model.id)
@@ -455,9 +482,12 @@ class Appeal(relay.Node):
             for row in rows
         ]
 
-    @strawberry.field(description="The timeline, oldest first.")
-    async def events(self, info: Info) -> list[AppealEvent]:
-        rows = await info.context.loaders.appeal_events.load(self._model.id)
+    @strawberry.field(
+        directives=EVENTS.directives, description=EVENTS.describe("The timeline, oldest first.")
+    )
+    async def events(self, info: Info, first: int | None = EVENTS.default) -> list[AppealEvent]:
+        size = EVENTS.size(first)
+        rows = (await info.context.loaders.appeal_events.load(self._model.id))[:size]
         resources = info.context.resources
         return [
             AppealEvent(
@@ -480,12 +510,16 @@ class Appeal(relay.Node):
         rows = await reads.readable(info.context, [self._model.merged_into_id])
         return Appeal.of(rows[0]) if rows else None
 
-    @strawberry.field(description="Staff: the appeals merged into this one.")
-    async def merged_appeals(self, info: Info) -> list[Appeal]:
+    @strawberry.field(
+        directives=MERGED.directives,
+        description=MERGED.describe("Staff: the appeals merged into this one."),
+    )
+    async def merged_appeals(self, info: Info, first: int | None = MERGED.default) -> list[Appeal]:
+        size = MERGED.size(first)
         if not await reads.handles(info.context, self._model):
             return []
         rows = await info.context.loaders.appeal_merged.load(self._model.id)
-        return [Appeal.of(row) for row in rows]
+        return [Appeal.of(row) for row in rows[:size]]
 
     @strawberry.field(description="Staff: who filed it (masked for 举报); null for the resident.")
     async def reporter(self, info: Info) -> AppealReporter | None:
@@ -522,8 +556,9 @@ class Appeal(relay.Node):
     @strawberry.field(
         description=(
             "Staff: likely duplicates for 并单: the same category, within 200 m, filed within 30 "
-            "days, sharing keywords; most similar first (at most 10)."
-        )
+            f"days, sharing keywords; most similar first (at most {duplicates.MAX_SUGGESTIONS})."
+        ),
+        directives=bounded(duplicates.MAX_SUGGESTIONS),
     )
     async def likely_duplicates(self, info: Info) -> list[AppealDuplicate]:
         if not await reads.handles(info.context, self._model):
@@ -640,7 +675,11 @@ class HotTopic:
     keyword: str
     count: int = strawberry.field(description="Appeals whose keywords include it.")
     regions: list[InsightRegionCount] = strawberry.field(
-        description="Top districts; those with fewer appeals than the minimum group are left out."
+        directives=bounded(insights.TOP_REGIONS_PER_TOPIC),
+        description=(
+            f"Top districts (at most {insights.TOP_REGIONS_PER_TOPIC}); those with fewer appeals "
+            "than the minimum group are left out."
+        ),
     )
 
 
@@ -655,7 +694,9 @@ class TrendPoint:
 class TrendSeries:
     code: str
     name: str
-    points: list[TrendPoint]
+    points: list[TrendPoint] = strawberry.field(
+        directives=bounded(insights.MAX_WEEKS), description="One per week of the period."
+    )
 
 
 @strawberry.type(
@@ -692,7 +733,9 @@ class SatisfactionCount:
 @strawberry.type
 class SatisfactionSummary:
     rated: int
-    levels: list[SatisfactionCount]
+    levels: list[SatisfactionCount] = strawberry.field(
+        directives=bounded(len(Satisfaction)), description="Every level once."
+    )
     satisfied_rate: float | None = strawberry.field(description="(满意 + 基本满意) / rated.")
 
 
@@ -711,12 +754,24 @@ class AppealInsights:
     merged: int
     min_group_size: int
     hot_topics: list[HotTopic] = strawberry.field(
-        description="jieba TF-IDF keywords, most frequent first (at most 20)."
+        directives=bounded(insights.TOP_TOPICS),
+        description=(
+            f"jieba TF-IDF keywords, most frequent first (at most {insights.TOP_TOPICS})."
+        ),
     )
-    category_trends: list[TrendSeries] = strawberry.field(description="Weekly, by category group.")
-    region_trends: list[TrendSeries] = strawberry.field(description="Weekly, by district.")
+    category_trends: list[TrendSeries] = strawberry.field(
+        directives=bounded(MAX_CATEGORY_GROUPS), description="Weekly, by category group."
+    )
+    region_trends: list[TrendSeries] = strawberry.field(
+        directives=bounded(insights.MAX_DISTRICT_SERIES),
+        description=f"Weekly, by district (at most {insights.MAX_DISTRICT_SERIES}).",
+    )
     spikes: list[Spike] = strawberry.field(
-        description="Weeks that stood out, most striking (highest ratio) first; at most 20."
+        directives=bounded(insights.TOP_SPIKES),
+        description=(
+            "Weeks that stood out, most striking (highest ratio) first; at most "
+            f"{insights.TOP_SPIKES}."
+        ),
     )
     timeliness: Timeliness
     satisfaction: SatisfactionSummary

@@ -17,15 +17,20 @@ from resolvers.applications import reads, service
 from resolvers.applications.deadlines import is_overdue
 from resolvers.applications.errors import ApplicationError, ApplicationErrorCode
 from resolvers.applications.events import StatusChange
+from resolvers.applications.service import MAX_TASKS
 from resolvers.calendar.workdays import china_date
+from resolvers.catalogue.drafts import MAX_MATERIALS
 from resolvers.context import Info
+from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.notifications.errors import NotificationErrorCode
-from resolvers.notifications.service import TemplateOffer
+from resolvers.notifications.service import MAX_TEMPLATES, TemplateOffer
+from resolvers.scenarios.definitions import MAX_ITEMS
 from schema.appeals import Appeal
 from schema.catalogue import Department, Service
+from schema.cost import bounded
 from schema.documents import Document
 from schema.errors import UserError
-from schema.pagination import Connection
+from schema.pagination import Connection, ListLimit
 from storage.models import applications as models
 from storage.models.applications import (
     ApplicationStatus,
@@ -43,6 +48,14 @@ from storage.models.notifications import SubscriptionGrant as GrantModel
 
 if TYPE_CHECKING:
     from schema.scenarios import Scenario
+
+# An application's timeline: a handful of events, more with 补正 rounds and progress notes.
+EVENTS = ListLimit(default=100, cap=100)
+# A scenario bundle makes one application per item of its definition.
+CHILDREN = ListLimit(default=MAX_ITEMS, cap=MAX_ITEMS)
+# 好差评 figures per item or per department; 差评 rectifications of one department.
+RATING_SUMMARIES = ListLimit(default=100, cap=200)
+RECTIFICATIONS = ListLimit(default=100, cap=100)
 
 strawberry.enum(
     ApplicationStatus,
@@ -234,14 +247,25 @@ class Application(relay.Node):
         department = await info.context.loaders.department.load(self._model.department_id)
         return Department.of(department) if department else None
 
-    @strawberry.field(description="One task per department, handled in parallel.")
+    @strawberry.field(
+        directives=bounded(MAX_TASKS),
+        description=(
+            "One task per department (the lead and each cooperating one), handled in "
+            f"parallel; at most {MAX_TASKS}."
+        ),
+    )
     async def tasks(self, info: Info) -> list[ApplicationTask]:
         rows = await info.context.loaders.application_tasks.load(self._model.id)
         return [ApplicationTask.of(row) for row in rows]
 
-    @strawberry.field(description="The timeline, oldest first.")
-    async def events(self, info: Info) -> list[ApplicationEvent]:
-        rows = await info.context.loaders.application_events.load(self._model.id)
+    @strawberry.field(
+        directives=EVENTS.directives, description=EVENTS.describe("The timeline, oldest first.")
+    )
+    async def events(
+        self, info: Info, first: int | None = EVENTS.default
+    ) -> list[ApplicationEvent]:
+        size = EVENTS.size(first)
+        rows = (await info.context.loaders.application_events.load(self._model.id))[:size]
         return [
             ApplicationEvent(
                 type=row.type,
@@ -259,7 +283,12 @@ class Application(relay.Node):
             info.context.principal, self._model, {t.department_id for t in tasks}
         )
 
-    @strawberry.field(description="Each material of the guide and how it was satisfied.")
+    @strawberry.field(
+        directives=bounded(MAX_MATERIALS),
+        description=(
+            f"Each material of the guide (at most {MAX_MATERIALS}) and how it was satisfied."
+        ),
+    )
     async def materials(self, info: Info) -> list[ApplicationMaterial]:
         visible = await self._handles(info)
         rows = await info.context.loaders.application_materials.load(self._model.id)
@@ -277,7 +306,11 @@ class Application(relay.Node):
         ]
 
     @strawberry.field(
-        description="The wallet documents it uses (owner and handling staff only; reads logged)."
+        directives=bounded(MAX_MATERIALS),
+        description=(
+            "The wallet documents it uses (owner and handling staff only; reads logged): one "
+            "per material at most."
+        ),
     )
     async def documents(self, info: Info) -> list[Document]:
         if not await self._handles(info):
@@ -308,9 +341,15 @@ class Application(relay.Node):
         row = await info.context.loaders.application_rating.load(self._model.id)
         return Rating.of(row) if row else None
 
-    @strawberry.field(description="Scenario bundles ([5/8]): the applications it created.")
-    async def children(self, info: Info) -> list[Application]:
-        rows = await reads.children(info.context.principal, self._model.id)
+    @strawberry.field(
+        directives=CHILDREN.directives,
+        description=CHILDREN.describe(
+            "Scenario bundles: the applications it created, in the plan's item order."
+        ),
+    )
+    async def children(self, info: Info, first: int | None = CHILDREN.default) -> list[Application]:
+        size = CHILDREN.size(first)
+        rows = await reads.children(info.context.principal, self._model.id, size)
         return [Application.of(row) for row in rows]
 
     @strawberry.field(
@@ -436,7 +475,9 @@ class SubscriptionGrant:
 
 @strawberry.type
 class SubscriptionGrants:
-    grants: list[SubscriptionGrant]
+    grants: list[SubscriptionGrant] = strawberry.field(
+        directives=bounded(MAX_TEMPLATES), description="One per template, by template id."
+    )
 
 
 @strawberry.type
@@ -481,7 +522,9 @@ class RatingSummary:
     key: str = strawberry.field(description="The basic code or the department's credit code.")
     total: int
     average: float = strawberry.field(description="5 very satisfied .. 1 very dissatisfied.")
-    levels: list[RatingLevelCount]
+    levels: list[RatingLevelCount] = strawberry.field(
+        directives=bounded(len(RatingLevel)), description="Every level once, best first."
+    )
 
 
 @strawberry.type(description="One day of the working-day calendar (China time).")
@@ -645,7 +688,9 @@ class SetCalendarDayInput:
 class SubmitApplicationError(UserError):
     code: ApplicationErrorCode
     fields: list[str] = strawberry.field(
-        default_factory=list, description="Every input field at fault, e.g. form.shopName."
+        default_factory=list,
+        directives=bounded(MAX_ERROR_FIELDS),
+        description=f"Every input field at fault, e.g. form.shopName; at most {MAX_ERROR_FIELDS}.",
     )
 
     @classmethod

@@ -11,12 +11,27 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode, Violation
+from resolvers.catalogue.drafts import (
+    MAX_ARTICLE_ITEMS,
+    MAX_COOPERATING_DEPARTMENTS,
+    MAX_FAQS,
+    MAX_KEYWORDS,
+    MAX_MATERIALS,
+    MAX_STEPS,
+    MAX_TERMINAL_SERVICES,
+)
+from resolvers.catalogue.errors import (
+    MAX_VIOLATIONS,
+    CatalogueError,
+    CatalogueErrorCode,
+    Violation,
+)
 from resolvers.catalogue.rules import Divergence, basic_code_of
 from resolvers.catalogue.service import Audience, Placed, Stats
 from resolvers.context import Info
+from schema.cost import bounded
 from schema.errors import UserError
-from schema.pagination import Connection
+from schema.pagination import Connection, ListLimit
 from storage.models import catalogue as models
 from storage.models.catalogue import (
     ArticleKind,
@@ -65,6 +80,14 @@ strawberry.enum(TerminalStatus)
 strawberry.enum(Divergence, description="三级四同: what differs from the base item")
 strawberry.enum(CatalogueErrorCode)
 
+# The region tree below one region: a county has a few dozen streets, a street a few dozen
+# communities; every level fits in one answer.
+REGIONS = ListLimit(default=100, cap=100)
+# All departments, or one region's (the demo city has 84; a region's fit with room to spare).
+DEPARTMENTS = ListLimit(default=100, cap=200)
+# Staff's 三级四同 report of a region and everything below it, by implementation code.
+DIVERGENCES = ListLimit(default=100, cap=200)
+
 
 @strawberry.type(description="A region of the GB/T 2260 tree, with streets and communities below.")
 class Region:
@@ -93,10 +116,14 @@ class Region:
         parent = await info.context.loaders.region.load(self._model.parent_id)
         return Region.of(parent) if parent else None
 
-    @strawberry.field(description="Current (not retired) regions directly below, by code.")
-    async def children(self, info: Info) -> list[Region]:
+    @strawberry.field(
+        directives=REGIONS.directives,
+        description=REGIONS.describe("Current (not retired) regions directly below, by code."),
+    )
+    async def children(self, info: Info, first: int | None = REGIONS.default) -> list[Region]:
+        size = REGIONS.size(first)
         rows = await info.context.loaders.region_children.load(self._model.id)
-        return [Region.of(row) for row in rows]
+        return [Region.of(row) for row in rows[:size]]
 
 
 @strawberry.type(description="A government organ, identified by its unified social credit code.")
@@ -175,9 +202,15 @@ class BaseItem:
     kind: ItemKind
     item_type: ItemType
     legal_basis: str
-    steps: list[Step]
-    audiences: list[ServiceObject]
-    keywords: list[str]
+    steps: list[Step] = strawberry.field(
+        directives=bounded(MAX_STEPS), description=f"办理流程; at most {MAX_STEPS}."
+    )
+    audiences: list[ServiceObject] = strawberry.field(
+        directives=bounded(len(ServiceObject)), description="服务对象, each once."
+    )
+    keywords: list[str] = strawberry.field(
+        directives=bounded(MAX_KEYWORDS), description=f"Search synonyms; at most {MAX_KEYWORDS}."
+    )
 
     @classmethod
     def of(cls, row: models.BaseItem) -> Self:
@@ -223,7 +256,9 @@ class Service(relay.Node):
             "4 fully online"
         )
     )
-    channels: list[Channel]
+    channels: list[Channel] = strawberry.field(
+        directives=bounded(len(Channel)), description="办理渠道, each once."
+    )
     scope: Scope
     address: str
     hours: str
@@ -231,7 +266,9 @@ class Service(relay.Node):
     complaint_phone: str = strawberry.field(description="监督投诉电话")
     result_name: str
     result_sample: str
-    faqs: list[Faq]
+    faqs: list[Faq] = strawberry.field(
+        directives=bounded(MAX_FAQS), description=f"At most {MAX_FAQS}."
+    )
     version: int
     status: PublicationStatus
     valid_from: date | None
@@ -278,7 +315,7 @@ class Service(relay.Node):
     def base_code(self) -> str:
         return basic_code_of(self._model.code)
 
-    @strawberry.field(description="办理流程")
+    @strawberry.field(directives=bounded(MAX_STEPS), description=f"办理流程; at most {MAX_STEPS}.")
     def steps(self) -> list[Step]:
         return [
             Step(name=s.get("name", ""), description=s.get("description", ""))
@@ -297,17 +334,23 @@ class Service(relay.Node):
         assert row is not None
         return Region.of(row)
 
-    @strawberry.field(description="服务对象")
+    @strawberry.field(directives=bounded(len(ServiceObject)), description="服务对象, each once.")
     async def audiences(self, info: Info) -> list[ServiceObject]:
         base = await info.context.loaders.base_item.load(self._model.base_id)
         return [ServiceObject(a) for a in base.audiences] if base else []
 
-    @strawberry.field
+    @strawberry.field(directives=bounded(MAX_MATERIALS), description=f"At most {MAX_MATERIALS}.")
     async def materials(self, info: Info) -> list[Material]:
         rows = await info.context.loaders.materials.load(self._model.id)
         return [Material.of(row) for row in rows]
 
-    @strawberry.field(description="Organs that handle their part in parallel (credit codes).")
+    @strawberry.field(
+        directives=bounded(MAX_COOPERATING_DEPARTMENTS),
+        description=(
+            "Organs that handle their part in parallel (credit codes); at most "
+            f"{MAX_COOPERATING_DEPARTMENTS}."
+        ),
+    )
     def cooperating_departments(self) -> list[str]:
         return list(self._model.cooperating_departments)
 
@@ -364,7 +407,9 @@ class ServiceStats:
 @strawberry.type(description="An implementation that differs from its base item (三级四同).")
 class CatalogueDivergence:
     service: Service
-    fields: list[Divergence]
+    fields: list[Divergence] = strawberry.field(
+        directives=bounded(len(Divergence)), description="What differs, each once."
+    )
     justification: str
 
 
@@ -404,7 +449,10 @@ class Article(relay.Node):
             _model=row,
         )
 
-    @strawberry.field(description="Basic codes of the items it concerns.")
+    @strawberry.field(
+        directives=bounded(MAX_ARTICLE_ITEMS),
+        description=f"Basic codes of the items it concerns; at most {MAX_ARTICLE_ITEMS}.",
+    )
     async def item_codes(self, info: Info) -> list[str]:
         rows = await info.context.loaders.article_items.load(self._model.id)
         return [row.basic_code for row in rows]
@@ -500,7 +548,12 @@ class Terminal(relay.Node):
         assert row is not None
         return Region.of(row)
 
-    @strawberry.field(description="Implementation codes of the services it offers.")
+    @strawberry.field(
+        directives=bounded(MAX_TERMINAL_SERVICES),
+        description=(
+            f"Implementation codes of the services it offers; at most {MAX_TERMINAL_SERVICES}."
+        ),
+    )
     async def service_codes(self, info: Info) -> list[str]:
         rows = await info.context.loaders.terminal_services.load(self._model.id)
         return [row.implementation_code for row in rows]
@@ -605,14 +658,17 @@ class UpsertBaseItemInput:
     legal_basis: str
     steps: list[StepInput]
     audiences: list[ServiceObject]
-    keywords: list[str] = strawberry.field(default_factory=list, description="At most 20.")
+    keywords: list[str] = strawberry.field(
+        default_factory=list, description=f"At most {MAX_KEYWORDS}."
+    )
 
 
 @strawberry.input(
     description=(
         "Writes the draft of a region's implementation (identified by base item, region and "
         "department). Name, legal basis and steps default to the base item's. Lists are "
-        "bounded: 60 materials, 50 FAQs, 30 steps."
+        f"bounded: {MAX_MATERIALS} materials, {MAX_FAQS} FAQs, {MAX_STEPS} steps, "
+        f"{MAX_COOPERATING_DEPARTMENTS} cooperating departments."
     )
 )
 class UpsertImplementationInput:
@@ -679,7 +735,9 @@ class RegisterTerminalInput:
     address: str
     location: GeoPointInput
     hours: str = ""
-    service_codes: list[str] = strawberry.field(default_factory=list, description="At most 500.")
+    service_codes: list[str] = strawberry.field(
+        default_factory=list, description=f"At most {MAX_TERMINAL_SERVICES}."
+    )
 
 
 @strawberry.type(description="The new terminal and its device credential, shown only this once.")
@@ -706,7 +764,10 @@ class GuideViolation:
 class CatalogueUserError(UserError):
     code: CatalogueErrorCode
     violations: list[GuideViolation] = strawberry.field(
-        description="Every problem found, so that all can be fixed at once."
+        directives=bounded(MAX_VIOLATIONS),
+        description=(
+            f"Every problem found (the first {MAX_VIOLATIONS}), so that all can be fixed at once."
+        ),
     )
 
     @classmethod

@@ -15,11 +15,13 @@ from resolvers.context import Info
 from resolvers.documents import service
 from resolvers.documents.errors import DocumentError, DocumentErrorCode
 from schema.catalogue import Department
+from schema.cost import bounded
 from schema.error_codes import PublicError
 from schema.errors import UserError
 from schema.pagination import Connection
 from storage.models import documents as models
 from storage.models.documents import DocumentKind, DocumentStatus, RejectionReason, TrustLevel
+from storage.objects import MAX_TICKET_FIELDS
 
 strawberry.enum(
     DocumentKind,
@@ -143,7 +145,10 @@ class UploadField:
 class DocumentUploadTicket:
     document_id: strawberry.ID = strawberry.field(description="The pending Document's id.")
     url: str
-    fields: list[UploadField]
+    fields: list[UploadField] = strawberry.field(
+        directives=bounded(MAX_TICKET_FIELDS),
+        description=f"Form fields, in order; at most {MAX_TICKET_FIELDS}.",
+    )
     expires_at: datetime = strawberry.field(description="The ticket is good until then (≤ 10 min).")
     max_size: int = strawberry.field(description="Bytes the upload may have at most.")
 

@@ -1,4 +1,5 @@
-"""Relay connections: `first` (default 20, at most the configured cap) and an opaque `after`."""
+"""Relay connections: `first` (default 20, at most the configured cap) and an opaque `after`;
+and plain lists sized by `first` alone."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 import strawberry
 
+from schema.cost import sliced
 from schema.error_codes import PublicError
 from storage.repositories.pagination import Page, Scalar
 
@@ -72,6 +74,36 @@ def page_request(first: int | None, after: str | None, *, cap: int, kind: str = 
         if not isinstance(offset, int) or not 0 < offset <= MAX_OFFSET:
             raise PublicError("分页游标无效。", "BAD_USER_INPUT", field="after")
     return PageRequest(first=size, after=decoded, kind=kind)
+
+
+@dataclass(frozen=True, slots=True)
+class ListLimit:
+    """A plain list (no cursor) sized by an optional `first`: `default` items when it is absent
+    or null, at most `cap`. Defaults are chosen so that answers clients got before `first`
+    existed stay whole; `cap` is what one answer may hold (declared with @listSize)."""
+
+    default: int
+    cap: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.default <= self.cap:
+            raise ValueError("a list's default size must lie between 1 and its cap")
+
+    @property
+    def directives(self) -> list[object]:
+        return sliced(self.cap)
+
+    def describe(self, text: str) -> str:
+        """The field's description, with its sizes (the client teams' documentation)."""
+        sizes = f"`first` defaults to {self.default}, at most {self.cap}."
+        return f"{text} {sizes}" if text else sizes
+
+    def size(self, first: int | None) -> int:
+        """How many items to return; BAD_USER_INPUT outside 1..cap, before any work."""
+        size = self.default if first is None else first
+        if not 1 <= size <= self.cap:
+            raise PublicError(f"first 须在 1 到 {self.cap} 之间。", "BAD_USER_INPUT", field="first")
+        return size
 
 
 def _decode(cursor: str, kind: str) -> list[Scalar]:

@@ -20,10 +20,13 @@ from resolvers.providers.errors import ProviderErrorCode
 from resolvers.providers.handoff import Grant, SharedData
 from resolvers.providers.ids import global_id
 from resolvers.providers.onboarding import Decision
-from resolvers.providers.webhooks import IssuedSecret
+from resolvers.providers.services import MAX_REGIONS
+from resolvers.providers.services import MAX_THEMES as MAX_SERVICE_THEMES
+from resolvers.providers.webhooks import SUBSCRIBABLE, IssuedSecret
 from schema.catalogue import Region
+from schema.cost import bounded
 from schema.errors import UserError
-from schema.pagination import Connection, PageInfo, connection_of, page_request
+from schema.pagination import Connection, ListLimit, PageInfo, connection_of, page_request
 from storage.models import providers as models
 from storage.models.accounts import Role
 from storage.models.providers import (
@@ -95,6 +98,15 @@ strawberry.enum(ProviderEventType)
 strawberry.enum(ProviderErrorCode)
 strawberry.enum(Decision, name="ReviewDecision")
 
+# A provider's people, keys (revoked ones stay listed) and endpoints, and a service's history:
+# each grows over the years, each fits one answer for a long while.
+MEMBERS = ListLimit(default=100, cap=100)
+API_KEYS = ListLimit(default=100, cap=100)
+WEBHOOKS = ListLimit(default=100, cap=100)  # at most webhook_max_per_provider (<= 100) live
+SERVICE_EVENTS = ListLimit(default=100, cap=100)
+MY_PROVIDERS = ListLimit(default=50, cap=50)
+THEME_SERVICES = ListLimit(default=overlay.MAX_PER_THEME, cap=overlay.MAX_PER_THEME)
+
 DISCLAIMER = "本服务由第三方机构“{provider}”提供，不属于政务服务事项，相关费用与责任由该机构承担。"
 
 
@@ -139,7 +151,9 @@ class ApiKey:
     id: strawberry.ID
     name: str
     prefix: str = strawberry.field(description="The key's first characters, to tell keys apart.")
-    scopes: list[ApiKeyScope]
+    scopes: list[ApiKeyScope] = strawberry.field(
+        directives=bounded(len(ApiKeyScope)), description="Each once."
+    )
     rate_per_minute: int = strawberry.field(description="Requests per minute (fixed window).")
     daily_quota: int = strawberry.field(description="Requests per day, reset at midnight (UTC+8).")
     created_at: datetime
@@ -206,7 +220,9 @@ WebhookDeliveryConnection = Connection[WebhookDelivery]
 class Webhook:
     id: strawberry.ID
     url: str
-    events: list[WebhookEvent]
+    events: list[WebhookEvent] = strawberry.field(
+        directives=bounded(len(SUBSCRIBABLE)), description="Each once; never webhook.test."
+    )
     created_at: datetime
     secret_rotated_at: datetime | None
     previous_secret_expires_at: datetime | None = strawberry.field(
@@ -285,11 +301,17 @@ class Provider(relay.Node):
     async def contact_phone_masked(self, info: Info) -> str | None:
         return self._model.contact_phone_masked if await _insider(info, self._model.id) else None
 
-    @strawberry.field(description="Members and staff only (else empty).")
-    async def members(self, info: Info) -> list[ProviderMember]:
+    @strawberry.field(
+        directives=MEMBERS.directives,
+        description=MEMBERS.describe("Members and staff only (else empty); the owner first."),
+    )
+    async def members(
+        self, info: Info, first: int | None = MEMBERS.default
+    ) -> list[ProviderMember]:
+        size = MEMBERS.size(first)
         if not await _insider(info, self._model.id):
             return []
-        rows = await info.context.loaders.providers.members.load(self._model.id)
+        rows = (await info.context.loaders.providers.members.load(self._model.id))[:size]
         accounts = await info.context.loaders.account.load_many([m.account_id for m in rows])
         return [
             ProviderMember(
@@ -301,19 +323,29 @@ class Provider(relay.Node):
             for member, account in zip(rows, accounts, strict=True)
         ]
 
-    @strawberry.field(description="Its API keys, newest first (revoked ones too); members only.")
-    async def api_keys(self, info: Info) -> list[ApiKey]:
+    @strawberry.field(
+        directives=API_KEYS.directives,
+        description=API_KEYS.describe(
+            "Its API keys, newest first (revoked ones too); members only."
+        ),
+    )
+    async def api_keys(self, info: Info, first: int | None = API_KEYS.default) -> list[ApiKey]:
+        size = API_KEYS.size(first)
         if not await _member(info, self._model.id):
             return []
         rows = await info.context.loaders.providers.api_keys.load(self._model.id)
-        return [ApiKey.of(row) for row in rows]
+        return [ApiKey.of(row) for row in rows[:size]]
 
-    @strawberry.field(description="Its webhook endpoints; members only.")
-    async def webhooks(self, info: Info) -> list[Webhook]:
+    @strawberry.field(
+        directives=WEBHOOKS.directives,
+        description=WEBHOOKS.describe("Its webhook endpoints, oldest first; members only."),
+    )
+    async def webhooks(self, info: Info, first: int | None = WEBHOOKS.default) -> list[Webhook]:
+        size = WEBHOOKS.size(first)
         if not await _member(info, self._model.id):
             return []
         rows = await info.context.loaders.providers.webhooks.load(self._model.id)
-        return [Webhook.of(row) for row in rows]
+        return [Webhook.of(row) for row in rows[:size]]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -353,7 +385,9 @@ class ProviderService(relay.Node):
     name: str
     description: str
     category: ProviderCategory
-    audiences: list[Audience]
+    audiences: list[Audience] = strawberry.field(
+        directives=bounded(len(Audience)), description="PERSON, ORGANISATION or both."
+    )
     opening_hours: str = strawberry.field(description="As the provider writes it; may be empty.")
     link: ProviderLink
     status: ProviderServiceStatus
@@ -391,12 +425,23 @@ class ProviderService(relay.Node):
             _model=row,
         )
 
-    @strawberry.field(description="Codes of the themes it is listed under (LIVING, HOUSING ...).")
+    @strawberry.field(
+        directives=bounded(MAX_SERVICE_THEMES),
+        description=(
+            f"Codes of the themes it is listed under (LIVING, HOUSING ...); at most "
+            f"{MAX_SERVICE_THEMES}."
+        ),
+    )
     async def theme_codes(self, info: Info) -> list[str]:
         links = await info.context.loaders.providers.service_themes.load(self._model.id)
         return [link.theme_code for link in links]
 
-    @strawberry.field(description="Where it is offered (and everywhere below those regions).")
+    @strawberry.field(
+        directives=bounded(MAX_REGIONS),
+        description=(
+            f"Where it is offered (and everywhere below those regions); at most {MAX_REGIONS}."
+        ),
+    )
     async def regions(self, info: Info) -> list[Region]:
         rows = await info.context.loaders.providers.service_regions.load(self._model.id)
         return [Region.of(row) for row in rows]
@@ -427,11 +472,17 @@ class ProviderService(relay.Node):
         insider = await _insider(info, self._model.provider_id)
         return self._model.submitted_at if insider else None
 
-    @strawberry.field(description="Its history, oldest first; members and staff only.")
-    async def events(self, info: Info) -> list[ProviderServiceEvent]:
+    @strawberry.field(
+        directives=SERVICE_EVENTS.directives,
+        description=SERVICE_EVENTS.describe("Its history, oldest first; members and staff only."),
+    )
+    async def events(
+        self, info: Info, first: int | None = SERVICE_EVENTS.default
+    ) -> list[ProviderServiceEvent]:
+        size = SERVICE_EVENTS.size(first)
         if not await _insider(info, self._model.provider_id):
             return []
-        rows = await info.context.loaders.providers.service_events.load(self._model.id)
+        rows = (await info.context.loaders.providers.service_events.load(self._model.id))[:size]
         return [
             ProviderServiceEvent(
                 type=row.type,
@@ -463,7 +514,9 @@ ProviderConnection = Connection[Provider]
 @strawberry.type(description="A resident's consent to share fields with a provider's service.")
 class HandoffConsent:
     id: strawberry.ID
-    fields: list[HandoffField] = strawberry.field(description="What was shared (or offered).")
+    fields: list[HandoffField] = strawberry.field(
+        directives=bounded(len(HandoffField)), description="What was shared (or offered)."
+    )
     granted_at: datetime
     code_expires_at: datetime
     exchanged_at: datetime | None = strawberry.field(
@@ -532,7 +585,9 @@ class HandoffGrant:
 @strawberry.type(description="What the resident consented to share, for the provider, once.")
 class HandoffData:
     handoff_id: strawberry.ID
-    fields: list[HandoffField]
+    fields: list[HandoffField] = strawberry.field(
+        directives=bounded(len(HandoffField)), description="Each once."
+    )
     name: str | None = strawberry.field(description="The verified real name, if consented.")
     phone: str | None = strawberry.field(description="The mobile number (+86...), if consented.")
     granted_at: datetime
@@ -583,11 +638,15 @@ class WebhookDeleted:
 
 
 async def theme_provider_services(
-    root: Any, info: Info, region_code: str | None = None
+    root: Any,
+    info: Info,
+    region_code: str | None = None,
+    first: int | None = THEME_SERVICES.default,
 ) -> list[ProviderService]:
+    size = THEME_SERVICES.size(first)
     code = getattr(root, "code", "")
     rows = await info.context.loaders.providers.theme_services.load((code, region_code))
-    return [ProviderService.of(row) for row in rows]
+    return [ProviderService.of(row) for row in rows[:size]]
 
 
 async def plan_provider_services(root: Any, info: Info) -> list[ProviderService]:
@@ -598,16 +657,19 @@ async def plan_provider_services(root: Any, info: Info) -> list[ProviderService]
 
 THEME_PROVIDER_SERVICES = strawberry.field(
     resolver=theme_provider_services,
-    description=(
+    directives=THEME_SERVICES.directives,
+    description=THEME_SERVICES.describe(
         "Social services (third parties') listed under the theme, offered in `regionCode` or "
-        "a region above it (any region without one), by name; at most 20."
+        "a region above it (any region without one), by name."
     ),
 )
 PLAN_PROVIDER_SERVICES = strawberry.field(
     resolver=plan_provider_services,
+    directives=bounded(overlay.MAX_PER_PLAN),
     description=(
         "Social services the answers lead to (the scenario's categories, e.g. 水电气过户), "
-        "offered in the plan's region or above; at most 20. Not part of the submission."
+        f"offered in the plan's region or above; at most {overlay.MAX_PER_PLAN}. Not part of "
+        "the submission."
     ),
 )
 

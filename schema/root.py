@@ -21,6 +21,7 @@ from resolvers.accounts import queries as account_queries
 from resolvers.accounts.events import AccountEvent
 from resolvers.appeals import mutations as appeal_mutations
 from resolvers.appeals import queries as appeal_queries
+from resolvers.appeals.dispatch import MAX_CATEGORY_GROUPS
 from resolvers.applications import mutations as application_mutations
 from resolvers.applications import queries as application_queries
 from resolvers.catalogue import mutations as catalogue_mutations
@@ -29,14 +30,23 @@ from resolvers.context import Info
 from resolvers.documents import mutations as document_mutations
 from resolvers.documents import queries as document_queries
 from resolvers.exchange import queries as exchange_queries
+from resolvers.notifications.service import MAX_TEMPLATES
 from resolvers.providers import mutations as provider_mutations
 from resolvers.providers import queries as provider_queries
 from resolvers.scenarios import mutations as scenario_mutations
 from resolvers.scenarios import queries as scenario_queries
 from schema.accounts import Account
 from schema.appeals import Appeal
-from schema.applications import Application, ApplicationStatusChange
+from schema.applications import (
+    RATING_SUMMARIES,
+    RECTIFICATIONS,
+    Application,
+    ApplicationStatusChange,
+)
 from schema.catalogue import (
+    DEPARTMENTS,
+    DIVERGENCES,
+    REGIONS,
     Article,
     ArticleConnection,
     CatalogueDivergence,
@@ -50,12 +60,13 @@ from schema.catalogue import (
     Terminal,
     TerminalConnection,
 )
+from schema.cost import bounded
 from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange import ExchangeMessage
 from schema.permissions import IsAdmin, IsAuthenticated, IsStaff
-from schema.providers import IsProvider, Provider, ProviderService
-from schema.scenarios import Scenario
+from schema.providers import MY_PROVIDERS, IsProvider, Provider, ProviderService
+from schema.scenarios import RECOMMENDATIONS, THEMES, Scenario
 
 log = logging.getLogger("rongban.graphql")
 
@@ -106,12 +117,18 @@ class Query:
     )
     regions: list[Region] = strawberry.field(
         resolver=catalogue_queries.regions,
-        description="Top-level regions, or the regions directly below `parentCode`.",
+        directives=REGIONS.directives,
+        description=REGIONS.describe(
+            "Top-level regions, or the regions directly below `parentCode`."
+        ),
     )
     region: Region | None = strawberry.field(resolver=catalogue_queries.region)
     departments: list[Department] = strawberry.field(
         resolver=catalogue_queries.departments,
-        description="Departments, optionally only those of one region (by code).",
+        directives=DEPARTMENTS.directives,
+        description=DEPARTMENTS.describe(
+            "Departments, optionally only those of one region (by code)."
+        ),
     )
     department: Department | None = strawberry.field(
         resolver=catalogue_queries.department, description="A department by credit code."
@@ -137,7 +154,10 @@ class Query:
     catalogue_divergences: list[CatalogueDivergence] = strawberry.field(
         resolver=catalogue_queries.catalogue_divergences,
         permission_classes=[IsStaff],
-        description="Implementations in the region that differ from their base item (staff).",
+        directives=DIVERGENCES.directives,
+        description=DIVERGENCES.describe(
+            "Implementations in the region that differ from their base item (staff)."
+        ),
     )
     articles: ArticleConnection = strawberry.field(
         resolver=catalogue_queries.articles, description="Newest first."
@@ -191,21 +211,35 @@ class Query:
     )
     wechat_subscription_templates = strawberry.field(
         resolver=application_queries.wechat_subscription_templates,
-        description="Template ids to pass to wx.requestSubscribeMessage, by event.",
+        directives=bounded(MAX_TEMPLATES),
+        description=(
+            "Template ids to pass to wx.requestSubscribeMessage, by event; at most "
+            f"{MAX_TEMPLATES}."
+        ),
     )
     application_ratings = strawberry.field(
         resolver=application_queries.application_ratings,
         permission_classes=[IsStaff],
-        description="好差评 counts per level and average (5..1), per item or department.",
+        directives=RATING_SUMMARIES.directives,
+        description=RATING_SUMMARIES.describe(
+            "好差评 counts per level and average (5..1), per item or department."
+        ),
     )
     rectifications = strawberry.field(
         resolver=application_queries.rectifications,
         permission_classes=[IsStaff],
-        description="The department's 差评 rectifications, soonest due first (at most 100).",
+        directives=RECTIFICATIONS.directives,
+        description=RECTIFICATIONS.describe(
+            "The department's 差评 rectifications, soonest due first."
+        ),
     )
     calendar = strawberry.field(
         resolver=application_queries.calendar,
-        description="Working days and rest days between two dates (at most 400 days).",
+        directives=bounded(application_queries.MAX_CALENDAR_DAYS),
+        description=(
+            "Working days and rest days between two dates, both included (at most "
+            f"{application_queries.MAX_CALENDAR_DAYS} days)."
+        ),
     )
     my_appeals = strawberry.field(
         resolver=appeal_queries.my_appeals,
@@ -221,7 +255,11 @@ class Query:
     )
     appeal_categories = strawberry.field(
         resolver=appeal_queries.appeal_categories,
-        description="The 12345 dispatch catalogue (派单目录): groups with their leaf categories.",
+        directives=bounded(MAX_CATEGORY_GROUPS),
+        description=(
+            "The 12345 dispatch catalogue (派单目录): groups with their leaf categories; at most "
+            f"{MAX_CATEGORY_GROUPS} groups."
+        ),
     )
     appeal_supervisions = strawberry.field(
         resolver=appeal_queries.appeal_supervisions,
@@ -263,7 +301,10 @@ class Query:
 
     themes = strawberry.field(
         resolver=scenario_queries.themes,
-        description="Life events (PERSON) and business stages (ORGANISATION), in display order.",
+        directives=THEMES.directives,
+        description=THEMES.describe(
+            "Life events (PERSON) and business stages (ORGANISATION), in display order."
+        ),
     )
     theme = strawberry.field(
         resolver=scenario_queries.theme, description="A theme by code (BIRTH, MARKET_ENTRY ...)."
@@ -288,10 +329,12 @@ class Query:
     )
     recommended_services = strawberry.field(
         resolver=scenario_queries.recommended_services,
+        directives=RECOMMENDATIONS.directives,
         description=(
             "For a signed-in resident: services chosen from their own verified profile, "
             "wallet and history, each with a reason; then (and for anyone else) popular "
-            "services of the last 30 days. `first` 1-20, default 10."
+            f"services of the last 30 days. `first` 1-{RECOMMENDATIONS.cap}, default "
+            f"{RECOMMENDATIONS.default}."
         ),
     )
     provider_services = strawberry.field(
@@ -305,7 +348,10 @@ class Query:
     my_providers = strawberry.field(
         resolver=provider_queries.my_providers,
         permission_classes=[IsAuthenticated],
-        description="The providers the signed-in account acts for (any status), by name.",
+        directives=MY_PROVIDERS.directives,
+        description=MY_PROVIDERS.describe(
+            "The providers the signed-in account acts for (any status), by name."
+        ),
     )
     providers = strawberry.field(
         resolver=provider_queries.providers,

@@ -12,20 +12,37 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from resolvers.catalogue.errors import MAX_VIOLATIONS
 from resolvers.catalogue.service import Audience
 from resolvers.context import Info
+from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.scenarios.conditions import questions_of
-from resolvers.scenarios.definitions import Definition, Question
+from resolvers.scenarios.definitions import (
+    MAX_ITEMS,
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_THEMES,
+    Definition,
+    Question,
+)
 from resolvers.scenarios.errors import ScenarioError, ScenarioErrorCode
-from resolvers.scenarios.plan import Plan, PlannedItem, PlannedMaterial, Provision, RegionSource
-from resolvers.scenarios.recommendations import ReasonCode
+from resolvers.scenarios.plan import (
+    MAX_PLAN_MATERIALS,
+    Plan,
+    PlannedItem,
+    PlannedMaterial,
+    Provision,
+    RegionSource,
+)
+from resolvers.scenarios.recommendations import MAX_RECOMMENDATIONS, ReasonCode
 from resolvers.scenarios.recommendations import Recommendation as RecommendationData
-from resolvers.scenarios.service import definition_of
+from resolvers.scenarios.service import MAX_THEME_ITEMS, definition_of
 from schema.applications import Application
 from schema.catalogue import BaseItem, Department, GuideViolation, Region, Service
+from schema.cost import bounded
 from schema.documents import Document
 from schema.errors import UserError
-from schema.pagination import Connection
+from schema.pagination import Connection, ListLimit
 from schema.providers import PLAN_PROVIDER_SERVICES, THEME_PROVIDER_SERVICES
 from storage.models import scenarios as models
 from storage.models.catalogue import Channel, MaterialSource, Necessity, PublicationStatus
@@ -61,6 +78,17 @@ strawberry.enum(
 )
 strawberry.enum(ScenarioErrorCode)
 
+# Every theme (the national lists have 16), and the scenarios listed under one.
+THEMES = ListLimit(default=50, cap=50)
+THEME_SCENARIOS = ListLimit(default=50, cap=50)
+# A theme lists up to MAX_THEME_ITEMS items; the demo's longest has 7.
+THEME_ITEMS = ListLimit(default=50, cap=MAX_THEME_ITEMS)
+SCENARIO_THEMES = ListLimit(default=MAX_THEMES, cap=MAX_THEMES)
+PLAN_SERVICES = ListLimit(default=MAX_ITEMS, cap=MAX_ITEMS)
+RECOMMENDATIONS = ListLimit(default=10, cap=MAX_RECOMMENDATIONS)
+# A resident's wallet grows with every upload: the newest of a kind are the ones to offer.
+WALLET_DOCUMENTS = ListLimit(default=10, cap=50)
+
 
 @strawberry.type
 class ScenarioOption:
@@ -75,7 +103,11 @@ class ScenarioQuestion:
     help: str
     kind: QuestionKind
     options: list[ScenarioOption] = strawberry.field(
-        description="The choices; YES_NO questions always offer YES (是) and NO (否)."
+        directives=bounded(MAX_OPTIONS),
+        description=(
+            f"The choices (at most {MAX_OPTIONS}); YES_NO questions always offer YES (是) and "
+            "NO (否)."
+        ),
     )
     min: float | None = strawberry.field(description="NUMBER questions: the smallest answer.")
     max: float | None = strawberry.field(description="NUMBER questions: the largest answer.")
@@ -89,7 +121,8 @@ class ScenarioQuestion:
         )
     )
     depends_on: list[str] = strawberry.field(
-        description="Codes of the questions askedWhen looks at."
+        directives=bounded(MAX_QUESTIONS),
+        description="Codes of the questions askedWhen looks at.",
     )
 
     @classmethod
@@ -155,11 +188,17 @@ class Scenario(relay.Node):
             _definition=definition_of(model),
         )
 
-    @strawberry.field(description="In the order to ask them; see each one's askedWhen.")
+    @strawberry.field(
+        directives=bounded(MAX_QUESTIONS),
+        description=f"In the order to ask them; see each one's askedWhen. At most {MAX_QUESTIONS}.",
+    )
     def questions(self) -> list[ScenarioQuestion]:
         return [ScenarioQuestion.of(q) for q in self._definition.questions]
 
-    @strawberry.field(description="Every item the bundle can lead to, with its condition.")
+    @strawberry.field(
+        directives=bounded(MAX_ITEMS),
+        description=f"Every item the bundle can lead to, with its condition. At most {MAX_ITEMS}.",
+    )
     def items(self) -> list[ScenarioItem]:
         return [
             ScenarioItem(base_code=item.basic_code, when=item.when_json)
@@ -167,10 +206,16 @@ class Scenario(relay.Node):
             if item.basic_code is not None
         ]
 
-    @strawberry.field(description="The themes (life events, business stages) it is listed under.")
-    async def themes(self, info: Info) -> list[Theme]:
+    @strawberry.field(
+        directives=SCENARIO_THEMES.directives,
+        description=SCENARIO_THEMES.describe(
+            "The themes (life events, business stages) it is listed under."
+        ),
+    )
+    async def themes(self, info: Info, first: int | None = SCENARIO_THEMES.default) -> list[Theme]:
+        size = SCENARIO_THEMES.size(first)
         rows = await info.context.loaders.scenario_themes.load(self._model.id)
-        return [Theme.of(row) for row in rows]
+        return [Theme.of(row) for row in rows[:size]]
 
     @strawberry.field(description="The lead department (牵头部门) that answers for the bundle.")
     async def lead_department(self, info: Info) -> Department | None:
@@ -240,32 +285,52 @@ class Theme:
             _model=model,
         )
 
-    @strawberry.field(description="The standard items listed under the theme, in order.")
-    async def items(self, info: Info) -> list[BaseItem]:
-        links = await info.context.loaders.theme_items.load(self._model.id)
+    @strawberry.field(
+        directives=THEME_ITEMS.directives,
+        description=THEME_ITEMS.describe("The standard items listed under the theme, in order."),
+    )
+    async def items(self, info: Info, first: int | None = THEME_ITEMS.default) -> list[BaseItem]:
+        size = THEME_ITEMS.size(first)
+        links = (await info.context.loaders.theme_items.load(self._model.id))[:size]
         rows = await info.context.loaders.base_item_by_code.load_many([i.basic_code for i in links])
         return [BaseItem.of(row) for row in rows if row is not None]
 
     @strawberry.field(
-        description=(
+        directives=THEME_ITEMS.directives,
+        description=THEME_ITEMS.describe(
             "The theme's items as services of a region: its own implementation, else the "
-            "nearest level above; items with none there are left out. Default: the city."
-        )
+            "nearest level above; items with none there are left out. Default: the city. "
+            "`first` counts the theme's items (so fewer services may come back)."
+        ),
     )
-    async def services(self, info: Info, region_code: str | None = None) -> list[Service]:
+    async def services(
+        self,
+        info: Info,
+        region_code: str | None = None,
+        first: int | None = THEME_ITEMS.default,
+    ) -> list[Service]:
+        size = THEME_ITEMS.size(first)
         code = region_code or "510100"
         if not 0 < len(code) <= 12 or not code.isalnum():
             return []
-        links = await info.context.loaders.theme_items.load(self._model.id)
+        links = (await info.context.loaders.theme_items.load(self._model.id))[:size]
         rows = await info.context.loaders.service_in_region.load_many(
             [(code, link.basic_code) for link in links]
         )
         return [Service.of(row) for row in rows if row is not None]
 
-    @strawberry.field(description="Published scenario bundles listed under the theme.")
-    async def scenarios(self, info: Info) -> list[Scenario]:
+    @strawberry.field(
+        directives=THEME_SCENARIOS.directives,
+        description=THEME_SCENARIOS.describe(
+            "Published scenario bundles listed under the theme, in display order."
+        ),
+    )
+    async def scenarios(
+        self, info: Info, first: int | None = THEME_SCENARIOS.default
+    ) -> list[Scenario]:
+        size = THEME_SCENARIOS.size(first)
         rows = await info.context.loaders.theme_scenarios.load(self._model.id)
-        return [Scenario.of(row) for row in rows]
+        return [Scenario.of(row) for row in rows[:size]]
 
     provider_services = THEME_PROVIDER_SERVICES  # [7/8] social services beside the items
 
@@ -299,7 +364,9 @@ class ScenarioPlanMaterial:
     )
     original: bool = strawberry.field(description="Some item needs the original shown.")
     copies: int = strawberry.field(description="The most copies any item asks for.")
-    used_by: list[str] = strawberry.field(description="Basic codes of the items that need it.")
+    used_by: list[str] = strawberry.field(
+        directives=bounded(MAX_ITEMS), description="Basic codes of the items that need it."
+    )
     provision: Provision
     wallet_satisfied: bool | None = strawberry.field(
         description=(
@@ -325,10 +392,14 @@ class ScenarioPlanMaterial:
         )
 
     @strawberry.field(
-        description="The signed-in resident's wallet documents of its kind, newest first."
+        directives=WALLET_DOCUMENTS.directives,
+        description=WALLET_DOCUMENTS.describe(
+            "The signed-in resident's wallet documents of its kind, newest first."
+        ),
     )
-    def wallet_documents(self) -> list[Document]:
-        return [Document.of(d) for d in self._wallet or []]
+    def wallet_documents(self, first: int | None = WALLET_DOCUMENTS.default) -> list[Document]:
+        size = WALLET_DOCUMENTS.size(first)
+        return [Document.of(d) for d in (self._wallet or [])[:size]]
 
 
 @strawberry.type(
@@ -344,16 +415,21 @@ class ScenarioPlan:
         description="Every question asked has its answer: the plan can be submitted."
     )
     asked_questions: list[str] = strawberry.field(
-        description="Codes of the questions to show for these answers, in order."
+        directives=bounded(MAX_QUESTIONS),
+        description="Codes of the questions to show for these answers, in order.",
     )
     missing_questions: list[str] = strawberry.field(
-        description="Questions shown but not answered yet; their conditions count as false."
+        directives=bounded(MAX_QUESTIONS),
+        description="Questions shown but not answered yet; their conditions count as false.",
     )
-    items: list[ScenarioPlanItem]
+    items: list[ScenarioPlanItem] = strawberry.field(
+        directives=bounded(MAX_ITEMS), description=f"At most {MAX_ITEMS}."
+    )
     materials: list[ScenarioPlanMaterial] = strawberry.field(
+        directives=bounded(MAX_PLAN_MATERIALS),
         description=(
             "Each material once: matched by document kind and name, or by the scenario's groups."
-        )
+        ),
     )
     promised_days: int = strawberry.field(
         description="Working days: the longest promised limit of the bundle's items (parallel)."
@@ -366,7 +442,8 @@ class ScenarioPlan:
     )
     separate_visits: int = strawberry.field(description="Visits if applied for one by one.")
     channels: list[Channel] = strawberry.field(
-        description="Channels every available item accepts: where the bundle can be submitted."
+        directives=bounded(len(Channel)),
+        description="Channels every available item accepts: where the bundle can be submitted.",
     )
     digest: str = strawberry.field(
         description="Pass it as submitScenario's planDigest: PLAN_CHANGED if anything changed."
@@ -399,9 +476,14 @@ class ScenarioPlan:
     def region(self) -> Region:
         return Region.of(self._plan.region)
 
-    @strawberry.field(description="The available items' services, in the bundle's order.")
-    def services(self) -> list[Service]:
-        return [Service.of(i.implementation) for i in self._plan.items if i.implementation]
+    @strawberry.field(
+        directives=PLAN_SERVICES.directives,
+        description=PLAN_SERVICES.describe("The available items' services, in the bundle's order."),
+    )
+    def services(self, first: int | None = PLAN_SERVICES.default) -> list[Service]:
+        size = PLAN_SERVICES.size(first)
+        found = [Service.of(i.implementation) for i in self._plan.items if i.implementation]
+        return found[:size]
 
     provider_services = PLAN_PROVIDER_SERVICES  # [7/8] social services the answers lead to
 
@@ -534,9 +616,10 @@ class SubmitScenarioError(UserError):
     code: ScenarioErrorCode
     fields: list[str] = strawberry.field(
         default_factory=list,
+        directives=bounded(MAX_ERROR_FIELDS),
         description=(
             "Every input field at fault, e.g. form.<basic code>.shopName; for ANSWER_REQUIRED "
-            "the codes of the questions still to answer."
+            f"the codes of the questions still to answer. At most {MAX_ERROR_FIELDS}."
         ),
     )
 
@@ -554,7 +637,11 @@ class SubmitScenarioError(UserError):
 class ScenarioEditError(UserError):
     code: ScenarioErrorCode
     violations: list[GuideViolation] = strawberry.field(
-        description="Every problem found (rule, field under `definition.`, what to do)."
+        directives=bounded(MAX_VIOLATIONS),
+        description=(
+            f"Every problem found (the first {MAX_VIOLATIONS}): rule, field under "
+            "`definition.`, what to do."
+        ),
     )
 
     @classmethod

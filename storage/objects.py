@@ -40,6 +40,11 @@ class ObjectMissing(Exception):
     """No object under that key."""
 
 
+# Form fields of an upload ticket: key, Content-Type and encryption, then the signature's
+# (S3: algorithm, credential, session token, date, policy, signature; local: policy, signature).
+MAX_TICKET_FIELDS = 10
+
+
 @dataclass(frozen=True, slots=True)
 class UploadTicket:
     """Where and how to POST one file: form `fields` first, then the file as `file`."""
@@ -47,6 +52,10 @@ class UploadTicket:
     url: str
     fields: dict[str, str]
     expires_at: datetime
+
+    def __post_init__(self) -> None:
+        if len(self.fields) > MAX_TICKET_FIELDS:
+            raise ValueError(f"an upload ticket has at most {MAX_TICKET_FIELDS} form fields")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,38 @@ from storage.models.appeals import AppealCategory
 from storage.models.catalogue import Department, Region, RegionLevel
 from storage.repositories import appeals as repo
 
+# The dispatch catalogue (派单目录) is reference data written only by the seed, which refuses
+# a catalogue past these sizes: two levels, groups of leaves, a few synonyms each.
+MAX_CATEGORY_GROUPS = 50
+MAX_CATEGORY_CHILDREN = 50
+MAX_CATEGORY_KEYWORDS = 20
+
+
+def category_keywords(text: str) -> list[str]:
+    """A category's synonyms, stored comma-separated."""
+    return [k for k in text.split(",") if k]
+
+
+def catalogue_problems(categories: list[AppealCategory]) -> list[str]:
+    """Why a dispatch catalogue (every category, stored and new) is too large to serve."""
+    problems = []
+    groups = [c for c in categories if c.parent_id is None]
+    if len(groups) > MAX_CATEGORY_GROUPS:
+        problems.append(f"more than {MAX_CATEGORY_GROUPS} groups")
+    children: dict[UUID, int] = {}
+    for category in categories:
+        if category.parent_id is not None:
+            children[category.parent_id] = children.get(category.parent_id, 0) + 1
+        if len(category_keywords(category.keywords)) > MAX_CATEGORY_KEYWORDS:
+            problems.append(f"{category.code}: more than {MAX_CATEGORY_KEYWORDS} keywords")
+    by_id = {c.id: c.code for c in categories}
+    problems += [
+        f"{by_id.get(parent, parent)}: more than {MAX_CATEGORY_CHILDREN} categories"
+        for parent, count in children.items()
+        if count > MAX_CATEGORY_CHILDREN
+    ]
+    return problems
+
 
 @dataclass(frozen=True, slots=True)
 class Place:

@@ -33,6 +33,10 @@ BASELINE_WEEKS = 4  # a week is compared with the four before it
 TOP_TOPICS = 20
 TOP_REGIONS_PER_TOPIC = 5
 TOP_SPIKES = 20
+# Weekly points of a series: the weeks from the Monday before `start` to `end`.
+MAX_WEEKS = MAX_DAYS // 7 + 2
+# Series by district: the city's counties and functional zones (23 today).
+MAX_DISTRICT_SERIES = 50
 _VERSION = 1  # bump when the cached shape changes
 
 
@@ -168,7 +172,7 @@ async def compute(resources: Resources, filter: Filter) -> dict[str, Any]:
             {k for k, _ in by_region}, key=lambda k: regions[k].code if k in regions else ""
         )
         if key in regions
-    ]
+    ][:MAX_DISTRICT_SERIES]
     spikes = _spikes(by_leaf_region, weeks, filter, categories, regions, minimum)
 
     end_at = _bounds(filter.end, end=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from enum import Enum, StrEnum
 from typing import ClassVar
 
-from resolvers.errors import DomainError
+from resolvers.errors import MAX_ERROR_FIELDS, DomainError
 
 
 class ApplicationErrorCode(StrEnum):
@@ -74,4 +74,4 @@ class ApplicationError(DomainError):
     def __init__(self, code: Enum, field: str | None = None, *, fields: Sequence[str] = ()) -> None:
         super().__init__(code, field)
         # Every field at fault (a form can fail in several places); `field` is the first.
-        self.fields = list(fields) or ([field] if field else [])
+        self.fields = (list(fields) or ([field] if field else []))[:MAX_ERROR_FIELDS]

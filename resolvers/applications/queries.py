@@ -4,7 +4,7 @@ and the applicationEvents subscription."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
@@ -19,6 +19,8 @@ from resolvers.context import Info
 from resolvers.notifications.service import subscription_templates
 from schema.appeals import Appeal
 from schema.applications import (
+    RATING_SUMMARIES,
+    RECTIFICATIONS,
     Application,
     ApplicationConnection,
     ApplicationFilter,
@@ -42,7 +44,7 @@ from storage.repositories import applications as repo
 from storage.repositories import calendar as calendar_repo
 from storage.repositories import notifications as notification_repo
 
-MAX_CALENDAR_DAYS = 400
+MAX_CALENDAR_DAYS = 400  # days in one answer, both ends included
 
 
 def _bad_cursor() -> PublicError:
@@ -176,7 +178,10 @@ class RatingGrouping(StrEnum):
     DEPARTMENT = "DEPARTMENT"
 
 
-async def application_ratings(info: Info, by: RatingGrouping) -> list[RatingSummary]:
+async def application_ratings(
+    info: Info, by: RatingGrouping, first: int | None = RATING_SUMMARIES.default
+) -> list[RatingSummary]:
+    size = RATING_SUMMARIES.size(first)
     principal = info.context.principal
     # Officers see their own department's figures; ADMIN sees everyone's.
     department_id = None if principal.is_admin else principal.department_id
@@ -185,7 +190,7 @@ async def application_ratings(info: Info, by: RatingGrouping) -> list[RatingSumm
     column = "base_code" if by is RatingGrouping.ITEM else "department_id"
     summaries = reads.summaries(
         await repo.rating_stats(by=column, department_id=department_id), column
-    )
+    )[:size]
     if by is RatingGrouping.DEPARTMENT:
         codes = {
             str(d.id): d.code for d in await Department.filter(id__in=[s["key"] for s in summaries])
@@ -206,17 +211,20 @@ async def application_ratings(info: Info, by: RatingGrouping) -> list[RatingSumm
 
 
 async def rectifications(
-    info: Info, status: RectificationStatus | None = None
+    info: Info,
+    status: RectificationStatus | None = None,
+    first: int | None = RECTIFICATIONS.default,
 ) -> list[Rectification]:
+    size = RECTIFICATIONS.size(first)
     department_id = info.context.principal.department_id
     if department_id is None:
         return []
-    rows = await repo.rectifications(department_id, status=status, limit=100)
+    rows = await repo.rectifications(department_id, status=status, limit=size)
     return [Rectification.of(r) for r in rows]
 
 
 async def calendar(info: Info, start: date, end: date) -> list[CalendarDay]:
-    if end < start or (end - start) > timedelta(days=MAX_CALENDAR_DAYS):
+    if end < start or (end - start).days + 1 > MAX_CALENDAR_DAYS:
         raise PublicError(
             f"日期范围须在 {MAX_CALENDAR_DAYS} 天以内。", "BAD_USER_INPUT", field="end"
         )

@@ -25,12 +25,13 @@ async def readable(principal: Principal, ids: Sequence[UUID]) -> list[Applicatio
     return sorted(rows, key=lambda r: order.get(r.id, 0))
 
 
-async def children(principal: Principal, parent_id: UUID) -> list[Application]:
-    """A bundle's applications in the order they were submitted (the plan's item order):
-    numbers are issued one after another in the submitting transaction."""
+async def children(principal: Principal, parent_id: UUID, limit: int) -> list[Application]:
+    """A bundle's first `limit` applications in the order they were submitted (the plan's item
+    order): numbers are issued one after another in the submitting transaction."""
     ids = (
         await Application.filter(parent_id=parent_id)
         .order_by("number")
+        .limit(limit)
         .values_list("id", flat=True)
     )
     return await readable(principal, [UUID(str(i)) for i in ids])

@@ -27,6 +27,7 @@ from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.workflow import STATUS_LABELS, Action, Actor, event_of, step
 from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
+from resolvers.catalogue.drafts import MAX_COOPERATING_DEPARTMENTS
 from resolvers.catalogue.service import get_service
 from resolvers.context import Resources
 from resolvers.documents.errors import DocumentError
@@ -72,6 +73,8 @@ SUBMIT_SCOPE = "submitApplication"
 MAX_NOTE = 500
 MAX_KEY = 128
 MAX_COMMENT = 200
+# Acceptance makes one task for the lead department and one per cooperating department.
+MAX_TASKS = 1 + MAX_COOPERATING_DEPARTMENTS
 # Channels a resident uses by themself; TERMINAL and SERVICE_HALL are recorded from the
 # device or clerk that submits, never claimed.
 SELF_SERVICE_CHANNELS = frozenset(

@@ -47,6 +47,15 @@ DOCUMENT_KINDS = frozenset(
         "OTHER",
     }
 )
+# How long a guide's lists may be: checked here for staff edits and imports alike, and
+# declared (@listSize) on the GraphQL fields that return them.
+MAX_KEYWORDS = 20
+MAX_STEPS = 30
+MAX_FAQS = 50
+MAX_MATERIALS = 60
+MAX_COOPERATING_DEPARTMENTS = 20
+MAX_ARTICLE_ITEMS = 100
+MAX_TERMINAL_SERVICES = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -127,8 +136,10 @@ class BaseItemData:
         _validate_steps(problems, self.steps)
         if not self.audiences:
             problems.add("audiences", "至少选择一类服务对象。", "REQUIRED")
-        if len(self.keywords) > 20:
-            problems.add("keywords", "关键词不能超过 20 个。")
+        if len(set(self.audiences)) != len(self.audiences):
+            problems.add("audiences", "服务对象不能重复。")
+        if len(self.keywords) > MAX_KEYWORDS:
+            problems.add("keywords", f"关键词不能超过 {MAX_KEYWORDS} 个。")
         self.keywords = [
             problems.text(f"keywords[{i}]", k, longest=16) for i, k in enumerate(self.keywords)
         ]
@@ -172,6 +183,10 @@ class ImplementationData:
             problems.add("baseCode", "基本编码应为 8-32 位大写字母或数字。")
         if not REGION_CODE.fullmatch(self.region_code or ""):
             problems.add("regionCode", "行政区划代码应为 6 位或 12 位。")
+        if len(self.cooperating_departments) > MAX_COOPERATING_DEPARTMENTS:
+            problems.add(
+                "cooperatingDepartments", f"协办部门不能超过 {MAX_COOPERATING_DEPARTMENTS} 个。"
+            )
         for index, code in enumerate([self.department_code, *self.cooperating_departments]):
             name = "departmentCode" if index == 0 else f"cooperatingDepartments[{index - 1}]"
             if not valid_credit_code(code):
@@ -208,13 +223,13 @@ class ImplementationData:
             value = getattr(self, _snake(name))
             if value and not PHONE.fullmatch(value):
                 problems.add(name, "电话号码格式不正确。")
-        if len(self.faqs) > 50:
-            problems.add("faqs", "常见问题不能超过 50 条。")
+        if len(self.faqs) > MAX_FAQS:
+            problems.add("faqs", f"常见问题不能超过 {MAX_FAQS} 条。")
         for index, faq in enumerate(self.faqs):
             faq.question = problems.text(f"faqs[{index}].question", faq.question, longest=256)
             faq.answer = problems.text(f"faqs[{index}].answer", faq.answer, longest=2000)
-        if len(self.materials) > 60:
-            problems.add("materials", "材料不能超过 60 项。")
+        if len(self.materials) > MAX_MATERIALS:
+            problems.add("materials", f"材料不能超过 {MAX_MATERIALS} 项。")
         for index, material in enumerate(self.materials):
             _validate_material(problems, index, material)
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
@@ -243,8 +258,8 @@ class ArticleData:
             problems.add("regionCode", "行政区划代码应为 6 位或 12 位。")
         if self.department_code is not None and not valid_credit_code(self.department_code):
             problems.add("departmentCode", "统一社会信用代码不正确。")
-        if len(self.item_codes) > 100:
-            problems.add("itemCodes", "关联事项不能超过 100 个。")
+        if len(self.item_codes) > MAX_ARTICLE_ITEMS:
+            problems.add("itemCodes", f"关联事项不能超过 {MAX_ARTICLE_ITEMS} 个。")
         for index, code in enumerate(self.item_codes):
             if not BASIC_CODE.fullmatch(code):
                 problems.add(f"itemCodes[{index}]", "基本编码不正确。")
@@ -271,8 +286,8 @@ class TerminalData:
         self.address = problems.text("address", self.address, longest=256)
         self.hours = problems.text("hours", self.hours, longest=128, required=False)
         validate_location(problems, self.latitude, self.longitude)
-        if len(self.service_codes) > 500:
-            problems.add("serviceCodes", "服务事项不能超过 500 个。")
+        if len(self.service_codes) > MAX_TERMINAL_SERVICES:
+            problems.add("serviceCodes", f"服务事项不能超过 {MAX_TERMINAL_SERVICES} 个。")
 
 
 def validate_location(problems: Problems, latitude: float, longitude: float) -> None:
@@ -294,8 +309,8 @@ def valid_credit_code(code: str) -> bool:
 def _validate_steps(problems: Problems, steps: list[StepData]) -> None:
     if not steps:
         problems.add("steps", "至少填写一个办理环节。", "REQUIRED")
-    if len(steps) > 30:
-        problems.add("steps", "办理环节不能超过 30 个。")
+    if len(steps) > MAX_STEPS:
+        problems.add("steps", f"办理环节不能超过 {MAX_STEPS} 个。")
     for index, step in enumerate(steps):
         step.name = problems.text(f"steps[{index}].name", step.name, longest=64)
         step.description = problems.text(

@@ -26,6 +26,11 @@ class CatalogueErrorCode(StrEnum):
     TERMINAL_CODE_TAKEN = "TERMINAL_CODE_TAKEN"
 
 
+# An error reports at most this many broken rules: enough to fix a guide in one go, and an
+# answer of bounded size whatever the input (a list of 10,000 bad FAQs breaks 20,000 rules).
+MAX_VIOLATIONS = 100
+
+
 class CatalogueError(DomainError):
     messages: ClassVar[Mapping[Enum, str]] = {
         CatalogueErrorCode.UNAUTHENTICATED: "请先登录。",
@@ -54,7 +59,7 @@ class CatalogueError(DomainError):
         detail: str | None = None,
     ) -> None:
         super().__init__(code, field)
-        self.violations = violations or []
+        self.violations = (violations or [])[:MAX_VIOLATIONS]
         self.detail = detail
 
     @property

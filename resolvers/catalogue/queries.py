@@ -11,6 +11,9 @@ from resolvers.catalogue import service
 from resolvers.catalogue.errors import CatalogueError
 from resolvers.context import Info
 from schema.catalogue import (
+    DEPARTMENTS,
+    DIVERGENCES,
+    REGIONS,
     Article,
     ArticleConnection,
     ArticleFilter,
@@ -49,16 +52,20 @@ def _bad_input(error: CatalogueError) -> PublicError:
     return PublicError(error.message, "BAD_USER_INPUT", field=error.field)
 
 
-async def regions(info: Info, parent_code: str | None = None) -> list[Region]:
+async def regions(
+    info: Info, parent_code: str | None = None, first: int | None = REGIONS.default
+) -> list[Region]:
     """Top-level regions, or the children of `parentCode`; an unknown code gives []."""
+    size = REGIONS.size(first)
     if parent_code is None:
-        return [Region.of(row) for row in await repo.top_regions()]
+        return [Region.of(row) for row in (await repo.top_regions())[:size]]
     if not _plausible(parent_code, 12):
         return []
     parent = await info.context.loaders.region_by_code.load(parent_code)
     if parent is None:
         return []
-    return [Region.of(row) for row in await info.context.loaders.region_children.load(parent.id)]
+    rows = await info.context.loaders.region_children.load(parent.id)
+    return [Region.of(row) for row in rows[:size]]
 
 
 async def region(info: Info, code: str) -> Region | None:
@@ -68,7 +75,10 @@ async def region(info: Info, code: str) -> Region | None:
     return Region.of(row) if row else None
 
 
-async def departments(info: Info, region_code: str | None = None) -> list[Department]:
+async def departments(
+    info: Info, region_code: str | None = None, first: int | None = DEPARTMENTS.default
+) -> list[Department]:
+    size = DEPARTMENTS.size(first)
     region_id = None
     if region_code is not None:
         row = (
@@ -79,7 +89,7 @@ async def departments(info: Info, region_code: str | None = None) -> list[Depart
         if row is None:
             return []
         region_id = row.id
-    return [Department.of(row) for row in await repo.departments_in_region(region_id)]
+    return [Department.of(row) for row in await repo.departments_in_region(region_id, size)]
 
 
 async def department(info: Info, code: str) -> Department | None:
@@ -141,9 +151,12 @@ async def service_stats(info: Info, region_code: str | None = None) -> ServiceSt
     return ServiceStats.of(stats) if stats else None
 
 
-async def catalogue_divergences(info: Info, region_code: str) -> list[CatalogueDivergence]:
+async def catalogue_divergences(
+    info: Info, region_code: str, first: int | None = DIVERGENCES.default
+) -> list[CatalogueDivergence]:
+    size = DIVERGENCES.size(first)
     try:
-        reports = await service.divergence_report(info.context.principal, region_code)
+        reports = await service.divergence_report(info.context.principal, region_code, size)
     except CatalogueError as error:
         raise PublicError(error.message, "FORBIDDEN") from None
     return [

@@ -244,7 +244,10 @@ class DivergenceReport:
     fields: list[Divergence]
 
 
-async def divergence_report(principal: Principal, region_code: str) -> list[DivergenceReport]:
+async def divergence_report(
+    principal: Principal, region_code: str, limit: int
+) -> list[DivergenceReport]:
+    """The first `limit` implementations (by code) in the region and below that differ."""
     if not principal.is_staff:
         raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
     region = await _region(region_code)
@@ -258,6 +261,8 @@ async def divergence_report(principal: Principal, region_code: str) -> list[Dive
         found = divergences(row, bases[row.base_id])
         if found:
             reports.append(DivergenceReport(row, found))
+            if len(reports) == limit:
+                break
     return reports
 
 

@@ -14,6 +14,8 @@ from storage.models.notifications import SubscriptionGrant
 from storage.repositories import notifications as repo
 
 MAX_RESULTS = 10  # wx.requestSubscribeMessage takes at most 3 templates at a time
+# Subscribe-message templates offered (one per event the platform sends; three today).
+MAX_TEMPLATES = 20
 ACCEPT = "accept"
 
 
@@ -24,9 +26,10 @@ class TemplateOffer:
 
 
 def subscription_templates(resources: Resources) -> list[TemplateOffer]:
+    offered = sorted(resources.settings.wechat_subscription_templates.items())
     return [
         TemplateOffer(event=event, template_id=template)
-        for event, template in sorted(resources.settings.wechat_subscription_templates.items())
+        for event, template in offered[:MAX_TEMPLATES]
     ]
 
 
@@ -56,4 +59,4 @@ async def grant_subscriptions(
     if counts and await repo.openid_of(account_id) is None:
         raise NotificationError(Code.NOT_A_WECHAT_ACCOUNT, "results")
     await repo.add_grants(account_id, counts, cap=resources.settings.wechat_max_grants_per_template)
-    return await repo.grants_of(account_id)
+    return await repo.grants_of(account_id, MAX_TEMPLATES)

@@ -8,6 +8,7 @@ from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import PageInfo, connection_of, page_request
 from schema.providers import (
+    MY_PROVIDERS,
     HandoffConsent,
     HandoffConsentConnection,
     Provider,
@@ -74,11 +75,12 @@ async def provider_services(
     return ProviderServiceConnection(edges=edges, page_info=page_info)
 
 
-async def my_providers(info: Info) -> list[Provider]:
+async def my_providers(info: Info, first: int | None = MY_PROVIDERS.default) -> list[Provider]:
+    size = MY_PROVIDERS.size(first)
     account_id = info.context.principal.account_id
     if account_id is None:
         return []
-    return [Provider.of(row) for row in await repo.providers_of_account(account_id)]
+    return [Provider.of(row) for row in await repo.providers_of_account(account_id, size)]
 
 
 async def providers(

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from enum import Enum, StrEnum
 from typing import ClassVar
 
-from resolvers.catalogue.errors import Violation
-from resolvers.errors import DomainError
+from resolvers.catalogue.errors import MAX_VIOLATIONS, Violation
+from resolvers.errors import MAX_ERROR_FIELDS, DomainError
 
 
 class ScenarioErrorCode(StrEnum):
@@ -94,8 +94,8 @@ class ScenarioError(DomainError):
     ) -> None:
         super().__init__(code, field)
         # Every field at fault (a form can fail in several places); `field` is the first.
-        self.fields = list(fields) or ([field] if field else [])
-        self.violations = list(violations)
+        self.fields = (list(fields) or ([field] if field else []))[:MAX_ERROR_FIELDS]
+        self.violations = list(violations)[:MAX_VIOLATIONS]
         self.detail = detail
 
     @property

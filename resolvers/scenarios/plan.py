@@ -17,8 +17,9 @@ from uuid import UUID
 import orjson
 
 from resolvers.applications.deadlines import promised_days
+from resolvers.catalogue.drafts import MAX_MATERIALS
 from resolvers.scenarios.conditions import Answer, holds
-from resolvers.scenarios.definitions import Definition, Question, RuleEffect, merge_key
+from resolvers.scenarios.definitions import MAX_ITEMS, Definition, Question, RuleEffect, merge_key
 from resolvers.scenarios.errors import ScenarioError
 from resolvers.scenarios.errors import ScenarioErrorCode as Code
 from resolvers.scenarios.profile import Profile
@@ -39,6 +40,9 @@ from storage.repositories import scenarios as repo
 CITY_CODE = "510100"
 MAX_ANSWERS = 50
 MAX_VALUE_LENGTH = 64
+# The merged list holds each item's materials at most once: never more than every item's
+# guide asks for together (rules only drop or tighten materials).
+MAX_PLAN_MATERIALS = MAX_ITEMS * MAX_MATERIALS
 _NUMBER = re.compile(r"-?\d{1,13}(\.\d{1,6})?")
 _STRENGTH = {Necessity.OPTIONAL: 0, Necessity.DEFERRABLE: 1, Necessity.REQUIRED: 2}
 

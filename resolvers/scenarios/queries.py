@@ -10,6 +10,8 @@ from resolvers.scenarios.plan import RawAnswer
 from schema.error_codes import PublicError
 from schema.pagination import PageInfo, connection_of, page_request
 from schema.scenarios import (
+    RECOMMENDATIONS,
+    THEMES,
     Recommendation,
     Scenario,
     ScenarioAnswerInput,
@@ -21,8 +23,11 @@ from schema.scenarios import (
 from storage.repositories import scenarios as repo
 
 
-async def themes(info: Info, audience: Audience | None = None) -> list[Theme]:
-    rows = await service.themes(audience.value if audience else None)
+async def themes(
+    info: Info, audience: Audience | None = None, first: int | None = THEMES.default
+) -> list[Theme]:
+    size = THEMES.size(first)
+    rows = await service.themes(audience.value if audience else None, size)
     return [Theme.of(row) for row in rows]
 
 
@@ -88,12 +93,9 @@ async def scenario_plan(
     return ScenarioPlan.of(plan) if plan else None
 
 
-async def recommended_services(info: Info, first: int = 10) -> list[Recommendation]:
-    if not 1 <= first <= recommendations.MAX_RECOMMENDATIONS:
-        raise PublicError(
-            f"first 须在 1 到 {recommendations.MAX_RECOMMENDATIONS} 之间。",
-            "BAD_USER_INPUT",
-            field="first",
-        )
-    found = await recommendations.recommend(info.context.resources, info.context.principal, first)
+async def recommended_services(
+    info: Info, first: int = RECOMMENDATIONS.default
+) -> list[Recommendation]:
+    size = RECOMMENDATIONS.size(first)
+    found = await recommendations.recommend(info.context.resources, info.context.principal, size)
     return [Recommendation.of(item) for item in found]

@@ -74,8 +74,8 @@ def plausible_code(code: str) -> bool:
 # -- themes
 
 
-async def themes(audience: str | None) -> list[Theme]:
-    return await repo.themes(audience)
+async def themes(audience: str | None, limit: int) -> list[Theme]:
+    return await repo.themes(audience, limit)
 
 
 async def theme(code: str) -> Theme | None:

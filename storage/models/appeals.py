@@ -282,6 +282,10 @@ class PhotoCheck(StrEnum):
 # The photos that the handling staff, and everyone but their owner, may see.
 RELEASED_PHOTOS = (PhotoCheck.NOT_REQUIRED, PhotoCheck.PASSED)
 
+# Photos one appeal may carry: what wx.chooseImage picks at most, and the ceiling of the
+# appeal_max_photos setting.
+MAX_PHOTOS = 9
+
 
 class AppealPhoto(Model):
     """A wallet photo attached to an appeal, with the state of its image check."""

@@ -90,9 +90,9 @@ async def departments_by_codes(codes: Sequence[str]) -> list[Department]:
     return await Department.filter(code__in=list(codes))
 
 
-async def departments_in_region(region_id: UUID | None) -> list[Department]:
+async def departments_in_region(region_id: UUID | None, limit: int) -> list[Department]:
     query = Department.all() if region_id is None else Department.filter(region_id=region_id)
-    return await query.order_by("code")
+    return await query.order_by("code").limit(limit)
 
 
 # -- base items

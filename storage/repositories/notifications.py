@@ -106,8 +106,10 @@ async def add_grants(account_id: UUID, counts: dict[str, int], *, cap: int) -> N
         await SubscriptionGrant.filter(id=grant.id, remaining__gt=cap).update(remaining=cap)
 
 
-async def grants_of(account_id: UUID) -> list[SubscriptionGrant]:
-    return await SubscriptionGrant.filter(account_id=account_id).order_by("template_id")
+async def grants_of(account_id: UUID, limit: int) -> list[SubscriptionGrant]:
+    return await (
+        SubscriptionGrant.filter(account_id=account_id).order_by("template_id").limit(limit)
+    )
 
 
 async def remaining(account_id: UUID, template_id: str) -> int:

@@ -156,8 +156,8 @@ async def is_member(provider_id: UUID, account_id: UUID) -> bool:
     return await ProviderMember.exists(provider_id=provider_id, account_id=account_id)
 
 
-async def providers_of_account(account_id: UUID) -> list[Provider]:
-    return await Provider.filter(members__account_id=account_id).order_by("name", "id")
+async def providers_of_account(account_id: UUID, limit: int) -> list[Provider]:
+    return await Provider.filter(members__account_id=account_id).order_by("name", "id").limit(limit)
 
 
 def providers_with_status(status: ProviderStatus | None) -> QuerySet[Provider]:

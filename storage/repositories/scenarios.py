@@ -42,9 +42,9 @@ from storage.repositories.pagination import Page, Scalar, keyset_page
 # -- themes
 
 
-async def themes(audience: str | None) -> list[Theme]:
+async def themes(audience: str | None, limit: int) -> list[Theme]:
     query = Theme.all() if audience is None else Theme.filter(audience=audience)
-    return await query.order_by("position", "code")
+    return await query.order_by("position", "code").limit(limit)
 
 
 async def themes_by_codes(codes: Sequence[str]) -> list[Theme]:

@@ -4,11 +4,13 @@ presigned GET would: signature, expiry, key, content type and size (moto checks 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from storage.models.documents import Document, DocumentStatus
+from storage.objects import MAX_TICKET_FIELDS, UploadTicket
 from tests.conftest import RunningApp
 from tests.documents.conftest import jpeg, objects_root, post_form, signed_in, stored_files
 
@@ -19,6 +21,16 @@ MIB = 1024 * 1024
 async def ticket(running: RunningApp, wechat: httpx.AsyncClient) -> dict:
     program = await signed_in(running, wechat, "a")
     return await program.request_upload("PHOTO", "me.jpg", "image/jpeg", 4096)
+
+
+async def test_a_ticket_holds_at_most_its_declared_fields(ticket: dict) -> None:
+    assert 0 < len(ticket["fields"]) <= MAX_TICKET_FIELDS
+    with pytest.raises(ValueError, match="at most"):
+        UploadTicket(
+            url="http://testserver/uploads",
+            fields={f"x-{n}": "v" for n in range(MAX_TICKET_FIELDS + 1)},
+            expires_at=datetime.now(UTC),
+        )
 
 
 def _assert_refused(response: httpx.Response, status: int, code: str) -> None:

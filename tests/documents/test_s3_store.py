@@ -19,6 +19,7 @@ from minio import Minio
 from mock_wechat.client import MiniProgram
 from resolvers.documents.service import sweep_expired_tickets
 from storage.models.documents import Document, DocumentStatus
+from storage.objects import MAX_TICKET_FIELDS
 from tests.conftest import RunningApp, start_app
 from tests.documents.conftest import BUCKET, count_rows, jpeg, pdf, png
 
@@ -88,6 +89,7 @@ async def test_the_post_policy_pins_key_type_size_and_expiry(
     expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
     assert 0 < (expiration - datetime.now(UTC)).total_seconds() <= 600
     assert fields["key"] == f"quarantine/{row.owner_id}/{row.id}"
+    assert len(ticket["fields"]) <= MAX_TICKET_FIELDS  # what DocumentUploadTicket declares
 
 
 async def test_a_mismatching_file_is_rejected_and_deleted_from_s3(

@@ -21,11 +21,14 @@ from httpx_ws import aconnect_ws
 
 ATTACKERS = 8
 ROUNDS = 150
-# Under RONGBAN_MAX_QUERY_COST (5000 by default): 50 services, each with its guide's lists.
-HEAVY = (
-    "{{ {alias}: services(first: 50) {{ nodes {{ code name materials {{ name }} "
-    "department {{ name }} region {{ name }} }} }} }}"
+# Just under RONGBAN_MAX_QUERY_COST (20,000 by default): three pages of up to 50 services,
+# each with its guide's lists (60 materials, 50 FAQs at most), priced 3 x 5,651. Region and
+# page size vary per request (REGION, SIZE), so the response cache cannot answer them.
+PAGE_OF_GUIDES = (
+    'services(filter: {regionCode: "REGION"}, first: SIZE) { nodes { code name '
+    "materials { name } faqs { question } department { name } } }"
 )
+HEAVY = "{ " + " ".join(f"a{n}: {PAGE_OF_GUIDES}" for n in range(3)) + " }"
 ME = "{ me { id } }"
 
 
@@ -79,18 +82,23 @@ async def _normal_client(graphql: str, token: str, page: str) -> list[Latencies]
     ]
 
 
-def _attack_script(folder: Path) -> Path:
-    """wrk's request generator: the heavy query with a fresh alias each time, from one of
-    eight client addresses (a trusted proxy in front passes them on)."""
+def _attack_script(folder: Path, regions: list[str]) -> Path:
+    """wrk's request generator: the heavy query for another region and page size each time,
+    from one of eight client addresses (a trusted proxy in front passes them on)."""
     script = folder / "abuse.lua"
-    template = json.dumps({"query": HEAVY.format(alias="ALIAS")})
+    template = json.dumps({"query": HEAVY})
+    lua_regions = "{" + ",".join(json.dumps(code) for code in regions) + "}"
     script.write_text(
         f"""
 local template = {json.dumps(template)}
+local regions = {lua_regions}
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = string.gsub(template, "ALIAS", "a" .. counter)
+  local body = string.gsub(template, "REGION", function()
+    return regions[math.random(#regions)]
+  end)
+  body = string.gsub(body, "SIZE", function() return tostring(math.random(40, 50)) end)
   local headers = {{}}
   headers["Content-Type"] = "application/json"
   headers["X-Forwarded-For"] = "203.0.113." .. (counter % {ATTACKERS} + 1)
@@ -154,7 +162,12 @@ async def _subscription_flood(ws_url: str, tokens: list[str]) -> tuple[int, int]
 
 
 async def run_abuse(
-    graphql: str, normal_token: str, attacker_tokens: list[str], page: str, folder: Path
+    graphql: str,
+    normal_token: str,
+    attacker_tokens: list[str],
+    page: str,
+    regions: list[str],
+    folder: Path,
 ) -> AbuseReport:
     # Warm the page into the cache, then measure the normal client alone.
     async with httpx.AsyncClient(timeout=30) as client:
@@ -169,7 +182,7 @@ async def run_abuse(
         f"-c{ATTACKERS}",
         "-d600s",
         "-s",
-        str(_attack_script(folder)),
+        str(_attack_script(folder, regions)),
         graphql,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -291,8 +291,14 @@ def abuse_run(env: dict[str, str], port: int) -> AbuseReport:
         attackers = [_staff_token(graphql, "demo-admin")] + [
             _staff_token(graphql, name) for name in officers[1:]
         ]
+        regions = [
+            r["code"]
+            for r in httpx.post(
+                graphql, json={"query": "{ regions { children { code } } }"}
+            ).json()["data"]["regions"][0]["children"]
+        ]
         with tempfile.TemporaryDirectory() as folder:
-            return asyncio.run(run_abuse(graphql, normal, attackers, PAGE, Path(folder)))
+            return asyncio.run(run_abuse(graphql, normal, attackers, PAGE, regions, Path(folder)))
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)

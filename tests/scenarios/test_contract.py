@@ -14,7 +14,8 @@ def test_the_scenario_contract_holds() -> None:
     assert schema.mutation_type is not None
     queries = schema.query_type.fields
 
-    assert set(queries["themes"].args) == {"audience"}
+    assert set(queries["themes"].args) == {"audience", "first"}
+    assert str(queries["themes"].args["first"].type) == "Int"  # optional: clients may omit it
     assert set(queries["theme"].args) == {"code"}
     assert {"filter", "first", "after"} <= set(queries["scenarios"].args)
     assert set(queries["scenario"].args) == {"code"}
