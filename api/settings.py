@@ -185,15 +185,16 @@ class Settings(BaseSettings):
         description="open WebSockets per client address, per process (carrier NAT shares them)",
     )
     max_query_cost: int = Field(
-        default=20_000,
+        default=100_000,
         ge=10,
         description=(
-            "a request costing more is refused before it runs (the heaviest mini-program "
-            "operation, ScenarioPlan, is priced at about 13,300)"
+            "a request priced higher is refused before it runs; prices are worst cases (every "
+            "list at its bound), so a rich screen such as the 12345 category tree prices at "
+            "about 29,000 and ScenarioPlan at 13,300"
         ),
     )
     cost_budget_per_minute: int = Field(
-        default=200_000,
+        default=1_000_000,
         ge=10,
         description="points each principal may spend per minute (a leaky bucket in Redis)",
     )

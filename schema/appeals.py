@@ -411,11 +411,12 @@ class Appeal(relay.Node):
         return [Document.of(d) for d in documents if d is not None]
 
     @strawberry.field(
+        directives=bounded(MAX_PHOTOS),
         description=(
             "Where each attached photo is in WeChat's image check: PENDING and REVIEW are held "
             "(not shown to the department), RISKY was removed from the appeal. For the resident "
             "who filed it; empty for everyone else."
-        )
+        ),
     )
     async def photo_checks(self, info: Info) -> list[AppealPhotoCheck]:
         if (

@@ -13,8 +13,8 @@ from storage.repositories import appeals as repo
 
 # The dispatch catalogue (派单目录) is reference data written only by the seed, which refuses
 # a catalogue past these sizes: two levels, groups of leaves, a few synonyms each.
-MAX_CATEGORY_GROUPS = 50
-MAX_CATEGORY_CHILDREN = 50
+MAX_CATEGORY_GROUPS = 30
+MAX_CATEGORY_CHILDREN = 30
 MAX_CATEGORY_KEYWORDS = 20
 
 

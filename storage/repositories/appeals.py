@@ -183,7 +183,7 @@ async def events_of(appeal_ids: Sequence[UUID]) -> list[AppealEvent]:
 
 
 async def replies_of(appeal_ids: Sequence[UUID]) -> list[AppealReply]:
-    return await AppealReply.filter(appeal_id__in=list(appeal_ids)).order_by("created_at", "id")
+    return await AppealReply.filter(appeal_id__in=list(appeal_ids)).order_by("round", "created_at")
 
 
 async def ratings_of(appeal_ids: Sequence[UUID]) -> list[AppealRating]:

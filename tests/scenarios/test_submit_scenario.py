@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from api.outbox import dispatcher
+from api.settings import Settings
 from storage.models.applications import Application
 from storage.repositories import scenarios as scenario_repo
 from tests.conftest import RunningApp
@@ -135,6 +136,14 @@ async def test_the_same_key_and_input_return_the_same_bundle(
     assert changed["code"] == "IDEMPOTENCY_CONFLICT"
     assert changed["field"] == "idempotencyKey"
     assert await count_rows("application") == 4
+
+
+@pytest.fixture
+def settings(settings_factory: Any) -> Settings:
+    # Twenty at once from one account: past the per-account cap on concurrent executions,
+    # which would answer some with TOO_MANY_REQUESTS before the key is even looked at.
+    built: Settings = settings_factory(max_concurrent_per_account=32)
+    return built
 
 
 async def test_twenty_simultaneous_submissions_with_one_key_make_one_bundle(

@@ -20,7 +20,7 @@ import pytest
 
 import api.cli
 from tests.conftest import ROOT, RunningApp, _free_port, loopback
-from tests.documents.conftest import jpeg, signed_in
+from tests.documents.conftest import pdf, signed_in
 from tests.security.conftest import ServiceLog, assert_one_record_per_line
 
 HEX64 = "0123456789abcdef" * 4
@@ -47,7 +47,7 @@ async def test_a_download_link_is_logged_without_its_token(
     running: RunningApp, wechat: httpx.AsyncClient, service_log: ServiceLog
 ) -> None:
     program = await signed_in(running, wechat, "a")
-    uploaded = await program.upload_document("PHOTO", "证件照.jpg", "image/jpeg", jpeg())
+    uploaded = await program.upload_document("OTHER", "证明.pdf", "application/pdf", pdf())
     url = uploaded["confirm"]["downloadUrl"]
     token = urlsplit(url).path.removeprefix("/files/")
     sealed, _, signature = token.rpartition(".")
@@ -56,7 +56,7 @@ async def test_a_download_link_is_logged_without_its_token(
     output = service_log()
 
     assert response.status_code == 200
-    assert response.content == jpeg()
+    assert response.content == pdf()
     lines = _access_lines(output, response.headers["x-request-id"])
     assert len(lines) == 1
     assert '"GET /files/<redacted> HTTP/1.1" 200' in lines[0]
