@@ -13,14 +13,14 @@ from urllib.parse import parse_qsl
 
 import orjson
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
 
-from api.limits import FairShare, charge, check_cost
+from api.limits import FairShare, admit, check_cost, spend
 from api.preparation import (
     GraphQLRequest,
     InvalidDocument,
@@ -34,7 +34,7 @@ from api.preparation import (
     requests_from_body,
 )
 from api.principals import caller_of, principal_from_header
-from api.results import cost_extension, format_errors
+from api.results import actual_cost, cost_extension, format_errors
 from api.settings import Settings
 from api.websocket import GraphQLWebSocket
 from resolvers.context import Context, Resources
@@ -75,7 +75,14 @@ def negotiate(accept: str) -> str | None:
 @dataclass(slots=True)
 class _Outcome:
     body: dict[str, Any]
-    data: bytes | None = None  # the data, encoded, when the answer may be cached
+    actual: int = 1  # what the answer cost (see api/results.py actual_cost)
+    data: bytes | None = None  # the data, encoded in the cache's own keys, when cacheable
+    as_sent: bool = False  # `data` is also exactly what the client asked for (no aliases)
+
+    def encoded(self, extensions: bytes) -> bytes:
+        if self.as_sent and self.data is not None:
+            return b'{"data":' + self.data + b',"extensions":' + extensions + b"}"
+        return orjson.dumps({**self.body, "extensions": orjson.Fragment(extensions)})
 
 
 class GraphQLEndpoint:
@@ -160,21 +167,27 @@ class GraphQLEndpoint:
             if cached is not None:
                 return self._cached(cached, shared, media_type)
             version = await cache.version()
-        budget = await charge(resources.redis, self.settings, caller, cost)
+        await admit(resources.redis, self.settings, caller)
         with self.fair_share.execution(caller):
             outcomes = [
                 await self._execute(request, principal, operation, shared is not None)
                 for operation in operations
             ]
-        extension = {"cost": cost_extension(cost, budget, self.settings.cost_budget_per_minute)}
+        actual = sum(outcome.actual for outcome in outcomes)
+        budget = await spend(resources.redis, self.settings, caller, actual)
+        extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
         if shared is not None and outcomes[0].data is not None and version is not None:
             assert shared.cache_key is not None
             await cache.put(shared.cache_key, outcomes[0].data, version)
         if batched:
-            bodies = [{**o.body, "extensions": extension} for o in outcomes]
-            return self._encoded(orjson.dumps(bodies), media_type, 200)
-        body = {**outcomes[0].body, "extensions": extension}
-        return self._json(body, media_type, request_failed="data" not in body)
+            encoded = b"[" + b",".join(o.encoded(extension) for o in outcomes) + b"]"
+            return self._encoded(self._capped(encoded), media_type, 200)
+        outcome = outcomes[0]
+        return self._encoded(
+            self._capped(outcome.encoded(extension)),
+            media_type,
+            400 if "data" not in outcome.body and media_type == GRAPHQL_RESPONSE_JSON else 200,
+        )
 
     async def _principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization")
@@ -260,24 +273,27 @@ class GraphQLEndpoint:
         body: dict[str, Any] = {}
         if not (result.data is None and is_request_error(errors)):
             body["data"] = result.data
+        mutations = (
+            len(operation.info.root_fields) if operation.info.type is OperationType.MUTATION else 0
+        )
+        actual = actual_cost(result.data, mutations)
         if errors:
             body["errors"] = format_errors(self.preparer.public_errors(errors), request_id)
-            return self._capped(_Outcome(body))
-        data = None
-        if cacheable:
-            shape = operation.info.shape
-            assert shape is not None
-            data = orjson.dumps(rename(result.data, shape.from_client))
-        return self._capped(_Outcome(body, data))
+            return _Outcome(body, actual)
+        if not cacheable:
+            return _Outcome(body, actual)
+        shape = operation.info.shape
+        assert shape is not None
+        data = orjson.dumps(rename(result.data, shape.from_client))
+        return _Outcome(body, actual, data, as_sent=shape.from_client is None)
 
-    def _capped(self, outcome: _Outcome) -> _Outcome:
+    def _capped(self, encoded: bytes) -> bytes:
         """An answer past the size cap is replaced by an error: a page the client must ask
         for in smaller pieces, never megabytes down a mobile connection."""
         limit = self.settings.max_response_bytes
-        size = len(orjson.dumps(outcome.body))
-        if size <= limit:
-            return outcome
-        return _Outcome(
+        if len(encoded) <= limit:
+            return encoded
+        return orjson.dumps(
             {
                 "data": None,
                 "errors": [

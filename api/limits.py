@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from api.preparation import Caller, Refused
 from api.results import cost_extension
 from api.settings import Settings
-from storage.cache import Budget, Keys, Redis, RedisError, spend_budget
+from storage.cache import Budget, Keys, Redis, RedisError, admit_budget, spend_budget
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,17 @@ class Counter:
         self.total -= 1
 
 
-async def charge(redis: Redis, settings: Settings, caller: Caller, cost: int) -> Budget | None:
-    """Takes a request's cost from the caller's budget for the minute, or refuses (THROTTLED,
-    with Retry-After). None when Redis cannot count: the request goes ahead, since the
-    per-process caps still hold and refusing everything while Redis restarts would take the
-    whole service down with it."""
-    limit = settings.cost_budget_per_minute
+async def admit(redis: Redis, settings: Settings, caller: Caller) -> Budget | None:
+    """Admits a request while the caller's bucket is not full, or refuses it (THROTTLED, with
+    Retry-After). None when Redis cannot count: the request goes ahead, since the per-process
+    caps still hold and refusing everything while Redis restarts would take the whole service
+    down with it."""
     try:
-        budget = await spend_budget(
-            redis, Keys.cost_budget(caller.key), cost=cost, capacity=limit, window=60
+        budget = await admit_budget(
+            redis,
+            Keys.cost_budget(caller.key),
+            capacity=settings.cost_bucket_capacity,
+            per_minute=settings.cost_budget_per_minute,
         )
     except RedisError:
         log.warning("cost budget unavailable: Redis error")
@@ -58,9 +60,24 @@ async def charge(redis: Redis, settings: Settings, caller: Caller, cost: int) ->
             "THROTTLED",
             f"请求过于频繁，请 {retry} 秒后再试。",
             headers={"retry-after": str(retry)},
-            cost=cost_extension(cost, budget, limit),
+            cost=cost_extension(0, None, budget, settings),
         )
     return budget
+
+
+async def spend(redis: Redis, settings: Settings, caller: Caller, actual: int) -> Budget | None:
+    """Charges what a request actually cost (after it ran); None when Redis cannot count."""
+    try:
+        return await spend_budget(
+            redis,
+            Keys.cost_budget(caller.key),
+            cost=actual,
+            capacity=settings.cost_bucket_capacity,
+            per_minute=settings.cost_budget_per_minute,
+        )
+    except RedisError:
+        log.warning("cost budget unavailable: Redis error")
+        return None
 
 
 def check_cost(settings: Settings, cost: int, status: int = 400) -> None:

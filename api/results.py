@@ -8,6 +8,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from api.settings import Settings
+from schema.cost import MUTATION_COST
 from schema.error_codes import MASKED_MESSAGE, classify
 from storage.cache import Budget
 
@@ -28,14 +30,32 @@ def format_errors(errors: Iterable[GraphQLError], request_id: str) -> list[dict[
     return formatted
 
 
-def cost_extension(requested: int, budget: Budget | None, limit: int) -> dict[str, object]:
-    """Shopify's throttleStatus, in our words: what this request cost, what is left of the
-    minute's budget, and in how many seconds the budget is whole again."""
-    if budget is None:  # Redis unreachable: the budget could not be counted
-        return {"requested": requested, "limit": limit}
-    return {
+def cost_extension(
+    requested: int, actual: int | None, budget: Budget | None, settings: Settings
+) -> dict[str, object]:
+    """Shopify's cost and throttleStatus, in our words: the price computed before the request
+    ran (`requested`), what it actually returned (`actual`, what the budget is charged), the
+    budget per minute, what is left of the bucket and in how many seconds it is empty again."""
+    extension: dict[str, object] = {
         "requested": requested,
-        "limit": limit,
-        "remaining": max(budget.remaining, 0),
-        "reset": round(budget.reset_seconds, 1),
+        "limit": settings.cost_budget_per_minute,
     }
+    if actual is not None:
+        extension["actual"] = actual
+    if budget is not None:  # None: Redis unreachable, the budget could not be counted
+        extension["remaining"] = max(budget.remaining, 0)
+        extension["reset"] = round(budget.reset_seconds, 1)
+    return extension
+
+
+def actual_cost(data: object, mutations: int = 0) -> int:
+    """What an answer cost: every object it holds (leaves are free) and 10 per mutation."""
+    return max(1, _objects(data) - 1 + MUTATION_COST * mutations)
+
+
+def _objects(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_objects(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_objects(item) for item in value)
+    return 0

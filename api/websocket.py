@@ -17,10 +17,10 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 
-from api.limits import charge, check_cost
+from api.limits import admit, check_cost, spend
 from api.preparation import Caller, InvalidDocument, Operation, Refused, Transport, request_from
 from api.principals import caller_of, principal_from_header
-from api.results import format_errors
+from api.results import actual_cost, format_errors
 from resolvers.context import Context, Resources
 from resolvers.loaders import create_loaders
 from resolvers.principal import ANONYMOUS, Principal
@@ -234,7 +234,7 @@ class _Connection:
                 request, caller, Transport.WEBSOCKET, self.resources.redis
             )
             check_cost(self.settings, operation.cost)
-            await charge(self.resources.redis, self.settings, caller, operation.cost)
+            await admit(self.resources.redis, self.settings, caller)
         except Refused as refused:
             await self._error(ident, [refused.error()])
             return
@@ -274,6 +274,17 @@ class _Connection:
                     await self._error(ident, [refused.error()])
                     return
                 await self._send_result(ident, result)
+                mutations = (
+                    len(operation.info.root_fields)
+                    if operation.info.type is OperationType.MUTATION
+                    else 0
+                )
+                await spend(
+                    self.resources.redis,
+                    self.settings,
+                    caller,
+                    actual_cost(result.data, mutations),
+                )
             await self._send({"id": ident, "type": "complete"})
         except asyncio.CancelledError:
             raise

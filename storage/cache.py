@@ -16,6 +16,7 @@ __all__ = [
     "RateLimit",
     "Redis",
     "RedisError",
+    "admit_budget",
     "bump_catalogue_version",
     "catalogue_version",
     "create_redis",
@@ -170,9 +171,10 @@ async def hit_rate_limit(redis: Redis, key: str, *, limit: int, window: int) -> 
 
 
 # A leaky bucket of query-cost points (Shopify's model): the level drains at `rate` points a
-# second on Redis's own clock, so every process and host agrees; a request that would
-# overflow it is refused whole and spends nothing.
-_LEAKY_BUCKET = """
+# second on Redis's own clock, so every process and host agrees. A request is admitted while
+# the level is below the bucket's capacity; what it actually cost is added afterwards, so one
+# expensive answer can overflow the bucket and its principal waits until it has drained.
+_BUCKET = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -182,38 +184,49 @@ local state = redis.call('HMGET', KEYS[1], 'level', 'at')
 local level = tonumber(state[1]) or 0
 local at = tonumber(state[2]) or now
 level = math.max(0, level - math.max(0, now - at) * rate)
-local allowed = 0
-if level + cost <= capacity then
-  level = level + cost
-  allowed = 1
+local admitted = 1
+if cost == 0 and level >= capacity then
+  admitted = 0
 end
+level = level + cost
 redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
+redis.call('EXPIRE', KEYS[1], math.ceil(level / rate) + 1)
 local wait = 0
-if allowed == 0 then
-  wait = (level + cost - capacity) / rate
+if level >= capacity then
+  wait = (level - capacity) / rate
 end
-return {allowed, tostring(capacity - level), tostring(level / rate), tostring(wait)}
+return {admitted, tostring(capacity - level), tostring(level / rate), tostring(wait)}
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
     allowed: bool
-    remaining: int  # points left after this request (before it, when refused)
+    remaining: int  # points left before the bucket is full (negative: in debt)
     reset_seconds: float  # until the bucket is empty again
-    retry_after: float  # until this request would fit (0 when allowed)
+    retry_after: float  # until a request would be admitted again (0: now)
 
 
-async def spend_budget(redis: Redis, key: str, *, cost: int, capacity: int, window: int) -> Budget:
-    """Takes `cost` points from a bucket holding `capacity` that refills over `window` s."""
-    allowed, remaining, reset, wait = cast(
+async def _bucket(redis: Redis, key: str, cost: int, capacity: int, per_minute: int) -> Budget:
+    admitted, remaining, reset, wait = cast(
         "list[Any]",
-        await cast(Any, redis).eval(_LEAKY_BUCKET, 1, key, capacity, capacity / window, cost),
+        await cast(Any, redis).eval(_BUCKET, 1, key, capacity, per_minute / 60, cost),
     )
     return Budget(
-        allowed=bool(int(allowed)),
+        allowed=bool(int(admitted)),
         remaining=int(float(remaining)),
         reset_seconds=float(reset),
         retry_after=float(wait),
     )
+
+
+async def admit_budget(redis: Redis, key: str, *, capacity: int, per_minute: int) -> Budget:
+    """Whether a principal's bucket has room for another request (nothing is spent)."""
+    return await _bucket(redis, key, 0, capacity, per_minute)
+
+
+async def spend_budget(
+    redis: Redis, key: str, *, cost: int, capacity: int, per_minute: int
+) -> Budget:
+    """Adds what a request actually cost to its principal's bucket."""
+    return await _bucket(redis, key, max(cost, 1), capacity, per_minute)

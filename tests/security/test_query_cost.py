@@ -54,10 +54,14 @@ async def test_answers_report_their_cost_and_the_budget_left(seeded: RunningApp)
         '{ services(filter: {regionCode: "510104"}, first: 5) { nodes { code department { name } } } }'
     )
 
+    nodes = response.data["services"]["nodes"]
     cost = response.body["extensions"]["cost"]
-    assert cost["requested"] == 1 + 5 * 2  # the connection, then each node and its department
+    assert (
+        cost["requested"] == 1 + 5 * 2
+    )  # priced before: the connection, each node, its department
+    assert cost["actual"] == 1 + 2 * len(nodes)  # charged after: what the answer holds
     assert cost["limit"] == seeded.settings.cost_budget_per_minute
-    assert 0 <= cost["remaining"] <= cost["limit"] - cost["requested"]
+    assert cost["remaining"] <= seeded.settings.cost_bucket_capacity - cost["actual"]
     assert cost["reset"] >= 0
 
 
@@ -71,37 +75,39 @@ async def test_variables_size_the_connection(seeded: RunningApp) -> None:
     assert large.body["extensions"]["cost"]["requested"] == 1 + 40 * 2
 
 
+async def _post_from(running: RunningApp, address: str, query: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=running.asgi, client=(address, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        return await http.post(
+            "/graphql",
+            json={"query": query},
+            headers={"accept": "application/graphql-response+json"},
+        )
+
+
 async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
     settings_factory: Any, mock_state: Any
 ) -> None:
-    settings = settings_factory(
-        cost_budget_per_minute=100, max_query_cost=100, response_cache=False
-    )
+    # A bucket of 20 points refilled at 60 a minute: one page of 20 services with their
+    # departments (41 points) overflows it, and the next request must wait for it to drain.
+    settings = settings_factory(cost_budget_per_minute=60, response_cache=False)
     async for running in start_app(settings):
-        query = "{ services(first: 20) { nodes { code department { name } } } }"
-        statuses = []
-        for _ in range(10):
-            response = await running.gql(query)
-            statuses.append(response.status)
-            if response.status == 429:
-                break
-        assert statuses[-1] == 429
-        assert response.error_codes == ["THROTTLED"]
-        assert int(response.http.headers["retry-after"]) >= 1
-        assert (
-            response.errors[0]["extensions"]["cost"]["remaining"]
-            < response.errors[0]["extensions"]["cost"]["requested"]
-        )
+        from api.seed import seed_demo
 
+        await seed_demo(settings.model_copy(update={"demo_data": True}))
+        query = "{ services(first: 20) { nodes { code department { name } } } }"
+        first = await _post_from(running, "198.51.100.76", query)
+        second = await _post_from(running, "198.51.100.76", query)
         # Another principal (another address) still has its own budget.
-        transport = httpx.ASGITransport(app=running.asgi, client=("198.51.100.77", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            other = await http.post(
-                "/graphql",
-                json={"query": query},
-                headers={"accept": "application/graphql-response+json"},
-            )
-        assert other.status_code == 200
+        other = await _post_from(running, "198.51.100.77", query)
+
+    assert first.status_code == 200
+    assert first.json()["extensions"]["cost"]["actual"] == 41
+    assert first.json()["extensions"]["cost"]["remaining"] == 0
+    assert second.status_code == 429
+    assert second.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    assert int(second.headers["retry-after"]) >= 20  # 21 points over, at one a second
+    assert other.status_code == 200
 
 
 def _is_list(field_type: Any) -> bool:
