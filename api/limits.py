@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from api.preparation import Caller, Refused
 from api.results import cost_extension
 from api.settings import Settings
-from storage.cache import Budget, Keys, Redis, RedisError, admit_budget, spend_budget
+from storage.cache import Bucket, Budget, Keys, Redis, RedisError, admit_budget, spend_budget
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,31 @@ class Counter:
         self.total -= 1
 
 
-async def admit(redis: Redis, settings: Settings, caller: Caller) -> Budget | None:
-    """Admits a request while the caller's bucket is not full, or refuses it (THROTTLED, with
-    Retry-After). None when Redis cannot count: the request goes ahead, since the per-process
-    caps still hold and refusing everything while Redis restarts would take the whole service
-    down with it."""
-    try:
-        budget = await admit_budget(
-            redis,
+def buckets(settings: Settings, caller: Caller) -> tuple[Bucket, Bucket]:
+    """A principal's two budgets: cost points (what answers hold) and seconds of execution
+    (what they took: GitHub's CPU-time limit, which also catches what the price misses)."""
+    seconds = settings.cost_burst_seconds / 60
+    return (
+        Bucket(
             Keys.cost_budget(caller.key),
-            capacity=settings.cost_bucket_capacity,
+            capacity=max(1.0, settings.cost_budget_per_minute * seconds),
             per_minute=settings.cost_budget_per_minute,
-        )
+        ),
+        Bucket(
+            Keys.time_budget(caller.key),
+            capacity=settings.execution_seconds_per_minute * seconds,
+            per_minute=settings.execution_seconds_per_minute,
+        ),
+    )
+
+
+async def admit(redis: Redis, settings: Settings, caller: Caller) -> Budget | None:
+    """Admits a request while both of the caller's buckets have room, or refuses it
+    (THROTTLED, with Retry-After). None when Redis cannot count: the request goes ahead, since
+    the per-process caps still hold and refusing everything while Redis restarts would take the
+    whole service down with it."""
+    try:
+        budget = await admit_budget(redis, buckets(settings, caller))
     except RedisError:
         log.warning("cost budget unavailable: Redis error")
         return None
@@ -65,16 +78,13 @@ async def admit(redis: Redis, settings: Settings, caller: Caller) -> Budget | No
     return budget
 
 
-async def spend(redis: Redis, settings: Settings, caller: Caller, actual: int) -> Budget | None:
-    """Charges what a request actually cost (after it ran); None when Redis cannot count."""
+async def spend(
+    redis: Redis, settings: Settings, caller: Caller, actual: int, seconds: float
+) -> Budget | None:
+    """Charges what a request actually cost and how long it ran (after it ran); None when Redis
+    cannot count."""
     try:
-        return await spend_budget(
-            redis,
-            Keys.cost_budget(caller.key),
-            cost=actual,
-            capacity=settings.cost_bucket_capacity,
-            per_minute=settings.cost_budget_per_minute,
-        )
+        return await spend_budget(redis, buckets(settings, caller), [actual, seconds])
     except RedisError:
         log.warning("cost budget unavailable: Redis error")
         return None

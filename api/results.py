@@ -43,8 +43,11 @@ def cost_extension(
     if actual is not None:
         extension["actual"] = actual
     if budget is not None:  # None: Redis unreachable, the budget could not be counted
-        extension["remaining"] = max(budget.remaining, 0)
-        extension["reset"] = round(budget.reset_seconds, 1)
+        points, seconds = budget.levels
+        extension["remaining"] = max(int(points.remaining), 0)
+        extension["reset"] = round(points.reset_seconds, 1)
+        # The other budget: seconds of execution left in the bucket.
+        extension["executionSecondsRemaining"] = round(max(seconds.remaining, 0.0), 3)
     return extension
 
 

@@ -201,6 +201,15 @@ class Settings(BaseSettings):
             "spend per minute: a leaky bucket in Redis"
         ),
     )
+    execution_seconds_per_minute: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description=(
+            "seconds of execution each principal may use per minute (a second leaky bucket): "
+            "what a worker gives one client when many are heavy at once"
+        ),
+    )
     cost_burst_seconds: int = Field(
         default=20,
         ge=1,
@@ -610,10 +619,6 @@ class Settings(BaseSettings):
 
     def document_max_for(self, kind: str) -> int:
         return self.document_max_bytes_by_kind.get(kind, self.document_max_bytes)
-
-    @property
-    def cost_bucket_capacity(self) -> int:
-        return max(1, self.cost_budget_per_minute * self.cost_burst_seconds // 60)
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -261,6 +262,7 @@ class _Connection:
                 if not await self._stream(ident, operation, context):
                     return  # an error frame ends the operation: no `complete` after it
             else:
+                started = time.perf_counter()
                 try:
                     with self.endpoint.fair_share.execution(caller):
                         async with asyncio.timeout(self.settings.execution_timeout_seconds):
@@ -284,6 +286,7 @@ class _Connection:
                     self.settings,
                     caller,
                     actual_cost(result.data, mutations),
+                    time.perf_counter() - started,
                 )
             await self._send({"id": ident, "type": "complete"})
         except asyncio.CancelledError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from redis.exceptions import RedisError
 Redis = aioredis.Redis
 
 __all__ = [
+    "Bucket",
     "Keys",
     "RateLimit",
     "Redis",
@@ -94,6 +96,10 @@ class Keys:
         return f"cost:{principal}"
 
     @staticmethod
+    def time_budget(principal: str) -> str:
+        return f"exec-time:{principal}"
+
+    @staticmethod
     def account_events(account_id: str) -> str:
         return f"events:account:{account_id}"
 
@@ -170,63 +176,91 @@ async def hit_rate_limit(redis: Redis, key: str, *, limit: int, window: int) -> 
     return RateLimit(allowed=count <= limit, count=int(count), retry_after=max(int(ttl), 0))
 
 
-# A leaky bucket of query-cost points (Shopify's model): the level drains at `rate` points a
-# second on Redis's own clock, so every process and host agrees. A request is admitted while
-# the level is below the bucket's capacity; what it actually cost is added afterwards, so one
-# expensive answer can overflow the bucket and its principal waits until it has drained.
-_BUCKET = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
+# Leaky buckets (Shopify's model) of what a principal spends: query-cost points and seconds of
+# execution. Each level drains at its rate on Redis's own clock, so every process and host
+# agrees. A request is admitted while every bucket is below its capacity; what it actually
+# spent is added afterwards, so one expensive answer can overflow a bucket and its principal
+# waits until it has drained. KEYS: the buckets; ARGV: capacity, rate per second and amount
+# of each, in KEYS order.
+_BUCKETS = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'level', 'at')
-local level = tonumber(state[1]) or 0
-local at = tonumber(state[2]) or now
-level = math.max(0, level - math.max(0, now - at) * rate)
 local admitted = 1
-if cost == 0 and level >= capacity then
-  admitted = 0
+local result = {}
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[3 * i - 2])
+  local rate = tonumber(ARGV[3 * i - 1])
+  local amount = tonumber(ARGV[3 * i])
+  local state = redis.call('HMGET', key, 'level', 'at')
+  local level = tonumber(state[1]) or 0
+  local at = tonumber(state[2]) or now
+  level = math.max(0, level - math.max(0, now - at) * rate)
+  if amount == 0 and level >= capacity then
+    admitted = 0
+  end
+  level = level + amount
+  redis.call('HSET', key, 'level', tostring(level), 'at', tostring(now))
+  redis.call('EXPIRE', key, math.ceil(level / rate) + 1)
+  local wait = 0
+  if level >= capacity then
+    wait = (level - capacity) / rate
+  end
+  table.insert(result, tostring(capacity - level))
+  table.insert(result, tostring(level / rate))
+  table.insert(result, tostring(wait))
 end
-level = level + cost
-redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(level / rate) + 1)
-local wait = 0
-if level >= capacity then
-  wait = (level - capacity) / rate
-end
-return {admitted, tostring(capacity - level), tostring(level / rate), tostring(wait)}
+table.insert(result, 1, admitted)
+return result
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One leaky bucket of a principal: its key, how much it holds, what drains per minute."""
+
+    key: str
+    capacity: float
+    per_minute: float
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    remaining: float  # what is left before the bucket is full (negative: in debt)
+    reset_seconds: float  # until the bucket is empty again
+    retry_after: float  # until a request would be admitted again (0: now)
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
     allowed: bool
-    remaining: int  # points left before the bucket is full (negative: in debt)
-    reset_seconds: float  # until the bucket is empty again
-    retry_after: float  # until a request would be admitted again (0: now)
+    levels: tuple[Level, ...]  # in the order the buckets were given
+
+    @property
+    def retry_after(self) -> float:
+        return max((level.retry_after for level in self.levels), default=0.0)
 
 
-async def _bucket(redis: Redis, key: str, cost: int, capacity: int, per_minute: int) -> Budget:
-    admitted, remaining, reset, wait = cast(
+async def _buckets(redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float]) -> Budget:
+    arguments: list[object] = []
+    for bucket, amount in zip(buckets, amounts, strict=True):
+        arguments += [bucket.capacity, bucket.per_minute / 60, amount]
+    answer = cast(
         "list[Any]",
-        await cast(Any, redis).eval(_BUCKET, 1, key, capacity, per_minute / 60, cost),
+        await cast(Any, redis).eval(_BUCKETS, len(buckets), *(b.key for b in buckets), *arguments),
     )
-    return Budget(
-        allowed=bool(int(admitted)),
-        remaining=int(float(remaining)),
-        reset_seconds=float(reset),
-        retry_after=float(wait),
+    numbers = [float(value) for value in answer[1:]]
+    levels = tuple(
+        Level(remaining=numbers[i], reset_seconds=numbers[i + 1], retry_after=numbers[i + 2])
+        for i in range(0, len(numbers), 3)
     )
+    return Budget(allowed=bool(int(answer[0])), levels=levels)
 
 
-async def admit_budget(redis: Redis, key: str, *, capacity: int, per_minute: int) -> Budget:
-    """Whether a principal's bucket has room for another request (nothing is spent)."""
-    return await _bucket(redis, key, 0, capacity, per_minute)
+async def admit_budget(redis: Redis, buckets: Sequence[Bucket]) -> Budget:
+    """Whether every bucket has room for another request (nothing is spent)."""
+    return await _buckets(redis, buckets, [0] * len(buckets))
 
 
-async def spend_budget(
-    redis: Redis, key: str, *, cost: int, capacity: int, per_minute: int
-) -> Budget:
-    """Adds what a request actually cost to its principal's bucket."""
-    return await _bucket(redis, key, max(cost, 1), capacity, per_minute)
+async def spend_budget(redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float]) -> Budget:
+    """Adds what a request actually spent to each bucket."""
+    return await _buckets(redis, buckets, [max(amount, 0.001) for amount in amounts])

@@ -3,6 +3,7 @@ in Redis, declared bounds on every list, and a cache that aliases cannot bust.""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -61,7 +62,9 @@ async def test_answers_report_their_cost_and_the_budget_left(seeded: RunningApp)
     )  # priced before: the connection, each node, its department
     assert cost["actual"] == 1 + 2 * len(nodes)  # charged after: what the answer holds
     assert cost["limit"] == seeded.settings.cost_budget_per_minute
-    assert cost["remaining"] <= seeded.settings.cost_bucket_capacity - cost["actual"]
+    capacity = seeded.settings.cost_budget_per_minute * seeded.settings.cost_burst_seconds / 60
+    assert cost["remaining"] <= capacity - cost["actual"]
+    assert 0 < cost["executionSecondsRemaining"] < seeded.settings.execution_seconds_per_minute
     assert cost["reset"] >= 0
 
 
@@ -108,6 +111,32 @@ async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
     assert second.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert int(second.headers["retry-after"]) >= 20  # 21 points over, at one a second
     assert other.status_code == 200
+
+
+async def test_execution_time_has_its_own_budget(
+    settings_factory: Any, mock_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A principal whose requests keep the worker busy is throttled even when their answers
+    # are small: 0.3 s a minute holds 0.1 s, which one slow answer overflows.
+    from storage.repositories import catalogue as catalogue_repo
+
+    original = catalogue_repo.top_regions
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.2)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(catalogue_repo, "top_regions", slow)
+    settings = settings_factory(execution_seconds_per_minute=0.3, response_cache=False)
+    async for running in start_app(settings):
+        first = await _post_from(running, "198.51.100.80", "{ regions { code } }")
+        second = await _post_from(running, "198.51.100.80", "{ regions { code } }")
+
+    assert first.status_code == 200
+    assert first.json()["extensions"]["cost"]["actual"] == 1
+    assert first.json()["extensions"]["cost"]["executionSecondsRemaining"] == 0
+    assert second.status_code == 429
+    assert second.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
 
 
 def _is_list(field_type: Any) -> bool:
