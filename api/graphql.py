@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -169,15 +168,13 @@ class GraphQLEndpoint:
                 return self._cached(cached, shared, media_type)
             version = await cache.version()
         await admit(resources.redis, self.settings, caller)
-        started = time.perf_counter()
-        with self.fair_share.execution(caller):
+        with self.fair_share.execution(caller) as slot:
             outcomes = [
                 await self._execute(request, principal, operation, shared is not None)
                 for operation in operations
             ]
         actual = sum(outcome.actual for outcome in outcomes)
-        seconds = time.perf_counter() - started
-        budget = await spend(resources.redis, self.settings, caller, actual, seconds)
+        budget = await spend(resources.redis, self.settings, caller, actual, slot.seconds)
         extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
         if shared is not None and outcomes[0].data is not None and version is not None:
             assert shared.cache_key is not None

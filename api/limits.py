@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from api.preparation import Caller, Refused
 from api.results import cost_extension
@@ -101,15 +103,37 @@ def check_cost(settings: Settings, cost: int, status: int = 400) -> None:
         )
 
 
+@dataclass(slots=True)
+class Slot:
+    """One running execution; `seconds` is its share of the worker once it has finished."""
+
+    started_at: float
+    seconds: float = 0.0
+
+
 class FairShare:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.executions = Counter()
         self.sockets_by_account = Counter()
         self.sockets_by_address = Counter()
+        # Processor-sharing time: a clock that runs at 1/n of real time while n executions
+        # run at once. What it advances between an execution's start and end is that
+        # execution's share of the worker, whatever else ran beside it (wall time would
+        # charge a client for waiting behind others).
+        self._virtual = 0.0
+        self._stamp = time.perf_counter()
+
+    def _tick(self) -> float:
+        now = time.perf_counter()
+        running = self.executions.total
+        if running:
+            self._virtual += (now - self._stamp) / running
+        self._stamp = now
+        return self._virtual
 
     @contextmanager
-    def execution(self, caller: Caller) -> Iterator[None]:
+    def execution(self, caller: Caller) -> Iterator[Slot]:
         """Holds one execution slot of the process and one of the caller, or refuses."""
         settings = self.settings
         if self.executions.total >= settings.max_concurrent_executions:
@@ -132,10 +156,12 @@ class FairShare:
                 headers={"retry-after": "1"},
                 limit=cap,
             )
+        slot = Slot(started_at=self._tick())
         self.executions.add(caller.key)
         try:
-            yield
+            yield slot
         finally:
+            slot.seconds = self._tick() - slot.started_at
             self.executions.remove(caller.key)
 
     def socket_allowed(self, address: str) -> bool:

@@ -204,10 +204,10 @@ class Settings(BaseSettings):
     execution_seconds_per_minute: float = Field(
         default=3.0,
         gt=0,
-        le=60,
+        le=86_400,
         description=(
-            "seconds of execution each principal may use per minute (a second leaky bucket): "
-            "what a worker gives one client when many are heavy at once"
+            "seconds of a worker each principal may use per minute (a second leaky bucket; "
+            "executions running side by side share the worker's seconds between them)"
         ),
     )
     cost_burst_seconds: int = Field(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -262,9 +261,8 @@ class _Connection:
                 if not await self._stream(ident, operation, context):
                     return  # an error frame ends the operation: no `complete` after it
             else:
-                started = time.perf_counter()
                 try:
-                    with self.endpoint.fair_share.execution(caller):
+                    with self.endpoint.fair_share.execution(caller) as slot:
                         async with asyncio.timeout(self.settings.execution_timeout_seconds):
                             result = await self.endpoint.schema.execute(
                                 operation.query,
@@ -286,7 +284,7 @@ class _Connection:
                     self.settings,
                     caller,
                     actual_cost(result.data, mutations),
-                    time.perf_counter() - started,
+                    slot.seconds,
                 )
             await self._send({"id": ident, "type": "complete"})
         except asyncio.CancelledError:

@@ -165,6 +165,7 @@ def main() -> None:
     # so the per-principal budget and caps are lifted there (the abuse run keeps them).
     capacity = {
         "RONGBAN_COST_BUDGET_PER_MINUTE": "100000000",
+        "RONGBAN_EXECUTION_SECONDS_PER_MINUTE": "86400",
         "RONGBAN_MAX_CONCURRENT_PER_ACCOUNT": "1000",
         "RONGBAN_MAX_CONCURRENT_PER_ADDRESS": "1000",
     }
