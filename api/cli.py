@@ -28,7 +28,13 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 from api import exchange_cli
 from api.db import tortoise_config
 from api.logging import configure_logging
-from api.settings import DEV_EXCHANGE_URL, DEV_SMS_URL, DEV_WECHAT_API_BASE, Settings
+from api.settings import (
+    DEV_EXCHANGE_URL,
+    DEV_IDENTITY_RELAY_URL,
+    DEV_SMS_URL,
+    DEV_WECHAT_API_BASE,
+    Settings,
+)
 from api.wechat_push import WECHAT_PUSH_PATH
 
 log = logging.getLogger("rongban")
@@ -126,6 +132,8 @@ def cmd_dev(settings: Settings) -> None:
         updates["wechat_api_base"] = mock_url
     if settings.sms_url == DEV_SMS_URL:
         updates["sms_url"] = f"{mock_url}/__mock__/sms/send"
+    if settings.identity_relay_url == DEV_IDENTITY_RELAY_URL:
+        updates["identity_relay_url"] = f"{mock_url}/__mock__/realname"
     if settings.exchange_province_url == DEV_EXCHANGE_URL:
         updates["exchange_province_url"] = f"http://127.0.0.1:{sandbox_port}"
     if "PORT" in os.environ and "RONGBAN_PORT" not in os.environ:
@@ -159,6 +167,7 @@ def cmd_dev(settings: Settings) -> None:
         env={
             **os.environ,
             "RONGBAN_WECHAT_PUSH_TOKEN": settings.wechat_push_token.get_secret_value(),
+            "RONGBAN_IDENTITY_RELAY_SECRET": settings.identity_relay_secret.get_secret_value(),
         },
     )
     # The sandbox plays the province for this very configuration: our system id, and the

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from api.settings import Settings
+from integrations.identity import HttpRealNameRelay, IdentityProviders, WeChatFaceProvider
 from integrations.providers import HttpWebhookSender
 from integrations.provincial import HttpProvincialGateway
 from integrations.scanner import ClamdScanner, Scanner
@@ -83,6 +84,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         secret=settings.sms_secret.get_secret_value().encode(),
         timeout=settings.sms_timeout_seconds,
     )
+    realname_relay = HttpRealNameRelay(
+        url=settings.identity_relay_url,
+        secret=settings.identity_relay_secret.get_secret_value().encode(),
+        timeout=settings.identity_relay_timeout_seconds,
+    )
     province = HttpProvincialGateway(
         base_url=settings.exchange_province_url,
         system_id=settings.exchange_system_id,
@@ -112,12 +118,14 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             scanner=scanner_of(settings),
             province=province,
             webhooks=webhooks,
+            identity=IdentityProviders(wechat=WeChatFaceProvider(wechat), relay=realname_relay),
         )
     finally:
         await events.close()
         await webhooks.close()
         await province.close()
         await sms.close()
+        await realname_relay.close()
         await wechat.close()
         await objects.close()
         await redis.aclose()

@@ -25,6 +25,8 @@ DEV_WECHAT_API_BASE = "http://127.0.0.1:8001"
 DEV_WECHAT_PUSH_TOKEN = "rongban-dev-push-token"  # noqa: S105 (the mock's)
 DEV_SMS_URL = "http://127.0.0.1:8001/__mock__/sms/send"
 DEV_SMS_SECRET = "rongban-dev-sms-relay-secret"  # noqa: S105 (the mock's)
+DEV_IDENTITY_RELAY_URL = "http://127.0.0.1:8001/__mock__/realname"
+DEV_IDENTITY_RELAY_SECRET = "rongban-dev-realname-relay-secret"  # noqa: S105 (the mock's)
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
 DEV_EXCHANGE_URL = "http://127.0.0.1:8002"  # the provincial sandbox `make run` starts
 DEV_EXCHANGE_SYSTEM_ID = "rongban-510100-dev"
@@ -86,6 +88,33 @@ class Settings(BaseSettings):
     sms_url: str = DEV_SMS_URL
     sms_secret: SecretStr = SecretStr(DEV_SMS_SECRET)
     sms_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+
+    # -- real-name verification: WeChat's face check for mini-program accounts, an HTTP
+    # relay (CTID/网证-style; the mock WeChat server plays it in development) for app accounts
+    identity_relay_url: str = Field(
+        default=DEV_IDENTITY_RELAY_URL,
+        description="the relay's base URL: POST <url>/verifications and <url>/results",
+    )
+    identity_relay_secret: SecretStr = SecretStr(DEV_IDENTITY_RELAY_SECRET)
+    identity_relay_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    identity_verification_ttl_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=3600,
+        description=(
+            "how long a started verification may be completed and confirmed (shorter when "
+            "the provider says so)"
+        ),
+    )
+    identity_verifications_per_account_daily: int = Field(
+        default=5, ge=1, le=100, description="verifications an account may start a day"
+    )
+    identity_verifications_per_number_daily: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="verifications of one ID number a day, whoever starts them",
+    )
 
     # -- sessions (seconds)
     access_token_ttl: int = Field(default=2 * 3600, ge=60)
@@ -579,6 +608,14 @@ class Settings(BaseSettings):
             problems.append("the mock SMS relay (set RONGBAN_SMS_URL)")
         if self.sms_secret.get_secret_value() == DEV_SMS_SECRET:
             problems.append("the default SMS relay secret (set RONGBAN_SMS_SECRET)")
+        if _is_loopback_url(self.identity_relay_url) or "/__mock__/" in self.identity_relay_url:
+            problems.append("the mock real-name relay (set RONGBAN_IDENTITY_RELAY_URL)")
+        elif not self.identity_relay_url.startswith("https://"):
+            problems.append("a real-name relay URL without TLS (https:// only)")
+        if self.identity_relay_secret.get_secret_value() == DEV_IDENTITY_RELAY_SECRET:
+            problems.append(
+                "the default real-name relay secret (set RONGBAN_IDENTITY_RELAY_SECRET)"
+            )
         if (
             _is_loopback_url(self.exchange_province_url)
             or self.exchange_province_url.rstrip("/") == DEV_EXCHANGE_URL

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.settings import Settings
+from integrations.identity import IdentityProviders
 from integrations.providers import WebhookSender
 from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
@@ -54,6 +55,7 @@ class Resources:
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
     webhooks: WebhookSender | None = None  # providers' webhook endpoints ([7/8])
     provider_index: CatalogueIndex = field(default_factory=CatalogueIndex)  # social services
+    identity: IdentityProviders | None = None  # face checks of real-name claims
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Self
 
 import strawberry
@@ -14,19 +15,35 @@ from resolvers.accounts.events import AccountEvent
 from resolvers.accounts.service import SmsCodeSent as _SmsCodeSent
 from resolvers.accounts.service import StaffUnlocked
 from resolvers.accounts.sessions import IssuedSession
+from resolvers.accounts.verification import VerificationStarted
 from resolvers.context import Info
 from schema.catalogue import Department, Region
 from schema.cost import bounded
 from schema.errors import UserError
 from storage.models import accounts as models
-from storage.models.accounts import Role
+from storage.models.accounts import IdentityChannel, Role
+
+
+def _deprecate(enum: type[Enum], name: str, reason: str) -> None:
+    """Marks one value of an exposed enum deprecated (the enum itself stays strawberry-free)."""
+    for value in getattr(enum, "__strawberry_definition__").values:  # noqa: B009
+        if value.name == name:
+            value.deprecation_reason = reason
+
 
 # Enums are defined once (models, domain errors) and exposed here.
 strawberry.enum(Role)
 strawberry.enum(AccountErrorCode)
+_deprecate(
+    AccountErrorCode,
+    "ID_NUMBER_IN_USE",
+    "No longer answered: it told anyone whether a number was registered. A number bound to "
+    "another account moves to whoever passes the face check.",
+)
 strawberry.enum(
     AccountEvent, description="Changes of the signed-in account, for the resident's other devices"
 )
+strawberry.enum(IdentityChannel, description="Who checks the resident's face")
 
 
 @strawberry.type(
@@ -128,6 +145,37 @@ class SmsCodeSent:
         return cls(expires_at=sent.expires_at, resend_after_seconds=sent.resend_after_seconds)
 
 
+@strawberry.type(
+    description=(
+        "A face check to complete, then confirm with `verifyIdentity(input: {verifyId})`. The "
+        "answer is the same whether or not the ID number is registered to any account."
+    )
+)
+class IdentityVerification:
+    verify_id: str = strawberry.field(
+        description=(
+            "Mini-program: pass it to `wx.requestFacialVerify({verifyId})`; app: the relay's "
+            "session. At most 256 characters."
+        )
+    )
+    expires_at: datetime = strawberry.field(
+        description="Complete the face check and call `verifyIdentity` before this."
+    )
+    channel: IdentityChannel
+    link: str | None = strawberry.field(
+        description="App accounts: open this (the relay's page or app) for the face check."
+    )
+
+    @classmethod
+    def of(cls, started: VerificationStarted) -> Self:
+        return cls(
+            verify_id=started.verify_id,
+            expires_at=started.expires_at,
+            channel=started.channel,
+            link=started.link,
+        )
+
+
 @strawberry.type
 class SignedOut:
     sessions_ended: int
@@ -184,9 +232,31 @@ class LogoutInput:
 
 
 @strawberry.input
-class VerifyIdentityInput:
+class StartIdentityVerificationInput:
     name: str = strawberry.field(description="As printed on the ID card.")
     id_number: str = strawberry.field(description="18-character resident ID number (GB 11643).")
+
+
+@strawberry.input
+class VerifyIdentityInput:
+    verify_id: str | None = strawberry.field(
+        default=None,
+        description="From `startIdentityVerification`, once the face check is done.",
+    )
+    name: str | None = strawberry.field(
+        default=None,
+        deprecation_reason=(
+            "A name and number alone prove nothing: start with `startIdentityVerification`, "
+            "then send `verifyId`. Without it the answer is VERIFICATION_REQUIRED."
+        ),
+    )
+    id_number: str | None = strawberry.field(
+        default=None,
+        deprecation_reason=(
+            "A name and number alone prove nothing: start with `startIdentityVerification`, "
+            "then send `verifyId`. Without it the answer is VERIFICATION_REQUIRED."
+        ),
+    )
 
 
 @strawberry.input(description="A self-service terminal signs in with its device credential.")
@@ -243,6 +313,11 @@ class LogoutError(UserError):
 
 
 @strawberry.type
+class StartIdentityVerificationError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
 class VerifyIdentityError(UserError):
     code: AccountErrorCode
 
@@ -276,6 +351,10 @@ RefreshSessionResult = Annotated[
     Session | RefreshSessionError, strawberry.union("RefreshSessionResult")
 ]
 LogoutResult = Annotated[SignedOut | LogoutError, strawberry.union("LogoutResult")]
+StartIdentityVerificationResult = Annotated[
+    IdentityVerification | StartIdentityVerificationError,
+    strawberry.union("StartIdentityVerificationResult"),
+]
 VerifyIdentityResult = Annotated[
     Account | VerifyIdentityError, strawberry.union("VerifyIdentityResult")
 ]

@@ -410,11 +410,20 @@ class Mutation:
     logout = strawberry.mutation(
         resolver=account_mutations.logout, description="Ends this session, or all of them."
     )
+    start_identity_verification = strawberry.mutation(
+        resolver=account_mutations.start_identity_verification,
+        description=(
+            "Starts real-name verification: checks the name and GB 11643 number, and opens a "
+            "face check with WeChat (mini-program) or the real-name relay (app). Limited per "
+            "account and per number each day (RATE_LIMITED with retryAfterSeconds)."
+        ),
+    )
     verify_identity = strawberry.mutation(
         resolver=account_mutations.verify_identity,
         description=(
-            "Binds a real-name identity (GB 11643 checked) to the account. One verified "
-            "person, one account; at most 5 attempts a day."
+            "Binds the identity once the face check of `verifyId` passed, as the provider (not "
+            "the client) reports it; asking again answers the same. A number bound to another "
+            "account moves here, and that account is told in its inbox."
         ),
     )
     login_terminal = strawberry.mutation(

@@ -33,6 +33,7 @@ from tests.graphql import GraphQLClient
 APP_ID = "wxtest00000000001"
 APP_SECRET = "test-app-secret-0123456789"
 SMS_SECRET = "test-sms-relay-secret"
+REALNAME_SECRET = "test-realname-relay-secret"
 SECRET_KEY = "test-secret-key-0123456789-0123456789-abcdef"
 EXCHANGE_SYSTEM_ID = "rongban-test"
 EXCHANGE_SECRET = "test-exchange-secret-0123456789-abcdef"
@@ -79,7 +80,9 @@ class ServerThread:
 
 @pytest.fixture(scope="session")
 def mock_wechat_app() -> Any:
-    return create_mock_app(app_id=APP_ID, app_secret=APP_SECRET, sms_secret=SMS_SECRET)
+    return create_mock_app(
+        app_id=APP_ID, app_secret=APP_SECRET, sms_secret=SMS_SECRET, realname_secret=REALNAME_SECRET
+    )
 
 
 @pytest.fixture(scope="session")
@@ -181,6 +184,8 @@ def make_settings(
         "wechat_api_base": wechat_url,
         "sms_url": f"{wechat_url}/__mock__/sms/send",
         "sms_secret": SMS_SECRET,
+        "identity_relay_url": f"{wechat_url}/__mock__/realname",
+        "identity_relay_secret": REALNAME_SECRET,
         "secret_key": SECRET_KEY,
         "wechat_timeout_seconds": 2.0,
         "demo_password": "demo-password-for-tests",

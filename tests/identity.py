@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
-from stdnum.cn import ric
-
-from mock_wechat.journey import gb11643_number
+from mock_wechat.people import gb11643_number
+from resolvers.accounts.identity import resident_id
 
 _serial = itertools.count(101)
 
@@ -14,7 +14,9 @@ _serial = itertools.count(101)
 def id_number(region: str = "510104", born: str = "19900101") -> str:
     """A GB 11643 number (ISO 7064 MOD 11-2 check digit) for a region and birth date."""
     number = gb11643_number(f"{region}{born}{next(_serial) % 1000:03d}")
-    ric.validate(number)
+    resident_id(
+        number, today=datetime.now(UTC).date()
+    )  # raises on a number the service would refuse
     return number
 
 

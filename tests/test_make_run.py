@@ -28,5 +28,7 @@ async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) ->
     assert ready.json() == {"status": "ready", "down": []}
     assert steps[0] == "loginWithWeChat -> Session"
     assert steps[1] == "bindWeChatPhone -> Account 138****8000"
-    assert steps[2].startswith("verifyIdentity  -> Account 张*")
+    assert steps[2] == "startIdentityVerification -> IdentityVerification WECHAT_FACE"
+    assert steps[3] == "wx.requestFacialVerify -> HTTP 200"
+    assert steps[4].startswith("verifyIdentity  -> Account 张*")
     assert staff.json()["data"]["loginStaff"]["__typename"] == "Session"

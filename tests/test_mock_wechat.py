@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+from datetime import date
 
 import httpx
 import pytest
 
 from mock_wechat.server import MockState
+from resolvers.accounts.identity import person_name, resident_id
 from tests.conftest import APP_ID, APP_SECRET
 
 
@@ -211,3 +214,132 @@ async def test_media_verdicts_are_pushed_signed_in_the_v2_shape(
     signed = "".join(sorted([mock_state.push_token, query["timestamp"], query["nonce"]]))
     assert query["signature"] == hashlib.sha1(signed.encode()).hexdigest()
     assert none_left == []
+
+
+# -- 人脸核身: getverifyid, the phone's wx.requestFacialVerify, queryverifyinfo
+
+
+async def open_face_session(
+    wechat: httpx.AsyncClient, token: str, user: str, name: str, number: str, seq: str
+) -> httpx.Response:
+    openid = (await wechat.post("/__mock__/login", json={"user": user})).json()["openid"]
+    return await wechat.post(
+        "/cityservice/face/identify/getverifyid",
+        params={"access_token": token},
+        json={
+            "out_seq_no": seq,
+            "cert_info": {"cert_type": "IDENTITY_CARD", "cert_name": name, "cert_no": number},
+            "openid": openid,
+        },
+    )
+
+
+def face_hash(name: str, number: str) -> str:
+    """WeChat's cert_hash, written out here once more from its documentation."""
+    fields = [base64.b64encode(v.encode()).decode() for v in ("IDENTITY_CARD", name, number)]
+    return hashlib.sha256(
+        f"cert_type={fields[0]}&cert_name={fields[1]}&cert_no={fields[2]}".encode()
+    ).hexdigest()
+
+
+async def test_getverifyid_checks_its_input_like_wechat(
+    wechat: httpx.AsyncClient, token: str
+) -> None:
+    person = (await wechat.get("/__mock__/person", params={"user": "u"})).json()
+    name, number = person["name"], person["idNumber"]
+
+    opened = await open_face_session(wechat, token, "u", name, number, "seq-00001")
+    reused = await open_face_session(wechat, token, "u", name, number, "seq-00001")
+    short = await open_face_session(wechat, token, "u", name, number, "s1")
+    odd = await open_face_session(wechat, token, "u", name, number, "seq/00002")
+    no_token = await wechat.post("/cityservice/face/identify/getverifyid", json={})
+
+    assert opened.json()["errcode"] == 0
+    assert opened.json()["expires_in"] == 3600
+    assert 0 < len(opened.json()["verify_id"]) <= 256
+    assert [errcode(r) for r in (reused, short, odd)] == [40097] * 3  # unique, 5-32 [0-9A-Za-z_-]
+    assert errcode(no_token) == 41001
+
+
+async def test_queryverifyinfo_answers_only_for_the_sessions_own_identity(
+    wechat: httpx.AsyncClient, token: str, mock_state: MockState
+) -> None:
+    name, number = mock_state.person("u")
+    opened = (await open_face_session(wechat, token, "u", name, number, "seq-00003")).json()
+    query = {
+        "verify_id": opened["verify_id"],
+        "out_seq_no": "seq-00003",
+        "cert_hash": face_hash(name, number),
+        "openid": mock_state.openid("u"),
+    }
+
+    async def ask(**changes: str) -> httpx.Response:
+        return await wechat.post(
+            "/cityservice/face/identify/queryverifyinfo",
+            params={"access_token": token},
+            json={**query, **changes},
+        )
+
+    before = (await ask()).json()
+    await wechat.post("/__mock__/face-verify", json={"user": "u", "verifyId": opened["verify_id"]})
+    after = (await ask()).json()
+
+    assert before["verify_ret"] == 10300  # 未完成核身
+    assert after == {"errcode": 0, "errmsg": "ok", "verify_ret": 10000}
+    assert errcode(await ask(cert_hash=face_hash("李四", number))) == 40097
+    assert errcode(await ask(out_seq_no="seq-99999")) == 40097
+    assert errcode(await ask(openid=mock_state.openid("someone"))) == 40097
+
+
+@pytest.mark.parametrize(
+    ("who", "claimed", "verify_ret"),
+    [
+        ("holder", "own", 10000),
+        ("holder", "other-number", 10004),  # 比对人脸信息不匹配
+        ("holder", "other-name", 10003),  # 身份证号不匹配
+        ("another-user", "own", 10001),  # not getverifyid's openid
+    ],
+)
+async def test_the_face_check_passes_only_for_the_users_own_identity(
+    wechat: httpx.AsyncClient,
+    token: str,
+    mock_state: MockState,
+    who: str,
+    claimed: str,
+    verify_ret: int,
+) -> None:
+    await wechat.post(
+        "/__mock__/person",
+        json={"user": "holder", "name": "赵六", "idNumber": "11010519491231002X"},
+    )
+    name, number = {
+        "own": ("赵六", "11010519491231002X"),
+        "other-number": ("赵六", "110105198503121234"),
+        "other-name": ("钱七", "11010519491231002X"),
+    }[claimed]
+    opened = (await open_face_session(wechat, token, "holder", name, number, "seq-00004")).json()
+    await wechat.post("/__mock__/login", json={"user": "another-user"})
+
+    phone = await wechat.post(
+        "/__mock__/face-verify", json={"user": who, "verifyId": opened["verify_id"]}
+    )
+    again = await wechat.post(
+        "/__mock__/face-verify", json={"user": who, "verifyId": opened["verify_id"]}
+    )
+
+    assert phone.json() == {"errMsg": "requestFacialVerify:ok", "errCode": 0}
+    assert again.status_code == 409  # one check per verify_id
+    assert mock_state.face_sessions[opened["verify_id"]].verify_ret == verify_ret
+
+
+async def test_each_user_is_a_valid_person_of_their_own(wechat: httpx.AsyncClient) -> None:
+    people = [
+        (await wechat.get("/__mock__/person", params={"user": u})).json()
+        for u in ("demo-resident", "a", "b")
+    ]
+
+    assert people[0] == {"user": "demo-resident", "name": "张三", "idNumber": "11010519491231002X"}
+    assert len({p["idNumber"] for p in people}) == 3
+    for person in people:
+        resident_id(person["idNumber"], today=date(2026, 1, 1))
+        person_name(person["name"])

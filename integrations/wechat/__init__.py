@@ -1,7 +1,9 @@
-"""The WeChat mini-program server API (login, phone number, subscribe messages, content checks)."""
+"""The WeChat mini-program server API (login, phone, messages, content checks, face checks)."""
 
 from integrations.wechat.gateway import (
+    IDENTITY_CARD,
     ContentSuggestion,
+    FaceVerifyId,
     MediaType,
     PhoneNumber,
     TextCheck,
@@ -9,11 +11,14 @@ from integrations.wechat.gateway import (
     WeChatGateway,
     WeChatLogin,
     WeChatUnavailable,
+    cert_hash,
 )
 from integrations.wechat.wechatpy_adapter import WeChatpyGateway
 
 __all__ = [
+    "IDENTITY_CARD",
     "ContentSuggestion",
+    "FaceVerifyId",
     "MediaType",
     "PhoneNumber",
     "TextCheck",
@@ -22,4 +27,5 @@ __all__ = [
     "WeChatLogin",
     "WeChatUnavailable",
     "WeChatpyGateway",
+    "cert_hash",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Protocol
@@ -52,6 +54,30 @@ class TextCheck:
     trace_id: str
 
 
+# The certificate type getverifyid takes for a resident ID card.
+IDENTITY_CARD = "IDENTITY_CARD"
+
+
+@dataclass(frozen=True, slots=True)
+class FaceVerifyId:
+    """getverifyid's answer: the session the mini-program hands to wx.requestFacialVerify."""
+
+    verify_id: str
+    expires_in: int  # seconds; WeChat's default is 3600
+
+
+def cert_hash(cert_type: str, cert_name: str, cert_no: str) -> str:
+    """queryverifyinfo's `cert_hash`: each field of getverifyid's cert_info base64-encoded
+    (standard alphabet, UTF-8), joined as `cert_type=..&cert_name=..&cert_no=..`, SHA-256 in
+    lower-case hex. It ties the answer to the identity the session was opened for."""
+
+    def b64(value: str) -> str:
+        return base64.b64encode(value.encode()).decode()
+
+    joined = f"cert_type={b64(cert_type)}&cert_name={b64(cert_name)}&cert_no={b64(cert_no)}"
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
 class WeChatGateway(Protocol):
     async def code_to_session(self, code: str) -> WeChatLogin:
         """Exchanges a `wx.login` code (one use, five minutes) for the user's openid."""
@@ -77,6 +103,20 @@ class WeChatGateway(Protocol):
         """media_check_async v2: WeChat downloads `media_url` (within minutes) and pushes its
         verdict to the message-push URL as a `wxa_media_check` event; returns the trace id
         that the push will carry."""
+        ...
+
+    async def face_verify_id(
+        self, *, out_seq_no: str, cert_name: str, cert_no: str, openid: str
+    ) -> FaceVerifyId:
+        """getverifyid (人脸核身): opens a face-verification session for an ID card holder;
+        `openid` must be the user who then runs wx.requestFacialVerify."""
+        ...
+
+    async def face_verify_result(
+        self, *, verify_id: str, out_seq_no: str, cert_name: str, cert_no: str, openid: str
+    ) -> int:
+        """queryverifyinfo: the session's `verify_ret` (10000: recognised; see
+        integrations.identity.wechat_face for the rest). No face data comes back."""
         ...
 
     async def close(self) -> None: ...

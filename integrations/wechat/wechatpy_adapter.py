@@ -15,13 +15,16 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from integrations.wechat.gateway import (
+    IDENTITY_CARD,
     ContentSuggestion,
+    FaceVerifyId,
     MediaType,
     PhoneNumber,
     TextCheck,
     WeChatError,
     WeChatLogin,
     WeChatUnavailable,
+    cert_hash,
 )
 from storage.cache import Keys, Redis
 
@@ -164,6 +167,43 @@ class WeChatpyGateway:
         if not isinstance(trace_id, str) or not trace_id:
             raise WeChatUnavailable(None, "media_check_async answered without a trace_id")
         return trace_id
+
+    async def face_verify_id(
+        self, *, out_seq_no: str, cert_name: str, cert_no: str, openid: str
+    ) -> FaceVerifyId:
+        body = {
+            "out_seq_no": out_seq_no,
+            "cert_info": {"cert_type": IDENTITY_CARD, "cert_name": cert_name, "cert_no": cert_no},
+            "openid": openid,
+        }
+        result = await self._call(
+            lambda c: c.wxa._post("cityservice/face/identify/getverifyid", data=body)
+        )
+        verify_id = result.get("verify_id")
+        if not isinstance(verify_id, str) or not 0 < len(verify_id) <= 256:
+            raise WeChatUnavailable(None, "getverifyid answered without a verify_id")
+        try:
+            expires_in = int(result.get("expires_in", 3600))
+        except (TypeError, ValueError) as exc:
+            raise WeChatUnavailable(None, "getverifyid answered a bad expires_in") from exc
+        return FaceVerifyId(verify_id=verify_id, expires_in=expires_in)
+
+    async def face_verify_result(
+        self, *, verify_id: str, out_seq_no: str, cert_name: str, cert_no: str, openid: str
+    ) -> int:
+        body = {
+            "verify_id": verify_id,
+            "out_seq_no": out_seq_no,
+            "cert_hash": cert_hash(IDENTITY_CARD, cert_name, cert_no),
+            "openid": openid,
+        }
+        result = await self._call(
+            lambda c: c.wxa._post("cityservice/face/identify/queryverifyinfo", data=body)
+        )
+        verify_ret = result.get("verify_ret")
+        if not isinstance(verify_ret, int) or isinstance(verify_ret, bool):
+            raise WeChatUnavailable(None, "queryverifyinfo answered without a verify_ret")
+        return verify_ret
 
     # -- plumbing
 

@@ -7,7 +7,7 @@ import os
 
 import uvicorn
 
-from mock_wechat.server import DEFAULT_PUSH_TOKEN, create_mock_app
+from mock_wechat.server import DEFAULT_PUSH_TOKEN, DEFAULT_REALNAME_SECRET, create_mock_app
 
 
 def main() -> None:
@@ -37,6 +37,7 @@ def main() -> None:
         app_id=args.app_id,
         app_secret=args.app_secret,
         sms_secret=args.sms_secret,
+        realname_secret=os.environ.get("RONGBAN_IDENTITY_RELAY_SECRET", DEFAULT_REALNAME_SECRET),
         push_url=args.push_url,
         # Through the environment, never the command line (where ps shows it).
         push_token=os.environ.get("RONGBAN_WECHAT_PUSH_TOKEN", DEFAULT_PUSH_TOKEN),

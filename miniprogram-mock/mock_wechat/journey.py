@@ -1,7 +1,8 @@
 """python -m mock_wechat.journey: replay the mini-program's journeys against a running API.
 
 Run it beside `make run`; it plays one WeChat user through wx.login, loginWithWeChat,
-the phone-number button and real-name verification, an upload to the wallet, and the
+the phone-number button and real-name verification (startIdentityVerification, the face
+check the mock plays, verifyIdentity), an upload to the wallet, and the
 开办餐饮店 bundle (scenarioPlan -> submitScenario), and prints what the app would show.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import hashlib
 import os
 import secrets
 import uuid
@@ -20,42 +20,52 @@ import httpx
 from stdnum.cn import uscc
 
 from mock_wechat.client import MiniProgram
-
-# A structurally valid test identity from GB 11643's own example, not a real person's.
-DEMO_NAME = "张三"
-DEMO_ID_NUMBER = "11010519491231002X"
-DEMO_PHONE = "13800138000"
-DEMO_USER = "demo-resident"
-
-
-def gb11643_number(body: str) -> str:
-    """Appends the ISO 7064 MOD 11-2 check digit to the 17 digits of a GB 11643 number."""
-    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body))
-    return body + "10X98765432"[total % 11]
+from mock_wechat.people import (
+    DEMO_ID_NUMBER,
+    DEMO_NAME,
+    DEMO_PHONE,
+    DEMO_USER,
+    person_of,
+    phone_of,
+)
 
 
 def identity_of(user: str) -> tuple[str, str]:
     """The phone and ID number a journey user binds: the demo person for the default user;
     for any other, their own, derived from the name (the service gives each phone and each
-    ID number to one account only), the same on every run."""
-    if user == DEMO_USER:
-        return DEMO_PHONE, DEMO_ID_NUMBER
-    n = int(hashlib.sha256(user.encode()).hexdigest(), 16)
-    born = f"1990{n // 1000 % 12 + 1:02d}{n // 12000 % 28 + 1:02d}"
-    return f"139{n % 10**8:08d}", gb11643_number(f"110105{born}{n % 1000:03d}")
+    ID number to one account only), the same on every run. The mock knows the same person
+    for the user, so the face check passes for exactly this identity."""
+    return phone_of(user), person_of(user)[1]
 
 
 async def login_journey(
-    program: MiniProgram, *, phone: str = DEMO_PHONE, id_number: str = DEMO_ID_NUMBER
+    program: MiniProgram,
+    *,
+    phone: str = DEMO_PHONE,
+    id_number: str = DEMO_ID_NUMBER,
+    name: str = DEMO_NAME,
 ) -> list[str]:
-    """Sign in, bind the phone, verify the real name. A phone and an ID number belong to
-    one account only: several residents on one service each need their own."""
+    """Sign in, bind the phone, verify the real name: startIdentityVerification, the face
+    check (wx.requestFacialVerify, played by the mock), verifyIdentity. A phone and an ID
+    number belong to one account only: several residents on one service each need their own.
+    """
     steps = []
     session = await program.login()
     steps.append(f"loginWithWeChat -> {session['__typename']}")
     bound = await program.bind_phone(phone)
     steps.append(f"bindWeChatPhone -> {bound['__typename']} {bound.get('phoneMasked', bound)}")
-    verified = await program.verify_identity(DEMO_NAME, id_number)
+    if person_of(program.user) != (name, id_number):
+        # Whoever runs the journey with an identity of their choosing holds that identity.
+        await program.be_person(name, id_number)
+    started = await program.start_identity_verification(name, id_number)
+    steps.append(
+        f"startIdentityVerification -> {started['__typename']} "
+        f"{started.get('channel', started.get('code'))}"
+    )
+    verify_id = str(started.get("verifyId", ""))
+    status = await program.wx_request_facial_verify(verify_id, "pass")
+    steps.append(f"wx.requestFacialVerify -> HTTP {status}")
+    verified = await program.confirm_identity(verify_id)
     steps.append(
         f"verifyIdentity  -> {verified['__typename']} "
         f"{verified.get('nameMasked')} {verified.get('idNumberMasked', verified.get('code'))}"
@@ -512,8 +522,8 @@ async def main_async(
         httpx.AsyncClient(base_url=wechat) as wechat_client,
     ):
         program = MiniProgram(api_client, wechat_client, user)
-        phone, id_number = identity_of(user)
-        steps = await login_journey(program, phone=phone, id_number=id_number)
+        name, id_number = person_of(user)
+        steps = await login_journey(program, phone=phone_of(user), id_number=id_number, name=name)
         if journey == "appeal":
             steps += await appeal_journey(program)
         else:

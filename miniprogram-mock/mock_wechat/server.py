@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections import defaultdict
@@ -23,6 +24,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from mock_wechat.people import person_of
 
 CODE_TTL = 300  # wx.login and phone codes: five minutes, one use
 GRACE = 300  # an old /cgi-bin/token token keeps working five minutes after a new one
@@ -41,6 +44,18 @@ REVIEW_WORDS = ("疑似", "可疑")
 # media_check_async verdicts: the labels WeChat pushes with each suggestion.
 MEDIA_LABELS = {"pass": 100, "review": 21000, "risky": 20002}
 DEFAULT_PUSH_TOKEN = "rongban-dev-push-token"  # noqa: S105 (the development token)
+DEFAULT_REALNAME_SECRET = "rongban-dev-realname-relay-secret"  # noqa: S105 (the development one)
+FACE_TTL = 3600  # getverifyid's expires_in: WeChat's default
+# queryverifyinfo's verify_ret (WeChat's table): what the phone's side of a face check leads to.
+VERIFY_PASSED = 10000
+VERIFY_BAD_ARGS = 10001
+VERIFY_NO_FACE = 10002  # 人脸特征检测失败
+VERIFY_ID_MISMATCH = 10003  # 身份证号不匹配: the name does not go with the number
+VERIFY_FACE_MISMATCH = 10004  # 比对人脸信息不匹配: someone else's face
+VERIFY_NOT_DONE = 10300  # 未完成核身
+VERIFY_CANCELLED = 90004  # 用户在识别过程中取消
+CANCEL_CODES = frozenset({90002, 90003, 90004, 90005, 90006, 90024})
+_OUT_SEQ_NO = re.compile(r"[0-9A-Za-z_-]{5,32}")
 
 _ERRMSG = {
     -1: "system error",
@@ -119,6 +134,31 @@ class MediaCheck:
 
 
 @dataclass
+class FaceSession:
+    """One face-verification session: WeChat's (getverifyid) or the real-name relay's."""
+
+    verify_id: str
+    out_seq_no: str
+    cert_type: str
+    name: str
+    number: str
+    expires_at: float
+    channel: str  # "wechat" or "relay"
+    openid: str | None = None
+    verify_ret: int | None = None  # set when the phone's side ran the check
+    checked_by: str | None = None  # the mock user whose face was checked
+    queries: int = 0
+
+
+def cert_hash(cert_type: str, name: str, number: str) -> str:
+    """queryverifyinfo's cert_hash, as WeChat documents it (computed here on its own, so that
+    tests catch a client that computes it differently)."""
+    parts = [base64.b64encode(v.encode()).decode() for v in (cert_type, name, number)]
+    joined = f"cert_type={parts[0]}&cert_name={parts[1]}&cert_no={parts[2]}"
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+@dataclass
 class MockState:
     app_id: str
     app_secret: str
@@ -150,6 +190,11 @@ class MockState:
     # matches wins, and the default is "pass".
     media_rules: list[tuple[str, str, str]] = field(default_factory=list)
     media_default: str = "pass"
+    # The person each user is (name, ID number); unset users are person_of(user).
+    persons: dict[str, tuple[str, str]] = field(default_factory=dict)
+    face_sessions: dict[str, FaceSession] = field(default_factory=dict)
+    out_seq_nos: set[tuple[str, str]] = field(default_factory=set)  # (channel, out_seq_no)
+    face_ttl: int = FACE_TTL
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -161,6 +206,9 @@ class MockState:
     def unionid(self, user: str) -> str:
         digest = hashlib.sha256(f"open-platform:{user}".encode()).digest()
         return "u" + base64.urlsafe_b64encode(digest).decode()[:27]
+
+    def person(self, user: str) -> tuple[str, str]:
+        return self.persons.get(user) or person_of(user)
 
     def user_of(self, openid: str) -> str | None:
         for user in self.last_seen:
@@ -183,6 +231,7 @@ def create_mock_app(
     app_id: str,
     app_secret: str,
     sms_secret: str | None = None,
+    realname_secret: str = DEFAULT_REALNAME_SECRET,
     push_url: str | None = None,
     push_token: str = DEFAULT_PUSH_TOKEN,
     push_delay: float | None = None,
@@ -550,7 +599,247 @@ def create_mock_app(
         if check is not None and check.pushes == 0:
             await deliver(push_of(check))
 
+    # -- 人脸核身 (cityservice/face/identify)
+
+    def open_session(channel: str, out_seq_no: str, name: str, number: str) -> FaceSession:
+        state.out_seq_nos.add((channel, out_seq_no))
+        session = FaceSession(
+            verify_id=secrets.token_urlsafe(48),
+            out_seq_no=out_seq_no,
+            cert_type="IDENTITY_CARD",
+            name=name,
+            number=number,
+            expires_at=state.now() + state.face_ttl,
+            channel=channel,
+        )
+        state.face_sessions[session.verify_id] = session
+        return session
+
+    async def face_getverifyid(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        if (problem := check_token(request)) is not None:
+            return problem
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        out_seq_no = data.get("out_seq_no")
+        cert = data.get("cert_info")
+        if (
+            not isinstance(out_seq_no, str)
+            or not _OUT_SEQ_NO.fullmatch(out_seq_no)
+            or ("wechat", out_seq_no) in state.out_seq_nos  # unique per appid
+            or not isinstance(cert, dict)
+            or cert.get("cert_type") != "IDENTITY_CARD"
+            or not all(isinstance(cert.get(k), str) and cert[k] for k in ("cert_name", "cert_no"))
+        ):
+            return error(40097)
+        openid = str(data.get("openid", ""))
+        if state.user_of(openid) is None:
+            return error(40003)
+        session = open_session("wechat", out_seq_no, cert["cert_name"], cert["cert_no"])
+        session.openid = openid
+        return JSONResponse(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "verify_id": session.verify_id,
+                "expires_in": state.face_ttl,
+            }
+        )
+
+    async def face_queryverifyinfo(request: Request) -> Response:
+        if (failed := await injected(request)) is not None:
+            return failed
+        if (problem := check_token(request)) is not None:
+            return problem
+        data, problem = await body_json(request)
+        if problem is not None or data is None:
+            return problem or error(47001)
+        session = state.face_sessions.get(str(data.get("verify_id", "")))
+        if (
+            session is None
+            or session.channel != "wechat"
+            or data.get("out_seq_no") != session.out_seq_no
+            or data.get("openid") != session.openid
+            or data.get("cert_hash") != cert_hash(session.cert_type, session.name, session.number)
+        ):
+            return error(40097)
+        session.queries += 1
+        verify_ret = VERIFY_NOT_DONE if session.verify_ret is None else session.verify_ret
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "verify_ret": verify_ret})
+
+    # -- the real-name relay for app accounts (signed like the SMS relay, both ways)
+
+    def relay_signature(message_id: str, timestamp: str, body: bytes) -> str:
+        digest = hmac.new(
+            realname_secret.encode(), f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256
+        )
+        return f"v1,{digest.hexdigest()}"
+
+    async def relay_request(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+        raw = await request.body()
+        headers = request.headers
+        expected = relay_signature(
+            headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""), raw
+        )
+        if not hmac.compare_digest(headers.get("webhook-signature", ""), expected):
+            return None, JSONResponse({"error": "bad signature"}, status_code=401)
+        state.calls[request.url.path] += 1
+        failure = state.failures.get(request.url.path)
+        if failure is not None and failure.times > 0:
+            failure.times -= 1
+            return None, JSONResponse({"error": "relay down"}, status_code=failure.status or 503)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None, JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(data, dict):
+            return None, JSONResponse({"error": "not an object"}, status_code=400)
+        return data, None
+
+    def relay_answer(request: Request, payload: dict[str, Any]) -> Response:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        message_id = request.headers.get("webhook-id", "")
+        timestamp = str(int(time.time()))
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "webhook-id": message_id,
+                "webhook-timestamp": timestamp,
+                "webhook-signature": relay_signature(message_id, timestamp, body),
+            },
+        )
+
+    async def relay_start(request: Request) -> Response:
+        data, problem = await relay_request(request)
+        if problem is not None or data is None:
+            return problem or JSONResponse({"error": "bad request"}, status_code=400)
+        out_seq_no = data.get("outSeqNo")
+        name, number = data.get("certName"), data.get("certNo")
+        if (
+            not isinstance(out_seq_no, str)
+            or not _OUT_SEQ_NO.fullmatch(out_seq_no)
+            or ("relay", out_seq_no) in state.out_seq_nos
+            or data.get("certType") != "IDENTITY_CARD"
+            or not isinstance(name, str)
+            or not isinstance(number, str)
+        ):
+            return JSONResponse({"error": "bad request"}, status_code=400)
+        session = open_session("relay", out_seq_no, name, number)
+        link = f"{request.base_url}__mock__/realname/h5?verifyId={session.verify_id}"
+        return relay_answer(
+            request,
+            {"verifyId": session.verify_id, "expiresIn": state.face_ttl, "link": link},
+        )
+
+    async def relay_result(request: Request) -> Response:
+        data, problem = await relay_request(request)
+        if problem is not None or data is None:
+            return problem or JSONResponse({"error": "bad request"}, status_code=400)
+        session = state.face_sessions.get(str(data.get("verifyId", "")))
+        if (
+            session is None
+            or session.channel != "relay"
+            or data.get("outSeqNo") != session.out_seq_no
+        ):
+            return JSONResponse({"error": "no such verification"}, status_code=404)
+        if data.get("certHash") != cert_hash(session.cert_type, session.name, session.number):
+            return JSONResponse({"error": "certHash does not match"}, status_code=400)
+        session.queries += 1
+        verify_ret = session.verify_ret
+        if verify_ret is None:
+            result = "expired" if state.now() > session.expires_at else "pending"
+        elif verify_ret == VERIFY_PASSED:
+            result = "pass"
+        elif verify_ret in (VERIFY_ID_MISMATCH, VERIFY_FACE_MISMATCH):
+            result = "mismatch"
+        elif verify_ret in CANCEL_CODES:
+            result = "cancel"
+        else:
+            result = "fail"
+        return relay_answer(request, {"result": result, "code": str(verify_ret or result)})
+
+    async def relay_page(request: Request) -> Response:
+        """Where the app's link leads: the relay's page, which runs the face check."""
+        verify_id = request.query_params.get("verifyId", "")
+        if verify_id not in state.face_sessions:
+            return JSONResponse({"error": "no such verification"}, status_code=404)
+        return JSONResponse(
+            {"verifyId": verify_id, "next": "POST /__mock__/face-verify {user, verifyId, result}"}
+        )
+
     # -- the phone's side (not part of WeChat)
+
+    async def mock_person(request: Request) -> Response:
+        """GET ?user=: who the user is; POST {"user", "name", "idNumber"}: make them someone."""
+        if request.method == "POST":
+            data = await request.json()
+            state.persons[str(data["user"])] = (str(data["name"]), str(data["idNumber"]))
+            user = str(data["user"])
+        else:
+            user = request.query_params.get("user", "")
+        name, number = state.person(user)
+        return JSONResponse({"user": user, "name": name, "idNumber": number})
+
+    async def mock_face_verify(request: Request) -> Response:
+        """wx.requestFacialVerify (or the relay's page): {"user", "verifyId", "result":
+        "pass"|"fail"|"cancel"}, optionally {"verifyRet"} to end with that exact code. The
+        face is the user's person's: "pass" passes only for the identity that is theirs."""
+        data = await request.json()
+        user = str(data.get("user", ""))
+        session = state.face_sessions.get(str(data.get("verifyId", "")))
+        if session is None:
+            return JSONResponse({"errMsg": "requestFacialVerify:fail invalid verifyId"}, 404)
+        if session.verify_ret is not None:
+            return JSONResponse({"errMsg": "requestFacialVerify:fail verifyId used"}, 409)
+        if state.now() > session.expires_at:
+            return JSONResponse({"errMsg": "requestFacialVerify:fail verifyId expired"}, 410)
+        result = str(data.get("result", "pass"))
+        if result not in ("pass", "fail", "cancel"):
+            return JSONResponse({"error": "result is pass, fail or cancel"}, status_code=400)
+        name, number = state.person(user)
+        if isinstance(data.get("verifyRet"), int):
+            verify_ret = int(data["verifyRet"])
+        elif session.openid is not None and session.openid != state.openid(user):
+            verify_ret = VERIFY_BAD_ARGS  # WeChat: another user than getverifyid's fails
+        elif result == "cancel":
+            verify_ret = VERIFY_CANCELLED
+        elif result == "fail":
+            verify_ret = VERIFY_NO_FACE
+        elif session.number != number:
+            verify_ret = VERIFY_FACE_MISMATCH
+        elif session.name != name:
+            verify_ret = VERIFY_ID_MISMATCH
+        else:
+            verify_ret = VERIFY_PASSED
+        session.verify_ret = verify_ret
+        session.checked_by = user
+        if verify_ret in CANCEL_CODES:
+            return JSONResponse({"errMsg": "requestFacialVerify:fail cancel", "errCode": 90004})
+        # The phone only learns that the check ran; the server asks queryverifyinfo.
+        return JSONResponse({"errMsg": "requestFacialVerify:ok", "errCode": 0})
+
+    async def mock_face_sessions(request: Request) -> Response:
+        """The sessions, without names or numbers (tests look at codes and counts)."""
+        return JSONResponse(
+            [
+                {
+                    "verifyId": s.verify_id,
+                    "channel": s.channel,
+                    "verifyRet": s.verify_ret,
+                    "checkedBy": s.checked_by,
+                    "queries": s.queries,
+                }
+                for s in state.face_sessions.values()
+            ]
+        )
+
+    async def mock_face_config(request: Request) -> Response:
+        data = await request.json()
+        state.face_ttl = int(data.get("ttl", state.face_ttl))
+        return JSONResponse({"ttl": state.face_ttl})
 
     async def mock_login(request: Request) -> Response:
         data = await request.json()
@@ -727,6 +1016,12 @@ def create_mock_app(
             Route("/cgi-bin/message/subscribe/send", subscribe_send, methods=["POST"]),
             Route("/wxa/msg_sec_check", msg_sec_check, methods=["POST"]),
             Route("/wxa/media_check_async", media_check_async, methods=["POST"]),
+            Route("/cityservice/face/identify/getverifyid", face_getverifyid, methods=["POST"]),
+            Route(
+                "/cityservice/face/identify/queryverifyinfo",
+                face_queryverifyinfo,
+                methods=["POST"],
+            ),
             Route("/__mock__/login", mock_login, methods=["POST"]),
             Route("/__mock__/phone-code", mock_phone_code, methods=["POST"]),
             Route("/__mock__/subscribe", mock_subscribe, methods=["POST"]),
@@ -740,6 +1035,13 @@ def create_mock_app(
             Route("/__mock__/reset", mock_reset, methods=["POST"]),
             Route("/__mock__/sms/send", mock_sms_send, methods=["POST"]),
             Route("/__mock__/sms", mock_sms, methods=["GET"]),
+            Route("/__mock__/realname/verifications", relay_start, methods=["POST"]),
+            Route("/__mock__/realname/results", relay_result, methods=["POST"]),
+            Route("/__mock__/realname/h5", relay_page, methods=["GET"]),
+            Route("/__mock__/person", mock_person, methods=["GET", "POST"]),
+            Route("/__mock__/face-verify", mock_face_verify, methods=["POST"]),
+            Route("/__mock__/face-sessions", mock_face_sessions, methods=["GET"]),
+            Route("/__mock__/face-config", mock_face_config, methods=["POST"]),
             Route("/__mock__/media-checks", mock_media_checks, methods=["GET"]),
             Route("/__mock__/media-verdict", mock_media_verdict, methods=["POST"]),
             Route("/__mock__/media-push", mock_media_push, methods=["POST"]),

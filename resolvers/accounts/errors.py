@@ -33,8 +33,17 @@ class AccountErrorCode(StrEnum):
     # Identity
     INVALID_NAME = "INVALID_NAME"
     INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
+    # No longer answered: it told anyone whether a number was registered (see the schema).
     ID_NUMBER_IN_USE = "ID_NUMBER_IN_USE"
     IDENTITY_ALREADY_VERIFIED = "IDENTITY_ALREADY_VERIFIED"
+    VERIFICATION_REQUIRED = "VERIFICATION_REQUIRED"
+    VERIFICATION_NOT_FOUND = "VERIFICATION_NOT_FOUND"
+    VERIFICATION_PENDING = "VERIFICATION_PENDING"
+    VERIFICATION_FAILED = "VERIFICATION_FAILED"
+    VERIFICATION_CANCELLED = "VERIFICATION_CANCELLED"
+    VERIFICATION_EXPIRED = "VERIFICATION_EXPIRED"
+    IDENTITY_MISMATCH = "IDENTITY_MISMATCH"
+    VERIFICATION_UNAVAILABLE = "VERIFICATION_UNAVAILABLE"
     # Staff and sessions
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     OTP_REQUIRED = "OTP_REQUIRED"
@@ -69,6 +78,16 @@ class AccountError(DomainError):
         AccountErrorCode.INVALID_ID_NUMBER: "身份证号码不正确，请核对后重新输入。",
         AccountErrorCode.ID_NUMBER_IN_USE: "该身份证号码已在其他账号完成实名认证。",
         AccountErrorCode.IDENTITY_ALREADY_VERIFIED: "当前账号已完成实名认证，不能更换身份信息。",
+        AccountErrorCode.VERIFICATION_REQUIRED: "请先完成人脸核身：实名认证须经人脸核身确认。",
+        AccountErrorCode.VERIFICATION_NOT_FOUND: "没有找到这次实名认证，请重新发起。",
+        AccountErrorCode.VERIFICATION_PENDING: "人脸核身尚未完成，请完成后再试。",
+        AccountErrorCode.VERIFICATION_FAILED: "人脸核身未通过，请在光线充足处重新发起实名认证。",
+        AccountErrorCode.VERIFICATION_CANCELLED: "人脸核身已取消，如需实名认证请重新发起。",
+        AccountErrorCode.VERIFICATION_EXPIRED: "本次实名认证已过期，请重新发起。",
+        AccountErrorCode.IDENTITY_MISMATCH: (
+            "人脸核身结果与填写的身份信息不一致，请核对本人姓名和身份证号码后重新发起。"
+        ),
+        AccountErrorCode.VERIFICATION_UNAVAILABLE: "实名核验服务暂时不可用，请稍后再试。",
         AccountErrorCode.INVALID_CREDENTIALS: "用户名或密码不正确。",
         AccountErrorCode.OTP_REQUIRED: "请输入动态验证码。",
         AccountErrorCode.INVALID_OTP: "动态验证码不正确。",

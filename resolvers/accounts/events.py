@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 class AccountEvent(StrEnum):
     PHONE_BOUND = "PHONE_BOUND"
     IDENTITY_VERIFIED = "IDENTITY_VERIFIED"
+    # The holder proved the identity on another account, which now carries it.
+    IDENTITY_REMOVED = "IDENTITY_REMOVED"
     SIGNED_OUT_EVERYWHERE = "SIGNED_OUT_EVERYWHERE"
 
 

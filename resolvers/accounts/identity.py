@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
+from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
@@ -13,6 +15,7 @@ from resolvers.accounts.errors import AccountError, AccountErrorCode
 
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 _SEPARATORS = re.compile(r"[\s\-()]")
+_ID_SEPARATORS = re.compile(r"[\s\-]")
 # Chinese names, including the middle dot of transliterated and minority names (阿依古丽·买买提).
 _NAME = re.compile(
     r"[\u3400-\u9fff\uf900-\ufaff][\u3400-\u9fff\uf900-\ufaff·•]{0,28}[\u3400-\u9fff]"
@@ -79,18 +82,40 @@ class ResidentId:
 
 
 def resident_id(raw: str, *, today: date) -> ResidentId:
-    """Validates a GB 11643 number: length, digits, check character, birth date and region."""
-    number = raw.strip().upper()
-    if len(number) > 32:
+    """Checks a GB 11643 number: 17 digits and the check character, a real birth date between
+    1900 and today, and a region code that GB/T 2260 has used at some time.
+
+    The region is not compared with the birth date: first-generation numbers (from 1985)
+    carry the code of the place of registration at issue, not at birth, and a number never
+    changes when its district is renamed or recoded (锦江 510104 was made in 1990 and keeps
+    residents born in 1950; 双流 510116 and 新津 510118 keep their county-era holders).
+    """
+    if len(raw) > 32:
+        raise AccountError(AccountErrorCode.INVALID_ID_NUMBER, "idNumber")
+    number = _ID_SEPARATORS.sub("", raw).upper()
+    body = number[:17]
+    if len(number) != 18 or not (body.isascii() and body.isdigit()):
         raise AccountError(AccountErrorCode.INVALID_ID_NUMBER, "idNumber")
     try:
-        number = ric.validate(number)
+        valid = number[17] == ric.calc_check_digit(number)
         birth = ric.get_birth_date(number)
     except ValidationError:
         raise AccountError(AccountErrorCode.INVALID_ID_NUMBER, "idNumber") from None
-    if birth > today or birth.year < 1900:
+    if not valid or birth > today or birth.year < 1900 or not region_has_existed(number[:6]):
         raise AccountError(AccountErrorCode.INVALID_ID_NUMBER, "idNumber")
     return ResidentId(number=number, birth_date=birth, masked=mask_id_number(number))
+
+
+@cache
+def _regions() -> numdb.NumDB:
+    return numdb.get("cn/loc")
+
+
+def region_has_existed(code: str) -> bool:
+    """Whether GB/T 2260 has ever listed `code`: python-stdnum's table keeps every code with
+    the years it was in use; any of them counts, whatever the years."""
+    parts = _regions().info(code)
+    return "".join(part for part, _ in parts) == code and "county" in parts[-1][1]
 
 
 def mask_id_number(number: str) -> str:

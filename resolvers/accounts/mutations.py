@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvers.accounts import service, sessions
+from resolvers.accounts import service, sessions, verification
 from resolvers.accounts.errors import AccountError
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.client import client_of
@@ -12,6 +12,7 @@ from schema.accounts import (
     BindWeChatPhoneError,
     BindWeChatPhoneInput,
     BindWeChatPhoneResult,
+    IdentityVerification,
     LoginStaffError,
     LoginStaffInput,
     LoginStaffResult,
@@ -37,6 +38,9 @@ from schema.accounts import (
     SignedOut,
     SmsCodeSent,
     StaffAccountUnlocked,
+    StartIdentityVerificationError,
+    StartIdentityVerificationInput,
+    StartIdentityVerificationResult,
     UnlockStaffAccountError,
     UnlockStaffAccountInput,
     UnlockStaffAccountResult,
@@ -107,14 +111,26 @@ async def logout(info: Info, input: LogoutInput) -> LogoutResult:
     return SignedOut(sessions_ended=ended)
 
 
-async def verify_identity(info: Info, input: VerifyIdentityInput) -> VerifyIdentityResult:
+async def start_identity_verification(
+    info: Info, input: StartIdentityVerificationInput
+) -> StartIdentityVerificationResult:
     try:
-        account = await service.verify_identity(
+        started = await verification.start_identity_verification(
             info.context.resources,
             info.context.principal,
             input.name,
             input.id_number,
             client_of(info),
+        )
+    except AccountError as error:
+        return StartIdentityVerificationError.of(error)
+    return IdentityVerification.of(started)
+
+
+async def verify_identity(info: Info, input: VerifyIdentityInput) -> VerifyIdentityResult:
+    try:
+        account = await verification.verify_identity(
+            info.context.resources, info.context.principal, input.verify_id, client_of(info)
         )
     except AccountError as error:
         return VerifyIdentityError.of(error)

@@ -1,4 +1,4 @@
-"""Sign-in (WeChat, SMS, staff password + TOTP), phone binding and real-name verification."""
+"""Sign-in (WeChat, SMS, staff password + TOTP) and phone binding."""
 
 from __future__ import annotations
 
@@ -23,13 +23,7 @@ from integrations.wechat import WeChatError, WeChatUnavailable
 from resolvers.accounts import sessions
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.events import AccountEvent, publish_account_event
-from resolvers.accounts.identity import (
-    mainland_mobile,
-    mask_name,
-    person_name,
-    resident_id,
-    wechat_phone,
-)
+from resolvers.accounts.identity import mainland_mobile, wechat_phone
 from resolvers.accounts.passwords import PasswordCheckBusy
 from resolvers.context import Resources
 from resolvers.principal import Principal
@@ -50,7 +44,6 @@ _WECHAT_CODE_ERRORS = {
     40226: AccountErrorCode.WECHAT_LOGIN_BLOCKED,
     45011: AccountErrorCode.WECHAT_RATE_LIMITED,
 }
-_IDENTITY_CHECKS_PER_DAY = 5
 
 # Check-and-consume in one step, so a code is accepted once even when two requests race,
 # and every attempt (also inside one aliased GraphQL request) counts against the limit.
@@ -306,54 +299,6 @@ async def login_with_sms(
     issued = await sessions.issue(resources, account, method="SMS")
     await repo.audit("LOGIN_SMS", success=True, actor_id=account.id, request_id=client.request_id)
     return issued
-
-
-# -- real-name identity
-
-
-async def verify_identity(
-    resources: Resources, principal: Principal, raw_name: str, raw_id: str, client: ClientInfo
-) -> Account:
-    """Binds a GB 11643-valid identity to the account: one verified person, one account."""
-    account = await _signed_in(principal)
-    name = person_name(raw_name)
-    resident = resident_id(raw_id, today=_now().date())
-    index = resources.keyring.blind_index(resident.number, purpose="id_number")
-    if account.id_number_index is not None:
-        if account.id_number_index == index:
-            return account
-        raise AccountError(AccountErrorCode.IDENTITY_ALREADY_VERIFIED, "idNumber")
-    # Probing which ID numbers are registered elsewhere must stay slow.
-    await _limit(
-        resources, "identity", str(account.id), limit=_IDENTITY_CHECKS_PER_DAY, window=86400
-    )
-    fields = {
-        "name_sealed": resources.keyring.seal(name, context="account.name"),
-        "name_masked": mask_name(name),
-        "id_number_sealed": resources.keyring.seal(resident.number, context="account.id_number"),
-        "id_number_index": index,
-        "id_number_masked": resident.masked,
-    }
-    try:
-        bound = await repo.bind_identity_if_unverified(account.id, verified_at=_now(), **fields)
-    except IntegrityError:
-        await repo.audit(
-            "IDENTITY_VERIFIED",
-            success=False,
-            actor_id=account.id,
-            detail="in use",
-            request_id=client.request_id,
-        )
-        raise AccountError(AccountErrorCode.ID_NUMBER_IN_USE, "idNumber") from None
-    refreshed = await repo.by_id(account.id)
-    assert refreshed is not None
-    if not bound and refreshed.id_number_index != index:
-        raise AccountError(AccountErrorCode.IDENTITY_ALREADY_VERIFIED, "idNumber")
-    await repo.audit(
-        "IDENTITY_VERIFIED", success=True, actor_id=account.id, request_id=client.request_id
-    )
-    await publish_account_event(resources, account.id, AccountEvent.IDENTITY_VERIFIED)
-    return refreshed
 
 
 # -- staff

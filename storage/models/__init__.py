@@ -1,6 +1,14 @@
 """Every Tortoise model, imported here so that the ORM and its migrations find them."""
 
-from storage.models.accounts import Account, AuditEvent, AuthSession, Role
+from storage.models.accounts import (
+    Account,
+    AuditEvent,
+    AuthSession,
+    IdentityChannel,
+    IdentityVerification,
+    Role,
+    VerificationStatus,
+)
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -113,6 +121,8 @@ __all__ = [
     "ExchangeSystem",
     "HandoffConsent",
     "IdempotencyRecord",
+    "IdentityChannel",
+    "IdentityVerification",
     "Implementation",
     "Material",
     "Notification",
@@ -142,6 +152,7 @@ __all__ = [
     "Theme",
     "ThemeItem",
     "TrustLevel",
+    "VerificationStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
 ]

@@ -72,6 +72,53 @@ class Account(Model):
         table = "account"
 
 
+class IdentityChannel(StrEnum):
+    WECHAT_FACE = "WECHAT_FACE"  # 微信人脸核身, in the mini-program
+    REAL_NAME_RELAY = "REAL_NAME_RELAY"  # the app's relay (a CTID/网证-style check)
+
+
+class VerificationStatus(StrEnum):
+    PENDING = "PENDING"
+    PASSED = "PASSED"
+    MISMATCH = "MISMATCH"  # the face (or the name) was not the claimed identity's holder's
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class IdentityVerification(Model):
+    """One real-name claim, confirmed (or not) by an identity provider's face check.
+
+    The claimed name and number are sealed like the account's, with a blind index of the
+    number for the per-number limit. No face data is ever stored: providers keep it, and
+    their answers carry none.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="identity_verifications", on_delete=fields.CASCADE
+    )
+    account_id: UUID
+    channel = fields.CharEnumField(IdentityChannel, max_length=16)
+    out_seq_no = fields.CharField(max_length=32, unique=True)  # ours, random, per session
+    verify_id = fields.CharField(max_length=256, unique=True)  # the provider's session id
+    name_sealed = fields.TextField()
+    id_number_sealed = fields.TextField()
+    id_number_index = fields.CharField(max_length=64, db_index=True)
+    status = fields.CharEnumField(
+        VerificationStatus, default=VerificationStatus.PENDING, max_length=12
+    )
+    result_code = fields.CharField(max_length=16, null=True, description="the provider's")
+    checks = fields.IntField(default=0, description="times the provider was asked the result")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "identity_verification"
+        indexes = (("account_id", "created_at"),)
+
+
 class AuthSession(Model):
     """A signed-in device: an access token and a refresh token, both stored as keyed hashes.
 

@@ -7,7 +7,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from storage.models.accounts import Account, AuditEvent, AuthSession, Role
+from tortoise.expressions import F
+
+from storage.models.accounts import (
+    Account,
+    AuditEvent,
+    AuthSession,
+    IdentityVerification,
+    Role,
+    VerificationStatus,
+)
 from storage.models.catalogue import Terminal, TerminalStatus
 
 
@@ -43,14 +52,25 @@ async def update_fields(account_id: UUID, **fields: Any) -> int:
     return await Account.filter(id=account_id).update(**fields)
 
 
-async def bind_identity_if_unverified(
-    account_id: UUID, *, verified_at: datetime, **fields: Any
-) -> bool:
-    """Sets the identity only if the account has none yet; False when someone got there first."""
-    updated = await Account.filter(id=account_id, id_number_index__isnull=True).update(
-        identity_verified_at=verified_at, **fields
-    )
-    return updated == 1
+# Every column of the real-name identity, as an account without one has them.
+NO_IDENTITY: dict[str, Any] = {
+    "name_sealed": None,
+    "name_masked": None,
+    "id_number_sealed": None,
+    "id_number_index": None,
+    "id_number_masked": None,
+    "identity_verified_at": None,
+}
+
+
+async def locked(account_id: UUID) -> Account | None:
+    """The account row, locked until the caller's transaction ends."""
+    return await Account.filter(id=account_id).select_for_update().first()
+
+
+async def locked_holder_of_id_number(id_number_index: str) -> Account | None:
+    """The account the number is bound to, locked until the caller's transaction ends."""
+    return await Account.filter(id_number_index=id_number_index).select_for_update().first()
 
 
 async def claim_otp_counter(account_id: UUID, counter: int) -> bool:
@@ -82,6 +102,53 @@ async def terminal_by_code(code: str) -> DeviceCredential | None:
     return DeviceCredential(
         row.account_id, row.credential_hash, row.status is TerminalStatus.RETIRED
     )
+
+
+# -- real-name verifications
+
+
+async def create_verification(**fields: Any) -> IdentityVerification:
+    return await IdentityVerification.create(**fields)
+
+
+async def verification_by_verify_id(verify_id: str) -> IdentityVerification | None:
+    return await IdentityVerification.get_or_none(verify_id=verify_id)
+
+
+async def lock_verifications_of_number(id_number_index: str) -> None:
+    """Locks every verification of one number, in one order: binds of the same number (each
+    has its verification among them) then run one after the other, and see each other's
+    outcome instead of colliding on the account's unique index."""
+    # `only`, not `values_list`: Tortoise drops FOR UPDATE from values queries.
+    await (
+        IdentityVerification.filter(id_number_index=id_number_index)
+        .order_by("id")
+        .select_for_update()
+        .only("id")
+    )
+
+
+async def locked_verification(verification_id: UUID) -> IdentityVerification | None:
+    return await IdentityVerification.filter(id=verification_id).select_for_update().first()
+
+
+async def count_verification_check(verification_id: UUID) -> int:
+    """One more question to the provider about a pending verification; the new count."""
+    await IdentityVerification.filter(id=verification_id, status=VerificationStatus.PENDING).update(
+        checks=F("checks") + 1
+    )
+    rows = await IdentityVerification.filter(id=verification_id).values_list("checks", flat=True)
+    return int(str(rows[0])) if rows else 0
+
+
+async def finish_verification(
+    verification_id: UUID, status: VerificationStatus, *, result_code: str | None, at: datetime
+) -> bool:
+    """Moves a pending verification to its outcome; False when it had one already."""
+    updated = await IdentityVerification.filter(
+        id=verification_id, status=VerificationStatus.PENDING
+    ).update(status=status, result_code=result_code, finished_at=at)
+    return updated == 1
 
 
 # -- sessions

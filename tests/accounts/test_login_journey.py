@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
-from stdnum.cn import ric
 
 from mock_wechat.client import MiniProgram
-from mock_wechat.journey import DEMO_ID_NUMBER, DEMO_PHONE, DEMO_USER, identity_of, login_journey
+from mock_wechat.journey import identity_of, login_journey
+from mock_wechat.people import DEMO_ID_NUMBER, DEMO_PHONE, DEMO_USER, person_of
+from resolvers.accounts.identity import resident_id
 from tests.conftest import RunningApp
 
 
@@ -48,9 +51,13 @@ async def test_any_journey_user_signs_in_with_their_own_identity(
     assert len({identity_of(u) for u in users}) == 3
     for user in users:
         phone, id_number = identity_of(user)
-        ric.validate(id_number)
+        name, persons_number = person_of(user)  # whom the mock's face check knows them as
+        assert persons_number == id_number
+        resident_id(id_number, today=date(2026, 1, 1))
         steps = await login_journey(
-            MiniProgram(running.client, wechat, user), phone=phone, id_number=id_number
+            MiniProgram(running.client, wechat, user), phone=phone, id_number=id_number, name=name
         )
         assert steps[1].startswith("bindWeChatPhone -> Account "), steps
-        assert steps[2].startswith("verifyIdentity  -> Account "), steps
+        assert steps[2] == "startIdentityVerification -> IdentityVerification WECHAT_FACE", steps
+        assert steps[3] == "wx.requestFacialVerify -> HTTP 200", steps
+        assert steps[4].startswith(f"verifyIdentity  -> Account {name[0]}*"), steps

@@ -10,7 +10,7 @@ from tortoise import connections
 
 from api.logging import quiet_chatty_libraries
 from mock_wechat.client import MiniProgram
-from mock_wechat.journey import DEMO_ID_NUMBER, DEMO_NAME, DEMO_PHONE
+from mock_wechat.people import DEMO_ID_NUMBER, DEMO_NAME, DEMO_PHONE
 from mock_wechat.server import MockState
 from tests.conftest import APP_SECRET, RunningApp
 
@@ -54,10 +54,15 @@ async def test_the_journeys_leave_no_personal_data_behind(
         for record in caplog.records
         if not record.name.startswith("uvicorn")  # the mock WeChat server's own access log
     )
-    stored = repr(await connections.get("default").execute_query_dict("SELECT * FROM account"))
+    stored = repr(
+        [
+            await connections.get("default").execute_query_dict(f"SELECT * FROM {table}")
+            for table in ("account", "identity_verification", "audit_event")
+        ]
+    )
     for secret in secrets:
         assert secret not in logged, f"logged: {secret}"
         assert secret not in stored, f"stored in clear: {secret}"
     for secret in (session_key, DEMO_PHONE, SMS_PHONE, DEMO_ID_NUMBER, DEMO_NAME, APP_SECRET):
         assert all(secret not in body for body in bodies), f"returned: {secret}"
-    assert len(bodies) == 7  # every step above was seen
+    assert len(bodies) == 8  # every step above was seen (verifying the identity takes two)

@@ -21,6 +21,8 @@ PRODUCTION_READY: dict[str, Any] = {
     "wechat_api_base": "https://api.weixin.qq.com",
     "sms_url": "https://sms-relay.internal/send",
     "sms_secret": "a-real-relay-secret",
+    "identity_relay_url": "https://realname-relay.internal/v1",
+    "identity_relay_secret": "a-real-realname-relay-secret",
     "wechat_push_token": "aRealPushToken0123",
     "exchange_province_url": "https://exchange.sczwfw.example/gateway",
     "exchange_system_id": "rongban-510100",
@@ -47,6 +49,9 @@ def test_a_complete_production_configuration_is_accepted() -> None:
         ({"wechat_app_secret": "rongban-demo-app-secret"}, "app secret"),
         ({"sms_url": "http://127.0.0.1:8001/__mock__/sms/send"}, "SMS relay"),
         ({"wechat_push_token": "rongban-dev-push-token"}, "push token"),
+        ({"identity_relay_url": "http://127.0.0.1:8001/__mock__/realname"}, "real-name relay"),
+        ({"identity_relay_url": "http://realname-relay.internal/v1"}, "without TLS"),
+        ({"identity_relay_secret": "rongban-dev-realname-relay-secret"}, "relay secret"),
     ],
 )
 def test_production_refuses_defaults(override: dict, complaint: str) -> None:
