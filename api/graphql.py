@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
 
-from api.limits import FairShare, admit, check_cost, spend
+from api.limits import FairShare, Metered, admit, check_cost, spend
 from api.preparation import (
     GraphQLRequest,
     InvalidDocument,
@@ -78,6 +79,7 @@ class _Outcome:
     actual: int = 1  # what the answer cost (see api/results.py actual_cost)
     data: bytes | None = None  # the data, encoded in the cache's own keys, when cacheable
     as_sent: bool = False  # `data` is also exactly what the client asked for (no aliases)
+    seconds: float = 0.0  # how long the request's own code held the worker
 
     def encoded(self, extensions: bytes) -> bytes:
         if self.as_sent and self.data is not None:
@@ -142,6 +144,7 @@ class GraphQLEndpoint:
         principal = await self._principal(request)
         address = request.client.host if request.client else "unknown"
         caller = caller_of(principal, address)
+        self.fair_share.check_throttled(caller)
         payloads, batched = await self._payloads(request)
         transport = Transport.GET if request.method == "GET" else Transport.POST
         try:
@@ -167,14 +170,18 @@ class GraphQLEndpoint:
             if cached is not None:
                 return self._cached(cached, shared, media_type)
             version = await cache.version()
-        await admit(resources.redis, self.settings, caller)
-        with self.fair_share.execution(caller) as slot:
+        try:
+            await admit(resources.redis, self.settings, caller)
+        except Refused as refused:
+            raise self.fair_share.throttled(refused, caller) from None
+        with self.fair_share.execution(caller):
             outcomes = [
                 await self._execute(request, principal, operation, shared is not None)
                 for operation in operations
             ]
         actual = sum(outcome.actual for outcome in outcomes)
-        budget = await spend(resources.redis, self.settings, caller, actual, slot.seconds)
+        seconds = sum(outcome.seconds for outcome in outcomes)
+        budget = await spend(resources.redis, self.settings, caller, actual, seconds)
         extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
         if shared is not None and outcomes[0].data is not None and version is not None:
             assert shared.cache_key is not None
@@ -244,14 +251,17 @@ class GraphQLEndpoint:
             client_ip=request.client.host if request.client else "unknown",
             document=operation.document.ast,
         )
+        metered = Metered(
+            self.schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+            )
+        )
         try:
             async with asyncio.timeout(self.settings.execution_timeout_seconds):
-                result = await self.schema.execute(
-                    operation.query,
-                    variable_values=operation.variables,
-                    context_value=context,
-                    operation_name=operation.operation_name,
-                )
+                result = await metered
         except TimeoutError:
             return _Outcome(
                 {
@@ -262,9 +272,13 @@ class GraphQLEndpoint:
                             "extensions": {"code": "EXECUTION_TIMEOUT"},
                         }
                     ],
-                }
+                },
+                seconds=metered.seconds,
             )
-        return self._outcome(result, operation, context.request_id, cacheable)
+        started = time.perf_counter()
+        outcome = self._outcome(result, operation, context.request_id, cacheable)
+        outcome.seconds = metered.seconds + time.perf_counter() - started
+        return outcome
 
     def _outcome(
         self, result: ExecutionResult, operation: Operation, request_id: str, cacheable: bool

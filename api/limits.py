@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from api.preparation import Caller, Refused
 from api.results import cost_extension
@@ -103,12 +103,39 @@ def check_cost(settings: Settings, cost: int, status: int = 400) -> None:
         )
 
 
-@dataclass(slots=True)
-class Slot:
-    """One running execution; `seconds` is its share of the worker once it has finished."""
+T = TypeVar("T")
 
-    started_at: float
-    seconds: float = 0.0
+
+class Metered(Generic[T]):
+    """Awaits a coroutine and measures the time its own steps held the event loop: each step
+    (from one suspension to the next) is timed, and time spent waiting for the database,
+    Redis or other requests is not. Wall time or processor sharing would charge a light
+    request for the heavy one it waited behind."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, T]) -> None:
+        self.coroutine = coroutine
+        self.seconds = 0.0
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        coroutine = self.coroutine
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            started = time.perf_counter()
+            try:
+                waiting = coroutine.send(sent) if thrown is None else coroutine.throw(thrown)
+            except StopIteration as finished:
+                return finished.value  # type: ignore[no-any-return]
+            finally:
+                self.seconds += time.perf_counter() - started
+            try:
+                sent, thrown = (yield waiting), None
+            except BaseException as error:  # cancellation too: the coroutine handles it
+                sent, thrown = None, error
+
+
+# Principals this process saw refused, remembered until their Retry-After, at most this many.
+_THROTTLED_ENTRIES = 10_000
 
 
 class FairShare:
@@ -117,23 +144,39 @@ class FairShare:
         self.executions = Counter()
         self.sockets_by_account = Counter()
         self.sockets_by_address = Counter()
-        # Processor-sharing time: a clock that runs at 1/n of real time while n executions
-        # run at once. What it advances between an execution's start and end is that
-        # execution's share of the worker, whatever else ran beside it (wall time would
-        # charge a client for waiting behind others).
-        self._virtual = 0.0
-        self._stamp = time.perf_counter()
+        self._throttled: dict[str, float] = {}
 
-    def _tick(self) -> float:
-        now = time.perf_counter()
-        running = self.executions.total
-        if running:
-            self._virtual += (now - self._stamp) / running
-        self._stamp = now
-        return self._virtual
+    def throttled(self, refused: Refused, caller: Caller) -> Refused:
+        """Remembers a THROTTLED refusal until its Retry-After, so that the principal's next
+        requests are refused before any parsing: a throttled flood costs the worker almost
+        nothing (the bucket in Redis stays the authority for everyone else)."""
+        retry = float(refused.headers.get("retry-after", "1"))
+        if len(self._throttled) >= _THROTTLED_ENTRIES:
+            now = time.monotonic()
+            self._throttled = {k: t for k, t in self._throttled.items() if t > now}
+            if len(self._throttled) >= _THROTTLED_ENTRIES:
+                self._throttled.clear()
+        self._throttled[caller.key] = time.monotonic() + retry
+        return refused
+
+    def check_throttled(self, caller: Caller) -> None:
+        until = self._throttled.get(caller.key)
+        if until is None:
+            return
+        wait = until - time.monotonic()
+        if wait <= 0:
+            del self._throttled[caller.key]
+            return
+        retry = max(1, math.ceil(wait))
+        raise Refused(
+            429,
+            "THROTTLED",
+            f"请求过于频繁，请 {retry} 秒后再试。",
+            headers={"retry-after": str(retry)},
+        )
 
     @contextmanager
-    def execution(self, caller: Caller) -> Iterator[Slot]:
+    def execution(self, caller: Caller) -> Iterator[None]:
         """Holds one execution slot of the process and one of the caller, or refuses."""
         settings = self.settings
         if self.executions.total >= settings.max_concurrent_executions:
@@ -156,12 +199,10 @@ class FairShare:
                 headers={"retry-after": "1"},
                 limit=cap,
             )
-        slot = Slot(started_at=self._tick())
         self.executions.add(caller.key)
         try:
-            yield slot
+            yield
         finally:
-            slot.seconds = self._tick() - slot.started_at
             self.executions.remove(caller.key)
 
     def socket_allowed(self, address: str) -> bool:

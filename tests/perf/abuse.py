@@ -11,6 +11,7 @@ import re
 import statistics
 import subprocess
 import time
+from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ class Latencies:
     p50_ms: float
     p99_ms: float
     errors: int
+    codes: dict[str, int]  # the errors by extensions.code (or HTTP status)
 
 
 @dataclass
@@ -67,6 +69,7 @@ def _percentile(values: list[float], share: float) -> float:
 async def _normal_client(graphql: str, token: str, page: str) -> list[Latencies]:
     timings: dict[str, list[float]] = {"me": [], "page": []}
     errors = {"me": 0, "page": 0}
+    codes: dict[str, Counter[str]] = {"me": Counter(), "page": Counter()}
     headers = {"x-forwarded-for": "198.51.100.200"}
     async with httpx.AsyncClient(timeout=30, headers=headers) as client:
         for _ in range(ROUNDS):
@@ -78,11 +81,20 @@ async def _normal_client(graphql: str, token: str, page: str) -> list[Latencies]
                 started = time.perf_counter()
                 response = await client.post(graphql, json=body, headers=auth)
                 timings[name].append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200 or response.json().get("errors"):
+                found = response.json().get("errors") if response.status_code < 500 else None
+                if response.status_code != 200 or found:
                     errors[name] += 1
+                    code = (found or [{}])[0].get("extensions", {}).get("code")
+                    codes[name][str(code or response.status_code)] += 1
             await asyncio.sleep(max(0.0, PACE_SECONDS - (time.perf_counter() - round_started)))
     return [
-        Latencies(name, statistics.median(values), _percentile(values, 0.99), errors[name])
+        Latencies(
+            name,
+            statistics.median(values),
+            _percentile(values, 0.99),
+            errors[name],
+            dict(codes[name]),
+        )
         for name, values in timings.items()
     ]
 
@@ -231,6 +243,9 @@ def print_report(report: AbuseReport) -> None:
         f"(throttled or over the caps); sockets kept {report.sockets_open}, refused "
         f"{report.sockets_refused}"
     )
+    for after in report.loaded:
+        if after.codes:
+            print(f"  {after.name} errors by code: {after.codes}")
     ratio = report.worst_p50_ratio()
     errors = sum(latency.errors for latency in report.loaded)
     met = ratio <= 3.0 and errors == 0

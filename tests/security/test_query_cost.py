@@ -4,6 +4,7 @@ in Redis, declared bounds on every list, and a cache that aliases cannot bust.""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -101,6 +102,12 @@ async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
         query = "{ services(first: 20) { nodes { code department { name } } } }"
         first = await _post_from(running, "198.51.100.76", query)
         second = await _post_from(running, "198.51.100.76", query)
+        # Refused again before its body is even read: a throttled flood costs next to nothing.
+        transport = httpx.ASGITransport(app=running.asgi, client=("198.51.100.76", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            flood = await http.post(
+                "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+            )
         # Another principal (another address) still has its own budget.
         other = await _post_from(running, "198.51.100.77", query)
 
@@ -110,6 +117,8 @@ async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
     assert second.status_code == 429
     assert second.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert int(second.headers["retry-after"]) >= 20  # 21 points over, at one a second
+    assert flood.status_code == 429
+    assert flood.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert other.status_code == 200
 
 
@@ -117,13 +126,17 @@ async def test_execution_time_has_its_own_budget(
     settings_factory: Any, mock_state: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A principal whose requests keep the worker busy is throttled even when their answers
-    # are small: 0.3 s a minute holds 0.1 s, which one slow answer overflows.
+    # are small: 0.3 s a minute holds 0.1 s, which one answer computed for 0.2 s overflows.
+    # Time spent waiting (for the database, or behind others) is not charged.
     from storage.repositories import catalogue as catalogue_repo
 
     original = catalogue_repo.top_regions
 
     async def slow(*args: Any, **kwargs: Any) -> Any:
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # waiting: free
+        busy_until = time.perf_counter() + 0.2
+        while time.perf_counter() < busy_until:  # the worker's time: charged
+            pass
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(catalogue_repo, "top_regions", slow)
@@ -136,6 +149,7 @@ async def test_execution_time_has_its_own_budget(
     assert first.json()["extensions"]["cost"]["actual"] == 1
     assert first.json()["extensions"]["cost"]["executionSecondsRemaining"] == 0
     assert second.status_code == 429
+    assert 1 <= int(second.headers["retry-after"]) <= 21  # 0.1-0.2 s over, at 0.005 s a second
     assert second.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
 
 
