@@ -20,6 +20,7 @@ from api.db import tortoise_config
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
+from api.limits import FairShare, ShedThrottled, install_meter
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outbox import dispatcher
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> Starlette:
             production=settings.is_production,
         )
     )
+    fair_share = FairShare(settings)
     graphql = GraphQLEndpoint(
         schema,
         settings,
@@ -50,25 +52,34 @@ def create_app(settings: Settings) -> Starlette:
             PERSISTED_OPERATIONS if settings.persisted_queries_only else None
         ),
         cacheable_fields=PUBLIC_CATALOGUE_FIELDS if settings.response_cache else frozenset(),
+        fair_share=fair_share,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         config = tortoise_config(settings.database_url, pool_max=settings.database_pool_max)
-        async with RegisterTortoise(app, config=config), open_resources(settings) as resources:
-            app.state.resources = resources
-            stop = asyncio.Event()
-            runner = None
-            if settings.outbox_in_process:
-                # Embedded mode (`make run`): no separate worker process sends the outbox.
-                runner = asyncio.create_task(dispatcher(resources).run_forever(stop))
-            try:
-                yield {"resources": resources}
-            finally:
-                stop.set()
-                if runner is not None:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.wait_for(runner, timeout=10)
+        # Each request's execution time is counted across the tasks it starts (fair share).
+        uninstall_meter = install_meter(asyncio.get_running_loop())
+        try:
+            async with (
+                RegisterTortoise(app, config=config),
+                open_resources(settings) as resources,
+            ):
+                app.state.resources = resources
+                stop = asyncio.Event()
+                runner = None
+                if settings.outbox_in_process:
+                    # Embedded mode (`make run`): no separate worker process sends the outbox.
+                    runner = asyncio.create_task(dispatcher(resources).run_forever(stop))
+                try:
+                    yield {"resources": resources}
+                finally:
+                    stop.set()
+                    if runner is not None:
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await asyncio.wait_for(runner, timeout=10)
+        finally:
+            uninstall_meter()
 
     return Starlette(
         routes=[
@@ -90,6 +101,8 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             # First: every limit and log line below counts the real client's address.
             Middleware(ClientAddress, proxies=settings.trusted_proxy_networks),
+            # A principal this process saw THROTTLED is answered before anything is parsed.
+            Middleware(ShedThrottled, fair_share=fair_share),
             Middleware(RequestContext),
             Middleware(AccessLog),
             Middleware(

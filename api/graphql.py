@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
 
-from api.limits import FairShare, Metered, admit, check_cost, spend
+from api.limits import FairShare, Meter, admit, check_cost, door_key, metered, spend
 from api.preparation import (
     GraphQLRequest,
     InvalidDocument,
@@ -97,13 +97,14 @@ class GraphQLEndpoint:
         *,
         allow_list: frozenset[str] | None,
         cacheable_fields: frozenset[str],
+        fair_share: FairShare,
     ) -> None:
         self.schema = schema
         self.settings = settings
         self.preparer = Preparer(
             schema, settings, allow_list=allow_list, cacheable_fields=cacheable_fields
         )
-        self.fair_share = FairShare(settings)
+        self.fair_share = fair_share
         self.websocket = GraphQLWebSocket(self)
         self.ide = None if settings.is_production else get_graphql_ide_html("graphiql")
 
@@ -144,7 +145,6 @@ class GraphQLEndpoint:
         principal = await self._principal(request)
         address = request.client.host if request.client else "unknown"
         caller = caller_of(principal, address)
-        self.fair_share.check_throttled(caller)
         payloads, batched = await self._payloads(request)
         transport = Transport.GET if request.method == "GET" else Transport.POST
         try:
@@ -173,7 +173,7 @@ class GraphQLEndpoint:
         try:
             await admit(resources.redis, self.settings, caller)
         except Refused as refused:
-            raise self.fair_share.throttled(refused, caller) from None
+            raise self.fair_share.throttled(refused, door_key(request.scope)) from None
         with self.fair_share.execution(caller):
             outcomes = [
                 await self._execute(request, principal, operation, shared is not None)
@@ -251,17 +251,18 @@ class GraphQLEndpoint:
             client_ip=request.client.host if request.client else "unknown",
             document=operation.document.ast,
         )
-        metered = Metered(
-            self.schema.execute(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=context,
-                operation_name=operation.operation_name,
-            )
-        )
+        meter = Meter()
         try:
             async with asyncio.timeout(self.settings.execution_timeout_seconds):
-                result = await metered
+                result = await metered(
+                    self.schema.execute(
+                        operation.query,
+                        variable_values=operation.variables,
+                        context_value=context,
+                        operation_name=operation.operation_name,
+                    ),
+                    meter,
+                )
         except TimeoutError:
             return _Outcome(
                 {
@@ -273,11 +274,11 @@ class GraphQLEndpoint:
                         }
                     ],
                 },
-                seconds=metered.seconds,
+                seconds=meter.seconds,
             )
         started = time.perf_counter()
         outcome = self._outcome(result, operation, context.request_id, cacheable)
-        outcome.seconds = metered.seconds + time.perf_counter() - started
+        outcome.seconds = meter.seconds + time.perf_counter() - started
         return outcome
 
     def _outcome(

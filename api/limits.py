@@ -4,12 +4,19 @@ greedy client); counters are plain integers, touched without awaiting, so they n
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import math
 import time
-from collections.abc import Coroutine, Generator, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.preparation import Caller, Refused
 from api.results import cost_extension
@@ -106,32 +113,80 @@ def check_cost(settings: Settings, cost: int, status: int = 400) -> None:
 T = TypeVar("T")
 
 
-class Metered(Generic[T]):
-    """Awaits a coroutine and measures the time its own steps held the event loop: each step
-    (from one suspension to the next) is timed, and time spent waiting for the database,
-    Redis or other requests is not. Wall time or processor sharing would charge a light
-    request for the heavy one it waited behind."""
+@dataclass(slots=True)
+class Meter:
+    """How long one request's code held the worker, across every task it started."""
+
+    seconds: float = 0.0
+
+
+_meter: ContextVar[Meter | None] = ContextVar("rongban_meter", default=None)
+# Steps run one at a time in a process's loop, and a step may drive a nested _Steps (a task's
+# wrapper, then `metered`): only the outermost one counts, or the time would count twice.
+_depth = 0
+
+
+class _Steps(Generic[T]):
+    """Drives a task's coroutine and times each step (from one suspension to the next) into
+    the meter of the request whose context the task runs in. Time spent waiting (for the
+    database, for Redis, behind other requests) is no step, so it is never charged."""
 
     def __init__(self, coroutine: Coroutine[Any, Any, T]) -> None:
         self.coroutine = coroutine
-        self.seconds = 0.0
 
     def __await__(self) -> Generator[Any, Any, T]:
         coroutine = self.coroutine
         sent: Any = None
         thrown: BaseException | None = None
+        global _depth
         while True:
             started = time.perf_counter()
+            _depth += 1
             try:
                 waiting = coroutine.send(sent) if thrown is None else coroutine.throw(thrown)
             except StopIteration as finished:
                 return finished.value  # type: ignore[no-any-return]
             finally:
-                self.seconds += time.perf_counter() - started
+                _depth -= 1
+                meter = _meter.get()
+                if meter is not None and _depth == 0:
+                    meter.seconds += time.perf_counter() - started
             try:
                 sent, thrown = (yield waiting), None
             except BaseException as error:  # cancellation too: the coroutine handles it
                 sent, thrown = None, error
+
+
+async def _timed(coroutine: Coroutine[Any, Any, T]) -> T:
+    return await _Steps(coroutine)
+
+
+def install_meter(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    """Times every task of the loop into the meter of its request (tasks inherit the context
+    of whoever created them, so the resolvers graphql-core gathers and the DataLoader batches
+    count for the request that caused them). Returns what undoes it."""
+    previous = loop.get_task_factory()
+
+    def factory(
+        loop: asyncio.AbstractEventLoop, coroutine: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        wrapped = _timed(coroutine) if asyncio.iscoroutine(coroutine) else coroutine
+        if previous is not None:
+            return previous(loop, wrapped, **kwargs)
+        return asyncio.Task(wrapped, loop=loop, **kwargs)
+
+    loop.set_task_factory(factory)
+    return lambda: loop.set_task_factory(previous)
+
+
+async def metered(awaitable: Coroutine[Any, Any, T], meter: Meter) -> T:
+    """Awaits one request's execution with its meter running (its own steps are timed here
+    when the task running it was not started through the loop's factory)."""
+    token = _meter.set(meter)
+    try:
+        return await _Steps(awaitable)
+    finally:
+        _meter.reset(token)
 
 
 # Principals this process saw refused, remembered until their Retry-After, at most this many.
@@ -146,34 +201,30 @@ class FairShare:
         self.sockets_by_address = Counter()
         self._throttled: dict[str, float] = {}
 
-    def throttled(self, refused: Refused, caller: Caller) -> Refused:
-        """Remembers a THROTTLED refusal until its Retry-After, so that the principal's next
-        requests are refused before any parsing: a throttled flood costs the worker almost
-        nothing (the bucket in Redis stays the authority for everyone else)."""
+    def throttled(self, refused: Refused, door: str) -> Refused:
+        """Remembers a THROTTLED refusal until its Retry-After, under the key the front door
+        sees (`door_key`), so that the principal's next requests are refused before anything
+        is parsed: a throttled flood costs the worker almost nothing. The bucket in Redis stays
+        the authority; this only saves asking it again."""
         retry = float(refused.headers.get("retry-after", "1"))
         if len(self._throttled) >= _THROTTLED_ENTRIES:
             now = time.monotonic()
             self._throttled = {k: t for k, t in self._throttled.items() if t > now}
             if len(self._throttled) >= _THROTTLED_ENTRIES:
                 self._throttled.clear()
-        self._throttled[caller.key] = time.monotonic() + retry
+        self._throttled[door] = time.monotonic() + retry
         return refused
 
-    def check_throttled(self, caller: Caller) -> None:
-        until = self._throttled.get(caller.key)
+    def retry_after(self, door: str) -> int | None:
+        """Seconds a remembered THROTTLED principal must still wait, or None."""
+        until = self._throttled.get(door)
         if until is None:
-            return
+            return None
         wait = until - time.monotonic()
         if wait <= 0:
-            del self._throttled[caller.key]
-            return
-        retry = max(1, math.ceil(wait))
-        raise Refused(
-            429,
-            "THROTTLED",
-            f"请求过于频繁，请 {retry} 秒后再试。",
-            headers={"retry-after": str(retry)},
-        )
+            del self._throttled[door]
+            return None
+        return max(1, math.ceil(wait))
 
     @contextmanager
     def execution(self, caller: Caller) -> Iterator[None]:
@@ -210,3 +261,53 @@ class FairShare:
 
     def account_socket_allowed(self, account: str) -> bool:
         return self.sockets_by_account.get(account) < self.settings.max_sockets_per_account
+
+
+def door_key(scope: Scope) -> str:
+    """Who knocks, as far as can be told without any work: the bearer token (hashed), else the
+    client's address."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return "token:" + hashlib.sha256(value).hexdigest()[:32]
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
+
+
+class ShedThrottled:
+    """Pure-ASGI: answers a GraphQL request of a principal this process saw THROTTLED with
+    429 at once, before the body is read or anything parsed."""
+
+    def __init__(self, app: ASGIApp, fair_share: FairShare, path: str = "/graphql") -> None:
+        self.app = app
+        self.fair_share = fair_share
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.path:
+            retry = self.fair_share.retry_after(door_key(scope))
+            if retry is not None:
+                body = orjson.dumps(
+                    {
+                        "errors": [
+                            {
+                                "message": f"请求过于频繁，请 {retry} 秒后再试。",
+                                "extensions": {"code": "THROTTLED"},
+                            }
+                        ]
+                    }
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 429,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"retry-after", str(retry).encode()),
+                            (b"cache-control", b"no-store"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

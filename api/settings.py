@@ -231,7 +231,7 @@ class Settings(BaseSettings):
         ),
     )
     execution_seconds_per_minute: float = Field(
-        default=3.0,
+        default=1.0,
         gt=0,
         le=86_400,
         description=(

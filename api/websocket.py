@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 
-from api.limits import Metered, admit, check_cost, spend
+from api.limits import Meter, admit, check_cost, metered, spend
 from api.preparation import Caller, InvalidDocument, Operation, Refused, Transport, request_from
 from api.principals import caller_of, principal_from_header
 from api.results import actual_cost, format_errors
@@ -261,20 +261,20 @@ class _Connection:
                 if not await self._stream(ident, operation, context):
                     return  # an error frame ends the operation: no `complete` after it
             else:
-                metered = Metered(
-                    self.endpoint.schema.execute(
-                        operation.query,
-                        variable_values=operation.variables,
-                        context_value=context,
-                        operation_name=operation.operation_name,
-                    )
-                )
+                meter = Meter()
                 try:
                     with self.endpoint.fair_share.execution(caller):
                         async with asyncio.timeout(self.settings.execution_timeout_seconds):
-                            result = await metered
+                            result = await metered(
+                                self.endpoint.schema.execute(
+                                    operation.query,
+                                    variable_values=operation.variables,
+                                    context_value=context,
+                                    operation_name=operation.operation_name,
+                                ),
+                                meter,
+                            )
                 except Refused as refused:
-                    metered.coroutine.close()  # never started: the slot was refused
                     await self._error(ident, [refused.error()])
                     return
                 except TimeoutError:
@@ -299,7 +299,7 @@ class _Connection:
                     self.settings,
                     caller,
                     actual_cost(result.data, mutations),
-                    metered.seconds,
+                    meter.seconds,
                 )
             await self._send({"id": ident, "type": "complete"})
         except asyncio.CancelledError:
