@@ -240,7 +240,7 @@ class Settings(BaseSettings):
         ),
     )
     cost_burst_seconds: int = Field(
-        default=20,
+        default=60,
         ge=1,
         le=3600,
         description="the bucket holds this many seconds of the budget: a burst, then the rate",

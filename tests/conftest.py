@@ -193,6 +193,10 @@ def make_settings(
         "exchange_system_id": EXCHANGE_SYSTEM_ID,
         "exchange_secret": EXCHANGE_SECRET,
         "exchange_timeout_seconds": 2.0,
+        # Tests act as one principal in quick succession on a machine shared with other
+        # runs: a whole worker's time each, so that only the budget's own tests (which set
+        # their limits) are ever throttled.
+        "execution_seconds_per_minute": 60.0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -208,9 +208,9 @@ async def run_abuse(
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    # Past the attackers' first bursts (each bucket holds 20 s of its budget), into the
-    # sustained attack the limits are for.
-    await asyncio.sleep(5)
+    # Into the sustained attack the limits are for (each attacker's first burst, a minute's
+    # budget, is spent within the first seconds).
+    await asyncio.sleep(10)
     loaded = await _normal_client(graphql, normal_token, page)
     attack.send_signal(2)  # SIGINT: wrk prints its summary and the script's counts
     output = (await attack.communicate())[0].decode()
