@@ -94,7 +94,9 @@ async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
 ) -> None:
     # A bucket of 20 points refilled at 60 a minute: one page of 20 services with their
     # departments (41 points) overflows it, and the next request must wait for it to drain.
-    settings = settings_factory(cost_budget_per_minute=60, response_cache=False)
+    settings = settings_factory(
+        cost_budget_per_minute=60, cost_burst_seconds=20, response_cache=False
+    )
     async for running in start_app(settings):
         from api.seed import seed_demo
 
@@ -140,7 +142,9 @@ async def test_execution_time_has_its_own_budget(
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(catalogue_repo, "top_regions", slow)
-    settings = settings_factory(execution_seconds_per_minute=0.3, response_cache=False)
+    settings = settings_factory(
+        execution_seconds_per_minute=0.3, cost_burst_seconds=20, response_cache=False
+    )
     async for running in start_app(settings):
         first = await _post_from(running, "198.51.100.80", "{ regions { code } }")
         second = await _post_from(running, "198.51.100.80", "{ regions { code } }")
