@@ -154,7 +154,7 @@ async def notifications(
 ) -> NotificationConnection:
     request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
     account_id = info.context.principal.account_id
-    assert account_id is not None  # guarded by IsAuthenticated
+    assert account_id is not None  # the policy (READ_OWN) let only accounts in
     try:
         page = await notification_repo.page_of(
             account_id,
