@@ -228,7 +228,12 @@ def _wait_for(url: str, timeout: float = 15.0) -> None:
 
 
 def cmd_staff_add(
-    settings: Settings, username: str, department: str | None, admin: bool, no_otp: bool
+    settings: Settings,
+    username: str,
+    department: str | None,
+    admin: bool,
+    no_otp: bool,
+    reviewer: bool = False,
 ) -> None:
     """Creates a staff account, prints a one-time password and the TOTP enrolment URI."""
     from api.resources import keyring_of
@@ -244,7 +249,11 @@ def cmd_staff_add(
         dept = await Department.get_or_none(code=department) if department else None
         if department and dept is None:
             sys.exit(f"unknown department {department}")
-        roles = [Role.STAFF.value] + ([Role.ADMIN.value] if admin else [])
+        roles = (
+            [Role.STAFF.value]
+            + ([Role.ADMIN.value] if admin else [])
+            + ([Role.REVIEWER.value] if reviewer else [])
+        )
         await Account.create(
             username=username.lower(),
             roles=roles,
@@ -263,6 +272,68 @@ def cmd_staff_add(
     if totp_secret:
         uri = pyotp.TOTP(totp_secret).provisioning_uri(name=username, issuer_name="蓉办")
         print(f"enrol the authenticator app with: {uri}")  # noqa: T201
+
+
+def cmd_staff_role(
+    settings: Settings, username: str, grant: str | None, revoke: str | None
+) -> None:
+    outcome: tuple[int, list[str]] = (0, [])
+
+    async def run() -> None:
+        nonlocal outcome
+        outcome = await staff_role(settings, username, grant=grant, revoke=revoke)
+
+    asyncio.run(_with_orm(settings, run()))
+    status, lines = outcome
+    for line in lines:
+        print(line, file=sys.stderr if status else sys.stdout)
+    if status:
+        sys.exit(status)
+
+
+async def staff_role(
+    settings: Settings, username: str, *, grant: str | None, revoke: str | None
+) -> tuple[int, list[str]]:
+    """What `rongban staff-role` does, with the ORM already open: (exit status, lines). The
+    same change as the grantStaffRole and revokeStaffRole mutations, audited as the CLI's."""
+    from datetime import UTC, datetime
+
+    from resolvers.accounts.service import is_staff
+    from resolvers.accounts.staff import GRANTABLE, apply_role
+    from storage.cache import create_redis
+    from storage.models.accounts import Role
+    from storage.repositories import accounts as repo
+
+    wanted = grant or revoke
+    if (grant is None) == (revoke is None) or wanted not in {r.value for r in GRANTABLE}:
+        names = ", ".join(sorted(r.value for r in GRANTABLE))
+        return 2, [f"give exactly one of --grant or --revoke with a role ({names})"]
+    name = username.strip().lower()
+    account = await repo.by_username(name) if 0 < len(name) <= 64 else None
+    if account is None or not is_staff(account):
+        return 1, [f"no staff account named {name}"]
+    lines = []
+    redis = create_redis(settings.redis_url)
+    try:
+        change = await apply_role(
+            redis,
+            account,
+            Role(wanted),
+            grant=grant is not None,
+            actor_id=None,
+            request_id="rongban staff-role",
+            now=datetime.now(UTC),
+        )
+    finally:
+        await redis.aclose()
+    verb = "granted" if grant else "revoked"
+    lines.append(f"{verb} {wanted} {'to' if grant else 'from'} {name}")
+    if not change.changed:
+        lines[-1] += " (no change)"
+    elif settings.embedded_redis:
+        # memory:// Redis lives inside the API process: its cached sessions expire on their own.
+        lines.append("signed-in sessions see the change within 5 minutes")
+    return 0, lines
 
 
 def cmd_staff_unlock(settings: Settings, username: str) -> None:
@@ -423,11 +494,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     staff.add_argument("username")
     staff.add_argument("--department", help="credit code of the staff member's department")
     staff.add_argument("--admin", action="store_true")
+    staff.add_argument(
+        "--reviewer", action="store_true", help="may review providers and their services"
+    )
     staff.add_argument("--no-otp", action="store_true", help="dev only: no second factor")
     unlock = commands.add_parser(
         "staff-unlock", help="lift a staff account's sign-in lock and forget its failures"
     )
     unlock.add_argument("username")
+    role = commands.add_parser(
+        "staff-role", help="grant or revoke a staff account's REVIEWER role (audited)"
+    )
+    role.add_argument("username")
+    role.add_argument("--grant", metavar="ROLE", help="REVIEWER")
+    role.add_argument("--revoke", metavar="ROLE", help="REVIEWER")
     exchange_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
@@ -454,9 +534,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "staff-add":
         if args.no_otp and settings.is_production:
             sys.exit("production staff accounts need a second factor")
-        cmd_staff_add(settings, args.username, args.department, args.admin, args.no_otp)
+        cmd_staff_add(
+            settings, args.username, args.department, args.admin, args.no_otp, args.reviewer
+        )
     elif args.command == "staff-unlock":
         cmd_staff_unlock(settings, args.username)
+    elif args.command == "staff-role":
+        cmd_staff_role(settings, args.username, args.grant, args.revoke)
 
 
 if __name__ == "__main__":

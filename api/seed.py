@@ -269,7 +269,14 @@ async def _departments_and_staff(settings: Settings) -> dict[str, int]:
         password_hash=password_hash,
         region_id=regions["510100"].id,
     )
-    departments, staff = [], [admin]
+    # Reviews providers and their services: a role of named officers, not of every officer.
+    reviewer = Account(
+        username="demo-reviewer",
+        display_name="演示审核员",
+        roles=[Role.STAFF.value, Role.REVIEWER.value],
+        password_hash=password_hash,
+    )
+    departments, staff = [], [admin, reviewer]
     for row in _seed_file("chengdu.json")["departments"]:
         region = regions[row["region"]]
         department = Department(code=row["code"], name=row["name"], region_id=region.id)

@@ -58,3 +58,33 @@ class ReferenceData:
         found = [self._departments[i] for i in ids if i in self._departments]
         missing = [i for i in ids if i not in self._departments]
         return found + (await repo.departments_by_ids(missing) if missing else [])
+
+    async def department(self, department_id: UUID) -> Department | None:
+        found = await self.departments([department_id])
+        return found[0] if found else None
+
+    async def region_chain(self, region_id: UUID) -> list[UUID]:
+        """The region and every region above it, nearest first (a community, its street,
+        its county, the city); read from memory, a row missing from it is read once."""
+        chain: list[UUID] = []
+        current: UUID | None = region_id
+        while current is not None and current not in chain and len(chain) < 8:
+            rows = await self.regions([current])
+            if not rows:
+                break
+            chain.append(current)
+            current = rows[0].parent_id
+        return chain
+
+    async def region_subtree(self, region_id: UUID) -> list[UUID]:
+        """The region and everything below it, from memory."""
+        await self._fresh()
+        children: dict[UUID, list[UUID]] = {}
+        for region in self._regions.values():
+            if region.parent_id is not None:
+                children.setdefault(region.parent_id, []).append(region.id)
+        found, frontier = [region_id], [region_id]
+        while frontier:
+            frontier = [child for parent in frontier for child in children.get(parent, [])]
+            found += frontier
+        return found

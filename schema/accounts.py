@@ -15,6 +15,7 @@ from resolvers.accounts.events import AccountEvent
 from resolvers.accounts.service import SmsCodeSent as _SmsCodeSent
 from resolvers.accounts.service import StaffUnlocked
 from resolvers.accounts.sessions import IssuedSession
+from resolvers.accounts.staff import RoleChange
 from resolvers.accounts.verification import VerificationStarted
 from resolvers.context import Info
 from schema.catalogue import Department, Region
@@ -193,6 +194,18 @@ class StaffAccountUnlocked:
         return cls(account=Account.of(unlocked.account), was_locked=unlocked.was_locked)
 
 
+@strawberry.type(description="A staff account's roles after a grant or a revocation.")
+class StaffRoleChanged:
+    account: Account
+    changed: bool = strawberry.field(
+        description="False when the account already had (or already lacked) the role."
+    )
+
+    @classmethod
+    def of(cls, change: RoleChange) -> Self:
+        return cls(account=Account.of(change.account), changed=change.changed)
+
+
 # -- inputs
 
 
@@ -279,6 +292,18 @@ class UnlockStaffAccountInput:
     username: str = strawberry.field(description="The staff member's sign-in name.")
 
 
+@strawberry.input
+class GrantStaffRoleInput:
+    username: str = strawberry.field(description="The staff member's sign-in name.")
+    role: Role = strawberry.field(description="REVIEWER: reviews providers and their services.")
+
+
+@strawberry.input
+class RevokeStaffRoleInput:
+    username: str = strawberry.field(description="The staff member's sign-in name.")
+    role: Role
+
+
 # -- errors and results
 
 
@@ -361,6 +386,24 @@ VerifyIdentityResult = Annotated[
 LoginStaffResult = Annotated[Session | LoginStaffError, strawberry.union("LoginStaffResult")]
 LoginTerminalResult = Annotated[
     Session | LoginTerminalError, strawberry.union("LoginTerminalResult")
+]
+
+
+@strawberry.type
+class GrantStaffRoleError(UserError):
+    code: AccountErrorCode
+
+
+@strawberry.type
+class RevokeStaffRoleError(UserError):
+    code: AccountErrorCode
+
+
+GrantStaffRoleResult = Annotated[
+    StaffRoleChanged | GrantStaffRoleError, strawberry.union("GrantStaffRoleResult")
+]
+RevokeStaffRoleResult = Annotated[
+    StaffRoleChanged | RevokeStaffRoleError, strawberry.union("RevokeStaffRoleResult")
 ]
 UnlockStaffAccountResult = Annotated[
     StaffAccountUnlocked | UnlockStaffAccountError, strawberry.union("UnlockStaffAccountResult")

@@ -13,6 +13,7 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from resolvers import policy
 from resolvers.appeals import deadlines, duplicates, insights, reads
 from resolvers.appeals.dispatch import (
     MAX_CATEGORY_CHILDREN,
@@ -21,7 +22,7 @@ from resolvers.appeals.dispatch import (
     category_keywords,
 )
 from resolvers.appeals.errors import AppealErrorCode
-from resolvers.appeals.transitions import unseal
+from resolvers.appeals.transitions import subject_of, unseal
 from resolvers.calendar.workdays import china_date
 from resolvers.client import client_of
 from resolvers.context import Info
@@ -419,9 +420,11 @@ class Appeal(relay.Node):
         ),
     )
     async def photo_checks(self, info: Info) -> list[AppealPhotoCheck]:
-        if (
-            info.context.principal.account_id is None
-            or info.context.principal.account_id != self._model.owner_id
+        if not await policy.allows(
+            info.context.resources,
+            info.context.principal,
+            policy.Action.APPEAL_PHOTO_CHECKS,
+            subject_of(self._model),
         ):
             return []
         rows = await info.context.loaders.appeal_photos.load(self._model.id)

@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from resolvers import policy
 from resolvers.applications import reads, service
 from resolvers.applications.deadlines import is_overdue
 from resolvers.applications.errors import ApplicationError, ApplicationErrorCode
@@ -278,9 +279,13 @@ class Application(relay.Node):
         ]
 
     async def _handles(self, info: Info) -> bool:
+        """Owner or an officer of a handling department: sees the form and the files."""
         tasks = await info.context.loaders.application_tasks.load(self._model.id)
-        return service.may_handle(
-            info.context.principal, self._model, {t.department_id for t in tasks}
+        return await policy.allows(
+            info.context.resources,
+            info.context.principal,
+            policy.Action.APPLICATION_READ,
+            service.subject(self._model, {t.department_id for t in tasks}),
         )
 
     @strawberry.field(

@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from resolvers import policy
 from resolvers.catalogue.drafts import (
     MAX_ARTICLE_ITEMS,
     MAX_COOPERATING_DEPARTMENTS,
@@ -363,7 +364,9 @@ class Service(relay.Node):
         cls, *, info: Info, node_ids: Any, required: bool = False
     ) -> list[Self | None]:
         # Residents see published versions; staff also drafts and history.
-        staff = info.context.principal.is_staff
+        staff = await policy.allows(
+            info.context.resources, info.context.principal, policy.Action.CATALOGUE_DRAFTS_READ
+        )
         rows = await info.context.loaders.implementation.load_many([_uuid(i) for i in node_ids])
         return [
             cls.of(row)

@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from resolvers import policy
 from resolvers.context import Info
 from schema.pagination import Connection
 from storage.models.exchange import CallbackKind, ExchangeStep
@@ -125,7 +126,9 @@ class ExchangeMessage(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         node_ids = list(node_ids)
-        if not info.context.principal.is_admin:
+        if not await policy.allows(
+            info.context.resources, info.context.principal, policy.Action.EXCHANGE_MESSAGES
+        ):
             return [None for _ in node_ids]
         ids = [_uuid(n) for n in node_ids]
         rows = {m.id: cls.of(m) for m in await repo.messages_by_ids([i for i in ids if i])}

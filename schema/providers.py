@@ -11,8 +11,8 @@ from uuid import UUID
 
 import strawberry
 from strawberry import relay
-from strawberry.permission import BasePermission
 
+from resolvers import policy
 from resolvers.catalogue.service import Audience
 from resolvers.context import Info
 from resolvers.providers import handoff, overlay
@@ -28,7 +28,6 @@ from schema.cost import bounded
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit, PageInfo, connection_of, page_request
 from storage.models import providers as models
-from storage.models.accounts import Role
 from storage.models.providers import (
     ApiKeyScope,
     ContentCheck,
@@ -113,12 +112,17 @@ DISCLAIMER = "本服务由第三方机构“{provider}”提供，不属于政�
 async def _insider(info: Info, provider_id: UUID) -> bool:
     """Staff, or a member of the provider: who may see its inner workings."""
     principal = info.context.principal
-    if principal.is_staff:
-        return True
-    if principal.account_id is None:
-        return False
-    own = await info.context.loaders.providers.memberships.load(principal.account_id)
-    return provider_id in own
+    members: frozenset[UUID] = frozenset()
+    if principal.account_id is not None and not principal.is_staff:
+        # Whether the caller is one of its members (their memberships, loaded once).
+        own = await info.context.loaders.providers.memberships.load(principal.account_id)
+        members = frozenset({principal.account_id}) if provider_id in own else frozenset()
+    return await policy.allows(
+        info.context.resources,
+        principal,
+        policy.Action.PROVIDER_INSIDE_READ,
+        policy.Subject(members=members),
+    )
 
 
 async def _member(info: Info, provider_id: UUID) -> bool:
@@ -986,13 +990,3 @@ WithdrawHandoffConsentResult = Annotated[
 ExchangeHandoffCodeResult = Annotated[
     HandoffData | ExchangeHandoffCodeError, strawberry.union("ExchangeHandoffCodeResult")
 ]
-
-
-class IsProvider(BasePermission):
-    """The PROVIDER role: a member of an approved provider (which provider, the service checks)."""
-
-    message = "仅限已通过审核的服务机构成员操作。"
-    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 (strawberry reads it per instance)
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return Role.PROVIDER in info.context.principal.roles

@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from resolvers import policy
 from resolvers.catalogue.errors import MAX_VIOLATIONS
 from resolvers.catalogue.service import Audience
 from resolvers.context import Info
@@ -238,7 +239,9 @@ class Scenario(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         # Residents see published versions; staff also drafts and history.
-        staff = info.context.principal.is_staff
+        staff = await policy.allows(
+            info.context.resources, info.context.principal, policy.Action.CATALOGUE_DRAFTS_READ
+        )
         rows = await info.context.loaders.scenario.load_many([_uuid(i) for i in node_ids])
         return [
             cls.of(row)

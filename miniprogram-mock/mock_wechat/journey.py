@@ -325,12 +325,17 @@ def demo_credit_code() -> str:
 
 
 async def provider_journey(
-    owner: MiniProgram, resident: MiniProgram, *, admin: str = "demo-admin"
+    owner: MiniProgram,
+    resident: MiniProgram,
+    *,
+    admin: str = "demo-admin",
+    reviewer: str = "demo-reviewer",
 ) -> list[str]:
-    """The provider journey: a resident registers an organisation in the mini-program, staff
-    approve it, the new member describes a service (GraphQL, as a provider console would) and
-    submits it, staff publish it, another resident finds it under a theme and hands off with
-    consent, and the provider's system exchanges the code (provider API, by API key)."""
+    """The provider journey: a resident registers an organisation in the mini-program, a
+    reviewer (an officer with the REVIEWER role) approves it, the new member describes a
+    service (GraphQL, as a provider console would) and submits it, the reviewer publishes it,
+    another resident finds it under a theme and hands off with consent, and the provider's
+    system exchanges the code (provider API, by API key)."""
     steps = []
     api = owner.api
 
@@ -345,14 +350,17 @@ async def provider_journey(
         "成都蓉城家政服务有限公司（演示）", demo_credit_code(), "王五", "028-86668888"
     )
     steps.append(f"registerProvider        -> {registered['__typename']} {registered['status']}")
-    staff = (
-        await graphql(
+
+    async def login(username: str) -> str:
+        session = await graphql(
             None,
             "mutation($u: String!, $p: String!) { loginStaff(input: {username: $u, password: $p})"
             " { ... on Session { token } } }",
-            {"u": admin, "p": os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")},
+            {"u": username, "p": os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")},
         )
-    )["loginStaff"]["token"]
+        return str(session["loginStaff"]["token"])
+
+    staff = await login(admin)
     theme = await graphql(staff, '{ theme(code: "LIVING") { code } }', {})
     if theme["theme"] is None:  # the themes are the scenarios' reference data; add if missing
         await graphql(
@@ -361,8 +369,10 @@ async def provider_journey(
             "{ __typename } }",
             {},
         )
+    # Reviewing is a role given to named officers by ADMIN, not every officer's.
+    review = await login(reviewer)
     reviewed = await graphql(
-        staff,
+        review,
         "mutation($id: ID!) { reviewProvider(input: {providerId: $id, decision: APPROVE}) "
         "{ ... on Provider { status } } }",
         {"id": registered["id"]},
@@ -397,7 +407,7 @@ async def provider_journey(
     )
     steps.append(f"submitProviderService   -> {submitted['submitProviderService']['status']}")
     published = await graphql(
-        staff,
+        review,
         "mutation($id: ID!) { reviewProviderService(input: {serviceId: $id, decision: APPROVE}) "
         "{ ... on ProviderService { status } ... on ReviewProviderServiceError { code } } }",
         {"id": service["id"]},

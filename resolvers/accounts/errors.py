@@ -52,6 +52,7 @@ class AccountErrorCode(StrEnum):
     ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
     UNKNOWN_STAFF_ACCOUNT = "UNKNOWN_STAFF_ACCOUNT"
     INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"  # noqa: S105 (an error code)
+    ROLE_NOT_GRANTABLE = "ROLE_NOT_GRANTABLE"
 
 
 class AccountError(DomainError):
@@ -96,5 +97,6 @@ class AccountError(DomainError):
         ),
         AccountErrorCode.ACCOUNT_DISABLED: "账号已停用。",
         AccountErrorCode.UNKNOWN_STAFF_ACCOUNT: "没有使用该用户名的工作人员账号。",
+        AccountErrorCode.ROLE_NOT_GRANTABLE: "该角色不能通过此操作授予或收回。",
         AccountErrorCode.INVALID_REFRESH_TOKEN: "登录状态已失效，请重新登录。",
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvers.accounts import service, sessions, verification
+from resolvers.accounts import service, sessions, staff, verification
 from resolvers.accounts.errors import AccountError
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.client import client_of
@@ -12,6 +12,9 @@ from schema.accounts import (
     BindWeChatPhoneError,
     BindWeChatPhoneInput,
     BindWeChatPhoneResult,
+    GrantStaffRoleError,
+    GrantStaffRoleInput,
+    GrantStaffRoleResult,
     IdentityVerification,
     LoginStaffError,
     LoginStaffInput,
@@ -34,10 +37,14 @@ from schema.accounts import (
     RequestSmsCodeError,
     RequestSmsCodeInput,
     RequestSmsCodeResult,
+    RevokeStaffRoleError,
+    RevokeStaffRoleInput,
+    RevokeStaffRoleResult,
     Session,
     SignedOut,
     SmsCodeSent,
     StaffAccountUnlocked,
+    StaffRoleChanged,
     StartIdentityVerificationError,
     StartIdentityVerificationInput,
     StartIdentityVerificationResult,
@@ -167,3 +174,33 @@ async def unlock_staff_account(
     except AccountError as error:
         return UnlockStaffAccountError.of(error)
     return StaffAccountUnlocked.of(unlocked)
+
+
+async def grant_staff_role(info: Info, input: GrantStaffRoleInput) -> GrantStaffRoleResult:
+    try:
+        change = await staff.change_role(
+            info.context.resources,
+            info.context.principal,
+            input.username,
+            input.role,
+            grant=True,
+            client=client_of(info),
+        )
+    except AccountError as error:
+        return GrantStaffRoleError.of(error)
+    return StaffRoleChanged.of(change)
+
+
+async def revoke_staff_role(info: Info, input: RevokeStaffRoleInput) -> RevokeStaffRoleResult:
+    try:
+        change = await staff.change_role(
+            info.context.resources,
+            info.context.principal,
+            input.username,
+            input.role,
+            grant=False,
+            client=client_of(info),
+        )
+    except AccountError as error:
+        return RevokeStaffRoleError.of(error)
+    return StaffRoleChanged.of(change)

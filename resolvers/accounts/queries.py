@@ -19,6 +19,6 @@ async def me(info: Info) -> Account | None:
 
 async def my_account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
     account_id = info.context.principal.account_id
-    assert account_id is not None  # guarded by IsAuthenticated on the field
+    assert account_id is not None  # the policy (READ_OWN) let only accounts in
     async for event in account_events(info.context.resources, account_id):
         yield event

@@ -20,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 from api.settings import Settings
 from integrations.sms import SmsError
 from integrations.wechat import WeChatError, WeChatUnavailable
+from resolvers import policy
 from resolvers.accounts import sessions
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.events import AccountEvent, publish_account_event
@@ -479,15 +480,11 @@ async def unlock_staff_account(
 ) -> StaffUnlocked:
     """ADMIN: lifts a staff account's lock and forgets the failures counted against it."""
     admin = await _signed_in(principal)
-    if Role.ADMIN.value not in admin.roles:
-        await repo.audit(
-            "STAFF_UNLOCKED",
-            success=False,
-            actor_id=admin.id,
-            detail="not an admin",
-            request_id=client.request_id,
-        )
-        raise AccountError(AccountErrorCode.FORBIDDEN)
+    # The admin's roles as they are now, not as the session cached them.
+    fresh = sessions.principal_of(admin, principal.session_id)
+    if not await policy.allows(resources, fresh, policy.Action.STAFF_UNLOCK):
+        await policy.audit_refusal(fresh, policy.Action.STAFF_UNLOCK, client.request_id)
+        raise policy.Refused(policy.RefusalCode.FORBIDDEN, policy.Action.STAFF_UNLOCK)
     username = raw_username.strip().lower()
     if not username or len(username) > 64:
         raise AccountError(AccountErrorCode.INVALID_INPUT, "username")

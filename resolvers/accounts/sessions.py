@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -14,7 +15,7 @@ from tortoise.transactions import in_transaction
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.context import Resources
 from resolvers.principal import Principal
-from storage.cache import Keys, RedisError
+from storage.cache import Keys, Redis, RedisError
 from storage.models.accounts import Account, Role
 from storage.repositories import accounts as repo
 
@@ -190,6 +191,23 @@ async def forget_account_sessions(resources: Resources, account_id: UUID) -> Non
     """Drops cached principals after an account's roles or status changed."""
     hashes = await repo.revoke_all_sessions(account_id, _now())
     await _forget(resources, hashes)
+
+
+async def refresh_principals(resources: Resources, account_ids: Sequence[UUID]) -> None:
+    """Roles changed: drop the accounts' cached principals so that their very next request
+    reads the new roles, without signing anyone out."""
+    await drop_cached_principals(resources.redis, account_ids, resources.clock())
+
+
+async def drop_cached_principals(redis: Redis, account_ids: Sequence[UUID], now: datetime) -> None:
+    """`refresh_principals` with a Redis client of its own (the CLI has no Resources)."""
+    hashes = await repo.live_access_hashes(account_ids, now)
+    if not hashes:
+        return
+    try:
+        await redis.delete(*(Keys.session(h) for h in hashes))
+    except RedisError:
+        log.warning("session cache unavailable: new roles apply when cached principals expire")
 
 
 async def _forget(resources: Resources, access_hashes: list[str]) -> None:

@@ -10,11 +10,14 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.transitions import (
     MAX_COMMENT,
+    acting,
+    authorize,
     clean_text,
     due_text,
     fresh,
@@ -23,11 +26,9 @@ from resolvers.appeals.transitions import (
     notify_department,
     notify_owner,
     record,
-    resident_id,
     seal,
-    staff_id,
 )
-from resolvers.appeals.workflow import Action, Actor, step
+from resolvers.appeals.workflow import Action, step
 from resolvers.calendar.workdays import china_date, deadline
 from resolvers.context import Resources
 from resolvers.principal import Principal
@@ -58,12 +59,12 @@ async def rate(
 ) -> Appeal:
     """满意 / 基本满意 closes the appeal (its 回访 is answered by the rating); 不满意 sends it
     back to the department for another round. Once per reply, within the window."""
-    owner_id = resident_id(principal)
     text = clean_text(comment, "comment", limit=MAX_COMMENT)
     now = resources.clock()
     preview = await repo.by_id(appeal_id)
-    if preview is None or preview.owner_id != owner_id:
-        raise AppealError(Code.NOT_FOUND, "appealId")
+    await authorize(resources, principal, policy.Action.APPEAL_RATE, preview)
+    assert preview is not None
+    owner_id = acting(principal)
     master_id = master_of(preview)
     reopen = level is Satisfaction.DISSATISFIED
     found = await next_round(resources, master_id, now) if reopen else None
@@ -143,12 +144,12 @@ async def reopen(
 ) -> Appeal:
     """The resident says it is not solved: back to the department that replied, within the
     window after the reply (a merged appeal reopens the one it was merged into)."""
-    owner_id = resident_id(principal)
     text = clean_text(reason, "reason", required=True)
     now = resources.clock()
     preview = await repo.by_id(appeal_id)
-    if preview is None or preview.owner_id != owner_id:
-        raise AppealError(Code.NOT_FOUND, "appealId")
+    await authorize(resources, principal, policy.Action.APPEAL_REOPEN, preview)
+    assert preview is not None
+    owner_id = acting(principal)
     master_id = master_of(preview)
     found = await next_round(resources, master_id, now)
     async with in_transaction():
@@ -190,7 +191,7 @@ async def next_round(resources: Resources, appeal_id: UUID, now: datetime) -> de
 async def reopen_in(
     master: Appeal, found: deadlines.Round, *, at: datetime, actor_id: UUID, sealed: str | None
 ) -> None:
-    target = step(master.status, Action.REOPEN, {Actor.OWNER})
+    target = step(master.status, Action.REOPEN)
     assert master.department_id is not None
     await move(
         master,
@@ -239,9 +240,7 @@ async def close_in(
     revisit_due: Any,
 ) -> None:
     """Inside the transaction: CLOSED, and a 回访 waiting for each resident concerned."""
-    target = step(
-        master.status, action, {Actor.OWNER} if action is Action.RATE_CLOSE else {Actor.SYSTEM}
-    )
+    target = step(master.status, action)
     await move(master, target, closed_at=at)
     await record(master, AppealEventType.CLOSED, target, at=at, actor_id=actor_id)
     master.status = target
@@ -295,7 +294,6 @@ async def record_revisit(
     note: str | None,
 ) -> Appeal:
     """The 12345 centre records its 回访 call of a closed appeal."""
-    actor_id = staff_id(principal)
     text = clean_text(note, "note")
     if method is RevisitMethod.RATING:
         raise AppealError(Code.INVALID_INPUT, "method")
@@ -303,9 +301,10 @@ async def record_revisit(
         raise AppealError(Code.INVALID_INPUT, "satisfaction")
     now = resources.clock()
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        if Actor.CENTRE not in actors:
-            raise AppealError(Code.FORBIDDEN, "appealId")
+        appeal = await lock_for(
+            resources, principal, appeal_id, policy.Action.APPEAL_RECORD_REVISIT
+        )
+        actor_id = acting(principal)
         revisit = await repo.lock_revisit(appeal.id)
         if revisit is None:
             raise AppealError(Code.INVALID_STATE, "appealId")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from resolvers.context import Resources
-from resolvers.principal import Principal
 from storage.models.appeals import AppealCategory
 from storage.models.catalogue import Department, Region, RegionLevel
 from storage.repositories import appeals as repo
@@ -78,15 +77,3 @@ async def route(category: AppealCategory, place: Place) -> UUID | None:
 
 async def centre(resources: Resources) -> Department | None:
     return await repo.department_by_code(resources.settings.appeal_centre_department_code)
-
-
-async def is_supervisor(resources: Resources, principal: Principal) -> bool:
-    """ADMIN, and staff of the 12345 centre: they dispatch, moderate and supervise."""
-    if not principal.is_staff:
-        return False
-    if principal.is_admin:
-        return True
-    if principal.department_id is None:
-        return False
-    found = await centre(resources)
-    return found is not None and found.id == principal.department_id

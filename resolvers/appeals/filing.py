@@ -14,6 +14,7 @@ import anyio
 import orjson
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.appeals import deadlines, dispatch, keywords, moderation, photo_checks
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
@@ -21,12 +22,12 @@ from resolvers.appeals.transitions import (
     HOLD_NOTES,
     MAX_ADDRESS,
     SELF_SERVICE_CHANNELS,
+    acting,
     clean_text,
     dispatch_in,
     global_uuid,
     notify_owner,
     record,
-    resident_id,
     seal,
 )
 from resolvers.calendar.workdays import china_date
@@ -162,7 +163,8 @@ async def file_appeal(
 ) -> Appeal:
     """A resident files an appeal. Checked in this order, so that nothing is written for a
     bad filing: input, photos, the content check (mini-program), then one transaction."""
-    owner_id = resident_id(principal)
+    await policy.authorize(resources, principal, policy.Action.APPEAL_FILE)
+    owner_id = acting(principal)
     if channel not in SELF_SERVICE_CHANNELS:
         raise AppealError(Code.CHANNEL_NOT_ALLOWED, "channel")
     text = check_content(resources, content)

@@ -9,13 +9,15 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.appeals import deadlines, dispatch, moderation
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.transitions import (
     HOLD_NOTES,
     MAX_MERGE,
-    actors_of,
+    acting,
+    authorize,
     category_of,
     clean_text,
     dispatch_in,
@@ -26,10 +28,9 @@ from resolvers.appeals.transitions import (
     notify_owner,
     record,
     seal,
-    staff_id,
     unseal,
 )
-from resolvers.appeals.workflow import Action, Actor, event_of, step
+from resolvers.appeals.workflow import Action, event_of, step
 from resolvers.calendar.workdays import china_date, working_days_between
 from resolvers.context import Resources
 from resolvers.principal import Principal
@@ -58,7 +59,6 @@ async def dispatch_appeal(
     """派单 from the queue, and 改派 after a 退单. Moving work a department has not finished
     takes `reassign`: a dispatcher who saw it in the queue never moves it by accident after
     a colleague dispatched it a moment earlier."""
-    actor_id = staff_id(principal)
     text = clean_text(note, "note")
     department = (
         await repo.department_by_code(department_code.strip().upper())
@@ -68,8 +68,9 @@ async def dispatch_appeal(
     if department is None:
         raise AppealError(Code.DEPARTMENT_NOT_FOUND, "departmentCode")
     preview = await repo.by_id(appeal_id)
-    if preview is None:
-        raise AppealError(Code.NOT_FOUND, "appealId")
+    await authorize(resources, principal, policy.Action.APPEAL_DISPATCH, preview)
+    assert preview is not None
+    actor_id = acting(principal)
     now = resources.clock()
     found = await deadlines.round_from(
         resources.settings,
@@ -77,10 +78,8 @@ async def dispatch_appeal(
         china_date(now),
     )
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        if Actor.CENTRE not in actors:
-            raise AppealError(Code.FORBIDDEN, "appealId")
-        step(appeal.status, Action.DISPATCH, actors)
+        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_DISPATCH)
+        step(appeal.status, Action.DISPATCH)
         handled = appeal.status in (AppealStatus.DISPATCHED, AppealStatus.SIGNED)
         if handled and not reassign:
             raise AppealError(Code.INVALID_STATE, "appealId")
@@ -100,10 +99,9 @@ async def moderate(
 ) -> Appeal:
     """A moderator of the 12345 centre releases held content (it is then dispatched as any
     filing would be) or refuses it with a reason the resident reads."""
-    actor_id = staff_id(principal)
     text = clean_text(reason, "reason", required=not release)
     return await decide_hold(
-        resources, appeal_id, release, text, principal=principal, actor_id=actor_id
+        resources, appeal_id, release, text, principal=principal, actor_id=principal.account_id
     )
 
 
@@ -118,6 +116,8 @@ async def decide_hold(
     hold_again: HoldReason | None = None,
 ) -> Appeal:
     preview = await repo.by_id(appeal_id)
+    if principal is not None:  # a moderator; else the content check decides
+        await authorize(resources, principal, policy.Action.APPEAL_MODERATE, preview)
     if preview is None:
         raise AppealError(Code.NOT_FOUND, "appealId")
     now = resources.clock()
@@ -135,14 +135,14 @@ async def decide_hold(
             )
     async with in_transaction():
         if principal is not None:
-            appeal, actors = await lock_for(resources, principal, appeal_id)
+            appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_MODERATE)
         else:
             locked = await repo.lock(appeal_id)
             if locked is None:
                 raise AppealError(Code.NOT_FOUND, "appealId")
-            appeal, actors = locked, {Actor.SYSTEM}
+            appeal = locked
         if hold_again is not None:
-            step(appeal.status, Action.HOLD, actors)
+            step(appeal.status, Action.HOLD)
             if appeal.hold_reason is not hold_again:
                 await repo.update(appeal.id, hold_reason=hold_again)
                 await record(
@@ -155,7 +155,7 @@ async def decide_hold(
                 )
             return await fresh(appeal.id)
         action = Action.RELEASE if release else Action.REJECT
-        target = step(appeal.status, action, actors)
+        target = step(appeal.status, action)
         await move(appeal, target, hold_reason=None, closed_at=None if release else now)
         await record(
             appeal,
@@ -226,18 +226,18 @@ async def decide_extension(
     resources: Resources, principal: Principal, appeal_id: UUID, approve: bool, note: str | None
 ) -> Appeal:
     """The centre approves (the reply deadline moves by the days asked) or denies."""
-    actor_id = staff_id(principal)
     text = clean_text(note, "note", required=not approve)
     preview = await repo.by_id(appeal_id)
-    if preview is None:
-        raise AppealError(Code.NOT_FOUND, "appealId")
+    await authorize(resources, principal, policy.Action.APPEAL_DECIDE_EXTENSION, preview)
+    assert preview is not None
+    actor_id = acting(principal)
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        if Actor.CENTRE not in actors:
-            raise AppealError(Code.FORBIDDEN, "appealId")
-        step(appeal.status, Action.DECIDE_EXTENSION, actors)
+        appeal = await lock_for(
+            resources, principal, appeal_id, policy.Action.APPEAL_DECIDE_EXTENSION
+        )
+        step(appeal.status, Action.DECIDE_EXTENSION)
         if appeal.extension_status is not ExtensionStatus.PENDING or appeal.received_on is None:
             raise AppealError(Code.NO_EXTENSION_PENDING, "appealId")
         changes: dict[str, Any] = {
@@ -278,11 +278,11 @@ async def decide_extension(
 
 
 async def sign(resources: Resources, principal: Principal, appeal_id: UUID) -> Appeal:
-    actor_id = staff_id(principal)
     now = resources.clock()
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        target = step(appeal.status, Action.SIGN, actors)
+        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_SIGN)
+        actor_id = acting(principal)
+        target = step(appeal.status, Action.SIGN)
         await move(appeal, target, signed_at=now)
         await repo.resolve_supervisions(
             appeal.id, appeal.round, [SupervisionKind.SIGN_OVERDUE], now
@@ -303,13 +303,13 @@ async def return_appeal(
 ) -> Appeal:
     """退单: not this department's matter. Only within `appeal_return_days` working days of
     receipt; the 12345 centre then dispatches it again (改派)."""
-    actor_id = staff_id(principal)
     text = clean_text(reason, "reason", required=True)
     now = resources.clock()
     today = china_date(now)
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        target = step(appeal.status, Action.RETURN, actors)
+        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_RETURN)
+        actor_id = acting(principal)
+        target = step(appeal.status, Action.RETURN)
         if appeal.return_until is None or today > appeal.return_until:
             raise AppealError(Code.RETURN_WINDOW_CLOSED, "appealId")
         returning = appeal.department_id
@@ -339,16 +339,18 @@ async def return_appeal(
 async def request_extension(
     resources: Resources, principal: Principal, appeal_id: UUID, days: int, reason: str | None
 ) -> Appeal:
-    actor_id = staff_id(principal)
     text = clean_text(reason, "reason", required=True)
     preview = await repo.by_id(appeal_id)
-    if preview is None:
-        raise AppealError(Code.NOT_FOUND, "appealId")
+    await authorize(resources, principal, policy.Action.APPEAL_REQUEST_EXTENSION, preview)
+    assert preview is not None
+    actor_id = acting(principal)
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        step(appeal.status, Action.REQUEST_EXTENSION, actors)
+        appeal = await lock_for(
+            resources, principal, appeal_id, policy.Action.APPEAL_REQUEST_EXTENSION
+        )
+        step(appeal.status, Action.REQUEST_EXTENSION)
         if appeal.extension_status is ExtensionStatus.PENDING:
             raise AppealError(Code.EXTENSION_PENDING, "appealId")
         if days < 1 or appeal.extension_days + days > limits.max_extension_days:
@@ -386,7 +388,6 @@ async def reply(
 ) -> Appeal:
     """答复: the resident (and each resident whose appeal was merged into this one) is told;
     a reply counts as on time when given by the reply deadline of its round."""
-    actor_id = staff_id(principal)
     body = (content or "").strip()
     if not body:
         raise AppealError(Code.REPLY_REQUIRED, "content")
@@ -395,12 +396,13 @@ async def reply(
     now = resources.clock()
     today = china_date(now)
     preview = await repo.by_id(appeal_id)
-    if preview is None:
-        raise AppealError(Code.NOT_FOUND, "appealId")
+    await authorize(resources, principal, policy.Action.APPEAL_REPLY, preview)
+    assert preview is not None
+    actor_id = acting(principal)
     spent = await working_days_between(preview.received_on, today) if preview.received_on else 0
     async with in_transaction():
-        appeal, actors = await lock_for(resources, principal, appeal_id)
-        target = step(appeal.status, Action.REPLY, actors)
+        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_REPLY)
+        target = step(appeal.status, Action.REPLY)
         assert appeal.department_id is not None
         changes: dict[str, Any] = {"replied_at": now, "extension_status": None}
         if appeal.signed_at is None:
@@ -441,7 +443,6 @@ async def merge(
 ) -> Appeal:
     """并单: the appeals become MERGED into the target; the target's reply answers them all.
     The 12345 centre merges anything; a department merges appeals that are all its own."""
-    actor_id = staff_id(principal)
     if not appeal_ids:
         raise AppealError(Code.NOTHING_TO_MERGE, "appealIds")
     if len(appeal_ids) > MAX_MERGE:
@@ -454,8 +455,9 @@ async def merge(
     async with in_transaction():
         rows = {a.id: a for a in await repo.lock_many([target_id, *appeal_ids])}
         target = rows.get(target_id)
-        if target is None or not await actors_of(resources, principal, target) - {Actor.OWNER}:
-            raise AppealError(Code.NOT_FOUND, "targetId")
+        await authorize(resources, principal, policy.Action.APPEAL_MERGE, target, "targetId")
+        assert target is not None
+        actor_id = acting(principal)
         if target.status not in (
             AppealStatus.SUBMITTED,
             AppealStatus.DISPATCHED,
@@ -467,14 +469,10 @@ async def merge(
         for index, child_id in enumerate(appeal_ids):
             field = f"appealIds[{index}]"
             child = rows.get(child_id)
-            actors = (
-                await actors_of(resources, principal, child) - {Actor.OWNER} if child else set()
-            )
-            if child is None or not actors:
-                raise AppealError(Code.NOT_FOUND, field)
-            step(child.status, Action.MERGE, actors, field)
-            if Actor.CENTRE not in actors and target.department_id != principal.department_id:
-                raise AppealError(Code.FORBIDDEN, field)
+            # The centre merges anything; a department, only appeals that are all its own.
+            await authorize(resources, principal, policy.Action.APPEAL_MERGE, child, field)
+            assert child is not None
+            step(child.status, Action.MERGE, field)
             if child.category_id != target.category_id:
                 raise AppealError(Code.CATEGORY_MISMATCH, field)
             children.append(child)

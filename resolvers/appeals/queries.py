@@ -64,8 +64,6 @@ async def appeal_categories(info: Info) -> list[AppealCategory]:
 async def appeal_supervisions(
     info: Info, unresolved: bool | None = None, first: int | None = None, after: str | None = None
 ) -> AppealSupervisionConnection:
-    if not await reads.is_supervisor(info.context):
-        raise PublicError("仅限12345热线和管理员查看督办。", "FORBIDDEN")
     request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
     try:
         page = await reads.supervisions(

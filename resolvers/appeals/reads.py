@@ -10,8 +10,9 @@ from uuid import UUID
 
 import orjson
 
+from resolvers import policy
 from resolvers.appeals.deadlines import is_overdue
-from resolvers.appeals.transitions import unseal
+from resolvers.appeals.transitions import subject_of, unseal
 from resolvers.calendar.workdays import china_date
 from resolvers.context import Context, Resources
 from storage.models.appeals import (
@@ -26,17 +27,8 @@ from storage.repositories.pagination import Page, Scalar
 
 
 async def is_supervisor(context: Context) -> bool:
-    """ADMIN and staff of the 12345 centre (looked up once per request)."""
-    principal = context.principal
-    if not principal.is_staff:
-        return False
-    if principal.is_admin:
-        return True
-    if principal.department_id is None:
-        return False
-    code = context.resources.settings.appeal_centre_department_code
-    centre = await context.loaders.department_by_code.load(code)
-    return centre is not None and centre.id == principal.department_id
+    """ADMIN and staff of the 12345 centre (see resolvers/policy.py)."""
+    return await policy.is_supervisor(context.resources, context.principal)
 
 
 async def readable(context: Context, ids: Sequence[UUID]) -> list[Appeal]:
@@ -47,12 +39,12 @@ async def readable(context: Context, ids: Sequence[UUID]) -> list[Appeal]:
 
 async def handles(context: Context, appeal: Appeal) -> bool:
     """Staff who may work on it: its department, and the centre's supervisors."""
-    principal = context.principal
-    if not principal.is_staff:
-        return False
-    if principal.department_id is not None and principal.department_id == appeal.department_id:
-        return True
-    return await is_supervisor(context)
+    return await policy.allows(
+        context.resources,
+        context.principal,
+        policy.Action.APPEAL_HANDLING_DETAILS,
+        subject_of(appeal),
+    )
 
 
 async def mine(

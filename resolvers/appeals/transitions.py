@@ -9,15 +9,15 @@ from uuid import UUID
 
 from strawberry import relay
 
-from resolvers.appeals import deadlines, dispatch
+from resolvers import policy
+from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
-from resolvers.appeals.workflow import STATUS_LABELS, Action, Actor, event_of, step
+from resolvers.appeals.workflow import STATUS_LABELS, Action, event_of, step
 from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
-from storage.models.accounts import Role
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -49,19 +49,9 @@ SEALS = {
 }
 
 
-def resident_id(principal: Principal) -> UUID:
-    if principal.account_id is None:
-        raise AppealError(Code.UNAUTHENTICATED)
-    if Role.RESIDENT not in principal.roles:
-        raise AppealError(Code.FORBIDDEN)
-    return principal.account_id
-
-
-def staff_id(principal: Principal) -> UUID:
-    if principal.account_id is None:
-        raise AppealError(Code.UNAUTHENTICATED)
-    if not principal.is_staff:
-        raise AppealError(Code.FORBIDDEN)
+def acting(principal: Principal) -> UUID:
+    """The account taking an action the policy allowed (never anonymous)."""
+    assert principal.account_id is not None
     return principal.account_id
 
 
@@ -98,30 +88,45 @@ def unseal(resources: Resources, what: str, value: str | None) -> str | None:
     return resources.keyring.open(value, context=SEALS[what])
 
 
-async def actors_of(resources: Resources, principal: Principal, appeal: Appeal) -> set[Actor]:
-    found: set[Actor] = set()
-    if principal.account_id is not None and principal.account_id == appeal.owner_id:
-        found.add(Actor.OWNER)
-    if principal.is_staff:
-        if principal.department_id is not None and principal.department_id == appeal.department_id:
-            found.add(Actor.HANDLER)
-        if await dispatch.is_supervisor(resources, principal):
-            found.add(Actor.CENTRE)
-    return found
+def subject_of(appeal: Appeal) -> policy.Subject:
+    """The appeal as the policy sees it: who filed it, the department it is with, where."""
+    return policy.Subject(
+        owner_id=appeal.owner_id, department_id=appeal.department_id, region_id=appeal.region_id
+    )
+
+
+async def authorize(
+    resources: Resources,
+    principal: Principal,
+    action: policy.Action,
+    appeal: Appeal | None,
+    field: str = "appealId",
+) -> None:
+    """The policy's answer for `action` on the appeal; NOT_FOUND for a caller who may not
+    even read it (another department never learns that it exists)."""
+    await policy.authorize_seen(
+        resources,
+        principal,
+        action,
+        subject_of(appeal) if appeal is not None else None,
+        seen_by=policy.Action.APPEAL_READ,
+        hidden=AppealError(Code.NOT_FOUND, field),
+        field=field,
+    )
 
 
 async def lock_for(
-    resources: Resources, principal: Principal, appeal_id: UUID, field: str = "appealId"
-) -> tuple[Appeal, set[Actor]]:
-    """The appeal, locked until commit, and the caller's roles on it; NOT_FOUND when the
-    caller has none (another department never learns that it exists)."""
+    resources: Resources,
+    principal: Principal,
+    appeal_id: UUID,
+    action: policy.Action,
+    field: str = "appealId",
+) -> Appeal:
+    """The appeal, locked until commit, once the policy allows `action` on it."""
     appeal = await repo.lock(appeal_id)
-    if appeal is None:
-        raise AppealError(Code.NOT_FOUND, field)
-    actors = await actors_of(resources, principal, appeal)
-    if not actors:
-        raise AppealError(Code.NOT_FOUND, field)
-    return appeal, actors
+    await authorize(resources, principal, action, appeal, field)
+    assert appeal is not None
+    return appeal
 
 
 async def move(appeal: Appeal, target: AppealStatus, **changes: Any) -> None:
@@ -223,7 +228,7 @@ async def dispatch_in(
 ) -> AppealStatus:
     """Inside the transaction: the appeal goes to `department_id` with a new round of
     deadlines (the department's clock starts today)."""
-    target = step(appeal.status, Action.DISPATCH, {Actor.SYSTEM, Actor.CENTRE})
+    target = step(appeal.status, Action.DISPATCH)
     event = event_of(appeal.status, Action.DISPATCH)
     await move(
         appeal,

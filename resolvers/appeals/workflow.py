@@ -1,5 +1,7 @@
-"""The appeal's state machine as an explicit table: which action moves which status where,
-and who may take it. Services look transitions up here; nothing else moves a status.
+"""The appeal's state machine as an explicit table: which action moves which status where.
+Services look transitions up here; nothing else moves a status. Who may take each action is
+the policy's to say (resolvers/policy.py); HOLD and CLOSE, and the first RELEASE, REJECT and
+DISPATCH, are taken by the system (content checks, the dispatch table, the deadline pass).
 
     (filed) ─▶ HELD ──release──▶ SUBMITTED ──dispatch──▶ DISPATCHED ──sign──▶ SIGNED
                  └──reject──▶ REJECTED            ▲    │ └──return (退单)──▶ RETURNED ─┐
@@ -37,61 +39,47 @@ class Action(StrEnum):
     MERGE = "MERGE"  # 并单: this appeal is answered through another
 
 
-class Actor(StrEnum):
-    OWNER = "OWNER"  # the resident who filed it
-    HANDLER = "HANDLER"  # staff of the department it is dispatched to
-    CENTRE = "CENTRE"  # the 12345 centre's staff and ADMIN: dispatch, moderate, supervise
-    SYSTEM = "SYSTEM"  # content checks, automatic dispatch, the deadline pass
-
-
 @dataclass(frozen=True, slots=True)
 class Transition:
     target: S
-    actors: frozenset[Actor]
     event: E
 
 
-def _t(target: S, event: E, *actors: Actor) -> Transition:
-    return Transition(target, frozenset(actors), event)
+_t = Transition
 
 
 _OPEN_FOR_MERGE = (S.SUBMITTED, S.DISPATCHED, S.SIGNED, S.RETURNED)
 
 TABLE: dict[tuple[S, Action], Transition] = {
-    (S.HELD, Action.HOLD): _t(S.HELD, E.HELD, Actor.SYSTEM),
-    (S.HELD, Action.RELEASE): _t(S.SUBMITTED, E.RELEASED, Actor.SYSTEM, Actor.CENTRE),
-    (S.HELD, Action.REJECT): _t(S.REJECTED, E.REJECTED, Actor.SYSTEM, Actor.CENTRE),
-    (S.SUBMITTED, Action.DISPATCH): _t(S.DISPATCHED, E.DISPATCHED, Actor.SYSTEM, Actor.CENTRE),
-    (S.RETURNED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED, Actor.CENTRE),
+    (S.HELD, Action.HOLD): _t(S.HELD, E.HELD),
+    (S.HELD, Action.RELEASE): _t(S.SUBMITTED, E.RELEASED),
+    (S.HELD, Action.REJECT): _t(S.REJECTED, E.REJECTED),
+    (S.SUBMITTED, Action.DISPATCH): _t(S.DISPATCHED, E.DISPATCHED),
+    (S.RETURNED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED),
     # 改派 of work a department has not finished: the centre moves it without a 退单.
-    (S.DISPATCHED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED, Actor.CENTRE),
-    (S.SIGNED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED, Actor.CENTRE),
-    (S.DISPATCHED, Action.SIGN): _t(S.SIGNED, E.SIGNED, Actor.HANDLER),
-    (S.DISPATCHED, Action.RETURN): _t(S.RETURNED, E.RETURNED, Actor.HANDLER),
-    (S.SIGNED, Action.RETURN): _t(S.RETURNED, E.RETURNED, Actor.HANDLER),
-    (S.SIGNED, Action.REQUEST_EXTENSION): _t(S.SIGNED, E.EXTENSION_REQUESTED, Actor.HANDLER),
-    (S.SIGNED, Action.DECIDE_EXTENSION): _t(S.SIGNED, E.EXTENSION_APPROVED, Actor.CENTRE),
+    (S.DISPATCHED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED),
+    (S.SIGNED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED),
+    (S.DISPATCHED, Action.SIGN): _t(S.SIGNED, E.SIGNED),
+    (S.DISPATCHED, Action.RETURN): _t(S.RETURNED, E.RETURNED),
+    (S.SIGNED, Action.RETURN): _t(S.RETURNED, E.RETURNED),
+    (S.SIGNED, Action.REQUEST_EXTENSION): _t(S.SIGNED, E.EXTENSION_REQUESTED),
+    (S.SIGNED, Action.DECIDE_EXTENSION): _t(S.SIGNED, E.EXTENSION_APPROVED),
     # A consultation is often answered at once: replying signs for it on the way.
-    (S.DISPATCHED, Action.REPLY): _t(S.REPLIED, E.REPLIED, Actor.HANDLER),
-    (S.SIGNED, Action.REPLY): _t(S.REPLIED, E.REPLIED, Actor.HANDLER),
-    (S.REPLIED, Action.RATE_CLOSE): _t(S.CLOSED, E.CLOSED, Actor.OWNER),
-    (S.REPLIED, Action.REOPEN): _t(S.DISPATCHED, E.REOPENED, Actor.OWNER),
-    (S.CLOSED, Action.REOPEN): _t(S.DISPATCHED, E.REOPENED, Actor.OWNER),
-    (S.REPLIED, Action.CLOSE): _t(S.CLOSED, E.CLOSED, Actor.SYSTEM),
-    **{
-        (s, Action.MERGE): _t(S.MERGED, E.MERGED, Actor.CENTRE, Actor.HANDLER)
-        for s in _OPEN_FOR_MERGE
-    },
+    (S.DISPATCHED, Action.REPLY): _t(S.REPLIED, E.REPLIED),
+    (S.SIGNED, Action.REPLY): _t(S.REPLIED, E.REPLIED),
+    (S.REPLIED, Action.RATE_CLOSE): _t(S.CLOSED, E.CLOSED),
+    (S.REPLIED, Action.REOPEN): _t(S.DISPATCHED, E.REOPENED),
+    (S.CLOSED, Action.REOPEN): _t(S.DISPATCHED, E.REOPENED),
+    (S.REPLIED, Action.CLOSE): _t(S.CLOSED, E.CLOSED),
+    **{(s, Action.MERGE): _t(S.MERGED, E.MERGED) for s in _OPEN_FOR_MERGE},
 }
 
 
-def step(status: S, action: Action, actors: set[Actor], field: str = "appealId") -> S:
-    """The status after `action`, or INVALID_STATE / FORBIDDEN."""
+def step(status: S, action: Action, field: str = "appealId") -> S:
+    """The status after `action`, or INVALID_STATE."""
     transition = TABLE.get((status, action))
     if transition is None:
         raise AppealError(Code.INVALID_STATE, field)
-    if transition.actors.isdisjoint(actors):
-        raise AppealError(Code.FORBIDDEN, field)
     return transition.target
 
 

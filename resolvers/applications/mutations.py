@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from resolvers import policy
 from resolvers.applications import service
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
@@ -230,11 +231,11 @@ async def grant_subscriptions(
 async def mark_notifications_read(
     info: Info, input: MarkNotificationsReadInput
 ) -> MarkNotificationsReadResult:
+    await policy.authorize(
+        info.context.resources, info.context.principal, policy.Action.NOTIFICATIONS_MARK_READ
+    )
     account_id = info.context.principal.account_id
-    if account_id is None:
-        return MarkNotificationsReadError.of(
-            NotificationError(NotificationErrorCode.UNAUTHENTICATED)
-        )
+    assert account_id is not None
     ids: list[UUID] | None = None
     if input.ids is not None:
         if len(input.ids) > 50:
@@ -252,8 +253,11 @@ async def mark_notifications_read(
 
 
 async def set_calendar_day(info: Info, input: SetCalendarDayInput) -> SetCalendarDayResult:
-    """ADMIN (checked on the field). Open deadlines past the day are computed again by the
-    worker's deadline pass only when they were beyond the calendar; see the README."""
+    """ADMIN. Open deadlines past the day are computed again by the worker's deadline pass
+    only when they were beyond the calendar; see the README."""
+    await policy.authorize(
+        info.context.resources, info.context.principal, policy.Action.CALENDAR_SET_DAY
+    )
     note = " ".join(input.note.split())
     if len(note) > 64:
         return SetCalendarDayError.of(ApplicationError(Code.INVALID_INPUT, "note"))

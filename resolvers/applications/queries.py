@@ -11,6 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from resolvers import policy
 from resolvers.appeals import reads as appeal_reads
 from resolvers.applications import reads
 from resolvers.applications.events import listen
@@ -154,7 +155,7 @@ async def notifications(
 ) -> NotificationConnection:
     request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
     account_id = info.context.principal.account_id
-    assert account_id is not None  # guarded by IsAuthenticated
+    assert account_id is not None  # the policy (READ_OWN) let only accounts in
     try:
         page = await notification_repo.page_of(
             account_id,
@@ -242,7 +243,12 @@ async def application_events(
     principal = info.context.principal
     found = _application_uuid(application_id)
     rows = await reads.readable(principal, [found]) if found else []
-    if not rows or rows[0].owner_id != principal.account_id:
+    if not rows or not await policy.allows(
+        info.context.resources,
+        principal,
+        policy.Action.APPLICATION_EVENTS,
+        policy.Subject(owner_id=rows[0].owner_id),
+    ):
         raise PublicError("申请不存在或您无权查看。", "NOT_FOUND", field="applicationId")
     async for change in listen(info.context.resources, rows[0].id):
         yield ApplicationStatusChange.of(change)

@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from resolvers import policy
 from resolvers.applications.deadlines import is_overdue
 from resolvers.calendar.workdays import china_date
 from resolvers.context import Resources
 from resolvers.principal import Principal
 from storage.models.appeals import Appeal
 from storage.models.applications import Application, ApplicationStatus, ApplicationTask
-from storage.models.catalogue import Department, Region
 from storage.repositories import applications as repo
 from storage.repositories.pagination import Page, Scalar
 
@@ -109,31 +109,12 @@ async def work_items(
     return window, positions, len(merged) > offset + first
 
 
-async def supervised_regions(principal: Principal) -> list[UUID] | None:
-    """None: every region (ADMIN); otherwise the staff member's region and those below it."""
-    if principal.is_admin:
-        return None
-    region_id = principal.region_id
-    if region_id is None and principal.department_id is not None:
-        department = await Department.get_or_none(id=principal.department_id)
-        region_id = department.region_id if department else None
-    if region_id is None:
-        return []
-    found = [region_id]
-    frontier = [region_id]
-    while frontier:
-        rows = await Region.filter(parent_id__in=frontier).values_list("id", flat=True)
-        frontier = [UUID(str(r)) for r in rows]
-        found += frontier
-    return found
-
-
 async def overdue(
     resources: Resources, principal: Principal, *, first: int, after: Sequence[Scalar] | None
 ) -> Page[Application]:
     from datetime import datetime
 
-    regions = await supervised_regions(principal)
+    regions = await policy.region_scope(resources, principal)
     cursor = repo.typed_cursor(after, [datetime, UUID])
     return await repo.overdue(
         today=china_date(resources.clock()), region_ids=regions, first=first, after=cursor

@@ -21,11 +21,12 @@ from strawberry import relay
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.applications import deadlines, forms
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
-from resolvers.applications.workflow import STATUS_LABELS, Action, Actor, event_of, step
+from resolvers.applications.workflow import STATUS_LABELS, Action, event_of, step
 from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
 from resolvers.catalogue.drafts import MAX_COOPERATING_DEPARTMENTS
 from resolvers.catalogue.service import get_service
@@ -37,7 +38,7 @@ from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
 from resolvers.scenarios import bundles
-from storage.models.accounts import Account, Role
+from storage.models.accounts import Account
 from storage.models.applications import (
     FINISHED_STATUSES,
     RATING_SCORES,
@@ -85,20 +86,10 @@ SELF_SERVICE_CHANNELS = frozenset(
 # -- helpers
 
 
-def _resident(principal: Principal) -> UUID:
-    if principal.account_id is None:
-        raise ApplicationError(Code.UNAUTHENTICATED)
-    if Role.RESIDENT not in principal.roles:
-        raise ApplicationError(Code.FORBIDDEN)
+def _acting(principal: Principal) -> UUID:
+    """The account taking an action the policy allowed (never anonymous)."""
+    assert principal.account_id is not None
     return principal.account_id
-
-
-def _officer(principal: Principal) -> tuple[UUID, UUID]:
-    if principal.account_id is None:
-        raise ApplicationError(Code.UNAUTHENTICATED)
-    if not principal.is_staff or principal.department_id is None:
-        raise ApplicationError(Code.FORBIDDEN)
-    return principal.account_id, principal.department_id
 
 
 def clean_note(note: str | None, field: str = "note", *, required: bool = False) -> str:
@@ -121,32 +112,46 @@ def global_uuid(global_id: str, type_name: str, field: str) -> UUID:
         raise ApplicationError(Code.NOT_FOUND, field) from None
 
 
-async def _actors(principal: Principal, application: Application) -> set[Actor]:
-    actors: set[Actor] = set()
-    if principal.account_id is not None and principal.account_id == application.owner_id:
-        actors.add(Actor.OWNER)
-    if principal.is_staff and principal.department_id is not None:
-        if application.department_id == principal.department_id:
-            actors.add(Actor.LEAD)
-        tasks = await repo.tasks_of([application.id])
-        if any(t.department_id == principal.department_id for t in tasks):
-            actors.add(Actor.TASK)
-    return actors
+async def subject_of(principal: Principal, application: Application) -> policy.Subject:
+    """The application as the policy sees it. The departments with a task on it are read
+    only when they can matter: for an officer of another department than the single window."""
+    departments: set[UUID] = set()
+    if principal.is_staff and principal.department_id not in (None, application.department_id):
+        departments = {t.department_id for t in await repo.tasks_of([application.id])}
+    return subject(application, departments)
 
 
-async def _locked(principal: Principal, application_id: UUID) -> tuple[Application, set[Actor]]:
-    """The application, locked until commit, and the caller's roles on it; NOT_FOUND when the
-    caller has none (another department never learns that it exists)."""
+async def _authorize(
+    resources: Resources,
+    principal: Principal,
+    action: policy.Action,
+    application: Application | None,
+) -> None:
+    """The policy's answer for `action` on the application; NOT_FOUND for a caller who may
+    not even read it (another department never learns that it exists)."""
+    subject = await subject_of(principal, application) if application is not None else None
+    await policy.authorize_seen(
+        resources,
+        principal,
+        action,
+        subject,
+        seen_by=policy.Action.APPLICATION_READ,
+        hidden=ApplicationError(Code.NOT_FOUND, "applicationId"),
+        field="applicationId",
+    )
+
+
+async def _locked(
+    resources: Resources, principal: Principal, application_id: UUID, action: policy.Action
+) -> Application:
+    """The application, locked until commit, once the policy allows `action` on it."""
     application = await repo.lock(application_id)
-    if application is None:
-        raise ApplicationError(Code.NOT_FOUND, "applicationId")
-    actors = await _actors(principal, application)
-    if not actors:
-        raise ApplicationError(Code.NOT_FOUND, "applicationId")
+    await _authorize(resources, principal, action, application)
+    assert application is not None
     if application.implementation_id is None:
         # A scenario bundle's parent follows its children; one acts on those.
         raise ApplicationError(Code.BUNDLE_PARENT, "applicationId")
-    return application, actors
+    return application
 
 
 async def _event(
@@ -267,11 +272,6 @@ def request_hash(
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(canonical).hexdigest()
-
-
-def resident(principal: Principal) -> UUID:
-    """The signed-in resident's account id; UNAUTHENTICATED or FORBIDDEN otherwise."""
-    return _resident(principal)
 
 
 def clean_key(idempotency_key: str | None) -> str | None:
@@ -468,7 +468,8 @@ async def submit(
     """A new application under the service's published version. With an idempotency key, the
     same key and input return the first application; the same key with other input is
     IDEMPOTENCY_CONFLICT. Rejections store nothing."""
-    owner_id = _resident(principal)
+    await policy.authorize(resources, principal, policy.Action.APPLICATION_SUBMIT)
+    owner_id = _acting(principal)
     settings = resources.settings
     key = clean_key(idempotency_key)
     digest = request_hash(service_code, region_code, form, document_ids, channel)
@@ -553,12 +554,14 @@ async def replayed(owner_id: UUID, scope: str, key: str, digest: str) -> Applica
 async def withdraw(
     resources: Resources, principal: Principal, application_id: UUID, note: str | None
 ) -> Application:
-    actor_id = _resident(principal)
     text = clean_note(note)
     now = resources.clock()
     async with in_transaction():
-        application, actors = await _locked(principal, application_id)
-        target = step(application.status, Action.WITHDRAW, actors, application.resume_status)
+        application = await _locked(
+            resources, principal, application_id, policy.Action.APPLICATION_WITHDRAW
+        )
+        actor_id = _acting(principal)
+        target = step(application.status, Action.WITHDRAW, application.resume_status)
         await _move(application, target, finished_at=now, resume_status=None, stopped_on=None)
         await _event(application, EventType.WITHDRAWN, target, at=now, actor_id=actor_id, note=text)
         parent = await _announce(application, target, at=now)
@@ -574,13 +577,13 @@ async def supplement(
 ) -> Application:
     """The resident supplies what 补正 asked for (and 容缺 materials owed): the clock restarts
     and every open due date moves by the working days it stood still."""
-    actor_id = _resident(principal)
     text = clean_note(note)
     now = resources.clock()
     today = china_date(now)
     preview = await repo.readable_one(principal, application_id)
-    if preview is None or preview.owner_id != actor_id:
-        raise ApplicationError(Code.NOT_FOUND, "applicationId")
+    await _authorize(resources, principal, policy.Action.APPLICATION_SUPPLEMENT, preview)
+    assert preview is not None
+    actor_id = _acting(principal)
     owed = await repo.owed_materials(application_id)
     materials = [
         Material(
@@ -604,7 +607,9 @@ async def supplement(
     )
     parent: StatusChange | None = None
     async with in_transaction():
-        application, actors = await _locked(principal, application_id)
+        application = await _locked(
+            resources, principal, application_id, policy.Action.APPLICATION_SUPPLEMENT
+        )
         supplied = 0
         # No documents sent (plan.rows empty): nothing to attach, whatever is owed.
         for (_, document, _state), row in zip(plan.rows, owed if plan.rows else [], strict=True):
@@ -615,8 +620,6 @@ async def supplement(
             # 容缺后补 while being handled: no transition, only the record of it.
             if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED):
                 raise ApplicationError(Code.INVALID_STATE, "applicationId")
-            if Actor.OWNER not in actors:
-                raise ApplicationError(Code.FORBIDDEN, "applicationId")
             if not supplied:
                 raise ApplicationError(Code.NOTHING_OWED, "documentIds")
             await _event(
@@ -629,7 +632,7 @@ async def supplement(
             )
             target: ApplicationStatus = application.status
         else:
-            target = step(application.status, Action.SUPPLEMENT, actors, application.resume_status)
+            target = step(application.status, Action.SUPPLEMENT, application.resume_status)
             assert application.stopped_on is not None
             stopped = application.stopped_working_days + await working_days_between(
                 application.stopped_on, today
@@ -701,13 +704,15 @@ async def accept(
 ) -> Application:
     """受理: one task for the implementation's department and one for each cooperating
     department, handled in parallel, each due `promisedDays` working days from today."""
-    actor_id, _ = _officer(principal)
     text = clean_note(note)
     now = resources.clock()
     today = china_date(now)
     async with in_transaction():
-        application, actors = await _locked(principal, application_id)
-        target = step(application.status, Action.ACCEPT, actors)
+        application = await _locked(
+            resources, principal, application_id, policy.Action.APPLICATION_ACCEPT
+        )
+        actor_id = _acting(principal)
+        target = step(application.status, Action.ACCEPT)
         implementation = await repo.implementation(application.implementation_id)
         assert implementation is not None
         due = await deadlines.completion_due(today, deadlines.promised_days(implementation), 0)
@@ -740,12 +745,14 @@ async def accept(
 async def reject(
     resources: Resources, principal: Principal, application_id: UUID, reason: str | None
 ) -> Application:
-    actor_id, _ = _officer(principal)
     text = clean_note(reason, "reason", required=True)
     now = resources.clock()
     async with in_transaction():
-        application, actors = await _locked(principal, application_id)
-        target = step(application.status, Action.REJECT, actors)
+        application = await _locked(
+            resources, principal, application_id, policy.Action.APPLICATION_REJECT
+        )
+        actor_id = _acting(principal)
+        target = step(application.status, Action.REJECT)
         await _move(application, target, reason=text, finished_at=now)
         await _event(
             application, EventType.NOT_ACCEPTED, target, at=now, actor_id=actor_id, note=text
@@ -763,14 +770,16 @@ async def request_supplement(
 ) -> Application:
     """补正: the materials at `positions` (of the guide) are asked again, with a note saying
     what is wrong. The clock stops until the resident supplements."""
-    actor_id, _ = _officer(principal)
     text = clean_note(note, required=True)
     if len(positions) > 50 or len(set(positions)) != len(positions):
         raise ApplicationError(Code.INVALID_INPUT, "materials")
     now = resources.clock()
     async with in_transaction():
-        application, actors = await _locked(principal, application_id)
-        target = step(application.status, Action.REQUEST_SUPPLEMENT, actors)
+        application = await _locked(
+            resources, principal, application_id, policy.Action.APPLICATION_REQUEST_SUPPLEMENT
+        )
+        actor_id = _acting(principal)
+        target = step(application.status, Action.REQUEST_SUPPLEMENT)
         rows = {m.position: m for m in await repo.materials_of([application.id])}
         for index, position in enumerate(positions):
             material = rows.get(position)
@@ -811,14 +820,23 @@ async def complete_task(
 ) -> ApplicationTask:
     """A department decides its part. All approved: APPROVED; any denied: DENIED (the other
     tasks are cancelled). Two officers at once: one wins, the other gets TASK_ALREADY_DONE."""
-    actor_id, department_id = _officer(principal)
     if outcome not in (TaskStatus.APPROVED, TaskStatus.DENIED):
         raise ApplicationError(Code.INVALID_INPUT, "outcome")
     text = clean_note(note, required=outcome is TaskStatus.DENIED)
     now = resources.clock()
     preview = await repo.task(task_id)
-    if preview is None or preview.department_id != department_id:
-        raise ApplicationError(Code.NOT_FOUND, "taskId")
+    # A task is seen only by its own department: anyone else is told it does not exist.
+    await policy.authorize_seen(
+        resources,
+        principal,
+        policy.Action.APPLICATION_COMPLETE_TASK,
+        policy.Subject(department_id=preview.department_id) if preview else None,
+        seen_by=policy.Action.APPLICATION_COMPLETE_TASK,
+        hidden=ApplicationError(Code.NOT_FOUND, "taskId"),
+        field="taskId",
+    )
+    assert preview is not None
+    actor_id = _acting(principal)
     event: EventType | None = None
     target: ApplicationStatus | None = None
     parent: StatusChange | None = None
@@ -847,12 +865,12 @@ async def complete_task(
             task_id=task.id,
         )
         if outcome is TaskStatus.DENIED:
-            target = step(application.status, Action.DENY, {Actor.SYSTEM})
+            target = step(application.status, Action.DENY)
             await repo.cancel_pending_tasks(application.id)
             await _move(application, target, reason=text, finished_at=now)
             event = event_of(ApplicationStatus.ACCEPTED, Action.DENY)
         elif not await repo.pending_tasks(application.id):
-            target = step(application.status, Action.APPROVE, {Actor.SYSTEM})
+            target = step(application.status, Action.APPROVE)
             await _move(application, target)
             event = event_of(ApplicationStatus.ACCEPTED, Action.APPROVE)
         if event is not None and target is not None:
@@ -896,12 +914,12 @@ async def issue_result(
 ) -> Application:
     """办结: the result goes into the resident's wallet at trust level A, then COMPLETED.
     Without `result_file` the platform issues a minimal PDF standing in for it."""
-    actor_id, _ = _officer(principal)
     text = clean_note(note)
     preview = await repo.readable_one(principal, application_id)
-    if preview is None:
-        raise ApplicationError(Code.NOT_FOUND, "applicationId")
-    step(preview.status, Action.ISSUE_RESULT, await _actors(principal, preview))
+    await _authorize(resources, principal, policy.Action.APPLICATION_ISSUE_RESULT, preview)
+    assert preview is not None
+    actor_id = _acting(principal)
+    step(preview.status, Action.ISSUE_RESULT)
     implementation = await repo.implementation(preview.implementation_id)
     assert implementation is not None
     assert preview.department_id is not None  # an item's application, not a bundle's parent
@@ -930,8 +948,10 @@ async def issue_result(
         raise ApplicationError(Code.RESULT_UNAVAILABLE) from exc
     try:
         async with in_transaction():
-            application, actors = await _locked(principal, application_id)
-            target = step(application.status, Action.ISSUE_RESULT, actors)
+            application = await _locked(
+                resources, principal, application_id, policy.Action.APPLICATION_ISSUE_RESULT
+            )
+            target = step(application.status, Action.ISSUE_RESULT)
             await _move(application, target, result_document_id=document.id, finished_at=now)
             await _event(
                 application, EventType.COMPLETED, target, at=now, actor_id=actor_id, note=text
@@ -949,12 +969,14 @@ async def record_progress(
     """A handling department's progress note (sent by its own business system): an event on
     the timeline, pushed to the province like every step; the status does not change and
     the resident is not messaged."""
-    actor_id, department_id = _officer(principal)
     text = clean_note(note, required=True)
     now = resources.clock()
     async with in_transaction():
-        application, actors = await _locked(principal, application_id)
-        target = step(application.status, Action.PROGRESS, actors)
+        application = await _locked(
+            resources, principal, application_id, policy.Action.APPLICATION_RECORD_PROGRESS
+        )
+        actor_id, department_id = _acting(principal), principal.department_id
+        target = step(application.status, Action.PROGRESS)
         tasks = await repo.tasks_of([application.id])
         own = next((t for t in tasks if t.department_id == department_id), None)
         await _event(
@@ -991,7 +1013,6 @@ async def rate(
 ) -> Rating:
     """One rating per finished application; 不满意 or worse opens a rectification for the
     department, due in `rectification_days` working days, with a revisit to record."""
-    owner_id = _resident(principal)
     text = clean_note(comment, "comment")
     if len(text) > MAX_COMMENT:
         raise ApplicationError(Code.INVALID_INPUT, "comment")
@@ -1000,8 +1021,9 @@ async def rate(
     try:
         async with in_transaction():
             application = await repo.lock(application_id)
-            if application is None or application.owner_id != owner_id:
-                raise ApplicationError(Code.NOT_FOUND, "applicationId")
+            await _authorize(resources, principal, policy.Action.APPLICATION_RATE, application)
+            assert application is not None
+            owner_id = _acting(principal)
             if application.implementation_id is None:
                 raise ApplicationError(Code.BUNDLE_PARENT, "applicationId")
             if application.status not in FINISHED_STATUSES:
@@ -1048,13 +1070,22 @@ async def rate(
 async def record_revisit(
     resources: Resources, principal: Principal, rectification_id: UUID, note: str | None
 ) -> Rectification:
-    actor_id, department_id = _officer(principal)
     text = clean_note(note, required=True)
     now = resources.clock()
     async with in_transaction():
         row = await repo.lock_rectification(rectification_id)
-        if row is None or row.department_id != department_id:
-            raise ApplicationError(Code.NOT_FOUND, "rectificationId")
+        # A rectification is seen only by its department: anyone else is told it does not exist.
+        await policy.authorize_seen(
+            resources,
+            principal,
+            policy.Action.RECTIFICATION_REVISIT,
+            policy.Subject(department_id=row.department_id) if row else None,
+            seen_by=policy.Action.RECTIFICATION_REVISIT,
+            hidden=ApplicationError(Code.NOT_FOUND, "rectificationId"),
+            field="rectificationId",
+        )
+        assert row is not None
+        actor_id = _acting(principal)
         if row.status is not RectificationStatus.OPEN or not await repo.revisit(
             row.id, revisit_note=text, revisited_by_id=actor_id, revisited_at=now
         ):
@@ -1073,13 +1104,11 @@ def read_form(resources: Resources, application: Application) -> Any:
     return orjson.loads(resources.keyring.open(sealed, context="application.form"))
 
 
-def may_handle(principal: Principal, application: Application, task_departments: set[UUID]) -> bool:
-    """Owner or an officer of a handling department (not a supervisor): sees form and files."""
-    if principal.account_id is not None and principal.account_id == application.owner_id:
-        return True
-    department = principal.department_id
-    return (
-        principal.is_staff
-        and department is not None
-        and (department == application.department_id or department in task_departments)
+def subject(application: Application, task_departments: set[UUID]) -> policy.Subject:
+    """The application as the policy sees it, with the departments that hold a task on it."""
+    return policy.Subject(
+        owner_id=application.owner_id,
+        department_id=application.department_id,
+        departments=frozenset(task_departments),
+        region_id=application.region_id,
     )

@@ -1,5 +1,6 @@
 """The application's state machine as an explicit table: which action moves which status
-where, and who may take it. Services look transitions up here; nothing else moves a status.
+where. Services look transitions up here; nothing else moves a status. Who may take each
+action is the policy's to say (resolvers/policy.py).
 
     SUBMITTED ──accept──▶ ACCEPTED ──all tasks approved──▶ APPROVED ──issueResult──▶ COMPLETED
         │  └─reject──▶ NOT_ACCEPTED          └─a task denied──▶ DENIED
@@ -32,53 +33,39 @@ class Action(StrEnum):
     PROGRESS = "PROGRESS"  # a handling department reports progress (from its own system)
 
 
-class Actor(StrEnum):
-    OWNER = "OWNER"  # the resident who applied
-    LEAD = "LEAD"  # staff of the implementation's own department (the single window)
-    TASK = "TASK"  # staff of a department with a task on the application
-    SYSTEM = "SYSTEM"  # the transition follows from task outcomes
-
-
 @dataclass(frozen=True, slots=True)
 class Transition:
     target: S | None  # None: back to the status the application had before 补正
-    actors: frozenset[Actor]
     event: EventType
 
 
-def _t(target: S | None, event: EventType, *actors: Actor) -> Transition:
-    return Transition(target, frozenset(actors), event)
-
-
+# APPROVE and DENY follow from the tasks' outcomes; nobody takes them directly.
 TABLE: dict[tuple[S, Action], Transition] = {
-    (S.SUBMITTED, Action.ACCEPT): _t(S.ACCEPTED, EventType.ACCEPTED, Actor.LEAD),
-    (S.SUBMITTED, Action.REJECT): _t(S.NOT_ACCEPTED, EventType.NOT_ACCEPTED, Actor.LEAD),
-    (S.SUBMITTED, Action.REQUEST_SUPPLEMENT): _t(
-        S.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_REQUESTED, Actor.LEAD
+    (S.SUBMITTED, Action.ACCEPT): Transition(S.ACCEPTED, EventType.ACCEPTED),
+    (S.SUBMITTED, Action.REJECT): Transition(S.NOT_ACCEPTED, EventType.NOT_ACCEPTED),
+    (S.SUBMITTED, Action.REQUEST_SUPPLEMENT): Transition(
+        S.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_REQUESTED
     ),
-    (S.SUBMITTED, Action.WITHDRAW): _t(S.WITHDRAWN, EventType.WITHDRAWN, Actor.OWNER),
-    (S.SUPPLEMENT_REQUESTED, Action.SUPPLEMENT): _t(None, EventType.SUPPLEMENTED, Actor.OWNER),
-    # Withdrawing during 补正 is allowed only before acceptance: checked by `withdrawable`.
-    (S.SUPPLEMENT_REQUESTED, Action.WITHDRAW): _t(S.WITHDRAWN, EventType.WITHDRAWN, Actor.OWNER),
-    (S.ACCEPTED, Action.REQUEST_SUPPLEMENT): _t(
-        S.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_REQUESTED, Actor.LEAD, Actor.TASK
+    (S.SUBMITTED, Action.WITHDRAW): Transition(S.WITHDRAWN, EventType.WITHDRAWN),
+    (S.SUPPLEMENT_REQUESTED, Action.SUPPLEMENT): Transition(None, EventType.SUPPLEMENTED),
+    # Withdrawing during 补正 is allowed only before acceptance: checked by `step`.
+    (S.SUPPLEMENT_REQUESTED, Action.WITHDRAW): Transition(S.WITHDRAWN, EventType.WITHDRAWN),
+    (S.ACCEPTED, Action.REQUEST_SUPPLEMENT): Transition(
+        S.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_REQUESTED
     ),
-    (S.ACCEPTED, Action.APPROVE): _t(S.APPROVED, EventType.APPROVED, Actor.SYSTEM),
-    (S.ACCEPTED, Action.DENY): _t(S.DENIED, EventType.DENIED, Actor.SYSTEM),
-    (S.APPROVED, Action.ISSUE_RESULT): _t(S.COMPLETED, EventType.COMPLETED, Actor.LEAD),
-    (S.ACCEPTED, Action.PROGRESS): _t(S.ACCEPTED, EventType.PROGRESS, Actor.LEAD, Actor.TASK),
-    (S.APPROVED, Action.PROGRESS): _t(S.APPROVED, EventType.PROGRESS, Actor.LEAD, Actor.TASK),
+    (S.ACCEPTED, Action.APPROVE): Transition(S.APPROVED, EventType.APPROVED),
+    (S.ACCEPTED, Action.DENY): Transition(S.DENIED, EventType.DENIED),
+    (S.APPROVED, Action.ISSUE_RESULT): Transition(S.COMPLETED, EventType.COMPLETED),
+    (S.ACCEPTED, Action.PROGRESS): Transition(S.ACCEPTED, EventType.PROGRESS),
+    (S.APPROVED, Action.PROGRESS): Transition(S.APPROVED, EventType.PROGRESS),
 }
 
 
-def step(status: S, action: Action, actors: set[Actor], resume: S | None = None) -> S:
-    """The status after `action`, or INVALID_STATE / FORBIDDEN. `actors` are the roles the
-    caller holds on this application (an officer of the lead department may also hold a task)."""
+def step(status: S, action: Action, resume: S | None = None) -> S:
+    """The status after `action`, or INVALID_STATE."""
     transition = TABLE.get((status, action))
     if transition is None:
         raise ApplicationError(Code.INVALID_STATE, "applicationId")
-    if transition.actors.isdisjoint(actors):
-        raise ApplicationError(Code.FORBIDDEN, "applicationId")
     if action is Action.WITHDRAW and status is S.SUPPLEMENT_REQUESTED and resume is not S.SUBMITTED:
         raise ApplicationError(Code.INVALID_STATE, "applicationId")  # already accepted
     if transition.target is None:

@@ -1,7 +1,8 @@
 """Changing the catalogue: base items, implementation drafts, publication, articles.
 
-Permissions: base items are the province's standard, so only ADMIN edits them; an
-implementation or article may be edited by ADMIN or by STAFF of its own department.
+Who may (resolvers/policy.py): base items are the province's standard, so only ADMIN edits
+them; an implementation or an article is written by ADMIN, or by staff of its own department
+for that department's region and below; an article of no department is the platform's (ADMIN).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.catalogue.drafts import (
     ArticleData,
     BaseItemData,
@@ -45,20 +47,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_authenticated:
-        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
-    if not principal.is_admin:
-        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
-
-
-def _require_department(principal: Principal, department: Department) -> None:
-    if not principal.is_authenticated:
-        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
-    if principal.is_admin:
-        return
-    if not principal.is_staff or principal.department_id != department.id:
-        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
+def _written_by(department_id: UUID | None, region_id: UUID | None) -> policy.Subject:
+    """A guide or an article as the policy sees it: the department it belongs to and the
+    region it applies in."""
+    return policy.Subject(department_id=department_id, region_id=region_id)
 
 
 def _raise_if(problems: Problems) -> None:
@@ -85,7 +77,7 @@ async def catalogue_changed(resources: Resources) -> None:
 async def upsert_base_item(
     resources: Resources, principal: Principal, data: BaseItemData
 ) -> BaseItem:
-    _require_admin(principal)
+    await policy.authorize(resources, principal, policy.Action.BASE_ITEM_UPSERT)
     problems = Problems()
     data.validate(problems)
     _raise_if(problems)
@@ -218,13 +210,17 @@ async def upsert_implementation(
 ) -> Implementation:
     """Writes the draft version of an implementation: the published version stays live
     for residents until the draft is published."""
-    if not principal.is_authenticated:
-        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
     problems = Problems()
     data.validate(problems)
     _raise_if(problems)
     refs = await resolve_references(data)
-    _require_department(principal, refs.department)
+    await policy.authorize(
+        resources,
+        principal,
+        policy.Action.IMPLEMENTATION_UPSERT,
+        _written_by(refs.department.id, refs.region.id),
+        field="regionCode",
+    )
     code = implementation_code(refs.base.basic_code, refs.region.code, refs.department.code)
     fields = implementation_fields(data, refs)
     try:
@@ -248,8 +244,6 @@ async def publish_implementation(
     resources: Resources, principal: Principal, code: str, justification: str | None
 ) -> Implementation:
     """Runs the guide checks and 三级四同 on the draft, then makes it the live version."""
-    if not principal.is_authenticated:
-        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
     if not 0 < len(code) <= 96:
         raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "code")
     async with in_transaction():
@@ -260,8 +254,13 @@ async def publish_implementation(
                 CatalogueErrorCode.NOTHING_TO_PUBLISH if versions else CatalogueErrorCode.NOT_FOUND,
                 "code",
             )
-        department = await Department.get(id=draft.department_id)
-        _require_department(principal, department)
+        await policy.authorize(
+            resources,
+            principal,
+            policy.Action.IMPLEMENTATION_PUBLISH,
+            _written_by(draft.department_id, draft.region_id),
+            field="code",
+        )
         if justification is not None:
             problems = Problems()
             draft.divergence_justification = problems.text(
@@ -290,11 +289,16 @@ async def publish_implementation(
 # -- articles
 
 
+def _article(
+    department_id: UUID | None, region_id: UUID | None, department: Department | None
+) -> policy.Subject:
+    """An article applies in its region, else in its department's."""
+    return _written_by(department_id, region_id or (department.region_id if department else None))
+
+
 async def upsert_article(
     resources: Resources, principal: Principal, article_id: UUID | None, data: ArticleData
 ) -> Article:
-    if not principal.is_authenticated:
-        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
     problems = Problems()
     data.validate(problems)
     _raise_if(problems)
@@ -309,10 +313,14 @@ async def upsert_article(
         if not departments:
             raise CatalogueError(CatalogueErrorCode.UNKNOWN_DEPARTMENT, "departmentCode")
         department = departments[0]
-    if department is None:
-        _require_admin(principal)  # articles of no department are the platform's own
-    else:
-        _require_department(principal, department)
+    # The article as it will be: an article of no department is the platform's (ADMIN).
+    await policy.authorize(
+        resources,
+        principal,
+        policy.Action.ARTICLE_UPSERT,
+        _article(department.id if department else None, region_id, department),
+        field="departmentCode",
+    )
     fields: dict[str, Any] = {
         "kind": data.kind,
         "title": data.title,
@@ -330,9 +338,20 @@ async def upsert_article(
             found = await Article.filter(id=article_id).select_for_update().first()
             if found is None:
                 raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "id")
-            if found.department_id is not None and found.department_id != fields["department_id"]:
-                previous = await Department.get(id=found.department_id)
-                _require_department(principal, previous)  # no moving others' articles away
+            # And as it was: nobody takes over an article that is not theirs to change (a
+            # platform article, another department's), whatever they move it to.
+            previous = (
+                await resources.reference.department(found.department_id)
+                if found.department_id
+                else None
+            )
+            await policy.authorize(
+                resources,
+                principal,
+                policy.Action.ARTICLE_UPSERT,
+                _article(found.department_id, found.region_id, previous),
+                field="id",
+            )
             article = await found.update_from_dict(fields)
             await article.save()
         await repo.replace_article_items(article.id, data.item_codes)

@@ -155,10 +155,9 @@ async def catalogue_divergences(
     info: Info, region_code: str, first: int | None = DIVERGENCES.default
 ) -> list[CatalogueDivergence]:
     size = DIVERGENCES.size(first)
-    try:
-        reports = await service.divergence_report(info.context.principal, region_code, size)
-    except CatalogueError as error:
-        raise PublicError(error.message, "FORBIDDEN") from None
+    reports = await service.divergence_report(
+        info.context.resources, info.context.principal, region_code, size
+    )
     return [
         CatalogueDivergence(
             service=Service.of(report.implementation),

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from resolvers import policy
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.geo import RADII_METERS, box_around, distance_meters
 from resolvers.catalogue.rules import Divergence, divergences
@@ -245,11 +246,10 @@ class DivergenceReport:
 
 
 async def divergence_report(
-    principal: Principal, region_code: str, limit: int
+    resources: Resources, principal: Principal, region_code: str, limit: int
 ) -> list[DivergenceReport]:
     """The first `limit` implementations (by code) in the region and below that differ."""
-    if not principal.is_staff:
-        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
+    await policy.authorize(resources, principal, policy.Action.CATALOGUE_DIVERGENCES)
     region = await _region(region_code)
     if region is None:
         return []

@@ -9,6 +9,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.catalogue.drafts import Problems, TerminalData
 from resolvers.catalogue.editing import catalogue_changed
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
@@ -29,11 +30,7 @@ class Registration:
 async def register_terminal(
     resources: Resources, principal: Principal, data: TerminalData
 ) -> Registration:
-    """ADMIN, or STAFF of the region the community lies in, registers a terminal."""
-    if not principal.is_authenticated:
-        raise CatalogueError(CatalogueErrorCode.UNAUTHENTICATED)
-    if not principal.is_staff:
-        raise CatalogueError(CatalogueErrorCode.FORBIDDEN)
+    """ADMIN, or staff whose region scope holds the community, registers a terminal."""
     problems = Problems()
     data.validate(problems)
     if problems.items:
@@ -44,10 +41,13 @@ async def register_terminal(
     if not communities or communities[0].level is not RegionLevel.COMMUNITY:
         raise CatalogueError(CatalogueErrorCode.UNKNOWN_REGION, "communityCode")
     community = communities[0]
-    if not principal.is_admin:
-        above = {r.id for r in await repo.region_and_ancestors(community)}
-        if principal.region_id not in above:
-            raise CatalogueError(CatalogueErrorCode.FORBIDDEN, "communityCode")
+    await policy.authorize(
+        resources,
+        principal,
+        policy.Action.TERMINAL_REGISTER,
+        policy.Subject(region_id=community.id),
+        field="communityCode",
+    )
     known = {i.code for i in await repo.published_by_codes(data.service_codes, today())}
     for index, code in enumerate(data.service_codes):
         if code not in known:

@@ -17,7 +17,7 @@ async def my_documents(
 ) -> DocumentConnection:
     request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
     account_id = info.context.principal.account_id
-    assert account_id is not None  # guarded by IsAuthenticated on the field
+    assert account_id is not None  # the policy (READ_OWN) let only accounts in
     try:
         page = await repo.page_of_owner(
             account_id,

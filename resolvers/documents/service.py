@@ -16,6 +16,7 @@ import anyio.to_thread
 from tortoise.transactions import in_transaction
 
 from integrations.scanner import ScannerUnavailable
+from resolvers import policy
 from resolvers.accounts.service import ClientInfo
 from resolvers.context import Resources
 from resolvers.documents import checks, images
@@ -56,10 +57,36 @@ def document_key(owner_id: UUID, document_id: UUID) -> str:
     return f"documents/{owner_id}/{document_id}"
 
 
-def _account(principal: Principal) -> UUID:
-    if principal.account_id is None:
-        raise DocumentError(Code.UNAUTHENTICATED)
-    return principal.account_id
+async def _subject(principal: Principal, document: Document) -> policy.Subject:
+    """The document as the policy sees it: its owner, and the caller's department when a
+    case it handles (an application, an appeal) uses the document."""
+    departments: frozenset[UUID] = frozenset()
+    if (
+        principal.department_id is not None
+        and principal.account_id != document.owner_id
+        and await repo.handling_reason(principal, document.id) is not None
+    ):
+        departments = frozenset({principal.department_id})
+    return policy.Subject(owner_id=document.owner_id, departments=departments)
+
+
+async def _own(
+    resources: Resources, principal: Principal, document_id: UUID, action: policy.Action
+) -> Document:
+    """The caller's own document, for what only its owner does; NOT_FOUND for anyone
+    else's (whether it exists is not revealed)."""
+    document = await repo.owned(document_id, principal.account_id) if principal.account_id else None
+    await policy.authorize_seen(
+        resources,
+        principal,
+        action,
+        policy.Subject(owner_id=document.owner_id) if document else None,
+        seen_by=policy.Action.DOCUMENT_DOWNLOAD,
+        hidden=DocumentError(Code.NOT_FOUND, "documentId"),
+        field="documentId",
+    )
+    assert document is not None
+    return document
 
 
 # -- requesting an upload
@@ -83,7 +110,9 @@ async def request_upload(
     client: ClientInfo,
 ) -> IssuedTicket:
     """A POST ticket for one file straight to storage, and its PENDING document."""
-    owner_id = _account(principal)
+    await policy.authorize(resources, principal, policy.Action.DOCUMENT_REQUEST_UPLOAD)
+    assert principal.account_id is not None
+    owner_id = principal.account_id
     settings = resources.settings
     name = checks.clean_file_name(file_name)
     if name is None:
@@ -285,10 +314,8 @@ async def confirm_upload(
     Confirming an available document again returns it unchanged; two confirmations at
     once leave one doing the work (the row is claimed with a conditional update).
     """
-    owner_id = _account(principal)
-    document = await repo.owned(document_id, owner_id)
-    if document is None:
-        raise DocumentError(Code.NOT_FOUND, "documentId")  # also when it is someone else's
+    document = await _own(resources, principal, document_id, policy.Action.DOCUMENT_CONFIRM_UPLOAD)
+    owner_id = document.owner_id
     if document.status is DocumentStatus.AVAILABLE:
         return document
     if document.status is DocumentStatus.REJECTED:
@@ -400,10 +427,8 @@ async def delete_document(
     resources: Resources, principal: Principal, document_id: UUID, client: ClientInfo
 ) -> UUID:
     """Removes a document and its object; refused while an open application uses it."""
-    owner_id = _account(principal)
-    document = await repo.owned(document_id, owner_id)
-    if document is None:
-        raise DocumentError(Code.NOT_FOUND, "documentId")
+    document = await _own(resources, principal, document_id, policy.Action.DOCUMENT_DELETE)
+    owner_id = document.owner_id
     if await repo.in_use_by_open_application(document.id):
         raise DocumentError(Code.IN_USE, "documentId")
     if document.status is DocumentStatus.PENDING:
@@ -442,10 +467,16 @@ async def download_url(
     if document.status is not DocumentStatus.AVAILABLE or principal.account_id is None:
         return None
     if principal.account_id != document.owner_id:
-        if not principal.is_staff:
-            return None
         reason = await repo.handling_reason(principal, document.id)
-        if reason is None:
+        subject = policy.Subject(
+            owner_id=document.owner_id,
+            departments=frozenset({principal.department_id})
+            if reason is not None and principal.department_id is not None
+            else frozenset(),
+        )
+        if reason is None or not await policy.allows(
+            resources, principal, policy.Action.DOCUMENT_DOWNLOAD, subject
+        ):
             return None
         await repo.log_access(
             document.id,
@@ -490,19 +521,26 @@ async def verify_original(
     note: str,
     client: ClientInfo,
 ) -> Document:
-    """Staff at a window compared the resident's original with the document: C/D -> B."""
-    if principal.account_id is None:
-        raise DocumentError(Code.UNAUTHENTICATED)
-    if not principal.is_staff:
-        raise DocumentError(Code.FORBIDDEN)
+    """Staff at a window compared the resident's original with the document: C/D -> B.
+    Only staff whose department handles a case using the document (who may read it, as
+    node() does) may: anyone else is told it does not exist, and learns nothing of it."""
     reason = " ".join(note.split())
     if not reason:
         raise DocumentError(Code.REASON_REQUIRED, "note")
     if len(reason) > MAX_NOTE:
         raise DocumentError(Code.INVALID_INPUT, "note")
     document = await repo.by_id(document_id)
-    if document is None:
-        raise DocumentError(Code.NOT_FOUND, "documentId")
+    await policy.authorize_seen(
+        resources,
+        principal,
+        policy.Action.DOCUMENT_VERIFY_ORIGINAL,
+        await _subject(principal, document) if document else None,
+        seen_by=policy.Action.DOCUMENT_DOWNLOAD,
+        hidden=DocumentError(Code.NOT_FOUND, "documentId"),
+        field="documentId",
+    )
+    assert document is not None
+    assert principal.account_id is not None
     if document.status is not DocumentStatus.AVAILABLE:
         raise DocumentError(Code.NOT_AVAILABLE, "documentId")
     if document.trust_level is TrustLevel.A:

@@ -38,6 +38,7 @@ from resolvers.documents.errors import DocumentError
 from resolvers.exchange.errors import CallbackCode as Code
 from resolvers.exchange.errors import CallbackRefused
 from resolvers.exchange.signing import HmacSha256, InvalidKey, Sm2Sm3
+from resolvers.policy import Refused
 from resolvers.principal import Principal
 from storage.cache import Keys, RedisError
 from storage.crypto import SealError
@@ -212,6 +213,10 @@ async def _apply_once(
         return _repeat(twin, body)
     except ApplicationError as error:
         raise _refused_by_workflow(error) from None
+    except Refused:
+        # The policy refused the department this step (a task's department issuing the
+        # result): the same answer as a step its workflow does not allow.
+        raise CallbackRefused(Code.NOT_ALLOWED, "kind") from None
     log.info(
         "exchange callback applied: %s system=%s message=%s",
         callback.kind.value,
@@ -248,8 +253,6 @@ def _refused_by_workflow(error: ApplicationError) -> CallbackRefused:
     code = error.code
     if code is AppCode.NOT_FOUND:
         return CallbackRefused(Code.UNKNOWN_APPLICATION, "applicationNumber")
-    if code is AppCode.FORBIDDEN:
-        return CallbackRefused(Code.NOT_ALLOWED, "kind")
     if code is AppCode.TASK_ALREADY_DONE:
         return CallbackRefused(Code.TASK_ALREADY_DONE)
     if code in (AppCode.INVALID_INPUT, AppCode.REASON_REQUIRED):

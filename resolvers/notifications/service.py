@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID
 
+from resolvers import policy
 from resolvers.context import Resources
 from resolvers.notifications.errors import NotificationError
 from resolvers.notifications.errors import NotificationErrorCode as Code
@@ -33,18 +33,14 @@ def subscription_templates(resources: Resources) -> list[TemplateOffer]:
     ]
 
 
-def _account(principal: Principal) -> UUID:
-    if principal.account_id is None:
-        raise NotificationError(Code.UNAUTHENTICATED)
-    return principal.account_id
-
-
 async def grant_subscriptions(
     resources: Resources, principal: Principal, results: Sequence[tuple[str, str]]
 ) -> list[SubscriptionGrant]:
     """Records what wx.requestSubscribeMessage returned: each "accept" allows one message of
     that template; "reject", "ban" and "filter" allow none."""
-    account_id = _account(principal)
+    await policy.authorize(resources, principal, policy.Action.NOTIFICATIONS_GRANT_SUBSCRIPTIONS)
+    account_id = principal.account_id
+    assert account_id is not None
     if len(results) > MAX_RESULTS:
         raise NotificationError(Code.TOO_MANY_ITEMS, "results")
     known = set(resources.settings.wechat_subscription_templates.values())

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.context import Resources
 from resolvers.principal import Principal
 from resolvers.providers.errors import ProviderError
@@ -82,9 +83,9 @@ async def grant(
     service_id: UUID,
     fields: Sequence[HandoffField],
 ) -> Grant:
+    await policy.authorize(resources, principal, policy.Action.HANDOFF_GRANT)
     account_id = principal.account_id
-    if account_id is None:
-        raise ProviderError(Code.UNAUTHENTICATED)
+    assert account_id is not None
     wanted = list(dict.fromkeys(fields))
     if not wanted or len(wanted) != len(fields):
         raise ProviderError(Code.INVALID_FIELDS, "fields")
@@ -131,11 +132,20 @@ async def grant(
 async def withdraw(resources: Resources, principal: Principal, consent_id: UUID) -> HandoffConsent:
     """The code stops working at once; if the provider already has the data, it is told (a
     `handoff.withdrawn` webhook) to delete it. Withdrawing twice changes nothing."""
-    if principal.account_id is None:
-        raise ProviderError(Code.UNAUTHENTICATED)
-    consent = await repo.consent_of(consent_id, principal.account_id)
-    if consent is None:
-        raise ProviderError(Code.NOT_FOUND, "consentId")
+    consent = (
+        await repo.consent_of(consent_id, principal.account_id) if principal.account_id else None
+    )
+    await policy.authorize_seen(
+        resources,
+        principal,
+        policy.Action.HANDOFF_WITHDRAW,
+        policy.Subject(owner_id=consent.account_id) if consent else None,
+        seen_by=policy.Action.HANDOFF_WITHDRAW,
+        hidden=ProviderError(Code.NOT_FOUND, "consentId"),
+        field="consentId",
+    )
+    assert consent is not None
+    assert principal.account_id is not None
     now = resources.clock()
     async with in_transaction():
         if await repo.withdraw_consent(consent.id, now) and consent.exchanged_at is not None:

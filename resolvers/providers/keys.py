@@ -11,10 +11,11 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.calendar.workdays import CHINA, china_date
 from resolvers.context import Resources
 from resolvers.principal import Principal
-from resolvers.providers import validation
+from resolvers.providers import onboarding, validation
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
 from storage.cache import Keys, RedisError, hit_rate_limit
@@ -92,12 +93,15 @@ async def revoke(resources: Resources, principal: Principal, key_id: UUID) -> Ap
     """Takes effect on the key's next request (keys are looked up on every request, never
     cached). Revoking a revoked key again changes nothing."""
     key = await repo.key_by_id(key_id)
-    if (
-        key is None
-        or principal.account_id is None
-        or not await repo.is_member(key.provider_id, principal.account_id)
-    ):
-        raise ProviderError(Code.NOT_FOUND, "apiKeyId")
+    await onboarding.authorize_member(
+        resources,
+        principal,
+        policy.Action.API_KEY_REVOKE,
+        key.provider_id if key else None,
+        ProviderError(Code.NOT_FOUND, "apiKeyId"),
+    )
+    assert key is not None
+    assert principal.account_id is not None
     now = resources.clock()
     async with in_transaction():
         if await repo.revoke_key(key.id, at=now, by=principal.account_id):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from resolvers import policy
 from resolvers.catalogue.service import Audience
 from resolvers.context import Info
 from resolvers.providers import handoff, keys, onboarding, services, webhooks
@@ -78,8 +79,12 @@ def _provider_id(value: object | None) -> UUID | None:
     return None if value is None else uuid_of(str(value), "Provider", "providerId")
 
 
-async def _member_actor(info: Info, provider_id: object | None) -> ProviderActor:
-    provider = await onboarding.acting_provider(info.context.principal, _provider_id(provider_id))
+async def _member_actor(
+    info: Info, provider_id: object | None, action: policy.Action
+) -> ProviderActor:
+    provider = await onboarding.acting_provider(
+        info.context.resources, info.context.principal, _provider_id(provider_id), action
+    )
     return ProviderActor(provider_id=provider.id, account_id=info.context.principal.account_id)
 
 
@@ -146,7 +151,7 @@ async def create_provider_service(
     info: Info, input: CreateProviderServiceInput
 ) -> CreateProviderServiceResult:
     try:
-        actor = await _member_actor(info, input.provider_id)
+        actor = await _member_actor(info, input.provider_id, policy.Action.PROVIDER_SERVICE_CREATE)
         service = await services.create(
             info.context.resources,
             actor,
@@ -162,7 +167,7 @@ async def update_provider_service(
 ) -> UpdateProviderServiceResult:
     try:
         service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
-        actor = await _actor_for_service(info, service_id)
+        actor = await _actor_for_service(info, service_id, policy.Action.PROVIDER_SERVICE_UPDATE)
         service = await services.update(
             info.context.resources,
             actor,
@@ -174,10 +179,11 @@ async def update_provider_service(
     return ProviderService.of(service)
 
 
-async def _actor_for_service(info: Info, service_id: UUID) -> ProviderActor:
+async def _actor_for_service(info: Info, service_id: UUID, action: policy.Action) -> ProviderActor:
     """The member acting on a service of one of their (approved) providers."""
-    provider_id = await services.provider_of_service(info.context.principal, service_id)
-    provider = await onboarding.acting_provider(info.context.principal, provider_id)
+    resources, principal = info.context.resources, info.context.principal
+    provider_id = await services.provider_of_service(resources, principal, service_id, action)
+    provider = await onboarding.acting_provider(resources, principal, provider_id, action)
     return ProviderActor(provider_id=provider.id, account_id=info.context.principal.account_id)
 
 
@@ -186,7 +192,7 @@ async def submit_provider_service(
 ) -> SubmitProviderServiceResult:
     try:
         service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
-        actor = await _actor_for_service(info, service_id)
+        actor = await _actor_for_service(info, service_id, policy.Action.PROVIDER_SERVICE_SUBMIT)
         service = await services.submit(info.context.resources, actor, service_id)
     except ProviderError as error:
         return SubmitProviderServiceError.of(error)
@@ -227,7 +233,10 @@ async def suspend_provider_service(
 async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyResult:
     try:
         provider = await onboarding.acting_provider(
-            info.context.principal, _provider_id(input.provider_id)
+            info.context.resources,
+            info.context.principal,
+            _provider_id(input.provider_id),
+            policy.Action.API_KEY_CREATE,
         )
         issued = await keys.create(
             info.context.resources,
@@ -258,7 +267,11 @@ async def revoke_api_key(info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyRe
 async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterWebhookResult:
     try:
         provider = await onboarding.acting_provider(
-            info.context.principal, _provider_id(input.provider_id), approved=False
+            info.context.resources,
+            info.context.principal,
+            _provider_id(input.provider_id),
+            policy.Action.WEBHOOK_REGISTER,
+            approved=False,
         )
         issued = await webhooks.register(
             info.context.resources, info.context.principal, provider.id, input.url, input.events
@@ -299,7 +312,10 @@ async def test_webhook_delivery(
 ) -> TestWebhookDeliveryResult:
     try:
         endpoint = await webhooks.owned_endpoint(
-            info.context.principal, uuid_of(input.webhook_id, "Webhook", "webhookId")
+            info.context.resources,
+            info.context.principal,
+            uuid_of(input.webhook_id, "Webhook", "webhookId"),
+            policy.Action.WEBHOOK_TEST,
         )
         message_id = await webhooks.send_test(info.context.resources, endpoint)
     except ProviderError as error:
@@ -341,7 +357,10 @@ async def exchange_handoff_code(
 ) -> ExchangeHandoffCodeResult:
     try:
         provider = await onboarding.acting_provider(
-            info.context.principal, _provider_id(input.provider_id)
+            info.context.resources,
+            info.context.principal,
+            _provider_id(input.provider_id),
+            policy.Action.HANDOFF_EXCHANGE,
         )
         shared = await handoff.exchange(
             info.context.resources,

@@ -4,7 +4,6 @@ staff approve or reject it; approval gives every member the PROVIDER role at onc
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -12,6 +11,8 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
+from resolvers.accounts import sessions
 from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.principal import Principal
@@ -57,12 +58,10 @@ async def limit(
 async def register(resources: Resources, principal: Principal, data: Registration) -> Provider:
     """Creates a PENDING provider with the caller as its first member. A rejected registrant
     may register the same credit code again with corrections: it goes back to PENDING."""
+    # Residents only: officers review providers, they must not also act for one.
+    await policy.authorize(resources, principal, policy.Action.PROVIDER_REGISTER)
     account_id = principal.account_id
-    if account_id is None:
-        raise ProviderError(Code.UNAUTHENTICATED)
-    if principal.has_any((Role.STAFF, Role.ADMIN, Role.TERMINAL)):
-        # Officers review providers; they must not also act for one.
-        raise ProviderError(Code.FORBIDDEN)
+    assert account_id is not None
     name = validation.organisation_name(data.name)
     code = validation.credit_code(data.credit_code)
     contact = validation.contact_name(data.contact_name)
@@ -130,9 +129,9 @@ async def review(
     decision: Decision,
     reason: str | None,
 ) -> Provider:
-    """Staff decide on a PENDING provider; a rejection needs a reason the registrant reads."""
-    if not principal.is_staff or principal.account_id is None:
-        raise ProviderError(Code.FORBIDDEN)
+    """A reviewer decides on a PENDING provider; a rejection needs a reason the registrant
+    reads."""
+    await policy.authorize(resources, principal, policy.Action.PROVIDER_REVIEW)
     text = validation.clean_reason(reason, required=decision is Decision.REJECT)
     approve = decision is Decision.APPROVE
     target = ProviderStatus.APPROVED if approve else ProviderStatus.REJECTED
@@ -184,38 +183,60 @@ async def review(
             now=now,
         )
     if approve:
-        await refresh_principals(resources, members)
+        await sessions.refresh_principals(resources, members)
     reviewed = await repo.provider_by_id(provider.id)
     assert reviewed is not None
     return reviewed
 
 
-async def refresh_principals(resources: Resources, account_ids: Sequence[UUID]) -> None:
-    """Roles changed: drop the accounts' cached principals so that their very next request
-    reads the new roles, without signing anyone out."""
-    hashes = await repo.live_access_hashes(account_ids, resources.clock())
-    if not hashes:
-        return
-    try:
-        await resources.redis.delete(*(Keys.session(h) for h in hashes))
-    except RedisError:
-        log.warning("session cache unavailable: new roles apply when cached principals expire")
+async def authorize_member(
+    resources: Resources,
+    principal: Principal,
+    action: policy.Action,
+    provider_id: UUID | None,
+    hidden: ProviderError,
+) -> None:
+    """The policy's answer for a member's `action` on something of provider `provider_id`
+    (None: there is no such thing); `hidden` (NOT_FOUND) for anyone not acting for it, so that
+    its existence is not revealed."""
+    subject = (
+        policy.Subject(members=await repo.member_ids(provider_id))
+        if provider_id is not None
+        else None
+    )
+    await policy.authorize_seen(
+        resources, principal, action, subject, seen_by=action, hidden=hidden, field=hidden.field
+    )
 
 
 async def acting_provider(
-    principal: Principal, provider_id: UUID | None, *, approved: bool = True
+    resources: Resources,
+    principal: Principal,
+    provider_id: UUID | None,
+    action: policy.Action,
+    *,
+    approved: bool = True,
 ) -> Provider:
     """The provider a member acts for: the one named, else their only one. NOT_FOUND for a
     provider they are no member of (its existence is not revealed)."""
-    if principal.account_id is None:
-        raise ProviderError(Code.UNAUTHENTICATED)
     if provider_id is None:
+        # Their only provider: the look-up itself says they are a member of it.
         own = await repo.member_provider_ids(principal.account_id)
-        if len(own) != 1:
-            raise ProviderError(Code.PROVIDER_REQUIRED if own else Code.FORBIDDEN, "providerId")
+        if len(own) > 1:
+            raise ProviderError(Code.PROVIDER_REQUIRED, "providerId")
+        members = frozenset({principal.account_id}) if own and principal.account_id else None
+        await policy.authorize(
+            resources,
+            principal,
+            action,
+            policy.Subject(members=members or frozenset()),
+            field="providerId",
+        )
         provider_id = own[0]
-    elif not await repo.is_member(provider_id, principal.account_id):
-        raise ProviderError(Code.NOT_FOUND, "providerId")
+    else:
+        await authorize_member(
+            resources, principal, action, provider_id, ProviderError(Code.NOT_FOUND, "providerId")
+        )
     provider = await repo.provider_by_id(provider_id)
     if provider is None:
         raise ProviderError(Code.NOT_FOUND, "providerId")

@@ -19,12 +19,13 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.catalogue.editing import catalogue_changed
 from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.outbox.dispatcher import Handler, Retry
 from resolvers.principal import Principal
-from resolvers.providers import content, validation
+from resolvers.providers import content, onboarding, validation
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.providers.ids import global_id
@@ -59,51 +60,36 @@ class Action(StrEnum):
     UPDATE = "UPDATE"
 
 
-class Actor(StrEnum):
-    PROVIDER = "PROVIDER"  # a member, or a key with services:write
-    STAFF = "STAFF"
-    SYSTEM = "SYSTEM"  # WeChat's content check, after an outage
-
-
 @dataclass(frozen=True, slots=True)
 class Transition:
     target: S
-    actors: frozenset[Actor]
     event: ProviderEventType
 
 
-def _t(target: S, event: ProviderEventType, *actors: Actor) -> Transition:
-    return Transition(target, frozenset(actors), event)
+_t = Transition
 
 
-_UPDATE = _t(S.DRAFT, ProviderEventType.SERVICE_UPDATED, Actor.PROVIDER)
+_UPDATE = _t(S.DRAFT, ProviderEventType.SERVICE_UPDATED)
 TABLE: dict[tuple[S, Action], Transition] = {
-    (S.DRAFT, Action.SUBMIT): _t(S.SUBMITTED, ProviderEventType.SERVICE_SUBMITTED, Actor.PROVIDER),
-    (S.SUBMITTED, Action.APPROVE): _t(
-        S.PUBLISHED, ProviderEventType.SERVICE_PUBLISHED, Actor.STAFF
-    ),
-    (S.SUBMITTED, Action.REJECT): _t(
-        S.REJECTED, ProviderEventType.SERVICE_REJECTED, Actor.STAFF, Actor.SYSTEM
-    ),
-    (S.PUBLISHED, Action.SUSPEND): _t(
-        S.SUSPENDED, ProviderEventType.SERVICE_SUSPENDED, Actor.STAFF
-    ),
+    (S.DRAFT, Action.SUBMIT): _t(S.SUBMITTED, ProviderEventType.SERVICE_SUBMITTED),
+    (S.SUBMITTED, Action.APPROVE): _t(S.PUBLISHED, ProviderEventType.SERVICE_PUBLISHED),
+    (S.SUBMITTED, Action.REJECT): _t(S.REJECTED, ProviderEventType.SERVICE_REJECTED),
+    (S.PUBLISHED, Action.SUSPEND): _t(S.SUSPENDED, ProviderEventType.SERVICE_SUSPENDED),
     **{(status, Action.UPDATE): _UPDATE for status in S},
 }
 
 
-def step(status: S, action: Action, actor: Actor) -> Transition:
+def step(status: S, action: Action) -> Transition:
     transition = TABLE.get((status, action))
     if transition is None:
         raise ProviderError(Code.INVALID_STATE, "serviceId")
-    if actor not in transition.actors:
-        raise ProviderError(Code.FORBIDDEN, "serviceId")
     return transition
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderActor:
-    """Who acts for a provider: a member (account) or one of its systems (API key)."""
+    """Who acts for a provider: a member the policy allowed (onboarding.acting_provider), or
+    one of its systems (an API key with the scope, api/providers.py)."""
 
     provider_id: UUID
     account_id: UUID | None = None
@@ -348,7 +334,7 @@ async def update(
             raise ProviderError(Code.NOT_FOUND, "serviceId")
         if _text_changed(service, fields) and "content_check" not in fields:
             raise ProviderError(Code.CONFLICT, "serviceId")  # changed under us: check again
-        transition = step(service.status, Action.UPDATE, Actor.PROVIDER)
+        transition = step(service.status, Action.UPDATE)
         await repo.set_service_fields(
             service.id, **fields, status=transition.target, review_reason="", submitted_at=None
         )
@@ -371,7 +357,7 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
     recent visit; WeChat down: it is submitted, checked again later, and cannot be published
     before that."""
     before = await _own(actor, service_id)
-    step(before.status, Action.SUBMIT, Actor.PROVIDER)
+    step(before.status, Action.SUBMIT)
     verdict = None
     if before.content_check in (ContentCheck.PENDING, ContentCheck.UNCHECKED):
         verdict = await _content_verdict(
@@ -385,7 +371,7 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
         service = await repo.lock_service(service_id)
         if service is None or service.updated_at != before.updated_at:
             raise ProviderError(Code.CONFLICT, "serviceId")
-        transition = step(service.status, Action.SUBMIT, Actor.PROVIDER)
+        transition = step(service.status, Action.SUBMIT)
         changes: dict[str, Any] = {"submitted_at": now, "review_reason": ""}
         if verdict is not None:
             changes.update(_check_fields(verdict))
@@ -411,9 +397,10 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
 # -- staff
 
 
-def _require_staff(principal: Principal) -> UUID:
-    if not principal.is_staff or principal.account_id is None:
-        raise ProviderError(Code.FORBIDDEN)
+async def _reviewer(resources: Resources, principal: Principal, action: policy.Action) -> UUID:
+    """The reviewer taking `action` (REVIEWER, or ADMIN): not every officer reviews."""
+    await policy.authorize(resources, principal, action)
+    assert principal.account_id is not None
     return principal.account_id
 
 
@@ -426,7 +413,7 @@ async def review(
 ) -> ProviderService:
     """Publishes or rejects a SUBMITTED service. Text WeChat has not judged yet (PENDING)
     cannot be published; REVIEW and UNCHECKED text is the reviewer's to read."""
-    staff_id = _require_staff(principal)
+    staff_id = await _reviewer(resources, principal, policy.Action.PROVIDER_SERVICE_REVIEW)
     approve = decision is Decision.APPROVE
     text = validation.clean_reason(reason, required=not approve)
     now = resources.clock()
@@ -434,7 +421,7 @@ async def review(
         service = await repo.lock_service(service_id)
         if service is None or service.status is S.DRAFT:
             raise ProviderError(Code.NOT_FOUND, "serviceId")
-        transition = step(service.status, Action.APPROVE if approve else Action.REJECT, Actor.STAFF)
+        transition = step(service.status, Action.APPROVE if approve else Action.REJECT)
         if approve and service.content_check is ContentCheck.PENDING:
             raise ProviderError(Code.CONTENT_CHECK_PENDING, "serviceId")
         await _decide(service, transition, text, now=now, staff_id=staff_id)
@@ -447,14 +434,14 @@ async def suspend(
     resources: Resources, principal: Principal, service_id: UUID, reason: str | None
 ) -> ProviderService:
     """Takes a PUBLISHED service off residents' lists at once, with the reason."""
-    staff_id = _require_staff(principal)
+    staff_id = await _reviewer(resources, principal, policy.Action.PROVIDER_SERVICE_SUSPEND)
     text = validation.clean_reason(reason, required=True)
     now = resources.clock()
     async with in_transaction():
         service = await repo.lock_service(service_id)
         if service is None or service.status is S.DRAFT:
             raise ProviderError(Code.NOT_FOUND, "serviceId")
-        transition = step(service.status, Action.SUSPEND, Actor.STAFF)
+        transition = step(service.status, Action.SUSPEND)
         await _decide(service, transition, text, now=now, staff_id=staff_id)
     await catalogue_changed(resources)
     return await _fresh(service.id)
@@ -544,7 +531,7 @@ async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
             await repo.set_service_fields(locked.id, content_label=verdict.label)
             await _decide(
                 locked,
-                step(locked.status, Action.REJECT, Actor.SYSTEM),
+                step(locked.status, Action.REJECT),
                 RISKY_REASON,
                 now=now,
                 staff_id=None,
@@ -557,13 +544,17 @@ async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
 HANDLERS: dict[str, Handler] = {CONTENT_CHECK: recheck_content}
 
 
-async def provider_of_service(principal: Principal, service_id: UUID) -> UUID:
+async def provider_of_service(
+    resources: Resources, principal: Principal, service_id: UUID, action: policy.Action
+) -> UUID:
     """The provider of a service the caller may act on (a member's); NOT_FOUND otherwise."""
     service = await repo.service_by_id(service_id)
-    if (
-        service is None
-        or principal.account_id is None
-        or not await repo.is_member(service.provider_id, principal.account_id)
-    ):
-        raise ProviderError(Code.NOT_FOUND, "serviceId")
+    await onboarding.authorize_member(
+        resources,
+        principal,
+        action,
+        service.provider_id if service else None,
+        ProviderError(Code.NOT_FOUND, "serviceId"),
+    )
+    assert service is not None
     return service.provider_id

@@ -17,6 +17,7 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from integrations.providers import WebhookFailure, WebhookRefused
+from resolvers import policy
 from resolvers.context import Resources
 from resolvers.outbox.dispatcher import Handler, Permanent, Retry
 from resolvers.principal import Principal
@@ -138,15 +139,24 @@ async def _check_destination(resources: Resources, url: str) -> None:
         return
 
 
-async def owned_endpoint(principal: Principal, webhook_id: UUID) -> WebhookEndpoint:
+async def owned_endpoint(
+    resources: Resources, principal: Principal, webhook_id: UUID, action: policy.Action
+) -> WebhookEndpoint:
     """The endpoint if the caller is a member of its provider; NOT_FOUND otherwise."""
     endpoint = await repo.webhook_by_id(webhook_id)
-    if (
-        endpoint is None
-        or principal.account_id is None
-        or not await repo.is_member(endpoint.provider_id, principal.account_id)
-    ):
-        raise ProviderError(Code.NOT_FOUND, "webhookId")
+    subject = (
+        policy.Subject(members=await repo.member_ids(endpoint.provider_id)) if endpoint else None
+    )
+    await policy.authorize_seen(
+        resources,
+        principal,
+        action,
+        subject,
+        seen_by=action,
+        hidden=ProviderError(Code.NOT_FOUND, "webhookId"),
+        field="webhookId",
+    )
+    assert endpoint is not None
     return endpoint
 
 
@@ -155,7 +165,7 @@ async def rotate_secret(
 ) -> IssuedSecret:
     """A new secret; the old one keeps signing (beside the new) for the grace period, so the
     provider can switch its receivers over without losing a message."""
-    await owned_endpoint(principal, webhook_id)
+    await owned_endpoint(resources, principal, webhook_id, policy.Action.WEBHOOK_ROTATE_SECRET)
     grace = resources.settings.webhook_secret_grace_seconds
     secret = signing.new_secret()
     now = resources.clock()
@@ -184,7 +194,7 @@ async def rotate_secret(
 
 async def delete(resources: Resources, principal: Principal, webhook_id: UUID) -> WebhookEndpoint:
     """Stops deliveries to the endpoint, queued ones included; its log is kept."""
-    endpoint = await owned_endpoint(principal, webhook_id)
+    endpoint = await owned_endpoint(resources, principal, webhook_id, policy.Action.WEBHOOK_DELETE)
     now = resources.clock()
     async with in_transaction():
         await repo.set_webhook_fields(endpoint.id, deleted_at=now)

@@ -18,6 +18,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from resolvers import policy
 from resolvers.applications import deadlines
 from resolvers.applications import service as applications
 from resolvers.applications.errors import ApplicationError
@@ -97,7 +98,7 @@ class ThemeData:
 
 async def upsert_theme(resources: Resources, principal: Principal, data: ThemeData) -> Theme:
     """ADMIN: creates or changes a theme and the items listed under it (in this order)."""
-    _require_admin(principal)
+    await policy.authorize(resources, principal, policy.Action.THEME_UPSERT)
     problems = Problems()
     if not THEME_CODE.fullmatch(data.code):
         problems.add("code", "主题编码须为大写字母和下划线，2-32 位。")
@@ -154,23 +155,18 @@ def definition_of(scenario: Scenario) -> Definition:
     return stored(scenario.definition, scenario.digest)
 
 
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_authenticated:
-        raise ScenarioError(Code.UNAUTHENTICATED)
-    if not principal.is_admin:
-        raise ScenarioError(Code.FORBIDDEN)
-
-
-def _require_editor(principal: Principal, department_ids: Sequence[UUID | None]) -> None:
-    """ADMIN, or staff of the scenario's lead department (牵头部门), before and after."""
-    if not principal.is_authenticated:
-        raise ScenarioError(Code.UNAUTHENTICATED)
-    if principal.is_admin:
-        return
-    if not principal.is_staff or principal.department_id is None:
-        raise ScenarioError(Code.FORBIDDEN)
-    if any(d != principal.department_id for d in department_ids):
-        raise ScenarioError(Code.FORBIDDEN)
+async def _require_editor(
+    resources: Resources,
+    principal: Principal,
+    action: policy.Action,
+    department_ids: Sequence[UUID | None],
+) -> None:
+    """The policy's answer for each lead department (牵头部门) the change touches: the one
+    before and the one after, so that nobody hands a scenario to another department."""
+    for department_id in department_ids:
+        await policy.authorize(
+            resources, principal, action, policy.Subject(department_id=department_id)
+        )
 
 
 async def _validated(raw: Any) -> tuple[Definition, References]:
@@ -188,17 +184,13 @@ async def upsert_scenario(
 ) -> Scenario:
     """Writes the draft version of a scenario (a new version when the latest is published);
     the published one stays live until `publishScenario`."""
-    if not principal.is_authenticated:
-        raise ScenarioError(Code.UNAUTHENTICATED)
-    if not principal.is_staff:
-        raise ScenarioError(Code.FORBIDDEN)
     if not plausible_code(code):
         raise ScenarioError(Code.INVALID_INPUT, "code")
     definition, references = await _validated(raw)
     latest = await repo.latest_version(code)
     # Staff edit only their own department's scenarios, and cannot hand one to another.
     lead = [references.department_id] + ([latest.lead_department_id] if latest else [])
-    _require_editor(principal, lead)
+    await _require_editor(resources, principal, policy.Action.SCENARIO_UPSERT, lead)
     return await save_draft(code, raw, definition, references, principal.account_id)
 
 
@@ -256,16 +248,14 @@ async def create_published(
 async def publish_scenario(resources: Resources, principal: Principal, code: str) -> Scenario:
     """Checks the draft again (the catalogue may have changed since it was saved) and
     publishes it; the version it replaces is archived. Plans and submissions use it from now."""
-    if not principal.is_authenticated:
-        raise ScenarioError(Code.UNAUTHENTICATED)
-    if not principal.is_staff:
-        raise ScenarioError(Code.FORBIDDEN)
     if not plausible_code(code):
         raise ScenarioError(Code.NOT_FOUND, "code")
     latest = await repo.latest_version(code)
     if latest is None:
         raise ScenarioError(Code.NOT_FOUND, "code")
-    _require_editor(principal, [latest.lead_department_id])
+    await _require_editor(
+        resources, principal, policy.Action.SCENARIO_PUBLISH, [latest.lead_department_id]
+    )
     live = await publish_draft(code, resources.clock())
     await catalogue_changed(resources)
     return live
@@ -374,8 +364,10 @@ async def submit(
     handled in parallel by each item's department. Every check runs before anything is
     written; a retry with the same key and input returns the same parent."""
     settings = resources.settings
+    await policy.authorize(resources, principal, policy.Action.SCENARIO_SUBMIT)
+    assert principal.account_id is not None
+    owner_id = principal.account_id
     try:
-        owner_id = applications.resident(principal)
         key = applications.clean_key(idempotency_key)
     except ApplicationError as error:
         raise _translated(error) from None

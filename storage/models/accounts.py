@@ -19,6 +19,7 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
     PROVIDER = "PROVIDER"
     TERMINAL = "TERMINAL"
+    REVIEWER = "REVIEWER"  # an officer who reviews providers and their services (given by ADMIN)
 
 
 class Account(Model):

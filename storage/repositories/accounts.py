@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from storage.models.accounts import (
     Account,
@@ -216,3 +218,25 @@ async def audit(
     await AuditEvent.create(
         action=action, success=success, actor_id=actor_id, detail=detail, request_id=request_id
     )
+
+
+async def set_role(account_id: UUID, role: str, *, present: bool) -> list[str] | None:
+    """Adds (`present`) or removes one role, under the row's lock so that two changes at once
+    both land; the roles before the change, or None for an unknown account."""
+    async with in_transaction():
+        account = await Account.filter(id=account_id).select_for_update().first()
+        if account is None:
+            return None
+        before = list(account.roles)
+        after = [r for r in before if r != role] + ([role] if present else [])
+        if sorted(after) != sorted(before):
+            await Account.filter(id=account_id).update(roles=after)
+    return before
+
+
+async def live_access_hashes(account_ids: Sequence[UUID], now: datetime) -> list[str]:
+    """The access-token hashes of the accounts' live sessions (their cache keys)."""
+    hashes = await AuthSession.filter(
+        account_id__in=list(account_ids), revoked_at__isnull=True, access_expires_at__gt=now
+    ).values_list("access_hash", flat=True)
+    return [str(h) for h in hashes]

@@ -12,7 +12,7 @@ from uuid import UUID
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from storage.models.accounts import Account, AuthSession, Role
+from storage.models.accounts import Account, Role
 from storage.models.catalogue import Region
 from storage.models.providers import (
     ApiKey,
@@ -156,6 +156,12 @@ async def is_member(provider_id: UUID, account_id: UUID) -> bool:
     return await ProviderMember.exists(provider_id=provider_id, account_id=account_id)
 
 
+async def member_ids(provider_id: UUID) -> frozenset[UUID]:
+    """The accounts acting for a provider (a handful: members are invited one by one)."""
+    ids = await ProviderMember.filter(provider_id=provider_id).values_list("account_id", flat=True)
+    return frozenset(UUID(str(i)) for i in ids)
+
+
 async def providers_of_account(account_id: UUID, limit: int) -> list[Provider]:
     return await Provider.filter(members__account_id=account_id).order_by("name", "id").limit(limit)
 
@@ -185,14 +191,6 @@ async def grant_role(account_ids: Sequence[UUID], role: Role) -> list[UUID]:
             await Account.filter(id=account.id).update(roles=[*account.roles, role.value])
             changed.append(account.id)
     return changed
-
-
-async def live_access_hashes(account_ids: Sequence[UUID], now: datetime) -> list[str]:
-    """The access-token hashes of the accounts' live sessions (their cache keys)."""
-    hashes = await AuthSession.filter(
-        account_id__in=list(account_ids), revoked_at__isnull=True, access_expires_at__gt=now
-    ).values_list("access_hash", flat=True)
-    return [str(h) for h in hashes]
 
 
 async def openids_of(account_ids: Sequence[UUID]) -> dict[UUID, str]:

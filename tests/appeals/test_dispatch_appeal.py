@@ -116,8 +116,9 @@ async def test_only_the_centre_dispatches(seeded: RunningApp, wechat: httpx.Asyn
     )
 
     assert by_handler["code"] == "FORBIDDEN"
-    assert by_stranger["code"] == "NOT_FOUND"  # never learns that it exists
-    assert by_resident.error_codes == ["FORBIDDEN"]
+    # Refused for dispatching at all, whatever the id: nothing about the appeal is revealed.
+    assert by_stranger["code"] == "FORBIDDEN"
+    assert by_resident.data["dispatchAppeal"]["code"] == "FORBIDDEN"
     assert by_admin["status"] == "DISPATCHED"  # ADMIN supervises too
 
 

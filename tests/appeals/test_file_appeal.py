@@ -217,7 +217,7 @@ async def test_only_signed_in_residents_file(seeded: RunningApp, wechat: httpx.A
     anonymous = await seeded.gql(FILE, variables)
     staff = await seeded.gql(FILE, variables, token=officer)
 
-    assert anonymous.error_codes == ["UNAUTHENTICATED"]
+    assert anonymous.data["fileAppeal"]["code"] == "UNAUTHENTICATED"
     assert staff.data["fileAppeal"]["code"] == "FORBIDDEN"
     assert await count_rows("appeal") == 0
 

@@ -84,7 +84,8 @@ async def test_departments_cannot_moderate(seeded: RunningApp, wechat: httpx.Asy
 
     refused = await act(seeded, MODERATE, urban, appealId=held["id"], decision="RELEASE")
 
-    assert refused["code"] == "NOT_FOUND"
+    # Departments do not moderate at all: refused whatever the appeal, so nothing is revealed.
+    assert refused["code"] == "FORBIDDEN"
 
 
 async def test_appeals_held_while_wechat_was_down_are_checked_again(

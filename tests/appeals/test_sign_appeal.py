@@ -38,7 +38,7 @@ async def test_another_department_or_the_resident_cannot_sign(
     unchanged = await seeded.gql.data(DETAIL, {"id": appeal["id"]}, token=program.token)
 
     assert foreign["code"] == "NOT_FOUND"
-    assert by_owner.error_codes == ["FORBIDDEN"]
+    assert by_owner.data["signAppeal"]["code"] == "FORBIDDEN"
     assert unchanged["appeal"]["status"] == "DISPATCHED"
 
 

@@ -12,6 +12,7 @@ from tests.catalogue.editing import (
     UPSERT,
     guide_input,
     officer_of,
+    resident_token,
     staff_token,
     unaliased,
 )
@@ -149,9 +150,12 @@ async def test_a_divergent_guide_needs_a_justification(seeded: RunningApp) -> No
 
 
 async def test_divergences_are_for_staff_only(seeded: RunningApp) -> None:
-    response = await seeded.gql('{ catalogueDivergences(regionCode: "510104") { fields } }')
+    query = '{ catalogueDivergences(regionCode: "510104") { fields } }'
+    resident = await seeded.gql(query, token=await resident_token(seeded))
+    anonymous = await seeded.gql(query)
 
-    assert response.error_codes == ["FORBIDDEN"]
+    assert resident.error_codes == ["FORBIDDEN"]
+    assert anonymous.error_codes == ["UNAUTHENTICATED"]
 
 
 async def test_nothing_to_publish_and_unknown_codes(seeded: RunningApp) -> None:

@@ -111,7 +111,13 @@ async def test_only_admins_may_look(
 
     for answer in answers:
         assert answer.body["data"] is None
-        assert answer.error_codes == ["FORBIDDEN"]
+    # Signed in but no ADMIN: FORBIDDEN; not signed in: UNAUTHENTICATED.
+    assert [a.error_codes for a in answers] == [
+        ["FORBIDDEN"],
+        ["FORBIDDEN"],
+        ["UNAUTHENTICATED"],
+        ["FORBIDDEN"],
+    ]
     assert peek["node"] is None
 
 

@@ -254,7 +254,7 @@ async def test_consent_needs_the_data_and_a_visible_service(
 
     assert verified["__typename"] == "Account"
     assert ok["grantHandoffConsent"]["__typename"] == "HandoffGrant"
-    assert anonymous.error_codes == ["UNAUTHENTICATED"]
+    assert anonymous.data["grantHandoffConsent"]["code"] == "UNAUTHENTICATED"
     assert await HandoffConsent.all().count() == 1
 
 

@@ -217,7 +217,7 @@ async def test_members_act_only_on_their_own_providers_services(
 
     assert updated["updateProviderService"]["code"] == "NOT_FOUND"
     assert submitted["submitProviderService"]["code"] == "NOT_FOUND"
-    assert reviewed.error_codes == ["FORBIDDEN"]
+    assert reviewed.data["reviewProviderService"]["code"] == "FORBIDDEN"
     assert mine["providerServices"]["edges"] == []
     assert (await ProviderService.get()).name == "水电气过户一站办"
 

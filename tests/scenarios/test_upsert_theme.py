@@ -62,4 +62,4 @@ async def test_only_admins(seeded: RunningApp) -> None:
 
     response = await seeded.gql(UPSERT, {"input": values}, token=officer)
 
-    assert response.error_codes == ["FORBIDDEN"]
+    assert response.data["upsertTheme"]["code"] == "FORBIDDEN"

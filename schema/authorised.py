@@ -1,0 +1,106 @@
+"""Every root field names its action in resolvers/policy.py; this extension asks the policy."""
+
+from __future__ import annotations
+
+import inspect
+from enum import Enum
+from typing import Any, get_type_hints
+
+from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
+from strawberry.types.base import StrawberryOptional
+from strawberry.types.field import StrawberryField
+from strawberry.types.union import StrawberryUnion
+
+from resolvers.context import Info
+from resolvers.errors import DomainError
+from resolvers.policy import Action, RefusalCode, Refused, audit_refusal, gate
+from schema.error_codes import PublicError
+from schema.errors import UserError
+
+
+class Authorised(FieldExtension):
+    """Checks the caller against the policy before the resolver, with what is known before
+    the subject is loaded (the service checks again with it), and answers refusals:
+
+    - a mutation with its own error type (code UNAUTHENTICATED or FORBIDDEN, the same shape
+      as every other expected error), whether the refusal comes from here or from a service;
+    - a query or subscription with a top-level error carrying the code.
+    """
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        self._error_type: type[UserError] | None = None
+
+    def apply(self, field: StrawberryField) -> None:
+        self._field = field
+
+    def _error_of(self) -> type[UserError] | None:
+        """The mutation's error type: the UserError among its result union's members."""
+        if self._error_type is None:
+            kind: Any = self._field.type
+            if isinstance(kind, StrawberryOptional):
+                kind = kind.of_type
+            if isinstance(kind, StrawberryUnion):
+                for member in kind.types:
+                    if isinstance(member, type) and issubclass(member, UserError):
+                        self._error_type = member
+        return self._error_type
+
+    def _refused(self, refusal: Refused, info: Info) -> Any:
+        error_type = self._error_of() if info.operation.operation.value == "mutation" else None
+        if error_type is None:
+            raise PublicError(refusal.message, refusal.code.value) from None
+        return refused_error(error_type, refusal)
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        context = info.context
+        decision = await gate(context.resources, context.principal, self.action)
+        if not decision.allowed:
+            assert decision.code is not None
+            await audit_refusal(context.principal, self.action, context.request_id)
+            return self._refused(Refused(decision.code, self.action), info)
+        try:
+            result: Any = next_(source, info, **kwargs)
+            if inspect.isasyncgen(result):
+                return result
+            return await result
+        except Refused as refusal:
+            return self._refused(refusal, info)
+
+
+class _Refusal(DomainError):
+    """A refusal in the shape every error type's `of` reads, with the domain's own code."""
+
+    def __init__(self, code: Enum, refusal: Refused) -> None:
+        super().__init__(code, refusal.field)
+        self.refusal = refusal
+        self.fields = [refusal.field] if refusal.field else []
+        self.violations: list[Any] = []
+
+    @property
+    def message(self) -> str:
+        return self.refusal.message
+
+
+def refused_error(error_type: type[UserError], refusal: Refused) -> UserError:
+    """The mutation's error object for a refusal: its own code enum, the same name."""
+    codes = get_type_hints(error_type)["code"]
+    return error_type.of(_Refusal(codes[refusal.code.value], refusal))
+
+
+def action_of(field: StrawberryField) -> Action | None:
+    """The action a root field was declared with, if any (the matrix test reads it)."""
+    for extension in field.extensions:
+        if isinstance(extension, Authorised):
+            return extension.action
+    return None
+
+
+def authorised(action: Action) -> list[FieldExtension]:
+    """`extensions=authorised(Action.X)` on a root field."""
+    return [Authorised(action)]
+
+
+__all__ = ["Authorised", "RefusalCode", "action_of", "authorised", "refused_error"]
