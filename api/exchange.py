@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from resolvers.context import Resources
 from resolvers.exchange.inbound import receive
+from resolvers.resources import Resources
 
 CALLBACK_PATH = "/exchange/callbacks"
 

@@ -17,7 +17,7 @@ from tortoise import Tortoise
 from api.db import tortoise_config
 from api.resources import open_resources
 from api.settings import Settings
-from resolvers.context import Resources
+from resolvers.resources import Resources
 
 _KEY_ID = re.compile(r"[A-Za-z0-9_.:\-]{3,64}")
 

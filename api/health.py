@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise import connections
 
-from resolvers.context import Resources
+from resolvers.resources import Resources
 
 _CHECK_TIMEOUT = 2.0
 

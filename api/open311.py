@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from resolvers.appeals import open311
 from resolvers.appeals.open311 import Open311Error
-from resolvers.context import Resources
+from resolvers.resources import Resources
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from resolvers.appeals.photo_checks import HANDLERS as APPEAL_PHOTO_HANDLERS
-from resolvers.context import Resources
 from resolvers.exchange.outbound import HANDLERS as EXCHANGE_HANDLERS
 from resolvers.exchange.outbound import PUSH as EXCHANGE_PUSH
 from resolvers.notifications.handlers import HANDLERS as NOTIFICATION_HANDLERS
 from resolvers.outbox.dispatcher import Dispatcher, Handler
 from resolvers.providers.services import HANDLERS as PROVIDER_SERVICE_HANDLERS
 from resolvers.providers.webhooks import HANDLERS as WEBHOOK_HANDLERS
+from resolvers.resources import Resources
 
 
 def handlers() -> dict[str, Handler]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from api.preparation import Caller
 from resolvers.accounts import sessions
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.accounts import Role
 
 # Staff, admins and providers run their own tools' documents, outside the residents' list.

@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers.context import Resources
 from resolvers.providers import handoff, keys, services, webhooks
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.providers.ids import global_id, uuid_of
 from resolvers.providers.keys import KeyPrincipal
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
+from resolvers.resources import Resources
 from schema.error_codes import PublicError
 from schema.pagination import encode_cursor, page_request
 from storage.models.providers import (

@@ -14,9 +14,9 @@ from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
 from resolvers.accounts.passwords import PasswordGate
-from resolvers.context import Resources
 from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
+from resolvers.resources import Resources
 from storage.cache import create_redis
 from storage.crypto import Keyring
 from storage.events import EventHub

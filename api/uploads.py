@@ -11,8 +11,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from resolvers.context import Resources
 from resolvers.documents.service import accepts_upload
+from resolvers.resources import Resources
 from storage.objects import LocalFolderStore, UploadRefused, content_disposition
 
 # Form fields come before the file, as S3 requires; they are small and few.

@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from integrations.wechat.push import media_check_verdict, signature_ok
 from resolvers.appeals.photo_checks import apply_verdict
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.cache import Keys
 
 log = logging.getLogger(__name__)

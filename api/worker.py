@@ -20,8 +20,8 @@ from resolvers.appeals.closing import close_expired
 from resolvers.appeals.handling import recheck_held
 from resolvers.appeals.photo_checks import hold_silent
 from resolvers.applications.deadlines import scan
-from resolvers.context import Resources
 from resolvers.documents.service import sweep_expired_tickets
+from resolvers.resources import Resources
 from storage.models.accounts import AuthSession
 
 log = logging.getLogger(__name__)

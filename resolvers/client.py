@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resolvers.accounts.service import ClientInfo
-from resolvers.context import Info
+from schema.context import Info
 
 
 def client_of(info: Info) -> ClientInfo:

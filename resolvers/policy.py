@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.accounts import Role
 from storage.repositories import accounts as accounts_repo
 

@@ -17,8 +17,8 @@ from resolvers.accounts.service import StaffUnlocked
 from resolvers.accounts.sessions import IssuedSession
 from resolvers.accounts.staff import RoleChange
 from resolvers.accounts.verification import VerificationStarted
-from resolvers.context import Info
 from schema.catalogue import Department, Region
+from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError
 from storage.models import accounts as models

@@ -25,8 +25,8 @@ from resolvers.appeals.errors import AppealErrorCode
 from resolvers.appeals.transitions import subject_of, unseal
 from resolvers.calendar.workdays import china_date
 from resolvers.client import client_of
-from resolvers.context import Info
 from schema.catalogue import Department, GeoPoint, GeoPointInput, Region
+from schema.context import Info
 from schema.cost import bounded
 from schema.documents import Document
 from schema.errors import UserError

@@ -21,13 +21,13 @@ from resolvers.applications.events import StatusChange
 from resolvers.applications.service import MAX_TASKS
 from resolvers.calendar.workdays import china_date
 from resolvers.catalogue.drafts import MAX_MATERIALS
-from resolvers.context import Info
 from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.notifications.errors import NotificationErrorCode
 from resolvers.notifications.service import MAX_TEMPLATES, TemplateOffer
 from resolvers.scenarios.definitions import MAX_ITEMS
 from schema.appeals import Appeal
 from schema.catalogue import Department, Service
+from schema.context import Info
 from schema.cost import bounded
 from schema.documents import Document
 from schema.errors import UserError

@@ -11,9 +11,9 @@ from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.union import StrawberryUnion
 
-from resolvers.context import Info
 from resolvers.errors import DomainError
 from resolvers.policy import Action, RefusalCode, Refused, audit_refusal, gate
+from schema.context import Info
 from schema.error_codes import PublicError
 from schema.errors import UserError
 

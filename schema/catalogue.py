@@ -29,7 +29,7 @@ from resolvers.catalogue.errors import (
 )
 from resolvers.catalogue.rules import Divergence, basic_code_of
 from resolvers.catalogue.service import Audience, Placed, Stats
-from resolvers.context import Info
+from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit

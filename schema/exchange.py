@@ -12,7 +12,7 @@ import strawberry
 from strawberry import relay
 
 from resolvers import policy
-from resolvers.context import Info
+from schema.context import Info
 from schema.pagination import Connection
 from storage.models.exchange import CallbackKind, ExchangeStep
 from storage.models.exchange import ExchangeAcknowledgement as AckModel

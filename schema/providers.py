@@ -14,7 +14,6 @@ from strawberry import relay
 
 from resolvers import policy
 from resolvers.catalogue.service import Audience
-from resolvers.context import Info
 from resolvers.providers import handoff, overlay
 from resolvers.providers.errors import ProviderErrorCode
 from resolvers.providers.handoff import Grant, SharedData
@@ -24,6 +23,7 @@ from resolvers.providers.services import MAX_REGIONS
 from resolvers.providers.services import MAX_THEMES as MAX_SERVICE_THEMES
 from resolvers.providers.webhooks import SUBSCRIBABLE, IssuedSecret
 from schema.catalogue import Region
+from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit, PageInfo, connection_of, page_request

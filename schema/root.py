@@ -26,7 +26,6 @@ from resolvers.applications import mutations as application_mutations
 from resolvers.applications import queries as application_queries
 from resolvers.catalogue import mutations as catalogue_mutations
 from resolvers.catalogue import queries as catalogue_queries
-from resolvers.context import Info
 from resolvers.documents import mutations as document_mutations
 from resolvers.documents import queries as document_queries
 from resolvers.exchange import queries as exchange_queries
@@ -62,6 +61,7 @@ from schema.catalogue import (
     Terminal,
     TerminalConnection,
 )
+from schema.context import Info
 from schema.cost import bounded
 from schema.documents import Document
 from schema.error_codes import MASKED_MESSAGE, classify

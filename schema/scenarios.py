@@ -15,7 +15,6 @@ from strawberry.scalars import JSON
 from resolvers import policy
 from resolvers.catalogue.errors import MAX_VIOLATIONS
 from resolvers.catalogue.service import Audience
-from resolvers.context import Info
 from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.scenarios.conditions import questions_of
 from resolvers.scenarios.definitions import (
@@ -40,6 +39,7 @@ from resolvers.scenarios.recommendations import Recommendation as Recommendation
 from resolvers.scenarios.service import MAX_THEME_ITEMS, definition_of
 from schema.applications import Application
 from schema.catalogue import BaseItem, Department, GuideViolation, Region, Service
+from schema.context import Info
 from schema.cost import bounded
 from schema.documents import Document
 from schema.errors import UserError

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from enum import StrEnum
 from uuid import UUID
 
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError
 
 log = logging.getLogger(__name__)

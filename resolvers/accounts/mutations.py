@@ -6,7 +6,6 @@ from resolvers.accounts import service, sessions, staff, verification
 from resolvers.accounts.errors import AccountError
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.client import client_of
-from resolvers.context import Info
 from schema.accounts import (
     Account,
     BindWeChatPhoneError,
@@ -55,6 +54,7 @@ from schema.accounts import (
     VerifyIdentityInput,
     VerifyIdentityResult,
 )
+from schema.context import Info
 
 
 async def login_with_wechat(info: Info, input: LoginWithWeChatInput) -> LoginWithWeChatResult:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from resolvers.accounts.events import AccountEvent, account_events
-from resolvers.context import Info
 from schema.accounts import Account
+from schema.context import Info
 
 
 async def me(info: Info) -> Account | None:

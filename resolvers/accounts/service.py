@@ -26,8 +26,8 @@ from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.accounts.identity import mainland_mobile, wechat_phone
 from resolvers.accounts.passwords import PasswordCheckBusy
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage import login_throttle as throttle
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit
 from storage.crypto import Keyring

@@ -13,8 +13,8 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from resolvers.accounts.errors import AccountError, AccountErrorCode
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.cache import Keys, Redis, RedisError
 from storage.models.accounts import Account, Role
 from storage.repositories import accounts as repo

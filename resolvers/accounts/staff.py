@@ -10,8 +10,8 @@ from resolvers import policy
 from resolvers.accounts import sessions
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.service import ClientInfo, is_staff
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.cache import Redis
 from storage.models.accounts import Account, Role
 from storage.repositories import accounts as repo

@@ -30,8 +30,8 @@ from resolvers.appeals.transitions import (
 )
 from resolvers.appeals.workflow import Action, step
 from resolvers.calendar.workdays import china_date, deadline
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.appeals import (
     Appeal,
     AppealEventType,

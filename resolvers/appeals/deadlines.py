@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 
 from api.settings import Settings
 from resolvers.calendar.workdays import china_date, deadline
-from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.resources import Resources
 from storage.models.appeals import (
     HANDLING_STATUSES,
     Appeal,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.models.appeals import AppealCategory
 from storage.models.catalogue import Department, Region, RegionLevel
 from storage.repositories import appeals as repo

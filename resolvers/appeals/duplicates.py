@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from resolvers.appeals.keywords import similarity
 from resolvers.catalogue.geo import box_around, distance_meters
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.models.appeals import Appeal
 from storage.repositories import appeals as repo
 

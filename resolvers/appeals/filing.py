@@ -31,8 +31,8 @@ from resolvers.appeals.transitions import (
     seal,
 )
 from resolvers.calendar.workdays import china_date
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.accounts import Account
 from storage.models.appeals import (

@@ -32,8 +32,8 @@ from resolvers.appeals.transitions import (
 )
 from resolvers.appeals.workflow import Action, event_of, step
 from resolvers.calendar.workdays import china_date, working_days_between
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.accounts import Account
 from storage.models.appeals import (
     Appeal,

@@ -20,7 +20,7 @@ import orjson
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.calendar.workdays import CHINA, china_date
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError
 from storage.crypto import Keyring
 from storage.models.appeals import AppealStatus, Satisfaction

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from integrations.wechat import ContentSuggestion, WeChatError, WeChatUnavailable
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.models.appeals import AppealChannel, HoldReason
 
 log = logging.getLogger(__name__)

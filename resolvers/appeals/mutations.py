@@ -7,7 +7,6 @@ from uuid import UUID
 from resolvers.appeals import closing, filing, handling
 from resolvers.appeals.errors import AppealError, AppealErrorCode
 from resolvers.appeals.transitions import MAX_MERGE, global_uuid
-from resolvers.context import Info
 from schema.appeals import (
     Appeal,
     DecideAppealExtensionError,
@@ -48,6 +47,7 @@ from schema.appeals import (
     SignAppealInput,
     SignAppealResult,
 )
+from schema.context import Info
 
 
 def _appeal(global_id: str, field: str = "appealId") -> UUID:

@@ -17,7 +17,7 @@ from resolvers.appeals.transitions import MAX_ADDRESS, clean_text
 from resolvers.appeals.workflow import KIND_LABELS
 from resolvers.calendar.workdays import CHINA
 from resolvers.catalogue.geo import box_around, distance_meters
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.appeals import (
     Appeal,

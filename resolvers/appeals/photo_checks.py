@@ -14,9 +14,9 @@ from tortoise.transactions import in_transaction
 from integrations.wechat import MediaType, WeChatError, WeChatUnavailable
 from resolvers.appeals.moderation import SCENE
 from resolvers.appeals.transitions import category_of, record
-from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.outbox.dispatcher import Handler, Retry
+from resolvers.resources import Resources
 from storage.models.accounts import Account
 from storage.models.appeals import Appeal, AppealEventType, AppealPhoto, PhotoCheck
 from storage.models.documents import DocumentStatus

@@ -7,7 +7,6 @@ import strawberry
 
 from resolvers.appeals import insights, reads
 from resolvers.appeals.errors import AppealError
-from resolvers.context import Info
 from schema.appeals import (
     Appeal,
     AppealCategory,
@@ -18,6 +17,7 @@ from schema.appeals import (
     AppealSupervision,
     AppealSupervisionConnection,
 )
+from schema.context import Info
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import connection_of, page_request

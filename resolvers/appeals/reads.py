@@ -14,7 +14,8 @@ from resolvers import policy
 from resolvers.appeals.deadlines import is_overdue
 from resolvers.appeals.transitions import subject_of, unseal
 from resolvers.calendar.workdays import china_date
-from resolvers.context import Context, Resources
+from resolvers.resources import Resources
+from schema.context import Context
 from storage.models.appeals import (
     Appeal,
     AppealStatus,

@@ -11,8 +11,8 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
-from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.resources import Resources
 from storage.models.applications import Application, ApplicationEvent, ApplicationStatus, EventType
 from storage.models.catalogue import HandlingType, Implementation
 from storage.repositories import applications as repo

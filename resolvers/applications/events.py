@@ -10,7 +10,7 @@ from uuid import UUID
 
 import orjson
 
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.cache import RedisError
 from storage.models.applications import ApplicationStatus, EventType
 

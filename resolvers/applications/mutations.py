@@ -9,7 +9,6 @@ from resolvers.applications import service
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.calendar.workdays import set_day
-from resolvers.context import Info
 from resolvers.notifications import service as notification_service
 from resolvers.notifications.errors import NotificationError, NotificationErrorCode
 from schema.applications import (
@@ -60,6 +59,7 @@ from schema.applications import (
     WithdrawApplicationInput,
     WithdrawApplicationResult,
 )
+from schema.context import Info
 from storage.models.applications import TaskStatus
 from storage.repositories import applications as application_repo
 from storage.repositories import notifications as notification_repo

@@ -16,7 +16,6 @@ from resolvers.appeals import reads as appeal_reads
 from resolvers.applications import reads
 from resolvers.applications.events import listen
 from resolvers.calendar.workdays import last_known_day
-from resolvers.context import Info
 from resolvers.notifications.service import subscription_templates
 from schema.appeals import Appeal
 from schema.applications import (
@@ -37,6 +36,7 @@ from schema.applications import (
     WorkItem,
     WorkItemConnection,
 )
+from schema.context import Info
 from schema.error_codes import PublicError
 from schema.pagination import PageInfo, connection_of, encode_cursor, page_request
 from storage.models.applications import RatingLevel, RectificationStatus

@@ -11,8 +11,8 @@ from uuid import UUID
 from resolvers import policy
 from resolvers.applications.deadlines import is_overdue
 from resolvers.calendar.workdays import china_date
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.appeals import Appeal
 from storage.models.applications import Application, ApplicationStatus, ApplicationTask
 from storage.repositories import applications as repo

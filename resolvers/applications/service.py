@@ -30,13 +30,13 @@ from resolvers.applications.workflow import STATUS_LABELS, Action, event_of, ste
 from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
 from resolvers.catalogue.drafts import MAX_COOPERATING_DEPARTMENTS
 from resolvers.catalogue.service import get_service
-from resolvers.context import Resources
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.service import issue_document
 from resolvers.exchange import outbound as exchange_outbound
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from resolvers.scenarios import bundles
 from storage.models.accounts import Account
 from storage.models.applications import (

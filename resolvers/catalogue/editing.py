@@ -25,8 +25,8 @@ from resolvers.catalogue.drafts import (
 )
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.rules import divergences, guide_violations, implementation_code
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.cache import RedisError, bump_catalogue_version
 from storage.models.catalogue import (
     Article,

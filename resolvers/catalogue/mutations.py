@@ -14,7 +14,6 @@ from resolvers.catalogue.drafts import (
 )
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.service import Placed
-from resolvers.context import Info
 from schema.catalogue import (
     Article,
     BaseItem,
@@ -37,6 +36,7 @@ from schema.catalogue import (
     UpsertImplementationInput,
     UpsertImplementationResult,
 )
+from schema.context import Info
 from schema.ids import node_uuid
 
 

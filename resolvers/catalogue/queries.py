@@ -9,7 +9,6 @@ import strawberry
 
 from resolvers.catalogue import service
 from resolvers.catalogue.errors import CatalogueError
-from resolvers.context import Info
 from schema.catalogue import (
     DEPARTMENTS,
     DIVERGENCES,
@@ -31,6 +30,7 @@ from schema.catalogue import (
     TerminalConnection,
     TerminalFilter,
 )
+from schema.context import Info
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import Edge, PageInfo, connection_of, encode_cursor, page_request

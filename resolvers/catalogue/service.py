@@ -15,8 +15,8 @@ from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.geo import RADII_METERS, box_around, distance_meters
 from resolvers.catalogue.rules import Divergence, divergences
 from resolvers.catalogue.search import MAX_QUERY_LENGTH, Entry, SearchIndex
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.cache import RedisError, catalogue_version
 from storage.models.catalogue import (
     ArticleKind,

@@ -14,8 +14,8 @@ from resolvers.catalogue.drafts import Problems, TerminalData
 from resolvers.catalogue.editing import catalogue_changed
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.service import today
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.accounts import Account, Role
 from storage.models.catalogue import RegionLevel, Terminal, TerminalService
 from storage.repositories import catalogue as repo

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from resolvers.client import client_of
-from resolvers.context import Info
 from resolvers.documents import service
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.ids import document_uuid
+from schema.context import Info
 from schema.documents import (
     ConfirmDocumentUploadError,
     ConfirmDocumentUploadInput,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvers.context import Info
+from schema.context import Info
 from schema.documents import Document, DocumentConnection, DocumentFilter
 from schema.error_codes import PublicError
 from schema.pagination import connection_of, page_request

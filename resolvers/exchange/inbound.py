@@ -33,13 +33,13 @@ from integrations.provincial.envelope import EnvelopeError
 from resolvers.applications import service as applications
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as AppCode
-from resolvers.context import Resources
 from resolvers.documents.errors import DocumentError
 from resolvers.exchange.errors import CallbackCode as Code
 from resolvers.exchange.errors import CallbackRefused
 from resolvers.exchange.signing import HmacSha256, InvalidKey, Sm2Sm3
 from resolvers.policy import Refused
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError
 from storage.crypto import SealError
 from storage.models.accounts import Role

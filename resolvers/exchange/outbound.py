@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from integrations.provincial import ProvinceRefused, ProvinceUnavailable
-from resolvers.context import Resources
 from resolvers.exchange import mapping
 from resolvers.outbox.dispatcher import Handler, Permanent, Retry
+from resolvers.resources import Resources
 from storage.models.applications import ApplicationEvent, EventType
 from storage.models.outbox import OutboxMessage
 from storage.repositories import exchange as repo

@@ -11,8 +11,8 @@ from typing import Protocol
 from uuid import UUID
 
 from integrations.provincial import ProvinceRecord, ProvinceRefused, ProvinceUnavailable
-from resolvers.context import Resources
 from resolvers.exchange.mapping import CHINA, STEPS
+from resolvers.resources import Resources
 from storage.models.exchange import ExchangeAcknowledgement
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.repositories import exchange as repo

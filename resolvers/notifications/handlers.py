@@ -10,9 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from integrations.wechat import WeChatError, WeChatUnavailable
-from resolvers.context import Resources
 from resolvers.notifications.wechat_values import fit
 from resolvers.outbox.dispatcher import Handler, Permanent, Retry
+from resolvers.resources import Resources
 from storage.models.outbox import OutboxMessage
 from storage.repositories import notifications as repo
 from storage.repositories import outbox as outbox_repo

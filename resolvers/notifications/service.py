@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from resolvers import policy
-from resolvers.context import Resources
 from resolvers.notifications.errors import NotificationError
 from resolvers.notifications.errors import NotificationErrorCode as Code
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.notifications import SubscriptionGrant
 from storage.repositories import notifications as repo
 

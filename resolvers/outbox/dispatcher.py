@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.models.outbox import OutboxMessage
 from storage.repositories import outbox as repo
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from integrations.wechat import ContentSuggestion, WeChatError, WeChatUnavailable
-from resolvers.context import Resources
+from resolvers.resources import Resources
 from storage.models.providers import ContentCheck
 
 log = logging.getLogger(__name__)

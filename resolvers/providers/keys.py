@@ -13,11 +13,11 @@ from tortoise.transactions import in_transaction
 
 from resolvers import policy
 from resolvers.calendar.workdays import CHINA, china_date
-from resolvers.context import Resources
 from resolvers.principal import Principal
 from resolvers.providers import onboarding, validation
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.providers import ApiKey, ApiKeyScope, ProviderEventType, ProviderStatus
 from storage.repositories import providers as repo

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from resolvers import policy
 from resolvers.catalogue.service import Audience
-from resolvers.context import Info
 from resolvers.providers import handoff, keys, onboarding, services, webhooks
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.ids import uuid_of
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
+from schema.context import Info
 from schema.providers import (
     ApiKey,
     CreateApiKeyError,

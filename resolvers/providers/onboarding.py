@@ -13,13 +13,13 @@ from tortoise.transactions import in_transaction
 
 from resolvers import policy
 from resolvers.accounts import sessions
-from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.principal import Principal
 from resolvers.providers import validation
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.providers.webhooks import enqueue_event
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.accounts import Role
 from storage.models.providers import Provider, ProviderEventType, ProviderStatus, WebhookEvent

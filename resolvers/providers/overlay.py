@@ -20,7 +20,7 @@ from storage.repositories import providers as repo
 from storage.repositories.pagination import Page, Scalar
 
 if TYPE_CHECKING:  # the request context imports the loaders, which import this module
-    from resolvers.context import Resources
+    from resolvers.resources import Resources
 
 MAX_PER_THEME = 20
 MAX_PER_PLAN = 20

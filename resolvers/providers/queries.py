@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from resolvers.context import Info
 from resolvers.providers import overlay
+from schema.context import Info
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import PageInfo, connection_of, page_request

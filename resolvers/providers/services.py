@@ -21,7 +21,6 @@ from tortoise.transactions import in_transaction
 
 from resolvers import policy
 from resolvers.catalogue.editing import catalogue_changed
-from resolvers.context import Resources
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.outbox.dispatcher import Handler, Retry
 from resolvers.principal import Principal
@@ -31,6 +30,7 @@ from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.providers.ids import global_id
 from resolvers.providers.onboarding import Decision
 from resolvers.providers.webhooks import enqueue_event
+from resolvers.resources import Resources
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import (
     ContentCheck,

@@ -18,12 +18,12 @@ from tortoise.transactions import in_transaction
 
 from integrations.providers import WebhookFailure, WebhookRefused
 from resolvers import policy
-from resolvers.context import Resources
 from resolvers.outbox.dispatcher import Handler, Permanent, Retry
 from resolvers.principal import Principal
 from resolvers.providers import signing, validation
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
+from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import ProviderEventType, WebhookEndpoint, WebhookEvent

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from resolvers.context import Info
 from resolvers.scenarios import service
 from resolvers.scenarios.errors import ScenarioError
 from resolvers.scenarios.plan import RawAnswer
 from schema.applications import Application
+from schema.context import Info
 from schema.scenarios import (
     PublishScenarioError,
     PublishScenarioInput,

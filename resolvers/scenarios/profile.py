@@ -11,8 +11,8 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.crypto import SealError
 from storage.models.accounts import Role
 from storage.repositories import accounts as account_repo

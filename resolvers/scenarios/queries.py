@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from resolvers.catalogue.service import Audience
-from resolvers.context import Info
 from resolvers.scenarios import recommendations, service
 from resolvers.scenarios.errors import ScenarioError
 from resolvers.scenarios.plan import RawAnswer
+from schema.context import Info
 from schema.error_codes import PublicError
 from schema.pagination import PageInfo, connection_of, page_request
 from schema.scenarios import (

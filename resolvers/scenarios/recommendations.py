@@ -21,8 +21,8 @@ import orjson
 
 from resolvers.calendar.workdays import china_date
 from resolvers.catalogue import service as catalogue
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from resolvers.scenarios.plan import implementations_for, plan_region
 from resolvers.scenarios.profile import Profile, own_profile
 from storage.cache import Keys, RedisError

@@ -28,8 +28,8 @@ from resolvers.calendar.workdays import china_date
 from resolvers.catalogue import service as catalogue
 from resolvers.catalogue.drafts import BASIC_CODE, Problems
 from resolvers.catalogue.editing import catalogue_changed
-from resolvers.context import Resources
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from resolvers.scenarios import bundles
 from resolvers.scenarios.definitions import (
     AUDIENCES,

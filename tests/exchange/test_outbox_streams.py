@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from api.settings import Settings
-from resolvers.context import Resources
 from resolvers.outbox.dispatcher import Dispatcher, Retry
+from resolvers.resources import Resources
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.repositories import outbox as repo
 from tests.conftest import RunningApp

@@ -1,0 +1,35 @@
+"""The GraphQL request's Context: who calls, the per-request loaders, the process's resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import strawberry
+from graphql import DocumentNode
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from resolvers.loaders import Loaders
+from resolvers.principal import Principal
+from resolvers.resources import Resources
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    principal: Principal
+    loaders: Loaders
+    resources: Resources
+    request_id: str
+    client_ip: str
+    # The WebSocket's connection_init payload.
+    connection_params: dict[str, Any] | None = field(default=None)
+    # The parsed and validated document the request's preparation produced: execution
+    # reuses it instead of parsing and validating again (schema.root.UsePreparedDocument).
+    document: DocumentNode | None = field(default=None)
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
