@@ -38,6 +38,9 @@ from api.settings import (
 from api.wechat_push import WECHAT_PUSH_PATH
 
 log = logging.getLogger("rongban")
+# The source checkout this module runs from (the fakes and the operations live beside it,
+# never in the installed package).
+SOURCE = Path(__file__).resolve().parents[1]
 
 
 def load_settings() -> Settings:
@@ -211,9 +214,9 @@ def _sandbox_command(settings: Settings) -> list[str]:
         # An SM2 sandbox needs the province's key pair as well: start it by hand.
         sys.exit(
             "`rongban dev` starts the sandbox for HMAC-SHA256 only; for SM2-SM3 run "
-            "`python -m integrations.provincial.sandbox --algorithm SM2-SM3 ...` yourself"
+            "`python -m province_sandbox --algorithm SM2-SM3 ...` yourself"
         )
-    return [sys.executable, "-m", "integrations.provincial.sandbox"]
+    return [sys.executable, "-m", "province_sandbox"]
 
 
 def _wait_for(url: str, timeout: float = 15.0) -> None:
@@ -427,13 +430,16 @@ async def open311_key(settings: Settings, action: str, name: str | None) -> tupl
 def cmd_export_contract() -> None:
     """Writes schema/schema.graphql and the manifest of the mini-program's operations."""
     from api.preparation import manifest
-    from mock_wechat.client import OPERATIONS
     from schema.root import sdl
 
+    # A source-checkout command: the operations are the mini-program's, beside the fakes.
+    operations = SOURCE / "miniprogram-mock" / "operations"
+    if not operations.is_dir():
+        sys.exit("export-contract runs in a source checkout (miniprogram-mock/operations)")
     folder = Path(str(files("schema")))
     (folder / "schema.graphql").write_text(sdl(), encoding="utf-8")
     documents = {
-        p.stem: p.read_text(encoding="utf-8") for p in sorted(OPERATIONS.glob("*.graphql"))
+        p.stem: p.read_text(encoding="utf-8") for p in sorted(operations.glob("*.graphql"))
     }
     (folder / "persisted-operations.json").write_text(manifest(documents), encoding="utf-8")
     print(f"wrote schema.graphql and {len(documents)} persisted operations")  # noqa: T201

@@ -25,9 +25,9 @@ from tortoise import Tortoise, connections
 from api.app import create_app
 from api.cli import run_migrations
 from api.settings import Settings
-from integrations.provincial.sandbox import SandboxState, create_sandbox_app
 from integrations.tls import client_context
 from mock_wechat.server import MockState, create_mock_app
+from province_sandbox import SandboxState, create_sandbox_app
 from tests.graphql import GraphQLClient
 
 APP_ID = "wxtest00000000001"

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.settings import Settings
-from integrations.provincial.sandbox import DEV_SECRET, DEV_SYSTEM_ID
+from province_sandbox.server import DEV_SECRET, DEV_SYSTEM_ID
 from resolvers.exchange.signing import generate_sm2_keypair
 from tests.api.test_settings import PRODUCTION_READY
 

@@ -11,7 +11,7 @@ import pytest
 
 from api.settings import Settings
 from integrations.provincial import HttpProvincialGateway
-from integrations.provincial.sandbox import SM2_SM3, create_sandbox_app
+from province_sandbox.server import SM2_SM3, create_sandbox_app
 from resolvers.calendar.workdays import china_date
 from resolvers.exchange.reconcile import reconcile
 from resolvers.exchange.signing import Sm2Sm3, generate_sm2_keypair

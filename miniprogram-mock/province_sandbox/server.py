@@ -6,7 +6,7 @@ canonical string fails here instead of agreeing with itself. It acknowledges wit
 signed receipt, dedupes by message id, and has switches under /__sandbox__/ for faults:
 5xx answers, timeouts, slow acknowledgements and dropped acknowledgements.
 
-    python -m integrations.provincial.sandbox --port 8002
+    python -m province_sandbox --port 8002
 
 Loopback only: it guards nothing but the interface it imitates.
 """
@@ -440,7 +440,3 @@ def main() -> None:
         public_key=args.public_key,
     )
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
-
-
-if __name__ == "__main__":
-    main()
