@@ -39,6 +39,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from api.settings import Settings
 from schema.cost import operation_cost
+from schema.sdl import graphql_schema
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit
 
 # An APQ document lives this long after its last registration; clients re-send the text
@@ -376,7 +377,7 @@ class Preparer:
             ast = parse(query, max_tokens=self.settings.max_tokens)
         except GraphQLError as error:
             return InvalidDocument([error])
-        errors = validate(self.schema._schema, ast, self.rules)
+        errors = validate(graphql_schema(self.schema), ast, self.rules)
         if errors:
             return InvalidDocument(list(errors))
         fragments = {

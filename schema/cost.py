@@ -34,8 +34,11 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_leaf_type,
+    value_from_ast_untyped,
 )
 from strawberry.schema_directive import Location
+
+from schema.sdl import graphql_schema
 
 # Connections: `first` defaults to this when absent or null (schema/pagination.py).
 DEFAULT_PAGE_SIZE = 20
@@ -96,17 +99,19 @@ def _is_connection(field: GraphQLField) -> bool:
 
 
 def _declared(field: GraphQLField) -> Bound | None:
-    definition = field.extensions.get("strawberry-definition")
-    for directive in getattr(definition, "directives", None) or ():
-        if isinstance(directive, ListSize):
-            arguments = directive.slicing_arguments or []
-            return Bound(size=directive.assumed_size, argument=arguments[0] if arguments else None)
+    """The field's `@listSize`, as the SDL declares it."""
+    for directive in getattr(field.ast_node, "directives", None) or ():
+        if directive.name.value != "listSize":
+            continue
+        arguments = {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments}
+        slicing = arguments.get("slicingArguments") or []
+        return Bound(size=int(arguments["assumedSize"]), argument=slicing[0] if slicing else None)
     return None
 
 
 def list_bounds(schema: strawberry.Schema, page_cap: int = 50) -> dict[tuple[str, str], Bound]:
     """Every field that returns a list or a connection, with its bound."""
-    return _bounds(schema._schema, page_cap)
+    return _bounds(graphql_schema(schema), page_cap)
 
 
 @lru_cache(maxsize=8)
@@ -242,11 +247,11 @@ def operation_cost(
     page_cap: int = 50,
 ) -> int:
     """The cost of one validated operation with these variables."""
-    graphql_schema = schema._schema
+    built = graphql_schema(schema)
     root = {
-        OperationType.QUERY: graphql_schema.query_type,
-        OperationType.MUTATION: graphql_schema.mutation_type,
-        OperationType.SUBSCRIPTION: graphql_schema.subscription_type,
+        OperationType.QUERY: built.query_type,
+        OperationType.MUTATION: built.mutation_type,
+        OperationType.SUBSCRIPTION: built.subscription_type,
     }[operation.operation]
     if root is None:
         return 0
@@ -255,9 +260,7 @@ def operation_cost(
         for definition in operation.variable_definitions or ()
         if definition.default_value is not None
     }
-    estimator = _Estimator(
-        graphql_schema, _bounds(graphql_schema, page_cap), fragments, variables, defaults
-    )
+    estimator = _Estimator(built, _bounds(built, page_cap), fragments, variables, defaults)
     cost = estimator.selection_set(root, operation.selection_set, None)
     if operation.operation is OperationType.MUTATION:
         cost += MUTATION_COST * sum(

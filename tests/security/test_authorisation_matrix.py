@@ -20,6 +20,7 @@ from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLUnionType
 from resolvers.policy import POLICY, Action
 from schema.authorised import action_of
 from schema.root import Mutation, Query, Subscription, build_schema
+from schema.sdl import graphql_schema
 from storage.models.accounts import Account
 from storage.models.applications import ApplicationStatus
 from storage.models.catalogue import Department, Region
@@ -197,7 +198,7 @@ async def account_of(world: World, actor: str, officers: Officers) -> Account | 
 
 
 def _schema() -> Any:
-    return build_schema()._schema
+    return graphql_schema(build_schema())
 
 
 def mutation_document(name: str) -> str:

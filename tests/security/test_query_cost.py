@@ -12,6 +12,7 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
 
 from schema.root import build_schema
+from schema.sdl import graphql_schema
 from tests.conftest import RunningApp, start_app
 from tests.sql import count_statements
 
@@ -169,7 +170,7 @@ def test_every_list_declares_its_bound() -> None:
     schema = build_schema()
     bounds = list_bounds(schema)
     unbounded = []
-    for name, graphql_type in schema._schema.type_map.items():
+    for name, graphql_type in graphql_schema(schema).type_map.items():
         if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
             continue
         for field_name, field in graphql_type.fields.items():
@@ -183,7 +184,7 @@ def test_every_list_declares_its_bound() -> None:
     [("Theme", "services"), ("Theme", "scenarios"), ("Scenario", "themes")],
 )
 def test_the_lists_of_the_reproduction_are_sliced(type_name: str, field_name: str) -> None:
-    graphql_type = build_schema()._schema.type_map[type_name]
+    graphql_type = graphql_schema(build_schema()).type_map[type_name]
     assert "first" in graphql_type.fields[field_name].args  # type: ignore[attr-defined]
 
 
