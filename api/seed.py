@@ -98,7 +98,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     if await Department.exists():
         log.info("departments exist: demo data already seeded; only reference rows are added")
         counts["themes"] = await seed_themes()  # idempotent: themes added since the first seed
-        counts["appealRoutes"] = await seed_appeal_routes()  # databases seeded before [6/8]
+        counts["appealRoutes"] = await seed_appeal_routes()  # databases seeded before appeals existed
         return counts
     counts.update(await _departments_and_staff(settings))
     counts["communities"] = await _streets_and_communities()
@@ -389,7 +389,7 @@ async def _local_centres_and_terminals(settings: Settings) -> dict[str, int]:
     return {"localCentres": centres, "terminals": terminals}
 
 
-# -- [7/8] demo providers: clearly marked （演示）, on the reserved .example domain
+# -- demo providers: clearly marked （演示）, on the reserved .example domain
 
 DEMO_PROVIDERS: list[dict[str, Any]] = [
     {

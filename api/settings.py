@@ -437,7 +437,7 @@ class Settings(BaseSettings):
     )
     wechat_max_grants_per_template: int = Field(default=50, ge=1, le=1000)
 
-    # -- third-party providers ([7/8])
+    # -- third-party providers
     provider_h5_domains: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("*.rongban-demo.example",),
         description=(

@@ -111,7 +111,7 @@ class Loaders:
     scenario_submission: DataLoader[UUID, ScenarioSubmission | None]
     # (region code, basic code) -> the nearest published implementation.
     service_in_region: DataLoader[tuple[str, str], Implementation | None]
-    providers: ProviderLoaders  # [7/8] third-party providers and their services
+    providers: ProviderLoaders  # third-party providers and their services
     appeal_category: DataLoader[UUID, AppealCategory | None]
     appeal_category_children: DataLoader[UUID, list[AppealCategory]]
     # Unscoped, by id: only behind a check that the caller may read the appeal (or, for a

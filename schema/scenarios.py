@@ -335,7 +335,7 @@ class Theme:
         rows = await info.context.loaders.theme_scenarios.load(self._model.id)
         return [Scenario.of(row) for row in rows[:size]]
 
-    provider_services = THEME_PROVIDER_SERVICES  # [7/8] social services beside the items
+    provider_services = THEME_PROVIDER_SERVICES  # social services beside the items
 
 
 @strawberry.type(description="An item the answers lead to, as the plan's region implements it.")
@@ -488,7 +488,7 @@ class ScenarioPlan:
         found = [Service.of(i.implementation) for i in self._plan.items if i.implementation]
         return found[:size]
 
-    provider_services = PLAN_PROVIDER_SERVICES  # [7/8] social services the answers lead to
+    provider_services = PLAN_PROVIDER_SERVICES  # social services the answers lead to
 
 
 @strawberry.type(

@@ -298,7 +298,7 @@ class MiniProgram:
             (await self.call("RecommendedServices", {"first": first}))["recommendedServices"]
         )
 
-    # -- third-party providers: registration, social services and hand-offs ([7/8])
+    # -- third-party providers: registration, social services and hand-offs
 
     async def register_provider(
         self, name: str, credit_code: str, contact_name: str, contact_phone: str

@@ -53,7 +53,7 @@ async def mine(
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    kind: str  # ACCEPTANCE or TASK; APPEAL_* for appeals ([6/8])
+    kind: str  # ACCEPTANCE or TASK; APPEAL_* for appeals
     due_date: date | None
     overdue: bool
     application: Application | None

@@ -238,7 +238,7 @@ async def _announce(
 
 # -- submitting
 
-# The building blocks below are shared with scenario bundles ([5/8]), which submit one
+# The building blocks below are shared with scenario bundles, which submit one
 # application per item inside their own transaction: checks first (they store nothing),
 # then `create_submitted` inside the caller's transaction.
 

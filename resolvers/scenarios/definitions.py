@@ -110,7 +110,7 @@ class Question:
 @dataclass(frozen=True, slots=True)
 class Item:
     """An item the scenario may lead to: a catalogue item (basic code) or, once third-party
-    providers exist ([7/8]), a provider's service."""
+    providers exist, a provider's service."""
 
     basic_code: str | None
     provider_service: str | None
@@ -811,7 +811,7 @@ async def check_references(definition: Definition) -> tuple[References | None, l
     bases = {b.basic_code: b for b in await repo.base_items_by_codes(definition.basic_codes)}
     for index, item in enumerate(definition.items):
         if item.provider_service is not None:
-            # A category of social services (UTILITIES ...), never one provider ([7/8]).
+            # A category of social services (UTILITIES ...), never one provider.
             if item.provider_service not in ProviderCategory.__members__:
                 problems.add(
                     f"items[{index}].providerService", "没有这一类第三方服务。", "UNKNOWN_CATEGORY"

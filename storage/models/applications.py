@@ -124,7 +124,7 @@ class Application(Model):
         "models.Region", related_name="applications", on_delete=fields.RESTRICT
     )
     region_id: UUID
-    # [5/8] scenario bundles: the bundle's own application is the parent of one per item.
+    # Scenario bundles: the bundle's own application is the parent of one per item.
     parent: fields.ForeignKeyNullableRelation[Application] = fields.ForeignKeyField(
         "models.Application", related_name="children", null=True, on_delete=fields.RESTRICT
     )

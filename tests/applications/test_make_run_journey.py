@@ -24,7 +24,7 @@ async def test_make_run_serves_the_application_journey(dev_server: tuple[str, st
         partner = await _partner(api_client)
         steps = await application_journey(program, [LEAD, partner])
         mine = await program.my_applications()
-        # [8/8] every step reached the provincial sandbox that `make run` starts.
+        # Every step reached the provincial sandbox that `make run` starts.
         province = await province_journey(api_client, mine["edges"][0]["node"]["id"])
 
     assert steps[0] == "submitApplication  -> Application SUBMITTED"

@@ -33,7 +33,7 @@ async def test_staff_handling_a_case_read_it_and_each_read_is_logged(
     token, officer = await staff_token(seeded)
     row = await Document.get()
 
-    # What [4/8] plugs in: the documents of applications this officer handles.
+    # What the applications domain plugs in: the documents of applications this officer handles.
     def handled_by(reader: object) -> Q:
         return Q(id=row.id)
 

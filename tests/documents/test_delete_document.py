@@ -77,7 +77,7 @@ async def test_a_document_an_open_application_uses_is_kept(
     result = await program.upload_document("PHOTO", "me.jpg", "image/jpeg", jpeg())
 
     async def in_use(document_id: object) -> bool:
-        return True  # what [4/8]'s applications will answer for a submitted application
+        return True  # what the applications domain answers for a submitted application
 
     monkeypatch.setattr(repo, "in_use_by_open_application", in_use)
     refused = await program.delete_document(result["confirm"]["id"])

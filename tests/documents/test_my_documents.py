@@ -98,7 +98,7 @@ async def test_node_finds_my_document_and_not_someone_elses(
     assert mine["node"]["downloadUrl"]
     assert theirs["node"] is None
     assert anonymous["node"] is None
-    assert staff["node"] is None  # until an application they handle uses it ([4/8])
+    assert staff["node"] is None  # until an application they handle uses it
 
 
 async def test_the_wallet_costs_the_same_statements_for_any_number_of_documents(
