@@ -98,7 +98,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     if await Department.exists():
         log.info("departments exist: demo data already seeded; only reference rows are added")
         counts["themes"] = await seed_themes()  # idempotent: themes added since the first seed
-        counts["appealRoutes"] = await seed_appeal_routes()  # databases seeded before appeals existed
+        counts["appealRoutes"] = await seed_appeal_routes()  # older databases lack them
         return counts
     counts.update(await _departments_and_staff(settings))
     counts["communities"] = await _streets_and_communities()
