@@ -241,3 +241,4 @@ class _Anyone:
 
     account_id: UUID | None = None
     is_staff = False
+    department_id: UUID | None = None

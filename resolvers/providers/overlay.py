@@ -18,6 +18,7 @@ from storage.models.providers import ProviderCategory, ProviderService, Provider
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import providers as repo
 from storage.repositories.pagination import Page, Scalar
+from storage.repositories.readers import Reader
 
 if TYPE_CHECKING:  # the request context imports the loaders, which import this module
     from resolvers.resources import Resources
@@ -136,7 +137,7 @@ MAX_KEYWORD = 50
 
 async def list_services(
     resources: Resources,
-    reader: repo.Reader,
+    reader: Reader,
     wanted: repo.ServiceFilter,
     *,
     region_code: str | None,

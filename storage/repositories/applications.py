@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import F, Q, Subquery
@@ -28,21 +28,9 @@ from storage.models.applications import (
 from storage.models.catalogue import Implementation, Material
 from storage.models.documents import Document, DocumentStatus, TrustLevel
 from storage.repositories.pagination import Page, Scalar, keyset_page
+from storage.repositories.readers import Reader
 
 MY_ORDER = ("-submitted_at",)
-
-
-class Reader(Protocol):
-    """Who is asking (resolvers.principal.Principal fits; storage imports nothing of ours)."""
-
-    @property
-    def account_id(self) -> UUID | None: ...
-
-    @property
-    def is_staff(self) -> bool: ...
-
-    @property
-    def department_id(self) -> UUID | None: ...
 
 
 # -- scoping

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -23,21 +23,9 @@ from storage.models.documents import (
 )
 from storage.repositories import appeals, applications
 from storage.repositories.pagination import Page, Scalar, keyset_page
+from storage.repositories.readers import Reader
 
 ORDER = ("-created_at",)
-
-
-class Reader(Protocol):
-    """Who is asking (resolvers.principal.Principal fits; storage imports nothing of ours)."""
-
-    @property
-    def account_id(self) -> UUID | None: ...
-
-    @property
-    def is_staff(self) -> bool: ...
-
-    @property
-    def department_id(self) -> UUID | None: ...
 
 
 # -- scoping: who may read which documents

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q, Subquery
@@ -31,16 +31,7 @@ from storage.models.providers import (
 )
 from storage.models.scenarios import Theme
 from storage.repositories.pagination import Page, Scalar, keyset_page
-
-
-class Reader(Protocol):
-    """Who is asking (resolvers.principal.Principal fits; storage imports nothing of ours)."""
-
-    @property
-    def account_id(self) -> UUID | None: ...
-
-    @property
-    def is_staff(self) -> bool: ...
+from storage.repositories.readers import Reader
 
 
 def typed_cursor(after: Sequence[Scalar] | None, *kinds: str) -> list[Any] | None:
