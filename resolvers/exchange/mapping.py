@@ -120,6 +120,15 @@ class Facts:
     lead_organ: str
     acting_organ: str
     rating: Rating | None
+    # The bundle (一件事) the item was submitted in: its parent application's number. The
+    # province receives each item as its own 办件; the parent is not one (it has no item).
+    bundle_number: str | None = None
+
+
+def is_project(application: Application) -> bool:
+    """Whether the province holds the application as a 办件: every application of one item.
+    A bundle's parent groups items and is told to the province through its children."""
+    return application.implementation_id is not None
 
 
 def step_of(event_type: EventType) -> ExchangeStep | None:
@@ -176,6 +185,7 @@ def body(facts: Facts) -> dict[str, Any]:
             else None
         ),
         "evaluation": None,
+        "bundleNo": facts.bundle_number,
     }
     if step is ExchangeStep.RATE:
         assert facts.rating is not None

@@ -57,6 +57,7 @@ async def enqueue_for(event: ApplicationEvent) -> None:
         lead_organ=lead,
         acting_organ=task.department.code if task is not None else lead,
         rating=rating,
+        bundle_number=application.parent.number if application.parent is not None else None,
     )
     await outbox_repo.enqueue(
         PUSH,

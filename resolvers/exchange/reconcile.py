@@ -11,6 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from integrations.provincial import ProvinceRecord, ProvinceRefused, ProvinceUnavailable
+from resolvers.exchange import mapping
 from resolvers.exchange.mapping import CHINA, STEPS
 from resolvers.resources import Resources
 from storage.models.exchange import ExchangeAcknowledgement
@@ -80,10 +81,15 @@ async def reconcile(resources: Resources, day: date, *, ask_province: bool = Tru
     events = await repo.events_between(start, end, list(STEPS))
     day_acks = await repo.acks_between(start, end)
     application_ids = {e.application_id for e in events} | {a.application_id for a in day_acks}
+    applications = await repo.applications_by_ids(list(application_ids))
+    numbers = {a.id: a.number for a in applications}
+    # A bundle's parent is no 办件 of its own: its items are pushed, each with the bundle's
+    # number, and reconciled like any other application.
+    projects = {a.id for a in applications if mapping.is_project(a)}
+    events = [e for e in events if e.application_id in projects]
     messages = await repo.messages_of_applications(sorted(application_ids, key=str))
     acks = {a.message_id: a for a in await repo.acks_of_messages([m.id for m in messages])}
     acks.update({a.message_id: a for a in day_acks})
-    numbers = {a.id: a.number for a in await repo.applications_by_ids(list(application_ids))}
     by_event = {m.payload.get("event_id"): m for m in messages}
     message_ids = {m.id for m in messages}
     event_ids = {e.id for e in events}

@@ -55,9 +55,10 @@ async def stream_tail(application_id: UUID) -> OutboxMessage | None:
 async def facts_rows(
     application_id: UUID, task_id: UUID | None
 ) -> tuple[Application, Implementation, ApplicationTask | None]:
-    """The application as it is now (after the event's own update), its implementation with
-    base item, region and organ, and the task of the event (with its department)."""
-    application = await Application.get(id=application_id)
+    """The application as it is now (after the event's own update) with its bundle parent,
+    its implementation with base item, region and organ, and the task of the event (with its
+    department)."""
+    application = await Application.filter(id=application_id).select_related("parent").get()
     implementation = (
         await Implementation.filter(id=application.implementation_id)
         .select_related("base", "region", "department")

@@ -15,6 +15,8 @@ from storage.models.outbox import OutboxMessage
 from tests.applications.conftest import china, frozen, submit, verified_resident
 from tests.conftest import EXCHANGE_SECRET, EXCHANGE_SYSTEM_ID, RunningApp
 from tests.exchange.conftest import Sandbox, completed_application, deliver, pushes, rongban
+from tests.scenarios.conftest import resident
+from tests.scenarios.conftest import submit as submit_scenario
 
 DAY = china(2026, 3, 2, 10)
 
@@ -140,3 +142,40 @@ async def test_a_province_that_cannot_be_asked_is_a_finding_not_a_pass(
     ]
     assert unreachable.province_held is None
     assert local.findings == []
+
+
+async def test_a_day_with_bundles_reconciles_clean(
+    seeded: RunningApp, wechat: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    """Each item of a 一件事 goes to the province as its own 办件 carrying the bundle's
+    number; the bundle's parent is no 办件 and is not expected there."""
+    frozen(seeded, DAY)
+    program = await resident(seeded, wechat, "bundle")
+    parent = await submit_scenario(seeded, program)
+    assert parent["__typename"] == "Application", parent
+    await deliver(seeded)
+
+    report = await reconcile(seeded.resources, DAY.date())
+    cli = rongban(seeded.settings, "exchange", "reconcile", "--date", "2026-03-02")
+
+    assert report.findings == []
+    items = len(parent["children"])
+    assert (report.events, report.messages, report.receipts, report.province_held) == (
+        items,
+        items,
+        items,
+        items,
+    )
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    bodies = [message.payload["body"] for message in await pushes()]
+    assert sorted(body["projectNo"] for body in bodies) == sorted(
+        child["number"] for child in parent["children"]
+    )
+    assert {body["bundleNo"] for body in bodies} == {parent["number"]}
+
+
+async def test_a_single_item_carries_no_bundle(
+    seeded: RunningApp, wechat: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    await _delivered_day(seeded, wechat, ["single"])
+    assert {message.payload["body"]["bundleNo"] for message in await pushes()} == {None}
