@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 over HTTP: /open311/v2/services, services/{code}, requests and
-requests/{id}, in JSON or XML, with the spec's error bodies and status codes."""
+requests/{id}, in JSON or XML, with the spec's error bodies and status codes; and the service
+discovery document at /open311/discovery.{json,xml}."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ _ITEMS = {
     "errors": "error",
     "attributes": "attribute",
     "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
 }
 
 
@@ -123,7 +126,12 @@ async def _post(request: Request, resources: Resources, fmt: str) -> Response:
     return _render(fmt, "service_requests", [created])
 
 
+async def discovery(request: Request, resources: Resources, fmt: str) -> Response:
+    return _render(fmt, "discovery", open311.discovery(resources))
+
+
 ROUTES = [
+    Route("/open311/discovery.{format}", _endpoint(discovery), methods=["GET"]),
     Route(f"{PREFIX}/services.{{format}}", _endpoint(services), methods=["GET"]),
     Route(f"{PREFIX}/services/{{code}}.{{format}}", _endpoint(definition), methods=["GET"]),
     Route(f"{PREFIX}/requests.{{format}}", _endpoint(requests), methods=["GET", "POST"]),

@@ -316,12 +316,17 @@ async def public(
                 "updated_datetime": _w3c(updated),
                 "expected_datetime": _w3c(expected) if expected else None,
                 "address": _general_address(row, regions),
+                # Listed by the spec; unknown here. Chengdu has no master address repository
+                # we could cite, we keep no postal codes, and no appeal photo is published.
+                "address_id": None,
+                "zipcode": None,
                 "lat": round(row.latitude, COORDINATE_DECIMALS)
                 if row.latitude is not None
                 else None,
                 "long": round(row.longitude, COORDINATE_DECIMALS)
                 if row.longitude is not None
                 else None,
+                "media_url": None,
             }
         )
     return out
@@ -432,6 +437,30 @@ async def file_request(
         "account_id": None,
     }
 
+
+def discovery(resources: Resources) -> dict[str, Any]:
+    """Open311's service discovery document: where the GeoReport v2 endpoint is and which
+    formats it speaks, so that generic clients can find it from the jurisdiction alone."""
+    settings = resources.settings
+    url = f"{settings.public_base_url.rstrip('/')}/open311/v2/"
+    return {
+        "changeset": DISCOVERY_CHANGESET,
+        "contact": "成都市12345热线 (12345)",
+        "key_service": f"{url} (API keys are issued by the 12345 centre)",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": url,
+                "changeset": DISCOVERY_CHANGESET,
+                "type": "production" if settings.is_production else "test",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+
+
+# When the endpoint's behaviour last changed, as the discovery spec asks.
+DISCOVERY_CHANGESET = "2026-12-05T00:00:00+08:00"
 
 _FIELDS = {"content": "description", "location": "lat/long", "address_string": "address_string"}
 
