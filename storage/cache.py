@@ -128,6 +128,10 @@ class Keys:
     POPULAR_SERVICES = "reco:popular"
 
     @staticmethod
+    def popular_in(region_code: str) -> str:
+        return f"reco:popular:{region_code}"
+
+    @staticmethod
     def appeal_insights(digest: str) -> str:
         return f"appeals:insights:{digest}"
 

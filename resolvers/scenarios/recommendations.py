@@ -1,6 +1,9 @@
-"""Recommended services: for the signed-in resident, from their own profile (age and region
-of the verified ID number), wallet (documents nearing expiry, business licences) and history
-(what usually follows what they did), each with a zh-CN reason; popular services otherwise.
+"""Recommended services, most specific first, each with a zh-CN reason: for the signed-in
+resident, from their own profile (age and region of the verified ID number), wallet (documents
+nearing expiry, business licences) and history (what usually follows what they did); then, for
+anyone, what is popular in the caller's district and in the city; then what people commonly
+need (rules for everyone), so that a new resident or an anonymous caller never sees an empty
+list.
 
 Nothing is computed about anyone but the caller, and nothing personal is logged or cached:
 the profile lives in memory for the length of the request.
@@ -23,7 +26,7 @@ from resolvers.calendar.workdays import china_date
 from resolvers.catalogue import service as catalogue
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from resolvers.scenarios.plan import implementations_for, plan_region
+from resolvers.scenarios.plan import CITY_CODE, RegionSource, implementations_for, plan_region
 from resolvers.scenarios.profile import Profile, own_profile
 from storage.cache import Keys, RedisError
 from storage.models.accounts import Role
@@ -36,6 +39,7 @@ from storage.models.scenarios import (
     RecommendationTarget,
     Scenario,
 )
+from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import scenarios as repo
 
 log = logging.getLogger(__name__)
@@ -69,7 +73,9 @@ class ReasonCode(StrEnum):
     REGION = "REGION"
     ORGANISATION = "ORGANISATION"
     FOLLOW_UP = "FOLLOW_UP"
+    POPULAR_NEARBY = "POPULAR_NEARBY"
     POPULAR = "POPULAR"
+    LIFE_EVENT = "LIFE_EVENT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,25 +101,49 @@ def _fill(template: str, values: Mapping[str, object]) -> str:
     return template.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
 
 
-async def recommend(resources: Resources, principal: Principal, first: int) -> list[Recommendation]:
-    """At most `first` recommendations: the resident's personal ones first, then popular
-    services they have not applied for; popular services only for anyone else."""
+async def recommend(
+    resources: Resources, principal: Principal, first: int, region_code: str | None = None
+) -> list[Recommendation]:
+    """At most `first` recommendations: the resident's personal ones; services popular in
+    the caller's district (`region_code`, else the verified resident's own district in
+    Chengdu), then in the city, that they have not applied for; then what everyone commonly
+    needs. Raises ScenarioError UNKNOWN_REGION for a region code that names no region."""
     found: list[Recommendation] = []
     skip: set[UUID] = set()  # base items already recommended or applied for
+    profile: Profile | None = None
     if principal.account_id is not None and Role.RESIDENT in principal.roles:
         personal = _Personal(resources, principal.account_id)
-        found = await personal.recommendations(principal)
+        found = await personal.recommendations(principal, region_code)
+        profile = personal.profile
         skip = personal.applied | {r.item.id for r in found if r.item is not None}
+    region, source = await plan_region(region_code, profile)
+    days = resources.settings.recommendation_popular_days
+    district = await _district(region) if source is not RegionSource.CITY else None
+    if district is not None:
+        for service, count in await popular(resources, district.code):
+            if len(found) >= first:
+                break
+            if service.base_id not in skip:
+                skip.add(service.base_id)
+                reason = f"近 {days} 天{district.name}有 {count} 人次申请"
+                found.append(Recommendation(ReasonCode.POPULAR_NEARBY, reason, service=service))
     for service, count in await popular(resources):
         if len(found) >= first:
             break
-        if service.base_id in skip:
-            continue
-        skip.add(service.base_id)
-        days = resources.settings.recommendation_popular_days
-        found.append(
-            Recommendation(ReasonCode.POPULAR, f"近 {days} 天有 {count} 人次申请", service=service)
-        )
+        if service.base_id not in skip:
+            skip.add(service.base_id)
+            reason = f"近 {days} 天有 {count} 人次申请"
+            found.append(Recommendation(ReasonCode.POPULAR, reason, service=service))
+    if len(found) < first:
+        scenarios = {r.scenario.code for r in found if r.scenario is not None}
+        for common in await _for_everyone(resources, region):
+            if len(found) >= first:
+                break
+            if common.item is not None and common.item.id in skip:
+                continue
+            if common.scenario is not None and common.scenario.code in scenarios:
+                continue
+            found.append(common)
     found = found[:first]
     # Popular ones name their item too: one statement for all of them.
     missing = [r.service.base_id for r in found if r.item is None and r.service is not None]
@@ -122,6 +152,35 @@ async def recommend(resources: Resources, principal: Principal, first: int) -> l
         replace(r, item=items.get(r.service.base_id)) if r.item is None and r.service else r
         for r in found
     ]
+
+
+async def _district(region: Region) -> Region | None:
+    """The district (county level, six digits) a region lies in; None for the city itself."""
+    code = region.code[:6]
+    if len(region.code) < 6 or code == CITY_CODE:
+        return None
+    if region.code == code:
+        return region
+    found = await catalogue_repo.regions_by_codes([code])
+    return found[0] if found else None
+
+
+async def _for_everyone(resources: Resources, region: Region) -> list[Recommendation]:
+    """The rules without a condition, resolved for the region: the same for every caller."""
+    rules = [r for r in await repo.rules() if r.kind is RecommendationKind.EVERYONE]
+    codes = sorted({r.target_code for r in rules if r.target is RecommendationTarget.ITEM})
+    bases = {b.basic_code: b for b in await repo.base_items_by_codes(codes)} if codes else {}
+    candidates: list[_Candidate] = []
+    for rule in rules:
+        candidate = _Candidate(rule, ReasonCode.LIFE_EVENT, {})
+        if rule.target is RecommendationTarget.SCENARIO:
+            candidate.scenario_code = rule.target_code
+        elif rule.target_code in bases:
+            candidate.base_id = bases[rule.target_code].id
+        else:
+            continue
+        candidates.append(candidate)
+    return await _resolve(candidates, region)
 
 
 @dataclass
@@ -138,10 +197,13 @@ class _Personal:
     resources: Resources
     owner_id: UUID
     applied: set[UUID] = field(default_factory=set)
+    profile: Profile | None = None
 
-    async def recommendations(self, principal: Principal) -> list[Recommendation]:
+    async def recommendations(
+        self, principal: Principal, region_code: str | None
+    ) -> list[Recommendation]:
         today = china_date(self.resources.clock())
-        profile = await own_profile(self.resources, principal)
+        profile = self.profile = await own_profile(self.resources, principal)
         rules = await repo.rules()
         history = await repo.history(
             self.owner_id,
@@ -170,7 +232,8 @@ class _Personal:
             else:
                 continue
             candidates.append(candidate)
-        return await self._resolved(candidates, profile, today)
+        region = (await plan_region(region_code, profile))[0]
+        return await _resolve(candidates, region)
 
     async def _expiring(self, rules: Sequence[RecommendationRule], today: date) -> list[Document]:
         windows = [
@@ -261,80 +324,82 @@ class _Personal:
             return _Candidate(rule, ReasonCode.FOLLOW_UP, {"after": after.name})
         return None
 
-    async def _resolved(
-        self, candidates: Sequence[_Candidate], profile: Profile | None, today: date
-    ) -> list[Recommendation]:
-        """Targets as services of the resident's region (nearest level above when the region
-        has none) and published scenarios; the first reason for each target wins."""
-        region: Region = (await plan_region(None, profile))[0]
-        base_ids = sorted({c.base_id for c in candidates if c.base_id is not None}, key=str)
-        bases = await repo.base_items_by_ids(base_ids)
-        services = await implementations_for(bases, region, catalogue.today())
-        by_id = {b.id: b for b in bases}
-        scenario_codes = sorted({c.scenario_code for c in candidates if c.scenario_code})
-        scenarios = {s.code: s for s in await repo.published_scenarios_by_codes(scenario_codes)}
-        seen: set[str] = set()
-        found: list[Recommendation] = []
-        for candidate in candidates:
-            rule = candidate.rule
-            if candidate.base_id is not None:
-                item = by_id.get(candidate.base_id)
-                key = f"item:{candidate.base_id}"
-                if item is None or key in seen:
-                    continue
-                template = (
-                    str(rule.params.get("expiredReason") or "您的{document}已过期 {days} 天")
-                    if candidate.values.get("expired")
-                    else rule.reason
+
+async def _resolve(candidates: Sequence[_Candidate], region: Region) -> list[Recommendation]:
+    """Targets as services of the region (nearest level above when the region has none) and
+    published scenarios; the first reason for each target wins."""
+    base_ids = sorted({c.base_id for c in candidates if c.base_id is not None}, key=str)
+    bases = await repo.base_items_by_ids(base_ids)
+    services = await implementations_for(bases, region, catalogue.today())
+    by_id = {b.id: b for b in bases}
+    scenario_codes = sorted({c.scenario_code for c in candidates if c.scenario_code})
+    scenarios = {s.code: s for s in await repo.published_scenarios_by_codes(scenario_codes)}
+    seen: set[str] = set()
+    found: list[Recommendation] = []
+    for candidate in candidates:
+        rule = candidate.rule
+        if candidate.base_id is not None:
+            item = by_id.get(candidate.base_id)
+            key = f"item:{candidate.base_id}"
+            if item is None or key in seen:
+                continue
+            template = (
+                str(rule.params.get("expiredReason") or "您的{document}已过期 {days} 天")
+                if candidate.values.get("expired")
+                else rule.reason
+            )
+            values = {**candidate.values, "item": item.name}
+            found.append(
+                Recommendation(
+                    candidate.code,
+                    _fill(template, values),
+                    item=item,
+                    # None: no guide for the resident's region (or above): pick a district.
+                    service=services.get(item.id),
+                    rule=rule.code,
                 )
-                values = {**candidate.values, "item": item.name}
-                found.append(
-                    Recommendation(
-                        candidate.code,
-                        _fill(template, values),
-                        item=item,
-                        # None: no guide for the resident's region (or above): pick a district.
-                        service=services.get(item.id),
-                        rule=rule.code,
-                    )
+            )
+        else:
+            scenario = scenarios.get(candidate.scenario_code or "")
+            key = f"scenario:{candidate.scenario_code}"
+            if scenario is None or key in seen:
+                continue
+            values = {**candidate.values, "item": scenario.name}
+            found.append(
+                Recommendation(
+                    candidate.code,
+                    _fill(rule.reason, values),
+                    scenario=scenario,
+                    rule=rule.code,
                 )
-            else:
-                scenario = scenarios.get(candidate.scenario_code or "")
-                key = f"scenario:{candidate.scenario_code}"
-                if scenario is None or key in seen:
-                    continue
-                values = {**candidate.values, "item": scenario.name}
-                found.append(
-                    Recommendation(
-                        candidate.code,
-                        _fill(rule.reason, values),
-                        scenario=scenario,
-                        rule=rule.code,
-                    )
-                )
-            seen.add(key)
-        return found[:MAX_RECOMMENDATIONS]
+            )
+        seen.add(key)
+    return found[:MAX_RECOMMENDATIONS]
 
 
 # -- popular services: aggregate counts, the same answer for everyone
 
 
-async def popular(resources: Resources) -> list[tuple[Implementation, int]]:
-    """The most-applied services of the last days (one implementation per item: the one
-    applied for most), with their counts; items below the minimum count are left out."""
+async def popular(
+    resources: Resources, district_code: str | None = None
+) -> list[tuple[Implementation, int]]:
+    """The most-applied services of the last days, in the whole city or in one district (one
+    implementation per item: the one applied for most), with their counts; items below the
+    minimum count are left out."""
     settings = resources.settings
+    key = Keys.popular_in(district_code) if district_code else Keys.POPULAR_SERVICES
     listed: list[list[Any]] | None = None
     try:
-        cached = await resources.redis.get(Keys.POPULAR_SERVICES)
+        cached = await resources.redis.get(key)
         listed = orjson.loads(cached) if cached else None
     except (RedisError, orjson.JSONDecodeError):
         listed = None
     if listed is None:
-        listed = await _count_popular(resources)
+        listed = await _count_popular(resources, district_code)
         if settings.recommendation_popular_cache_seconds:
             try:
                 await resources.redis.set(
-                    Keys.POPULAR_SERVICES,
+                    key,
                     orjson.dumps(listed).decode(),
                     ex=settings.recommendation_popular_cache_seconds,
                 )
@@ -345,10 +410,10 @@ async def popular(resources: Resources) -> list[tuple[Implementation, int]]:
     return [(current[code], int(n)) for code, n in listed if code in current]
 
 
-async def _count_popular(resources: Resources) -> list[list[Any]]:
+async def _count_popular(resources: Resources, district_code: str | None) -> list[list[Any]]:
     settings = resources.settings
     since = resources.clock() - timedelta(days=settings.recommendation_popular_days)
-    rows = await repo.popular(since, POPULAR_CANDIDATES)
+    rows = await repo.popular(since, POPULAR_CANDIDATES, district_code)
     implementations = {
         i.id: i
         for i in await repo.implementations_by_ids(

@@ -155,6 +155,9 @@ class RecommendationKind(StrEnum):
     REGION = "REGION"  # where the verified ID number was issued
     ORGANISATION = "ORGANISATION"  # a business licence in the wallet
     FOLLOW_UP = "FOLLOW_UP"  # an item usually followed by another
+    # No condition: what people commonly need at some point of their lives. Shown to anyone,
+    # signed in or not, after everything more specific, so that no one gets an empty list.
+    EVERYONE = "EVERYONE"
 
 
 class RecommendationTarget(StrEnum):

@@ -314,11 +314,17 @@ async def history(owner_id: UUID, since: datetime, limit: int) -> list[dict[str,
     )
 
 
-async def popular(since: datetime, limit: int) -> list[dict[str, Any]]:
-    """Applications per implementation since a moment, counts only, most first."""
+async def popular(
+    since: datetime, limit: int, region_prefix: str | None = None
+) -> list[dict[str, Any]]:
+    """Applications per implementation since a moment, counts only, most first; only those
+    to implementations of a region and below when `region_prefix` (its code, trailing zero
+    pairs stripped) is given."""
+    query = Application.filter(submitted_at__gte=since, implementation_id__isnull=False)
+    if region_prefix is not None:
+        query = query.filter(region__code__startswith=region_prefix)
     return (
-        await Application.filter(submitted_at__gte=since, implementation_id__isnull=False)
-        .annotate(n=Count("id"))
+        await query.annotate(n=Count("id"))
         .group_by("implementation_id")
         .order_by("-n")
         .limit(limit)

@@ -116,6 +116,7 @@ async def test_age_from_the_verified_id_number(
     assert [r["reason"] for r in ages] == [
         "您已年满 65 周岁：参加城乡居民养老保险且缴费满 15 年的，可申领城乡居民养老金",
         "您今年 65 岁，可以提前了解“退休一件事”",
+        "买卖二手房时，不动产登记与水电气过户可以通过“二手房转移登记”一次办",
     ]
     assert ages[0]["service"]["name"] == "城乡居民基本养老保险待遇申领"
     assert ages[1]["scenario"] == {"code": "retirement", "name": "退休一件事"}
@@ -181,8 +182,12 @@ async def test_popular_services_for_anyone(seeded: RunningApp, wechat: httpx.Asy
 
     found = await recommended(seeded)
 
-    assert [(r["reasonCode"], r["service"]["baseCode"]) for r in found] == [("POPULAR", CARD)]
+    assert [(r["reasonCode"], r["item"]["basicCode"]) for r in found[:2]] == [
+        ("POPULAR", CARD),
+        ("LIFE_EVENT", "51002000010000"),  # then what everyone commonly needs
+    ]
     assert found[0]["reason"] == "近 30 天有 3 人次申请"
+    assert CARD not in {(r["service"] or {}).get("baseCode") for r in found[1:]}
     # Counted once, then served from the cache until it expires.
     await apply(
         seeded, await resident(seeded, wechat, "r10"), CARD, "510100", ["ID_CARD_FRONT", "PHOTO"]
@@ -190,6 +195,66 @@ async def test_popular_services_for_anyone(seeded: RunningApp, wechat: httpx.Asy
     assert (await recommended(seeded))[0]["reason"] == "近 30 天有 3 人次申请"
     await seeded.resources.redis.delete(Keys.POPULAR_SERVICES)
     assert (await recommended(seeded))[0]["reason"] == "近 30 天有 4 人次申请"
+
+
+async def test_no_one_gets_an_empty_list(seeded: RunningApp, wechat: httpx.AsyncClient) -> None:
+    """Nothing applied for anywhere yet: an anonymous caller and a resident who has not
+    proved who they are see what everyone commonly needs; a verified resident of 30 sees the
+    life events of their age first. Every entry says why."""
+    frozen(seeded, NOW)
+    unverified = await signed_in(seeded, wechat, "newcomer")
+    young = await resident(seeded, wechat, "young", region="510104", born="19960115")
+
+    anonymous = await recommended(seeded)
+    newcomer = await recommended(seeded, unverified.token)
+    theirs = await recommended(seeded, young.token)
+
+    assert anonymous == newcomer
+    assert [(r["reasonCode"], r["reason"]) for r in anonymous][:2] == [
+        ("LIFE_EVENT", "常办事项：身份证有效期满或损坏时办理“居民身份证换领”"),
+        ("LIFE_EVENT", "常办事项：未参加职工医保的居民可以办理“城乡居民基本医疗保险参保登记”"),
+    ]
+    assert {r["scenario"]["code"] for r in anonymous if r["scenario"]} == {"newborn", "marriage"}
+    assert all(r["reason"] for r in anonymous + theirs)
+    assert [(r["reasonCode"], (r["scenario"] or r["item"])["name"]) for r in theirs][:4] == [
+        ("AGE", "结婚一件事"),
+        ("AGE", "新生儿出生一件事"),
+        ("AGE", "二手房转移登记"),
+        ("AGE", "城乡居民基本养老保险参保登记"),
+    ]
+    assert theirs[0]["reason"].startswith("您今年 30 岁：结婚登记")
+    # A scenario recommended for their age is not repeated among the common ones.
+    scenarios = [r["scenario"]["code"] for r in theirs if r["scenario"]]
+    assert len(scenarios) == len(set(scenarios))
+    # The district guide: 锦江's own, or the city's where the district has none.
+    card = next(r for r in theirs if (r["item"] or {}).get("basicCode") == "51002000010000")
+    assert card["service"]["region"]["code"] in {"510104", "510100"}
+
+
+async def test_popular_in_the_resident_s_district_first(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    frozen(seeded, NOW)
+    for n in range(3):
+        program = await resident(seeded, wechat, f"p{n}")
+        await apply(seeded, program, BIRTH, "510104", ["ID_CARD_FRONT"])
+    for n in range(4):
+        program = await resident(seeded, wechat, f"c{n}")
+        await apply(seeded, program, CARD, "510100", ["ID_CARD_FRONT", "PHOTO"])
+    jinjiang = await resident(seeded, wechat, "jinjiang", region="510104", born="19500101")
+    wuhou = await resident(seeded, wechat, "wuhou", region="510107", born="19500101")
+
+    theirs = [r for r in await recommended(seeded, jinjiang.token) if "POPULAR" in r["reasonCode"]]
+    others = [r for r in await recommended(seeded, wuhou.token) if "POPULAR" in r["reasonCode"]]
+
+    assert [(r["reasonCode"], r["service"]["baseCode"], r["reason"]) for r in theirs] == [
+        ("POPULAR_NEARBY", BIRTH, "近 30 天锦江区有 3 人次申请"),
+        ("POPULAR", CARD, "近 30 天有 4 人次申请"),
+    ]
+    assert [(r["reasonCode"], r["service"]["baseCode"]) for r in others] == [
+        ("POPULAR", CARD),
+        ("POPULAR", BIRTH),
+    ]
 
 
 async def test_a_resident_is_not_shown_what_they_already_applied_for(
@@ -221,8 +286,9 @@ async def test_nothing_personal_reaches_another_caller_or_the_logs(
         anonymous = await recommended(seeded)
 
     assert {"AGE", "REGION", "DOCUMENT_EXPIRING", "ORGANISATION"} <= {r["reasonCode"] for r in mine}
-    assert {r["reasonCode"] for r in theirs} <= {"POPULAR"}
-    assert {r["reasonCode"] for r in anonymous} <= {"POPULAR"}
+    # b's own age (36) is b's own reason; nothing of a's reaches b or anyone else.
+    assert {r["reasonCode"] for r in theirs} <= {"POPULAR", "POPULAR_NEARBY", "AGE", "LIFE_EVENT"}
+    assert {r["reasonCode"] for r in anonymous} <= {"POPULAR", "LIFE_EVENT"}
     text = str(theirs) + str(anonymous)
     for personal in ("65", "30 天后", "营业执照", "身份证登记地"):
         assert personal not in text
