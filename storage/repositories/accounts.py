@@ -50,6 +50,11 @@ async def create_resident(**fields: Any) -> Account:
     return await Account.create(roles=[Role.RESIDENT.value], **fields)
 
 
+async def create_terminal_account(**fields: Any) -> Account:
+    """The account a self-service terminal signs in as (its credential is the terminal's)."""
+    return await Account.create(roles=[Role.TERMINAL.value], **fields)
+
+
 async def update_fields(account_id: UUID, **fields: Any) -> int:
     return await Account.filter(id=account_id).update(**fields)
 
