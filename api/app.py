@@ -14,9 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
-from tortoise.contrib.starlette import RegisterTortoise
 
-from api.db import tortoise_config
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
@@ -31,6 +29,7 @@ from api.settings import Settings
 from api.uploads import download, upload
 from api.wechat_push import WECHAT_PUSH_PATH, push
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
+from storage.database import database
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
 
 # The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
@@ -57,12 +56,11 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        config = tortoise_config(settings.database_url, pool_max=settings.database_pool_max)
         # Each request's execution time is counted across the tasks it starts (fair share).
         uninstall_meter = install_meter(asyncio.get_running_loop())
         try:
             async with (
-                RegisterTortoise(app, config=config),
+                database(settings.database_url, pool_max=settings.database_pool_max),
                 open_resources(settings) as resources,
             ):
                 app.state.resources = resources

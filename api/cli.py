@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -22,11 +22,8 @@ import httpx
 import pyotp
 import uvicorn
 from pydantic import ValidationError
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate as tortoise_migrate
 
 from api import exchange_cli
-from api.db import tortoise_config
 from api.logging import configure_logging
 from api.settings import (
     DEV_EXCHANGE_URL,
@@ -36,6 +33,7 @@ from api.settings import (
     Settings,
 )
 from api.wechat_push import WECHAT_PUSH_PATH
+from storage.database import database, migrate
 
 log = logging.getLogger("rongban")
 # The source checkout this module runs from (the fakes and the operations live beside it,
@@ -55,12 +53,9 @@ def load_settings() -> Settings:
         sys.exit("Invalid settings:\n" + "\n".join(lines))
 
 
-async def _with_orm(settings: Settings, work: object) -> None:
-    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
-    try:
-        await work  # type: ignore[misc]
-    finally:
-        await Tortoise.close_connections()
+async def _with_orm(settings: Settings, work: Awaitable[object]) -> None:
+    async with database(settings.database_url):
+        await work
 
 
 def cmd_migrate(settings: Settings) -> None:
@@ -69,8 +64,7 @@ def cmd_migrate(settings: Settings) -> None:
 
 
 async def run_migrations(database_url: str) -> None:
-    await tortoise_migrate(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    await migrate(database_url)
 
 
 def cmd_seed(settings: Settings) -> None:
@@ -241,32 +235,34 @@ def cmd_staff_add(
     """Creates a staff account, prints a one-time password and the TOTP enrolment URI."""
     from api.resources import keyring_of
     from resolvers.accounts.service import hash_password
-    from storage.models.accounts import Account, Role
-    from storage.models.catalogue import Department
+    from storage.models.accounts import Role
+    from storage.repositories import accounts as account_repo
+    from storage.repositories import catalogue as catalogue_repo
 
     password = getpass.getpass("Password (empty: generate one): ") if sys.stdin.isatty() else ""
     password = password or secrets.token_urlsafe(12)
     totp_secret = None if no_otp else pyotp.random_base32()
 
     async def add() -> None:
-        dept = await Department.get_or_none(code=department) if department else None
-        if department and dept is None:
+        found = await catalogue_repo.departments_by_codes([department]) if department else []
+        if department and not found:
             sys.exit(f"unknown department {department}")
+        dept = found[0] if found else None
         roles = (
             [Role.STAFF.value]
             + ([Role.ADMIN.value] if admin else [])
             + ([Role.REVIEWER.value] if reviewer else [])
         )
-        await Account.create(
-            username=username.lower(),
-            roles=roles,
+        await account_repo.create_staff(
+            username.lower(),
+            roles,
             password_hash=hash_password(password),
             totp_secret_sealed=(
                 keyring_of(settings).seal(totp_secret, context="account.totp")
                 if totp_secret
                 else None
             ),
-            department=dept,
+            department_id=dept.id if dept else None,
             region_id=dept.region_id if dept else None,
         )
 

@@ -12,12 +12,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from tortoise import Tortoise
-
-from api.db import tortoise_config
 from api.resources import open_resources
 from api.settings import Settings
 from resolvers.resources import Resources
+from storage.database import database
 
 _KEY_ID = re.compile(r"[A-Za-z0-9_.:\-]{3,64}")
 
@@ -87,14 +85,8 @@ def _uuid(value: str) -> uuid.UUID:
 
 def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[int]]) -> int:
     async def main() -> int:
-        await Tortoise.init(
-            config=tortoise_config(settings.database_url), _enable_global_fallback=True
-        )
-        try:
-            async with open_resources(settings) as resources:
-                return await work(resources)
-        finally:
-            await Tortoise.close_connections()
+        async with database(settings.database_url), open_resources(settings) as resources:
+            return await work(resources)
 
     return asyncio.run(main())
 

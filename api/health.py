@@ -7,9 +7,9 @@ from collections.abc import Awaitable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from tortoise import connections
 
 from resolvers.resources import Resources
+from storage.database import ping
 
 _CHECK_TIMEOUT = 2.0
 
@@ -23,7 +23,7 @@ async def readyz(request: Request) -> JSONResponse:
     """Ready when the database, Redis and object storage all answer within 2 seconds."""
     resources: Resources = request.state.resources
     checks = {
-        "database": _database(),
+        "database": ping(),
         "redis": _redis(resources),
         "storage": resources.objects.ping(),
     }
@@ -40,11 +40,6 @@ async def _within(check: Awaitable[bool]) -> bool:
         return bool(await asyncio.wait_for(check, _CHECK_TIMEOUT))
     except Exception:  # any failure of a probe means "not ready", never a 500
         return False
-
-
-async def _database() -> bool:
-    await connections.get("default").execute_query("SELECT 1")
-    return True
 
 
 async def _redis(resources: Resources) -> bool:

@@ -11,8 +11,6 @@ from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from api.resources import keyring_of
 from api.settings import Settings
 from resolvers.accounts.service import hash_password
@@ -25,26 +23,13 @@ from resolvers.scenarios import service as scenarios
 from resolvers.scenarios.definitions import check_references, read
 from resolvers.scenarios.recommendations import reason_problems
 from storage.models.accounts import Account, Role
-from storage.models.appeals import AppealCategory, AppealRoute
-from storage.models.catalogue import (
-    CentreLevel,
-    CentreService,
-    Department,
-    Implementation,
-    PublicationStatus,
-    Region,
-    RegionLevel,
-    Scope,
-    ServiceCentre,
-    TerminalPlacement,
-)
-from storage.models.scenarios import (
-    RecommendationKind,
-    RecommendationRule,
-    RecommendationTarget,
-    Theme,
-    ThemeItem,
-)
+from storage.models.appeals import AppealCategory
+from storage.models.catalogue import CentreLevel, Department, RegionLevel, TerminalPlacement
+from storage.models.scenarios import RecommendationKind, RecommendationTarget
+from storage.repositories import catalogue as catalogue_repo
+from storage.repositories import seed as repo
+from storage.repositories.seed import ProviderRow, RegionRow, ServiceRow
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +53,19 @@ def _seed_file(name: str) -> Any:
 
 async def seed_regions() -> int:
     """Chengdu's region tree (GB/T 2260 counties, functional zones, retired codes). Idempotent."""
-    created = 0
-    by_code: dict[str, Region] = {r.code: r for r in await Region.all()}
-    async with in_transaction():
-        for row in _seed_file("chengdu.json")["regions"]:
-            if row["code"] in by_code:
-                continue
-            parent = by_code.get(row["parent"]) if row["parent"] else None
-            by_code[row["code"]] = await Region.create(
-                code=row["code"],
-                name=row["name"],
-                level=RegionLevel(row["level"]),
-                parent=parent,
-                retired=row.get("retired", False),
-                platform_code=row.get("platformCode", False),
-            )
-            created += 1
-    return created
+    rows = [
+        RegionRow(
+            code=row["code"],
+            name=row["name"],
+            level=RegionLevel(row["level"]),
+            parent_code=row["parent"] or None,
+            retired=row.get("retired", False),
+            platform_code=row.get("platformCode", False),
+        )
+        for row in _seed_file("chengdu.json")["regions"]
+    ]
+    async with atomic():
+        return await repo.add_missing_regions(rows)
 
 
 async def seed_demo(settings: Settings) -> dict[str, int]:
@@ -95,7 +76,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     counts = {"regions": await seed_regions(), "departments": 0, "staff": 0}
     counts["calendarDays"] = await seed_from_chinesecalendar()
     counts["appealCategories"] = await seed_appeal_categories()
-    if await Department.exists():
+    if await repo.departments_exist():
         log.info("departments exist: demo data already seeded; only reference rows are added")
         counts["themes"] = await seed_themes()  # idempotent: themes added since the first seed
         counts["appealRoutes"] = await seed_appeal_routes()  # older databases lack them
@@ -118,50 +99,43 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
 async def seed_themes() -> int:
     """The themes of both life cycles (国办发〔2025〕24号): reference data, also in production.
     Idempotent; the items listed under them are the catalogue's business (demo or `upsertTheme`)."""
-    existing = set(await Theme.all().values_list("code", flat=True))
-    rows = [
-        Theme(
-            code=row["code"],
-            name=row["name"],
-            audience=row["audience"],
-            description=row["description"],
-            position=row["position"],
-        )
-        for row in _seed_file("scenarios.json")["themes"]
-        if row["code"] not in existing
-    ]
-    await Theme.bulk_create(rows)
-    return len(rows)
+    return await repo.add_missing_themes(
+        [
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "audience": row["audience"],
+                "description": row["description"],
+                "position": row["position"],
+            }
+            for row in _seed_file("scenarios.json")["themes"]
+        ]
+    )
 
 
 async def _demo_scenarios() -> dict[str, int]:
     """The demo's theme items, scenario bundles (each checked as staff's would be, then
     published) and recommendation rules."""
     data = _seed_file("scenarios.json")
-    themes = {t.code: t for t in await Theme.all()}
-    await ThemeItem.bulk_create(
-        [
-            ThemeItem(theme_id=themes[row["code"]].id, basic_code=code, position=n)
-            for row in data["themes"]
-            for n, code in enumerate(row["items"])
-        ]
+    await repo.add_theme_items(
+        [(row["code"], code, n) for row in data["themes"] for n, code in enumerate(row["items"])]
     )
     rules = []
     for row in data["recommendationRules"]:
         if reason_problems(row["reason"]):
             raise RuntimeError(f"recommendation rule {row['code']}: unknown placeholder")
         rules.append(
-            RecommendationRule(
-                code=row["code"],
-                kind=RecommendationKind(row["kind"]),
-                target=RecommendationTarget(row["target"]),
-                target_code=row.get("targetCode", ""),
-                params=row["params"],
-                reason=row["reason"],
-                priority=row["priority"],
-            )
+            {
+                "code": row["code"],
+                "kind": RecommendationKind(row["kind"]),
+                "target": RecommendationTarget(row["target"]),
+                "target_code": row.get("targetCode", ""),
+                "params": row["params"],
+                "reason": row["reason"],
+                "priority": row["priority"],
+            }
         )
-    await RecommendationRule.bulk_create(rules)
+    await repo.add_recommendation_rules(rules)
     for row in data["scenarios"]:
         definition, problems = read(row["definition"])
         references = None
@@ -180,20 +154,22 @@ async def seed_appeal_categories() -> int:
     """The 12345 dispatch catalogue (reference data, also in production). Idempotent: only
     categories missing by code are added; edited ones are left alone. A catalogue larger
     than the API serves (see resolvers/appeals/dispatch.py) is refused whole."""
-    have = {c.code: c for c in await AppealCategory.all()}
+    have: dict[str, AppealCategory] = {c.code: c for c in await repo.appeal_categories()}
     created = 0
-    async with in_transaction():
+    async with atomic():
         for position, group in enumerate(_seed_file("appeals.json")["categories"]):
             parent = have.get(group["code"])
             if parent is None:
-                parent = await AppealCategory.create(**_category_fields(group, position))
+                parent = await repo.create_appeal_category(
+                    None, **_category_fields(group, position)
+                )
                 have[parent.code] = parent
                 created += 1
             for index, leaf in enumerate(group["children"]):
                 if leaf["code"] in have:
                     continue
-                have[leaf["code"]] = await AppealCategory.create(
-                    parent=parent, **_category_fields(leaf, index)
+                have[leaf["code"]] = await repo.create_appeal_category(
+                    parent, **_category_fields(leaf, index)
                 )
                 created += 1
         problems = catalogue_problems(list(have.values()))
@@ -217,20 +193,10 @@ def _category_fields(row: dict[str, Any], position: int) -> dict[str, Any]:
 
 async def seed_appeal_routes() -> int:
     """The demo dispatch table: it names the demo departments, so it is demo data."""
-    categories = {c.code: c.id for c in await AppealCategory.all()}
-    regions = {r.code: r.id for r in await Region.all()}
-    departments = {d.code: d.id for d in await Department.all()}
-    have = set(await AppealRoute.all().values_list("category_id", "region_id"))
-    rows = []
-    for row in _seed_file("appeals.json")["routes"]:
-        key = (categories.get(row["category"]), regions.get(row["region"]))
-        department = departments.get(row["department"])
-        if None in key or department is None or key in have:
-            continue
-        have.add(key)
-        rows.append(AppealRoute(category_id=key[0], region_id=key[1], department_id=department))
-    await AppealRoute.bulk_create(rows)
-    return len(rows)
+    return await repo.add_missing_appeal_routes(
+        (row["category"], row["region"], row["department"])
+        for row in _seed_file("appeals.json")["routes"]
+    )
 
 
 # The demo's 公共场所卫生许可 in 锦江区 is handled in parallel with the district's market
@@ -239,27 +205,11 @@ PARALLEL_DEMO = ("51000100020000", "510104")
 
 
 async def _parallel_demo_item() -> None:
-    base_code, region_code = PARALLEL_DEMO
-    region = await Region.get_or_none(code=region_code)
-    if region is None:
-        return
-    implementation = await Implementation.filter(
-        base__basic_code=base_code, region_id=region.id, status=PublicationStatus.PUBLISHED
-    ).first()
-    partner = (
-        await Department.filter(region_id=region.id)
-        .exclude(id=implementation.department_id if implementation else None)
-        .order_by("code")
-        .first()
-    )
-    if implementation is None or partner is None:
-        return
-    implementation.cooperating_departments = [partner.code]
-    await implementation.save(update_fields=["cooperating_departments"])
+    await repo.add_cooperating_partner(*PARALLEL_DEMO)
 
 
 async def _departments_and_staff(settings: Settings) -> dict[str, int]:
-    regions = {r.code: r for r in await Region.all()}
+    regions = {r.code: r for r in await catalogue_repo.all_regions()}
     # One hash for every demo account: they share the demo password by design.
     password_hash = _demo_hash(settings.demo_password.get_secret_value())
     admin = Account(
@@ -291,9 +241,8 @@ async def _departments_and_staff(settings: Settings) -> dict[str, int]:
                 region_id=region.id,
             )
         )
-    async with in_transaction():
-        await Department.bulk_create(departments)
-        await Account.bulk_create(staff)
+    async with atomic():
+        await repo.add_departments_and_staff(departments, staff)
     return {"departments": len(departments), "staff": len(staff)}
 
 
@@ -303,23 +252,23 @@ def _demo_hash(password: str) -> str:
 
 
 async def _streets_and_communities() -> int:
-    counties = {r.code: r for r in await Region.filter(code__in=list(DEMO_STREETS))}
+    counties = {r.code: r for r in await catalogue_repo.regions_by_codes(list(DEMO_STREETS))}
     communities = 0
-    async with in_transaction():
+    async with atomic():
         for county_code, streets in DEMO_STREETS.items():
             for s, street_name in enumerate(streets, start=1):
-                street = await Region.create(
-                    code=f"{county_code}{s:03d}000",
-                    name=street_name,
-                    level=RegionLevel.STREET,
-                    parent=counties[county_code],
+                street = await repo.create_region(
+                    f"{county_code}{s:03d}000",
+                    street_name,
+                    RegionLevel.STREET,
+                    counties[county_code].id,
                 )
                 for c in range(1, COMMUNITIES_PER_STREET + 1):
-                    await Region.create(
-                        code=f"{county_code}{s:03d}{c:03d}",
-                        name=f"{street_name.removesuffix('街道')}第{'一二三四五'[c - 1]}社区",
-                        level=RegionLevel.COMMUNITY,
-                        parent=street,
+                    await repo.create_region(
+                        f"{county_code}{s:03d}{c:03d}",
+                        f"{street_name.removesuffix('街道')}第{'一二三四五'[c - 1]}社区",
+                        RegionLevel.COMMUNITY,
+                        street.id,
                     )
                     communities += 1
     return communities
@@ -329,16 +278,14 @@ async def _local_centres_and_terminals(settings: Settings) -> dict[str, int]:
     """A 便民服务中心 per demo street, a 党群服务中心 and a terminal per demo community, each
     offering the citywide items that residents most often need nearby."""
     keyring = keyring_of(settings)
-    everyday = await Implementation.filter(
-        status=PublicationStatus.PUBLISHED, scope=Scope.CITYWIDE, online_depth__gte=3
-    ).values_list("code", flat=True)
-    everyday_codes = sorted(str(code) for code in everyday)[:12]
-    county_centres = {c.region_id: c for c in await ServiceCentre.filter(level=CentreLevel.COUNTY)}
+    everyday_codes = sorted(await repo.published_citywide_codes(min_online_depth=3))[:12]
+    county_centres = {c.region_id: c for c in await repo.centres_at_level(CentreLevel.COUNTY)}
     centres = terminals = 0
-    for street in await Region.filter(level=RegionLevel.STREET).order_by("code"):
+    for street in await repo.regions_at_level(RegionLevel.STREET):
         county = county_centres[street.parent_id]  # type: ignore[index]
         offset = int(street.code[6:9]) * 0.006
-        centre = await ServiceCentre.create(
+        centre = await catalogue_repo.create_centre(
+            everyday_codes,
             name=f"{street.name}便民服务中心",
             level=CentreLevel.STREET,
             region_id=street.id,
@@ -348,16 +295,12 @@ async def _local_centres_and_terminals(settings: Settings) -> dict[str, int]:
             hours=county.hours,
             phone="12345",
         )
-        await CentreService.bulk_create(
-            [CentreService(centre_id=centre.id, implementation_code=c) for c in everyday_codes]
-        )
         centres += 1
-        for index, community in enumerate(
-            await Region.filter(parent_id=street.id).order_by("code")
-        ):
+        for index, community in enumerate(await catalogue_repo.region_children([street.id])):
             lat = centre.latitude + (index + 1) * 0.003
             lng = centre.longitude + (index + 1) * 0.002
-            await ServiceCentre.create(
+            await catalogue_repo.create_centre(
+                [],
                 name=f"{community.name}党群服务中心",
                 level=CentreLevel.COMMUNITY,
                 region_id=community.id,
@@ -464,71 +407,67 @@ async def seed_demo_providers(settings: Settings) -> dict[str, int]:
     from storage.models.providers import (
         ContentCheck,
         LinkKind,
-        Provider,
         ProviderCategory,
-        ProviderMember,
-        ProviderService,
-        ProviderServiceRegion,
         ProviderServiceStatus,
-        ProviderServiceTheme,
         ProviderStatus,
     )
 
     if settings.is_production or not settings.demo_data:
         raise RuntimeError("demo data is only seeded in dev mode with RONGBAN_DEMO_DATA=true")
-    if await Provider.filter(demo=True).exists():
+    if await repo.demo_providers_exist():
         return {"demoProviders": 0}
     keyring = keyring_of(settings)
-    regions = {r.code: r.id for r in await Region.all()}
+    regions = {r.code: r.id for r in await catalogue_repo.all_regions()}
     services = 0
-    async with in_transaction():
-        owner = await Account.create(
+    async with atomic():
+        owner = await repo.create_account(
             display_name="演示服务机构成员", roles=[Role.RESIDENT.value, Role.PROVIDER.value]
         )
         for row in DEMO_PROVIDERS:
             code = row["code"] + uscc.calc_check_digit(row["code"])
-            provider = await Provider.create(
-                name=row["name"],
-                credit_code=code,
-                status=ProviderStatus.APPROVED,
-                contact_name_sealed=keyring.seal("演示联系人", context="provider.contact_name"),
-                contact_name_masked="演*****",
-                contact_phone_sealed=keyring.seal("02800000000", context="provider.contact_phone"),
-                contact_phone_masked="028****0000",
-                created_by_id=owner.id,
-                demo=True,
-            )
-            await ProviderMember.create(provider_id=provider.id, account_id=owner.id, owner=True)
+            provider_services = []
             for item in row["services"]:
                 kind, target, app_id = item["link"]
-                service = await ProviderService.create(
-                    provider_id=provider.id,
-                    name=item["name"],
-                    description=item["description"],
-                    category=ProviderCategory(item["category"]),
-                    opening_hours=item["hours"],
-                    link_kind=LinkKind(kind),
-                    link_target=target,
-                    link_app_id=app_id,
-                    status=ProviderServiceStatus.PUBLISHED,
-                    # Demo text was never sent to WeChat: say so rather than claim a pass.
-                    content_check=ContentCheck.UNCHECKED,
-                    published_at=datetime.now(UTC),
+                provider_services.append(
+                    ServiceRow(
+                        fields={
+                            "name": item["name"],
+                            "description": item["description"],
+                            "category": ProviderCategory(item["category"]),
+                            "opening_hours": item["hours"],
+                            "link_kind": LinkKind(kind),
+                            "link_target": target,
+                            "link_app_id": app_id,
+                            "status": ProviderServiceStatus.PUBLISHED,
+                            # Demo text was never sent to WeChat: say so rather than claim a pass.
+                            "content_check": ContentCheck.UNCHECKED,
+                            "published_at": datetime.now(UTC),
+                        },
+                        theme_codes=item["themes"],
+                        region_ids=[regions[r] for r in item["regions"] if r in regions],
+                    )
                 )
-                await ProviderServiceTheme.bulk_create(
-                    [
-                        ProviderServiceTheme(service_id=service.id, theme_code=t)
-                        for t in item["themes"]
-                    ]
-                )
-                await ProviderServiceRegion.bulk_create(
-                    [
-                        ProviderServiceRegion(service_id=service.id, region_id=regions[r])
-                        for r in item["regions"]
-                        if r in regions
-                    ]
-                )
-                services += 1
+            await repo.add_provider(
+                owner.id,
+                ProviderRow(
+                    fields={
+                        "name": row["name"],
+                        "credit_code": code,
+                        "status": ProviderStatus.APPROVED,
+                        "contact_name_sealed": keyring.seal(
+                            "演示联系人", context="provider.contact_name"
+                        ),
+                        "contact_name_masked": "演*****",
+                        "contact_phone_sealed": keyring.seal(
+                            "02800000000", context="provider.contact_phone"
+                        ),
+                        "contact_phone_masked": "028****0000",
+                        "demo": True,
+                    },
+                    services=provider_services,
+                ),
+            )
+            services += len(provider_services)
     await _utilities_in_resale_home()
     return {"demoProviders": len(DEMO_PROVIDERS), "demoProviderServices": services}
 
@@ -538,10 +477,9 @@ async def _utilities_in_resale_home() -> None:
     question, and the UTILITIES category when the answer is yes, as a new published version."""
     from resolvers.scenarios import service as scenarios
     from resolvers.scenarios.definitions import check_references, read
-    from storage.models.catalogue import PublicationStatus as Status
-    from storage.models.scenarios import Scenario
+    from storage.repositories import scenarios as scenario_repo
 
-    current = await Scenario.filter(code="resale-home", status=Status.PUBLISHED).first()
+    current = await scenario_repo.published_scenario("resale-home")
     if current is None or any("providerService" in i for i in current.definition["items"]):
         return
     raw = dict(current.definition)

@@ -9,9 +9,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise import Tortoise
-
-from api.db import tortoise_config
 from api.outbox import dispatcher
 from api.resources import open_resources
 from api.settings import Settings
@@ -22,7 +19,8 @@ from resolvers.appeals.photo_checks import hold_silent
 from resolvers.applications.deadlines import scan
 from resolvers.documents.service import sweep_expired_tickets
 from resolvers.resources import Resources
-from storage.models.accounts import AuthSession
+from storage.database import database
+from storage.repositories import accounts as account_repo
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,7 @@ class Job:
 
 async def purge_ended_sessions(resources: Resources) -> int:
     cutoff = datetime.now(UTC) - SESSION_RETENTION
-    return await AuthSession.filter(refresh_expires_at__lt=cutoff).delete()
+    return await account_repo.purge_sessions_ended_before(cutoff)
 
 
 async def dispatch_outbox(resources: Resources) -> int:
@@ -93,25 +91,21 @@ async def run_jobs_once(resources: Resources) -> dict[str, int]:
 
 
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
-    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
-    try:
-        async with open_resources(settings) as resources:
-            if once:
-                log.info("worker pass: %s", await run_jobs_once(resources))
-                return
-            last_run: dict[str, float] = {}
-            loop = asyncio.get_running_loop()
-            while True:
-                now = loop.time()
-                for job in JOBS:
-                    if now - last_run.get(job.name, -job.every_seconds) >= job.every_seconds:
-                        last_run[job.name] = now
-                        try:
-                            done = await job.run(resources)
-                            if done:
-                                log.info("job %s: %s", job.name, done)
-                        except Exception:
-                            log.exception("job %s failed", job.name)
-                await asyncio.sleep(settings.outbox_poll_seconds)
-    finally:
-        await Tortoise.close_connections()
+    async with database(settings.database_url), open_resources(settings) as resources:
+        if once:
+            log.info("worker pass: %s", await run_jobs_once(resources))
+            return
+        last_run: dict[str, float] = {}
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            for job in JOBS:
+                if now - last_run.get(job.name, -job.every_seconds) >= job.every_seconds:
+                    last_run[job.name] = now
+                    try:
+                        done = await job.run(resources)
+                        if done:
+                            log.info("job %s: %s", job.name, done)
+                    except Exception:
+                        log.exception("job %s failed", job.name)
+            await asyncio.sleep(settings.outbox_poll_seconds)

@@ -15,7 +15,6 @@ from uuid import UUID
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from tortoise.exceptions import IntegrityError
 
 from api.settings import Settings
 from integrations.sms import SmsError
@@ -33,6 +32,7 @@ from storage.cache import Keys, Redis, RedisError, hit_rate_limit
 from storage.crypto import Keyring
 from storage.models.accounts import Account, Role
 from storage.repositories import accounts as repo
+from storage.transactions import IntegrityError
 
 log = logging.getLogger(__name__)
 

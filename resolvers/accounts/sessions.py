@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import orjson
-from tortoise.transactions import in_transaction
 
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.principal import Principal
@@ -18,6 +17,7 @@ from resolvers.resources import Resources
 from storage.cache import Keys, Redis, RedisError
 from storage.models.accounts import Account, Role
 from storage.repositories import accounts as repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ async def refresh(resources: Resources, refresh_token: str) -> IssuedSession:
     refresh_hash = resources.keyring.token_hash(refresh_token)
     now = _now()
     replayed = None
-    async with in_transaction():
+    async with atomic():
         session = await repo.session_for_refresh(refresh_hash)
         if session is None:
             replayed = await repo.session_by_previous_refresh(refresh_hash)

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from integrations.identity import (
     Claim,
     IdentityProvider,
@@ -33,6 +30,7 @@ from storage.models.accounts import (
     VerificationStatus,
 )
 from storage.repositories import accounts as repo
+from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +223,7 @@ async def _bind(
     bound = False
     for _ in range(3):
         try:
-            async with in_transaction():
+            async with atomic():
                 await repo.lock_verifications_of_number(record.id_number_index)
                 current = await repo.locked_verification(record.id)
                 if current is None or current.status is not VerificationStatus.PENDING:

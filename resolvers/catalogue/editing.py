@@ -13,9 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.catalogue.drafts import (
     ArticleData,
@@ -39,6 +36,7 @@ from storage.models.catalogue import (
     ServiceObject,
 )
 from storage.repositories import catalogue as repo
+from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +80,17 @@ async def upsert_base_item(
     data.validate(problems)
     _raise_if(problems)
     fields = base_item_fields(data)
-    async with in_transaction():
-        item = await BaseItem.filter(basic_code=data.basic_code).select_for_update().first()
+    async with atomic():
+        item = await repo.base_item_for_update(data.basic_code)
         if item is None:
             try:
-                item = await BaseItem.create(basic_code=data.basic_code, **fields)
+                item = await repo.create_base_item(data.basic_code, **fields)
             except IntegrityError:
                 raise CatalogueError(CatalogueErrorCode.CONFLICT, "basicCode") from None
         else:
-            await item.update_from_dict(fields).save()
+            await repo.update_base_item(item, **fields)
             # Filters read these from the implementations: keep every version in step.
-            await Implementation.filter(base_id=item.id).update(**_denormalised(item))
+            await repo.update_implementations_of_base(item.id, **_denormalised(item))
     await catalogue_changed(resources)
     return item
 
@@ -224,16 +222,16 @@ async def upsert_implementation(
     code = implementation_code(refs.base.basic_code, refs.region.code, refs.department.code)
     fields = implementation_fields(data, refs)
     try:
-        async with in_transaction():
+        async with atomic():
             versions = await repo.versions_for_update(code)
             draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
             if draft is None:
                 version = (versions[0].version + 1) if versions else 1
-                draft = await Implementation.create(code=code, version=version, **fields)
+                draft = await repo.create_implementation(code, version, **fields)
+                await repo.add_materials(material_rows(draft.id, data))
             else:
-                await draft.update_from_dict(fields).save()
-                await Material.filter(implementation_id=draft.id).delete()
-            await Material.bulk_create(material_rows(draft.id, data))
+                await repo.update_implementation(draft, **fields)
+                await repo.replace_materials(draft.id, material_rows(draft.id, data))
     except IntegrityError:
         # Two first drafts of the same new implementation at once: one wins.
         raise CatalogueError(CatalogueErrorCode.CONFLICT) from None
@@ -246,7 +244,7 @@ async def publish_implementation(
     """Runs the guide checks and 三级四同 on the draft, then makes it the live version."""
     if not 0 < len(code) <= 96:
         raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "code")
-    async with in_transaction():
+    async with atomic():
         versions = await repo.versions_for_update(code)
         draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
         if draft is None:
@@ -267,21 +265,16 @@ async def publish_implementation(
                 "justification", justification, longest=1000, required=False
             )
             _raise_if(problems)
-        materials = await Material.filter(implementation_id=draft.id).order_by("position")
+        materials = await repo.materials_of([draft.id])
         violations = guide_violations(draft, materials)
         if violations:
             raise CatalogueError(
                 CatalogueErrorCode.GUIDE_CHECK_FAILED, violations[0].field, violations=violations
             )
-        base = await BaseItem.get(id=draft.base_id)
+        base = await repo.base_item(draft.base_id)
         if divergences(draft, base) and not draft.divergence_justification.strip():
             raise CatalogueError(CatalogueErrorCode.DIVERGENCE_NEEDS_JUSTIFICATION, "justification")
-        await Implementation.filter(code=code, status=PublicationStatus.PUBLISHED).update(
-            status=PublicationStatus.ARCHIVED
-        )
-        draft.status = PublicationStatus.PUBLISHED
-        draft.published_at = _now()
-        await draft.save()
+        await repo.publish_version(draft, _now())
     await catalogue_changed(resources)
     return draft
 
@@ -331,11 +324,11 @@ async def upsert_article(
         "department_id": department.id if department else None,
         "published": data.published,
     }
-    async with in_transaction():
+    async with atomic():
         if article_id is None:
-            article = await Article.create(**fields)
+            article = await repo.create_article(**fields)
         else:
-            found = await Article.filter(id=article_id).select_for_update().first()
+            found = await repo.article_for_update(article_id)
             if found is None:
                 raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "id")
             # And as it was: nobody takes over an article that is not theirs to change (a
@@ -352,8 +345,7 @@ async def upsert_article(
                 _article(found.department_id, found.region_id, previous),
                 field="id",
             )
-            article = await found.update_from_dict(fields)
-            await article.save()
+            article = await repo.update_article(found, **fields)
         await repo.replace_article_items(article.id, data.item_codes)
     await catalogue_changed(resources)
     return article

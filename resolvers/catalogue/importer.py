@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from tortoise.transactions import in_transaction
-
 from resolvers.catalogue.drafts import (
     ArticleData,
     BaseItemData,
@@ -32,11 +30,9 @@ from resolvers.catalogue.editing import (
 from resolvers.catalogue.errors import Violation
 from resolvers.catalogue.rules import divergences, guide_violations, implementation_code
 from storage.models.catalogue import (
-    Article,
     ArticleKind,
     BaseItem,
     CentreLevel,
-    CentreService,
     Channel,
     Department,
     HandlingType,
@@ -49,10 +45,10 @@ from storage.models.catalogue import (
     PublicationStatus,
     Region,
     Scope,
-    ServiceCentre,
     ServiceObject,
 )
 from storage.repositories import catalogue as repo
+from storage.transactions import atomic
 
 FORMAT = "rongban-catalogue/1"
 E = TypeVar("E", bound=Enum)
@@ -313,9 +309,9 @@ async def import_catalogue(document: Any) -> ImportReport:
     # only repeat the noise); every other row is, so one run lists every problem.
     malformed = {e.field.split(".", 1)[0] for e in report.errors}
 
-    regions = {r.code: r for r in await Region.all()}
-    departments = {d.code: d for d in await Department.all()}
-    known_bases = {b.basic_code: b for b in await BaseItem.all()}
+    regions = {r.code: r for r in await repo.all_regions()}
+    departments = {d.code: d for d in await repo.all_departments()}
+    known_bases = {b.basic_code: b for b in await repo.all_base_items()}
     for item in base_items:
         known_bases[item.basic_code] = BaseItem(
             basic_code=item.basic_code, **base_item_fields(item)
@@ -404,28 +400,19 @@ async def _write(
 ) -> None:
     """Writes a checked document in one transaction."""
     now = datetime.now(UTC)
-    async with in_transaction():
+    async with atomic():
         for item in base_items:
             fields = base_item_fields(item)
-            existing = await BaseItem.get_or_none(basic_code=item.basic_code)
+            existing = await repo.base_item_by_code(item.basic_code)
             if existing is None:
-                await BaseItem.create(basic_code=item.basic_code, **fields)
+                await repo.create_base_item(item.basic_code, **fields)
             else:
-                await existing.update_from_dict(fields).save()
-        bases = {b.basic_code: b for b in await BaseItem.all()}
+                await repo.update_base_item(existing, **fields)
+        bases = {b.basic_code: b for b in await repo.all_base_items()}
         codes = [code for _, code in planned]
         # Set-wise, not row by row: a catalogue export has thousands of guides.
-        versions = (
-            await Implementation.filter(code__in=codes)
-            .select_for_update()
-            .values("code", "version")
-        )
-        latest: dict[str, int] = {}
-        for version in versions:
-            latest[version["code"]] = max(latest.get(version["code"], 0), version["version"])
-        await Implementation.filter(code__in=codes, status=PublicationStatus.PUBLISHED).update(
-            status=PublicationStatus.ARCHIVED
-        )
+        latest = await repo.latest_versions_for_update(codes)
+        await repo.archive_published(codes)
         guides: list[Implementation] = []
         materials: list[Material] = []
         for data, code in planned:
@@ -441,10 +428,10 @@ async def _write(
             )
             guides.append(guide)
             materials.extend(material_rows(guide.id, data))
-        await Implementation.bulk_create(guides, batch_size=500)
-        await Material.bulk_create(materials, batch_size=1000)
+        await repo.add_implementations(guides)
+        await repo.add_materials(materials)
         for article in articles:
-            created = await Article.create(
+            created = await repo.create_article(
                 kind=article.kind,
                 title=article.title,
                 body=article.body,
@@ -458,7 +445,8 @@ async def _write(
             )
             await repo.replace_article_items(created.id, article.item_codes)
         for centre in centres:
-            centre_row = await ServiceCentre.create(
+            await repo.create_centre(
+                centre.service_codes,
                 name=centre.name,
                 level=centre.level,
                 region_id=regions[centre.region_code].id,
@@ -468,10 +456,4 @@ async def _write(
                 hours=centre.hours,
                 phone=centre.phone,
                 accepts_citywide=centre.accepts_citywide,
-            )
-            await CentreService.bulk_create(
-                [
-                    CentreService(centre_id=centre_row.id, implementation_code=c)
-                    for c in set(centre.service_codes)
-                ]
             )

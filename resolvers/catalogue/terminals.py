@@ -6,9 +6,6 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.catalogue.drafts import Problems, TerminalData
 from resolvers.catalogue.editing import catalogue_changed
@@ -16,9 +13,10 @@ from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.service import today
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from storage.models.accounts import Account, Role
-from storage.models.catalogue import RegionLevel, Terminal, TerminalService
+from storage.models.catalogue import RegionLevel, Terminal
+from storage.repositories import accounts as account_repo
 from storage.repositories import catalogue as repo
+from storage.transactions import IntegrityError, atomic
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +63,10 @@ async def register_terminal(
 
 async def create_terminal(data: TerminalData, community_id: UUID, credential_hash: str) -> Terminal:
     """The terminal, its TERMINAL account and its services, in one transaction."""
-    async with in_transaction():
-        account = await Account.create(roles=[Role.TERMINAL.value], display_name=data.name)
-        terminal = await Terminal.create(
+    async with atomic():
+        account = await account_repo.create_terminal_account(display_name=data.name)
+        terminal = await repo.create_terminal(
+            data.service_codes,
             code=data.code,
             name=data.name,
             community_id=community_id,
@@ -78,11 +77,5 @@ async def create_terminal(data: TerminalData, community_id: UUID, credential_has
             hours=data.hours,
             account_id=account.id,
             credential_hash=credential_hash,
-        )
-        await TerminalService.bulk_create(
-            [
-                TerminalService(terminal_id=terminal.id, implementation_code=code)
-                for code in sorted(set(data.service_codes))
-            ]
         )
     return terminal

@@ -13,7 +13,6 @@ from typing import IO
 from uuid import UUID
 
 import anyio.to_thread
-from tortoise.transactions import in_transaction
 
 from integrations.scanner import ScannerUnavailable
 from resolvers import policy
@@ -34,6 +33,7 @@ from storage.models.documents import (
 )
 from storage.objects import ObjectMissing, ObjectStore, StorageUnavailable, UploadTicket
 from storage.repositories import documents as repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -545,7 +545,7 @@ async def verify_original(
         raise DocumentError(Code.NOT_AVAILABLE, "documentId")
     if document.trust_level is TrustLevel.A:
         raise DocumentError(Code.ALREADY_TRUSTED, "documentId")
-    async with in_transaction():
+    async with atomic():
         await repo.raise_trust(
             document.id,
             to=TrustLevel.B,

@@ -25,8 +25,6 @@ from uuid import UUID
 
 import anyio
 import orjson
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from integrations.provincial import envelope
 from integrations.provincial.envelope import EnvelopeError
@@ -47,6 +45,7 @@ from storage.models.applications import TaskStatus
 from storage.models.exchange import CallbackKind, ExchangeCallback, ExchangeSystem, SigningAlgorithm
 from storage.repositories import applications as application_repo
 from storage.repositories import exchange as repo
+from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +193,7 @@ async def _apply_once(
     if application is None:
         raise CallbackRefused(Code.UNKNOWN_APPLICATION, "applicationNumber")
     try:
-        async with in_transaction():
+        async with atomic():
             # The ledger row first: a twin sent at the same moment waits on its unique key,
             # then fails once this one commits, and is answered as a repeat.
             await repo.record_callback(

@@ -15,8 +15,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from resolvers import policy
 from resolvers.applications import deadlines
@@ -60,6 +58,7 @@ from storage.models.documents import Document
 from storage.models.scenarios import Scenario, Theme
 from storage.repositories import applications as application_repo
 from storage.repositories import scenarios as repo
+from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ async def upsert_theme(resources: Resources, principal: Principal, data: ThemeDa
         "position": data.position,
     }
     try:
-        async with in_transaction():
+        async with atomic():
             found = await repo.lock_theme(data.code)
             if found is None:
                 found = await repo.create_theme(code=data.code, **fields)
@@ -208,7 +207,7 @@ async def save_draft(
         "edited_by_id": actor_id,
     }
     try:
-        async with in_transaction():
+        async with atomic():
             versions = await repo.versions_for_update(code)
             draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
             if draft is None:
@@ -228,7 +227,7 @@ async def create_published(
 ) -> None:
     """Seeds: a scenario's first version, published at once, checked as staff's would be
     (`definition` and `references` come from `read` and `check_references`)."""
-    async with in_transaction():
+    async with atomic():
         scenario = await repo.create_version(
             code=code,
             version=1,
@@ -262,7 +261,7 @@ async def publish_scenario(resources: Resources, principal: Principal, code: str
 
 
 async def publish_draft(code: str, now: datetime) -> Scenario:
-    async with in_transaction():
+    async with atomic():
         versions = await repo.versions_for_update(code)
         draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
         if draft is None:
@@ -411,7 +410,7 @@ async def submit(
     answers_text = orjson.dumps(found.answers.canonical(), option=orjson.OPT_SORT_KEYS).decode()
     children: list[Application] = []
     try:
-        async with in_transaction():
+        async with atomic():
             if key is not None and await application_repo.idempotency(owner_id, SUBMIT_SCOPE, key):
                 raise applications.Replayed()
             today = china_date(now)

@@ -50,6 +50,16 @@ async def create_resident(**fields: Any) -> Account:
     return await Account.create(roles=[Role.RESIDENT.value], **fields)
 
 
+async def create_staff(username: str, roles: Sequence[str], **fields: Any) -> Account:
+    """A staff account (its roles hold STAFF, and ADMIN or REVIEWER where given)."""
+    return await Account.create(username=username, roles=list(roles), **fields)
+
+
+async def create_terminal_account(**fields: Any) -> Account:
+    """The account a self-service terminal signs in as (its credential is the terminal's)."""
+    return await Account.create(roles=[Role.TERMINAL.value], **fields)
+
+
 async def update_fields(account_id: UUID, **fields: Any) -> int:
     return await Account.filter(id=account_id).update(**fields)
 
@@ -202,6 +212,11 @@ async def revoke_all_sessions(account_id: UUID, at: datetime) -> list[str]:
     )
     await AuthSession.filter(account_id=account_id, revoked_at__isnull=True).update(revoked_at=at)
     return [str(h) for h in hashes]
+
+
+async def purge_sessions_ended_before(cutoff: datetime) -> int:
+    """Deletes the sessions whose refresh token expired before the cutoff; how many."""
+    return await AuthSession.filter(refresh_expires_at__lt=cutoff).delete()
 
 
 # -- audit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -106,6 +106,37 @@ async def base_items_by_codes(codes: Sequence[str]) -> list[BaseItem]:
     return await BaseItem.filter(basic_code__in=list(codes))
 
 
+async def base_item(base_id: UUID) -> BaseItem:
+    return await BaseItem.get(id=base_id)
+
+
+async def all_base_items() -> list[BaseItem]:
+    return await BaseItem.all()
+
+
+async def base_item_for_update(basic_code: str) -> BaseItem | None:
+    """The base item, locked: concurrent edits of one standard item serialise on it."""
+    return await BaseItem.filter(basic_code=basic_code).select_for_update().first()
+
+
+async def base_item_by_code(basic_code: str) -> BaseItem | None:
+    return await BaseItem.get_or_none(basic_code=basic_code)
+
+
+async def create_base_item(basic_code: str, **fields: Any) -> BaseItem:
+    return await BaseItem.create(basic_code=basic_code, **fields)
+
+
+async def update_base_item(item: BaseItem, **fields: Any) -> BaseItem:
+    await item.update_from_dict(fields).save()
+    return item
+
+
+async def update_implementations_of_base(base_id: UUID, **fields: Any) -> int:
+    """Writes the base item's denormalised columns into every version of its implementations."""
+    return await Implementation.filter(base_id=base_id).update(**fields)
+
+
 # -- implementations
 
 
@@ -194,6 +225,63 @@ async def versions_for_update(code: str) -> list[Implementation]:
     return await Implementation.filter(code=code).select_for_update().order_by("-version")
 
 
+async def latest_versions_for_update(codes: Sequence[str]) -> dict[str, int]:
+    """The highest version number of each implementation code, its versions locked; set-wise,
+    not code by code, for an import of thousands of guides."""
+    rows = (
+        await Implementation.filter(code__in=list(codes))
+        .select_for_update()
+        .values("code", "version")
+    )
+    latest: dict[str, int] = {}
+    for row in rows:
+        latest[row["code"]] = max(latest.get(row["code"], 0), row["version"])
+    return latest
+
+
+async def create_implementation(code: str, version: int, **fields: Any) -> Implementation:
+    return await Implementation.create(code=code, version=version, **fields)
+
+
+async def update_implementation(implementation: Implementation, **fields: Any) -> Implementation:
+    await implementation.update_from_dict(fields).save()
+    return implementation
+
+
+async def add_implementations(rows: Sequence[Implementation]) -> None:
+    await Implementation.bulk_create(list(rows), batch_size=500)
+
+
+async def archive_published(codes: Sequence[str]) -> int:
+    """Archives the live version of each implementation code (a new one replaces it)."""
+    return await Implementation.filter(
+        code__in=list(codes), status=PublicationStatus.PUBLISHED
+    ).update(status=PublicationStatus.ARCHIVED)
+
+
+async def publish_version(draft: Implementation, now: datetime) -> Implementation:
+    """Archives the live version of the draft's implementation and makes the draft (with
+    any change the caller made to it) the live one. Runs inside the caller's transaction,
+    which holds the versions' locks."""
+    await Implementation.filter(code=draft.code, status=PublicationStatus.PUBLISHED).update(
+        status=PublicationStatus.ARCHIVED
+    )
+    draft.status = PublicationStatus.PUBLISHED
+    draft.published_at = now
+    await draft.save()
+    return draft
+
+
+async def add_materials(rows: Sequence[Material]) -> None:
+    await Material.bulk_create(list(rows), batch_size=1000)
+
+
+async def replace_materials(implementation_id: UUID, rows: Sequence[Material]) -> None:
+    """The draft's material list, replaced whole: positions are the list's order."""
+    await Material.filter(implementation_id=implementation_id).delete()
+    await Material.bulk_create(list(rows), batch_size=1000)
+
+
 async def materials_of(implementation_ids: Sequence[UUID]) -> list[Material]:
     return await Material.filter(implementation_id__in=list(implementation_ids)).order_by(
         "implementation_id", "position"
@@ -257,6 +345,19 @@ async def replace_article_items(article_id: UUID, codes: Sequence[str]) -> None:
 
 async def articles_by_ids(ids: Sequence[UUID]) -> list[Article]:
     return await Article.filter(id__in=list(ids))
+
+
+async def create_article(**fields: Any) -> Article:
+    return await Article.create(**fields)
+
+
+async def article_for_update(article_id: UUID) -> Article | None:
+    return await Article.filter(id=article_id).select_for_update().first()
+
+
+async def update_article(article: Article, **fields: Any) -> Article:
+    await article.update_from_dict(fields).save()
+    return article
 
 
 # -- centres and terminals
@@ -336,3 +437,27 @@ async def terminal_service_codes(terminal_ids: Sequence[UUID]) -> list[TerminalS
 
 async def terminal_by_code(code: str) -> Terminal | None:
     return await Terminal.get_or_none(code=code)
+
+
+async def create_centre(service_codes: Sequence[str], **fields: Any) -> ServiceCentre:
+    """A service centre and the implementations it lists (each code once)."""
+    centre = await ServiceCentre.create(**fields)
+    await CentreService.bulk_create(
+        [
+            CentreService(centre_id=centre.id, implementation_code=code)
+            for code in dict.fromkeys(service_codes)
+        ]
+    )
+    return centre
+
+
+async def create_terminal(service_codes: Sequence[str], **fields: Any) -> Terminal:
+    """A terminal and the implementations it offers (each code once)."""
+    terminal = await Terminal.create(**fields)
+    await TerminalService.bulk_create(
+        [
+            TerminalService(terminal_id=terminal.id, implementation_code=code)
+            for code in sorted(set(service_codes))
+        ]
+    )
+    return terminal

@@ -426,11 +426,11 @@ async def _main(count: int) -> None:
     """Seeds the demo, writes the year, then times a year's and a quarter's insights."""
     from tortoise import Tortoise
 
-    from api.db import tortoise_config
     from api.resources import open_resources
     from api.seed import seed_demo
     from api.settings import Settings
     from resolvers.appeals import insights
+    from storage.database import tortoise_config
 
     settings = Settings()
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api.db import tortoise_config
 from resolvers.catalogue.service import today
+from storage.database import tortoise_config
 from storage.models.catalogue import Region
 from storage.repositories.catalogue import published
 

@@ -1,0 +1,79 @@
+"""The database's life cycle: configuration, start-up and shutdown, migrations, a probe.
+
+Everything above storage opens the database through this module (the app's lifespan, the
+worker, the CLI commands), so the ORM stays a storage detail and one configuration serves
+the app, the migrations and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+MODELS_APP = "models"
+MODEL_MODULES = ["storage.models"]
+MIGRATIONS_MODULE = "storage.migrations"
+
+
+def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
+    return {
+        "connections": {"default": _connection(database_url, pool_max)},
+        "apps": {
+            MODELS_APP: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _connection(url: str, pool_max: int) -> str | dict[str, Any]:
+    if url.startswith("sqlite://"):
+        path = url.removeprefix("sqlite://")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers proceed while one request writes.
+        return {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {"file_path": path, "journal_mode": "WAL"},
+        }
+    separator = "&" if "?" in url else "?"
+    if "maxsize=" not in url:
+        url = f"{url}{separator}minsize=1&maxsize={pool_max}"
+    return url
+
+
+@asynccontextmanager
+async def database(database_url: str, *, pool_max: int = 10) -> AsyncIterator[None]:
+    """The database, open for the duration of the block; its connections closed after.
+
+    Open for every task of the process, not just the one that opened it: the app's lifespan
+    runs in a task of its own, apart from the requests it serves.
+    """
+    await Tortoise.init(
+        config=tortoise_config(database_url, pool_max=pool_max), _enable_global_fallback=True
+    )
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Applies the migrations the database lacks, then closes its connections."""
+    await tortoise_migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def ping() -> bool:
+    """The open database answers a trivial query (raises when it does not)."""
+    await connections.get("default").execute_query("SELECT 1")
+    return True
