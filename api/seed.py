@@ -78,8 +78,10 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     counts["appealCategories"] = await seed_appeal_categories()
     if await repo.departments_exist():
         log.info("departments exist: demo data already seeded; only reference rows are added")
-        counts["themes"] = await seed_themes()  # idempotent: themes added since the first seed
-        counts["appealRoutes"] = await seed_appeal_routes()  # older databases lack them
+        # Idempotent back-fills: what the demo gained since this database was first seeded.
+        counts["themes"] = await seed_themes()
+        counts.update(await _demo_scenarios(first_seed=False))
+        counts["appealRoutes"] = await seed_appeal_routes()
         return counts
     counts.update(await _departments_and_staff(settings))
     counts["communities"] = await _streets_and_communities()
@@ -113,13 +115,20 @@ async def seed_themes() -> int:
     )
 
 
-async def _demo_scenarios() -> dict[str, int]:
+async def _demo_scenarios(*, first_seed: bool = True) -> dict[str, int]:
     """The demo's theme items, scenario bundles (each checked as staff's would be, then
-    published) and recommendation rules."""
+    published) and recommendation rules. After the first seed only what is missing by code is
+    added: a bundle or rule staff have edited, archived or deactivated since stays as it is,
+    and theme items are staff's (`upsertTheme`)."""
     data = _seed_file("scenarios.json")
-    await repo.add_theme_items(
-        [(row["code"], code, n) for row in data["themes"] for n, code in enumerate(row["items"])]
-    )
+    if first_seed:
+        await repo.add_theme_items(
+            [
+                (row["code"], code, n)
+                for row in data["themes"]
+                for n, code in enumerate(row["items"])
+            ]
+        )
     rules = []
     for row in data["recommendationRules"]:
         if reason_problems(row["reason"]):
@@ -135,8 +144,12 @@ async def _demo_scenarios() -> dict[str, int]:
                 "priority": row["priority"],
             }
         )
-    await repo.add_recommendation_rules(rules)
+    added_rules = await repo.add_missing_recommendation_rules(rules)
+    existing = set() if first_seed else await repo.scenario_codes()
+    added_scenarios = 0
     for row in data["scenarios"]:
+        if row["code"] in existing:
+            continue
         definition, problems = read(row["definition"])
         references = None
         if definition is not None:
@@ -147,7 +160,8 @@ async def _demo_scenarios() -> dict[str, int]:
         await scenarios.create_published(
             row["code"], row["definition"], definition, references, datetime.now(UTC)
         )
-    return {"scenarios": len(data["scenarios"]), "recommendationRules": len(rules)}
+        added_scenarios += 1
+    return {"scenarios": added_scenarios, "recommendationRules": added_rules}
 
 
 async def seed_appeal_categories() -> int:

@@ -7,7 +7,8 @@ from stdnum.cn import uscc
 
 from api.seed import seed_demo, seed_regions
 from storage.models.accounts import Account
-from storage.models.catalogue import Department, Region, RegionLevel
+from storage.models.catalogue import Department, PublicationStatus, Region, RegionLevel
+from storage.models.scenarios import RecommendationRule, Scenario
 from tests.conftest import RunningApp
 
 
@@ -40,6 +41,31 @@ async def test_demo_data_gives_every_department_an_officer(running: RunningApp) 
     assert await Account.exists(username="demo-admin")
     again = await seed_demo(running.settings)
     assert again["departments"] == 0  # never seeds twice
+    assert (again["scenarios"], again["recommendationRules"]) == (0, 0)
+
+
+async def test_a_database_seeded_earlier_gains_what_the_demo_added_since(
+    running: RunningApp,
+) -> None:
+    """A database first seeded before some bundles and rules existed: seeding again adds
+    the missing ones by code and leaves what staff changed alone."""
+    await seed_demo(running.settings)
+    await Scenario.filter(code="marriage").delete()
+    await RecommendationRule.filter(code__in=["marriage-age", "everyone-id-card"]).delete()
+    await RecommendationRule.filter(code="resident-pension-age").update(
+        active=False, reason="员工改过的理由：{item}"
+    )
+
+    again = await seed_demo(running.settings)
+
+    assert (again["scenarios"], again["recommendationRules"]) == (1, 2)
+    assert await Scenario.filter(code="marriage", status=PublicationStatus.PUBLISHED).count() == 1
+    assert (
+        await RecommendationRule.filter(code__in=["marriage-age", "everyone-id-card"]).count() == 2
+    )
+    edited = await RecommendationRule.get(code="resident-pension-age")
+    assert (edited.active, edited.reason) == (False, "员工改过的理由：{item}")
+    assert (await seed_demo(running.settings))["scenarios"] == 0
 
 
 async def test_demo_data_is_refused_when_switched_off(running: RunningApp) -> None:

@@ -29,7 +29,7 @@ from storage.models.providers import (
     ProviderServiceRegion,
     ProviderServiceTheme,
 )
-from storage.models.scenarios import RecommendationRule, Theme, ThemeItem
+from storage.models.scenarios import RecommendationRule, Scenario, Theme, ThemeItem
 
 # -- regions
 
@@ -145,8 +145,19 @@ async def add_theme_items(items: Sequence[tuple[str, str, int]]) -> None:
     )
 
 
-async def add_recommendation_rules(rows: Sequence[dict[str, Any]]) -> None:
-    await RecommendationRule.bulk_create([RecommendationRule(**row) for row in rows])
+async def add_missing_recommendation_rules(rows: Sequence[dict[str, Any]]) -> int:
+    """Adds the rules missing by code (each row: the rule's fields); how many. A rule that
+    exists, edited or deactivated since, is left as it is."""
+    existing = set(await RecommendationRule.all().values_list("code", flat=True))
+    rules = [RecommendationRule(**row) for row in rows if row["code"] not in existing]
+    await RecommendationRule.bulk_create(rules)
+    return len(rules)
+
+
+async def scenario_codes() -> set[str]:
+    """Every scenario code with a version in any status."""
+    codes: list[str] = await Scenario.all().distinct().values_list("code", flat=True)
+    return set(codes)
 
 
 # -- the 12345 dispatch catalogue and table
