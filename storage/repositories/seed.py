@@ -156,8 +156,8 @@ async def add_missing_recommendation_rules(rows: Sequence[dict[str, Any]]) -> in
 
 async def scenario_codes() -> set[str]:
     """Every scenario code with a version in any status."""
-    codes: list[str] = await Scenario.all().distinct().values_list("code", flat=True)
-    return set(codes)
+    rows = await Scenario.all().distinct().values("code")
+    return {str(row["code"]) for row in rows}
 
 
 # -- the 12345 dispatch catalogue and table
