@@ -21,7 +21,12 @@ from resolvers.catalogue.drafts import (
     Problems,
 )
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
-from resolvers.catalogue.rules import divergences, guide_violations, implementation_code
+from resolvers.catalogue.rules import (
+    divergence_violations,
+    divergences,
+    guide_violations,
+    implementation_code,
+)
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import RedisError, bump_catalogue_version
@@ -272,8 +277,13 @@ async def publish_implementation(
                 CatalogueErrorCode.GUIDE_CHECK_FAILED, violations[0].field, violations=violations
             )
         base = await repo.base_item(draft.base_id)
-        if divergences(draft, base) and not draft.divergence_justification.strip():
-            raise CatalogueError(CatalogueErrorCode.DIVERGENCE_NEEDS_JUSTIFICATION, "justification")
+        found = divergences(draft, base)
+        if found and not draft.divergence_justification.strip():
+            raise CatalogueError(
+                CatalogueErrorCode.DIVERGENCE_NEEDS_JUSTIFICATION,
+                "justification",
+                violations=divergence_violations(found, base),
+            )
         await repo.publish_version(draft, _now())
     await catalogue_changed(resources)
     return draft

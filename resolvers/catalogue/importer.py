@@ -28,7 +28,12 @@ from resolvers.catalogue.editing import (
     material_rows,
 )
 from resolvers.catalogue.errors import Violation
-from resolvers.catalogue.rules import divergences, guide_violations, implementation_code
+from resolvers.catalogue.rules import (
+    divergence_violations,
+    divergences,
+    guide_violations,
+    implementation_code,
+)
 from storage.models.catalogue import (
     ArticleKind,
     BaseItem,
@@ -354,12 +359,14 @@ async def import_catalogue(document: Any) -> ImportReport:
             report.errors.append(
                 Violation(violation.rule, where + violation.field, violation.message)
             )
-        if divergences(candidate, base) and not data.divergence_justification:
+        found = divergences(candidate, base)
+        if found and not data.divergence_justification:
+            differing = "、".join(v.message for v in divergence_violations(found, base))
             report.errors.append(
                 Violation(
                     "DIVERGENCE_NEEDS_JUSTIFICATION",
                     f"{where}divergenceJustification",
-                    "与基本目录不一致，须填写差异说明。",
+                    f"{differing}，须填写差异说明。",
                 )
             )
         planned.append((data, code))

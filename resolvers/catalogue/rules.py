@@ -50,6 +50,28 @@ def divergences(implementation: Implementation, base: BaseItem) -> list[Divergen
     return found
 
 
+# What each divergence means for the officer, and the input field that carries it.
+_DIVERGENCE_FIELDS = {
+    Divergence.NAME: ("name", "事项名称与基本目录“{name}”不一致"),
+    Divergence.CODE: ("code", "实施编码的基本编码部分与基本目录“{code}”不一致"),
+    Divergence.LEGAL_BASIS: ("legalBasis", "设定依据与基本目录不一致"),
+    Divergence.PROCESS: ("steps", "办理流程的环节与基本目录不一致"),
+}
+
+
+def divergence_violations(found: Sequence[Divergence], base: BaseItem) -> list[Violation]:
+    """Each divergence as a broken rule naming what differs from the base item, so that the
+    officer either aligns the field or writes the justification."""
+    violations = []
+    for divergence in found:
+        field, template = _DIVERGENCE_FIELDS[divergence]
+        message = template.format(name=base.name, code=base.basic_code)
+        violations.append(
+            Violation(rule=f"DIVERGENT_{divergence.value}", field=field, message=message)
+        )
+    return violations
+
+
 def _normalised(text: str) -> str:
     return "".join(text.split())
 

@@ -135,6 +135,9 @@ async def test_a_divergent_guide_needs_a_justification(seeded: RunningApp) -> No
 
     assert refused["code"] == "DIVERGENCE_NEEDS_JUSTIFICATION"
     assert refused["field"] == "justification"
+    # It says what diverged, and where.
+    assert [(v["rule"], v["field"]) for v in refused["violations"]] == [("DIVERGENT_NAME", "name")]
+    assert "基本目录" in refused["violations"][0]["message"]
     assert accepted["status"] == "PUBLISHED"
     report = await seeded.gql.data(
         '{ catalogueDivergences(regionCode: "510104") { service { name } fields justification } }',
