@@ -51,12 +51,16 @@ class ProvinceUnavailable(Exception):
 
 
 class ProvinceRefused(Exception):
-    """The province answered 4xx: it will not take this message as it is."""
+    """The province answered 4xx: it will not take this message as it is. `reason` is the
+    province's own explanation, made safe to store and show to admins (one line, printable,
+    at most REASON_LENGTH characters)."""
 
-    def __init__(self, status: int, code: str) -> None:
-        super().__init__(f"HTTP {status} {code}".strip())
+    def __init__(self, status: int, code: str, reason: str = "") -> None:
+        text = f"HTTP {status} {code}".strip()
+        super().__init__(f"{text}: {reason}" if reason else text)
         self.status = status
         self.code = code
+        self.reason = reason
 
 
 class ProvincialGateway(Protocol):
@@ -152,7 +156,7 @@ class HttpProvincialGateway:
         if response.status_code >= 500 or response.status_code == 429:
             raise ProvinceUnavailable(f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise ProvinceRefused(response.status_code, _code_of(response))
+            raise ProvinceRefused(response.status_code, _code_of(response), _reason_of(response))
         if response.status_code != 200:
             raise ProvinceUnavailable(f"HTTP {response.status_code}")
         await self._check_signed(response, message_id)
@@ -188,6 +192,23 @@ def _code_of(response: httpx.Response) -> str:
     except (orjson.JSONDecodeError, AttributeError):
         return ""
     return code if isinstance(code, str) and _CODE.fullmatch(code) else ""
+
+
+REASON_LENGTH = 200
+
+
+def _reason_of(response: httpx.Response) -> str:
+    """The province's explanation of a refusal (`message`), for the admin who must act on
+    it: control characters and line breaks become spaces, and it is cut to a bounded length
+    so that neither a log line nor the admin's list can be forged or flooded by it."""
+    try:
+        message = orjson.loads(response.content).get("message")
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    if not isinstance(message, str):
+        return ""
+    printable = "".join(ch if ch.isprintable() else " " for ch in message)
+    return " ".join(printable.split())[:REASON_LENGTH]
 
 
 def _time(value: object) -> datetime | None:

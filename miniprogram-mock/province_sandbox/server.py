@@ -76,6 +76,8 @@ class Fault:
     status: int = 503
     seconds: float = 0.0
     project_no: str | None = None  # only messages of this application (None: any)
+    code: str = "SANDBOX_FAULT"  # the error code a "status" fault answers with
+    message: str = ""  # and the province's explanation, when given
 
 
 @dataclass
@@ -257,7 +259,8 @@ def create_sandbox_app(
             return _refuse(state, 400, "BAD_MESSAGE", message_id)
         fault = state.next_fault(project_no)
         if fault is not None and fault.kind == "status":
-            return JSONResponse({"code": "SANDBOX_FAULT"}, status_code=fault.status)
+            refusal = {"code": fault.code, **({"message": fault.message} if fault.message else {})}
+            return JSONResponse(refusal, status_code=fault.status)
         if fault is not None and fault.kind == "timeout":
             # Held (nothing recorded) until the caller has long given up, then a gateway
             # timeout; /__sandbox__/release lets it go at once.
@@ -349,6 +352,8 @@ def create_sandbox_app(
                 status=int(data.get("status", 503)),
                 seconds=float(data.get("seconds", 30.0 if kind == "timeout" else 0.5)),
                 project_no=str(data["projectNo"]) if data.get("projectNo") else None,
+                code=str(data.get("code") or "SANDBOX_FAULT"),
+                message=str(data.get("message") or ""),
             )
         )
         return JSONResponse({"faults": len(state.faults)})

@@ -26,10 +26,11 @@ from storage.repositories import outbox as outbox_repo
 log = logging.getLogger(__name__)
 
 PUSH = repo.PUSH
-# Refusals another try can fix: the signature check failed (clocks, a key being rotated),
-# the province wants an earlier message first, or it is throttling us. Any other 4xx says
-# the message itself is wrong: it is dead-lettered at once for someone to look at.
-_RETRY_STATUSES = frozenset({401, 403, 408, 409, 425, 429})
+# 400 is the province's word that the message itself is wrong: no resend can fix it, so it
+# is dead-lettered at once with the province's reason for an admin to act on. Any other 4xx
+# (a signature refused while keys rotate, an earlier message wanted first, throttling, a
+# path being redeployed) is retried with backoff and dies only after the attempt budget.
+_PERMANENT_STATUSES = frozenset({400})
 
 
 async def enqueue_for(event: ApplicationEvent) -> None:
@@ -89,9 +90,9 @@ async def push(resources: Resources, message: OutboxMessage) -> None:
     except ProvinceUnavailable as exc:
         raise Retry(f"province: {exc}") from None
     except ProvinceRefused as exc:
-        if exc.status in _RETRY_STATUSES:
-            raise Retry(f"province refused: {exc}") from None
-        raise Permanent(f"province refused: {exc}") from None
+        if exc.status in _PERMANENT_STATUSES:
+            raise Permanent(f"province refused: {exc}") from None
+        raise Retry(f"province refused: {exc}") from None
     await repo.record_ack(
         message_id=message.id,
         payload=message.payload,

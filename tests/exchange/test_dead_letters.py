@@ -118,6 +118,48 @@ async def test_a_refusal_of_the_message_itself_is_dead_at_once(
     assert row.last_error == "province refused: HTTP 400 SANDBOX_FAULT"
 
 
+async def test_admins_read_the_province_s_reason_for_a_400(
+    seeded: RunningApp, wechat: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    program = await verified_resident(seeded, wechat, "a")
+    submitted = await submit(seeded, program)
+    reason = "taskCode 不在省级目录中\r\nFORGED 200 OK" + "。" * 300
+    sandbox.fault("status", status=400, times=1, code="UNKNOWN_TASK", message=reason)
+
+    await deliver(seeded)
+
+    (row,) = await pushes(submitted["id"])
+    assert row.status is OutboxStatus.DEAD
+    seen = await seeded.gql.data(MESSAGES, {"first": 5}, token=await admin_token(seeded))
+    (edge,) = seen["exchangeMessages"]["edges"]
+    error = edge["node"]["lastError"]
+    assert error.startswith(
+        "province refused: HTTP 400 UNKNOWN_TASK: taskCode 不在省级目录中 FORGED"
+    )
+    assert "\n" not in error
+    assert "\r" not in error
+    assert len(error) <= 200
+
+
+@pytest.mark.parametrize("status", [401, 404, 409, 422])
+async def test_other_refusals_are_retried_not_dead_at_once(
+    seeded: RunningApp, wechat: httpx.AsyncClient, sandbox: Sandbox, status: int
+) -> None:
+    program = await verified_resident(seeded, wechat, "a")
+    submitted = await submit(seeded, program)
+    sandbox.fault("status", status=status, times=1)
+
+    await deliver(seeded)
+    (row,) = await pushes(submitted["id"])
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 1)  # to be tried again
+    assert row.last_error == f"province refused: HTTP {status} SANDBOX_FAULT"
+
+    later(seeded, hours=1)
+    await deliver(seeded)
+    (row,) = await pushes(submitted["id"])
+    assert row.status is OutboxStatus.DELIVERED
+
+
 async def test_retry_sends_a_dead_letter_and_what_waited_behind_it_in_order(
     seeded: RunningApp, wechat: httpx.AsyncClient, sandbox: Sandbox
 ) -> None:
