@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from resolvers.exchange.inbound import receive
 from resolvers.resources import Resources
@@ -15,4 +15,5 @@ async def callbacks(request: Request) -> Response:
     """The body cap is the exchange's own (a result file rides along), not the GraphQL one."""
     resources: Resources = request.app.state.resources
     answer = await receive(resources, request.headers, request.stream())
-    return JSONResponse(answer.body, status_code=answer.status)
+    content, headers = answer.rendered(resources.settings.exchange_system_id)
+    return Response(content, status_code=answer.status, headers=headers)

@@ -10,7 +10,7 @@ import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 
 from api.resources import open_resources
 from api.settings import Settings
@@ -48,6 +48,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     systems.add_parser("list", help="registered systems")
     revoke = systems.add_parser("revoke", help="stop accepting a system's callbacks")
     revoke.add_argument("key_id")
+    rotate = systems.add_parser(
+        "rotate",
+        help="a new shared secret, printed once; the old one works for the grace period",
+    )
+    rotate.add_argument("key_id")
+    rotate.add_argument(
+        "--grace-hours",
+        type=int,
+        help="hours the old secret is still accepted (RONGBAN_EXCHANGE_SECRET_GRACE_HOURS)",
+    )
 
     actions.add_parser("sm2-keygen", help="print a new SM2 key pair (private, public)")
 
@@ -73,6 +83,8 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         sys.exit(_with_resources(settings, lambda r: _add_system(r, args)))
     if args.system_command == "list":
         sys.exit(_with_resources(settings, _list_systems))
+    if args.system_command == "rotate":
+        sys.exit(_with_resources(settings, lambda r: _rotate_system(r, args)))
     sys.exit(_with_resources(settings, lambda r: _revoke_system(r, args.key_id)))
 
 
@@ -164,6 +176,29 @@ async def _list_systems(resources: Resources) -> int:
             f"{system.key_id}\t{system.department.code}\t{system.algorithm.value}\t{state}\t"
             f"{system.name}"
         )
+    return 0
+
+
+async def _rotate_system(resources: Resources, args: argparse.Namespace) -> int:
+    from resolvers.exchange.inbound import SECRET_CONTEXT
+    from storage.repositories import exchange as repo
+
+    hours = args.grace_hours or resources.settings.exchange_secret_grace_hours
+    if not 1 <= hours <= 720:
+        print("--grace-hours is 1 to 720", file=sys.stderr)  # noqa: T201
+        return 2
+    secret = secrets.token_urlsafe(32)
+    until = resources.clock() + timedelta(hours=hours)
+    rotated = await repo.rotate_system_secret(
+        args.key_id,
+        secret_sealed=resources.keyring.seal(secret, context=SECRET_CONTEXT),
+        previous_until=until,
+    )
+    if not rotated:
+        print(f"no active HMAC-SHA256 system {args.key_id}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(f"rotated {args.key_id}: the old secret is accepted until {until.isoformat()}")  # noqa: T201
+    print(f"new shared secret (shown once, give it to the system's operators): {secret}")  # noqa: T201
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -388,6 +389,12 @@ class Settings(BaseSettings):
     )
     exchange_algorithm: Literal["HMAC-SHA256", "SM2-SM3"] = "HMAC-SHA256"
     exchange_secret: SecretStr = SecretStr(DEV_EXCHANGE_SECRET)
+    # Rotating the shared secret with the province: the new one in exchange_secret, the old
+    # one here, accepted on the province's receipts until the grace period ends.
+    exchange_previous_secret: SecretStr = SecretStr("")
+    exchange_previous_secret_until: datetime | None = Field(
+        default=None, description="when the previous exchange secret stops being accepted"
+    )
     exchange_sm2_private_key: SecretStr = Field(
         default=SecretStr(""), description="SM2-SM3: our private key, 64 hex characters"
     )
@@ -407,6 +414,15 @@ class Settings(BaseSettings):
     )
     exchange_callback_max_bytes: int = Field(
         default=8 * _MIB, ge=1024, le=32 * _MIB, description="a callback with its result file"
+    )
+    exchange_callbacks_per_minute: int = Field(
+        default=600, ge=1, le=60_000, description="per department system; over it: 429"
+    )
+    exchange_secret_grace_hours: int = Field(
+        default=72,
+        ge=1,
+        le=720,
+        description="how long a department system's previous secret works after a rotation",
     )
 
     # -- WeChat subscribe messages: what each event sends, and which template keyword
@@ -564,6 +580,14 @@ class Settings(BaseSettings):
                     raise ValueError(f"SM2-SM3 needs RONGBAN_{name.upper()} (x||y, 128 hex)")
         elif len(self.exchange_secret.get_secret_value()) < 32:
             raise ValueError("exchange_secret must be at least 32 characters")
+        previous = self.exchange_previous_secret.get_secret_value()
+        if previous and (len(previous) < 32 or self.exchange_previous_secret_until is None):
+            raise ValueError(
+                "exchange_previous_secret needs 32+ characters and exchange_previous_secret_until"
+            )
+        until = self.exchange_previous_secret_until
+        if until is not None and until.tzinfo is None:
+            raise ValueError("exchange_previous_secret_until needs a time zone")
         return self
 
     @model_validator(mode="after")

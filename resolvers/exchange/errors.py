@@ -31,6 +31,8 @@ class CallbackCode(StrEnum):
     MESSAGE_ID_REUSED = "MESSAGE_ID_REUSED"
     # 422: the result file was refused (type, size, malware)
     RESULT_REFUSED = "RESULT_REFUSED"
+    # 429: the system sends more than its share; Retry-After says when to go on
+    RATE_LIMITED = "RATE_LIMITED"
     # 503: try again later
     UNAVAILABLE = "UNAVAILABLE"
 
@@ -50,6 +52,7 @@ STATUS: Mapping[CallbackCode, int] = {
     CallbackCode.TASK_ALREADY_DONE: 409,
     CallbackCode.MESSAGE_ID_REUSED: 409,
     CallbackCode.RESULT_REFUSED: 422,
+    CallbackCode.RATE_LIMITED: 429,
     CallbackCode.UNAVAILABLE: 503,
 }
 
@@ -70,12 +73,21 @@ class CallbackRefused(DomainError):
         CallbackCode.TASK_ALREADY_DONE: "本部门的办理任务已办结。",
         CallbackCode.MESSAGE_ID_REUSED: "该消息编号已用于不同的内容。",
         CallbackCode.RESULT_REFUSED: "办理结果文件未通过校验。",
+        CallbackCode.RATE_LIMITED: "回传过于频繁，请按 Retry-After 稍后重试。",
         CallbackCode.UNAVAILABLE: "服务暂时不可用，请稍后重试。",
     }
 
-    def __init__(self, code: CallbackCode, field: str | None = None, *, detail: str = "") -> None:
+    def __init__(
+        self,
+        code: CallbackCode,
+        field: str | None = None,
+        *,
+        detail: str = "",
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(code, field)
         self.detail = detail  # a code word for the log and the answer, never a value
+        self.retry_after = retry_after
 
     @property
     def status(self) -> int:

@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import logging
 from collections.abc import AsyncIterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -27,18 +27,24 @@ import anyio
 import orjson
 
 from integrations.provincial import envelope
-from integrations.provincial.envelope import EnvelopeError
+from integrations.provincial.envelope import EnvelopeError, Signer
 from resolvers.applications import service as applications
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as AppCode
 from resolvers.documents.errors import DocumentError
 from resolvers.exchange.errors import CallbackCode as Code
 from resolvers.exchange.errors import CallbackRefused
-from resolvers.exchange.signing import HmacSha256, InvalidKey, Sm2Sm3
+from resolvers.exchange.signing import (
+    HmacSha256,
+    InvalidKey,
+    RotatingHmac,
+    Sm2Sm3,
+    platform_signer,
+)
 from resolvers.policy import Refused
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from storage.cache import Keys, RedisError
+from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.crypto import SealError
 from storage.models.accounts import Role
 from storage.models.applications import TaskStatus
@@ -56,8 +62,28 @@ _DOCUMENT_UNAVAILABLE = {"STORAGE_UNAVAILABLE", "SCANNER_UNAVAILABLE"}
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """An answer to a callback. Once the caller is authenticated it is signed (the same
+    envelope as the request) with the key the caller holds, so the department's system can
+    tell our answer from anything else on the way back."""
+
     status: int
     body: dict[str, Any]
+    signer: Signer | None = None
+    message_id: str = ""
+    retry_after: int | None = None
+
+    def rendered(self, system_id: str) -> tuple[bytes, dict[str, str]]:
+        content = orjson.dumps(self.body)
+        headers = {"content-type": "application/json"}
+        if self.retry_after is not None:
+            headers["retry-after"] = str(self.retry_after)
+        if self.signer is not None:
+            headers.update(
+                envelope.seal(
+                    self.signer, system=system_id, message_id=self.message_id, body=content
+                )
+            )
+        return content, headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +115,12 @@ async def handle(resources: Resources, headers: Mapping[str, str], body: bytes) 
     """The answer to one callback; every refusal is logged (codes and ids, never the body)."""
     system_key = "-"
     message_id = "-"
+    answer_signer: Signer | None = None
     try:
         found = envelope.read(headers)
         system_key, message_id = found.system, found.message_id
-        system = await _authenticate(resources, found, body)
-        return await _apply_once(resources, system, found.message_id, body)
+        system, answer_signer = await _authenticate(resources, found, body)
+        answer = await _apply_once(resources, system, found.message_id, body)
     except EnvelopeError as exc:
         log.warning("exchange callback refused: %s (%s)", Code.BAD_ENVELOPE.value, exc)
         return _refusal(CallbackRefused(Code.BAD_ENVELOPE, detail=str(exc)))
@@ -105,7 +132,10 @@ async def handle(resources: Resources, headers: Mapping[str, str], body: bytes) 
             system_key,
             message_id,
         )
-        return _refusal(refused)
+        answer = _refusal(refused)
+    if answer_signer is None:
+        return answer  # nobody proved who they are: there is no key of theirs to sign with
+    return replace(answer, signer=answer_signer, message_id=message_id)
 
 
 def _refusal(refused: CallbackRefused) -> Answer:
@@ -117,19 +147,65 @@ def _refusal(refused: CallbackRefused) -> Answer:
     }
     if refused.detail:
         answer["detail"] = refused.detail
-    return Answer(refused.status, answer)
+    return Answer(refused.status, answer, retry_after=refused.retry_after)
 
 
-def signer_of(resources: Resources, system: ExchangeSystem) -> HmacSha256 | Sm2Sm3:
+def signer_of(resources: Resources, system: ExchangeSystem) -> RotatingHmac | Sm2Sm3:
+    """How a system's requests are verified: its SM2 public key, or its shared secret (and,
+    for the grace period after a rotation, the secret it replaced)."""
     if system.algorithm is SigningAlgorithm.SM2_SM3:
         return Sm2Sm3(public_key=system.public_key or "")
-    secret = resources.keyring.open(system.secret_sealed or "", context=SECRET_CONTEXT)
-    return HmacSha256(secret.encode())
+    current = resources.keyring.open(system.secret_sealed or "", context=SECRET_CONTEXT)
+    previous = None
+    if system.previous_secret_sealed and system.previous_secret_until is not None:
+        opened = resources.keyring.open(system.previous_secret_sealed, context=SECRET_CONTEXT)
+        previous = HmacSha256(opened.encode())
+    return RotatingHmac(
+        HmacSha256(current.encode()), previous, system.previous_secret_until, resources.clock
+    )
+
+
+def _verified_by(signer: RotatingHmac | Sm2Sm3, found: envelope.Envelope, body: bytes) -> bool:
+    return envelope.verify(signer, found, body)
+
+
+def _answer_signer(
+    resources: Resources, signer: RotatingHmac | Sm2Sm3, found: envelope.Envelope, body: bytes
+) -> Signer | None:
+    """The key to sign the answer with: the very HMAC secret the request was signed with
+    (the one the system holds, old or new), or our SM2 key for an SM2 system (None when this
+    platform has none configured: the answer then goes unsigned)."""
+    if isinstance(signer, RotatingHmac):
+        data = envelope.canonical(
+            found.message_id, found.timestamp, found.nonce, signer.digest(body)
+        )
+        return signer.verifying_key(data, found.signature)
+    settings = resources.settings
+    if settings.exchange_algorithm == SigningAlgorithm.SM2_SM3.value:
+        return platform_signer(settings)
+    return None
+
+
+async def _within_rate(resources: Resources, system: ExchangeSystem) -> None:
+    """A share per system, counted only for requests that proved who sent them (nobody can
+    spend another system's share) and before the nonce is spent (a refused request can be
+    sent again as it is, once the window has room)."""
+    try:
+        limit = await hit_rate_limit(
+            resources.redis,
+            Keys.rate("exchange-callback", system.key_id),
+            limit=resources.settings.exchange_callbacks_per_minute,
+            window=60,
+        )
+    except RedisError:
+        raise CallbackRefused(Code.UNAVAILABLE, detail="rate store unavailable") from None
+    if not limit.allowed:
+        raise CallbackRefused(Code.RATE_LIMITED, retry_after=max(limit.retry_after, 1))
 
 
 async def _authenticate(
     resources: Resources, found: envelope.Envelope, body: bytes
-) -> ExchangeSystem:
+) -> tuple[ExchangeSystem, Signer | None]:
     settings = resources.settings
     if not envelope.fresh(found, window=settings.exchange_callback_window_seconds):
         raise CallbackRefused(Code.STALE_TIMESTAMP)
@@ -142,8 +218,10 @@ async def _authenticate(
         # Our side is broken (a key rotated away, a bad stored key): tell them to come back.
         log.error("exchange system %s has credentials we cannot use", system.key_id)
         raise CallbackRefused(Code.UNAVAILABLE, detail="credentials unusable") from None
-    if not await anyio.to_thread.run_sync(envelope.verify, signer, found, body):
+    if not await anyio.to_thread.run_sync(_verified_by, signer, found, body):
         raise CallbackRefused(Code.BAD_SIGNATURE)
+    answer_signer = _answer_signer(resources, signer, found, body)
+    await _within_rate(resources, system)
     # Only a verified request may spend a nonce: nobody can burn another system's nonces.
     # Kept twice the window: a timestamp that is still fresh can never find its nonce gone.
     try:
@@ -158,7 +236,7 @@ async def _authenticate(
         raise CallbackRefused(Code.UNAVAILABLE, detail="nonce store unavailable") from None
     if not fresh:
         raise CallbackRefused(Code.REPLAYED_NONCE)
-    return system
+    return system, answer_signer
 
 
 def _digest(body: bytes) -> str:

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
 from gmssl import sm2
@@ -44,6 +46,47 @@ class HmacSha256:
 
     def verify(self, data: bytes, signature: str) -> bool:
         return hmac.compare_digest(self.sign(data), signature.lower())
+
+
+class RotatingHmac:
+    """An HMAC key being replaced: signs with the new secret; verifies with the new one and,
+    until the grace period ends, with the previous one, so that the peer can switch at its own
+    pace without a single refused message. `verifying_key` tells which one matched, so that
+    an answer is signed with the key the peer still holds."""
+
+    algorithm = SigningAlgorithm.HMAC_SHA256.value
+
+    def __init__(
+        self,
+        current: HmacSha256,
+        previous: HmacSha256 | None = None,
+        until: datetime | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.current = current
+        self.previous = previous
+        self.until = until
+        self._clock = clock
+
+    def _keys(self) -> tuple[HmacSha256, ...]:
+        if self.previous is not None and self.until is not None and self._clock() < self.until:
+            return (self.current, self.previous)
+        return (self.current,)
+
+    def digest(self, body: bytes) -> str:
+        return self.current.digest(body)
+
+    def sign(self, data: bytes) -> str:
+        return self.current.sign(data)
+
+    def verifying_key(self, data: bytes, signature: str) -> HmacSha256 | None:
+        for key in self._keys():
+            if key.verify(data, signature):
+                return key
+        return None
+
+    def verify(self, data: bytes, signature: str) -> bool:
+        return self.verifying_key(data, signature) is not None
 
 
 class Sm2Sm3:
@@ -127,8 +170,15 @@ def platform_signer(settings: Settings) -> HmacSha256 | Sm2Sm3:
     return HmacSha256(settings.exchange_secret.get_secret_value().encode())
 
 
-def province_verifier(settings: Settings) -> HmacSha256 | Sm2Sm3:
-    """How the province's receipts are checked: the shared secret, or its SM2 public key."""
+def province_verifier(settings: Settings) -> RotatingHmac | Sm2Sm3:
+    """How the province's receipts are checked: the shared secret (and, while a rotation's
+    grace period lasts, the previous one), or its SM2 public key."""
     if settings.exchange_algorithm == SigningAlgorithm.SM2_SM3.value:
         return Sm2Sm3(public_key=settings.exchange_province_public_key)
-    return HmacSha256(settings.exchange_secret.get_secret_value().encode())
+    current = HmacSha256(settings.exchange_secret.get_secret_value().encode())
+    previous = settings.exchange_previous_secret.get_secret_value()
+    if not previous:
+        return RotatingHmac(current)
+    return RotatingHmac(
+        current, HmacSha256(previous.encode()), settings.exchange_previous_secret_until
+    )

@@ -76,6 +76,10 @@ class ExchangeSystem(Model):
     algorithm = fields.CharEnumField(SigningAlgorithm, max_length=16)
     # HMAC: the shared secret, sealed (SM4-GCM, context "exchange.system.secret").
     secret_sealed = fields.TextField(null=True)
+    # After a rotation: the secret it replaced, still accepted until previous_secret_until so
+    # that the system's operators can switch without a refused callback.
+    previous_secret_sealed = fields.TextField(null=True)
+    previous_secret_until = fields.DatetimeField(null=True)
     # SM2: the system's public key (x||y, 128 hex characters); not a secret.
     public_key = fields.CharField(max_length=130, null=True)
     active = fields.BooleanField(default=True)

@@ -225,6 +225,26 @@ async def revoke_system(key_id: str, *, now: datetime) -> bool:
     )
 
 
+async def rotate_system_secret(
+    key_id: str, *, secret_sealed: str, previous_until: datetime
+) -> bool:
+    """Replaces an active HMAC system's secret, keeping the one it replaces until
+    `previous_until`; False when there is no such system. One statement: two rotations at
+    once cannot both keep the same previous secret."""
+    system = await ExchangeSystem.get_or_none(
+        key_id=key_id, active=True, algorithm=SigningAlgorithm.HMAC_SHA256
+    )
+    if system is None or system.secret_sealed is None:
+        return False
+    return bool(
+        await ExchangeSystem.filter(id=system.id, secret_sealed=system.secret_sealed).update(
+            secret_sealed=secret_sealed,
+            previous_secret_sealed=system.secret_sealed,
+            previous_secret_until=previous_until,
+        )
+    )
+
+
 async def department_by_code(code: str) -> Department | None:
     return await Department.get_or_none(code=code)
 
