@@ -6,11 +6,13 @@ from enum import StrEnum
 
 import pytest
 
+from resolvers.appeals.workflow import APPEAL_WORKFLOW
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.workflow import APPLICATION_WORKFLOW, BUNDLE_WORKFLOW
 from resolvers.applications.workflow import Action as AppAction
 from resolvers.policy import Action as Do
+from resolvers.providers.services import PROVIDER_SERVICE_WORKFLOW
 from resolvers.workflow import Rule, Table
 from storage.models.applications import ApplicationStatus as S
 from storage.models.applications import EventType as E
@@ -111,3 +113,14 @@ def test_every_application_move_is_some_policy_actions() -> None:
     for rule in APPLICATION_WORKFLOW.rules.values():
         assert rule.by, rule
         assert APPLICATION_WORKFLOW.policy_actions(rule.action) == rule.by
+
+
+@pytest.mark.parametrize(
+    "table", [APPLICATION_WORKFLOW, BUNDLE_WORKFLOW, APPEAL_WORKFLOW, PROVIDER_SERVICE_WORKFLOW]
+)
+def test_every_domain_draws_every_transition_of_its_table(table: Table) -> None:
+    drawn = table.mermaid()
+    assert drawn.startswith("stateDiagram-v2\n")
+    for rule in table.rules.values():
+        for target in rule.resume if rule.target is None else (rule.target,):
+            assert f"    {rule.source.name} --> {target.name}: {rule.action.name}" in drawn
