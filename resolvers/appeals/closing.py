@@ -7,9 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
@@ -40,6 +37,7 @@ from storage.models.appeals import (
     Satisfaction,
 )
 from storage.repositories import appeals as repo
+from storage.transactions import IntegrityError, atomic
 
 
 def master_of(appeal: Appeal) -> UUID:
@@ -70,7 +68,7 @@ async def rate(
     found = await next_round(resources, master_id, now) if reopen else None
     revisit_due = await deadline(china_date(now), resources.settings.appeal_revisit_days)
     try:
-        async with in_transaction():
+        async with atomic():
             locked = await repo.lock_many(sorted({appeal_id, master_id}))
             rows = {a.id: a for a in locked}
             appeal, master = rows[appeal_id], rows[master_id]
@@ -152,7 +150,7 @@ async def reopen(
     owner_id = acting(principal)
     master_id = master_of(preview)
     found = await next_round(resources, master_id, now)
-    async with in_transaction():
+    async with atomic():
         rows = {a.id: a for a in await repo.lock_many(sorted({appeal_id, master_id}))}
         appeal, master = rows[appeal_id], rows[master_id]
         if (
@@ -267,7 +265,7 @@ async def close_expired(resources: Resources, *, batch: int = 200) -> int:
     revisit_due = await deadline(china_date(now), resources.settings.appeal_revisit_days)
     for appeal in await repo.replied_before(cutoff, batch):
         try:
-            async with in_transaction():
+            async with atomic():
                 locked = await repo.lock(appeal.id)
                 if locked is None or locked.status is not AppealStatus.REPLIED:
                     continue
@@ -300,7 +298,7 @@ async def record_revisit(
     if method is RevisitMethod.CALL and satisfaction is None:
         raise AppealError(Code.INVALID_INPUT, "satisfaction")
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(
             resources, principal, appeal_id, policy.Action.APPEAL_RECORD_REVISIT
         )

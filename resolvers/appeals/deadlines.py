@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from api.settings import Settings
 from resolvers.calendar.workdays import china_date, deadline
 from resolvers.notifications.handlers import enqueue_inbox
@@ -24,6 +21,7 @@ from storage.models.appeals import (
     SupervisionKind,
 )
 from storage.repositories import appeals as repo
+from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +168,7 @@ async def _supervise(
     label = _LABELS[kind]
     body = f"诉求 {appeal.number} {label}（期限 {due.isoformat()}），请立即办理。"
     try:
-        async with in_transaction():
+        async with atomic():
             if await repo.supervision_exists(appeal.id, kind, appeal.round):
                 return False
             await repo.add_supervision(

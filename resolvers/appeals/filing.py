@@ -12,9 +12,8 @@ from uuid import UUID
 
 import anyio
 import orjson
-from tortoise.transactions import in_transaction
 
-from resolvers import policy
+from resolvers import inputs, policy
 from resolvers.appeals import deadlines, dispatch, keywords, moderation, photo_checks
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
@@ -25,7 +24,6 @@ from resolvers.appeals.transitions import (
     acting,
     clean_text,
     dispatch_in,
-    global_uuid,
     notify_owner,
     record,
     seal,
@@ -34,7 +32,6 @@ from resolvers.calendar.workdays import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
-from storage.models.accounts import Account
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -46,6 +43,7 @@ from storage.models.appeals import (
 from storage.models.catalogue import Channel, Region
 from storage.models.documents import DocumentKind, DocumentStatus
 from storage.repositories import appeals as repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -104,32 +102,30 @@ def check_content(resources: Resources, content: str | None, field: str = "conte
     return text
 
 
+PHOTO_CODES = inputs.DocumentCodes(
+    too_many=Code.TOO_MANY_PHOTOS,
+    not_found=Code.PHOTO_NOT_FOUND,
+    duplicate=Code.DUPLICATE_PHOTO,
+    not_available=Code.PHOTO_NOT_AVAILABLE,
+    wrong_kind=Code.NOT_A_PHOTO,
+)
+
+
 async def photos_of(
     resources: Resources, owner_id: UUID, document_ids: Sequence[str]
 ) -> list[UUID]:
-    if len(document_ids) > resources.settings.appeal_max_photos:
-        raise AppealError(Code.TOO_MANY_PHOTOS, "documentIds")
-    ids: list[UUID] = []
-    for index, global_id in enumerate(document_ids):
-        field = f"documentIds[{index}]"
-        try:
-            document_id = global_uuid(global_id, "Document", field)
-        except AppealError:
-            raise AppealError(Code.PHOTO_NOT_FOUND, field) from None
-        if document_id in ids:
-            raise AppealError(Code.DUPLICATE_PHOTO, field)
-        ids.append(document_id)
-    found = {d.id: d for d in await repo.documents_by_ids(ids)}
-    for index, document_id in enumerate(ids):
-        field = f"documentIds[{index}]"
-        document = found.get(document_id)
-        if document is None or document.owner_id != owner_id:
-            raise AppealError(Code.PHOTO_NOT_FOUND, field)
-        if document.status is not DocumentStatus.AVAILABLE:
-            raise AppealError(Code.PHOTO_NOT_AVAILABLE, field)
-        if document.kind is not DocumentKind.PHOTO:
-            raise AppealError(Code.NOT_A_PHOTO, field)
-    return ids
+    """The resident's own available photos they named, in order."""
+    photos = await inputs.owned_documents(
+        owner_id,
+        document_ids,
+        limit=resources.settings.appeal_max_photos,
+        load=repo.documents_by_ids,
+        available=DocumentStatus.AVAILABLE,
+        kind=DocumentKind.PHOTO,
+        error=AppealError,
+        codes=PHOTO_CODES,
+    )
+    return [photo.id for photo in photos]
 
 
 async def rate_limit(resources: Resources, owner_id: UUID) -> None:
@@ -174,7 +170,8 @@ async def file_appeal(
     where = clean_text(address, "address", limit=MAX_ADDRESS)
     photos = await photos_of(resources, owner_id, document_ids)
     await rate_limit(resources, owner_id)
-    owner = await Account.get(id=owner_id)
+    owner = await repo.account(owner_id)
+    assert owner is not None  # the policy let a signed-in resident file
     filing = Filing(
         kind=kind,
         category=category,
@@ -211,7 +208,7 @@ async def create(
             await deadlines.limits_of(resources.settings, filing.category.id),
             china_date(now),
         )
-    async with in_transaction():
+    async with atomic():
         number = f"SQ{china_date(now):%Y%m%d}{await repo.next_number(china_date(now)):06d}"
         status = AppealStatus.HELD if verdict.hold else AppealStatus.SUBMITTED
         appeal = await repo.create(

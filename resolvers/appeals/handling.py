@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.appeals import deadlines, dispatch, moderation
 from resolvers.appeals.errors import AppealError
@@ -34,7 +32,6 @@ from resolvers.appeals.workflow import Action, event_of, step
 from resolvers.calendar.workdays import china_date, working_days_between
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from storage.models.accounts import Account
 from storage.models.appeals import (
     Appeal,
     AppealEventType,
@@ -43,8 +40,8 @@ from storage.models.appeals import (
     HoldReason,
     SupervisionKind,
 )
-from storage.models.catalogue import Region
 from storage.repositories import appeals as repo
+from storage.transactions import atomic
 
 
 async def dispatch_appeal(
@@ -77,7 +74,7 @@ async def dispatch_appeal(
         await deadlines.limits_of(resources.settings, preview.category_id),
         china_date(now),
     )
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_DISPATCH)
         step(appeal.status, Action.DISPATCH)
         handled = appeal.status in (AppealStatus.DISPATCHED, AppealStatus.SIGNED)
@@ -125,7 +122,7 @@ async def decide_hold(
     found = None
     if release and hold_again is None:
         category = await category_of(preview)
-        region = await Region.get(id=preview.region_id)
+        region = await repo.region(preview.region_id)
         department_id = await dispatch.route(category, await dispatch.place_of(region))
         if department_id is not None:
             found = await deadlines.round_from(
@@ -133,7 +130,7 @@ async def decide_hold(
                 await deadlines.limits_of(resources.settings, preview.category_id),
                 china_date(now),
             )
-    async with in_transaction():
+    async with atomic():
         if principal is not None:
             appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_MODERATE)
         else:
@@ -183,7 +180,7 @@ async def recheck_held(resources: Resources, *, batch: int = 50) -> int:
     configured attempts a person decides instead (still never published unchecked)."""
     done = 0
     for appeal in await repo.held_for_check(batch):
-        owner = await Account.get_or_none(id=appeal.owner_id) if appeal.owner_id else None
+        owner = await repo.account(appeal.owner_id) if appeal.owner_id else None
         content = unseal(resources, "content", appeal.content_sealed) or ""
         attempts = appeal.check_attempts + 1
         verdict = (
@@ -233,7 +230,7 @@ async def decide_extension(
     actor_id = acting(principal)
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(
             resources, principal, appeal_id, policy.Action.APPEAL_DECIDE_EXTENSION
         )
@@ -279,7 +276,7 @@ async def decide_extension(
 
 async def sign(resources: Resources, principal: Principal, appeal_id: UUID) -> Appeal:
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_SIGN)
         actor_id = acting(principal)
         target = step(appeal.status, Action.SIGN)
@@ -306,7 +303,7 @@ async def return_appeal(
     text = clean_text(reason, "reason", required=True)
     now = resources.clock()
     today = china_date(now)
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_RETURN)
         actor_id = acting(principal)
         target = step(appeal.status, Action.RETURN)
@@ -346,7 +343,7 @@ async def request_extension(
     actor_id = acting(principal)
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(
             resources, principal, appeal_id, policy.Action.APPEAL_REQUEST_EXTENSION
         )
@@ -400,7 +397,7 @@ async def reply(
     assert preview is not None
     actor_id = acting(principal)
     spent = await working_days_between(preview.received_on, today) if preview.received_on else 0
-    async with in_transaction():
+    async with atomic():
         appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_REPLY)
         target = step(appeal.status, Action.REPLY)
         assert appeal.department_id is not None
@@ -452,7 +449,7 @@ async def merge(
     if target_id in appeal_ids:
         raise AppealError(Code.CANNOT_MERGE_INTO_ITSELF, "appealIds")
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         rows = {a.id: a for a in await repo.lock_many([target_id, *appeal_ids])}
         target = rows.get(target_id)
         await authorize(resources, principal, policy.Action.APPEAL_MERGE, target, "targetId")

@@ -9,15 +9,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from integrations.wechat import MediaType, WeChatError, WeChatUnavailable
 from resolvers.appeals.moderation import SCENE
 from resolvers.appeals.transitions import category_of, record
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.outbox.dispatcher import Handler, Retry
 from resolvers.resources import Resources
-from storage.models.accounts import Account
 from storage.models.appeals import Appeal, AppealEventType, AppealPhoto, PhotoCheck
 from storage.models.documents import DocumentStatus
 from storage.models.outbox import OutboxMessage
@@ -25,6 +22,7 @@ from storage.objects import StorageUnavailable
 from storage.repositories import appeals as repo
 from storage.repositories import documents as documents_repo
 from storage.repositories import outbox as outbox_repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +54,7 @@ async def send(resources: Resources, message: OutboxMessage) -> None:
         return  # sent already, decided, or gone with its appeal
     appeal = await repo.by_id(photo.appeal_id)
     document = await documents_repo.by_id(photo.document_id)
-    owner = await Account.get_or_none(id=appeal.owner_id) if appeal and appeal.owner_id else None
+    owner = await repo.account(appeal.owner_id) if appeal and appeal.owner_id else None
     if (
         appeal is None
         or document is None
@@ -110,7 +108,7 @@ async def apply_verdict(
         return False  # not ours, or a request whose trace id we never recorded
     outcome = _OUTCOMES.get(suggest, PhotoCheck.REVIEW)
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         # The appeal first, as every transition locks it: its timeline may get an event.
         appeal = await repo.lock(photo.appeal_id) if outcome is PhotoCheck.RISKY else None
         if not await repo.decide_photo(

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from strawberry import relay
 
-from resolvers import policy
+from resolvers import inputs, policy
 from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
@@ -58,24 +58,21 @@ def acting(principal: Principal) -> UUID:
 def clean_text(
     text: str | None, field: str, *, limit: int = MAX_NOTE, required: bool = False
 ) -> str:
-    cleaned = "\n".join(" ".join(line.split()) for line in (text or "").strip().splitlines())
-    cleaned = "\n".join(line for line in cleaned.splitlines() if line)
-    if required and not cleaned:
-        raise AppealError(Code.REASON_REQUIRED, field)
-    if len(cleaned) > limit:
-        raise AppealError(Code.INVALID_INPUT, field)
-    return cleaned
+    """A note, reason or address: whitespace folded within each line, line breaks kept."""
+    return inputs.clean_text(
+        text,
+        field,
+        error=AppealError,
+        invalid=Code.INVALID_INPUT,
+        longest=limit,
+        required=Code.REASON_REQUIRED if required else None,
+        keep_lines=True,
+    )
 
 
 def global_uuid(global_id: str, type_name: str, field: str) -> UUID:
     """The UUID inside a global id of `type_name`; NOT_FOUND for anything else."""
-    try:
-        parsed = relay.GlobalID.from_id(global_id)
-        if parsed.type_name != type_name:
-            raise ValueError(type_name)
-        return UUID(parsed.node_id)
-    except (ValueError, TypeError):
-        raise AppealError(Code.NOT_FOUND, field) from None
+    return inputs.global_uuid(global_id, type_name, field, error=AppealError(Code.NOT_FOUND, field))
 
 
 def seal(resources: Resources, what: str, value: str) -> str:

@@ -1,7 +1,8 @@
-"""The appeal's state machine as an explicit table: which action moves which status where.
-Services look transitions up here; nothing else moves a status. Who may take each action is
-the policy's to say (resolvers/policy.py); HOLD and CLOSE, and the first RELEASE, REJECT and
-DISPATCH, are taken by the system (content checks, the dispatch table, the deadline pass).
+"""The appeal's state machine as an explicit table (resolvers/workflow.py): which action
+moves which status where, and who may take it. Services look transitions up here; nothing
+else moves a status. Who holds each policy action is the policy's to say
+(resolvers/policy.py); HOLD and CLOSE, and the first RELEASE, REJECT and DISPATCH, are taken
+by the system (content checks, the dispatch table, the deadline pass).
 
     (filed) ─▶ HELD ──release──▶ SUBMITTED ──dispatch──▶ DISPATCHED ──sign──▶ SIGNED
                  └──reject──▶ REJECTED            ▲    │ └──return (退单)──▶ RETURNED ─┐
@@ -14,11 +15,12 @@ DISPATCH, are taken by the system (content checks, the dispatch table, the deadl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
+from resolvers.policy import Action as Do
+from resolvers.workflow import Rule, Table
 from storage.models.appeals import AppealEventType as E
 from storage.models.appeals import AppealStatus as S
 
@@ -39,52 +41,61 @@ class Action(StrEnum):
     MERGE = "MERGE"  # 并单: this appeal is answered through another
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    target: S
-    event: E
-
-
-_t = Transition
-
-
+_MODERATE = (Do.APPEAL_MODERATE,)
+_DISPATCH = (Do.APPEAL_DISPATCH,)
+_SIGN = (Do.APPEAL_SIGN,)
+_RETURN = (Do.APPEAL_RETURN,)
+_EXTEND = (Do.APPEAL_REQUEST_EXTENSION,)
+_DECIDE = (Do.APPEAL_DECIDE_EXTENSION,)
+_REPLY = (Do.APPEAL_REPLY,)
+_RATE = (Do.APPEAL_RATE,)
+# 不满意 in a rating reopens it as reopenAppeal does.
+_REOPEN = (Do.APPEAL_RATE, Do.APPEAL_REOPEN)
+_MERGE = (Do.APPEAL_MERGE,)
 _OPEN_FOR_MERGE = (S.SUBMITTED, S.DISPATCHED, S.SIGNED, S.RETURNED)
 
-TABLE: dict[tuple[S, Action], Transition] = {
-    (S.HELD, Action.HOLD): _t(S.HELD, E.HELD),
-    (S.HELD, Action.RELEASE): _t(S.SUBMITTED, E.RELEASED),
-    (S.HELD, Action.REJECT): _t(S.REJECTED, E.REJECTED),
-    (S.SUBMITTED, Action.DISPATCH): _t(S.DISPATCHED, E.DISPATCHED),
-    (S.RETURNED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED),
-    # 改派 of work a department has not finished: the centre moves it without a 退单.
-    (S.DISPATCHED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED),
-    (S.SIGNED, Action.DISPATCH): _t(S.DISPATCHED, E.REDISPATCHED),
-    (S.DISPATCHED, Action.SIGN): _t(S.SIGNED, E.SIGNED),
-    (S.DISPATCHED, Action.RETURN): _t(S.RETURNED, E.RETURNED),
-    (S.SIGNED, Action.RETURN): _t(S.RETURNED, E.RETURNED),
-    (S.SIGNED, Action.REQUEST_EXTENSION): _t(S.SIGNED, E.EXTENSION_REQUESTED),
-    (S.SIGNED, Action.DECIDE_EXTENSION): _t(S.SIGNED, E.EXTENSION_APPROVED),
-    # A consultation is often answered at once: replying signs for it on the way.
-    (S.DISPATCHED, Action.REPLY): _t(S.REPLIED, E.REPLIED),
-    (S.SIGNED, Action.REPLY): _t(S.REPLIED, E.REPLIED),
-    (S.REPLIED, Action.RATE_CLOSE): _t(S.CLOSED, E.CLOSED),
-    (S.REPLIED, Action.REOPEN): _t(S.DISPATCHED, E.REOPENED),
-    (S.CLOSED, Action.REOPEN): _t(S.DISPATCHED, E.REOPENED),
-    (S.REPLIED, Action.CLOSE): _t(S.CLOSED, E.CLOSED),
-    **{(s, Action.MERGE): _t(S.MERGED, E.MERGED) for s in _OPEN_FOR_MERGE},
-}
+APPEAL_WORKFLOW: Table[S, Action, E] = Table(
+    "appeal",
+    [
+        # The content check holds, releases and refuses; a moderator decides what it held.
+        Rule(S.HELD, Action.HOLD, S.HELD, E.HELD, _MODERATE, system=True),
+        Rule(S.HELD, Action.RELEASE, S.SUBMITTED, E.RELEASED, _MODERATE, system=True),
+        Rule(S.HELD, Action.REJECT, S.REJECTED, E.REJECTED, _MODERATE, system=True),
+        # The dispatch table dispatches at filing and release; the centre by hand.
+        Rule(S.SUBMITTED, Action.DISPATCH, S.DISPATCHED, E.DISPATCHED, _DISPATCH, system=True),
+        Rule(S.RETURNED, Action.DISPATCH, S.DISPATCHED, E.REDISPATCHED, _DISPATCH, system=True),
+        # 改派 of work a department has not finished: the centre moves it without a 退单.
+        Rule(S.DISPATCHED, Action.DISPATCH, S.DISPATCHED, E.REDISPATCHED, _DISPATCH, system=True),
+        Rule(S.SIGNED, Action.DISPATCH, S.DISPATCHED, E.REDISPATCHED, _DISPATCH, system=True),
+        Rule(S.DISPATCHED, Action.SIGN, S.SIGNED, E.SIGNED, _SIGN),
+        Rule(S.DISPATCHED, Action.RETURN, S.RETURNED, E.RETURNED, _RETURN),
+        Rule(S.SIGNED, Action.RETURN, S.RETURNED, E.RETURNED, _RETURN),
+        Rule(S.SIGNED, Action.REQUEST_EXTENSION, S.SIGNED, E.EXTENSION_REQUESTED, _EXTEND),
+        Rule(S.SIGNED, Action.DECIDE_EXTENSION, S.SIGNED, E.EXTENSION_APPROVED, _DECIDE),
+        # A consultation is often answered at once: replying signs for it on the way.
+        Rule(S.DISPATCHED, Action.REPLY, S.REPLIED, E.REPLIED, _REPLY),
+        Rule(S.SIGNED, Action.REPLY, S.REPLIED, E.REPLIED, _REPLY),
+        Rule(S.REPLIED, Action.RATE_CLOSE, S.CLOSED, E.CLOSED, _RATE),
+        Rule(S.REPLIED, Action.REOPEN, S.DISPATCHED, E.REOPENED, _REOPEN),
+        Rule(S.CLOSED, Action.REOPEN, S.DISPATCHED, E.REOPENED, _REOPEN),
+        # Nobody complained within the window: the deadline pass closes it.
+        Rule(S.REPLIED, Action.CLOSE, S.CLOSED, E.CLOSED, system=True),
+        *(Rule(s, Action.MERGE, S.MERGED, E.MERGED, _MERGE) for s in _OPEN_FOR_MERGE),
+    ],
+    error=AppealError,
+    invalid_state=Code.INVALID_STATE,
+    field="appealId",
+    initial=[S.HELD, S.SUBMITTED],
+)
 
 
 def step(status: S, action: Action, field: str = "appealId") -> S:
     """The status after `action`, or INVALID_STATE."""
-    transition = TABLE.get((status, action))
-    if transition is None:
-        raise AppealError(Code.INVALID_STATE, field)
-    return transition.target
+    return APPEAL_WORKFLOW.target(status, action, field=field)
 
 
 def event_of(status: S, action: Action) -> E:
-    return TABLE[(status, action)].event
+    return APPEAL_WORKFLOW.rules[(status, action)].event
 
 
 # What residents read about each status (inbox, WeChat `phrase` keyword: at most 5 characters).

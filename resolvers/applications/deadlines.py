@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.resources import Resources
-from storage.models.applications import Application, ApplicationEvent, ApplicationStatus, EventType
+from storage.models.applications import Application, ApplicationStatus, EventType
 from storage.models.catalogue import HandlingType, Implementation
 from storage.repositories import applications as repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ async def _reschedule(
         )
         if found.due is None:
             return False
-        async with in_transaction():
+        async with atomic():
             await repo.update(application.id, due_date=found.due, due_beyond_calendar=False)
             for task in await repo.pending_tasks(application.id):
                 await repo.set_task_due(task.id, found.due)
@@ -132,10 +131,10 @@ _LABELS = {EventType.OVERDUE: "已超期", EventType.DEADLINE_WARNING: "即将�
 
 
 async def _escalate(application: Application, field: str, event: EventType, now: datetime) -> bool:
-    async with in_transaction():
+    async with atomic():
         if not await repo.mark_once(application.id, field, now):
             return False
-        await ApplicationEvent.create(
+        await repo.add_event(
             application_id=application.id,
             type=event,
             at=now,

@@ -28,13 +28,7 @@ async def readable(principal: Principal, ids: Sequence[UUID]) -> list[Applicatio
 async def children(principal: Principal, parent_id: UUID, limit: int) -> list[Application]:
     """A bundle's first `limit` applications in the order they were submitted (the plan's item
     order): numbers are issued one after another in the submitting transaction."""
-    ids = (
-        await Application.filter(parent_id=parent_id)
-        .order_by("number")
-        .limit(limit)
-        .values_list("id", flat=True)
-    )
-    return await readable(principal, [UUID(str(i)) for i in ids])
+    return await readable(principal, await repo.child_ids(parent_id, limit))
 
 
 async def mine(

@@ -13,8 +13,6 @@ from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.principal import Principal
 from resolvers.providers.errors import ProviderError
@@ -32,6 +30,7 @@ from storage.models.providers import (
     WebhookEvent,
 )
 from storage.repositories import providers as repo
+from storage.transactions import atomic
 
 # Crockford's base32 without the look-alikes (I L O U): readable over a phone line.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -105,7 +104,7 @@ async def grant(
     )
     code = new_code()
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         consent = await repo.create_consent(
             account_id=account_id,
             provider_id=service.provider_id,
@@ -147,7 +146,7 @@ async def withdraw(resources: Resources, principal: Principal, consent_id: UUID)
     assert consent is not None
     assert principal.account_id is not None
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         if await repo.withdraw_consent(consent.id, now) and consent.exchanged_at is not None:
             await enqueue_event(
                 consent.provider_id,

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from uuid import UUID
 
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.calendar.workdays import CHINA, china_date
 from resolvers.principal import Principal
@@ -21,6 +19,7 @@ from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.providers import ApiKey, ApiKeyScope, ProviderEventType, ProviderStatus
 from storage.repositories import providers as repo
+from storage.transactions import atomic
 
 PREFIX = "rb_pk_"
 _SHOWN = len(PREFIX) + 8  # what lists show to tell keys apart
@@ -65,7 +64,7 @@ async def create(
     assert principal.account_id is not None
     secret = PREFIX + secrets.token_urlsafe(32)
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         await repo.lock_provider(provider_id)  # the count below is exact under the lock
         if await repo.count_live_keys(provider_id) >= settings.api_key_max_per_provider:
             raise ProviderError(Code.TOO_MANY_KEYS)
@@ -103,7 +102,7 @@ async def revoke(resources: Resources, principal: Principal, key_id: UUID) -> Ap
     assert key is not None
     assert principal.account_id is not None
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         if await repo.revoke_key(key.id, at=now, by=principal.account_id):
             await repo.add_event(
                 provider_id=key.provider_id,

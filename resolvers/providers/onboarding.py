@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from resolvers import policy
 from resolvers.accounts import sessions
 from resolvers.notifications.handlers import enqueue_inbox
@@ -24,6 +21,7 @@ from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.accounts import Role
 from storage.models.providers import Provider, ProviderEventType, ProviderStatus, WebhookEvent
 from storage.repositories import providers as repo
+from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +81,7 @@ async def register(resources: Resources, principal: Principal, data: Registratio
     }
     now = resources.clock()
     try:
-        async with in_transaction():
+        async with atomic():
             existing = await repo.lock_provider_by_credit_code(code)
             if existing is not None:
                 if (
@@ -136,7 +134,7 @@ async def review(
     approve = decision is Decision.APPROVE
     target = ProviderStatus.APPROVED if approve else ProviderStatus.REJECTED
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         provider = await repo.lock_provider(provider_id)
         if provider is None:
             raise ProviderError(Code.NOT_FOUND, "providerId")

@@ -11,13 +11,11 @@ transaction; residents' cached answers are dropped after commit when visibility 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
-
-from tortoise.transactions import in_transaction
 
 from resolvers import policy
 from resolvers.catalogue.editing import catalogue_changed
@@ -31,6 +29,7 @@ from resolvers.providers.ids import global_id
 from resolvers.providers.onboarding import Decision
 from resolvers.providers.webhooks import enqueue_event
 from resolvers.resources import Resources
+from resolvers.workflow import Machine, Rule, Table
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import (
     ContentCheck,
@@ -44,6 +43,7 @@ from storage.models.providers import (
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import providers as repo
+from storage.transactions import atomic
 
 S = ProviderServiceStatus
 MAX_THEMES = 5
@@ -60,30 +60,74 @@ class Action(StrEnum):
     UPDATE = "UPDATE"
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    target: S
-    event: ProviderEventType
+E = ProviderEventType
+_SUBMIT = (policy.Action.PROVIDER_SERVICE_SUBMIT,)
+_REVIEW = (policy.Action.PROVIDER_SERVICE_REVIEW,)
+_SUSPEND = (policy.Action.PROVIDER_SERVICE_SUSPEND,)
+_UPDATE = (policy.Action.PROVIDER_SERVICE_UPDATE,)
+
+PROVIDER_SERVICE_WORKFLOW: Table[S, Action, ProviderEventType] = Table(
+    "provider service",
+    [
+        Rule(S.DRAFT, Action.SUBMIT, S.SUBMITTED, E.SERVICE_SUBMITTED, _SUBMIT),
+        Rule(S.SUBMITTED, Action.APPROVE, S.PUBLISHED, E.SERVICE_PUBLISHED, _REVIEW),
+        # WeChat's check rejects risky text by itself, as a reviewer would.
+        Rule(S.SUBMITTED, Action.REJECT, S.REJECTED, E.SERVICE_REJECTED, _REVIEW, system=True),
+        Rule(S.PUBLISHED, Action.SUSPEND, S.SUSPENDED, E.SERVICE_SUSPENDED, _SUSPEND),
+        # A changed service is reviewed again before residents see it, whatever it was.
+        *(Rule(status, Action.UPDATE, S.DRAFT, E.SERVICE_UPDATED, _UPDATE) for status in S),
+    ],
+    error=ProviderError,
+    invalid_state=Code.INVALID_STATE,
+    field="serviceId",
+    initial=[S.DRAFT],
+)
 
 
-_t = Transition
+def step(status: S, action: Action) -> Rule[S, Action, ProviderEventType]:
+    return PROVIDER_SERVICE_WORKFLOW.rule(status, action)
 
 
-_UPDATE = _t(S.DRAFT, ProviderEventType.SERVICE_UPDATED)
-TABLE: dict[tuple[S, Action], Transition] = {
-    (S.DRAFT, Action.SUBMIT): _t(S.SUBMITTED, ProviderEventType.SERVICE_SUBMITTED),
-    (S.SUBMITTED, Action.APPROVE): _t(S.PUBLISHED, ProviderEventType.SERVICE_PUBLISHED),
-    (S.SUBMITTED, Action.REJECT): _t(S.REJECTED, ProviderEventType.SERVICE_REJECTED),
-    (S.PUBLISHED, Action.SUSPEND): _t(S.SUSPENDED, ProviderEventType.SERVICE_SUSPENDED),
-    **{(status, Action.UPDATE): _UPDATE for status in S},
-}
+async def _reviewed(
+    resources: Resources, principal: Principal, action: policy.Action, service: Any
+) -> None:
+    """Staff see every service but drafts, which stay the provider's own."""
+    await policy.authorize(resources, principal, action)
+    if service is None or service.status is S.DRAFT:
+        raise ProviderError(Code.NOT_FOUND, "serviceId")
 
 
-def step(status: S, action: Action) -> Transition:
-    transition = TABLE.get((status, action))
-    if transition is None:
-        raise ProviderError(Code.INVALID_STATE, "serviceId")
-    return transition
+async def _record(
+    service: ProviderService,
+    type: ProviderEventType,
+    status: S,
+    *,
+    at: Any,
+    actor_id: UUID | None = None,
+    api_key_id: UUID | None = None,
+    note: str = "",
+) -> None:
+    await repo.add_event(
+        provider_id=service.provider_id,
+        service_id=service.id,
+        type=type,
+        status=status.value,
+        actor_id=actor_id,
+        api_key_id=api_key_id,
+        note=note,
+        at=at,
+    )
+
+
+SERVICES: Machine[ProviderService, S, Action, ProviderEventType] = Machine(
+    PROVIDER_SERVICE_WORKFLOW,
+    lock=repo.lock_service,
+    compare_and_set=repo.move_service,
+    record=_record,
+    authorize=_reviewed,
+    not_found=Code.NOT_FOUND,
+    conflict=Code.CONFLICT,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,28 +281,6 @@ async def _own(actor: ProviderActor, service_id: UUID) -> ProviderService:
     return service
 
 
-async def _event(
-    service: ProviderService,
-    type: ProviderEventType,
-    status: S,
-    *,
-    at: Any,
-    actor_id: UUID | None = None,
-    api_key_id: UUID | None = None,
-    note: str = "",
-) -> None:
-    await repo.add_event(
-        provider_id=service.provider_id,
-        service_id=service.id,
-        type=type,
-        status=status.value,
-        actor_id=actor_id,
-        api_key_id=api_key_id,
-        note=note,
-        at=at,
-    )
-
-
 # -- the provider's side
 
 
@@ -282,7 +304,7 @@ async def create(resources: Resources, actor: ProviderActor, data: ServiceData) 
         everyone=False,
     )
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         await repo.lock_provider(actor.provider_id)  # the service count is exact under it
         if await repo.count_services(actor.provider_id) >= resources.settings.provider_max_services:
             raise ProviderError(Code.TOO_MANY_SERVICES)
@@ -291,7 +313,7 @@ async def create(resources: Resources, actor: ProviderActor, data: ServiceData) 
             checked.theme_codes or [],
             checked.region_ids or [],
         )
-        await _event(
+        await _record(
             service,
             ProviderEventType.SERVICE_CREATED,
             S.DRAFT,
@@ -328,18 +350,19 @@ async def update(
         )
         fields.update(_check_fields(verdict))
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         service = await repo.lock_service(service_id)
         if service is None or service.provider_id != actor.provider_id:
             raise ProviderError(Code.NOT_FOUND, "serviceId")
         if _text_changed(service, fields) and "content_check" not in fields:
             raise ProviderError(Code.CONFLICT, "serviceId")  # changed under us: check again
         transition = step(service.status, Action.UPDATE)
+        assert transition.target is not None
         await repo.set_service_fields(
             service.id, **fields, status=transition.target, review_reason="", submitted_at=None
         )
         await repo.replace_links(service.id, checked.theme_codes, checked.region_ids)
-        await _event(
+        await _record(
             service,
             transition.event,
             transition.target,
@@ -367,11 +390,12 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
             everyone=True,
         )
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         service = await repo.lock_service(service_id)
         if service is None or service.updated_at != before.updated_at:
             raise ProviderError(Code.CONFLICT, "serviceId")
         transition = step(service.status, Action.SUBMIT)
+        assert transition.target is not None
         changes: dict[str, Any] = {"submitted_at": now, "review_reason": ""}
         if verdict is not None:
             changes.update(_check_fields(verdict))
@@ -379,7 +403,7 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
             service.id, expected=service.status, status=transition.target, **changes
         ):
             raise ProviderError(Code.CONFLICT, "serviceId")
-        await _event(
+        await _record(
             service,
             transition.event,
             transition.target,
@@ -417,14 +441,23 @@ async def review(
     approve = decision is Decision.APPROVE
     text = validation.clean_reason(reason, required=not approve)
     now = resources.clock()
-    async with in_transaction():
-        service = await repo.lock_service(service_id)
-        if service is None or service.status is S.DRAFT:
-            raise ProviderError(Code.NOT_FOUND, "serviceId")
-        transition = step(service.status, Action.APPROVE if approve else Action.REJECT)
+
+    async def check(service: ProviderService) -> dict[str, Any]:
         if approve and service.content_check is ContentCheck.PENDING:
             raise ProviderError(Code.CONTENT_CHECK_PENDING, "serviceId")
-        await _decide(service, transition, text, now=now, staff_id=staff_id)
+        return _decision(S.PUBLISHED if approve else S.REJECTED, text, now, staff_id)
+
+    moved, _ = await SERVICES.run(
+        resources,
+        principal,
+        service_id,
+        Action.APPROVE if approve else Action.REJECT,
+        at=now,
+        note=text,
+        prepare=check,
+        outbox=_tell(text),
+    )
+    service = moved.row
     if approve:
         await catalogue_changed(resources)
     return await _fresh(service.id)
@@ -437,12 +470,17 @@ async def suspend(
     staff_id = await _reviewer(resources, principal, policy.Action.PROVIDER_SERVICE_SUSPEND)
     text = validation.clean_reason(reason, required=True)
     now = resources.clock()
-    async with in_transaction():
-        service = await repo.lock_service(service_id)
-        if service is None or service.status is S.DRAFT:
-            raise ProviderError(Code.NOT_FOUND, "serviceId")
-        transition = step(service.status, Action.SUSPEND)
-        await _decide(service, transition, text, now=now, staff_id=staff_id)
+    moved, _ = await SERVICES.run(
+        resources,
+        principal,
+        service_id,
+        Action.SUSPEND,
+        at=now,
+        note=text,
+        changes=_decision(S.SUSPENDED, text, now, staff_id),
+        outbox=_tell(text),
+    )
+    service = moved.row
     await catalogue_changed(resources)
     return await _fresh(service.id)
 
@@ -450,29 +488,31 @@ async def suspend(
 _WORDS = {S.PUBLISHED: "已发布", S.REJECTED: "未通过审核", S.SUSPENDED: "已被暂停展示"}
 
 
-async def _decide(
-    service: ProviderService,
-    transition: Transition,
-    reason: str,
-    *,
-    now: Any,
-    staff_id: UUID | None,
-) -> None:
-    """Inside the transaction: the move, its event, the members' inbox and the webhook."""
-    target = transition.target
+def _decision(target: S, reason: str, now: Any, staff_id: UUID | None) -> dict[str, Any]:
+    """The columns a review decision sets with the status."""
     changes: dict[str, Any] = {"review_reason": reason, "reviewed_at": now}
     if staff_id is not None:
         changes["reviewed_by_id"] = staff_id
     if target is S.PUBLISHED:
         changes["published_at"] = now
-    if not await repo.move_service(service.id, expected=service.status, status=target, **changes):
-        raise ProviderError(Code.CONFLICT, "serviceId")
-    await _event(service, transition.event, target, at=now, actor_id=staff_id, note=reason)
+    return changes
+
+
+def _tell(reason: str) -> Callable[[Any], Awaitable[None]]:
+    """Inside the transaction, after a review decision: the members' inbox and the webhook."""
+
+    async def tell(moved: Any) -> None:
+        await _told(moved.row, moved.target, reason, moved.at)
+
+    return tell
+
+
+async def _told(service: ProviderService, target: S, reason: str, at: Any) -> None:
     members = [m.account_id for m in await repo.members_of([service.provider_id])]
     extra = f"原因：{reason}" if reason and target is not S.PUBLISHED else ""
     await enqueue_inbox(
         key=f"provider:{service.provider_id}",
-        now=now,
+        now=at,
         topic="PROVIDER_SERVICE",
         title=f"服务{_WORDS[target]}",
         body=f"您的服务“{service.name}”{_WORDS[target]}。{extra}"[:200],
@@ -487,7 +527,7 @@ async def _decide(
             "status": target.value,
             "reason": reason,
         },
-        now=now,
+        now=at,
     )
 
 
@@ -519,7 +559,7 @@ async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
     if verdict.check is ContentCheck.PENDING and not verdict.risky:
         raise Retry("wechat content check unavailable")
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         locked = await repo.lock_service(service.id)
         if (
             locked is None
@@ -529,16 +569,19 @@ async def recheck_content(resources: Resources, message: OutboxMessage) -> None:
             return
         if verdict.risky:
             await repo.set_service_fields(locked.id, content_label=verdict.label)
-            await _decide(
+            moved = await SERVICES.apply(
                 locked,
-                step(locked.status, Action.REJECT),
-                RISKY_REASON,
-                now=now,
-                staff_id=None,
+                Action.REJECT,
+                by=None,
+                at=now,
+                actor_id=None,
+                note=RISKY_REASON,
+                changes=_decision(S.REJECTED, RISKY_REASON, now, None),
             )
+            await _told(locked, moved.target, RISKY_REASON, now)
             return
         await repo.set_service_fields(locked.id, **_check_fields(verdict))
-        await _event(locked, ProviderEventType.CONTENT_CHECKED, locked.status, at=now)
+        await _record(locked, ProviderEventType.CONTENT_CHECKED, locked.status, at=now)
 
 
 HANDLERS: dict[str, Handler] = {CONTENT_CHECK: recheck_content}

@@ -12,6 +12,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
 from integrations.providers import address_allowed
+from resolvers import inputs
 from resolvers.accounts.errors import AccountError
 from resolvers.accounts.identity import mask_digits, person_name
 from resolvers.providers.errors import ProviderError
@@ -32,17 +33,27 @@ _HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,6
 
 def clean_text(raw: str, *, longest: int, shortest: int = 1, field: str, code: Code) -> str:
     """Whitespace collapsed; control characters and lengths outside the bounds refused."""
-    text = " ".join(raw.split())
-    if not shortest <= len(text) <= longest or not text.isprintable():
-        raise ProviderError(code, field)
-    return text
+    return inputs.clean_text(
+        raw,
+        field,
+        error=ProviderError,
+        invalid=code,
+        longest=longest,
+        shortest=shortest,
+        printable=True,
+    )
 
 
 def clean_reason(raw: str | None, field: str = "reason", *, required: bool) -> str:
-    text = " ".join((raw or "").split())
-    if (required and not text) or len(text) > MAX_REASON or not text.isprintable():
-        raise ProviderError(Code.REASON_REQUIRED, field)
-    return text
+    return inputs.clean_text(
+        raw,
+        field,
+        error=ProviderError,
+        invalid=Code.REASON_REQUIRED,
+        longest=MAX_REASON,
+        required=Code.REASON_REQUIRED if required else None,
+        printable=True,
+    )
 
 
 def organisation_name(raw: str, field: str = "name") -> str:

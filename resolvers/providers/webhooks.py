@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from tortoise.transactions import in_transaction
 
 from integrations.providers import WebhookFailure, WebhookRefused
 from resolvers import policy
@@ -29,6 +28,7 @@ from storage.models.outbox import OutboxMessage
 from storage.models.providers import ProviderEventType, WebhookEndpoint, WebhookEvent
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import providers as repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ async def register(
     await _check_destination(resources, checked)
     secret = signing.new_secret()
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         provider = await repo.lock_provider(provider_id)  # one registration at a time
         assert provider is not None
         if await repo.count_live_webhooks(provider_id) >= settings.webhook_max_per_provider:
@@ -169,7 +169,7 @@ async def rotate_secret(
     grace = resources.settings.webhook_secret_grace_seconds
     secret = signing.new_secret()
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         endpoint = await repo.lock_webhook(webhook_id)
         if endpoint is None:
             raise ProviderError(Code.NOT_FOUND, "webhookId")
@@ -196,7 +196,7 @@ async def delete(resources: Resources, principal: Principal, webhook_id: UUID) -
     """Stops deliveries to the endpoint, queued ones included; its log is kept."""
     endpoint = await owned_endpoint(resources, principal, webhook_id, policy.Action.WEBHOOK_DELETE)
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         await repo.set_webhook_fields(endpoint.id, deleted_at=now)
         await repo.add_event(
             provider_id=endpoint.provider_id,
@@ -222,7 +222,7 @@ async def send_test(resources: Resources, endpoint: WebhookEndpoint) -> str:
     if not limited.allowed:
         raise ProviderError(Code.RATE_LIMITED, retry_after=max(limited.retry_after, 1))
     now = resources.clock()
-    async with in_transaction():
+    async with atomic():
         return await _enqueue(
             endpoint.id,
             WebhookEvent.TEST,

@@ -194,6 +194,14 @@ async def documents_by_ids(ids: Sequence[UUID]) -> list[Document]:
     return await Document.filter(id__in=list(ids))
 
 
+async def account(account_id: UUID) -> Account | None:
+    return await Account.get_or_none(id=account_id)
+
+
+async def region(region_id: UUID) -> Region:
+    return await Region.get(id=region_id)
+
+
 async def accounts_by_ids(ids: Sequence[UUID]) -> list[Account]:
     return await Account.filter(id__in=list(ids))
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Avg, Count
 
+from storage.models.accounts import Account
 from storage.models.applications import (
     OPEN_STATUSES,
     Application,
@@ -20,12 +21,13 @@ from storage.models.applications import (
     ApplicationStatus,
     ApplicationTask,
     IdempotencyRecord,
+    MaterialState,
     Rating,
     Rectification,
     RectificationStatus,
     TaskStatus,
 )
-from storage.models.catalogue import Implementation, Material
+from storage.models.catalogue import BaseItem, Department, Implementation, Material
 from storage.models.documents import Document, DocumentStatus, TrustLevel
 from storage.repositories.pagination import Page, Scalar, keyset_page
 from storage.repositories.readers import Reader
@@ -158,6 +160,42 @@ async def task(task_id: UUID) -> ApplicationTask | None:
     return await ApplicationTask.get_or_none(id=task_id)
 
 
+async def account(account_id: UUID) -> Account | None:
+    return await Account.get_or_none(id=account_id)
+
+
+async def base_item(base_id: UUID) -> BaseItem:
+    return await BaseItem.get(id=base_id)
+
+
+async def departments_by_codes(codes: Sequence[str], *, excluding: UUID | None) -> list[Department]:
+    return await Department.filter(code__in=list(codes)).exclude(id=excluding)
+
+
+async def rectification(rectification_id: UUID) -> Rectification:
+    return await Rectification.get(id=rectification_id)
+
+
+async def is_rated(application_id: UUID) -> bool:
+    return await Rating.exists(application_id=application_id)
+
+
+async def child_ids(parent_id: UUID, limit: int) -> list[UUID]:
+    """A bundle's first `limit` applications by number: the order they were submitted in."""
+    ids = (
+        await Application.filter(parent_id=parent_id)
+        .order_by("number")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    return [UUID(str(i)) for i in ids]
+
+
+async def children_statuses(parent_id: UUID) -> list[tuple[UUID, ApplicationStatus]]:
+    rows = await Application.filter(parent_id=parent_id).values("id", "status")
+    return [(UUID(str(row["id"])), ApplicationStatus(row["status"])) for row in rows]
+
+
 # -- documents' hooks
 
 
@@ -191,6 +229,46 @@ async def application_number_using(document_id: UUID, department_id: UUID) -> st
 
 
 # -- writes (inside the service's transaction)
+
+
+async def create(**fields: Any) -> Application:
+    return await Application.create(**fields)
+
+
+async def add_material(**fields: Any) -> ApplicationMaterial:
+    return await ApplicationMaterial.create(**fields)
+
+
+async def add_task(**fields: Any) -> ApplicationTask:
+    return await ApplicationTask.create(**fields)
+
+
+async def add_event(**fields: Any) -> ApplicationEvent:
+    return await ApplicationEvent.create(**fields)
+
+
+async def remember_key(**fields: Any) -> IdempotencyRecord:
+    return await IdempotencyRecord.create(**fields)
+
+
+async def add_rating(**fields: Any) -> Rating:
+    return await Rating.create(**fields)
+
+
+async def add_rectification(**fields: Any) -> Rectification:
+    return await Rectification.create(**fields)
+
+
+async def owe_material(material_id: UUID) -> None:
+    """补正 asks for the material again: the document given for it no longer counts."""
+    await ApplicationMaterial.filter(id=material_id).update(
+        state=MaterialState.OWED, document_id=None
+    )
+
+
+async def delete_document(document_id: UUID) -> None:
+    """A result document the transition that was to issue it did not keep."""
+    await Document.filter(id=document_id).delete()
 
 
 async def next_number(day: date) -> int:
@@ -242,8 +320,6 @@ async def set_task_due(task_id: UUID, due: date | None) -> None:
 
 
 async def owed_materials(application_id: UUID) -> list[ApplicationMaterial]:
-    from storage.models.applications import MaterialState
-
     return await ApplicationMaterial.filter(
         application_id=application_id, state=MaterialState.OWED
     ).order_by("position")

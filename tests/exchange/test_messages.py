@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from resolvers.applications import service
+from resolvers.applications import transitions
 from storage.models.applications import Application, ApplicationEvent
 from storage.models.catalogue import Department
 from storage.models.outbox import OutboxMessage
@@ -211,7 +211,7 @@ async def test_a_step_that_fails_writes_no_message(
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the inbox write failed after the event was written")
 
-    monkeypatch.setattr(service, "_notify_owner", broken)
+    monkeypatch.setattr(transitions, "notify_owner", broken)
     response = await seeded.gql(
         ACCEPT, {"input": {"applicationId": submitted["id"]}}, token=tokens["lead"]
     )

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.outbox import dispatcher
-from resolvers.scenarios.bundles import parent_status
+from resolvers.applications.bundles import parent_status
 from storage.models.applications import ApplicationStatus as S
 from tests.applications.conftest import (
     ACCEPT,
