@@ -32,9 +32,11 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q
 
-## make schema: regenerate the committed SDL and the persisted-operations manifest
+## make schema: regenerate the committed SDL, the persisted-operations manifest and the
+## state diagrams in docs/ (from the transition tables)
 schema: setup
 	$(BIN)/rongban export-contract
+	$(BIN)/python -m api.docs
 
 ## make migrations NAME=what_changed: write a migration for model changes
 migrations: setup
