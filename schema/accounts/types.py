@@ -17,7 +17,7 @@ from resolvers.accounts.service import StaffUnlocked
 from resolvers.accounts.sessions import IssuedSession
 from resolvers.accounts.staff import RoleChange
 from resolvers.accounts.verification import VerificationStarted
-from schema.catalogue import Department, Region
+from schema.catalogue.types import Department, Region
 from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError

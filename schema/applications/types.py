@@ -25,11 +25,11 @@ from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.notifications.errors import NotificationErrorCode
 from resolvers.notifications.service import MAX_TEMPLATES, TemplateOffer
 from resolvers.scenarios.definitions import MAX_ITEMS
-from schema.appeals import Appeal
-from schema.catalogue import Department, Service
+from schema.appeals.types import Appeal
+from schema.catalogue.types import Department, Service
 from schema.context import Info
 from schema.cost import bounded
-from schema.documents import Document
+from schema.documents.types import Document
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit
 from storage.models import applications as models
@@ -48,7 +48,7 @@ from storage.models.notifications import Notification as NotificationModel
 from storage.models.notifications import SubscriptionGrant as GrantModel
 
 if TYPE_CHECKING:
-    from schema.scenarios import Scenario
+    from schema.scenarios.types import Scenario
 
 # An application's timeline: a handful of events, more with 补正 rounds and progress notes.
 EVENTS = ListLimit(default=100, cap=100)
@@ -365,8 +365,8 @@ class Application(relay.Node):
     )
     async def scenario(
         self, info: Info
-    ) -> Annotated[Scenario, strawberry.lazy("schema.scenarios")] | None:
-        from schema.scenarios import Scenario
+    ) -> Annotated[Scenario, strawberry.lazy("schema.scenarios.types")] | None:
+        from schema.scenarios.types import Scenario
 
         parent_id = self._model.parent_id or self._model.id
         submission = await info.context.loaders.scenario_submission.load(parent_id)

@@ -22,7 +22,7 @@ from resolvers.providers.onboarding import Decision
 from resolvers.providers.services import MAX_REGIONS
 from resolvers.providers.services import MAX_THEMES as MAX_SERVICE_THEMES
 from resolvers.providers.webhooks import SUBSCRIBABLE, IssuedSecret
-from schema.catalogue import Region
+from schema.catalogue.types import Region
 from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError

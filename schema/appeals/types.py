@@ -24,11 +24,10 @@ from resolvers.appeals.dispatch import (
 from resolvers.appeals.errors import AppealErrorCode
 from resolvers.appeals.transitions import subject_of, unseal
 from resolvers.calendar.workdays import china_date
-from resolvers.client import client_of
-from schema.catalogue import Department, GeoPoint, GeoPointInput, Region
-from schema.context import Info
+from schema.catalogue.types import Department, GeoPoint, GeoPointInput, Region
+from schema.context import Info, client_of
 from schema.cost import bounded
-from schema.documents import Document
+from schema.documents.types import Document
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit
 from storage.models import appeals as models

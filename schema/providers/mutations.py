@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import strawberry
+
 from resolvers import policy
 from resolvers.catalogue.service import Audience
+from resolvers.policy import Action
 from resolvers.providers import handoff, keys, onboarding, services, webhooks
-from resolvers.providers.errors import ProviderError
 from resolvers.providers.ids import uuid_of
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
+from schema.authorised import authorised
 from schema.context import Info
-from schema.providers import (
+from schema.providers.types import (
     ApiKey,
-    CreateApiKeyError,
     CreateApiKeyInput,
     CreateApiKeyResult,
     CreatedApiKey,
-    CreateProviderServiceError,
     CreateProviderServiceInput,
     CreateProviderServiceResult,
-    DeleteWebhookError,
     DeleteWebhookInput,
     DeleteWebhookResult,
-    ExchangeHandoffCodeError,
     ExchangeHandoffCodeInput,
     ExchangeHandoffCodeResult,
-    GrantHandoffConsentError,
     GrantHandoffConsentInput,
     GrantHandoffConsentResult,
     HandoffConsent,
@@ -35,41 +33,30 @@ from schema.providers import (
     Provider,
     ProviderLinkInput,
     ProviderService,
-    RegisterProviderError,
     RegisterProviderInput,
     RegisterProviderResult,
-    RegisterWebhookError,
     RegisterWebhookInput,
     RegisterWebhookResult,
-    ReviewProviderError,
     ReviewProviderInput,
     ReviewProviderResult,
-    ReviewProviderServiceError,
     ReviewProviderServiceInput,
     ReviewProviderServiceResult,
-    RevokeApiKeyError,
     RevokeApiKeyInput,
     RevokeApiKeyResult,
-    RotateWebhookSecretError,
     RotateWebhookSecretInput,
     RotateWebhookSecretResult,
-    SubmitProviderServiceError,
     SubmitProviderServiceInput,
     SubmitProviderServiceResult,
-    SuspendProviderServiceError,
     SuspendProviderServiceInput,
     SuspendProviderServiceResult,
-    TestWebhookDeliveryError,
     TestWebhookDeliveryInput,
     TestWebhookDeliveryResult,
-    UpdateProviderServiceError,
     UpdateProviderServiceInput,
     UpdateProviderServiceResult,
     Webhook,
     WebhookDeleted,
     WebhookSecret,
     WebhookTestQueued,
-    WithdrawHandoffConsentError,
     WithdrawHandoffConsentInput,
     WithdrawHandoffConsentResult,
 )
@@ -116,8 +103,26 @@ def _service_data(input: CreateProviderServiceInput | UpdateProviderServiceInput
     )
 
 
-async def register_provider(info: Info, input: RegisterProviderInput) -> RegisterProviderResult:
-    try:
+async def _actor_for_service(info: Info, service_id: UUID, action: policy.Action) -> ProviderActor:
+    """The member acting on a service of one of their (approved) providers."""
+    resources, principal = info.context.resources, info.context.principal
+    provider_id = await services.provider_of_service(resources, principal, service_id, action)
+    provider = await onboarding.acting_provider(resources, principal, provider_id, action)
+    return ProviderActor(provider_id=provider.id, account_id=info.context.principal.account_id)
+
+
+@strawberry.type
+class ProviderMutation:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_REGISTER),
+        description=(
+            "A resident registers an organisation (credit code checked, GB 32100) and becomes "
+            "its first member; it is PENDING until staff review it. At most 5 a day."
+        ),
+    )
+    async def register_provider(
+        self, info: Info, input: RegisterProviderInput
+    ) -> RegisterProviderResult:
         provider = await onboarding.register(
             info.context.resources,
             info.context.principal,
@@ -128,13 +133,16 @@ async def register_provider(info: Info, input: RegisterProviderInput) -> Registe
                 contact_phone=input.contact.phone,
             ),
         )
-    except ProviderError as error:
-        return RegisterProviderError.of(error)
-    return Provider.of(provider)
+        return Provider.of(provider)
 
-
-async def review_provider(info: Info, input: ReviewProviderInput) -> ReviewProviderResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_REVIEW),
+        description=(
+            "REVIEWER (or ADMIN): APPROVE (members get the PROVIDER role at once) or REJECT "
+            "with a reason."
+        ),
+    )
+    async def review_provider(self, info: Info, input: ReviewProviderInput) -> ReviewProviderResult:
         provider = await onboarding.review(
             info.context.resources,
             info.context.principal,
@@ -142,30 +150,33 @@ async def review_provider(info: Info, input: ReviewProviderInput) -> ReviewProvi
             input.decision,
             input.reason,
         )
-    except ProviderError as error:
-        return ReviewProviderError.of(error)
-    return Provider.of(provider)
+        return Provider.of(provider)
 
-
-async def create_provider_service(
-    info: Info, input: CreateProviderServiceInput
-) -> CreateProviderServiceResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SERVICE_CREATE),
+        description=(
+            "A DRAFT social service. Name, description and hours go through WeChat's content "
+            "check: risky text is refused (CONTENT_RISKY)."
+        ),
+    )
+    async def create_provider_service(
+        self, info: Info, input: CreateProviderServiceInput
+    ) -> CreateProviderServiceResult:
         actor = await _member_actor(info, input.provider_id, policy.Action.PROVIDER_SERVICE_CREATE)
         service = await services.create(
             info.context.resources,
             actor,
             _service_data(input),
         )
-    except ProviderError as error:
-        return CreateProviderServiceError.of(error)
-    return ProviderService.of(service)
+        return ProviderService.of(service)
 
-
-async def update_provider_service(
-    info: Info, input: UpdateProviderServiceInput
-) -> UpdateProviderServiceResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SERVICE_UPDATE),
+        description="Changes a service; it goes back to DRAFT (and off residents' lists).",
+    )
+    async def update_provider_service(
+        self, info: Info, input: UpdateProviderServiceInput
+    ) -> UpdateProviderServiceResult:
         service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
         actor = await _actor_for_service(info, service_id, policy.Action.PROVIDER_SERVICE_UPDATE)
         service = await services.update(
@@ -174,35 +185,30 @@ async def update_provider_service(
             service_id,
             _service_data(input),
         )
-    except ProviderError as error:
-        return UpdateProviderServiceError.of(error)
-    return ProviderService.of(service)
+        return ProviderService.of(service)
 
-
-async def _actor_for_service(info: Info, service_id: UUID, action: policy.Action) -> ProviderActor:
-    """The member acting on a service of one of their (approved) providers."""
-    resources, principal = info.context.resources, info.context.principal
-    provider_id = await services.provider_of_service(resources, principal, service_id, action)
-    provider = await onboarding.acting_provider(resources, principal, provider_id, action)
-    return ProviderActor(provider_id=provider.id, account_id=info.context.principal.account_id)
-
-
-async def submit_provider_service(
-    info: Info, input: SubmitProviderServiceInput
-) -> SubmitProviderServiceResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SERVICE_SUBMIT),
+        description="Submits a DRAFT for staff review (SUBMITTED).",
+    )
+    async def submit_provider_service(
+        self, info: Info, input: SubmitProviderServiceInput
+    ) -> SubmitProviderServiceResult:
         service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
         actor = await _actor_for_service(info, service_id, policy.Action.PROVIDER_SERVICE_SUBMIT)
         service = await services.submit(info.context.resources, actor, service_id)
-    except ProviderError as error:
-        return SubmitProviderServiceError.of(error)
-    return ProviderService.of(service)
+        return ProviderService.of(service)
 
-
-async def review_provider_service(
-    info: Info, input: ReviewProviderServiceInput
-) -> ReviewProviderServiceResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SERVICE_REVIEW),
+        description=(
+            "REVIEWER (or ADMIN): APPROVE (PUBLISHED: residents see it) or REJECT with a "
+            "reason. Refused while WeChat's content check is PENDING."
+        ),
+    )
+    async def review_provider_service(
+        self, info: Info, input: ReviewProviderServiceInput
+    ) -> ReviewProviderServiceResult:
         service = await services.review(
             info.context.resources,
             info.context.principal,
@@ -210,28 +216,33 @@ async def review_provider_service(
             input.decision,
             input.reason,
         )
-    except ProviderError as error:
-        return ReviewProviderServiceError.of(error)
-    return ProviderService.of(service)
+        return ProviderService.of(service)
 
-
-async def suspend_provider_service(
-    info: Info, input: SuspendProviderServiceInput
-) -> SuspendProviderServiceResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SERVICE_SUSPEND),
+        description=(
+            "REVIEWER (or ADMIN): takes a PUBLISHED service off residents' lists, with a reason."
+        ),
+    )
+    async def suspend_provider_service(
+        self, info: Info, input: SuspendProviderServiceInput
+    ) -> SuspendProviderServiceResult:
         service = await services.suspend(
             info.context.resources,
             info.context.principal,
             uuid_of(input.service_id, "ProviderService", "serviceId"),
             input.reason,
         )
-    except ProviderError as error:
-        return SuspendProviderServiceError.of(error)
-    return ProviderService.of(service)
+        return ProviderService.of(service)
 
-
-async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.API_KEY_CREATE),
+        description=(
+            "A key for the provider's systems (the provider API under /provider-api/v1), "
+            "shown once; scoped, rate-limited per minute and per day."
+        ),
+    )
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyResult:
         provider = await onboarding.acting_provider(
             info.context.resources,
             info.context.principal,
@@ -247,25 +258,30 @@ async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyRe
             input.rate_per_minute,
             input.daily_quota,
         )
-    except ProviderError as error:
-        return CreateApiKeyError.of(error)
-    return CreatedApiKey(api_key=ApiKey.of(issued.key), secret=issued.secret)
+        return CreatedApiKey(api_key=ApiKey.of(issued.key), secret=issued.secret)
 
-
-async def revoke_api_key(info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.API_KEY_REVOKE),
+        description="Revokes a key; its next request is refused.",
+    )
+    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyResult:
         key = await keys.revoke(
             info.context.resources,
             info.context.principal,
             uuid_of(input.api_key_id, "ApiKey", "apiKeyId"),
         )
-    except ProviderError as error:
-        return RevokeApiKeyError.of(error)
-    return ApiKey.of(key)
+        return ApiKey.of(key)
 
-
-async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterWebhookResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.WEBHOOK_REGISTER),
+        description=(
+            "A member registers an endpoint for events; the signing secret (whsec_) is shown "
+            "once. https to a public address only; at most 10 per provider."
+        ),
+    )
+    async def register_webhook(
+        self, info: Info, input: RegisterWebhookInput
+    ) -> RegisterWebhookResult:
         provider = await onboarding.acting_provider(
             info.context.resources,
             info.context.principal,
@@ -276,41 +292,44 @@ async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterW
         issued = await webhooks.register(
             info.context.resources, info.context.principal, provider.id, input.url, input.events
         )
-    except ProviderError as error:
-        return RegisterWebhookError.of(error)
-    return WebhookSecret.of(issued)
+        return WebhookSecret.of(issued)
 
-
-async def rotate_webhook_secret(
-    info: Info, input: RotateWebhookSecretInput
-) -> RotateWebhookSecretResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.WEBHOOK_ROTATE_SECRET),
+        description=(
+            "A new signing secret, shown once; the old one also signs for 24 hours "
+            "(RONGBAN_WEBHOOK_SECRET_GRACE_SECONDS), so both verify during the switch."
+        ),
+    )
+    async def rotate_webhook_secret(
+        self, info: Info, input: RotateWebhookSecretInput
+    ) -> RotateWebhookSecretResult:
         issued = await webhooks.rotate_secret(
             info.context.resources,
             info.context.principal,
             uuid_of(input.webhook_id, "Webhook", "webhookId"),
         )
-    except ProviderError as error:
-        return RotateWebhookSecretError.of(error)
-    return WebhookSecret.of(issued)
+        return WebhookSecret.of(issued)
 
-
-async def delete_webhook(info: Info, input: DeleteWebhookInput) -> DeleteWebhookResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.WEBHOOK_DELETE),
+        description="Stops deliveries to an endpoint, queued ones included.",
+    )
+    async def delete_webhook(self, info: Info, input: DeleteWebhookInput) -> DeleteWebhookResult:
         endpoint = await webhooks.delete(
             info.context.resources,
             info.context.principal,
             uuid_of(input.webhook_id, "Webhook", "webhookId"),
         )
-    except ProviderError as error:
-        return DeleteWebhookError.of(error)
-    return WebhookDeleted(webhook_id=Webhook.of(endpoint).id)
+        return WebhookDeleted(webhook_id=Webhook.of(endpoint).id)
 
-
-async def test_webhook_delivery(
-    info: Info, input: TestWebhookDeliveryInput
-) -> TestWebhookDeliveryResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.WEBHOOK_TEST),
+        description="Queues a webhook.test message to one endpoint (10 a minute); see deliveries.",
+    )
+    async def test_webhook_delivery(
+        self, info: Info, input: TestWebhookDeliveryInput
+    ) -> TestWebhookDeliveryResult:
         endpoint = await webhooks.owned_endpoint(
             info.context.resources,
             info.context.principal,
@@ -318,44 +337,54 @@ async def test_webhook_delivery(
             policy.Action.WEBHOOK_TEST,
         )
         message_id = await webhooks.send_test(info.context.resources, endpoint)
-    except ProviderError as error:
-        return TestWebhookDeliveryError.of(error)
-    return WebhookTestQueued(webhook=Webhook.of(endpoint), webhook_message_id=message_id)
+        return WebhookTestQueued(webhook=Webhook.of(endpoint), webhook_message_id=message_id)
 
-
-async def grant_handoff_consent(
-    info: Info, input: GrantHandoffConsentInput
-) -> GrantHandoffConsentResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.HANDOFF_GRANT),
+        description=(
+            "A resident opening a social service shares chosen fields with its provider: a "
+            "consent record and a one-time code (valid 10 minutes) the provider exchanges for "
+            "exactly those fields. Without it nothing is shared."
+        ),
+    )
+    async def grant_handoff_consent(
+        self, info: Info, input: GrantHandoffConsentInput
+    ) -> GrantHandoffConsentResult:
         granted = await handoff.grant(
             info.context.resources,
             info.context.principal,
             uuid_of(input.service_id, "ProviderService", "serviceId"),
             input.fields,
         )
-    except ProviderError as error:
-        return GrantHandoffConsentError.of(error)
-    return HandoffGrant.of(granted, info.context.resources.clock())
+        return HandoffGrant.of(granted, info.context.resources.clock())
 
-
-async def withdraw_handoff_consent(
-    info: Info, input: WithdrawHandoffConsentInput
-) -> WithdrawHandoffConsentResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.HANDOFF_WITHDRAW),
+        description=(
+            "Withdraws a consent: an unused code stops working; a provider that already "
+            "received the fields is told to delete them (handoff.withdrawn)."
+        ),
+    )
+    async def withdraw_handoff_consent(
+        self, info: Info, input: WithdrawHandoffConsentInput
+    ) -> WithdrawHandoffConsentResult:
         consent = await handoff.withdraw(
             info.context.resources,
             info.context.principal,
             uuid_of(input.consent_id, "HandoffConsent", "consentId"),
         )
-    except ProviderError as error:
-        return WithdrawHandoffConsentError.of(error)
-    return HandoffConsent.of(consent, info.context.resources.clock())
+        return HandoffConsent.of(consent, info.context.resources.clock())
 
-
-async def exchange_handoff_code(
-    info: Info, input: ExchangeHandoffCodeInput
-) -> ExchangeHandoffCodeResult:
-    try:
+    @strawberry.mutation(
+        extensions=authorised(Action.HANDOFF_EXCHANGE),
+        description=(
+            "A provider's member exchanges a resident's code, once, for the consented fields "
+            "(provider systems: POST /provider-api/v1/handoffs/exchange)."
+        ),
+    )
+    async def exchange_handoff_code(
+        self, info: Info, input: ExchangeHandoffCodeInput
+    ) -> ExchangeHandoffCodeResult:
         provider = await onboarding.acting_provider(
             info.context.resources,
             info.context.principal,
@@ -368,6 +397,4 @@ async def exchange_handoff_code(
             input.code,
             account_id=info.context.principal.account_id,
         )
-    except ProviderError as error:
-        return ExchangeHandoffCodeError.of(error)
-    return HandoffData.of(shared)
+        return HandoffData.of(shared)

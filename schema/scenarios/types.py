@@ -37,14 +37,14 @@ from resolvers.scenarios.plan import (
 from resolvers.scenarios.recommendations import MAX_RECOMMENDATIONS, ReasonCode
 from resolvers.scenarios.recommendations import Recommendation as RecommendationData
 from resolvers.scenarios.service import MAX_THEME_ITEMS, definition_of
-from schema.applications import Application
-from schema.catalogue import BaseItem, Department, GuideViolation, Region, Service
+from schema.applications.types import Application
+from schema.catalogue.types import BaseItem, Department, GuideViolation, Region, Service
 from schema.context import Info
 from schema.cost import bounded
-from schema.documents import Document
+from schema.documents.types import Document
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit
-from schema.providers import PLAN_PROVIDER_SERVICES, THEME_PROVIDER_SERVICES
+from schema.providers.types import PLAN_PROVIDER_SERVICES, THEME_PROVIDER_SERVICES
 from storage.models import scenarios as models
 from storage.models.catalogue import Channel, MaterialSource, Necessity, PublicationStatus
 from storage.models.scenarios import QuestionKind

@@ -10,11 +10,10 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from resolvers.client import client_of
 from resolvers.documents import service
 from resolvers.documents.errors import DocumentError, DocumentErrorCode
-from schema.catalogue import Department
-from schema.context import Info
+from schema.catalogue.types import Department
+from schema.context import Info, client_of
 from schema.cost import bounded
 from schema.error_codes import PublicError
 from schema.errors import UserError
