@@ -13,9 +13,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from resolvers.accounts.service import ClientInfo
-from resolvers.loaders import Loaders
 from resolvers.principal import Principal
 from resolvers.resources import Resources
+from schema.loaders import Loaders
 
 
 @dataclass(slots=True)

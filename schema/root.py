@@ -40,6 +40,7 @@ from schema.documents.types import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange.queries import ExchangeQuery
 from schema.exchange.types import ExchangeMessage
+from schema.ids import parse_global_id
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
 from schema.providers.types import Provider, ProviderService
@@ -106,16 +107,11 @@ class Query(
         description="Any object by its global id, if the caller may see it; otherwise null.",
     )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
-        try:
-            global_id = relay.GlobalID.from_id(id)
-        except (ValueError, TypeError):
+        parsed = parse_global_id(id)
+        node_type = NODE_TYPES.get(parsed[0]) if parsed else None
+        if parsed is None or node_type is None:
             return None
-        node_type = NODE_TYPES.get(global_id.type_name)
-        if node_type is None:
-            return None
-        resolved: Any = node_type.resolve_nodes(
-            info=info, node_ids=[global_id.node_id], required=False
-        )
+        resolved: Any = node_type.resolve_nodes(info=info, node_ids=[parsed[1]], required=False)
         nodes = await resolved if inspect.isawaitable(resolved) else resolved
         found: relay.Node | None = next(iter(nodes), None)
         return found

@@ -25,12 +25,12 @@ from resolvers.appeals.transitions import (
     acting,
     clean_text,
     dispatch_in,
-    global_uuid,
     notify_owner,
     record,
     seal,
 )
 from resolvers.calendar.workdays import china_date
+from resolvers.ids import node_uuid
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
@@ -112,10 +112,9 @@ async def photos_of(
     ids: list[UUID] = []
     for index, global_id in enumerate(document_ids):
         field = f"documentIds[{index}]"
-        try:
-            document_id = global_uuid(global_id, "Document", field)
-        except AppealError:
-            raise AppealError(Code.PHOTO_NOT_FOUND, field) from None
+        document_id = node_uuid(global_id, "Document")
+        if document_id is None:
+            raise AppealError(Code.PHOTO_NOT_FOUND, field)
         if document_id in ids:
             raise AppealError(Code.DUPLICATE_PHOTO, field)
         ids.append(document_id)

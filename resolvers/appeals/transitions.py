@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from strawberry import relay
-
 from resolvers import policy
 from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.workflow import STATUS_LABELS, Action, event_of, step
+from resolvers.ids import global_id
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
@@ -65,17 +64,6 @@ def clean_text(
     if len(cleaned) > limit:
         raise AppealError(Code.INVALID_INPUT, field)
     return cleaned
-
-
-def global_uuid(global_id: str, type_name: str, field: str) -> UUID:
-    """The UUID inside a global id of `type_name`; NOT_FOUND for anything else."""
-    try:
-        parsed = relay.GlobalID.from_id(global_id)
-        if parsed.type_name != type_name:
-            raise ValueError(type_name)
-        return UUID(parsed.node_id)
-    except (ValueError, TypeError):
-        raise AppealError(Code.NOT_FOUND, field) from None
 
 
 def seal(resources: Resources, what: str, value: str) -> str:
@@ -193,7 +181,7 @@ async def notify_owner(
                 "status": label,
                 "time": wechat_time(at),
             },
-            page=f"pages/appeals/detail?id={relay.to_base64('Appeal', appeal.id)}",
+            page=f"pages/appeals/detail?id={global_id('Appeal', appeal.id)}",
         )
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from strawberry import relay
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -33,6 +32,7 @@ from resolvers.catalogue.service import get_service
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.service import issue_document
 from resolvers.exchange import outbound as exchange_outbound
+from resolvers.ids import global_id, node_uuid
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
@@ -99,17 +99,6 @@ def clean_note(note: str | None, field: str = "note", *, required: bool = False)
     if len(text) > MAX_NOTE:
         raise ApplicationError(Code.INVALID_INPUT, field)
     return text
-
-
-def global_uuid(global_id: str, type_name: str, field: str) -> UUID:
-    """The UUID inside a global id of `type_name`; NOT_FOUND for anything else."""
-    try:
-        parsed = relay.GlobalID.from_id(global_id)
-        if parsed.type_name != type_name:
-            raise ValueError(type_name)
-        return UUID(parsed.node_id)
-    except (ValueError, TypeError):
-        raise ApplicationError(Code.NOT_FOUND, field) from None
 
 
 async def subject_of(principal: Principal, application: Application) -> policy.Subject:
@@ -214,7 +203,7 @@ async def _notify_owner(
             "status": label,
             "time": wechat_time(at),
         },
-        page=f"pages/applications/detail?id={relay.to_base64('Application', application.id)}",
+        page=f"pages/applications/detail?id={global_id('Application', application.id)}",
     )
     return name
 
@@ -302,12 +291,11 @@ async def chosen_documents(
     if len(document_ids) > max_documents:
         raise ApplicationError(Code.TOO_MANY_DOCUMENTS, "documentIds")
     ids: list[UUID] = []
-    for index, global_id in enumerate(document_ids):
+    for index, named in enumerate(document_ids):
         field = f"documentIds[{index}]"
-        try:
-            document_id = global_uuid(global_id, "Document", field)
-        except ApplicationError:
-            raise ApplicationError(Code.DOCUMENT_NOT_FOUND, field) from None
+        document_id = node_uuid(named, "Document")
+        if document_id is None:
+            raise ApplicationError(Code.DOCUMENT_NOT_FOUND, field)
         if document_id in ids:
             raise ApplicationError(Code.DUPLICATE_DOCUMENT, field)
         ids.append(document_id)

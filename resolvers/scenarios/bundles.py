@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from strawberry import relay
-
 from resolvers.applications.events import StatusChange
 from resolvers.applications.workflow import STATUS_LABELS
+from resolvers.ids import global_id
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from storage.models.applications import (
@@ -166,5 +165,5 @@ async def notify(
             "status": STATUS_LABELS[status],
             "time": wechat_time(at),
         },
-        page=f"pages/applications/detail?id={relay.to_base64('Application', parent.id)}",
+        page=f"pages/applications/detail?id={global_id('Application', parent.id)}",
     )

@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers.appeals import closing, filing, handling
 from resolvers.appeals.errors import AppealError, AppealErrorCode
-from resolvers.appeals.transitions import MAX_MERGE, global_uuid
+from resolvers.appeals.transitions import MAX_MERGE
 from resolvers.policy import Action
 from schema.appeals.types import (
     Appeal,
@@ -40,10 +40,11 @@ from schema.appeals.types import (
 )
 from schema.authorised import authorised
 from schema.context import Info
+from schema.ids import uuid_of
 
 
 def _appeal(global_id: str, field: str = "appealId") -> UUID:
-    return global_uuid(global_id, "Appeal", field)
+    return uuid_of(global_id, "Appeal", field, AppealError, AppealErrorCode.NOT_FOUND)
 
 
 @strawberry.type

@@ -51,13 +51,18 @@ from schema.applications.types import (
 )
 from schema.authorised import authorised
 from schema.context import Info
+from schema.ids import uuid_of
 from storage.models.applications import TaskStatus
 from storage.repositories import applications as application_repo
 from storage.repositories import notifications as notification_repo
 
 
+def _uuid(global_id: str, type_name: str, field: str) -> UUID:
+    return uuid_of(global_id, type_name, field, ApplicationError, Code.NOT_FOUND)
+
+
 def _application(global_id: str) -> UUID:
-    return service.global_uuid(global_id, "Application", "applicationId")
+    return _uuid(global_id, "Application", "applicationId")
 
 
 @strawberry.type
@@ -192,7 +197,7 @@ class ApplicationMutation:
         task = await service.complete_task(
             info.context.resources,
             info.context.principal,
-            service.global_uuid(input.task_id, "ApplicationTask", "taskId"),
+            _uuid(input.task_id, "ApplicationTask", "taskId"),
             TaskStatus(input.outcome.value),
             input.note,
         )
@@ -219,7 +224,7 @@ class ApplicationMutation:
         row = await service.record_revisit(
             info.context.resources,
             info.context.principal,
-            service.global_uuid(input.rectification_id, "Rectification", "rectificationId"),
+            _uuid(input.rectification_id, "Rectification", "rectificationId"),
             input.note,
         )
         return Rectification.of(row)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from uuid import UUID
 
 import strawberry
-from strawberry import relay
 
 from resolvers.appeals import reads as appeal_reads
 from resolvers.applications import reads
@@ -37,6 +35,7 @@ from schema.authorised import authorised
 from schema.context import Info
 from schema.cost import bounded
 from schema.error_codes import PublicError
+from schema.ids import node_uuid
 from schema.pagination import PageInfo, connection_of, encode_cursor, page_request
 from storage.models.applications import RatingLevel, RectificationStatus
 from storage.models.catalogue import Department
@@ -49,14 +48,6 @@ MAX_CALENDAR_DAYS = 400  # days in one answer, both ends included
 
 def _bad_cursor() -> PublicError:
     return PublicError("分页游标无效。", "BAD_USER_INPUT", field="after")
-
-
-def _application_uuid(global_id: str) -> UUID | None:
-    try:
-        parsed = relay.GlobalID.from_id(global_id)
-        return UUID(parsed.node_id) if parsed.type_name == "Application" else None
-    except (ValueError, TypeError):
-        return None
 
 
 @strawberry.enum(description="Group ratings by item (basic code) or by department.")
@@ -96,7 +87,7 @@ class ApplicationQuery:
         description="An application of yours, or one your department handles; else null.",
     )
     async def application(self, info: Info, id: strawberry.ID) -> Application | None:
-        application_id = _application_uuid(id)
+        application_id = node_uuid(id, "Application")
         if application_id is None:
             return None
         rows = await reads.readable(info.context.principal, [application_id])

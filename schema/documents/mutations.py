@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import strawberry
 
 from resolvers.documents import service
-from resolvers.documents.ids import document_uuid
+from resolvers.documents.errors import DocumentError, DocumentErrorCode
 from resolvers.policy import Action
 from schema.authorised import authorised
 from schema.context import Info, client_of
@@ -22,6 +24,13 @@ from schema.documents.types import (
     VerifyDocumentOriginalInput,
     VerifyDocumentOriginalResult,
 )
+from schema.ids import uuid_of
+
+
+def _document(global_id: str) -> UUID:
+    """NOT_FOUND for anything but a document's id, as for a document that exists but is not
+    the caller's: existence is never revealed."""
+    return uuid_of(global_id, "Document", "documentId", DocumentError, DocumentErrorCode.NOT_FOUND)
 
 
 @strawberry.type
@@ -61,7 +70,7 @@ class DocumentMutation:
         document = await service.confirm_upload(
             info.context.resources,
             info.context.principal,
-            document_uuid(input.document_id),
+            _document(input.document_id),
             client_of(info),
         )
         return Document.of(document)
@@ -74,7 +83,7 @@ class DocumentMutation:
         await service.delete_document(
             info.context.resources,
             info.context.principal,
-            document_uuid(input.document_id),
+            _document(input.document_id),
             client_of(info),
         )
         return DeletedDocument(document_id=input.document_id)
@@ -92,7 +101,7 @@ class DocumentMutation:
         document = await service.verify_original(
             info.context.resources,
             info.context.principal,
-            document_uuid(input.document_id),
+            _document(input.document_id),
             input.note,
             client_of(info),
         )

@@ -10,10 +10,11 @@ from resolvers import policy
 from resolvers.catalogue.service import Audience
 from resolvers.policy import Action
 from resolvers.providers import handoff, keys, onboarding, services, webhooks
-from resolvers.providers.ids import uuid_of
+from resolvers.providers.errors import ProviderError, ProviderErrorCode
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
 from schema.authorised import authorised
 from schema.context import Info
+from schema.ids import uuid_of
 from schema.providers.types import (
     ApiKey,
     CreateApiKeyInput,
@@ -62,8 +63,12 @@ from schema.providers.types import (
 )
 
 
+def _uuid(value: str, type_name: str, field: str) -> UUID:
+    return uuid_of(value, type_name, field, ProviderError, ProviderErrorCode.NOT_FOUND)
+
+
 def _provider_id(value: object | None) -> UUID | None:
-    return None if value is None else uuid_of(str(value), "Provider", "providerId")
+    return None if value is None else _uuid(str(value), "Provider", "providerId")
 
 
 async def _member_actor(
@@ -146,7 +151,7 @@ class ProviderMutation:
         provider = await onboarding.review(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.provider_id, "Provider", "providerId"),
+            _uuid(input.provider_id, "Provider", "providerId"),
             input.decision,
             input.reason,
         )
@@ -177,7 +182,7 @@ class ProviderMutation:
     async def update_provider_service(
         self, info: Info, input: UpdateProviderServiceInput
     ) -> UpdateProviderServiceResult:
-        service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
+        service_id = _uuid(input.service_id, "ProviderService", "serviceId")
         actor = await _actor_for_service(info, service_id, policy.Action.PROVIDER_SERVICE_UPDATE)
         service = await services.update(
             info.context.resources,
@@ -194,7 +199,7 @@ class ProviderMutation:
     async def submit_provider_service(
         self, info: Info, input: SubmitProviderServiceInput
     ) -> SubmitProviderServiceResult:
-        service_id = uuid_of(input.service_id, "ProviderService", "serviceId")
+        service_id = _uuid(input.service_id, "ProviderService", "serviceId")
         actor = await _actor_for_service(info, service_id, policy.Action.PROVIDER_SERVICE_SUBMIT)
         service = await services.submit(info.context.resources, actor, service_id)
         return ProviderService.of(service)
@@ -212,7 +217,7 @@ class ProviderMutation:
         service = await services.review(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.service_id, "ProviderService", "serviceId"),
+            _uuid(input.service_id, "ProviderService", "serviceId"),
             input.decision,
             input.reason,
         )
@@ -230,7 +235,7 @@ class ProviderMutation:
         service = await services.suspend(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.service_id, "ProviderService", "serviceId"),
+            _uuid(input.service_id, "ProviderService", "serviceId"),
             input.reason,
         )
         return ProviderService.of(service)
@@ -268,7 +273,7 @@ class ProviderMutation:
         key = await keys.revoke(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.api_key_id, "ApiKey", "apiKeyId"),
+            _uuid(input.api_key_id, "ApiKey", "apiKeyId"),
         )
         return ApiKey.of(key)
 
@@ -307,7 +312,7 @@ class ProviderMutation:
         issued = await webhooks.rotate_secret(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.webhook_id, "Webhook", "webhookId"),
+            _uuid(input.webhook_id, "Webhook", "webhookId"),
         )
         return WebhookSecret.of(issued)
 
@@ -319,7 +324,7 @@ class ProviderMutation:
         endpoint = await webhooks.delete(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.webhook_id, "Webhook", "webhookId"),
+            _uuid(input.webhook_id, "Webhook", "webhookId"),
         )
         return WebhookDeleted(webhook_id=Webhook.of(endpoint).id)
 
@@ -333,7 +338,7 @@ class ProviderMutation:
         endpoint = await webhooks.owned_endpoint(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.webhook_id, "Webhook", "webhookId"),
+            _uuid(input.webhook_id, "Webhook", "webhookId"),
             policy.Action.WEBHOOK_TEST,
         )
         message_id = await webhooks.send_test(info.context.resources, endpoint)
@@ -353,7 +358,7 @@ class ProviderMutation:
         granted = await handoff.grant(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.service_id, "ProviderService", "serviceId"),
+            _uuid(input.service_id, "ProviderService", "serviceId"),
             input.fields,
         )
         return HandoffGrant.of(granted, info.context.resources.clock())
@@ -371,7 +376,7 @@ class ProviderMutation:
         consent = await handoff.withdraw(
             info.context.resources,
             info.context.principal,
-            uuid_of(input.consent_id, "HandoffConsent", "consentId"),
+            _uuid(input.consent_id, "HandoffConsent", "consentId"),
         )
         return HandoffConsent.of(consent, info.context.resources.clock())
 

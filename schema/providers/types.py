@@ -14,10 +14,10 @@ from strawberry import relay
 
 from resolvers import policy
 from resolvers.catalogue.service import Audience
+from resolvers.ids import global_id
 from resolvers.providers import handoff, overlay
 from resolvers.providers.errors import ProviderErrorCode
 from resolvers.providers.handoff import Grant, SharedData
-from resolvers.providers.ids import global_id
 from resolvers.providers.onboarding import Decision
 from resolvers.providers.services import MAX_REGIONS
 from resolvers.providers.services import MAX_THEMES as MAX_SERVICE_THEMES

@@ -1,4 +1,6 @@
-"""The per-request DataLoader registry: every type reaches related rows through these."""
+"""The per-request DataLoader registry: every type reaches related rows through these. The
+batch helpers (`aligned`, `grouped`, `_pairs`) line a batch query's rows up with its keys; every
+domain's loaders, the providers' included, are built with them."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from resolvers.providers.loaders import ProviderLoaders, create_provider_loaders
+from resolvers.providers import overlay
 from resolvers.reference import ReferenceData
 from storage.models.accounts import Account
 from storage.models.appeals import (
@@ -40,12 +42,22 @@ from storage.models.catalogue import (
 )
 from storage.models.documents import Document
 from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
+from storage.models.providers import (
+    ApiKey,
+    Provider,
+    ProviderEvent,
+    ProviderMember,
+    ProviderService,
+    ProviderServiceTheme,
+    WebhookEndpoint,
+)
 from storage.models.scenarios import Scenario, ScenarioSubmission, Theme, ThemeItem
 from storage.repositories import accounts as account_repo
 from storage.repositories import appeals as appeal_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import exchange as exchange_repo
+from storage.repositories import providers as provider_repo
 from storage.repositories import scenarios as scenario_repo
 
 K = TypeVar("K", bound=Hashable)
@@ -76,6 +88,23 @@ def grouped(
         return [groups[key] for key in keys]
 
     return load
+
+
+@dataclass(slots=True)
+class ProviderLoaders:
+    # Unscoped: types check who may see what (see schema/providers/types.py).
+    provider: DataLoader[UUID, Provider | None]
+    service: DataLoader[UUID, ProviderService | None]
+    members: DataLoader[UUID, list[ProviderMember]]
+    api_keys: DataLoader[UUID, list[ApiKey]]
+    webhooks: DataLoader[UUID, list[WebhookEndpoint]]
+    service_themes: DataLoader[UUID, list[ProviderServiceTheme]]
+    service_regions: DataLoader[UUID, list[Region]]
+    service_events: DataLoader[UUID, list[ProviderEvent]]
+    # account id -> the providers it is a member of
+    memberships: DataLoader[UUID, list[UUID]]
+    # (theme code, region code) -> published services listed under the theme there
+    theme_services: DataLoader[tuple[str, str | None], list[ProviderService]]
 
 
 @dataclass(slots=True)
@@ -164,6 +193,37 @@ def _category_parent_id(category: AppealCategory) -> UUID:
 def _merged_into_id(appeal: Appeal) -> UUID:
     assert appeal.merged_into_id is not None
     return appeal.merged_into_id
+
+
+async def _memberships(account_ids: Sequence[UUID]) -> list[list[UUID]]:
+    return [await provider_repo.member_provider_ids(account_id) for account_id in account_ids]
+
+
+async def _theme_services(
+    keys: list[tuple[str, str | None]],
+) -> list[list[ProviderService]]:
+    return await overlay.services_for_themes(keys)
+
+
+def _service_of_event(event: ProviderEvent) -> UUID:
+    assert event.service_id is not None  # fetched by service id
+    return event.service_id
+
+
+def create_provider_loaders() -> ProviderLoaders:
+    repo = provider_repo
+    return ProviderLoaders(
+        provider=DataLoader(aligned(repo.providers_by_ids, lambda p: p.id)),
+        service=DataLoader(aligned(repo.services_by_ids, lambda s: s.id)),
+        members=DataLoader(grouped(repo.members_of, lambda m: m.provider_id)),
+        api_keys=DataLoader(grouped(repo.keys_of, lambda k: k.provider_id)),
+        webhooks=DataLoader(grouped(repo.webhooks_of, lambda w: w.provider_id)),
+        service_themes=DataLoader(grouped(repo.theme_links, lambda t: t.service_id)),
+        service_regions=DataLoader(_pairs(repo.region_links)),
+        service_events=DataLoader(grouped(repo.events_of_services, _service_of_event)),
+        memberships=DataLoader(_memberships),
+        theme_services=DataLoader(_theme_services),
+    )
 
 
 def create_loaders(reference: ReferenceData | None = None) -> Loaders:
