@@ -17,14 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from resolvers.ids import global_id
 from resolvers.providers import handoff, keys, services, webhooks
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
-from resolvers.providers.ids import global_id, uuid_of
 from resolvers.providers.keys import KeyPrincipal
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
 from resolvers.resources import Resources
 from schema.error_codes import PublicError
+from schema.ids import uuid_of
 from schema.pagination import encode_cursor, page_request
 from storage.models.providers import (
     ApiKeyScope,
@@ -184,7 +185,7 @@ def _path_id(request: Request, name: str, type_name: str, field: str) -> UUID:
     value = str(request.path_params[name])
     if not PATH_ID.fullmatch(value):
         raise ProviderError(Code.INVALID_INPUT, field)
-    return uuid_of(value, type_name, field)
+    return uuid_of(value, type_name, field, ProviderError, Code.NOT_FOUND)
 
 
 def _service_id(request: Request) -> UUID:

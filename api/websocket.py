@@ -21,10 +21,10 @@ from api.limits import Meter, admit, check_cost, metered, spend
 from api.preparation import Caller, InvalidDocument, Operation, Refused, Transport, request_from
 from api.principals import caller_of, principal_from_header
 from api.results import actual_cost, format_errors
-from resolvers.loaders import create_loaders
 from resolvers.principal import ANONYMOUS, Principal
 from resolvers.resources import Resources
 from schema.context import Context
+from schema.loaders import create_loaders
 
 if TYPE_CHECKING:
     from api.graphql import GraphQLEndpoint

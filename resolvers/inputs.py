@@ -14,9 +14,8 @@ from enum import Enum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from strawberry import relay
-
 from resolvers.errors import DomainError
+from resolvers.ids import node_uuid
 
 
 def fold(raw: str | None, *, keep_lines: bool = False) -> str:
@@ -53,13 +52,10 @@ def clean_text(
 
 def global_uuid(global_id: str, type_name: str, field: str, *, error: DomainError) -> UUID:
     """The UUID inside a global id of `type_name`; `error` for anything else."""
-    try:
-        parsed = relay.GlobalID.from_id(global_id)
-        if parsed.type_name != type_name:
-            raise ValueError(type_name)
-        return UUID(parsed.node_id)
-    except (ValueError, TypeError):
-        raise error from None
+    found = node_uuid(global_id, type_name)
+    if found is None:
+        raise error
+    return found
 
 
 D = TypeVar("D")  # a document row: `id`, `owner_id`, `status`, `kind`

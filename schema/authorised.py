@@ -1,4 +1,5 @@
-"""Every root field names its action in resolvers/policy.py; this extension asks the policy."""
+"""Every root field names its action in resolvers/policy.py; this extension asks the policy,
+and turns what a mutation's services raise into the mutation's own error type."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ class Authorised(FieldExtension):
     - a mutation with its own error type (code UNAUTHENTICATED or FORBIDDEN, the same shape
       as every other expected error), whether the refusal comes from here or from a service;
     - a query or subscription with a top-level error carrying the code.
+
+    A mutation's resolver returns its payload and lets a service's DomainError raise: when
+    the error's code is one of the mutation's error type's codes, the answer is that error
+    type (`of(error)`), the member of the result union clients already handle. Any other
+    error (a query's, or a code the mutation does not declare) stays a top-level error.
     """
 
     def __init__(self, action: Action) -> None:
@@ -46,8 +52,13 @@ class Authorised(FieldExtension):
                         self._error_type = member
         return self._error_type
 
+    def _mutation_error(self, info: Info) -> type[UserError] | None:
+        if info.operation.operation.value != "mutation":
+            return None
+        return self._error_of()
+
     def _refused(self, refusal: Refused, info: Info) -> Any:
-        error_type = self._error_of() if info.operation.operation.value == "mutation" else None
+        error_type = self._mutation_error(info)
         if error_type is None:
             raise PublicError(refusal.message, refusal.code.value) from None
         return refused_error(error_type, refusal)
@@ -68,6 +79,11 @@ class Authorised(FieldExtension):
             return await result
         except Refused as refusal:
             return self._refused(refusal, info)
+        except DomainError as error:
+            error_type = self._mutation_error(info)
+            if error_type is None or not isinstance(error.code, codes_of(error_type)):
+                raise
+            return error_type.of(error)
 
 
 class _Refusal(DomainError):
@@ -84,10 +100,15 @@ class _Refusal(DomainError):
         return self.refusal.message
 
 
+def codes_of(error_type: type[UserError]) -> type[Enum]:
+    """The code enum an error type declares (`code: XErrorCode`)."""
+    codes: type[Enum] = get_type_hints(error_type)["code"]
+    return codes
+
+
 def refused_error(error_type: type[UserError], refusal: Refused) -> UserError:
     """The mutation's error object for a refusal: its own code enum, the same name."""
-    codes = get_type_hints(error_type)["code"]
-    return error_type.of(_Refusal(codes[refusal.code.value], refusal))
+    return error_type.of(_Refusal(codes_of(error_type)[refusal.code.value], refusal))
 
 
 def action_of(field: StrawberryField) -> Action | None:
@@ -103,4 +124,4 @@ def authorised(action: Action) -> list[FieldExtension]:
     return [Authorised(action)]
 
 
-__all__ = ["Authorised", "RefusalCode", "action_of", "authorised", "refused_error"]
+__all__ = ["Authorised", "RefusalCode", "action_of", "authorised", "codes_of", "refused_error"]

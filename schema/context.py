@@ -1,4 +1,5 @@
-"""The GraphQL request's Context: who calls, the per-request loaders, the process's resources."""
+"""The GraphQL request's Context: who calls, the per-request loaders, the process's resources;
+and the request facts services are given (`client_of`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from resolvers.loaders import Loaders
+from resolvers.accounts.service import ClientInfo
 from resolvers.principal import Principal
 from resolvers.resources import Resources
+from schema.loaders import Loaders
 
 
 @dataclass(slots=True)
@@ -33,3 +35,8 @@ class Context:
 
 
 Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def client_of(info: Info) -> ClientInfo:
+    """The request facts services record (client address, request id)."""
+    return ClientInfo(ip=info.context.client_ip, request_id=info.context.request_id)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from graphql import build_schema as parse_sdl
-from graphql import parse, validate
+from graphql import find_breaking_changes, find_dangerous_changes, parse, validate
 
 from mock_wechat.client import OPERATIONS
 from schema.root import sdl
@@ -18,6 +18,16 @@ def test_committed_sdl_matches_the_code() -> None:
     committed = (ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8")
 
     assert committed == sdl(), "schema drifted: run `make schema` and review the diff"
+
+
+def test_the_code_breaks_nothing_the_committed_contract_promises() -> None:
+    """Read with the test above: when the text drifts, this one says whether clients would
+    notice (a field or type gone, an argument made required, a value added to an enum ...)."""
+    committed = parse_sdl((ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8"))
+    built = parse_sdl(sdl())
+
+    assert [change.description for change in find_breaking_changes(committed, built)] == []
+    assert [change.description for change in find_dangerous_changes(committed, built)] == []
 
 
 @pytest.mark.parametrize("path", sorted(OPERATIONS.glob("*.graphql")), ids=lambda p: p.stem)

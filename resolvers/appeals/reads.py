@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 from uuid import UUID
 
 import orjson
@@ -14,8 +15,8 @@ from resolvers import policy
 from resolvers.appeals.deadlines import is_overdue
 from resolvers.appeals.transitions import subject_of, unseal
 from resolvers.calendar.workdays import china_date
+from resolvers.principal import Principal
 from resolvers.resources import Resources
-from schema.context import Context
 from storage.models.appeals import (
     Appeal,
     AppealStatus,
@@ -25,6 +26,16 @@ from storage.models.appeals import (
 )
 from storage.repositories import appeals as repo
 from storage.repositories.pagination import Page, Scalar
+
+
+class Context(Protocol):
+    """Who asks and with what: the GraphQL request's Context is one."""
+
+    @property
+    def principal(self) -> Principal: ...
+
+    @property
+    def resources(self) -> Resources: ...
 
 
 async def is_supervisor(context: Context) -> bool:

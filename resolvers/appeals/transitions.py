@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from strawberry import relay
-
 from resolvers import inputs, policy
 from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.workflow import STATUS_LABELS, Action, event_of, step
+from resolvers.ids import global_id
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
@@ -190,7 +189,7 @@ async def notify_owner(
                 "status": label,
                 "time": wechat_time(at),
             },
-            page=f"pages/appeals/detail?id={relay.to_base64('Appeal', appeal.id)}",
+            page=f"pages/appeals/detail?id={global_id('Appeal', appeal.id)}",
         )
 
 

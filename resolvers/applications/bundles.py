@@ -25,8 +25,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from strawberry import relay
-
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange
@@ -38,6 +36,7 @@ from resolvers.applications.workflow import (
     Action,
     bundle_action,
 )
+from resolvers.ids import global_id
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
@@ -204,5 +203,5 @@ async def notify(
             "status": STATUS_LABELS[status],
             "time": wechat_time(at),
         },
-        page=f"pages/applications/detail?id={relay.to_base64('Application', parent.id)}",
+        page=f"pages/applications/detail?id={global_id('Application', parent.id)}",
     )

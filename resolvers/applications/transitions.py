@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from strawberry import relay
-
 from resolvers import inputs, policy
 from resolvers.applications import bundles
 from resolvers.applications.errors import ApplicationError
@@ -16,6 +14,7 @@ from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.workflow import APPLICATION_WORKFLOW, STATUS_LABELS, Action
 from resolvers.exchange import outbound as exchange_outbound
+from resolvers.ids import global_id
 from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
 from resolvers.notifications.wechat_values import wechat_time
 from resolvers.principal import Principal
@@ -181,7 +180,7 @@ async def notify_owner(
             "status": label,
             "time": wechat_time(at),
         },
-        page=f"pages/applications/detail?id={relay.to_base64('Application', application.id)}",
+        page=f"pages/applications/detail?id={global_id('Application', application.id)}",
     )
     return name
 

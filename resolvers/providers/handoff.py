@@ -14,10 +14,10 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from resolvers import policy
+from resolvers.ids import global_id
 from resolvers.principal import Principal
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
-from resolvers.providers.ids import global_id
 from resolvers.providers.onboarding import limit
 from resolvers.providers.webhooks import enqueue_event
 from resolvers.resources import Resources

@@ -19,13 +19,13 @@ from uuid import UUID
 
 from resolvers import policy
 from resolvers.catalogue.editing import catalogue_changed
+from resolvers.ids import global_id
 from resolvers.notifications.handlers import enqueue_inbox
 from resolvers.outbox.dispatcher import Handler, Retry
 from resolvers.principal import Principal
 from resolvers.providers import content, onboarding, validation
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
-from resolvers.providers.ids import global_id
 from resolvers.providers.onboarding import Decision
 from resolvers.providers.webhooks import enqueue_event
 from resolvers.resources import Resources

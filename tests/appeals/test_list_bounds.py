@@ -16,7 +16,7 @@ from resolvers.appeals.dispatch import (
     MAX_CATEGORY_GROUPS,
     MAX_CATEGORY_KEYWORDS,
 )
-from schema.appeals import EVENTS, MERGED, ROUNDS
+from schema.appeals.types import EVENTS, MERGED, ROUNDS
 from storage.models.appeals import AppealCategory
 from tests.appeals.conftest import (
     CENTRE,

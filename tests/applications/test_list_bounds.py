@@ -10,11 +10,11 @@ import pytest
 from strawberry import relay
 
 from resolvers.applications.errors import ApplicationError, ApplicationErrorCode
-from resolvers.applications.queries import MAX_CALENDAR_DAYS
 from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.notifications.service import MAX_TEMPLATES
 from resolvers.scenarios.definitions import MAX_QUESTIONS
 from resolvers.scenarios.errors import ScenarioError, ScenarioErrorCode
+from schema.applications.queries import MAX_CALENDAR_DAYS
 from storage.models.applications import Rating
 from tests.applications.conftest import (
     HYGIENE,

@@ -9,7 +9,7 @@ import pytest
 
 from resolvers.catalogue.drafts import MAX_COOPERATING_DEPARTMENTS, MAX_FAQS
 from resolvers.catalogue.errors import MAX_VIOLATIONS
-from schema.catalogue import DEPARTMENTS, DIVERGENCES, REGIONS
+from schema.catalogue.types import DEPARTMENTS, DIVERGENCES, REGIONS
 from storage.models.catalogue import Department, Implementation, PublicationStatus, Region
 from tests.catalogue.editing import UPSERT, guide_input, officer_of, staff_token, unaliased
 from tests.conftest import RunningApp

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from strawberry import relay
 
-from schema.providers import API_KEYS, MEMBERS, MY_PROVIDERS, SERVICE_EVENTS, WEBHOOKS
+from schema.providers.types import API_KEYS, MEMBERS, MY_PROVIDERS, SERVICE_EVENTS, WEBHOOKS
 from storage.models.accounts import Account, Role
 from storage.repositories import providers as repo
 from tests.conftest import RunningApp

@@ -359,13 +359,13 @@ async def provider_service(world: World, status: str, member: str = "provider_me
 
 async def consent(world: World, owner: str = "owner") -> HandoffConsent:
     service_id = await provider_service(world, "PUBLISHED")
-    from resolvers.providers.ids import uuid_of
+    from resolvers.ids import node_uuid
 
     now = datetime.now(UTC)
     return await HandoffConsent.create(
         account_id=world.accounts[owner].id,
         provider_id=world.providers["provider_member"].id,
-        service_id=uuid_of(service_id, "ProviderService", "serviceId"),
+        service_id=node_uuid(service_id, "ProviderService"),
         fields_shared=["PHONE"],
         code_hash=uuid4().hex,
         code_expires_at=now + timedelta(minutes=10),

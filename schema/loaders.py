@@ -1,0 +1,291 @@
+"""The per-request DataLoader registry: every type reaches related rows through these. The
+batch helpers (`aligned`, `grouped`, `_pairs`) line a batch query's rows up with its keys; every
+domain's loaders, the providers' included, are built with them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from resolvers.providers import overlay
+from resolvers.reference import ReferenceData
+from storage.models.accounts import Account
+from storage.models.appeals import (
+    Appeal,
+    AppealCategory,
+    AppealEvent,
+    AppealPhoto,
+    AppealRating,
+    AppealReply,
+    AppealRevisit,
+)
+from storage.models.applications import (
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationTask,
+    Rating,
+)
+from storage.models.catalogue import (
+    Article,
+    ArticleItem,
+    BaseItem,
+    Department,
+    Implementation,
+    Material,
+    Region,
+    TerminalService,
+)
+from storage.models.documents import Document
+from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
+from storage.models.providers import (
+    ApiKey,
+    Provider,
+    ProviderEvent,
+    ProviderMember,
+    ProviderService,
+    ProviderServiceTheme,
+    WebhookEndpoint,
+)
+from storage.models.scenarios import Scenario, ScenarioSubmission, Theme, ThemeItem
+from storage.repositories import accounts as account_repo
+from storage.repositories import appeals as appeal_repo
+from storage.repositories import applications as application_repo
+from storage.repositories import catalogue as catalogue_repo
+from storage.repositories import exchange as exchange_repo
+from storage.repositories import providers as provider_repo
+from storage.repositories import scenarios as scenario_repo
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def aligned(
+    fetch: Callable[[Sequence[K]], Awaitable[Iterable[V]]], key_of: Callable[[V], K]
+) -> Callable[[list[K]], Awaitable[list[V | None]]]:
+    """Wraps a batch query so that results line up with keys (None where nothing matched)."""
+
+    async def load(keys: list[K]) -> list[V | None]:
+        by_key = {key_of(row): row for row in await fetch(keys)}
+        return [by_key.get(key) for key in keys]
+
+    return load
+
+
+def grouped(
+    fetch: Callable[[Sequence[K]], Awaitable[Iterable[V]]], key_of: Callable[[V], K]
+) -> Callable[[list[K]], Awaitable[list[list[V]]]]:
+    """Like `aligned`, for one-to-many: each key gets the (ordered) list of its rows."""
+
+    async def load(keys: list[K]) -> list[list[V]]:
+        groups: dict[K, list[V]] = {key: [] for key in keys}
+        for row in await fetch(keys):
+            groups.setdefault(key_of(row), []).append(row)
+        return [groups[key] for key in keys]
+
+    return load
+
+
+@dataclass(slots=True)
+class ProviderLoaders:
+    # Unscoped: types check who may see what (see schema/providers/types.py).
+    provider: DataLoader[UUID, Provider | None]
+    service: DataLoader[UUID, ProviderService | None]
+    members: DataLoader[UUID, list[ProviderMember]]
+    api_keys: DataLoader[UUID, list[ApiKey]]
+    webhooks: DataLoader[UUID, list[WebhookEndpoint]]
+    service_themes: DataLoader[UUID, list[ProviderServiceTheme]]
+    service_regions: DataLoader[UUID, list[Region]]
+    service_events: DataLoader[UUID, list[ProviderEvent]]
+    # account id -> the providers it is a member of
+    memberships: DataLoader[UUID, list[UUID]]
+    # (theme code, region code) -> published services listed under the theme there
+    theme_services: DataLoader[tuple[str, str | None], list[ProviderService]]
+
+
+@dataclass(slots=True)
+class Loaders:
+    account: DataLoader[UUID, Account | None]
+    region: DataLoader[UUID, Region | None]
+    region_by_code: DataLoader[str, Region | None]
+    region_children: DataLoader[UUID, list[Region]]
+    department: DataLoader[UUID, Department | None]
+    department_by_code: DataLoader[str, Department | None]
+    base_item: DataLoader[UUID, BaseItem | None]
+    implementation: DataLoader[UUID, Implementation | None]
+    materials: DataLoader[UUID, list[Material]]
+    article: DataLoader[UUID, Article | None]
+    article_items: DataLoader[UUID, list[ArticleItem]]
+    terminal_services: DataLoader[UUID, list[TerminalService]]
+    application_tasks: DataLoader[UUID, list[ApplicationTask]]
+    application_events: DataLoader[UUID, list[ApplicationEvent]]
+    application_materials: DataLoader[UUID, list[ApplicationMaterial]]
+    application_rating: DataLoader[UUID, Rating | None]
+    # Unscoped: only for documents of an application (or appeal) the caller may read.
+    document: DataLoader[UUID, Document | None]
+    # Admins only (exchangeMessages, exchangeCallbacks): by outbox message id, by system id.
+    exchange_acknowledgement: DataLoader[UUID, ExchangeAcknowledgement | None]
+    exchange_system: DataLoader[UUID, ExchangeSystem | None]
+    base_item_by_code: DataLoader[str, BaseItem | None]
+    theme_items: DataLoader[UUID, list[ThemeItem]]
+    theme_scenarios: DataLoader[UUID, list[Scenario]]  # published ones
+    scenario_themes: DataLoader[UUID, list[Theme]]
+    # Unscoped: versions are public; callers decide which statuses to show.
+    scenario: DataLoader[UUID, Scenario | None]
+    # Unscoped: only for applications the caller was allowed to read.
+    scenario_submission: DataLoader[UUID, ScenarioSubmission | None]
+    # (region code, basic code) -> the nearest published implementation.
+    service_in_region: DataLoader[tuple[str, str], Implementation | None]
+    providers: ProviderLoaders  # third-party providers and their services
+    appeal_category: DataLoader[UUID, AppealCategory | None]
+    appeal_category_children: DataLoader[UUID, list[AppealCategory]]
+    # Unscoped, by id: only behind a check that the caller may read the appeal (or, for a
+    # merged appeal's owner, the replies of the appeal it was merged into).
+    appeal: DataLoader[UUID, Appeal | None]
+    appeal_merged: DataLoader[UUID, list[Appeal]]
+    appeal_events: DataLoader[UUID, list[AppealEvent]]
+    appeal_replies: DataLoader[UUID, list[AppealReply]]
+    appeal_ratings: DataLoader[UUID, list[AppealRating]]
+    appeal_photos: DataLoader[UUID, list[AppealPhoto]]
+    appeal_revisits: DataLoader[UUID, list[AppealRevisit]]
+
+
+_CST = timezone(timedelta(hours=8), "CST")
+
+
+def _today() -> date:
+    # Validity dates of guides are calendar dates in China Standard Time.
+    return datetime.now(UTC).astimezone(_CST).date()
+
+
+def _pairs(
+    fetch: Callable[[Sequence[UUID]], Awaitable[list[tuple[UUID, V]]]],
+) -> Callable[[list[UUID]], Awaitable[list[list[V]]]]:
+    """Like `grouped`, for fetches that return (key, row) pairs of a link table."""
+
+    async def load(keys: list[UUID]) -> list[list[V]]:
+        groups: dict[UUID, list[V]] = {key: [] for key in keys}
+        for key, row in await fetch(keys):
+            groups.setdefault(key, []).append(row)
+        return [groups[key] for key in keys]
+
+    return load
+
+
+async def _services_in_regions(keys: list[tuple[str, str]]) -> list[Implementation | None]:
+    return await scenario_repo.services_in_regions(keys, _today())
+
+
+def _parent_id(region: Region) -> UUID:
+    assert region.parent_id is not None
+    return region.parent_id
+
+
+def _category_parent_id(category: AppealCategory) -> UUID:
+    assert category.parent_id is not None
+    return category.parent_id
+
+
+def _merged_into_id(appeal: Appeal) -> UUID:
+    assert appeal.merged_into_id is not None
+    return appeal.merged_into_id
+
+
+async def _memberships(account_ids: Sequence[UUID]) -> list[list[UUID]]:
+    return [await provider_repo.member_provider_ids(account_id) for account_id in account_ids]
+
+
+async def _theme_services(
+    keys: list[tuple[str, str | None]],
+) -> list[list[ProviderService]]:
+    return await overlay.services_for_themes(keys)
+
+
+def _service_of_event(event: ProviderEvent) -> UUID:
+    assert event.service_id is not None  # fetched by service id
+    return event.service_id
+
+
+def create_provider_loaders() -> ProviderLoaders:
+    repo = provider_repo
+    return ProviderLoaders(
+        provider=DataLoader(aligned(repo.providers_by_ids, lambda p: p.id)),
+        service=DataLoader(aligned(repo.services_by_ids, lambda s: s.id)),
+        members=DataLoader(grouped(repo.members_of, lambda m: m.provider_id)),
+        api_keys=DataLoader(grouped(repo.keys_of, lambda k: k.provider_id)),
+        webhooks=DataLoader(grouped(repo.webhooks_of, lambda w: w.provider_id)),
+        service_themes=DataLoader(grouped(repo.theme_links, lambda t: t.service_id)),
+        service_regions=DataLoader(_pairs(repo.region_links)),
+        service_events=DataLoader(grouped(repo.events_of_services, _service_of_event)),
+        memberships=DataLoader(_memberships),
+        theme_services=DataLoader(_theme_services),
+    )
+
+
+def create_loaders(reference: ReferenceData | None = None) -> Loaders:
+    """A fresh registry per request: a shared loader would leak rows between callers.
+    With `reference`, regions and departments come from the process's reference data."""
+    regions = reference.regions if reference else catalogue_repo.regions_by_ids
+    departments = reference.departments if reference else catalogue_repo.departments_by_ids
+    return Loaders(
+        account=DataLoader(aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id)),
+        region=DataLoader(aligned(regions, lambda r: r.id)),
+        region_by_code=DataLoader(aligned(catalogue_repo.regions_by_codes, lambda r: r.code)),
+        region_children=DataLoader(grouped(catalogue_repo.region_children, _parent_id)),
+        department=DataLoader(aligned(departments, lambda d: d.id)),
+        department_by_code=DataLoader(
+            aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
+        ),
+        base_item=DataLoader(aligned(catalogue_repo.base_items_by_ids, lambda b: b.id)),
+        implementation=DataLoader(aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)),
+        materials=DataLoader(grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)),
+        article=DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
+        article_items=DataLoader(grouped(catalogue_repo.article_items, lambda i: i.article_id)),
+        terminal_services=DataLoader(
+            grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
+        ),
+        application_tasks=DataLoader(
+            grouped(application_repo.tasks_of, lambda t: t.application_id)
+        ),
+        application_events=DataLoader(
+            grouped(application_repo.events_of, lambda e: e.application_id)
+        ),
+        application_materials=DataLoader(
+            grouped(application_repo.materials_of, lambda m: m.application_id)
+        ),
+        application_rating=DataLoader(
+            aligned(application_repo.ratings_of, lambda r: r.application_id)
+        ),
+        document=DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
+        exchange_acknowledgement=DataLoader(
+            aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
+        ),
+        exchange_system=DataLoader(aligned(exchange_repo.systems_by_ids, lambda s: s.id)),
+        base_item_by_code=DataLoader(
+            aligned(scenario_repo.base_items_by_codes, lambda b: b.basic_code)
+        ),
+        theme_items=DataLoader(grouped(scenario_repo.theme_items, lambda i: i.theme_id)),
+        theme_scenarios=DataLoader(_pairs(scenario_repo.published_scenarios_of_themes)),
+        scenario_themes=DataLoader(_pairs(scenario_repo.themes_of_scenarios)),
+        scenario=DataLoader(aligned(scenario_repo.scenarios_by_ids, lambda s: s.id)),
+        scenario_submission=DataLoader(
+            aligned(scenario_repo.submissions_of, lambda s: s.application_id)
+        ),
+        service_in_region=DataLoader(_services_in_regions),
+        providers=create_provider_loaders(),
+        appeal_category=DataLoader(aligned(appeal_repo.categories_by_ids, lambda c: c.id)),
+        appeal_category_children=DataLoader(
+            grouped(appeal_repo.category_children, _category_parent_id)
+        ),
+        appeal=DataLoader(aligned(appeal_repo.by_ids, lambda a: a.id)),
+        appeal_merged=DataLoader(grouped(appeal_repo.merged_into, _merged_into_id)),
+        appeal_events=DataLoader(grouped(appeal_repo.events_of, lambda e: e.appeal_id)),
+        appeal_replies=DataLoader(grouped(appeal_repo.replies_of, lambda r: r.appeal_id)),
+        appeal_ratings=DataLoader(grouped(appeal_repo.ratings_of, lambda r: r.appeal_id)),
+        appeal_photos=DataLoader(grouped(appeal_repo.photos_of, lambda p: p.appeal_id)),
+        appeal_revisits=DataLoader(grouped(appeal_repo.revisits_of, lambda r: r.appeal_id)),
+    )
