@@ -25,9 +25,9 @@ from api.outbox import dispatcher
 from api.preparation import load_allow_list
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
-from api.settings import Settings
 from api.uploads import download, upload
 from api.wechat_push import WECHAT_PUSH_PATH, push
+from resolvers.settings import Settings
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
 from storage.database import database
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH

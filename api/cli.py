@@ -25,14 +25,14 @@ from pydantic import ValidationError
 
 from api import exchange_cli
 from api.logging import configure_logging
-from api.settings import (
+from api.wechat_push import WECHAT_PUSH_PATH
+from resolvers.settings import (
     DEV_EXCHANGE_URL,
     DEV_IDENTITY_RELAY_URL,
     DEV_SMS_URL,
     DEV_WECHAT_API_BASE,
     Settings,
 )
-from api.wechat_push import WECHAT_PUSH_PATH
 from storage.database import database, migrate
 
 log = logging.getLogger("rongban")

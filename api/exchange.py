@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers.exchange.inbound import receive
+from resolvers.callbacks.service import receive
 from resolvers.resources import Resources
 
 CALLBACK_PATH = "/exchange/callbacks"

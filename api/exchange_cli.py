@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from api.resources import open_resources
-from api.settings import Settings
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from storage.database import database
 
 _KEY_ID = re.compile(r"[A-Za-z0-9_.:\-]{3,64}")
@@ -127,7 +127,7 @@ async def _reconcile(resources: Resources, day: date, ask_province: bool) -> int
 
 
 async def _add_system(resources: Resources, args: argparse.Namespace) -> int:
-    from resolvers.exchange.inbound import SECRET_CONTEXT
+    from resolvers.callbacks.service import SECRET_CONTEXT
     from resolvers.exchange.signing import InvalidKey, normalise_public_key
     from storage.models.exchange import SigningAlgorithm
     from storage.repositories import exchange as repo
@@ -180,7 +180,7 @@ async def _list_systems(resources: Resources) -> int:
 
 
 async def _rotate_system(resources: Resources, args: argparse.Namespace) -> int:
-    from resolvers.exchange.inbound import SECRET_CONTEXT
+    from resolvers.callbacks.service import SECRET_CONTEXT
     from storage.repositories import exchange as repo
 
     hours = args.grace_hours or resources.settings.exchange_secret_grace_hours

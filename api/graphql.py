@@ -36,10 +36,10 @@ from api.preparation import (
 )
 from api.principals import caller_of, principal_from_header
 from api.results import actual_cost, cost_extension, format_errors
-from api.settings import Settings
 from api.websocket import GraphQLWebSocket
 from resolvers.principal import ANONYMOUS, Principal
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from schema.context import Context
 from schema.error_codes import is_request_error
 from schema.loaders import create_loaders

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.preparation import Caller, Refused
 from api.results import cost_extension
-from api.settings import Settings
+from resolvers.settings import Settings
 from storage.cache import Bucket, Budget, Keys, Redis, RedisError, admit_budget, spend_budget
 
 log = logging.getLogger(__name__)

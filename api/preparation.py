@@ -37,7 +37,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from api.settings import Settings
+from resolvers.settings import Settings
 from schema.cost import operation_cost
 from schema.sdl import graphql_schema
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from api.settings import Settings
 from integrations.identity import HttpRealNameRelay, IdentityProviders, WeChatFaceProvider
 from integrations.providers import HttpWebhookSender
 from integrations.provincial import HttpProvincialGateway
@@ -14,9 +13,11 @@ from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
 from resolvers.accounts.passwords import PasswordGate
+from resolvers.catalogue.search import CatalogueIndex
 from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from storage.cache import create_redis
 from storage.crypto import Keyring
 from storage.events import EventHub
@@ -112,6 +113,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             passwords=PasswordGate(
                 settings.password_hash_concurrency, settings.password_hash_wait_seconds
             ),
+            search_index=CatalogueIndex(),
+            provider_index=CatalogueIndex(),
             objects=objects,
             wechat=wechat,
             sms=sms,

@@ -8,7 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from api.settings import Settings
+from resolvers.settings import Settings
 from schema.cost import MUTATION_COST
 from schema.error_codes import MASKED_MESSAGE, classify
 from storage.cache import Budget

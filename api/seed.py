@@ -12,7 +12,6 @@ from importlib import resources as package_files
 from typing import Any
 
 from api.resources import keyring_of
-from api.settings import Settings
 from resolvers.accounts.service import hash_password
 from resolvers.appeals.dispatch import catalogue_problems
 from resolvers.calendar.workdays import seed_from_chinesecalendar
@@ -22,6 +21,7 @@ from resolvers.catalogue.terminals import create_terminal
 from resolvers.scenarios import service as scenarios
 from resolvers.scenarios.definitions import check_references, read
 from resolvers.scenarios.recommendations import reason_problems
+from resolvers.settings import Settings
 from storage.models.accounts import Account, Role
 from storage.models.appeals import AppealCategory
 from storage.models.catalogue import CentreLevel, Department, RegionLevel, TerminalPlacement

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from api.settings import DEV_DATABASE_URL
+from resolvers.settings import DEV_DATABASE_URL
 from storage.database import tortoise_config
 
 TORTOISE_ORM = tortoise_config(os.environ.get("RONGBAN_DATABASE_URL", DEV_DATABASE_URL))

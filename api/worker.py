@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from api.outbox import dispatcher
 from api.resources import open_resources
-from api.settings import Settings
 from resolvers.appeals import deadlines as appeal_deadlines
 from resolvers.appeals.closing import close_expired
 from resolvers.appeals.handling import recheck_held
@@ -19,6 +18,7 @@ from resolvers.appeals.photo_checks import hold_silent
 from resolvers.applications.deadlines import scan
 from resolvers.documents.service import sweep_expired_tickets
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from storage.database import database
 from storage.repositories import accounts as account_repo
 

@@ -34,3 +34,11 @@ class Principal:
 
 
 ANONYMOUS = Principal(account_id=None, roles=frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a request came from, for rate limits and the audit trail."""
+
+    ip: str
+    request_id: str

@@ -1,26 +1,33 @@
-"""The process-wide resources services work with: created in the lifespan, closed when it ends."""
+"""The process-wide resources services work with: created in the lifespan, closed when it ends.
+
+Every domain reads its resources from here, so this module sits below the domains: the
+domain components it carries (the password gate, the search indexes) are named for type
+checking only and built by the composition root (api/resources.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from api.settings import Settings
 from integrations.identity import IdentityProviders
 from integrations.providers import WebhookSender
 from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
-from resolvers.accounts.passwords import PasswordGate
-from resolvers.catalogue.search import CatalogueIndex
 from resolvers.reference import ReferenceData
+from resolvers.settings import Settings
 from storage.cache import Redis
 from storage.crypto import Keyring
 from storage.events import EventHub
 from storage.objects import ObjectStore
 from storage.response_cache import ResponseCache
+
+if TYPE_CHECKING:
+    from resolvers.accounts.passwords import PasswordGate
+    from resolvers.catalogue.search import CatalogueIndex
 
 
 @dataclass(slots=True)
@@ -37,11 +44,11 @@ class Resources:
     reference: ReferenceData
     events: EventHub  # pub/sub for subscriptions: one Redis connection per process
     passwords: PasswordGate  # argon2 checks of this process, bounded
-    search_index: CatalogueIndex = field(default_factory=CatalogueIndex)
+    search_index: CatalogueIndex  # keyword search over the catalogue, in this process
+    provider_index: CatalogueIndex  # and over providers' social services
     scanner: Scanner | None = None  # malware scanning of uploads, when configured
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
     webhooks: WebhookSender | None = None  # providers' webhook endpoints
-    provider_index: CatalogueIndex = field(default_factory=CatalogueIndex)  # social services
     identity: IdentityProviders | None = None  # face checks of real-name claims
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

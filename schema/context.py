@@ -12,8 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from resolvers.accounts.service import ClientInfo
-from resolvers.principal import Principal
+from resolvers.principal import ClientInfo, Principal
 from resolvers.resources import Resources
 from schema.loaders import Loaders
 

@@ -24,10 +24,10 @@ from tortoise import Tortoise, connections
 
 from api.app import create_app
 from api.cli import run_migrations
-from api.settings import Settings
 from integrations.tls import client_context
 from mock_wechat.server import MockState, create_mock_app
 from province_sandbox import SandboxState, create_sandbox_app
+from resolvers.settings import Settings
 from tests.graphql import GraphQLClient
 
 APP_ID = "wxtest00000000001"

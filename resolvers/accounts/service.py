@@ -16,17 +16,19 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from api.settings import Settings
 from integrations.sms import SmsError
 from integrations.wechat import WeChatError, WeChatUnavailable
 from resolvers import policy
-from resolvers.accounts import sessions
+from resolvers.accounts import sessions as sessions
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.accounts.identity import mainland_mobile, wechat_phone
+from resolvers.accounts.identity import mask_digits as mask_digits
+from resolvers.accounts.identity import person_name as person_name
 from resolvers.accounts.passwords import PasswordCheckBusy
-from resolvers.principal import Principal
+from resolvers.principal import ClientInfo, Principal
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from storage import login_throttle as throttle
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit
 from storage.crypto import Keyring
@@ -66,14 +68,6 @@ return 'WRONG'
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    """Where a request came from, for rate limits and the audit trail."""
-
-    ip: str
-    request_id: str
 
 
 async def _limit(

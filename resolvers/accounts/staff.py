@@ -9,8 +9,8 @@ from uuid import UUID
 from resolvers import policy
 from resolvers.accounts import sessions
 from resolvers.accounts.errors import AccountError, AccountErrorCode
-from resolvers.accounts.service import ClientInfo, is_staff
-from resolvers.principal import Principal
+from resolvers.accounts.service import is_staff
+from resolvers.principal import ClientInfo, Principal
 from resolvers.resources import Resources
 from storage.cache import Redis
 from storage.models.accounts import Account, Role

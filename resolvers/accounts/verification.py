@@ -18,9 +18,9 @@ from integrations.identity import (
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.accounts.identity import mask_id_number, mask_name, person_name, resident_id
-from resolvers.accounts.service import ClientInfo, _limit, _signed_in
-from resolvers.notifications.handlers import enqueue_inbox
-from resolvers.principal import Principal
+from resolvers.accounts.service import _limit, _signed_in
+from resolvers.notifications.service import enqueue_inbox
+from resolvers.principal import ClientInfo, Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError
 from storage.models.accounts import (

@@ -26,7 +26,7 @@ from resolvers.appeals.transitions import (
     seal,
 )
 from resolvers.appeals.workflow import Action, step
-from resolvers.calendar.workdays import china_date, deadline
+from resolvers.calendar.service import china_date, deadline
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import (

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from api.settings import Settings
-from resolvers.calendar.workdays import china_date, deadline
-from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.calendar.service import china_date, deadline
+from resolvers.notifications.service import enqueue_inbox
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from storage.models.appeals import (
     HANDLING_STATUSES,
     Appeal,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from resolvers.appeals.keywords import similarity
-from resolvers.catalogue.geo import box_around, distance_meters
+from resolvers.geo import box_around, distance_meters
 from resolvers.resources import Resources
 from storage.models.appeals import Appeal
 from storage.repositories import appeals as repo

@@ -28,7 +28,7 @@ from resolvers.appeals.transitions import (
     record,
     seal,
 )
-from resolvers.calendar.workdays import china_date
+from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit

@@ -29,7 +29,7 @@ from resolvers.appeals.transitions import (
     unseal,
 )
 from resolvers.appeals.workflow import Action, event_of, step
-from resolvers.calendar.workdays import china_date, working_days_between
+from resolvers.calendar.service import china_date, working_days_between
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import (

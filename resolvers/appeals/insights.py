@@ -19,7 +19,7 @@ import orjson
 
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
-from resolvers.calendar.workdays import CHINA, china_date
+from resolvers.calendar.service import CHINA, china_date
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError
 from storage.crypto import Keyring

@@ -15,8 +15,8 @@ from resolvers.appeals import deadlines, dispatch, filing, moderation
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.transitions import MAX_ADDRESS, clean_text
 from resolvers.appeals.workflow import KIND_LABELS
-from resolvers.calendar.workdays import CHINA
-from resolvers.catalogue.geo import box_around, distance_meters
+from resolvers.calendar.service import CHINA
+from resolvers.geo import box_around, distance_meters
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.appeals import (

@@ -12,8 +12,8 @@ from uuid import UUID
 from integrations.wechat import MediaType, WeChatError, WeChatUnavailable
 from resolvers.appeals.moderation import SCENE
 from resolvers.appeals.transitions import category_of, record
-from resolvers.notifications.handlers import enqueue_inbox
-from resolvers.outbox.dispatcher import Handler, Retry
+from resolvers.notifications.service import enqueue_inbox
+from resolvers.outbox.service import Handler, Retry
 from resolvers.resources import Resources
 from storage.models.appeals import Appeal, AppealEventType, AppealPhoto, PhotoCheck
 from storage.models.documents import DocumentStatus

@@ -14,7 +14,7 @@ import orjson
 from resolvers import policy
 from resolvers.appeals.deadlines import is_overdue
 from resolvers.appeals.transitions import subject_of, unseal
-from resolvers.calendar.workdays import china_date
+from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import (

@@ -13,8 +13,7 @@ from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.workflow import STATUS_LABELS, Action, event_of, step
 from resolvers.ids import global_id
-from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
-from resolvers.notifications.wechat_values import wechat_time
+from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import (

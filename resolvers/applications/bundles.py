@@ -37,8 +37,7 @@ from resolvers.applications.workflow import (
     bundle_action,
 )
 from resolvers.ids import global_id
-from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
-from resolvers.notifications.wechat_values import wechat_time
+from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.workflow import Machine

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from resolvers.calendar.workdays import Deadline, china_date, deadline, working_days_between
-from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.calendar.service import Deadline, china_date, deadline, working_days_between
+from resolvers.notifications.service import enqueue_inbox
 from resolvers.resources import Resources
 from storage.models.applications import Application, ApplicationStatus, EventType
 from storage.models.catalogue import HandlingType, Implementation

@@ -9,8 +9,8 @@ from resolvers import policy
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.transitions import acting, authorize, clean_note, record
-from resolvers.calendar.workdays import china_date, deadline
-from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.calendar.service import china_date, deadline
+from resolvers.notifications.service import enqueue_inbox
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import (

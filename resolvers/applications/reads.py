@@ -10,7 +10,7 @@ from uuid import UUID
 
 from resolvers import policy
 from resolvers.applications.deadlines import is_overdue
-from resolvers.calendar.workdays import china_date
+from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import Appeal

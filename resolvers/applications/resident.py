@@ -23,7 +23,7 @@ from resolvers.applications.transitions import (
     resume_of,
 )
 from resolvers.applications.workflow import Action
-from resolvers.calendar.workdays import china_date, working_days_between
+from resolvers.calendar.service import china_date, working_days_between
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import Application, ApplicationStatus, MaterialState

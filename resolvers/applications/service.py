@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from resolvers.applications.bundles import notify as notify_bundle
 from resolvers.applications.bundles import parent_status as bundle_status
+from resolvers.applications.deadlines import acceptance_due, promised_days
+from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.ratings import MAX_COMMENT, rate, record_revisit
 from resolvers.applications.resident import supplement, withdraw
 from resolvers.applications.submission import (
@@ -57,7 +59,9 @@ __all__ = [
     "Plan",
     "Replayed",
     "ResultFile",
+    "StatusChange",
     "accept",
+    "acceptance_due",
     "bundle_status",
     "check_form",
     "chosen_documents",
@@ -69,6 +73,8 @@ __all__ = [
     "issue_result",
     "notify_bundle",
     "plan_materials",
+    "promised_days",
+    "publish",
     "rate",
     "read_form",
     "record_progress",

@@ -20,7 +20,7 @@ from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.transitions import acting, notify_owner, record
-from resolvers.calendar.workdays import Deadline, china_date
+from resolvers.calendar.service import Deadline, china_date
 from resolvers.catalogue.service import get_service
 from resolvers.principal import Principal
 from resolvers.resources import Resources

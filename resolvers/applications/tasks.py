@@ -23,7 +23,7 @@ from resolvers.applications.transitions import (
     record,
 )
 from resolvers.applications.workflow import APPLICATION_WORKFLOW, Action
-from resolvers.calendar.workdays import china_date
+from resolvers.calendar.service import china_date
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.service import issue_document
 from resolvers.principal import Principal

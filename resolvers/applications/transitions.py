@@ -13,10 +13,9 @@ from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.workflow import APPLICATION_WORKFLOW, STATUS_LABELS, Action
-from resolvers.exchange import outbound as exchange_outbound
+from resolvers.exchange import service as exchange_outbound
 from resolvers.ids import global_id
-from resolvers.notifications.handlers import enqueue_inbox, enqueue_wechat
-from resolvers.notifications.wechat_values import wechat_time
+from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.workflow import Machine

@@ -13,8 +13,8 @@ from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange
 from resolvers.applications.transitions import APPLICATIONS, after, announce, clean_note
 from resolvers.applications.workflow import Action
-from resolvers.calendar.workdays import china_date
-from resolvers.catalogue.drafts import MAX_COOPERATING_DEPARTMENTS
+from resolvers.calendar.service import china_date
+from resolvers.catalogue.service import MAX_COOPERATING_DEPARTMENTS
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import Application

@@ -11,10 +11,21 @@ from typing import Any
 from uuid import UUID
 
 from resolvers import policy
+
+# Shared with the domains that check catalogue references in their own input.
+from resolvers.catalogue.drafts import BASIC_CODE as BASIC_CODE
+from resolvers.catalogue.drafts import DOCUMENT_KINDS as DOCUMENT_KINDS
+from resolvers.catalogue.drafts import MAX_COOPERATING_DEPARTMENTS as MAX_COOPERATING_DEPARTMENTS
+from resolvers.catalogue.drafts import MAX_MATERIALS as MAX_MATERIALS
+from resolvers.catalogue.drafts import Problems as Problems
+from resolvers.catalogue.drafts import valid_credit_code as valid_credit_code
+from resolvers.catalogue.editing import catalogue_changed as catalogue_changed
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
-from resolvers.catalogue.geo import RADII_METERS, box_around, distance_meters
 from resolvers.catalogue.rules import Divergence, divergences
-from resolvers.catalogue.search import MAX_QUERY_LENGTH, Entry, SearchIndex
+from resolvers.catalogue.search import MAX_QUERY_LENGTH
+from resolvers.catalogue.search import Entry as Entry
+from resolvers.catalogue.search import SearchIndex as SearchIndex
+from resolvers.geo import RADII_METERS, box_around, distance_meters
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import RedisError, catalogue_version

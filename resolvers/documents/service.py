@@ -16,11 +16,10 @@ import anyio.to_thread
 
 from integrations.scanner import ScannerUnavailable
 from resolvers import policy
-from resolvers.accounts.service import ClientInfo
 from resolvers.documents import checks, images
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.errors import DocumentErrorCode as Code
-from resolvers.principal import Principal
+from resolvers.principal import ClientInfo, Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.documents import (

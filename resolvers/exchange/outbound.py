@@ -16,7 +16,7 @@ from uuid import UUID
 
 from integrations.provincial import ProvinceRefused, ProvinceUnavailable
 from resolvers.exchange import mapping
-from resolvers.outbox.dispatcher import Handler, Permanent, Retry
+from resolvers.outbox.service import Handler, Permanent, Retry
 from resolvers.resources import Resources
 from storage.models.applications import ApplicationEvent, EventType
 from storage.models.outbox import OutboxMessage

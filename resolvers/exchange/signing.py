@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives import hashes
 from gmssl import sm2
 
-from api.settings import Settings
+from resolvers.settings import Settings
 from storage.models.exchange import SigningAlgorithm
 
 _N = int(sm2.default_ecc_table["n"], 16)

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from integrations.wechat import WeChatError, WeChatUnavailable
 from resolvers.notifications.wechat_values import fit
-from resolvers.outbox.dispatcher import Handler, Permanent, Retry
+from resolvers.outbox.service import Handler, Permanent, Retry
 from resolvers.resources import Resources
 from storage.models.outbox import OutboxMessage
 from storage.repositories import notifications as repo

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from resolvers import policy
 from resolvers.notifications.errors import NotificationError
 from resolvers.notifications.errors import NotificationErrorCode as Code
+
+# What other domains use to tell a resident something, inside their own transaction.
+from resolvers.notifications.handlers import enqueue_inbox as enqueue_inbox
+from resolvers.notifications.handlers import enqueue_wechat as enqueue_wechat
+from resolvers.notifications.wechat_values import wechat_time as wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.notifications import SubscriptionGrant

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from resolvers.calendar.workdays import CHINA
+from resolvers.calendar.service import CHINA
 
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from uuid import UUID
 
 from resolvers import policy
-from resolvers.calendar.workdays import CHINA, china_date
+from resolvers.calendar.service import CHINA, china_date
 from resolvers.principal import Principal
 from resolvers.providers import onboarding, validation
 from resolvers.providers.errors import ProviderError

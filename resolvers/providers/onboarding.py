@@ -9,8 +9,8 @@ from enum import StrEnum
 from uuid import UUID
 
 from resolvers import policy
-from resolvers.accounts import sessions
-from resolvers.notifications.handlers import enqueue_inbox
+from resolvers.accounts.service import sessions
+from resolvers.notifications.service import enqueue_inbox
 from resolvers.principal import Principal
 from resolvers.providers import validation
 from resolvers.providers.errors import ProviderError

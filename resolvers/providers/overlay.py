@@ -9,9 +9,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from resolvers.catalogue.search import Entry, SearchIndex
-from resolvers.scenarios.conditions import Answer, holds
-from resolvers.scenarios.definitions import Definition
+from resolvers.catalogue.service import Entry, SearchIndex
+from resolvers.scenarios.service import Answer, Definition, holds
 from storage.cache import RedisError, catalogue_version
 from storage.models.catalogue import Region
 from storage.models.providers import ProviderCategory, ProviderService, ProviderServiceStatus

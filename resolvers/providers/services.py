@@ -18,10 +18,10 @@ from typing import Any
 from uuid import UUID
 
 from resolvers import policy
-from resolvers.catalogue.editing import catalogue_changed
+from resolvers.catalogue.service import catalogue_changed
 from resolvers.ids import global_id
-from resolvers.notifications.handlers import enqueue_inbox
-from resolvers.outbox.dispatcher import Handler, Retry
+from resolvers.notifications.service import enqueue_inbox
+from resolvers.outbox.service import Handler, Retry
 from resolvers.principal import Principal
 from resolvers.providers import content, onboarding, validation
 from resolvers.providers.errors import ProviderError

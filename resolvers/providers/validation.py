@@ -14,7 +14,7 @@ from stdnum.exceptions import ValidationError
 from integrations.providers import address_allowed
 from resolvers import inputs
 from resolvers.accounts.errors import AccountError
-from resolvers.accounts.identity import mask_digits, person_name
+from resolvers.accounts.service import mask_digits, person_name
 from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
 from storage.models.providers import LinkKind

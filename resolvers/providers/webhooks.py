@@ -17,7 +17,7 @@ import orjson
 
 from integrations.providers import WebhookFailure, WebhookRefused
 from resolvers import policy
-from resolvers.outbox.dispatcher import Handler, Permanent, Retry
+from resolvers.outbox.service import Handler, Permanent, Retry
 from resolvers.principal import Principal
 from resolvers.providers import signing, validation
 from resolvers.providers.errors import ProviderError

@@ -33,8 +33,8 @@ from uuid import UUID
 
 import orjson
 
-from resolvers.catalogue.drafts import BASIC_CODE, DOCUMENT_KINDS, Problems, valid_credit_code
 from resolvers.catalogue.errors import Violation
+from resolvers.catalogue.service import BASIC_CODE, DOCUMENT_KINDS, Problems, valid_credit_code
 from resolvers.scenarios.conditions import (
     CHOICE_OPS,
     NUMBER_OPS,

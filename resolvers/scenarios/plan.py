@@ -16,8 +16,8 @@ from uuid import UUID
 
 import orjson
 
-from resolvers.applications.deadlines import promised_days
-from resolvers.catalogue.drafts import MAX_MATERIALS
+from resolvers.applications.service import promised_days
+from resolvers.catalogue.service import MAX_MATERIALS
 from resolvers.scenarios.conditions import Answer, holds
 from resolvers.scenarios.definitions import MAX_ITEMS, Definition, Question, RuleEffect, merge_key
 from resolvers.scenarios.errors import ScenarioError

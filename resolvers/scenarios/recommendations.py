@@ -22,7 +22,7 @@ from uuid import UUID
 
 import orjson
 
-from resolvers.calendar.workdays import china_date
+from resolvers.calendar.service import china_date
 from resolvers.catalogue import service as catalogue
 from resolvers.principal import Principal
 from resolvers.resources import Resources

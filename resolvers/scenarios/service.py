@@ -17,23 +17,24 @@ from uuid import UUID
 import orjson
 
 from resolvers import policy
-from resolvers.applications import deadlines
 from resolvers.applications import service as applications
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as AppCode
-from resolvers.applications.events import StatusChange, publish
-from resolvers.calendar.workdays import china_date
+from resolvers.applications.service import StatusChange, publish
+from resolvers.calendar.service import china_date
 from resolvers.catalogue import service as catalogue
-from resolvers.catalogue.drafts import BASIC_CODE, Problems
-from resolvers.catalogue.editing import catalogue_changed
+from resolvers.catalogue.service import BASIC_CODE, Problems, catalogue_changed
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.scenarios import bundles
+
+# Shared with providers, whose social services join a bundle's plan by the same conditions.
+from resolvers.scenarios.conditions import Answer as Answer
+from resolvers.scenarios.conditions import holds as holds
 from resolvers.scenarios.definitions import (
     AUDIENCES,
     SCENARIO_CODE,
     THEME_CODE,
-    Definition,
     References,
     check_references,
     digest_of,
@@ -41,6 +42,7 @@ from resolvers.scenarios.definitions import (
     read,
     stored,
 )
+from resolvers.scenarios.definitions import Definition as Definition
 from resolvers.scenarios.errors import ScenarioError
 from resolvers.scenarios.errors import ScenarioErrorCode as Code
 from resolvers.scenarios.plan import (
@@ -406,7 +408,9 @@ async def submit(
     materials = await _match_documents(owner_id, found, documents)
 
     now = resources.clock()
-    due = await deadlines.acceptance_due(china_date(now), settings.application_acceptance_days, 0)
+    due = await applications.acceptance_due(
+        china_date(now), settings.application_acceptance_days, 0
+    )
     answers_text = orjson.dumps(found.answers.canonical(), option=orjson.OPT_SORT_KEYS).decode()
     children: list[Application] = []
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from uuid import UUID
 
 import strawberry
 
@@ -38,9 +39,9 @@ from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import PageInfo, connection_of, encode_cursor, page_request
 from storage.models.applications import RatingLevel, RectificationStatus
-from storage.models.catalogue import Department
 from storage.repositories import applications as repo
 from storage.repositories import calendar as calendar_repo
+from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import notifications as notification_repo
 
 MAX_CALENDAR_DAYS = 400  # days in one answer, both ends included
@@ -232,7 +233,9 @@ class ApplicationQuery:
         if by is RatingGrouping.DEPARTMENT:
             codes = {
                 str(d.id): d.code
-                for d in await Department.filter(id__in=[s["key"] for s in summaries])
+                for d in await catalogue_repo.departments_by_ids(
+                    [UUID(s["key"]) for s in summaries]
+                )
             }
             for summary in summaries:
                 summary["key"] = codes.get(summary["key"], summary["key"])

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from api.logging import RedactingFormatter
-from api.settings import Mode
+from resolvers.settings import Mode
 from storage.repositories import catalogue as catalogue_repo
 from tests.conftest import RunningApp, start_app
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from resolvers.settings import Settings
 
 PRODUCTION_READY: dict[str, Any] = {
     "mode": "production",

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from strawberry import relay
 
-from api.settings import Settings
+from resolvers.settings import Settings
 from storage.models.applications import Application
 from tests.applications.conftest import (
     FOOD,

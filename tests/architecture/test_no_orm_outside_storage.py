@@ -3,28 +3,11 @@ that speaks to the database, so row scoping and statement counts are reviewed in
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-
 from tests.architecture import orm_scan
-
-# Files whose queries have not moved into the repositories yet; a pattern goes as soon as
-# its files scan clean.
-NOT_YET_MOVED = (
-    "resolvers/applications/*",
-    "resolvers/appeals/*",
-    "resolvers/providers/*",
-    "resolvers/scenarios/bundles.py",
-    "resolvers/*/queries.py",
-    "resolvers/*/mutations.py",
-)
-
-
-def _allowed(path: str) -> bool:
-    return any(fnmatchcase(path, pattern) for pattern in NOT_YET_MOVED)
 
 
 def test_no_orm_query_outside_storage() -> None:
-    findings = [f for f in orm_scan.scan() if not _allowed(f.path)]
+    findings = orm_scan.scan()
 
     assert not findings, "ORM use outside storage/:\n" + "\n".join(map(str, findings))
 
@@ -60,11 +43,3 @@ def levels(image, rows: list[str]) -> list[str]:
     return [RegionLevel(r).value for r in rows if r in RegionLevel.__members__] + rows.copy()
 """
     assert orm_scan.scan_source("resolvers/catalogue/x.py", source) == []
-
-
-def test_the_allow_list_names_only_the_files_in_flight() -> None:
-    assert _allowed("resolvers/appeals/filing.py")
-    assert _allowed("resolvers/catalogue/queries.py")
-    assert not _allowed("resolvers/catalogue/editing.py")
-    assert not _allowed("resolvers/scenarios/service.py")
-    assert not _allowed("api/seed.py")

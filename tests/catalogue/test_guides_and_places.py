@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.catalogue.geo import distance_meters
+from resolvers.geo import distance_meters
 from tests.conftest import RunningApp
 
 GUIDE = """

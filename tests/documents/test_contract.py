@@ -9,7 +9,7 @@ from graphql import build_schema as parse_sdl
 from pydantic import ValidationError
 
 from api.resources import scanner_of
-from api.settings import Mode, Settings
+from resolvers.settings import Mode, Settings
 from schema.root import sdl
 
 MUTATIONS = {"requestDocumentUpload", "confirmDocumentUpload", "deleteDocument"}

@@ -21,9 +21,9 @@ import orjson
 import pytest
 
 from api.outbox import dispatcher
-from api.settings import Settings
 from mock_wechat.client import MiniProgram
-from resolvers.exchange.inbound import SECRET_CONTEXT
+from resolvers.callbacks.service import SECRET_CONTEXT
+from resolvers.settings import Settings
 from storage.models.catalogue import Department
 from storage.models.exchange import ExchangeSystem, SigningAlgorithm
 from storage.models.outbox import OutboxMessage

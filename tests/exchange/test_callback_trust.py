@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
 from integrations.provincial import envelope
 from resolvers.exchange.signing import HmacSha256, RotatingHmac, province_verifier
+from resolvers.settings import Settings
 from storage.models.catalogue import Department
 from storage.models.exchange import ExchangeSystem
 from tests.applications.conftest import HYGIENE, implementation

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
 from resolvers.exchange.outbound import requeue
+from resolvers.settings import Settings
 from storage.models.outbox import OutboxStatus
 from tests.applications.conftest import (
     ACCEPT,

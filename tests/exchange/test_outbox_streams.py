@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from api.settings import Settings
 from resolvers.outbox.dispatcher import Dispatcher, Retry
 from resolvers.resources import Resources
+from resolvers.settings import Settings
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.repositories import outbox as repo
 from tests.conftest import RunningApp

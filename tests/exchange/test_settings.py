@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
 from province_sandbox.server import DEV_SECRET, DEV_SYSTEM_ID
 from resolvers.exchange.signing import generate_sm2_keypair
+from resolvers.settings import Settings
 from tests.api.test_settings import PRODUCTION_READY
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
 from integrations.provincial import HttpProvincialGateway
 from province_sandbox.server import SM2_SM3, create_sandbox_app
 from resolvers.calendar.workdays import china_date
 from resolvers.exchange.reconcile import reconcile
 from resolvers.exchange.signing import Sm2Sm3, generate_sm2_keypair
+from resolvers.settings import Settings
 from storage.models.outbox import OutboxStatus
 from tests.applications.conftest import submit, verified_resident
 from tests.conftest import EXCHANGE_SYSTEM_ID, RunningApp, ServerThread, loopback

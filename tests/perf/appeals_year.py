@@ -428,8 +428,8 @@ async def _main(count: int) -> None:
 
     from api.resources import open_resources
     from api.seed import seed_demo
-    from api.settings import Settings
     from resolvers.appeals import insights
+    from resolvers.settings import Settings
     from storage.database import tortoise_config
 
     settings = Settings()

@@ -28,7 +28,7 @@ from tortoise import Tortoise
 
 from api.cli import run_migrations
 from api.seed import seed_demo
-from api.settings import Settings
+from resolvers.settings import Settings
 from storage.database import tortoise_config
 from tests.perf.abuse import AbuseReport, as_dict, print_report, run_abuse
 from tests.perf.scale import generate

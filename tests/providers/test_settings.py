@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from resolvers.settings import Settings
 
 
 def test_the_h5_allow_list_takes_host_names_only() -> None:

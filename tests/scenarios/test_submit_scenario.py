@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.outbox import dispatcher
-from api.settings import Settings
+from resolvers.settings import Settings
 from storage.models.applications import Application
 from storage.repositories import scenarios as scenario_repo
 from tests.conftest import RunningApp

@@ -23,7 +23,7 @@ from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
 from api.logging import configure_logging
-from api.settings import Settings
+from resolvers.settings import Settings
 from tests.conftest import ROOT, RunningApp, _free_port, loopback
 
 PROTOCOL = "graphql-transport-ws"

@@ -21,9 +21,9 @@ import httpx
 import orjson
 import pytest
 
-from api.settings import Settings
 from resolvers.accounts import service
 from resolvers.accounts.service import hash_password
+from resolvers.settings import Settings
 from storage.models.accounts import Account, AuditEvent, Role
 from tests.conftest import RunningApp, start_app
 from tests.graphql import GraphQLClient

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.settings import Mode
+from resolvers.settings import Mode
 from storage.cache import Keys
 from tests.conftest import RunningApp, start_app
 from tests.security.conftest import websocket

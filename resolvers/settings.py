@@ -1,4 +1,7 @@
-"""The one validated settings object, read from RONGBAN_* environment variables."""
+"""The one validated settings object, read from RONGBAN_* environment variables.
+
+Below the transport so that every service reads its own settings from it; it imports nothing
+of ours but the storage constants it validates against."""
 
 from __future__ import annotations
 

@@ -31,10 +31,10 @@ from integrations.provincial.envelope import EnvelopeError, Signer
 from resolvers.applications import service as applications
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as AppCode
+from resolvers.callbacks.errors import CallbackCode as Code
+from resolvers.callbacks.errors import CallbackRefused
 from resolvers.documents.errors import DocumentError
-from resolvers.exchange.errors import CallbackCode as Code
-from resolvers.exchange.errors import CallbackRefused
-from resolvers.exchange.signing import (
+from resolvers.exchange.service import (
     HmacSha256,
     InvalidKey,
     RotatingHmac,

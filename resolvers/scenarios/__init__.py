@@ -1,0 +1,1 @@
+"""Themes, scenario bundles (一件事一次办): definitions, plans and recommendations."""
