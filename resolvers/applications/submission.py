@@ -159,6 +159,7 @@ async def plan_materials(
     # Required materials take documents first, then 容缺 ones, then optional ones.
     rank = {Necessity.REQUIRED: 0, Necessity.DEFERRABLE: 1, Necessity.OPTIONAL: 2}
     chosen: dict[int, tuple[Document | None, MaterialState]] = {}
+    missing: list[int] = []  # every required material nothing was given for, named at once
     for index, material in sorted(enumerate(materials), key=lambda p: rank[p[1].necessity]):
         kind = material.document_kind or ""
         if assigned is not None and index in assigned:
@@ -172,11 +173,14 @@ async def plan_materials(
                 # Never asked again: the department obtains it from the issuing system.
                 chosen[index] = (None, MaterialState.FROM_ISSUER)
         elif material.necessity is Necessity.REQUIRED:
-            raise ApplicationError(Code.MATERIAL_MISSING, f"materials[{index}]")
+            missing.append(index)
         elif material.necessity is Necessity.DEFERRABLE:
             chosen[index] = (None, MaterialState.OWED)
         else:
             chosen[index] = (None, MaterialState.MISSING)
+    if missing:
+        fields = [f"materials[{index}]" for index in sorted(missing)]
+        raise ApplicationError(Code.MATERIAL_MISSING, fields[0], fields=fields)
     leftover = [d for pool in pools.values() for d in pool]
     if leftover:
         position = [d.id for d in documents].index(leftover[0].id)

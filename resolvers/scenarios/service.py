@@ -534,13 +534,17 @@ async def _match_documents(
                 await applications.plan_materials(owner_id, item.materials, [], assigned=assigned)
             )
         except ApplicationError as error:
-            match = _MATERIAL_FIELD.fullmatch(error.field or "")
-            if error.code is AppCode.MATERIAL_MISSING and match:
-                position = merged.index(item_keys[int(match.group(1))])
+            matches = [_MATERIAL_FIELD.fullmatch(field) for field in error.fields]
+            if error.code is AppCode.MATERIAL_MISSING and matches and all(matches):
+                # Every missing one, as entries of the merged list the resident sees.
+                positions = sorted(
+                    {merged.index(item_keys[int(m.group(1))]) for m in matches if m is not None}
+                )
                 raise ScenarioError(
                     Code.MATERIAL_MISSING,
-                    f"materials[{position}]",
-                    detail=found.materials[position].name,
+                    f"materials[{positions[0]}]",
+                    fields=[f"materials[{position}]" for position in positions],
+                    detail=found.materials[positions[0]].name,
                 ) from None
             raise _translated(error) from None
     return plans

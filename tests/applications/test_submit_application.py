@@ -12,9 +12,13 @@ from strawberry import relay
 
 from resolvers.settings import Settings
 from storage.models.applications import Application
+from storage.models.catalogue import MaterialSource, Necessity
+from storage.repositories.catalogue import materials_of
 from tests.applications.conftest import (
     FOOD,
+    HYGIENE,
     SUBMIT,
+    implementation,
     submit,
     upload,
     verified_resident,
@@ -75,6 +79,41 @@ async def test_a_missing_required_material_is_named(
 
     assert result["code"] == "MATERIAL_MISSING"
     assert result["field"].startswith("materials[")
+    assert await count_rows("application") == 0
+
+
+async def test_every_missing_required_material_is_named_at_once(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    """Not only the first: the resident fixes them all in one go."""
+    program = await verified_resident(seeded, wechat, "a")
+    item = await implementation(HYGIENE)
+    materials = sorted(await materials_of([item.id]), key=lambda m: m.position)
+    expected = [
+        f"materials[{index}]"
+        for index, material in enumerate(materials)
+        if material.necessity is Necessity.REQUIRED
+        and material.source is not MaterialSource.GOVERNMENT
+    ]
+    assert len(expected) >= 2  # the guide asks for several, or this proves nothing
+
+    response = await seeded.gql(
+        SUBMIT,
+        {
+            "input": {
+                "serviceCode": HYGIENE[0],
+                "regionCode": HYGIENE[1],
+                "documentIds": [],
+                "channel": "MINI_PROGRAM",
+            }
+        },
+        token=program.token,
+    )
+    result = response.data["submitApplication"]
+
+    assert result["code"] == "MATERIAL_MISSING"
+    assert result["fields"] == expected
+    assert result["field"] == expected[0]
     assert await count_rows("application") == 0
 
 
