@@ -97,6 +97,14 @@ async def _record(
     )
 
 
+async def record_rated(
+    parent: Application, *, at: datetime, actor_id: UUID | None, note: str
+) -> None:
+    """The bundle's timeline: the resident rated it (each of its finished items got the
+    rating, with its own event and push)."""
+    await _record(parent, EventType.RATED, parent.status, at=at, actor_id=actor_id, note=note)
+
+
 async def _nobody(
     resources: Resources, principal: Principal, action: Any, parent: Application | None
 ) -> None:

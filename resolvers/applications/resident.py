@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.applications import deadlines
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
-from resolvers.applications.events import StatusChange
+from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.submission import Plan, chosen_documents, plan_materials
 from resolvers.applications.transitions import (
     APPLICATIONS,
@@ -26,14 +26,25 @@ from resolvers.applications.workflow import Action
 from resolvers.calendar.service import china_date, working_days_between
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from storage.models.applications import Application, ApplicationStatus, MaterialState
+from storage.models.applications import (
+    FINISHED_STATUSES,
+    Application,
+    ApplicationStatus,
+    MaterialState,
+)
 from storage.models.catalogue import Material
 from storage.repositories import applications as repo
+from storage.transactions import atomic
 
 
 async def withdraw(
     resources: Resources, principal: Principal, application_id: UUID, note: str | None
 ) -> Application:
+    """Withdraws an application before it is accepted; a bundle's parent withdraws all of
+    its items that are still open, in one step, or none of them."""
+    peek = await repo.by_id(application_id)
+    if peek is not None and peek.implementation_id is None:
+        return await _withdraw_bundle(resources, principal, application_id, note)
     text = clean_note(note)
     now = resources.clock()
 
@@ -52,6 +63,53 @@ async def withdraw(
         outbox=tell,
     )
     return await after(resources, application_id, moved.event, moved.target, now, parent)
+
+
+async def _withdraw_bundle(
+    resources: Resources, principal: Principal, parent_id: UUID, note: str | None
+) -> Application:
+    """Every open item of the bundle, each by its own table (so an item already accepted
+    refuses, and with it the whole step: INVALID_STATE, nothing withdrawn); the parent
+    follows its items as always, and the resident hears once, from the bundle."""
+    text = clean_note(note)
+    now = resources.clock()
+    changes: list[StatusChange] = []
+    async with atomic():
+        parent = await repo.lock(parent_id)
+        await authorize(resources, principal, policy.Action.APPLICATION_WITHDRAW, parent)
+        assert parent is not None
+        open_items = [
+            child_id
+            for child_id, status in await repo.children_statuses(parent.id)
+            if status not in FINISHED_STATUSES and status is not ApplicationStatus.WITHDRAWN
+        ]
+        if not open_items:
+            raise ApplicationError(Code.INVALID_STATE, "applicationId")
+        for child_id in sorted(open_items, key=str):
+
+            async def tell(moved: Any) -> StatusChange | None:
+                return await announce(moved.row, moved.target, at=now)
+
+            moved, parent_change = await APPLICATIONS.run(
+                resources,
+                principal,
+                child_id,
+                Action.WITHDRAW,
+                at=now,
+                note=text,
+                resume_of=resume_of,
+                changes={"finished_at": now, "resume_status": None, "stopped_on": None},
+                outbox=tell,
+                field="applicationId",
+            )
+            changes.append(StatusChange(child_id, moved.event, moved.target, now))
+            if parent_change is not None:
+                changes.append(parent_change)
+    for change in changes:
+        await publish(resources, change)
+    withdrawn = await repo.by_id(parent_id)
+    assert withdrawn is not None
+    return withdrawn
 
 
 async def supplement(

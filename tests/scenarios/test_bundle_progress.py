@@ -23,7 +23,7 @@ from tests.applications.conftest import (
     WITHDRAW,
 )
 from tests.conftest import RunningApp
-from tests.scenarios.conftest import officer_of, resident, submit, upload
+from tests.scenarios.conftest import officer_of, resident, staff_token, submit, upload
 
 LEAD = "11510104452424621J"
 SIGNS = "11510100121459782L"
@@ -217,19 +217,86 @@ async def test_a_denied_item_ends_the_bundle_as_denied(
     assert final["reason"] == "2 项已办结，1 项不予受理"
 
 
-async def test_the_parent_itself_cannot_be_acted_on(
+async def test_staff_never_act_on_the_parent(seeded: RunningApp, wechat: httpx.AsyncClient) -> None:
+    _, parent = await _bundle(seeded, wechat)
+    lead = await officer_of(seeded, LEAD)
+
+    accepted = await _act(seeded, ACCEPT, lead, applicationId=parent["id"])
+
+    assert accepted["code"] == "NOT_FOUND"  # staff never learn the bundle exists
+
+
+async def test_withdrawing_the_bundle_withdraws_every_item_in_one_step(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+
+    withdrawn = await _act(
+        seeded, WITHDRAW, program.token, applicationId=parent["id"], note="不开店了"
+    )
+    again = await _act(seeded, WITHDRAW, program.token, applicationId=parent["id"])
+
+    assert withdrawn["status"] == "WITHDRAWN", withdrawn
+    final = await _parent(seeded, program, parent["id"])
+    assert [c["status"] for c in final["children"]] == ["WITHDRAWN"] * 3
+    assert [e["type"] for e in final["events"]] == ["SUBMITTED", "WITHDRAWN"]
+    assert again["code"] == "INVALID_STATE"
+    for child in parent["children"]:
+        events = await seeded.gql.data(
+            "query($id: ID!) { application(id: $id) { events { type note } } }",
+            {"id": child["id"]},
+            token=program.token,
+        )
+        assert events["application"]["events"][-1] == {"type": "WITHDRAWN", "note": "不开店了"}
+
+
+async def test_a_bundle_with_an_accepted_item_is_not_withdrawn_at_all(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
     program, parent = await _bundle(seeded, wechat)
     lead = await officer_of(seeded, LEAD)
+    licence = parent["children"][0]
+    await _act(seeded, ACCEPT, lead, applicationId=licence["id"])
 
-    withdrawn = await _act(seeded, WITHDRAW, program.token, applicationId=parent["id"])
-    accepted = await _act(seeded, ACCEPT, lead, applicationId=parent["id"])
+    refused = await _act(seeded, WITHDRAW, program.token, applicationId=parent["id"])
+
+    assert (refused["code"], refused["field"]) == ("INVALID_STATE", "applicationId")
+    after = await _parent(seeded, program, parent["id"])
+    assert [c["status"] for c in after["children"]] == ["ACCEPTED", "SUBMITTED", "SUBMITTED"]
+    assert after["status"] == "ACCEPTED"
+
+
+async def test_a_finished_bundle_is_rated_once_for_all_its_items(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    licence, food, signboard = parent["children"]
+    early = await _act(seeded, RATE, program.token, applicationId=parent["id"], level="SATISFIED")
+    await _finish(seeded, licence, lead)
+    await _finish(seeded, food, lead)
+    await _finish(seeded, signboard, signs)
+
+    rated = await _act(
+        seeded, RATE, program.token, applicationId=parent["id"], level="VERY_SATISFIED"
+    )
+    twice = await _act(seeded, RATE, program.token, applicationId=parent["id"], level="SATISFIED")
+
+    assert early["code"] == "NOT_FINISHED"
+    assert rated["status"] == "COMPLETED", rated
+    assert twice["code"] == "ALREADY_RATED"
+    final = await _parent(seeded, program, parent["id"])
+    assert final["events"][-1] == {"type": "RATED", "status": "COMPLETED", "note": "3 项已评价"}
     for child in parent["children"]:
-        await _act(seeded, WITHDRAW, program.token, applicationId=child["id"])
-    rated = await _act(seeded, RATE, program.token, applicationId=parent["id"], level="SATISFIED")
-
-    assert withdrawn["code"] == "BUNDLE_PARENT"
-    assert accepted["code"] == "NOT_FOUND"  # staff never learn the bundle exists
-    assert (await _parent(seeded, program, parent["id"]))["status"] == "WITHDRAWN"
-    assert rated["code"] == "BUNDLE_PARENT"
+        one = await seeded.gql.data(
+            "query($id: ID!) { application(id: $id) { events { type } } }",
+            {"id": child["id"]},
+            token=program.token,
+        )
+        assert one["application"]["events"][-1]["type"] == "RATED"
+    # Each item's 好差评 counts for its own department, as if rated one by one.
+    admin = await seeded.gql.data(
+        "{ applicationRatings(by: DEPARTMENT) { key total } }",
+        token=await staff_token(seeded, "demo-admin"),
+    )
+    assert sum(row["total"] for row in admin["applicationRatings"]) == 3
