@@ -4,18 +4,15 @@ the department systems that may call back, and make SM2 key pairs."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import secrets
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
-from api.resources import open_resources
+from api.resources import run_with_resources
 from resolvers.resources import Resources
 from resolvers.settings import Settings
-from storage.database import database
 
 _KEY_ID = re.compile(r"[A-Za-z0-9_.:\-]{3,64}")
 
@@ -72,20 +69,20 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         return
     if command == "retry":
         ids = None if args.all else [_uuid(value) for value in args.ids]
-        sys.exit(_with_resources(settings, lambda r: _retry(r, ids)))
+        sys.exit(run_with_resources(settings, lambda r: _retry(r, ids)))
     if command == "reconcile":
         try:
             day = date.fromisoformat(args.date)
         except ValueError:
             sys.exit(f"--date must be YYYY-MM-DD, not {args.date!r}")
-        sys.exit(_with_resources(settings, lambda r: _reconcile(r, day, not args.local_only)))
+        sys.exit(run_with_resources(settings, lambda r: _reconcile(r, day, not args.local_only)))
     if args.system_command == "add":
-        sys.exit(_with_resources(settings, lambda r: _add_system(r, args)))
+        sys.exit(run_with_resources(settings, lambda r: _add_system(r, args)))
     if args.system_command == "list":
-        sys.exit(_with_resources(settings, _list_systems))
+        sys.exit(run_with_resources(settings, _list_systems))
     if args.system_command == "rotate":
-        sys.exit(_with_resources(settings, lambda r: _rotate_system(r, args)))
-    sys.exit(_with_resources(settings, lambda r: _revoke_system(r, args.key_id)))
+        sys.exit(run_with_resources(settings, lambda r: _rotate_system(r, args)))
+    sys.exit(run_with_resources(settings, lambda r: _revoke_system(r, args.key_id)))
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -93,14 +90,6 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         sys.exit(f"not a message id: {value!r}")
-
-
-def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[int]]) -> int:
-    async def main() -> int:
-        async with database(settings.database_url), open_resources(settings) as resources:
-            return await work(resources)
-
-    return asyncio.run(main())
 
 
 async def _retry(resources: Resources, ids: list[uuid.UUID] | None) -> int:

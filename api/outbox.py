@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from resolvers.appeals.photo_checks import HANDLERS as APPEAL_PHOTO_HANDLERS
+from resolvers.applications.deadlines import HANDLERS as DEADLINE_HANDLERS
 from resolvers.exchange.outbound import HANDLERS as EXCHANGE_HANDLERS
 from resolvers.exchange.outbound import PUSH as EXCHANGE_PUSH
 from resolvers.notifications.handlers import HANDLERS as NOTIFICATION_HANDLERS
@@ -19,6 +20,7 @@ def handlers() -> dict[str, Handler]:
         **WEBHOOK_HANDLERS,
         **PROVIDER_SERVICE_HANDLERS,
         **APPEAL_PHOTO_HANDLERS,
+        **DEADLINE_HANDLERS,
     }
 
 

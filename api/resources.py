@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from integrations.identity import HttpRealNameRelay, IdentityProviders, WeChatFaceProvider
@@ -20,6 +21,7 @@ from resolvers.resources import Resources
 from resolvers.settings import Settings
 from storage.cache import create_redis
 from storage.crypto import Keyring
+from storage.database import database
 from storage.events import EventHub
 from storage.objects import LocalFolderStore, ObjectStore, S3Store, StorageUnavailable
 from storage.response_cache import ResponseCache
@@ -132,3 +134,14 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         await wechat.close()
         await objects.close()
         await redis.aclose()
+
+
+def run_with_resources(settings: Settings, work: Callable[[Resources], Awaitable[int]]) -> int:
+    """A CLI command's body, with the database and the process resources open around it;
+    returns the command's exit status."""
+
+    async def main() -> int:
+        async with database(settings.database_url), open_resources(settings) as resources:
+            return await work(resources)
+
+    return asyncio.run(main())

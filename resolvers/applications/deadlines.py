@@ -8,11 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from resolvers.calendar.service import Deadline, china_date, deadline, working_days_between
+from resolvers.calendar.service import (
+    CALENDAR_CHANGED,
+    Deadline,
+    china_date,
+    deadline,
+    working_days_between,
+)
 from resolvers.notifications.service import enqueue_inbox
 from resolvers.resources import Resources
 from storage.models.applications import Application, ApplicationStatus, EventType
 from storage.models.catalogue import HandlingType, Implementation
+from storage.models.outbox import OutboxMessage
 from storage.repositories import applications as repo
 from storage.transactions import atomic
 
@@ -71,8 +78,8 @@ async def scan(resources: Resources, *, batch: int = 200) -> Scan:
             implementation = await repo.implementation(application.implementation_id)
             if implementation is None:
                 continue
-            if application.due_beyond_calendar and await _reschedule(
-                resources, application, implementation
+            if (application.due_beyond_calendar or application.due_provisional) and (
+                await _reschedule(resources, application, implementation, today)
             ):
                 rescheduled += 1
             if is_overdue(application, today):
@@ -98,33 +105,104 @@ async def scan(resources: Resources, *, batch: int = 200) -> Scan:
 
 
 async def _reschedule(
-    resources: Resources, application: Application, implementation: Implementation
+    resources: Resources, application: Application, implementation: Implementation, today: date
 ) -> bool:
+    """Counts the running due date again on today's calendar; True when it moved (or lost its
+    provisional mark). A warning or overdue flag the new date no longer supports is lifted,
+    so that the scan raises it again at the right time."""
     if application.status is ApplicationStatus.ACCEPTED and application.accepted_on:
+        field = "due_date"
         found = await completion_due(
             application.accepted_on,
             promised_days(implementation),
             application.stopped_working_days,
         )
-        if found.due is None:
-            return False
-        async with atomic():
-            await repo.update(application.id, due_date=found.due, due_beyond_calendar=False)
-            for task in await repo.pending_tasks(application.id):
-                await repo.set_task_due(task.id, found.due)
-        application.due_date = found.due
     else:
+        field = "acceptance_due_date"
         found = await acceptance_due(
             china_date(application.submitted_at),
             resources.settings.application_acceptance_days,
             application.stopped_working_days,
         )
-        if found.due is None:
-            return False
-        await repo.update(application.id, acceptance_due_date=found.due, due_beyond_calendar=False)
-        application.acceptance_due_date = found.due
-    application.due_beyond_calendar = False
+    columns = found.columns(field)
+    if all(getattr(application, name) == value for name, value in columns.items()):
+        return False
+    for name, value in columns.items():
+        setattr(application, name, value)
+    if application.overdue_at is not None and not is_overdue(application, today):
+        columns["overdue_at"] = application.overdue_at = None
+    if application.warned_at is not None and not await _past_warning_share(
+        resources, application, implementation, today
+    ):
+        columns["warned_at"] = application.warned_at = None
+    async with atomic():
+        await repo.update(application.id, **columns)
+        if field == "due_date":
+            for task in await repo.pending_tasks(application.id):
+                await repo.set_task_due(task.id, found.due)
     return True
+
+
+async def _past_warning_share(
+    resources: Resources, application: Application, implementation: Implementation, today: date
+) -> bool:
+    if application.due_date is None or application.status is not ApplicationStatus.ACCEPTED:
+        return False
+    total = promised_days(implementation)
+    if total <= 0:
+        return False
+    used = total - await working_days_between(today, application.due_date)
+    return used * 100 >= round(resources.settings.deadline_warning_share * 100) * total
+
+
+async def recount(resources: Resources, since: date | None, *, batch: int = 200) -> int:
+    """After the calendar changed from `since` on (None: a whole load): the running due date
+    of every open application it may move, counted again; returns how many moved."""
+    today = china_date(resources.clock())
+    moved = 0
+    after: UUID | None = None
+    while True:
+        rows = await repo.open_accepted(batch, after)
+        if not rows:
+            break
+        after = rows[-1].id
+        implementations = {
+            i.id: i
+            for i in await repo.implementations_by_ids(
+                sorted({r.implementation_id for r in rows if r.implementation_id}, key=str)
+            )
+        }
+        for application in rows:
+            if application.implementation_id is None:
+                continue
+            implementation = implementations.get(application.implementation_id)
+            if implementation is None:
+                continue
+            running = (
+                application.due_date
+                if application.status is ApplicationStatus.ACCEPTED
+                else application.acceptance_due_date
+            )
+            if not (
+                application.due_provisional
+                or application.due_beyond_calendar
+                or since is None
+                or (running is not None and running >= since)
+            ):
+                continue
+            if await _reschedule(resources, application, implementation, today):
+                moved += 1
+    return moved
+
+
+async def _calendar_changed(resources: Resources, message: OutboxMessage) -> None:
+    """The outbox handler: an ADMIN edited a day; deadlines from that day on are counted again."""
+    since = message.payload.get("since")
+    moved = await recount(resources, date.fromisoformat(since) if since else None)
+    log.info("calendar changed from %s: %d due dates counted again", since or "-", moved)
+
+
+HANDLERS = {CALENDAR_CHANGED: _calendar_changed}
 
 
 _LABELS = {EventType.OVERDUE: "已超期", EventType.DEADLINE_WARNING: "即将到期"}

@@ -211,7 +211,7 @@ async def _due_dates(
             resources.settings.application_acceptance_days,
             stopped,
         )
-        return {"acceptance_due_date": found.due, "due_beyond_calendar": found.beyond_calendar}
+        return found.columns("acceptance_due_date")
     implementation = await repo.implementation(application.implementation_id)
     assert implementation is not None
     assert application.accepted_on is not None
@@ -220,4 +220,4 @@ async def _due_dates(
     )
     for task in await repo.pending_tasks(application.id):
         await repo.set_task_due(task.id, found.due)
-    return {"due_date": found.due, "due_beyond_calendar": found.beyond_calendar}
+    return found.columns("due_date")

@@ -237,8 +237,7 @@ async def create_submitted(
         channel=channel,
         form_sealed=resources.keyring.seal(form_text, context="application.form"),
         submitted_at=now,
-        acceptance_due_date=acceptance_due.due,
-        due_beyond_calendar=acceptance_due.beyond_calendar,
+        **acceptance_due.columns("acceptance_due_date"),
     )
     for material, document, state in plan.rows:
         await repo.add_material(

@@ -51,12 +51,7 @@ async def accept(
                 lead=lead,
                 due_date=due.due,
             )
-        return {
-            "accepted_on": today,
-            "due_date": due.due,
-            "due_beyond_calendar": due.beyond_calendar,
-            "stopped_working_days": 0,
-        }
+        return {"accepted_on": today, "stopped_working_days": 0, **due.columns("due_date")}
 
     async def tell(moved: Any) -> StatusChange | None:
         return await announce(moved.row, moved.target, at=now)

@@ -4,6 +4,7 @@ working days (what `workdays` computes from the calendar table)."""
 from __future__ import annotations
 
 from resolvers.calendar.workdays import (
+    CALENDAR_CHANGED,
     CHINA,
     BeyondCalendar,
     Deadline,
@@ -15,6 +16,7 @@ from resolvers.calendar.workdays import (
 )
 
 __all__ = [
+    "CALENDAR_CHANGED",
     "CHINA",
     "BeyondCalendar",
     "Deadline",

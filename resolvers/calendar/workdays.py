@@ -1,8 +1,11 @@
 """Working-day arithmetic on the calendar table: every 时限 counts working days, in China time.
 
-A date the table has no row for is *unknown*: arithmetic that reaches one says so
-(`BeyondCalendar`) instead of guessing from weekdays, because 调休 is only known once the State
-Council publishes the year's schedule.
+The table holds the published years (from chinesecalendar, or loaded with `rongban calendar
+load`), ADMIN's edits, and, for the next years the State Council has not published yet,
+*provisional* rows: weekends and the statutory holidays the law fixes (calendar/statutory.py),
+without the year's 调休. A deadline counted over a provisional day is marked provisional and
+counted again when the official year is loaded. A date the table has no row for is unknown:
+arithmetic that reaches one says so (`BeyondCalendar`) instead of guessing.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from resolvers.calendar import statutory
 from storage.models.calendar import CalendarDay, CalendarSource
 from storage.repositories import calendar as repo
+from storage.repositories import outbox as outbox_repo
+from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,8 @@ CHINA = timezone(timedelta(hours=8), "CST")
 FIRST_SEEDED_YEAR = 2024
 # How far one look-up reads ahead: more than a year of working days.
 _WINDOW_DAYS = 800
+# Provisional years kept ahead of the last published one.
+PROVISIONAL_YEARS = 2
 
 
 class BeyondCalendar(Exception):
@@ -33,38 +41,57 @@ def china_date(moment: datetime) -> date:
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """A due date, or None with `beyond_calendar` when the calendar does not reach it."""
+    """A due date, or None with `beyond_calendar` when the calendar does not reach it;
+    `provisional` when it was counted over a year not published yet."""
 
     due: date | None
     beyond_calendar: bool
+    provisional: bool = False
+
+    def columns(self, field: str) -> dict[str, object]:
+        """The stored form: the date in `field` and its two flags."""
+        return {
+            field: self.due,
+            "due_beyond_calendar": self.beyond_calendar,
+            "due_provisional": self.provisional,
+        }
 
 
 async def add_working_days(start: date, days: int) -> date:
     """The date on which the `days`-th working day after `start` ends (`start` itself does not
     count: a case accepted on Friday with 1 day is due Monday). 0 days: `start`."""
+    return (await _add_working_days(start, days))[0]
+
+
+async def _add_working_days(start: date, days: int) -> tuple[date, bool]:
+    """add_working_days, and whether a provisional day was counted on the way."""
     if days < 0:
         raise ValueError("days must not be negative")
     if days == 0:
-        return start
+        return start, False
     known = await repo.days_between(start + timedelta(days=1), start + timedelta(days=_WINDOW_DAYS))
     counted = 0
+    provisional = False
     day = start
     while True:
         day += timedelta(days=1)
-        workday = known.get(day)
-        if workday is None:
+        found = known.get(day)
+        if found is None:
             raise BeyondCalendar(day.isoformat())
+        workday, guessed = found
+        provisional = provisional or guessed
         if workday:
             counted += 1
             if counted == days:
-                return day
+                return day, provisional
 
 
 async def deadline(start: date, days: int) -> Deadline:
     try:
-        return Deadline(await add_working_days(start, days), beyond_calendar=False)
+        due, provisional = await _add_working_days(start, days)
     except BeyondCalendar:
         return Deadline(None, beyond_calendar=True)
+    return Deadline(due, beyond_calendar=False, provisional=provisional)
 
 
 async def working_days_between(after: date, until: date) -> int:
@@ -73,7 +100,7 @@ async def working_days_between(after: date, until: date) -> int:
     if until <= after:
         return 0
     known = await repo.days_between(after + timedelta(days=1), until)
-    return sum(1 for workday in known.values() if workday)
+    return sum(1 for workday, _ in known.values() if workday)
 
 
 # -- seeding from chinesecalendar
@@ -106,7 +133,56 @@ async def seed_from_chinesecalendar(first_year: int = FIRST_SEEDED_YEAR) -> int:
             )
         day += timedelta(days=1)
     await repo.insert_many(rows)
-    return len(rows)
+    return len(rows) + await ensure_provisional(last_year + 1)
+
+
+async def ensure_provisional(first_year: int, years: int = PROVISIONAL_YEARS) -> int:
+    """Provisional rows for the years from `first_year` on that the table lacks entirely
+    (a year with any row is left alone: it is published, loaded or already provisional)."""
+    added = 0
+    for year in range(first_year, first_year + years):
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        if await repo.existing_between(first, last):
+            continue
+        off = statutory.rest_days(year)
+        rows = []
+        day = first
+        while day <= last:
+            workday = statutory.is_workday(day, off)
+            rows.append(
+                CalendarDay(
+                    day=day,
+                    is_workday=workday,
+                    note=off.get(day, ""),
+                    source=CalendarSource.PROVISIONAL,
+                )
+            )
+            day += timedelta(days=1)
+        await repo.insert_many(rows)
+        added += len(rows)
+    return added
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialDay:
+    day: date
+    is_workday: bool
+    note: str = ""
+
+
+async def load_official(days: list[OfficialDay]) -> tuple[int, date | None]:
+    """A published schedule (a whole year or more): replaces those dates' rows, provisional
+    or not, except ADMIN's edits; returns how many rows were written and the first date
+    written (deadlines from there on are to be counted again). Provisional years after it
+    are kept ahead."""
+    rows = [
+        CalendarDay(day=d.day, is_workday=d.is_workday, note=d.note, source=CalendarSource.OFFICIAL)
+        for d in sorted(days, key=lambda d: d.day)
+    ]
+    written = await repo.replace_days(rows, keep=CalendarSource.ADMIN)
+    if rows:
+        await ensure_provisional(rows[-1].day.year + 1)
+    return written, rows[0].day if rows else None
 
 
 def _note(day: date, workday: bool, name: str) -> str:
@@ -122,8 +198,17 @@ def today_in_china(now: datetime | None = None) -> date:
 
 
 async def last_known_day() -> date | None:
-    return (await repo.known_range())[1]
+    """The last date of a published (or ADMIN-set) schedule; provisional years come after."""
+    return (await repo.known_range(official=True))[1]
 
 
-async def set_day(day: date, *, is_workday: bool, note: str) -> CalendarDay:
-    return await repo.upsert(day, is_workday=is_workday, note=note, source=CalendarSource.ADMIN)
+# The outbox message an ADMIN's edit writes: deadlines from the edited day on are counted
+# again by the worker (resolvers/applications/deadlines.py handles it), not in the request.
+CALENDAR_CHANGED = "calendar.changed"
+
+
+async def set_day(day: date, *, is_workday: bool, note: str, now: datetime) -> CalendarDay:
+    async with atomic():
+        row = await repo.upsert(day, is_workday=is_workday, note=note, source=CalendarSource.ADMIN)
+        await outbox_repo.enqueue(CALENDAR_CHANGED, "calendar", {"since": day.isoformat()}, now=now)
+    return row

@@ -283,5 +283,7 @@ class ApplicationMutation:
         note = " ".join(input.note.split())
         if len(note) > 64:
             raise ApplicationError(Code.INVALID_INPUT, "note")
-        row = await set_day(input.day, is_workday=input.is_workday, note=note)
+        row = await set_day(
+            input.day, is_workday=input.is_workday, note=note, now=info.context.resources.clock()
+        )
         return CalendarDay.of(row)

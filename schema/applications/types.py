@@ -192,6 +192,14 @@ class Application(relay.Node):
             "past the known calendar (see dueBeyondCalendar)."
         )
     )
+    due_date_provisional: bool = strawberry.field(
+        description=(
+            "The running deadline (acceptanceDueDate before acceptance, dueDate after) was "
+            "counted over a year whose schedule is not published yet: weekends and the "
+            "statutory holidays, without that year's 调休. It is counted again, and this "
+            "turns false, when the official year is loaded."
+        )
+    )
     due_beyond_calendar: bool = strawberry.field(
         description="A deadline lies past the last year the calendar knows: not guessed."
     )
@@ -211,6 +219,7 @@ class Application(relay.Node):
             acceptance_due_date=model.acceptance_due_date,
             accepted_on=model.accepted_on,
             due_date=model.due_date,
+            due_date_provisional=model.due_provisional,
             due_beyond_calendar=model.due_beyond_calendar,
             clock_stopped=model.status is ApplicationStatus.SUPPLEMENT_REQUESTED,
             reason=model.reason,

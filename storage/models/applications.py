@@ -145,6 +145,9 @@ class Application(Model):
     acceptance_due_date = fields.DateField(null=True)
     accepted_on = fields.DateField(null=True)
     due_date = fields.DateField(null=True, description="completion deadline")
+    # The due date (acceptance or completion, whichever runs) was counted over days of a year
+    # whose schedule is not published yet: it may move when the official year is loaded.
+    due_provisional = fields.BooleanField(default=False)
     due_beyond_calendar = fields.BooleanField(
         default=False, description="a deadline falls past the last year the calendar knows"
     )

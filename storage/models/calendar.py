@@ -9,8 +9,12 @@ from tortoise.models import Model
 
 
 class CalendarSource(StrEnum):
-    CHINESECALENDAR = "chinesecalendar"
-    ADMIN = "admin"
+    CHINESECALENDAR = "chinesecalendar"  # the State Council's published schedule
+    ADMIN = "admin"  # a day an ADMIN set by hand; never overwritten by a load
+    OFFICIAL = "official"  # a published year loaded from a file (`rongban calendar load`)
+    # A year not published yet: weekends and the statutory holidays the law fixes, without the
+    # year's 调休. Replaced as soon as the official year is loaded.
+    PROVISIONAL = "provisional"
 
 
 class CalendarDay(Model):

@@ -135,6 +135,10 @@ async def implementation_materials(implementation_id: UUID) -> list[Material]:
     return await Material.filter(implementation_id=implementation_id).order_by("position")
 
 
+async def implementations_by_ids(ids: Sequence[UUID]) -> list[Implementation]:
+    return await Implementation.filter(id__in=list(ids))
+
+
 async def implementation(implementation_id: UUID | None) -> Implementation | None:
     if implementation_id is None:  # a scenario bundle's parent
         return None

@@ -10,17 +10,41 @@ from tortoise.functions import Max, Min
 from storage.models.calendar import CalendarDay, CalendarSource
 
 
-async def days_between(first: date, last: date) -> dict[date, bool]:
-    """is_workday for every known date in [first, last]."""
-    rows = await CalendarDay.filter(day__gte=first, day__lte=last).values_list("day", "is_workday")
-    return {day: bool(workday) for day, workday in rows}
+async def days_between(first: date, last: date) -> dict[date, tuple[bool, bool]]:
+    """(is_workday, provisional) for every known date in [first, last]."""
+    rows = await CalendarDay.filter(day__gte=first, day__lte=last).values_list(
+        "day", "is_workday", "source"
+    )
+    return {
+        day: (bool(workday), source == CalendarSource.PROVISIONAL) for day, workday, source in rows
+    }
 
 
-async def known_range() -> tuple[date | None, date | None]:
-    rows = await CalendarDay.annotate(first=Min("day"), last=Max("day")).values("first", "last")
+async def known_range(*, official: bool = False) -> tuple[date | None, date | None]:
+    """The first and last date with a row (with `official`, leaving provisional years out)."""
+    query = CalendarDay.all()
+    if official:
+        query = query.exclude(source=CalendarSource.PROVISIONAL)
+    rows = await query.annotate(first=Min("day"), last=Max("day")).values("first", "last")
     if not rows:
         return None, None
     return rows[0]["first"], rows[0]["last"]
+
+
+async def replace_days(rows: list[CalendarDay], *, keep: CalendarSource) -> int:
+    """Writes `rows`, replacing what the table holds for their dates except rows of source
+    `keep` (an ADMIN's hand edits survive a load); how many were written."""
+    if not rows:
+        return 0
+    kept = set(
+        await CalendarDay.filter(day__in=[r.day for r in rows], source=keep).values_list(
+            "day", flat=True
+        )
+    )
+    fresh = [r for r in rows if r.day not in kept]
+    await CalendarDay.filter(day__in=[r.day for r in fresh]).delete()
+    await CalendarDay.bulk_create(fresh, batch_size=500)
+    return len(fresh)
 
 
 async def existing_between(first: date, last: date) -> set[date]:

@@ -16,6 +16,7 @@ from api.worker import run_jobs_once
 from resolvers.appeals.deadlines import scan
 from resolvers.calendar.workdays import set_day
 from storage.models.appeals import AppealSupervision
+from storage.models.calendar import CalendarDay, CalendarSource
 from tests.appeals.conftest import (
     CENTRE,
     DECIDE,
@@ -236,12 +237,19 @@ async def test_a_deadline_past_the_calendar_is_flagged_then_computed(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
     frozen(seeded, china(2026, 12, 28))  # Monday; 2027 is not published yet
+    # A calendar that ends with the published years (no provisional ones kept ahead).
+    await CalendarDay.filter(source=CalendarSource.PROVISIONAL).delete()
     appeal = await _filed(seeded, wechat)
     centre = await staff_token(seeded, CENTRE)
 
     for day in range(1, 9):  # ADMIN publishes the first days of 2027: 元旦 is a rest day
         moment = date(2027, 1, day)
-        await set_day(moment, is_workday=moment.weekday() < 5 and day != 1, note="")
+        await set_day(
+            moment,
+            is_workday=moment.weekday() < 5 and day != 1,
+            note="",
+            now=seeded.resources.clock(),
+        )
     found = await scan(seeded.resources)
     detail = await seeded.gql.data(DETAIL, {"id": appeal["id"]}, token=centre)
 
