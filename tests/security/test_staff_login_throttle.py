@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from resolvers.settings import Settings
 from storage.models.accounts import Account, AuditEvent, Role
 from tests.conftest import RunningApp, start_app
 from tests.graphql import GraphQLClient
+from tests.processes import ROOT, api_processes, free_port
 
 PASSWORD = "correct horse battery staple"
 OFFICER = "officer-under-attack"
@@ -190,67 +190,6 @@ async def test_parallel_wrong_passwords_cannot_all_reach_the_password_check(
     codes = [w["code"] for w in wrongs]
     assert codes.count("INVALID_CREDENTIALS") == len(spy.passwords)
     assert codes.count("RATE_LIMITED") == 19 - len(spy.passwords)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-@contextmanager
-def api_processes(settings: Settings, count: int, **extra: str) -> Iterator[list[str]]:
-    """`rongban serve` processes on the test's database and Redis, one port each."""
-    ports = [_free_port() for _ in range(count)]
-    processes = []
-    for port in ports:
-        env = (
-            {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")}
-            | {
-                "RONGBAN_DATABASE_URL": settings.database_url,
-                "RONGBAN_REDIS_URL": settings.redis_url,
-                "RONGBAN_STORAGE_URL": settings.storage_url,
-                "RONGBAN_SECRET_KEY": settings.secret_key.get_secret_value(),
-                "RONGBAN_PORT": str(port),
-                "RONGBAN_LOG_LEVEL": "WARNING",
-            }
-            | {f"RONGBAN_{name.upper()}": value for name, value in extra.items()}
-        )
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url, process in zip(urls, processes, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, "the API process ended"
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "the API process did not come up"
-                time.sleep(0.1)
-        yield urls
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 async def test_parallel_wrong_passwords_across_two_processes(app: RunningApp) -> None:
@@ -496,7 +435,7 @@ async def test_a_sign_in_that_finds_no_free_check_is_told_to_retry(
 @contextmanager
 def private_redis(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A Redis server of this test's own, on a spare port, to be stopped on purpose."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
         cwd=folder,

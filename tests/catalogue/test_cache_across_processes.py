@@ -1,0 +1,85 @@
+"""A publish during a slow read, with two API processes: the slow answer (right when it was
+computed) is never stored under the new catalogue version, so after the publish returns and
+the documented in-process delay has passed, both processes answer the new guide."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import httpx
+import pytest
+
+from storage.response_cache import LOCAL_TTL_SECONDS, VERSION_TTL_SECONDS
+from tests.catalogue.editing import guide_input, officer_of
+from tests.catalogue.test_publish_implementation import OFFICE, draft, publish
+from tests.conftest import RunningApp
+from tests.processes import api_processes
+
+# One cached answer made of two reads: the guide, and the news beside it on the screen.
+GUIDE = """query($c: String!) {
+  service(code: $c) { hours }
+  articles(first: 1) { edges { node { title } } }
+}"""
+
+
+async def _hours(client: httpx.AsyncClient, url: str, code: str) -> str:
+    response = await client.post(f"{url}/graphql", json={"query": GUIDE, "variables": {"c": code}})
+    assert response.status_code == 200, response.text
+    return str(response.json()["data"]["service"]["hours"])
+
+
+async def _waiting_on_a_lock(connection: asyncpg.Connection, seconds: float = 20) -> None:
+    """Until another session waits for the lock this test holds (the slow read is stuck)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        waiting = await connection.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the read never reached the locked table")
+
+
+async def test_a_publish_during_a_slow_read_leaves_no_stale_answer(seeded: RunningApp) -> None:
+    settings = seeded.settings
+    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
+        pytest.skip("two processes share state only through real PostgreSQL and Redis")
+    token, department = await officer_of(seeded, OFFICE)
+    first = await draft(
+        seeded, token, **guide_input(department.code, hours="周一至周五 9:00-17:00")
+    )
+    code = first["code"]
+    assert (await publish(seeded, token, code)).get("status") == "PUBLISHED"
+    # The next version, written before the test holds anything up; published below.
+    second = await draft(seeded, token, **guide_input(department.code, hours="全天 8:00-20:00"))
+    assert (second["code"], second["status"]) == (code, "DRAFT")
+
+    # A read held up by the test may take longer than a request normally may.
+    with api_processes(
+        settings, 2, execution_timeout_seconds="60", execution_seconds_per_minute="60"
+    ) as (one, two):
+        async with httpx.AsyncClient(timeout=60) as client:
+            lock = await asyncpg.connect(settings.database_url)
+            try:
+                transaction = lock.transaction()
+                await transaction.start()
+                # The read takes the guide, then waits for the news; a publish never touches
+                # that table, so it goes through while the read waits.
+                await lock.execute("LOCK TABLE article IN ACCESS EXCLUSIVE MODE")
+                slow = asyncio.create_task(_hours(client, one, code))
+                await _waiting_on_a_lock(lock)
+                published = await asyncio.wait_for(publish(seeded, token, code), 30)
+                assert published.get("status") == "PUBLISHED", published
+                await transaction.rollback()
+            finally:
+                await lock.close()
+            # Right when it was computed: the read began before the publish.
+            assert await slow == "周一至周五 9:00-17:00"
+
+            await asyncio.sleep(LOCAL_TTL_SECONDS + VERSION_TTL_SECONDS + 0.5)
+            answers = [await _hours(client, url, code) for url in (one, two, one, two)]
+
+    assert answers == ["全天 8:00-20:00"] * 4
