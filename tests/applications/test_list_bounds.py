@@ -120,7 +120,7 @@ async def test_the_calendar_answers_at_most_400_days(seeded: RunningApp) -> None
     longer = await seeded.gql(CALENDAR, {"start": "2026-01-01", "end": "2027-02-05"})
 
     assert MAX_CALENDAR_DAYS == 400
-    assert len(widest.data["calendar"]) == 365  # the demo calendar knows 2026 only
+    assert len(widest.data["calendar"]) == 400  # 2026 published, 2027 provisional
     assert longer.error_codes == ["BAD_USER_INPUT"]
     assert longer.errors[0]["extensions"]["field"] == "end"
 

@@ -29,6 +29,7 @@ BAD_VALUES = {
 # its parameters are bounded and tested.
 COVERED = {
     "/files/{token}",
+    "/open311/discovery.{format}",
     "/open311/v2/services.{format}",
     "/open311/v2/services/{code}.{format}",
     "/open311/v2/requests.{format}",
@@ -100,8 +101,8 @@ async def test_open311_errors_keep_the_requested_format(running: RunningApp) -> 
 
 @pytest.mark.parametrize("fmt", ["html", "json\nforged", "j" * 300])
 async def test_open311_formats_are_json_or_xml(running: RunningApp, fmt: str) -> None:
-    for path in ("services", "requests", "services/0101", "requests/SQ1"):
-        response = await running.client.get(f"/open311/v2/{path}.{quote(fmt)}")
+    for path in ("v2/services", "v2/requests", "v2/services/0101", "v2/requests/SQ1", "discovery"):
+        response = await running.client.get(f"/open311/{path}.{quote(fmt)}")
 
         assert _open311_error(response, 400) == "format must be json or xml", path
 
