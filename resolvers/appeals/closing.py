@@ -12,20 +12,20 @@ from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.transitions import (
+    APPEALS,
     MAX_COMMENT,
+    Move,
     acting,
     authorize,
     clean_text,
     due_text,
     fresh,
-    lock_for,
-    move,
     notify_department,
     notify_owner,
-    record,
     seal,
+    write_event,
 )
-from resolvers.appeals.workflow import Action, step
+from resolvers.appeals.workflow import Action
 from resolvers.calendar.service import china_date, deadline
 from resolvers.principal import Principal
 from resolvers.resources import Resources
@@ -92,7 +92,7 @@ async def rate(
                 department_id=master.department_id,
                 created_at=now,
             )
-            await record(
+            await write_event(
                 appeal,
                 AppealEventType.RATED,
                 appeal.status,
@@ -105,6 +105,7 @@ async def rate(
                 await reopen_in(
                     master,
                     found,
+                    by=policy.Action.APPEAL_RATE,
                     at=now,
                     actor_id=owner_id,
                     sealed=seal(resources, "note", text) if text else None,
@@ -112,9 +113,9 @@ async def rate(
             else:
                 if master.status is AppealStatus.REPLIED and master.id == appeal.id:
                     await close_in(
-                        resources,
                         master,
                         Action.RATE_CLOSE,
+                        by=policy.Action.APPEAL_RATE,
                         at=now,
                         actor_id=owner_id,
                         revisit_due=revisit_due.due,
@@ -161,10 +162,15 @@ async def reopen(
         if now > deadlines.window_end(resources.settings, master.replied_at):
             raise AppealError(Code.WINDOW_CLOSED, "appealId")
         await reopen_in(
-            master, found, at=now, actor_id=owner_id, sealed=seal(resources, "note", text)
+            master,
+            found,
+            by=policy.Action.APPEAL_REOPEN,
+            at=now,
+            actor_id=owner_id,
+            sealed=seal(resources, "note", text),
         )
-        if appeal.id != master.id:
-            await record(
+        if appeal.id != master.id:  # the merged appeal moves with its master, not by itself
+            await write_event(
                 appeal,
                 AppealEventType.REOPENED,
                 appeal.status,
@@ -187,35 +193,39 @@ async def next_round(resources: Resources, appeal_id: UUID, now: datetime) -> de
 
 
 async def reopen_in(
-    master: Appeal, found: deadlines.Round, *, at: datetime, actor_id: UUID, sealed: str | None
+    master: Appeal,
+    found: deadlines.Round,
+    *,
+    by: policy.Action,
+    at: datetime,
+    actor_id: UUID,
+    sealed: str | None,
 ) -> None:
-    target = step(master.status, Action.REOPEN)
+    """Inside the transaction that locked it: back to the department that replied, with a
+    new round of deadlines. `by`: 不满意 in a rating, or reopenAppeal."""
     assert master.department_id is not None
-    await move(
+    moved = await APPEALS.apply(
         master,
-        target,
-        round=master.round + 1,
-        dispatched_at=at,
-        signed_at=None,
-        closed_at=None,
-        reopen_count=master.reopen_count + 1,
-        extension_days=0,
-        extension_status=None,
-        extension_requested_days=None,
-        extension_reason="",
-        **found.columns(),
-    )
-    await record(
-        master,
-        AppealEventType.REOPENED,
-        target,
+        Action.REOPEN,
+        by=by,
         at=at,
         actor_id=actor_id,
+        changes={
+            "round": master.round + 1,
+            "dispatched_at": at,
+            "signed_at": None,
+            "closed_at": None,
+            "reopen_count": master.reopen_count + 1,
+            "extension_days": 0,
+            "extension_status": None,
+            "extension_requested_days": None,
+            "extension_reason": "",
+            **found.columns(),
+        },
         department_id=master.department_id,
         sealed_note=sealed,
     )
-    master.status = target
-    await notify_owner(master, target, at=at, extra="已退回承办部门重新办理。")
+    await notify_owner(master, moved.target, at=at, extra="已退回承办部门重新办理。")
     await notify_department(
         master,
         master.department_id,
@@ -229,19 +239,26 @@ async def reopen_in(
 
 
 async def close_in(
-    resources: Resources,
     master: Appeal,
     action: Action,
     *,
+    by: policy.Action | None,
     at: datetime,
     actor_id: UUID | None,
     revisit_due: Any,
 ) -> None:
-    """Inside the transaction: CLOSED, and a 回访 waiting for each resident concerned."""
-    target = step(master.status, action)
-    await move(master, target, closed_at=at)
-    await record(master, AppealEventType.CLOSED, target, at=at, actor_id=actor_id)
-    master.status = target
+    """Inside the transaction that locked it: CLOSED (`by` None: the window passed), and a
+    回访 waiting for each resident concerned."""
+    moved = await APPEALS.apply(
+        master, action, by=by, at=at, actor_id=actor_id, changes={"closed_at": at}
+    )
+    await closed(moved, revisit_due)
+
+
+async def closed(moved: Move, revisit_due: Any) -> None:
+    """Inside the transaction, once closed: the 回访 of the appeal and of those merged into
+    it (answered already by a rating they gave), and the residents told."""
+    master, target, at = moved.row, moved.target, moved.at
     await repo.open_revisit(master.id, master.round, due=revisit_due, now=at)
     await notify_owner(master, target, at=at, extra="感谢您的反映。")
     for child in await repo.merged_into([master.id]):
@@ -261,26 +278,27 @@ async def close_expired(resources: Resources, *, batch: int = 200) -> int:
     revisits (回访) them."""
     now = resources.clock()
     cutoff = now - timedelta(days=resources.settings.appeal_reopen_days)
-    closed = 0
     revisit_due = await deadline(china_date(now), resources.settings.appeal_revisit_days)
+
+    async def tell(moved: Move) -> None:
+        await closed(moved, revisit_due.due)
+
+    count = 0
     for appeal in await repo.replied_before(cutoff, batch):
         try:
-            async with atomic():
-                locked = await repo.lock(appeal.id)
-                if locked is None or locked.status is not AppealStatus.REPLIED:
-                    continue
-                await close_in(
-                    resources,
-                    locked,
-                    Action.CLOSE,
-                    at=now,
-                    actor_id=None,
-                    revisit_due=revisit_due.due,
-                )
-        except AppealError:
+            await APPEALS.run(
+                resources,
+                None,
+                appeal.id,
+                Action.CLOSE,
+                at=now,
+                changes={"closed_at": now},
+                outbox=tell,
+            )
+        except AppealError:  # rated, reopened or closed meanwhile: nothing to close
             continue
-        closed += 1
-    return closed
+        count += 1
+    return count
 
 
 async def record_revisit(
@@ -299,9 +317,10 @@ async def record_revisit(
         raise AppealError(Code.INVALID_INPUT, "satisfaction")
     now = resources.clock()
     async with atomic():
-        appeal = await lock_for(
-            resources, principal, appeal_id, policy.Action.APPEAL_RECORD_REVISIT
-        )
+        # A 回访 is no move of the table: locked and asked of the policy here, as a move is.
+        appeal = await repo.lock(appeal_id)
+        await authorize(resources, principal, policy.Action.APPEAL_RECORD_REVISIT, appeal)
+        assert appeal is not None
         actor_id = acting(principal)
         revisit = await repo.lock_revisit(appeal.id)
         if revisit is None:
@@ -315,7 +334,7 @@ async def record_revisit(
             done_at=now,
         ):
             raise AppealError(Code.ALREADY_REVISITED, "appealId")
-        await record(
+        await write_event(
             appeal, AppealEventType.REVISITED, appeal.status, at=now, actor_id=actor_id, note=text
         )
     return await fresh(appeal.id)

@@ -25,8 +25,8 @@ from resolvers.appeals.transitions import (
     clean_text,
     dispatch_in,
     notify_owner,
-    record,
     seal,
+    write_event,
 )
 from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
@@ -240,9 +240,10 @@ async def create(
             await photo_checks.hold(appeal, filing.photo_ids, now=now)
         elif filing.photo_ids:
             await repo.add_photos(appeal.id, filing.photo_ids)
-        await record(appeal, AppealEventType.FILED, status, at=now, actor_id=owner_id)
+        # Filed straight into its first status (HELD or SUBMITTED): no move yet.
+        await write_event(appeal, AppealEventType.FILED, status, at=now, actor_id=owner_id)
         if verdict.hold:
-            await record(
+            await write_event(
                 appeal,
                 AppealEventType.HELD,
                 status,
@@ -253,7 +254,13 @@ async def create(
             await notify_owner(appeal, status, at=now, extra="内容审核通过后将转交承办部门。")
         elif department_id is not None and found is not None:
             await dispatch_in(
-                appeal, department_id, found, at=now, actor_id=None, note="按派单目录自动派单"
+                appeal,
+                department_id,
+                found,
+                at=now,
+                by=None,
+                actor_id=None,
+                note="按派单目录自动派单",
             )
         else:
             await notify_owner(appeal, status, at=now, extra="将由12345热线派至承办部门。")

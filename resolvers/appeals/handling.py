@@ -12,23 +12,25 @@ from resolvers.appeals import deadlines, dispatch, moderation
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.appeals.transitions import (
+    APPEALS,
     HOLD_NOTES,
     MAX_MERGE,
+    Move,
     acting,
     authorize,
     category_of,
     clean_text,
+    dispatch_changes,
     dispatch_in,
+    dispatched,
     fresh,
-    lock_for,
-    move,
     notify_department,
     notify_owner,
-    record,
     seal,
     unseal,
+    write_event,
 )
-from resolvers.appeals.workflow import Action, event_of, step
+from resolvers.appeals.workflow import APPEAL_WORKFLOW, Action
 from resolvers.calendar.service import china_date, working_days_between
 from resolvers.principal import Principal
 from resolvers.resources import Resources
@@ -64,31 +66,40 @@ async def dispatch_appeal(
     )
     if department is None:
         raise AppealError(Code.DEPARTMENT_NOT_FOUND, "departmentCode")
+    department_id = department.id
     preview = await repo.by_id(appeal_id)
     await authorize(resources, principal, policy.Action.APPEAL_DISPATCH, preview)
     assert preview is not None
-    actor_id = acting(principal)
     now = resources.clock()
     found = await deadlines.round_from(
         resources.settings,
         await deadlines.limits_of(resources.settings, preview.category_id),
         china_date(now),
     )
-    async with atomic():
-        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_DISPATCH)
-        step(appeal.status, Action.DISPATCH)
+
+    async def redispatch(appeal: Appeal) -> dict[str, Any]:
         handled = appeal.status in (AppealStatus.DISPATCHED, AppealStatus.SIGNED)
         if handled and not reassign:
             raise AppealError(Code.INVALID_STATE, "appealId")
-        if appeal.department_id == department.id and appeal.status in (
-            AppealStatus.DISPATCHED,
-            AppealStatus.SIGNED,
-        ):
+        if handled and appeal.department_id == department_id:
             raise AppealError(Code.SAME_DEPARTMENT, "departmentCode")
-        await dispatch_in(
-            appeal, department.id, found, at=now, actor_id=actor_id, note=text or "人工派单"
-        )
-    return await fresh(appeal.id)
+        return dispatch_changes(appeal, department_id, found, at=now)
+
+    async def tell(moved: Move) -> None:
+        await dispatched(moved, department_id, found)
+
+    await APPEALS.run(
+        resources,
+        principal,
+        appeal_id,
+        Action.DISPATCH,
+        at=now,
+        note=text or "人工派单",
+        prepare=redispatch,
+        outbox=tell,
+        department_id=department_id,
+    )
+    return await fresh(appeal_id)
 
 
 async def moderate(
@@ -118,9 +129,26 @@ async def decide_hold(
     if preview is None:
         raise AppealError(Code.NOT_FOUND, "appealId")
     now = resources.clock()
+    if hold_again is not None:
+        async with atomic():
+            appeal = await APPEALS.lock(resources, principal, appeal_id, Action.HOLD)
+            # Still held (INVALID_STATE once a moderator decided it meanwhile).
+            APPEAL_WORKFLOW.rule(appeal.status, Action.HOLD)
+            if appeal.hold_reason is not hold_again:  # held for the same reason: nothing new
+                await APPEALS.apply(
+                    appeal,
+                    Action.HOLD,
+                    by=None if principal is None else policy.Action.APPEAL_MODERATE,
+                    at=now,
+                    actor_id=None,
+                    note=HOLD_NOTES[hold_again],
+                    changes={"hold_reason": hold_again},
+                )
+        return await fresh(appeal_id)
+
     department_id = None
     found = None
-    if release and hold_again is None:
+    if release:
         category = await category_of(preview)
         region = await repo.region(preview.region_id)
         department_id = await dispatch.route(category, await dispatch.place_of(region))
@@ -130,48 +158,36 @@ async def decide_hold(
                 await deadlines.limits_of(resources.settings, preview.category_id),
                 china_date(now),
             )
-    async with atomic():
-        if principal is not None:
-            appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_MODERATE)
-        else:
-            locked = await repo.lock(appeal_id)
-            if locked is None:
-                raise AppealError(Code.NOT_FOUND, "appealId")
-            appeal = locked
-        if hold_again is not None:
-            step(appeal.status, Action.HOLD)
-            if appeal.hold_reason is not hold_again:
-                await repo.update(appeal.id, hold_reason=hold_again)
-                await record(
-                    appeal,
-                    AppealEventType.HELD,
-                    appeal.status,
-                    at=now,
-                    actor_id=None,
-                    note=HOLD_NOTES[hold_again],
-                )
-            return await fresh(appeal.id)
-        action = Action.RELEASE if release else Action.REJECT
-        target = step(appeal.status, action)
-        await move(appeal, target, hold_reason=None, closed_at=None if release else now)
-        await record(
-            appeal,
-            event_of(AppealStatus.HELD, action),
-            target,
-            at=now,
-            actor_id=actor_id,
-            note=note,
-        )
-        appeal.status = target
+
+    async def tell(moved: Move) -> None:
+        appeal, target = moved.row, moved.target
         if not release:
             await notify_owner(appeal, target, at=now, extra=f"原因：{note}" if note else "")
         elif department_id is not None and found is not None:
             await dispatch_in(
-                appeal, department_id, found, at=now, actor_id=None, note="按派单目录自动派单"
+                appeal,
+                department_id,
+                found,
+                at=now,
+                by=None,
+                actor_id=None,
+                note="按派单目录自动派单",
             )
         else:
             await notify_owner(appeal, target, at=now, extra="将由12345热线派至承办部门。")
-    return await fresh(appeal.id)
+
+    await APPEALS.run(
+        resources,
+        principal,
+        appeal_id,
+        Action.RELEASE if release else Action.REJECT,
+        at=now,
+        actor_id=actor_id,
+        note=note,
+        changes={"hold_reason": None, "closed_at": None if release else now},
+        outbox=tell,
+    )
+    return await fresh(appeal_id)
 
 
 async def recheck_held(resources: Resources, *, batch: int = 50) -> int:
@@ -231,10 +247,10 @@ async def decide_extension(
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
     async with atomic():
-        appeal = await lock_for(
-            resources, principal, appeal_id, policy.Action.APPEAL_DECIDE_EXTENSION
-        )
-        step(appeal.status, Action.DECIDE_EXTENSION)
+        # Lock and apply rather than run: the table names the move by its approval, a
+        # denial writes its own event.
+        appeal = await APPEALS.lock(resources, principal, appeal_id, Action.DECIDE_EXTENSION)
+        APPEAL_WORKFLOW.rule(appeal.status, Action.DECIDE_EXTENSION)
         if appeal.extension_status is not ExtensionStatus.PENDING or appeal.received_on is None:
             raise AppealError(Code.NO_EXTENSION_PENDING, "appealId")
         changes: dict[str, Any] = {
@@ -257,8 +273,19 @@ async def decide_extension(
             await repo.resolve_supervisions(
                 appeal.id, appeal.round, [SupervisionKind.REPLY_OVERDUE], now
             )
-        event = AppealEventType.EXTENSION_APPROVED if approve else AppealEventType.EXTENSION_DENIED
-        await record(appeal, event, appeal.status, at=now, actor_id=actor_id, note=text)
+        # The extension's own compare-and-set above; the status stays, so the move writes
+        # only its event.
+        await APPEALS.apply(
+            appeal,
+            Action.DECIDE_EXTENSION,
+            by=policy.Action.APPEAL_DECIDE_EXTENSION,
+            at=now,
+            actor_id=actor_id,
+            note=text,
+            event=(
+                AppealEventType.EXTENSION_APPROVED if approve else AppealEventType.EXTENSION_DENIED
+            ),
+        )
         assert appeal.department_id is not None
         verdict = "已批准" if approve else "未批准"
         await notify_department(
@@ -276,23 +303,17 @@ async def decide_extension(
 
 async def sign(resources: Resources, principal: Principal, appeal_id: UUID) -> Appeal:
     now = resources.clock()
-    async with atomic():
-        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_SIGN)
-        actor_id = acting(principal)
-        target = step(appeal.status, Action.SIGN)
-        await move(appeal, target, signed_at=now)
+
+    async def settle(appeal: Appeal) -> dict[str, Any]:
         await repo.resolve_supervisions(
             appeal.id, appeal.round, [SupervisionKind.SIGN_OVERDUE], now
         )
-        await record(
-            appeal,
-            AppealEventType.SIGNED,
-            target,
-            at=now,
-            actor_id=actor_id,
-            department_id=appeal.department_id,
-        )
-    return await fresh(appeal.id)
+        return {"signed_at": now}
+
+    await APPEALS.run(
+        resources, principal, appeal_id, Action.SIGN, at=now, prepare=settle, by_department=True
+    )
+    return await fresh(appeal_id)
 
 
 async def return_appeal(
@@ -303,34 +324,36 @@ async def return_appeal(
     text = clean_text(reason, "reason", required=True)
     now = resources.clock()
     today = china_date(now)
-    async with atomic():
-        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_RETURN)
-        actor_id = acting(principal)
-        target = step(appeal.status, Action.RETURN)
+
+    async def within_window(appeal: Appeal) -> None:
         if appeal.return_until is None or today > appeal.return_until:
             raise AppealError(Code.RETURN_WINDOW_CLOSED, "appealId")
-        returning = appeal.department_id
-        await move(appeal, target, department_id=None, extension_status=None)
         await repo.resolve_all_supervisions(appeal.id, now)
-        await record(
-            appeal,
-            AppealEventType.RETURNED,
-            target,
-            at=now,
-            actor_id=actor_id,
-            note=text,
-            department_id=returning,
-        )
+
+    async def tell(moved: Move) -> None:
         centre = await dispatch.centre(resources)
         if centre is not None:
             await notify_department(
-                appeal,
+                moved.row,
                 centre.id,
                 at=now,
                 title="退单待改派",
-                body=f"诉求 {appeal.number} 被退回：{text}",
+                body=f"诉求 {moved.row.number} 被退回：{text}",
             )
-    return await fresh(appeal.id)
+
+    await APPEALS.run(
+        resources,
+        principal,
+        appeal_id,
+        Action.RETURN,
+        at=now,
+        note=text,
+        changes={"department_id": None, "extension_status": None},
+        prepare=within_window,
+        outbox=tell,
+        by_department=True,  # the department returning it, which it leaves
+    )
+    return await fresh(appeal_id)
 
 
 async def request_extension(
@@ -340,18 +363,15 @@ async def request_extension(
     preview = await repo.by_id(appeal_id)
     await authorize(resources, principal, policy.Action.APPEAL_REQUEST_EXTENSION, preview)
     assert preview is not None
-    actor_id = acting(principal)
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
-    async with atomic():
-        appeal = await lock_for(
-            resources, principal, appeal_id, policy.Action.APPEAL_REQUEST_EXTENSION
-        )
-        step(appeal.status, Action.REQUEST_EXTENSION)
+
+    async def ask(appeal: Appeal) -> None:
         if appeal.extension_status is ExtensionStatus.PENDING:
             raise AppealError(Code.EXTENSION_PENDING, "appealId")
         if days < 1 or appeal.extension_days + days > limits.max_extension_days:
             raise AppealError(Code.EXTENSION_TOO_LONG, "days")
+        # The extension has its own compare-and-set; the status stays.
         if not await repo.set_extension(
             appeal.id,
             expected=appeal.extension_status,
@@ -360,24 +380,29 @@ async def request_extension(
             extension_reason=text,
         ):
             raise AppealError(Code.CONFLICT, "appealId")
-        await record(
-            appeal,
-            AppealEventType.EXTENSION_REQUESTED,
-            appeal.status,
-            at=now,
-            actor_id=actor_id,
-            note=f"申请延期 {days} 个工作日：{text}",
-        )
+
+    async def tell(moved: Move) -> None:
         centre = await dispatch.centre(resources)
         if centre is not None:
             await notify_department(
-                appeal,
+                moved.row,
                 centre.id,
                 at=now,
                 title="延期申请待审批",
-                body=f"诉求 {appeal.number} 申请延期 {days} 个工作日：{text}",
+                body=f"诉求 {moved.row.number} 申请延期 {days} 个工作日：{text}",
             )
-    return await fresh(appeal.id)
+
+    await APPEALS.run(
+        resources,
+        principal,
+        appeal_id,
+        Action.REQUEST_EXTENSION,
+        at=now,
+        note=f"申请延期 {days} 个工作日：{text}",
+        prepare=ask,
+        outbox=tell,
+    )
+    return await fresh(appeal_id)
 
 
 async def reply(
@@ -397,14 +422,9 @@ async def reply(
     assert preview is not None
     actor_id = acting(principal)
     spent = await working_days_between(preview.received_on, today) if preview.received_on else 0
-    async with atomic():
-        appeal = await lock_for(resources, principal, appeal_id, policy.Action.APPEAL_REPLY)
-        target = step(appeal.status, Action.REPLY)
+
+    async def answer(appeal: Appeal) -> dict[str, Any]:
         assert appeal.department_id is not None
-        changes: dict[str, Any] = {"replied_at": now, "extension_status": None}
-        if appeal.signed_at is None:
-            changes["signed_at"] = now
-        await move(appeal, target, **changes)
         await repo.add_reply(
             appeal_id=appeal.id,
             round=appeal.round,
@@ -416,20 +436,31 @@ async def reply(
             created_at=now,
         )
         await repo.resolve_all_supervisions(appeal.id, now)
-        await record(
-            appeal,
-            AppealEventType.REPLIED,
-            target,
-            at=now,
-            actor_id=actor_id,
-            department_id=appeal.department_id,
-        )
+        changes: dict[str, Any] = {"replied_at": now, "extension_status": None}
+        if appeal.signed_at is None:  # replying at once signs for it on the way
+            changes["signed_at"] = now
+        return changes
+
+    async def tell(moved: Move) -> None:
+        appeal, target = moved.row, moved.target
         await notify_owner(appeal, target, at=now, extra="请查看答复并评价。", wechat=True)
         for child in await repo.merged_into([appeal.id]):
             await notify_owner(
                 child, target, at=now, extra="（与同一事项合并答复）请查看答复并评价。", wechat=True
             )
-    return await fresh(appeal.id)
+
+    await APPEALS.run(
+        resources,
+        principal,
+        appeal_id,
+        Action.REPLY,
+        at=now,
+        actor_id=actor_id,
+        prepare=answer,
+        outbox=tell,
+        by_department=True,
+    )
+    return await fresh(appeal_id)
 
 
 # -- 并单
@@ -469,17 +500,23 @@ async def merge(
             # The centre merges anything; a department, only appeals that are all its own.
             await authorize(resources, principal, policy.Action.APPEAL_MERGE, child, field)
             assert child is not None
-            step(child.status, Action.MERGE, field)
+            APPEAL_WORKFLOW.rule(child.status, Action.MERGE, field=field)
             if child.category_id != target.category_id:
                 raise AppealError(Code.CATEGORY_MISMATCH, field)
             children.append(child)
         for child in children:
-            await move(
+            await APPEALS.apply(
                 child,
-                AppealStatus.MERGED,
-                merged_into_id=target.id,
-                department_id=target.department_id,
-                extension_status=None,
+                Action.MERGE,
+                by=policy.Action.APPEAL_MERGE,
+                at=now,
+                actor_id=actor_id,
+                note=f"并入 {target.number}",
+                changes={
+                    "merged_into_id": target.id,
+                    "department_id": target.department_id,
+                    "extension_status": None,
+                },
             )
             # Appeals merged into this child earlier now follow the target too.
             for grandchild in await repo.merged_into([child.id]):
@@ -487,15 +524,7 @@ async def merge(
                     grandchild.id, merged_into_id=target.id, department_id=target.department_id
                 )
             await repo.resolve_all_supervisions(child.id, now)
-            await record(
-                child,
-                AppealEventType.MERGED,
-                AppealStatus.MERGED,
-                at=now,
-                actor_id=actor_id,
-                note=f"并入 {target.number}",
-            )
-            await record(
+            await write_event(
                 target,
                 AppealEventType.ABSORBED,
                 target.status,

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from integrations.wechat import MediaType, WeChatError, WeChatUnavailable
 from resolvers.appeals.moderation import SCENE
-from resolvers.appeals.transitions import category_of, record
+from resolvers.appeals.transitions import category_of, write_event
 from resolvers.notifications.service import enqueue_inbox
 from resolvers.outbox.service import Handler, Retry
 from resolvers.resources import Resources
@@ -125,7 +125,7 @@ async def apply_verdict(
 
 
 async def _note_removal(appeal: Appeal, *, now: datetime) -> None:
-    await record(
+    await write_event(
         appeal,
         AppealEventType.PHOTO_REMOVED,
         appeal.status,

@@ -1,5 +1,6 @@
-"""The shared steps of every appeal transition: who the caller is, the locked row, the
-guarded move, the timeline event, the notifications, and dispatch with a new round."""
+"""The shared steps of every appeal transition: who the caller is, the appeal as the policy
+sees it, the workflow machine (lock, table, compare-and-set, timeline event), the
+notifications, and dispatch with a new round."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from resolvers import inputs, policy
 from resolvers.appeals import deadlines
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
-from resolvers.appeals.workflow import STATUS_LABELS, Action, event_of, step
+from resolvers.appeals.workflow import APPEAL_WORKFLOW, STATUS_LABELS, Action
 from resolvers.ids import global_id
 from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
+from resolvers.workflow import Machine, Moved
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -110,26 +112,7 @@ async def authorize(
     )
 
 
-async def lock_for(
-    resources: Resources,
-    principal: Principal,
-    appeal_id: UUID,
-    action: policy.Action,
-    field: str = "appealId",
-) -> Appeal:
-    """The appeal, locked until commit, once the policy allows `action` on it."""
-    appeal = await repo.lock(appeal_id)
-    await authorize(resources, principal, action, appeal, field)
-    assert appeal is not None
-    return appeal
-
-
-async def move(appeal: Appeal, target: AppealStatus, **changes: Any) -> None:
-    if not await repo.move(appeal.id, expected=appeal.status, status=target, **changes):
-        raise AppealError(Code.CONFLICT, "appealId")
-
-
-async def record(
+async def write_event(
     appeal: Appeal,
     type: AppealEventType,
     status: AppealStatus,
@@ -138,18 +121,39 @@ async def record(
     actor_id: UUID | None,
     note: str = "",
     department_id: UUID | None = None,
+    by_department: bool = False,
     sealed_note: str | None = None,
 ) -> None:
+    """A timeline event: every move writes one (through APPEALS), and so do the steps that
+    move nothing (filed, rated, absorbed, revisited, a photo removed). `by_department`: the
+    handling department's own act (签收, 退单, 答复), named by the department the appeal was
+    with when it was locked (a move sets only the row's status, never its other columns)."""
     await repo.add_event(
         appeal_id=appeal.id,
         type=type,
         at=at,
         actor_id=actor_id,
-        department_id=department_id,
+        department_id=appeal.department_id if by_department else department_id,
         status=status,
         note=note,
         note_sealed=sealed_note,
     )
+
+
+# Every status change of an appeal goes through it: the row locked through the repository,
+# the policy and the table asked, the status compare-and-set, the timeline event written.
+APPEALS: Machine[Appeal, AppealStatus, Action, AppealEventType] = Machine(
+    APPEAL_WORKFLOW,
+    lock=repo.lock,
+    compare_and_set=repo.move,
+    record=write_event,
+    authorize=authorize,
+    not_found=Code.NOT_FOUND,
+    conflict=Code.CONFLICT,
+)
+
+# A move of an appeal that happened, as the machine reports it.
+Move = Moved[Appeal, AppealStatus, AppealEventType]
 
 
 async def category_of(appeal: Appeal) -> AppealCategory:
@@ -212,48 +216,65 @@ HOLD_NOTES = {
 }
 
 
+def dispatch_changes(
+    appeal: Appeal, department_id: UUID, found: deadlines.Round, *, at: datetime
+) -> dict[str, Any]:
+    """The columns a dispatch sets with the status: the department, a new round, its
+    deadlines (the department's clock starts today), no extension yet."""
+    return {
+        "department_id": department_id,
+        "round": appeal.round + 1,
+        "dispatched_at": at,
+        "signed_at": None,
+        "extension_days": 0,
+        "extension_status": None,
+        "extension_requested_days": None,
+        "extension_reason": "",
+        **found.columns(),
+    }
+
+
+async def dispatched(moved: Move, department_id: UUID, found: deadlines.Round) -> None:
+    """Inside the transaction, once dispatched: the last round's 督办 are settled, the
+    department is told, and so is the resident the first time."""
+    appeal = moved.row
+    await repo.resolve_all_supervisions(appeal.id, moved.at)
+    await notify_department(
+        appeal,
+        department_id,
+        at=moved.at,
+        title="新的诉求工单",
+        body=f"诉求 {appeal.number} 已派至本部门，请于 {due_text(found.sign_due)} 前签收、"
+        f"{due_text(found.reply_due)} 前答复。",
+    )
+    if moved.event is AppealEventType.DISPATCHED:
+        await notify_owner(appeal, moved.target, at=moved.at, extra="已转交承办部门办理。")
+
+
 async def dispatch_in(
     appeal: Appeal,
     department_id: UUID,
     found: deadlines.Round,
     *,
     at: datetime,
+    by: policy.Action | None,
     actor_id: UUID | None,
     note: str,
-) -> AppealStatus:
-    """Inside the transaction: the appeal goes to `department_id` with a new round of
-    deadlines (the department's clock starts today)."""
-    target = step(appeal.status, Action.DISPATCH)
-    event = event_of(appeal.status, Action.DISPATCH)
-    await move(
+) -> None:
+    """Inside a transaction that holds the appeal's lock: it goes to `department_id` with a
+    new round of deadlines. `by`: the policy action of the person dispatching it (None: the
+    dispatch table, at filing or release)."""
+    moved = await APPEALS.apply(
         appeal,
-        target,
-        department_id=department_id,
-        round=appeal.round + 1,
-        dispatched_at=at,
-        signed_at=None,
-        extension_days=0,
-        extension_status=None,
-        extension_requested_days=None,
-        extension_reason="",
-        **found.columns(),
-    )
-    await repo.resolve_all_supervisions(appeal.id, at)
-    await record(
-        appeal, event, target, at=at, actor_id=actor_id, note=note, department_id=department_id
-    )
-    await notify_department(
-        appeal,
-        department_id,
+        Action.DISPATCH,
+        by=by,
         at=at,
-        title="新的诉求工单",
-        body=f"诉求 {appeal.number} 已派至本部门，请于 {due_text(found.sign_due)} 前签收、"
-        f"{due_text(found.reply_due)} 前答复。",
+        actor_id=actor_id,
+        note=note,
+        changes=dispatch_changes(appeal, department_id, found, at=at),
+        department_id=department_id,
     )
-    if event is AppealEventType.DISPATCHED:
-        await notify_owner(appeal, target, at=at, extra="已转交承办部门办理。")
-    appeal.status = target
-    return target
+    await dispatched(moved, department_id, found)
 
 
 def due_text(day: Any) -> str:

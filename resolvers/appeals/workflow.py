@@ -1,8 +1,8 @@
 """The appeal's state machine as an explicit table (resolvers/workflow.py): which action
-moves which status where, and who may take it. Services look transitions up here; nothing
-else moves a status. Who holds each policy action is the policy's to say
-(resolvers/policy.py); HOLD and CLOSE, and the first RELEASE, REJECT and DISPATCH, are taken
-by the system (content checks, the dispatch table, the deadline pass).
+moves which status where, and who may take it. Services move an appeal only through it (the
+APPEALS machine of resolvers/appeals/transitions.py). Who holds each policy action is the
+policy's to say (resolvers/policy.py); HOLD and CLOSE, and the first RELEASE, REJECT and
+DISPATCH, are taken by the system (content checks, the dispatch table, the deadline pass).
 
     (filed) ─▶ HELD ──release──▶ SUBMITTED ──dispatch──▶ DISPATCHED ──sign──▶ SIGNED
                  └──reject──▶ REJECTED            ▲    │ └──return (退单)──▶ RETURNED ─┐
@@ -92,10 +92,6 @@ APPEAL_WORKFLOW: Table[S, Action, E] = Table(
 def step(status: S, action: Action, field: str = "appealId") -> S:
     """The status after `action`, or INVALID_STATE."""
     return APPEAL_WORKFLOW.target(status, action, field=field)
-
-
-def event_of(status: S, action: Action) -> E:
-    return APPEAL_WORKFLOW.rules[(status, action)].event
 
 
 # What residents read about each status (inbox, WeChat `phrase` keyword: at most 5 characters).
