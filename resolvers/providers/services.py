@@ -5,7 +5,8 @@ submit them, staff publish or reject them (with a reason) and may suspend publis
                            └──reject (staff, or WeChat's check)──▶ REJECTED
     any status ──update──▶ DRAFT   (a changed service is reviewed again before residents see it)
 
-Every transition locks the row, writes its event and its outbox rows (webhooks, inbox) in one
+Every transition goes through the SERVICES machine (resolvers/workflow.py): it locks the row,
+compare-and-sets the status, writes its event and its outbox rows (webhooks, inbox) in one
 transaction; residents' cached answers are dropped after commit when visibility changed.
 """
 
@@ -82,10 +83,6 @@ PROVIDER_SERVICE_WORKFLOW: Table[S, Action, ProviderEventType] = Table(
     field="serviceId",
     initial=[S.DRAFT],
 )
-
-
-def step(status: S, action: Action) -> Rule[S, Action, ProviderEventType]:
-    return PROVIDER_SERVICE_WORKFLOW.rule(status, action)
 
 
 async def _reviewed(
@@ -350,29 +347,31 @@ async def update(
         )
         fields.update(_check_fields(verdict))
     now = resources.clock()
-    async with atomic():
-        service = await repo.lock_service(service_id)
-        if service is None or service.provider_id != actor.provider_id:
+
+    async def own(service: ProviderService) -> dict[str, Any]:
+        if service.provider_id != actor.provider_id:
             raise ProviderError(Code.NOT_FOUND, "serviceId")
         if _text_changed(service, fields) and "content_check" not in fields:
             raise ProviderError(Code.CONFLICT, "serviceId")  # changed under us: check again
-        transition = step(service.status, Action.UPDATE)
-        assert transition.target is not None
-        await repo.set_service_fields(
-            service.id, **fields, status=transition.target, review_reason="", submitted_at=None
-        )
         await repo.replace_links(service.id, checked.theme_codes, checked.region_ids)
-        await _record(
-            service,
-            transition.event,
-            transition.target,
-            at=now,
-            actor_id=actor.account_id,
-            api_key_id=actor.api_key_id,
-        )
-    if service.status is S.PUBLISHED:
+        return {**fields, "review_reason": "", "submitted_at": None}
+
+    # The provider's side: who acts was settled before (a member the policy allowed, or a
+    # key with the scope), so the machine asks no policy; the service must be its own.
+    moved, _ = await SERVICES.run(
+        resources,
+        None,
+        service_id,
+        Action.UPDATE,
+        at=now,
+        by=policy.Action.PROVIDER_SERVICE_UPDATE,
+        actor_id=actor.account_id,
+        prepare=own,
+        api_key_id=actor.api_key_id,
+    )
+    if moved.source is S.PUBLISHED:
         await catalogue_changed(resources)
-    return await _fresh(service.id)
+    return await _fresh(service_id)
 
 
 async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -> ProviderService:
@@ -380,7 +379,7 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
     recent visit; WeChat down: it is submitted, checked again later, and cannot be published
     before that."""
     before = await _own(actor, service_id)
-    step(before.status, Action.SUBMIT)
+    PROVIDER_SERVICE_WORKFLOW.rule(before.status, Action.SUBMIT)
     verdict = None
     if before.content_check in (ContentCheck.PENDING, ContentCheck.UNCHECKED):
         verdict = await _content_verdict(
@@ -390,25 +389,22 @@ async def submit(resources: Resources, actor: ProviderActor, service_id: UUID) -
             everyone=True,
         )
     now = resources.clock()
+    changes: dict[str, Any] = {"submitted_at": now, "review_reason": ""}
+    if verdict is not None:
+        changes.update(_check_fields(verdict))
     async with atomic():
-        service = await repo.lock_service(service_id)
-        if service is None or service.updated_at != before.updated_at:
+        # Lock and apply rather than run: what is submitted must be the draft checked above,
+        # so any change since (its status too) is CONFLICT before the table is asked.
+        service = await SERVICES.lock(resources, None, service_id, Action.SUBMIT)
+        if service.updated_at != before.updated_at:
             raise ProviderError(Code.CONFLICT, "serviceId")
-        transition = step(service.status, Action.SUBMIT)
-        assert transition.target is not None
-        changes: dict[str, Any] = {"submitted_at": now, "review_reason": ""}
-        if verdict is not None:
-            changes.update(_check_fields(verdict))
-        if not await repo.move_service(
-            service.id, expected=service.status, status=transition.target, **changes
-        ):
-            raise ProviderError(Code.CONFLICT, "serviceId")
-        await _record(
+        await SERVICES.apply(
             service,
-            transition.event,
-            transition.target,
+            Action.SUBMIT,
+            by=policy.Action.PROVIDER_SERVICE_SUBMIT,
             at=now,
             actor_id=actor.account_id,
+            changes=changes,
             api_key_id=actor.api_key_id,
         )
         if verdict is not None and verdict.check is ContentCheck.PENDING:
