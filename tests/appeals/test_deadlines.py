@@ -116,6 +116,12 @@ async def test_an_approved_extension_moves_the_reply_deadline_in_working_days(
     assert approved["dueDate"] == "2026-03-12"
     assert approved["extension"]["status"] == "APPROVED"
     assert approved["extension"]["approvedDays"] == 3
+    # The department's own acts name it on the timeline; asking and deciding do not.
+    assert [(e["type"], e["department"]) for e in approved["events"]][-3:] == [
+        ("SIGNED", {"code": URBAN}),
+        ("EXTENSION_REQUESTED", None),
+        ("EXTENSION_APPROVED", None),
+    ]
 
 
 async def test_a_denied_extension_keeps_the_deadline_and_needs_a_note(
@@ -138,6 +144,11 @@ async def test_a_denied_extension_keeps_the_deadline_and_needs_a_note(
     assert without_note["code"] == "REASON_REQUIRED"
     assert denied["dueDate"] == "2026-03-09"
     assert denied["extension"]["status"] == "DENIED"
+    assert (denied["events"][-1]["type"], denied["events"][-1]["note"]) == (
+        "EXTENSION_DENIED",
+        "可按期办结",
+    )
+    assert denied["status"] == "SIGNED"
     assert any(title == "延期申请未批准" for title, _ in await inbox_of(URBAN))
 
 

@@ -54,6 +54,8 @@ async def test_a_reply_reaches_the_resident_by_inbox_and_wechat(
     messages = await program.wx_messages()
 
     assert replied["status"] == "REPLIED"
+    assert replied["events"][-1]["type"] == "REPLIED"
+    assert replied["events"][-1]["department"] == {"code": URBAN}
     assert replied["replies"] == [
         {
             "content": "已安排执法队员每晚巡查，摊贩已劝离。",
