@@ -31,9 +31,9 @@ def offences(source: str, where: str = "<source>") -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "storage.repositories":
             for name in node.names:
-                module = f"storage.repositories.{name.name}"
-                if module in MOVES:
-                    repos[name.asname or name.name] = module
+                imported = f"storage.repositories.{name.name}"
+                if imported in MOVES:
+                    repos[name.asname or name.name] = imported
         elif isinstance(node, ast.ImportFrom) and node.module in MOVES:
             for name in node.names:
                 if name.name == MOVES[node.module]:
