@@ -421,7 +421,7 @@ async def test_refusals_are_logged_without_personal_data(
     body = callback_body(
         submitted["number"], "PROGRESS", note="申请人张三，身份证 11010519491231002X"
     )
-    caplog.set_level(logging.INFO, logger="resolvers.exchange")
+    caplog.set_level(logging.INFO, logger="resolvers.callbacks")
 
     await post_callback(
         seeded, body, sign_callback(LEAD_SYSTEM, "wrong-secret-0123456789abcdef", body)
