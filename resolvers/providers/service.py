@@ -1,5 +1,6 @@
 """Third-party providers as the schema and other domains read them: the listing of social
-services (overlay) and the reads of reads.py, each scoped to what the caller may see."""
+services (overlay) and the providers, consents, delivery logs and nodes of reads, each scoped
+to what the caller may see."""
 
 from __future__ import annotations
 
