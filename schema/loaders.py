@@ -1,6 +1,13 @@
 """The per-request DataLoader registry: every type reaches related rows through these. The
 batch helpers (`aligned`, `grouped`, `_pairs`) line a batch query's rows up with its keys; every
-domain's loaders, the providers' included, are built with them."""
+domain's loaders, the providers' included, are built with them.
+
+This is the one schema module that calls the repositories itself (the import contract "The
+schema reads through the services" names it as its exception): a loader batches the rows that
+belong to objects a resolver already read through its domain's service, which applied the
+scoping and the policy. Loading them (an application's tasks, an appeal's replies, a region by
+code) decides nothing about who may see what, and going through a service per batch would only
+add a layer that passes keys along. A read that chooses rows for a caller belongs in a service."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from typing import Any, Generic, TypeVar
 import orjson
 import strawberry
 
+from resolvers.pagination import Page, Scalar
 from schema.cost import sliced
 from schema.error_codes import PublicError
-from storage.repositories.pagination import Page, Scalar
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20

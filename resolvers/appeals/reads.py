@@ -1,5 +1,6 @@
 """Reading appeals through the one scoping rule (owner, the department it is with, and the
-12345 centre's supervisors), the staff work list and the supervisors' 督办 inbox."""
+12345 centre's supervisors), the staff work list, the supervisors' 督办 inbox, the dispatch
+catalogue, and the audit row a reporter's identity read in the clear leaves."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import (
     Appeal,
+    AppealCategory,
     AppealStatus,
     AppealSupervision,
     ExtensionStatus,
@@ -131,3 +133,19 @@ def address_of(resources: Resources, appeal: Appeal) -> str | None:
 def contact_of(resources: Resources, appeal: Appeal) -> dict[str, str]:
     raw = unseal(resources, "contact", appeal.contact_sealed)
     return dict(orjson.loads(raw)) if raw else {}
+
+
+# -- the dispatch catalogue, and who read a reporter's identity
+
+
+async def categories() -> list[AppealCategory]:
+    """The dispatch catalogue (派单目录): groups and leaf categories, by position and code."""
+    return await repo.categories()
+
+
+async def log_reporter_read(context: Context, appeal: Appeal, request_id: str) -> None:
+    """Staff read a reporter's name, phone or email in the clear: one audit row for each read,
+    written before the value is given out."""
+    actor = context.principal.account_id
+    assert actor is not None
+    await repo.log_reporter_read(actor, appeal.number, request_id)

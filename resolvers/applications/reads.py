@@ -14,8 +14,15 @@ from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.appeals import Appeal
-from storage.models.applications import Application, ApplicationStatus, ApplicationTask
+from storage.models.applications import (
+    Application,
+    ApplicationStatus,
+    ApplicationTask,
+    Rectification,
+    RectificationStatus,
+)
 from storage.repositories import applications as repo
+from storage.repositories import catalogue as catalogue_repo
 from storage.repositories.pagination import Page, Scalar
 
 
@@ -124,3 +131,32 @@ def summaries(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
         entry["sum"] += float(row["average"] or 0) * int(row["n"])
         entry["levels"][row["level"]] = int(row["n"])
     return sorted(grouped.values(), key=lambda e: e["key"])
+
+
+async def rating_summaries(
+    principal: Principal, *, by_department: bool, limit: int
+) -> list[dict[str, Any]]:
+    """好差评 counts per item (its basic code) or per department (its code), by key, at most
+    `limit`. Officers see their own department's figures, ADMIN everyone's, others nothing."""
+    department_id = None if principal.is_admin else principal.department_id
+    if not principal.is_admin and department_id is None:
+        return []
+    column = "department_id" if by_department else "base_code"
+    found = summaries(await repo.rating_stats(by=column, department_id=department_id), column)
+    found = found[:limit]
+    if by_department:
+        departments = await catalogue_repo.departments_by_ids([UUID(s["key"]) for s in found])
+        codes = {str(d.id): d.code for d in departments}
+        for summary in found:
+            summary["key"] = codes.get(summary["key"], summary["key"])
+    return found
+
+
+async def rectifications(
+    principal: Principal, *, status: RectificationStatus | None, limit: int
+) -> list[Rectification]:
+    """The principal's department's 差评 rectifications, soonest due first; none without one."""
+    department_id = principal.department_id
+    if department_id is None:
+        return []
+    return await repo.rectifications(department_id, status=status, limit=limit)

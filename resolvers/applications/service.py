@@ -16,6 +16,8 @@ outbox rows of its notifications; pushes to the app happen after commit.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from resolvers.applications.bundles import notify as notify_bundle
 from resolvers.applications.bundles import parent_status as bundle_status
 from resolvers.applications.deadlines import acceptance_due, promised_days
@@ -49,6 +51,10 @@ from resolvers.applications.transitions import (
     subject_of,
 )
 from resolvers.applications.window import MAX_TASKS, accept, reject, request_supplement
+from resolvers.principal import Principal
+from resolvers.resources import Resources
+from storage.models.applications import Application, RatingLevel
+from storage.repositories import applications as repo
 
 __all__ = [
     "MAX_COMMENT",
@@ -76,6 +82,7 @@ __all__ = [
     "promised_days",
     "publish",
     "rate",
+    "rate_application",
     "read_form",
     "record_progress",
     "record_revisit",
@@ -92,3 +99,17 @@ __all__ = [
     "supplement",
     "withdraw",
 ]
+
+
+async def rate_application(
+    resources: Resources,
+    principal: Principal,
+    application_id: UUID,
+    level: RatingLevel,
+    comment: str | None,
+) -> Application:
+    """Rates a finished application (see `rate`) and answers it as it stands afterwards."""
+    await rate(resources, principal, application_id, level, comment)
+    rated = await repo.by_id(application_id)
+    assert rated is not None
+    return rated

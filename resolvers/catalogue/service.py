@@ -31,6 +31,7 @@ from resolvers.resources import Resources
 from storage.cache import RedisError, catalogue_version
 from storage.models.catalogue import (
     ArticleKind,
+    Department,
     Implementation,
     ItemKind,
     ItemType,
@@ -85,6 +86,16 @@ class ServicePage:
         if self.total is None:
             self.total = await self._count_query.count()
         return self.total
+
+
+async def top_regions(limit: int) -> list[Region]:
+    """The regions no other region contains (the city), by code; retired ones left out."""
+    return (await repo.top_regions())[:limit]
+
+
+async def departments(region_id: UUID | None, limit: int) -> list[Department]:
+    """Departments by code, all of them or those of one region."""
+    return await repo.departments_in_region(region_id, limit)
 
 
 async def _region(code: str | None) -> Region | None:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import IO
@@ -32,6 +32,7 @@ from storage.models.documents import (
 )
 from storage.objects import ObjectMissing, ObjectStore, StorageUnavailable, UploadTicket
 from storage.repositories import documents as repo
+from storage.repositories.pagination import Page, Scalar
 from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
@@ -456,6 +457,21 @@ async def delete_document(
 async def readable(principal: Principal, ids: list[UUID | None]) -> list[Document]:
     """The documents among `ids` that this principal may read (unknown ids are skipped)."""
     return await repo.readable_by_ids(principal, [i for i in ids if i is not None])
+
+
+async def wallet(
+    principal: Principal,
+    *,
+    kind: DocumentKind | None,
+    status: DocumentStatus | None,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> Page[Document]:
+    """A page of the signed-in resident's own documents, newest first. The policy (READ_OWN)
+    lets only accounts ask. Raises ValueError for a cursor of another list."""
+    owner_id = principal.account_id
+    assert owner_id is not None
+    return await repo.page_of_owner(owner_id, kind=kind, status=status, first=first, after=after)
 
 
 async def download_url(

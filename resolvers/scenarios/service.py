@@ -60,6 +60,7 @@ from storage.models.documents import Document
 from storage.models.scenarios import Scenario, Theme
 from storage.repositories import applications as application_repo
 from storage.repositories import scenarios as repo
+from storage.repositories.pagination import Page, Scalar
 from storage.transactions import IntegrityError, atomic
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,21 @@ async def published(code: str) -> Scenario | None:
     if not plausible_code(code):
         return None
     return await repo.published_scenario(code)
+
+
+async def scenarios(
+    *,
+    audience: str | None,
+    theme_id: UUID | None,
+    keyword: str | None,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> Page[Scenario]:
+    """A page of published scenarios, optionally of one audience, under one theme or matching
+    a keyword. Raises ValueError for a cursor of another list."""
+    return await repo.scenario_page(
+        audience=audience, theme_id=theme_id, keyword=keyword, first=first, after=after
+    )
 
 
 def definition_of(scenario: Scenario) -> Definition:

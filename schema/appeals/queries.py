@@ -25,7 +25,6 @@ from schema.cost import bounded
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import connection_of, page_request
-from storage.repositories import appeals as repo
 
 
 def _bad_cursor() -> PublicError:
@@ -81,7 +80,7 @@ class AppealQuery:
         ),
     )
     async def appeal_categories(self, info: Info) -> list[AppealCategory]:
-        rows = await repo.categories()
+        rows = await reads.categories()
         return [AppealCategory.of(row) for row in rows if row.parent_id is None]
 
     @strawberry.field(

@@ -47,7 +47,6 @@ from storage.models.appeals import (
     SupervisionKind,
 )
 from storage.models.catalogue import Channel
-from storage.repositories import appeals as repo
 
 strawberry.enum(
     AppealKind,
@@ -238,9 +237,7 @@ class AppealReporter:
     async def _logged(self, info: Info, value: str | None) -> str | None:
         if value is None or self.protected:
             return None
-        actor = info.context.principal.account_id
-        assert actor is not None
-        await repo.log_reporter_read(actor, self._appeal.number, client_of(info).request_id)
+        await reads.log_reporter_read(info.context, self._appeal, client_of(info).request_id)
         return value
 
     @strawberry.field(description="In the clear, to call back; null for 举报.")

@@ -12,7 +12,6 @@ from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.calendar.workdays import set_day
 from resolvers.notifications import service as notification_service
-from resolvers.notifications.errors import NotificationError, NotificationErrorCode
 from resolvers.policy import Action
 from schema.applications.types import (
     AcceptApplicationInput,
@@ -53,8 +52,6 @@ from schema.authorised import authorised
 from schema.context import Info
 from schema.ids import uuid_of
 from storage.models.applications import TaskStatus
-from storage.repositories import applications as application_repo
-from storage.repositories import notifications as notification_repo
 
 
 def _uuid(global_id: str, type_name: str, field: str) -> UUID:
@@ -132,15 +129,13 @@ class ApplicationMutation:
         self, info: Info, input: RateApplicationInput
     ) -> RateApplicationResult:
         application_id = _application(input.application_id)
-        await service.rate(
+        rated = await service.rate_application(
             info.context.resources,
             info.context.principal,
             application_id,
             input.level,
             input.comment,
         )
-        rated = await application_repo.by_id(application_id)
-        assert rated is not None
         return Application.of(rated)
 
     @strawberry.mutation(
@@ -250,21 +245,8 @@ class ApplicationMutation:
     async def mark_notifications_read(
         self, info: Info, input: MarkNotificationsReadInput
     ) -> MarkNotificationsReadResult:
-        await policy.authorize(
-            info.context.resources, info.context.principal, policy.Action.NOTIFICATIONS_MARK_READ
-        )
-        account_id = info.context.principal.account_id
-        assert account_id is not None
-        ids: list[UUID] | None = None
-        if input.ids is not None:
-            if len(input.ids) > 50:
-                raise NotificationError(NotificationErrorCode.TOO_MANY_ITEMS, "ids")
-            try:
-                ids = [UUID(str(i)) for i in input.ids]
-            except ValueError:
-                raise NotificationError(NotificationErrorCode.INVALID_INPUT, "ids") from None
-        marked = await notification_repo.mark_read(
-            account_id, ids, now=info.context.resources.clock()
+        marked = await notification_service.mark_read(
+            info.context.resources, info.context.principal, input.ids
         )
         return NotificationsRead(marked=marked)
 

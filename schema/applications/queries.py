@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from uuid import UUID
 
 import strawberry
 
 from resolvers.appeals import reads as appeal_reads
 from resolvers.applications import reads
+from resolvers.calendar import service as calendar_service
 from resolvers.calendar.workdays import last_known_day
+from resolvers.notifications import service as notification_service
 from resolvers.notifications.service import MAX_TEMPLATES, subscription_templates
 from resolvers.policy import Action
 from schema.appeals.types import Appeal
@@ -39,10 +40,6 @@ from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import PageInfo, connection_of, encode_cursor, page_request
 from storage.models.applications import RatingLevel, RectificationStatus
-from storage.repositories import applications as repo
-from storage.repositories import calendar as calendar_repo
-from storage.repositories import catalogue as catalogue_repo
-from storage.repositories import notifications as notification_repo
 
 MAX_CALENDAR_DAYS = 400  # days in one answer, both ends included
 
@@ -183,14 +180,9 @@ class ApplicationQuery:
         after: str | None = None,
     ) -> NotificationConnection:
         request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
-        account_id = info.context.principal.account_id
-        assert account_id is not None  # the policy (READ_OWN) let only accounts in
         try:
-            page = await notification_repo.page_of(
-                account_id,
-                unread=unread,
-                first=request.first,
-                after=notification_repo.typed_cursor(request.after),
+            page = await notification_service.inbox(
+                info.context.principal, unread=unread, first=request.first, after=request.after
             )
         except ValueError:
             raise _bad_cursor() from None
@@ -221,24 +213,9 @@ class ApplicationQuery:
         self, info: Info, by: RatingGrouping, first: int | None = RATING_SUMMARIES.default
     ) -> list[RatingSummary]:
         size = RATING_SUMMARIES.size(first)
-        principal = info.context.principal
-        # Officers see their own department's figures; ADMIN sees everyone's.
-        department_id = None if principal.is_admin else principal.department_id
-        if not principal.is_admin and department_id is None:
-            return []
-        column = "base_code" if by is RatingGrouping.ITEM else "department_id"
-        summaries = reads.summaries(
-            await repo.rating_stats(by=column, department_id=department_id), column
-        )[:size]
-        if by is RatingGrouping.DEPARTMENT:
-            codes = {
-                str(d.id): d.code
-                for d in await catalogue_repo.departments_by_ids(
-                    [UUID(s["key"]) for s in summaries]
-                )
-            }
-            for summary in summaries:
-                summary["key"] = codes.get(summary["key"], summary["key"])
+        summaries = await reads.rating_summaries(
+            info.context.principal, by_department=by is RatingGrouping.DEPARTMENT, limit=size
+        )
         return [
             RatingSummary(
                 key=s["key"],
@@ -266,10 +243,7 @@ class ApplicationQuery:
         first: int | None = RECTIFICATIONS.default,
     ) -> list[Rectification]:
         size = RECTIFICATIONS.size(first)
-        department_id = info.context.principal.department_id
-        if department_id is None:
-            return []
-        rows = await repo.rectifications(department_id, status=status, limit=size)
+        rows = await reads.rectifications(info.context.principal, status=status, limit=size)
         return [Rectification.of(r) for r in rows]
 
     @strawberry.field(
@@ -285,7 +259,7 @@ class ApplicationQuery:
             raise PublicError(
                 f"日期范围须在 {MAX_CALENDAR_DAYS} 天以内。", "BAD_USER_INPUT", field="end"
             )
-        return [CalendarDay.of(row) for row in await calendar_repo.in_range(start, end)]
+        return [CalendarDay.of(row) for row in await calendar_service.days(start, end)]
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),

@@ -36,7 +36,6 @@ from schema.context import Info
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import Edge, PageInfo, connection_of, encode_cursor, page_request
-from storage.repositories import catalogue as repo
 
 T = TypeVar("T")
 
@@ -101,7 +100,7 @@ class CatalogueQuery:
         """Top-level regions, or the children of `parentCode`; an unknown code gives []."""
         size = REGIONS.size(first)
         if parent_code is None:
-            return [Region.of(row) for row in (await repo.top_regions())[:size]]
+            return [Region.of(row) for row in await service.top_regions(size)]
         if not _plausible(parent_code, 12):
             return []
         parent = await info.context.loaders.region_by_code.load(parent_code)
@@ -138,7 +137,7 @@ class CatalogueQuery:
             if row is None:
                 return []
             region_id = row.id
-        return [Department.of(row) for row in await repo.departments_in_region(region_id, size)]
+        return [Department.of(row) for row in await service.departments(region_id, size)]
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC), description="A department by credit code."

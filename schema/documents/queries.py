@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.documents import service
 from resolvers.policy import Action
 from schema.authorised import authorised
 from schema.context import Info
 from schema.documents.types import Document, DocumentConnection, DocumentFilter
 from schema.error_codes import PublicError
 from schema.pagination import connection_of, page_request
-from storage.repositories import documents as repo
 
 
 @strawberry.type
@@ -30,11 +30,9 @@ class DocumentQuery:
         after: str | None = None,
     ) -> DocumentConnection:
         request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
-        account_id = info.context.principal.account_id
-        assert account_id is not None  # the policy (READ_OWN) let only accounts in
         try:
-            page = await repo.page_of_owner(
-                account_id,
+            page = await service.wallet(
+                info.context.principal,
                 kind=filter.kind if filter else None,
                 status=filter.status if filter else None,
                 first=request.first,

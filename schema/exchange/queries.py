@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.exchange import service as exchange
 from resolvers.policy import Action
 from schema.authorised import authorised
 from schema.context import Info
@@ -17,7 +18,6 @@ from schema.exchange.types import (
 )
 from schema.ids import node_uuid
 from schema.pagination import connection_of, page_request
-from storage.repositories import exchange as repo
 
 
 def _bad_cursor() -> PublicError:
@@ -49,7 +49,7 @@ class ExchangeQuery:
                     "applicationId 不是办件的 ID。", "BAD_USER_INPUT", field="filter.applicationId"
                 )
         try:
-            page = await repo.message_page(
+            page = await exchange.messages(
                 application_id=application_id,
                 status=filter.status if filter else None,
                 first=request.first,
@@ -72,7 +72,7 @@ class ExchangeQuery:
     ) -> ExchangeCallbackConnection:
         request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
         try:
-            page = await repo.callback_page(first=request.first, after=request.after)
+            page = await exchange.callbacks(first=request.first, after=request.after)
         except ValueError:
             raise _bad_cursor() from None
         edges, page_info = connection_of(page, ExchangeCallback.of, request.kind)

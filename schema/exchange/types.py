@@ -11,14 +11,13 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from resolvers import policy
+from resolvers.exchange import service as exchange
 from schema.context import Info
 from schema.pagination import Connection
 from storage.models.exchange import CallbackKind, ExchangeStep
 from storage.models.exchange import ExchangeAcknowledgement as AckModel
 from storage.models.exchange import ExchangeCallback as CallbackModel
 from storage.models.outbox import OutboxMessage, OutboxStatus
-from storage.repositories import exchange as repo
 
 strawberry.enum(
     ExchangeStep,
@@ -125,13 +124,11 @@ class ExchangeMessage(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        node_ids = list(node_ids)
-        if not await policy.allows(
-            info.context.resources, info.context.principal, policy.Action.EXCHANGE_MESSAGES
-        ):
-            return [None for _ in node_ids]
         ids = [_uuid(n) for n in node_ids]
-        rows = {m.id: cls.of(m) for m in await repo.messages_by_ids([i for i in ids if i])}
+        found = await exchange.readable_messages(
+            info.context.resources, info.context.principal, [i for i in ids if i]
+        )
+        rows = {m.id: cls.of(m) for m in found}
         return [rows.get(i) if i else None for i in ids]
 
 

@@ -1,11 +1,11 @@
-"""Provider queries: thin resolvers over the providers' services and repository."""
+"""Provider queries: thin resolvers over the providers' service (resolvers/providers/service.py)."""
 
 from __future__ import annotations
 
 import strawberry
 
 from resolvers.policy import Action
-from resolvers.providers import overlay
+from resolvers.providers import service
 from schema.authorised import authorised
 from schema.context import Info
 from schema.error_codes import PublicError
@@ -22,7 +22,6 @@ from schema.providers.types import (
     ProviderServiceConnection,
     ProviderServiceFilter,
 )
-from storage.repositories import providers as repo
 
 
 def _cap(info: Info) -> int:
@@ -58,7 +57,7 @@ class ProviderQuery:
     ) -> ProviderServiceConnection:
         wanted = filter or ProviderServiceFilter()
         keyword = (wanted.keyword or "").strip()
-        if len(keyword) > overlay.MAX_KEYWORD:
+        if len(keyword) > service.MAX_KEYWORD:
             raise PublicError("关键词过长。", "BAD_USER_INPUT", field="filter.keyword")
         request = page_request(first, after, cap=_cap(info), kind="o" if keyword else "k")
         provider_id = None
@@ -68,10 +67,10 @@ class ProviderQuery:
                 return _no_services()
         theme_code = wanted.theme_code.strip().upper() if wanted.theme_code is not None else None
         try:
-            found = await overlay.list_services(
+            found = await service.list_services(
                 info.context.resources,
                 info.context.principal,
-                repo.ServiceFilter(
+                service.ServiceFilter(
                     provider_id=provider_id,
                     status=wanted.status,
                     category=wanted.category,
@@ -102,10 +101,8 @@ class ProviderQuery:
         self, info: Info, first: int | None = MY_PROVIDERS.default
     ) -> list[Provider]:
         size = MY_PROVIDERS.size(first)
-        account_id = info.context.principal.account_id
-        if account_id is None:
-            return []
-        return [Provider.of(row) for row in await repo.providers_of_account(account_id, size)]
+        rows = await service.providers_of(info.context.principal, size)
+        return [Provider.of(row) for row in rows]
 
     @strawberry.field(
         extensions=authorised(Action.PROVIDERS_LIST),
@@ -120,7 +117,7 @@ class ProviderQuery:
     ) -> ProviderConnection:
         request = page_request(first, after, cap=_cap(info))
         try:
-            page = await repo.provider_page(
+            page = await service.providers(
                 (filter or ProviderFilter()).status, first=request.first, after=request.after
             )
         except ValueError:
@@ -136,15 +133,16 @@ class ProviderQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> HandoffConsentConnection:
         request = page_request(first, after, cap=_cap(info))
-        account_id = info.context.principal.account_id
-        if account_id is None:
+        try:
+            page = await service.consents(
+                info.context.principal, first=request.first, after=request.after
+            )
+        except ValueError:
+            raise _bad_cursor() from None
+        if page is None:
             return HandoffConsentConnection(
                 edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
             )
-        try:
-            page = await repo.consent_page(account_id, first=request.first, after=request.after)
-        except ValueError:
-            raise _bad_cursor() from None
         now = info.context.resources.clock()
         edges, page_info = connection_of(
             page, lambda row: HandoffConsent.of(row, now), request.kind

@@ -16,6 +16,7 @@ from resolvers import policy
 from resolvers.catalogue.service import Audience
 from resolvers.ids import global_id
 from resolvers.providers import handoff, overlay
+from resolvers.providers import service as provider_service
 from resolvers.providers.errors import ProviderErrorCode
 from resolvers.providers.handoff import Grant, SharedData
 from resolvers.providers.onboarding import Decision
@@ -39,7 +40,6 @@ from storage.models.providers import (
     ProviderStatus,
     WebhookEvent,
 )
-from storage.repositories import providers as repo
 
 strawberry.enum(ProviderStatus, description="PENDING review, APPROVED, or REJECTED (reason).")
 strawberry.enum(
@@ -253,7 +253,7 @@ class Webhook:
     ) -> WebhookDeliveryConnection:
         request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
         try:
-            page = await repo.delivery_page(
+            page = await provider_service.deliveries(
                 self._model.id, first=request.first, after=request.after
             )
         except ValueError:
@@ -356,7 +356,9 @@ class Provider(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         ids = [_uuid(n) for n in node_ids]
-        rows = {p.id: p for p in await repo.readable_providers_by_ids(info.context.principal, ids)}
+        rows = {
+            p.id: p for p in await provider_service.readable_providers(info.context.principal, ids)
+        }
         return [cls.of(rows[i]) if i in rows else None for i in ids]
 
 
@@ -503,7 +505,9 @@ class ProviderService(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         ids = [_uuid(n) for n in node_ids]
-        rows = {s.id: s for s in await repo.readable_services_by_ids(info.context.principal, ids)}
+        rows = {
+            s.id: s for s in await provider_service.readable_services(info.context.principal, ids)
+        }
         return [cls.of(rows[i]) if i in rows else None for i in ids]
 
 

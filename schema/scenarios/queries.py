@@ -24,7 +24,6 @@ from schema.scenarios.types import (
     ScenarioPlan,
     Theme,
 )
-from storage.repositories import scenarios as repo
 
 
 @strawberry.type
@@ -78,7 +77,7 @@ class ScenarioQuery:
                 )
             theme_id = found.id
         try:
-            page = await repo.scenario_page(
+            page = await service.scenarios(
                 audience=wanted.audience.value if wanted.audience else None,
                 theme_id=theme_id,
                 keyword=keyword or None,

@@ -78,6 +78,12 @@ def test_the_tree_keeps_every_contract(tree: Path) -> None:
             "schema.cost -> tortoise",
         ),
         (
+            "schema/exchange/queries.py",
+            "from storage.repositories import exchange",
+            "The schema reads through the services",
+            "schema.exchange.queries -> storage.repositories.exchange",
+        ),
+        (
             "resolvers/scenarios/plan.py",
             "import resolvers.applications.deadlines",
             "only through its public modules",
