@@ -31,4 +31,6 @@ async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) ->
     assert steps[2] == "startIdentityVerification -> IdentityVerification WECHAT_FACE"
     assert steps[3] == "wx.requestFacialVerify -> HTTP 200"
     assert steps[4].startswith("verifyIdentity  -> Account 张*")
+    assert steps[6].startswith("recommendedServices -> ")
+    assert steps[6].count("; ") == 2  # a newcomer's screen is never empty
     assert staff.json()["data"]["loginStaff"]["__typename"] == "Session"

@@ -72,6 +72,11 @@ async def login_journey(
     )
     me = await program.me()
     steps.append(f"me              -> {me}")
+    # The home screen's suggestions: a newcomer gets them too, each with its reason.
+    suggested = await program.recommended_services(first=3)
+    steps.append(
+        "recommendedServices -> " + "; ".join(f"{r['reasonCode']} {r['reason']}" for r in suggested)
+    )
     return steps
 
 

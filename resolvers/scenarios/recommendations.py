@@ -26,6 +26,7 @@ from resolvers.calendar.service import china_date
 from resolvers.catalogue import service as catalogue
 from resolvers.principal import Principal
 from resolvers.resources import Resources
+from resolvers.scenarios.errors import ScenarioError
 from resolvers.scenarios.plan import CITY_CODE, RegionSource, implementations_for, plan_region
 from resolvers.scenarios.profile import Profile, own_profile
 from storage.cache import Keys, RedisError
@@ -116,9 +117,9 @@ async def recommend(
         found = await personal.recommendations(principal, region_code)
         profile = personal.profile
         skip = personal.applied | {r.item.id for r in found if r.item is not None}
-    region, source = await plan_region(region_code, profile)
+    region, source = await _region(region_code, profile)
     days = resources.settings.recommendation_popular_days
-    district = await _district(region) if source is not RegionSource.CITY else None
+    district = await _district(region) if region and source is not RegionSource.CITY else None
     if district is not None:
         for service, count in await popular(resources, district.code):
             if len(found) >= first:
@@ -154,6 +155,20 @@ async def recommend(
     ]
 
 
+async def _region(
+    region_code: str | None, profile: Profile | None
+) -> tuple[Region | None, RegionSource]:
+    """The region to show guides of: the one asked for (UNKNOWN_REGION if it names none),
+    the verified resident's own, else the city; None while the catalogue has no regions at
+    all (a new deployment): recommendations then name items without a guide."""
+    try:
+        return await plan_region(region_code, profile)
+    except ScenarioError:
+        if region_code is not None:
+            raise
+        return None, RegionSource.CITY
+
+
 async def _district(region: Region) -> Region | None:
     """The district (county level, six digits) a region lies in; None for the city itself."""
     code = region.code[:6]
@@ -165,7 +180,7 @@ async def _district(region: Region) -> Region | None:
     return found[0] if found else None
 
 
-async def _for_everyone(resources: Resources, region: Region) -> list[Recommendation]:
+async def _for_everyone(resources: Resources, region: Region | None) -> list[Recommendation]:
     """The rules without a condition, resolved for the region: the same for every caller."""
     rules = [r for r in await repo.rules() if r.kind is RecommendationKind.EVERYONE]
     codes = sorted({r.target_code for r in rules if r.target is RecommendationTarget.ITEM})
@@ -232,7 +247,7 @@ class _Personal:
             else:
                 continue
             candidates.append(candidate)
-        region = (await plan_region(region_code, profile))[0]
+        region = (await _region(region_code, profile))[0]
         return await _resolve(candidates, region)
 
     async def _expiring(self, rules: Sequence[RecommendationRule], today: date) -> list[Document]:
@@ -325,12 +340,14 @@ class _Personal:
         return None
 
 
-async def _resolve(candidates: Sequence[_Candidate], region: Region) -> list[Recommendation]:
+async def _resolve(candidates: Sequence[_Candidate], region: Region | None) -> list[Recommendation]:
     """Targets as services of the region (nearest level above when the region has none) and
     published scenarios; the first reason for each target wins."""
     base_ids = sorted({c.base_id for c in candidates if c.base_id is not None}, key=str)
     bases = await repo.base_items_by_ids(base_ids)
-    services = await implementations_for(bases, region, catalogue.today())
+    services = (
+        await implementations_for(bases, region, catalogue.today()) if region is not None else {}
+    )
     by_id = {b.id: b for b in bases}
     scenario_codes = sorted({c.scenario_code for c in candidates if c.scenario_code})
     scenarios = {s.code: s for s in await repo.published_scenarios_by_codes(scenario_codes)}

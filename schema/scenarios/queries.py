@@ -131,16 +131,24 @@ class ScenarioQuery:
         directives=RECOMMENDATIONS.directives,
         description=(
             "For a signed-in resident: services chosen from their own verified profile, "
-            "wallet and history, each with a reason; then (and for anyone else) popular "
-            f"services of the last 30 days. `first` 1-{RECOMMENDATIONS.cap}, default "
+            "wallet and history, each with a reason; then, for anyone, services popular in "
+            "the district (`regionCode`, else a verified resident's own) and in the city over "
+            "the last 30 days; then what everyone commonly needs, so the list is never empty "
+            f"once the catalogue is loaded. `first` 1-{RECOMMENDATIONS.cap}, default "
             f"{RECOMMENDATIONS.default}."
         ),
     )
     async def recommended_services(
-        self, info: Info, first: int = RECOMMENDATIONS.default
+        self,
+        info: Info,
+        first: int = RECOMMENDATIONS.default,
+        region_code: str | None = None,
     ) -> list[Recommendation]:
         size = RECOMMENDATIONS.size(first)
-        found = await recommendations.recommend(
-            info.context.resources, info.context.principal, size
-        )
+        try:
+            found = await recommendations.recommend(
+                info.context.resources, info.context.principal, size, region_code
+            )
+        except ScenarioError as error:
+            raise PublicError(error.message, error.code.value, field="regionCode") from None
         return [Recommendation.of(item) for item in found]

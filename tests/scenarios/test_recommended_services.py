@@ -329,3 +329,26 @@ async def test_more_documents_and_history_cost_no_more_statements(
         await recommended(seeded, program.token)
 
     assert few.count == many.count
+
+
+async def test_anyone_may_name_their_district(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    frozen(seeded, NOW)
+    for n in range(3):
+        program = await resident(seeded, wechat, f"p{n}")
+        await apply(seeded, program, BIRTH, "510104", ["ID_CARD_FRONT"])
+    query = """query($r: String) { recommendedServices(regionCode: $r) { reasonCode reason
+      service { baseCode region { code } } } }"""
+
+    jinjiang = await seeded.gql.data(query, {"r": "510104"})
+    unknown = await seeded.gql(query, {"r": "999999"})
+
+    first = jinjiang["recommendedServices"][0]
+    assert (first["reasonCode"], first["reason"]) == (
+        "POPULAR_NEARBY",
+        "近 30 天锦江区有 3 人次申请",
+    )
+    assert first["service"]["region"]["code"] == "510104"
+    assert unknown.error_codes == ["UNKNOWN_REGION"]
+    assert unknown.errors[0]["extensions"]["field"] == "regionCode"
