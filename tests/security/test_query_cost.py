@@ -154,7 +154,9 @@ async def test_execution_time_has_its_own_budget(
     assert first.json()["extensions"]["cost"]["actual"] == 1
     assert first.json()["extensions"]["cost"]["executionSecondsRemaining"] == 0
     assert second.status_code == 429
-    assert 1 <= int(second.headers["retry-after"]) <= 21  # 0.1-0.2 s over, at 0.005 s a second
+    # About 0.1 s over, drained at 0.005 s a second: some 20 s; the request's own overhead
+    # adds to the charge, more on a loaded machine, but never a minute's worth.
+    assert 1 <= int(second.headers["retry-after"]) <= 60
     assert second.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
 
 
