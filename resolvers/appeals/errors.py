@@ -28,6 +28,7 @@ class AppealErrorCode(StrEnum):
     PHOTO_NOT_AVAILABLE = "PHOTO_NOT_AVAILABLE"
     NOT_A_PHOTO = "NOT_A_PHOTO"
     DUPLICATE_PHOTO = "DUPLICATE_PHOTO"
+    PHONE_REQUIRED = "PHONE_REQUIRED"
     # Handling
     INVALID_STATE = "INVALID_STATE"
     CONFLICT = "CONFLICT"
@@ -70,6 +71,9 @@ class AppealError(DomainError):
         AppealErrorCode.PHOTO_NOT_AVAILABLE: "照片尚未通过校验，暂不能使用。",
         AppealErrorCode.NOT_A_PHOTO: "只能附带照片。",
         AppealErrorCode.DUPLICATE_PHOTO: "同一张照片附带了两次。",
+        AppealErrorCode.PHONE_REQUIRED: (
+            "请先绑定手机号，以便承办部门联系您；建议、表扬类诉求也可选择无需回复。"
+        ),
         AppealErrorCode.INVALID_STATE: "诉求当前的状态不允许此操作。",
         AppealErrorCode.CONFLICT: "诉求刚被其他人更新，请刷新后再试。",
         AppealErrorCode.DEPARTMENT_NOT_FOUND: "找不到该承办部门。",

@@ -32,6 +32,7 @@ from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
+from storage.models.accounts import Account
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -62,6 +63,7 @@ class Filing:
     address: str
     photo_ids: list[UUID]
     contact: dict[str, str] | None = None
+    reply_wanted: bool = True
     # Photos go through WeChat's image check where the text goes through its text check.
     check_photos: bool = False
 
@@ -128,6 +130,23 @@ async def photos_of(
     return [photo.id for photo in photos]
 
 
+# Kinds that may be filed without a way to call back: they ask for nothing to be done.
+NO_REPLY_KINDS = frozenset({AppealKind.SUGGESTION, AppealKind.PRAISE})
+
+
+def check_reply_choice(kind: AppealKind, no_reply_wanted: bool) -> None:
+    """Only a 建议 or 表扬 may say no reply is wanted; everything else asks for an answer."""
+    if no_reply_wanted and kind not in NO_REPLY_KINDS:
+        raise AppealError(Code.INVALID_INPUT, "noReplyWanted")
+
+
+def check_reachable(owner: Account, kind: AppealKind, no_reply_wanted: bool) -> None:
+    """Handlers call residents back: a filing needs a bound phone unless no reply is wanted.
+    The field points at the way out where the kind has one (建议, 表扬)."""
+    if not owner.phone_sealed and not no_reply_wanted:
+        raise AppealError(Code.PHONE_REQUIRED, "noReplyWanted" if kind in NO_REPLY_KINDS else None)
+
+
 async def rate_limit(resources: Resources, owner_id: UUID) -> None:
     try:
         hit = await hit_rate_limit(
@@ -156,22 +175,26 @@ async def file_appeal(
     address: str | None,
     document_ids: Sequence[str],
     channel: Channel,
+    no_reply_wanted: bool = False,
 ) -> Appeal:
     """A resident files an appeal. Checked in this order, so that nothing is written for a
-    bad filing: input, photos, the content check (mini-program), then one transaction."""
+    bad filing: input, a way to call back, photos, the rate limit, the content check
+    (mini-program), then one transaction."""
     await policy.authorize(resources, principal, policy.Action.APPEAL_FILE)
     owner_id = acting(principal)
     if channel not in SELF_SERVICE_CHANNELS:
         raise AppealError(Code.CHANNEL_NOT_ALLOWED, "channel")
+    check_reply_choice(kind, no_reply_wanted)
     text = check_content(resources, content)
     category = await leaf_category(category_code)
     region = await region_of(region_code)
     check_location(latitude, longitude)
     where = clean_text(address, "address", limit=MAX_ADDRESS)
-    photos = await photos_of(resources, owner_id, document_ids)
-    await rate_limit(resources, owner_id)
     owner = await repo.account(owner_id)
     assert owner is not None  # the policy let a signed-in resident file
+    check_reachable(owner, kind, no_reply_wanted)
+    photos = await photos_of(resources, owner_id, document_ids)
+    await rate_limit(resources, owner_id)
     filing = Filing(
         kind=kind,
         category=category,
@@ -182,6 +205,7 @@ async def file_appeal(
         longitude=longitude,
         address=where,
         photo_ids=photos,
+        reply_wanted=not no_reply_wanted,
         check_photos=moderation.needs_check(AppealChannel(channel.value)),
     )
     verdict = await moderation.screen(resources, text, filing.channel, owner.wechat_openid)
@@ -231,6 +255,7 @@ async def create(
             ),
             latitude=filing.latitude,
             longitude=filing.longitude,
+            reply_wanted=filing.reply_wanted,
             status=status,
             hold_reason=verdict.hold,
             check_trace_id=verdict.trace_id,

@@ -52,7 +52,8 @@ class AppealMutation:
     @strawberry.mutation(
         extensions=authorised(Action.APPEAL_FILE),
         description=(
-            "A resident files an appeal (at most 10 an hour). Dispatched at once through the "
+            "A resident files an appeal (at most 10 an hour), with a bound phone unless no reply "
+            "is wanted (建议, 表扬). Dispatched at once through the "
             "dispatch table, else queued for the 12345 centre; mini-program text is checked by "
             "WeChat first (risky refused, review or an outage held, never passed unchecked)."
         ),
@@ -70,6 +71,7 @@ class AppealMutation:
             address=input.address,
             document_ids=[str(i) for i in input.document_ids],
             channel=input.channel,
+            no_reply_wanted=input.no_reply_wanted,
         )
         return Appeal.of(appeal)
 

@@ -305,6 +305,12 @@ class Appeal(relay.Node):
     replied_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
+    reply_wanted: bool = strawberry.field(
+        description=(
+            "False when the resident said no reply is wanted (建议 and 表扬 only): nobody "
+            "need call back. Every other appeal was filed with a bound phone."
+        )
+    )
     _model: strawberry.Private[models.Appeal]
 
     @classmethod
@@ -326,6 +332,7 @@ class Appeal(relay.Node):
             replied_at=model.replied_at,
             closed_at=model.closed_at,
             reopen_count=model.reopen_count,
+            reply_wanted=model.reply_wanted,
             _model=model,
         )
 
@@ -885,6 +892,14 @@ class FileAppealInput:
             "WEB_HALL, MOBILE_APP, MINI_PROGRAM or TV_HALL. MINI_PROGRAM text goes through "
             "WeChat's content check (risky refused, review held for a moderator)."
         )
+    )
+    no_reply_wanted: bool = strawberry.field(
+        default=False,
+        description=(
+            "建议 (SUGGESTION) and 表扬 (PRAISE) only: no reply is wanted, so no bound phone is "
+            "needed. Every other filing needs a phone bound to the account (PHONE_REQUIRED); "
+            "true with another kind is INVALID_INPUT on this field."
+        ),
     )
 
 

@@ -214,6 +214,9 @@ class Appeal(Model):
     )
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
+    # False only for a 建议 or 表扬 whose resident said no reply is wanted: handlers need
+    # not call back (everyone else filed with a bound phone).
+    reply_wanted = fields.BooleanField(default=True)
     status = fields.CharEnumField(AppealStatus, max_length=12)
     hold_reason = fields.CharEnumField(HoldReason, max_length=16, null=True)
     check_attempts = fields.IntField(default=0)
