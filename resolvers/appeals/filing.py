@@ -22,6 +22,7 @@ from resolvers.appeals.transitions import (
     MAX_ADDRESS,
     SELF_SERVICE_CHANNELS,
     acting,
+    changing,
     clean_text,
     dispatch_in,
     notify_owner,
@@ -44,7 +45,6 @@ from storage.models.appeals import (
 from storage.models.catalogue import Channel, Region
 from storage.models.documents import DocumentKind, DocumentStatus
 from storage.repositories import appeals as repo
-from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ async def create(
             await deadlines.limits_of(resources.settings, filing.category.id),
             china_date(now),
         )
-    async with atomic():
+    async with changing(resources):
         number = f"SQ{china_date(now):%Y%m%d}{await repo.next_number(china_date(now)):06d}"
         status = AppealStatus.HELD if verdict.hold else AppealStatus.SUBMITTED
         appeal = await repo.create(

@@ -753,6 +753,12 @@ class SatisfactionSummary:
     )
 )
 class AppealInsights:
+    computed_at: datetime = strawberry.field(
+        description=(
+            "When these figures were computed. A cached answer is reused only until the next "
+            "filing or status change, and for at most RONGBAN_APPEAL_INSIGHT_CACHE_SECONDS."
+        )
+    )
     start: date
     end: date
     total: int
@@ -803,6 +809,7 @@ class AppealInsights:
             ]
 
         return cls(
+            computed_at=datetime.fromisoformat(data["computedAt"]),
             start=date.fromisoformat(data["start"]),
             end=date.fromisoformat(data["end"]),
             total=data["total"],
