@@ -50,6 +50,10 @@ class AppealErrorCode(StrEnum):
     ALREADY_RATED = "ALREADY_RATED"
     WINDOW_CLOSED = "WINDOW_CLOSED"
     ALREADY_REVISITED = "ALREADY_REVISITED"
+    # Editing the dispatch catalogue and table
+    CATEGORY_RETIRED = "CATEGORY_RETIRED"
+    CATALOGUE_TOO_LARGE = "CATALOGUE_TOO_LARGE"
+    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
 
 
 class AppealError(DomainError):
@@ -92,4 +96,7 @@ class AppealError(DomainError):
         AppealErrorCode.ALREADY_RATED: "您已评价过本次答复。",
         AppealErrorCode.WINDOW_CLOSED: "已超过评价或重新办理的期限。",
         AppealErrorCode.ALREADY_REVISITED: "该诉求已完成回访。",
+        AppealErrorCode.CATEGORY_RETIRED: "该诉求类别已停用。",
+        AppealErrorCode.CATALOGUE_TOO_LARGE: "诉求类别目录已达上限（每级最多30项）。",
+        AppealErrorCode.ROUTE_NOT_FOUND: "派单目录中没有该类别在该区域的派单规则。",
     }

@@ -72,7 +72,11 @@ async def leaf_category(code: str, field: str = "categoryCode") -> AppealCategor
     rows = await repo.categories_by_codes([code.strip()]) if code and len(code) <= 16 else []
     if not rows or not await repo.is_leaf(rows[0].id):
         raise AppealError(Code.CATEGORY_NOT_FOUND, field)
-    return rows[0]
+    category = rows[0]
+    group = await repo.categories_by_ids([category.parent_id]) if category.parent_id else []
+    if not category.active or any(not g.active for g in group):
+        raise AppealError(Code.CATEGORY_RETIRED, field)  # a retired leaf, or in a retired group
+    return category
 
 
 async def region_of(code: str | None, field: str = "regionCode") -> Region:
