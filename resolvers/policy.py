@@ -150,6 +150,10 @@ class Action(StrEnum):
     APPEAL_PHOTO_CHECKS = "APPEAL_PHOTO_CHECKS"
     APPEAL_SUPERVISIONS = "APPEAL_SUPERVISIONS"
     APPEAL_INSIGHTS = "APPEAL_INSIGHTS"
+    APPEAL_CATEGORY_UPSERT = "APPEAL_CATEGORY_UPSERT"
+    APPEAL_CATEGORY_RETIRE = "APPEAL_CATEGORY_RETIRE"
+    APPEAL_ROUTE_SET = "APPEAL_ROUTE_SET"
+    APPEAL_ROUTE_REMOVE = "APPEAL_ROUTE_REMOVE"
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
@@ -544,6 +548,11 @@ POLICY: dict[Action, Rule] = {
     A.APPEAL_PHOTO_CHECKS: owner,
     A.APPEAL_SUPERVISIONS: supervisor,
     A.APPEAL_INSIGHTS: staff,
+    # the dispatch catalogue and table are the 12345 centre's (versioned, audited)
+    A.APPEAL_CATEGORY_UPSERT: supervisor,
+    A.APPEAL_CATEGORY_RETIRE: supervisor,
+    A.APPEAL_ROUTE_SET: supervisor,
+    A.APPEAL_ROUTE_REMOVE: supervisor,
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,

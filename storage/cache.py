@@ -19,6 +19,8 @@ __all__ = [
     "Redis",
     "RedisError",
     "admit_budget",
+    "appeals_version",
+    "bump_appeals_version",
     "bump_catalogue_version",
     "catalogue_version",
     "create_redis",
@@ -135,6 +137,10 @@ class Keys:
     def appeal_insights(digest: str) -> str:
         return f"appeals:insights:{digest}"
 
+    # Counts committed changes to appeals (filings, status moves, ratings); part of every
+    # cached insight's key.
+    APPEALS_VERSION = "appeals:version"
+
 
 # INCR and EXPIRE in one step: a crash between them must not leave a counter without expiry.
 _FIXED_WINDOW = """
@@ -165,6 +171,17 @@ async def catalogue_version(redis: Redis) -> str:
 async def bump_catalogue_version(redis: Redis) -> None:
     """Called after every committed change residents can see: cached answers become stale."""
     await redis.set(Keys.CATALOGUE_VERSION, uuid.uuid4().hex)
+
+
+async def appeals_version(redis: Redis) -> int:
+    """How many changes to appeals have committed (as counted here). A counter is enough:
+    the answers keyed by it live in the same Redis and go with it if it restarts empty."""
+    return int(await redis.get(Keys.APPEALS_VERSION) or 0)
+
+
+async def bump_appeals_version(redis: Redis) -> None:
+    """Called after a change to appeals commits: insights computed before it are stale."""
+    await redis.incr(Keys.APPEALS_VERSION)
 
 
 @dataclass(frozen=True, slots=True)

@@ -352,8 +352,10 @@ class MiniProgram:
         location: dict[str, float] | None = None,
         address: str | None = None,
         document_ids: list[str] | None = None,
+        no_reply_wanted: bool = False,
     ) -> dict[str, Any]:
         variables = {
+            "noReplyWanted": no_reply_wanted,
             "kind": kind,
             "categoryCode": category_code,
             "content": content,

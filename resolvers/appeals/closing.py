@@ -17,6 +17,7 @@ from resolvers.appeals.transitions import (
     Move,
     acting,
     authorize,
+    changing,
     clean_text,
     due_text,
     fresh,
@@ -37,7 +38,7 @@ from storage.models.appeals import (
     Satisfaction,
 )
 from storage.repositories import appeals as repo
-from storage.transactions import IntegrityError, atomic
+from storage.transactions import IntegrityError
 
 
 def master_of(appeal: Appeal) -> UUID:
@@ -68,7 +69,7 @@ async def rate(
     found = await next_round(resources, master_id, now) if reopen else None
     revisit_due = await deadline(china_date(now), resources.settings.appeal_revisit_days)
     try:
-        async with atomic():
+        async with changing(resources):
             locked = await repo.lock_many(sorted({appeal_id, master_id}))
             rows = {a.id: a for a in locked}
             appeal, master = rows[appeal_id], rows[master_id]
@@ -151,7 +152,7 @@ async def reopen(
     owner_id = acting(principal)
     master_id = master_of(preview)
     found = await next_round(resources, master_id, now)
-    async with atomic():
+    async with changing(resources):
         rows = {a.id: a for a in await repo.lock_many(sorted({appeal_id, master_id}))}
         appeal, master = rows[appeal_id], rows[master_id]
         if (
@@ -316,7 +317,7 @@ async def record_revisit(
     if method is RevisitMethod.CALL and satisfaction is None:
         raise AppealError(Code.INVALID_INPUT, "satisfaction")
     now = resources.clock()
-    async with atomic():
+    async with changing(resources):
         # A 回访 is no move of the table: locked and asked of the policy here, as a move is.
         appeal = await repo.lock(appeal_id)
         await authorize(resources, principal, policy.Action.APPEAL_RECORD_REVISIT, appeal)

@@ -10,8 +10,9 @@ from storage.models.appeals import AppealCategory
 from storage.models.catalogue import Department, Region, RegionLevel
 from storage.repositories import appeals as repo
 
-# The dispatch catalogue (派单目录) is reference data written only by the seed, which refuses
-# a catalogue past these sizes: two levels, groups of leaves, a few synonyms each.
+# The dispatch catalogue (派单目录) is first loaded by the seed and then edited by the 12345
+# centre (resolvers/appeals/catalogue.py); both refuse a catalogue past these sizes, retired
+# categories included: two levels, groups of leaves, a few synonyms each.
 MAX_CATEGORY_GROUPS = 30
 MAX_CATEGORY_CHILDREN = 30
 MAX_CATEGORY_KEYWORDS = 20

@@ -28,6 +28,7 @@ class AppealErrorCode(StrEnum):
     PHOTO_NOT_AVAILABLE = "PHOTO_NOT_AVAILABLE"
     NOT_A_PHOTO = "NOT_A_PHOTO"
     DUPLICATE_PHOTO = "DUPLICATE_PHOTO"
+    PHONE_REQUIRED = "PHONE_REQUIRED"
     # Handling
     INVALID_STATE = "INVALID_STATE"
     CONFLICT = "CONFLICT"
@@ -49,6 +50,10 @@ class AppealErrorCode(StrEnum):
     ALREADY_RATED = "ALREADY_RATED"
     WINDOW_CLOSED = "WINDOW_CLOSED"
     ALREADY_REVISITED = "ALREADY_REVISITED"
+    # Editing the dispatch catalogue and table
+    CATEGORY_RETIRED = "CATEGORY_RETIRED"
+    CATALOGUE_TOO_LARGE = "CATALOGUE_TOO_LARGE"
+    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
 
 
 class AppealError(DomainError):
@@ -70,6 +75,9 @@ class AppealError(DomainError):
         AppealErrorCode.PHOTO_NOT_AVAILABLE: "照片尚未通过校验，暂不能使用。",
         AppealErrorCode.NOT_A_PHOTO: "只能附带照片。",
         AppealErrorCode.DUPLICATE_PHOTO: "同一张照片附带了两次。",
+        AppealErrorCode.PHONE_REQUIRED: (
+            "请先绑定手机号，以便承办部门联系您；建议、表扬类诉求也可选择无需回复。"
+        ),
         AppealErrorCode.INVALID_STATE: "诉求当前的状态不允许此操作。",
         AppealErrorCode.CONFLICT: "诉求刚被其他人更新，请刷新后再试。",
         AppealErrorCode.DEPARTMENT_NOT_FOUND: "找不到该承办部门。",
@@ -88,4 +96,7 @@ class AppealError(DomainError):
         AppealErrorCode.ALREADY_RATED: "您已评价过本次答复。",
         AppealErrorCode.WINDOW_CLOSED: "已超过评价或重新办理的期限。",
         AppealErrorCode.ALREADY_REVISITED: "该诉求已完成回访。",
+        AppealErrorCode.CATEGORY_RETIRED: "该诉求类别已停用。",
+        AppealErrorCode.CATALOGUE_TOO_LARGE: "诉求类别目录已达上限（每级最多30项）。",
+        AppealErrorCode.ROUTE_NOT_FOUND: "派单目录中没有该类别在该区域的派单规则。",
     }

@@ -22,6 +22,7 @@ from resolvers.appeals.transitions import (
     MAX_ADDRESS,
     SELF_SERVICE_CHANNELS,
     acting,
+    changing,
     clean_text,
     dispatch_in,
     notify_owner,
@@ -32,6 +33,7 @@ from resolvers.calendar.service import china_date
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
+from storage.models.accounts import Account
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -43,7 +45,6 @@ from storage.models.appeals import (
 from storage.models.catalogue import Channel, Region
 from storage.models.documents import DocumentKind, DocumentStatus
 from storage.repositories import appeals as repo
-from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Filing:
     address: str
     photo_ids: list[UUID]
     contact: dict[str, str] | None = None
+    reply_wanted: bool = True
     # Photos go through WeChat's image check where the text goes through its text check.
     check_photos: bool = False
 
@@ -70,7 +72,11 @@ async def leaf_category(code: str, field: str = "categoryCode") -> AppealCategor
     rows = await repo.categories_by_codes([code.strip()]) if code and len(code) <= 16 else []
     if not rows or not await repo.is_leaf(rows[0].id):
         raise AppealError(Code.CATEGORY_NOT_FOUND, field)
-    return rows[0]
+    category = rows[0]
+    group = await repo.categories_by_ids([category.parent_id]) if category.parent_id else []
+    if not category.active or any(not g.active for g in group):
+        raise AppealError(Code.CATEGORY_RETIRED, field)  # a retired leaf, or in a retired group
+    return category
 
 
 async def region_of(code: str | None, field: str = "regionCode") -> Region:
@@ -128,6 +134,23 @@ async def photos_of(
     return [photo.id for photo in photos]
 
 
+# Kinds that may be filed without a way to call back: they ask for nothing to be done.
+NO_REPLY_KINDS = frozenset({AppealKind.SUGGESTION, AppealKind.PRAISE})
+
+
+def check_reply_choice(kind: AppealKind, no_reply_wanted: bool) -> None:
+    """Only a 建议 or 表扬 may say no reply is wanted; everything else asks for an answer."""
+    if no_reply_wanted and kind not in NO_REPLY_KINDS:
+        raise AppealError(Code.INVALID_INPUT, "noReplyWanted")
+
+
+def check_reachable(owner: Account, kind: AppealKind, no_reply_wanted: bool) -> None:
+    """Handlers call residents back: a filing needs a bound phone unless no reply is wanted.
+    The field points at the way out where the kind has one (建议, 表扬)."""
+    if not owner.phone_sealed and not no_reply_wanted:
+        raise AppealError(Code.PHONE_REQUIRED, "noReplyWanted" if kind in NO_REPLY_KINDS else None)
+
+
 async def rate_limit(resources: Resources, owner_id: UUID) -> None:
     try:
         hit = await hit_rate_limit(
@@ -156,22 +179,26 @@ async def file_appeal(
     address: str | None,
     document_ids: Sequence[str],
     channel: Channel,
+    no_reply_wanted: bool = False,
 ) -> Appeal:
     """A resident files an appeal. Checked in this order, so that nothing is written for a
-    bad filing: input, photos, the content check (mini-program), then one transaction."""
+    bad filing: input, a way to call back, photos, the rate limit, the content check
+    (mini-program), then one transaction."""
     await policy.authorize(resources, principal, policy.Action.APPEAL_FILE)
     owner_id = acting(principal)
     if channel not in SELF_SERVICE_CHANNELS:
         raise AppealError(Code.CHANNEL_NOT_ALLOWED, "channel")
+    check_reply_choice(kind, no_reply_wanted)
     text = check_content(resources, content)
     category = await leaf_category(category_code)
     region = await region_of(region_code)
     check_location(latitude, longitude)
     where = clean_text(address, "address", limit=MAX_ADDRESS)
-    photos = await photos_of(resources, owner_id, document_ids)
-    await rate_limit(resources, owner_id)
     owner = await repo.account(owner_id)
     assert owner is not None  # the policy let a signed-in resident file
+    check_reachable(owner, kind, no_reply_wanted)
+    photos = await photos_of(resources, owner_id, document_ids)
+    await rate_limit(resources, owner_id)
     filing = Filing(
         kind=kind,
         category=category,
@@ -182,6 +209,7 @@ async def file_appeal(
         longitude=longitude,
         address=where,
         photo_ids=photos,
+        reply_wanted=not no_reply_wanted,
         check_photos=moderation.needs_check(AppealChannel(channel.value)),
     )
     verdict = await moderation.screen(resources, text, filing.channel, owner.wechat_openid)
@@ -208,7 +236,7 @@ async def create(
             await deadlines.limits_of(resources.settings, filing.category.id),
             china_date(now),
         )
-    async with atomic():
+    async with changing(resources):
         number = f"SQ{china_date(now):%Y%m%d}{await repo.next_number(china_date(now)):06d}"
         status = AppealStatus.HELD if verdict.hold else AppealStatus.SUBMITTED
         appeal = await repo.create(
@@ -231,6 +259,7 @@ async def create(
             ),
             latitude=filing.latitude,
             longitude=filing.longitude,
+            reply_wanted=filing.reply_wanted,
             status=status,
             hold_reason=verdict.hold,
             check_trace_id=verdict.trace_id,

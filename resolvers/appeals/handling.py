@@ -19,6 +19,7 @@ from resolvers.appeals.transitions import (
     acting,
     authorize,
     category_of,
+    changing,
     clean_text,
     dispatch_changes,
     dispatch_in,
@@ -43,7 +44,6 @@ from storage.models.appeals import (
     SupervisionKind,
 )
 from storage.repositories import appeals as repo
-from storage.transactions import atomic
 
 
 async def dispatch_appeal(
@@ -130,7 +130,7 @@ async def decide_hold(
         raise AppealError(Code.NOT_FOUND, "appealId")
     now = resources.clock()
     if hold_again is not None:
-        async with atomic():
+        async with changing(resources):
             appeal = await APPEALS.lock(resources, principal, appeal_id, Action.HOLD)
             # Still held (INVALID_STATE once a moderator decided it meanwhile).
             APPEAL_WORKFLOW.rule(appeal.status, Action.HOLD)
@@ -246,7 +246,7 @@ async def decide_extension(
     actor_id = acting(principal)
     limits = await deadlines.limits_of(resources.settings, preview.category_id)
     now = resources.clock()
-    async with atomic():
+    async with changing(resources):
         # Lock and apply rather than run: the table names the move by its approval, a
         # denial writes its own event.
         appeal = await APPEALS.lock(resources, principal, appeal_id, Action.DECIDE_EXTENSION)
@@ -480,7 +480,7 @@ async def merge(
     if target_id in appeal_ids:
         raise AppealError(Code.CANNOT_MERGE_INTO_ITSELF, "appealIds")
     now = resources.clock()
-    async with atomic():
+    async with changing(resources):
         rows = {a.id: a for a in await repo.lock_many([target_id, *appeal_ids])}
         target = rows.get(target_id)
         await authorize(resources, principal, policy.Action.APPEAL_MERGE, target, "targetId")

@@ -21,7 +21,7 @@ from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
 from resolvers.calendar.service import CHINA, china_date
 from resolvers.resources import Resources
-from storage.cache import Keys, RedisError
+from storage.cache import Keys, RedisError, appeals_version
 from storage.crypto import Keyring
 from storage.models.appeals import AppealStatus, Satisfaction
 from storage.models.catalogue import RegionLevel
@@ -37,7 +37,7 @@ TOP_SPIKES = 20
 MAX_WEEKS = MAX_DAYS // 7 + 2
 # Series by district: the city's counties and functional zones (23 today).
 MAX_DISTRICT_SERIES = 50
-_VERSION = 1  # bump when the cached shape changes
+_VERSION = 2  # bump when the cached shape changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +69,24 @@ async def resolve_filter(resources: Resources, filter: Filter | None) -> Filter:
 
 
 async def insights(resources: Resources, filter: Filter) -> dict[str, Any]:
-    """The figures for the filter, cached for `appeal_insight_cache_seconds` (they are
-    aggregates only, safe to keep)."""
+    """The figures for the filter, with the moment they were computed. Cached (they are
+    aggregates only, safe to keep) under the appeals version read before computing: a
+    filing or a move that commits bumps it (transitions.changed), so no answer is served
+    after a change it may not have seen; `appeal_insight_cache_seconds` bounds the rest."""
     settings = resources.settings
-    key = Keys.appeal_insights(_digest(filter, settings.appeal_insight_min_group))
+    key = None
     if settings.appeal_insight_cache_seconds:
         try:
+            version = await appeals_version(resources.redis)
+            key = Keys.appeal_insights(_digest(filter, settings.appeal_insight_min_group, version))
             cached = await resources.redis.get(key)
         except RedisError:
-            cached = None
+            key = cached = None  # no cache: computed, not stored
         if cached:
             found: dict[str, Any] = orjson.loads(cached)
             return found
     result = await compute(resources, filter)
-    if settings.appeal_insight_cache_seconds:
+    if key is not None:
         with contextlib.suppress(RedisError):  # a cache miss next time, nothing worse
             await resources.redis.set(
                 key, orjson.dumps(result).decode(), ex=settings.appeal_insight_cache_seconds
@@ -90,9 +94,10 @@ async def insights(resources: Resources, filter: Filter) -> dict[str, Any]:
     return result
 
 
-def _digest(filter: Filter, min_group: int) -> str:
+def _digest(filter: Filter, min_group: int, appeals: int) -> str:
     parts = (
         _VERSION,
+        appeals,
         filter.start,
         filter.end,
         filter.region_code,
@@ -104,6 +109,7 @@ def _digest(filter: Filter, min_group: int) -> str:
 
 
 async def compute(resources: Resources, filter: Filter) -> dict[str, Any]:
+    computed_at = resources.clock()  # before the reads: the figures are at least this fresh
     settings = resources.settings
     minimum = settings.appeal_insight_min_group
     districts = await _district_scope(filter.region_code)
@@ -192,6 +198,7 @@ async def compute(resources: Resources, filter: Filter) -> dict[str, Any]:
     }
     rated = sum(levels.values())
     return {
+        "computedAt": computed_at.isoformat(),
         "start": filter.start.isoformat(),
         "end": filter.end.isoformat(),
         "total": len(in_period),

@@ -122,7 +122,7 @@ async def services(resources: Resources) -> list[dict[str, Any]]:
             "group": groups[c.parent_id].name if c.parent_id in groups else "",
         }
         for c in rows
-        if c.parent_id is not None
+        if c.parent_id is not None and c.active and groups[c.parent_id].active
     ]
 
 

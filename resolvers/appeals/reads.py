@@ -138,9 +138,11 @@ def contact_of(resources: Resources, appeal: Appeal) -> dict[str, str]:
 # -- the dispatch catalogue, and who read a reporter's identity
 
 
-async def categories() -> list[AppealCategory]:
-    """The dispatch catalogue (派单目录): groups and leaf categories, by position and code."""
-    return await repo.categories()
+async def categories(*, include_retired: bool = False) -> list[AppealCategory]:
+    """The dispatch catalogue (派单目录) as it stands: groups and leaf categories, by
+    position and code; retired ones only when asked for."""
+    rows = await repo.categories()
+    return rows if include_retired else [row for row in rows if row.active]
 
 
 async def log_reporter_read(context: Context, appeal: Appeal, request_id: str) -> None:

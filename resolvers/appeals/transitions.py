@@ -4,6 +4,9 @@ notifications, and dispatch with a new round."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +21,7 @@ from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wecha
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.workflow import Machine, Moved
+from storage.cache import RedisError, bump_appeals_version
 from storage.models.appeals import (
     Appeal,
     AppealCategory,
@@ -27,6 +31,9 @@ from storage.models.appeals import (
 )
 from storage.models.catalogue import Channel
 from storage.repositories import appeals as repo
+from storage.transactions import atomic
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE = 500
 MAX_COMMENT = 200
@@ -140,9 +147,37 @@ async def write_event(
     )
 
 
+async def changed(resources: Resources) -> None:
+    """After a change to appeals committed (a filing, a move, a rating): cached insights
+    computed before it stop being served. Without Redis there is no cache to correct."""
+    try:
+        await bump_appeals_version(resources.redis)
+    except RedisError:
+        log.warning("appeals version not bumped: insights may be stale until their TTL")
+
+
+@asynccontextmanager
+async def changing(resources: Resources) -> AsyncIterator[None]:
+    """A transaction that changes appeals: once it commits, `changed`. Nested in another
+    transaction it bumps early too, and the outer one bumps again after its commit."""
+    async with atomic():
+        yield
+    await changed(resources)
+
+
+class AppealMachine(Machine[Appeal, AppealStatus, Action, AppealEventType]):
+    """The machine of appeals: every whole move (`run`) is followed, once committed, by
+    `changed`; moves applied inside a service's own transaction are covered by `changing`."""
+
+    async def run(self, resources: Resources, *args: Any, **kwargs: Any) -> Any:
+        done = await super().run(resources, *args, **kwargs)
+        await changed(resources)
+        return done
+
+
 # Every status change of an appeal goes through it: the row locked through the repository,
 # the policy and the table asked, the status compare-and-set, the timeline event written.
-APPEALS: Machine[Appeal, AppealStatus, Action, AppealEventType] = Machine(
+APPEALS = AppealMachine(
     APPEAL_WORKFLOW,
     lock=repo.lock,
     compare_and_set=repo.move,

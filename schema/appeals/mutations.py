@@ -6,12 +6,14 @@ from uuid import UUID
 
 import strawberry
 
-from resolvers.appeals import closing, filing, handling
+from resolvers.appeals import catalogue, closing, filing, handling
 from resolvers.appeals.errors import AppealError, AppealErrorCode
 from resolvers.appeals.transitions import MAX_MERGE
 from resolvers.policy import Action
 from schema.appeals.types import (
     Appeal,
+    AppealCategory,
+    AppealRouteChange,
     DecideAppealExtensionInput,
     DecideAppealExtensionResult,
     DispatchAppealInput,
@@ -27,16 +29,24 @@ from schema.appeals.types import (
     RateAppealResult,
     RecordAppealRevisitInput,
     RecordAppealRevisitResult,
+    RemoveAppealRouteInput,
+    RemoveAppealRouteResult,
     ReopenAppealInput,
     ReopenAppealResult,
     ReplyAppealInput,
     ReplyAppealResult,
     RequestAppealExtensionInput,
     RequestAppealExtensionResult,
+    RetireAppealCategoryInput,
+    RetireAppealCategoryResult,
     ReturnAppealInput,
     ReturnAppealResult,
+    SetAppealRouteInput,
+    SetAppealRouteResult,
     SignAppealInput,
     SignAppealResult,
+    UpsertAppealCategoryInput,
+    UpsertAppealCategoryResult,
 )
 from schema.authorised import authorised
 from schema.context import Info
@@ -52,7 +62,8 @@ class AppealMutation:
     @strawberry.mutation(
         extensions=authorised(Action.APPEAL_FILE),
         description=(
-            "A resident files an appeal (at most 10 an hour). Dispatched at once through the "
+            "A resident files an appeal (at most 10 an hour), with a bound phone unless no reply "
+            "is wanted (建议, 表扬). Dispatched at once through the "
             "dispatch table, else queued for the 12345 centre; mini-program text is checked by "
             "WeChat first (risky refused, review or an outage held, never passed unchecked)."
         ),
@@ -70,6 +81,7 @@ class AppealMutation:
             address=input.address,
             document_ids=[str(i) for i in input.document_ids],
             channel=input.channel,
+            no_reply_wanted=input.no_reply_wanted,
         )
         return Appeal.of(appeal)
 
@@ -243,3 +255,88 @@ class AppealMutation:
             input.note,
         )
         return Appeal.of(appeal)
+
+    # -- the dispatch catalogue and table (12345 centre, ADMIN): versioned, audited
+
+    @strawberry.mutation(
+        extensions=authorised(Action.APPEAL_CATEGORY_UPSERT),
+        description=(
+            "12345 centre: adds a group or a leaf of the dispatch catalogue, or changes one's "
+            "name, description, keywords or whether it is active. Each change is a new "
+            "catalogue version with an audit row; an edit that changes nothing makes none."
+        ),
+    )
+    async def upsert_appeal_category(
+        self, info: Info, input: UpsertAppealCategoryInput
+    ) -> UpsertAppealCategoryResult:
+        row = await catalogue.upsert_category(
+            info.context.resources,
+            info.context.principal,
+            catalogue.CategoryEdit(
+                code=input.code,
+                parent_code=input.parent_code,
+                name=input.name,
+                description=input.description,
+                keywords=input.keywords,
+                active=input.active,
+            ),
+            request_id=info.context.request_id,
+        )
+        return AppealCategory.of(row, include_retired=True)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.APPEAL_CATEGORY_RETIRE),
+        description=(
+            "12345 centre: retires a category (never deleted: appeals reference it); a retired "
+            "group takes its leaves out of the catalogue. New filings may not choose it."
+        ),
+    )
+    async def retire_appeal_category(
+        self, info: Info, input: RetireAppealCategoryInput
+    ) -> RetireAppealCategoryResult:
+        row = await catalogue.retire_category(
+            info.context.resources,
+            info.context.principal,
+            input.code,
+            request_id=info.context.request_id,
+        )
+        return AppealCategory.of(row, include_retired=True)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.APPEAL_ROUTE_SET),
+        description=(
+            "12345 centre: the dispatch table sends a category in a region (and below) to a "
+            "department from the next filing on."
+        ),
+    )
+    async def set_appeal_route(
+        self, info: Info, input: SetAppealRouteInput
+    ) -> SetAppealRouteResult:
+        change = await catalogue.set_route(
+            info.context.resources,
+            info.context.principal,
+            input.category_code,
+            input.region_code,
+            input.department_code,
+            request_id=info.context.request_id,
+        )
+        return AppealRouteChange(version=change.version, _change=change)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.APPEAL_ROUTE_REMOVE),
+        description=(
+            "12345 centre: removes a row of the dispatch table; such appeals follow the row "
+            "above (a wider region, the group) or wait in the centre's queue."
+        ),
+    )
+    async def remove_appeal_route(
+        self, info: Info, input: RemoveAppealRouteInput
+    ) -> RemoveAppealRouteResult:
+        change = await catalogue.remove_route(
+            info.context.resources,
+            info.context.principal,
+            input.category_code,
+            input.region_code,
+            request_id=info.context.request_id,
+        )
+        return AppealRouteChange(version=change.version, _change=change)

@@ -75,13 +75,20 @@ class AppealQuery:
         extensions=authorised(Action.READ_PUBLIC),
         directives=bounded(MAX_CATEGORY_GROUPS),
         description=(
-            "The 12345 dispatch catalogue (派单目录): groups with their leaf categories; at most "
-            f"{MAX_CATEGORY_GROUPS} groups."
+            "The 12345 dispatch catalogue (派单目录) as the centre keeps it: groups with their "
+            f"leaf categories; at most {MAX_CATEGORY_GROUPS} groups. Retired categories only "
+            "with includeRetired."
         ),
     )
-    async def appeal_categories(self, info: Info) -> list[AppealCategory]:
-        rows = await reads.categories()
-        return [AppealCategory.of(row) for row in rows if row.parent_id is None]
+    async def appeal_categories(
+        self, info: Info, include_retired: bool = False
+    ) -> list[AppealCategory]:
+        rows = await reads.categories(include_retired=include_retired)
+        return [
+            AppealCategory.of(row, include_retired=include_retired)
+            for row in rows
+            if row.parent_id is None
+        ]
 
     @strawberry.field(
         extensions=authorised(Action.APPEAL_SUPERVISIONS),

@@ -14,7 +14,7 @@ import strawberry
 from strawberry import relay
 
 from resolvers import policy
-from resolvers.appeals import deadlines, duplicates, insights, reads
+from resolvers.appeals import catalogue, deadlines, duplicates, insights, reads
 from resolvers.appeals.dispatch import (
     MAX_CATEGORY_CHILDREN,
     MAX_CATEGORY_GROUPS,
@@ -117,25 +117,42 @@ class AppealCategory:
         directives=bounded(MAX_CATEGORY_KEYWORDS),
         description=f"Synonyms, for search and Open311; at most {MAX_CATEGORY_KEYWORDS}.",
     )
+    active: bool = strawberry.field(
+        description="False once retired: kept for the appeals filed under it, never chosen."
+    )
+    version: int = strawberry.field(
+        description="The catalogue version of its last change (0: as first loaded)."
+    )
     _model: strawberry.Private[models.AppealCategory]
+    _include_retired: strawberry.Private[bool] = False
 
     @classmethod
-    def of(cls, model: models.AppealCategory) -> Self:
+    def of(cls, model: models.AppealCategory, *, include_retired: bool = False) -> Self:
         return cls(
             code=model.code,
             name=model.name,
             description=model.description,
             keywords=category_keywords(model.keywords),
+            active=model.active,
+            version=model.version,
             _model=model,
+            _include_retired=include_retired,
         )
 
     @strawberry.field(
         directives=bounded(MAX_CATEGORY_CHILDREN),
-        description=f"The categories below (empty for a leaf); at most {MAX_CATEGORY_CHILDREN}.",
+        description=(
+            "The categories below (empty for a leaf), retired ones only where the catalogue "
+            f"was asked with includeRetired; at most {MAX_CATEGORY_CHILDREN}."
+        ),
     )
     async def children(self, info: Info) -> list[AppealCategory]:
         rows = await info.context.loaders.appeal_category_children.load(self._model.id)
-        return [AppealCategory.of(row) for row in rows]
+        return [
+            AppealCategory.of(row, include_retired=self._include_retired)
+            for row in rows
+            if row.active or self._include_retired
+        ]
 
     @strawberry.field(description="The group above, null for a group.")
     async def parent(self, info: Info) -> AppealCategory | None:
@@ -163,6 +180,33 @@ class AppealCategory:
     @strawberry.field(description="Working days an approved extension may add at most.")
     async def max_extension_days(self, info: Info) -> int:
         return (await self._limits(info)).max_extension_days
+
+
+@strawberry.type(
+    description=("A row of the dispatch table (category × region → department) as an edit left it.")
+)
+class AppealRouteChange:
+    version: int = strawberry.field(
+        description="The catalogue version of the edit (of the row's last change if unchanged)."
+    )
+    _change: strawberry.Private[catalogue.RouteChange]
+
+    @strawberry.field(description="The category (a leaf, or a group: all its leaves).")
+    def category(self) -> AppealCategory:
+        return AppealCategory.of(self._change.category, include_retired=True)
+
+    @strawberry.field(description="The region; the row applies there and below.")
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region.load(self._change.region_id)
+        assert row is not None
+        return Region.of(row)
+
+    @strawberry.field(description="Where such appeals are dispatched; null: the row was removed.")
+    async def department(self, info: Info) -> Department | None:
+        if self._change.department_id is None:
+            return None
+        row = await info.context.loaders.department.load(self._change.department_id)
+        return Department.of(row) if row else None
 
 
 @strawberry.type(description="An entry of the timeline: the audit trail of the appeal.")
@@ -305,6 +349,12 @@ class Appeal(relay.Node):
     replied_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
+    reply_wanted: bool = strawberry.field(
+        description=(
+            "False when the resident said no reply is wanted (建议 and 表扬 only): nobody "
+            "need call back. Every other appeal was filed with a bound phone."
+        )
+    )
     _model: strawberry.Private[models.Appeal]
 
     @classmethod
@@ -326,6 +376,7 @@ class Appeal(relay.Node):
             replied_at=model.replied_at,
             closed_at=model.closed_at,
             reopen_count=model.reopen_count,
+            reply_wanted=model.reply_wanted,
             _model=model,
         )
 
@@ -746,6 +797,12 @@ class SatisfactionSummary:
     )
 )
 class AppealInsights:
+    computed_at: datetime = strawberry.field(
+        description=(
+            "When these figures were computed. A cached answer is reused only until the next "
+            "filing or status change, and for at most RONGBAN_APPEAL_INSIGHT_CACHE_SECONDS."
+        )
+    )
     start: date
     end: date
     total: int
@@ -796,6 +853,7 @@ class AppealInsights:
             ]
 
         return cls(
+            computed_at=datetime.fromisoformat(data["computedAt"]),
             start=date.fromisoformat(data["start"]),
             end=date.fromisoformat(data["end"]),
             total=data["total"],
@@ -886,6 +944,14 @@ class FileAppealInput:
             "WeChat's content check (risky refused, review held for a moderator)."
         )
     )
+    no_reply_wanted: bool = strawberry.field(
+        default=False,
+        description=(
+            "建议 (SUGGESTION) and 表扬 (PRAISE) only: no reply is wanted, so no bound phone is "
+            "needed. Every other filing needs a phone bound to the account (PHONE_REQUIRED); "
+            "true with another kind is INVALID_INPUT on this field."
+        ),
+    )
 
 
 @strawberry.input
@@ -975,6 +1041,46 @@ class RecordAppealRevisitInput:
     note: str | None = None
 
 
+@strawberry.input
+class UpsertAppealCategoryInput:
+    code: str = strawberry.field(
+        description="2 to 16 digits or capital letters; a leaf's code begins with its group's."
+    )
+    parent_code: str | None = strawberry.field(
+        default=None, description="The group of a leaf; null for a group. A category stays put."
+    )
+    name: str = strawberry.field(description="At most 32 characters.")
+    description: str = strawberry.field(default="", description="At most 200 characters.")
+    keywords: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            f"Synonyms for search and Open311, at most {MAX_CATEGORY_KEYWORDS} of 16 characters "
+            "each; null leaves them as they are."
+        ),
+    )
+    active: bool = strawberry.field(
+        default=True, description="False takes it out of the catalogue (as retiring does)."
+    )
+
+
+@strawberry.input
+class RetireAppealCategoryInput:
+    code: str
+
+
+@strawberry.input
+class SetAppealRouteInput:
+    category_code: str = strawberry.field(description="A leaf, or a group (all its leaves).")
+    region_code: str = strawberry.field(description="The row applies in the region and below.")
+    department_code: str = strawberry.field(description="The department's credit code.")
+
+
+@strawberry.input
+class RemoveAppealRouteInput:
+    category_code: str
+    region_code: str
+
+
 # -- errors and results
 
 
@@ -1038,6 +1144,26 @@ class RecordAppealRevisitError(UserError):
     code: AppealErrorCode
 
 
+@strawberry.type
+class UpsertAppealCategoryError(UserError):
+    code: AppealErrorCode
+
+
+@strawberry.type
+class RetireAppealCategoryError(UserError):
+    code: AppealErrorCode
+
+
+@strawberry.type
+class SetAppealRouteError(UserError):
+    code: AppealErrorCode
+
+
+@strawberry.type
+class RemoveAppealRouteError(UserError):
+    code: AppealErrorCode
+
+
 FileAppealResult = Annotated[Appeal | FileAppealError, strawberry.union("FileAppealResult")]
 DispatchAppealResult = Annotated[
     Appeal | DispatchAppealError, strawberry.union("DispatchAppealResult")
@@ -1059,4 +1185,16 @@ ModerateAppealResult = Annotated[
 ]
 RecordAppealRevisitResult = Annotated[
     Appeal | RecordAppealRevisitError, strawberry.union("RecordAppealRevisitResult")
+]
+UpsertAppealCategoryResult = Annotated[
+    AppealCategory | UpsertAppealCategoryError, strawberry.union("UpsertAppealCategoryResult")
+]
+RetireAppealCategoryResult = Annotated[
+    AppealCategory | RetireAppealCategoryError, strawberry.union("RetireAppealCategoryResult")
+]
+SetAppealRouteResult = Annotated[
+    AppealRouteChange | SetAppealRouteError, strawberry.union("SetAppealRouteResult")
+]
+RemoveAppealRouteResult = Annotated[
+    AppealRouteChange | RemoveAppealRouteError, strawberry.union("RemoveAppealRouteResult")
 ]

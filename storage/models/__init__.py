@@ -11,6 +11,8 @@ from storage.models.accounts import (
 )
 from storage.models.appeals import (
     Appeal,
+    AppealCatalogueChange,
+    AppealCatalogueVersion,
     AppealCategory,
     AppealCounter,
     AppealEvent,
@@ -90,6 +92,8 @@ __all__ = [
     "Account",
     "ApiKey",
     "Appeal",
+    "AppealCatalogueChange",
+    "AppealCatalogueVersion",
     "AppealCategory",
     "AppealCounter",
     "AppealEvent",

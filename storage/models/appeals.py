@@ -4,7 +4,7 @@ replies, ratings, photos, supervision (督办) and revisits (回访), and Open31
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from tortoise import fields
@@ -127,6 +127,9 @@ class AppealCategory(Model):
     )
     parent_id: UUID | None
     position = fields.IntField(default=0)
+    # Retired categories stay (appeals reference them) but are neither shown nor chosen.
+    active = fields.BooleanField(default=True)
+    version = fields.IntField(default=0, description="catalogue version of its last change")
     sign_days = fields.IntField(null=True, description="working days to sign for it")
     reply_days = fields.IntField(null=True, description="working days to reply")
     max_extension_days = fields.IntField(null=True, description="working days at most")
@@ -153,10 +156,47 @@ class AppealRoute(Model):
         "models.Department", related_name="appeal_routes", on_delete=fields.CASCADE
     )
     department_id: UUID
+    version = fields.IntField(default=0, description="catalogue version of its last change")
 
     class Meta:
         table = "appeal_route"
         unique_together = (("category_id", "region_id"),)
+
+
+class AppealCatalogueAction(StrEnum):
+    CATEGORY_UPSERTED = "CATEGORY_UPSERTED"
+    CATEGORY_RETIRED = "CATEGORY_RETIRED"
+    ROUTE_SET = "ROUTE_SET"
+    ROUTE_REMOVED = "ROUTE_REMOVED"
+
+
+class AppealCatalogueVersion(Model):
+    """The one row counting edits of the dispatch catalogue and table: locked by each edit
+    until it commits, so that edits happen one at a time and every one gets the next
+    version."""
+
+    name = fields.CharField(primary_key=True, max_length=16)  # "dispatch": the one row
+    version = fields.IntField(default=0)
+
+    class Meta:
+        table = "appeal_catalogue_version"
+
+
+class AppealCatalogueChange(Model):
+    """One edit of the dispatch catalogue or table by the 12345 centre or ADMIN: the
+    version it made, who, when, and the row before and after (codes, never personal data)."""
+
+    id = fields.UUIDField(primary_key=True)
+    version = fields.IntField(unique=True)
+    at = fields.DatetimeField()
+    actor_id = fields.UUIDField(null=True)
+    action = fields.CharEnumField(AppealCatalogueAction, max_length=24)
+    subject = fields.CharField(max_length=40, description="a category code, or code@region")
+    before: dict[str, Any] | None = fields.JSONField(null=True)
+    after: dict[str, Any] | None = fields.JSONField(null=True)
+
+    class Meta:
+        table = "appeal_catalogue_change"
 
 
 class Open311Client(Model):
@@ -214,6 +254,9 @@ class Appeal(Model):
     )
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
+    # False only for a 建议 or 表扬 whose resident said no reply is wanted: handlers need
+    # not call back (everyone else filed with a bound phone).
+    reply_wanted = fields.BooleanField(default=True)
     status = fields.CharEnumField(AppealStatus, max_length=12)
     hold_reason = fields.CharEnumField(HoldReason, max_length=16, null=True)
     check_attempts = fields.IntField(default=0)

@@ -19,6 +19,9 @@ from storage.models.appeals import (
     HANDLING_STATUSES,
     RELEASED_PHOTOS,
     Appeal,
+    AppealCatalogueAction,
+    AppealCatalogueChange,
+    AppealCatalogueVersion,
     AppealCategory,
     AppealCounter,
     AppealEvent,
@@ -92,6 +95,94 @@ async def is_leaf(category_id: UUID) -> bool:
 async def routes(category_ids: Sequence[UUID], region_ids: Sequence[UUID]) -> list[AppealRoute]:
     return await AppealRoute.filter(
         category_id__in=list(category_ids), region_id__in=list(region_ids)
+    )
+
+
+# -- editing the dispatch catalogue and table (the 12345 centre, ADMIN)
+
+CATALOGUE_COUNTER = "dispatch"
+
+
+async def next_catalogue_version() -> int:
+    """Inside a transaction: the catalogue's next version. The counter row stays locked
+    until commit, so edits of the catalogue and the table happen one at a time."""
+    await AppealCatalogueVersion.get_or_create(name=CATALOGUE_COUNTER)
+    await AppealCatalogueVersion.filter(name=CATALOGUE_COUNTER).update(version=F("version") + 1)
+    row = await AppealCatalogueVersion.filter(name=CATALOGUE_COUNTER).select_for_update().first()
+    assert row is not None
+    return row.version
+
+
+async def category_by_code(code: str) -> AppealCategory | None:
+    return await AppealCategory.get_or_none(code=code)
+
+
+async def next_position(parent_id: UUID | None) -> int:
+    """Where a new category goes among its siblings: after the last."""
+    last = await AppealCategory.filter(parent_id=parent_id).order_by("-position").first()
+    return last.position + 1 if last is not None else 0
+
+
+async def add_category(**fields: Any) -> AppealCategory:
+    return await AppealCategory.create(**fields)
+
+
+async def update_category(category_id: UUID, **fields: Any) -> None:
+    await AppealCategory.filter(id=category_id).update(**fields)
+
+
+async def route_of(category_id: UUID, region_id: UUID) -> AppealRoute | None:
+    return await AppealRoute.get_or_none(category_id=category_id, region_id=region_id)
+
+
+async def put_route(
+    category_id: UUID, region_id: UUID, department_id: UUID, version: int
+) -> AppealRoute:
+    """The table's row for the category in the region, created or pointed elsewhere."""
+    route = await AppealRoute.get_or_none(category_id=category_id, region_id=region_id)
+    if route is None:
+        return await AppealRoute.create(
+            category_id=category_id,
+            region_id=region_id,
+            department_id=department_id,
+            version=version,
+        )
+    await AppealRoute.filter(id=route.id).update(department_id=department_id, version=version)
+    route.department_id, route.version = department_id, version
+    return route
+
+
+async def delete_route(route_id: UUID) -> None:
+    await AppealRoute.filter(id=route_id).delete()
+
+
+async def record_catalogue_change(
+    *,
+    version: int,
+    at: datetime,
+    actor_id: UUID,
+    action: AppealCatalogueAction,
+    subject: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    request_id: str,
+) -> None:
+    """The change with its version, and its row in the audit trail (who, when, what)."""
+    await AppealCatalogueChange.create(
+        version=version,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject=subject,
+        before=before,
+        after=after,
+    )
+    await AuditEvent.create(
+        actor_id=actor_id,
+        action=f"appeal_catalogue.{action.value.lower()}",
+        success=True,
+        detail=f"version {version}: {subject}",
+        request_id=request_id,
     )
 
 

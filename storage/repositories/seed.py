@@ -11,7 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from storage.models.accounts import Account
-from storage.models.appeals import AppealCategory, AppealRoute
+from storage.models.appeals import (
+    AppealCatalogueAction,
+    AppealCatalogueChange,
+    AppealCategory,
+    AppealRoute,
+)
 from storage.models.catalogue import (
     CentreLevel,
     Department,
@@ -173,13 +178,20 @@ async def create_appeal_category(parent: AppealCategory | None, **fields: Any) -
 
 async def add_missing_appeal_routes(rows: Iterable[tuple[str, str, str]]) -> int:
     """Adds dispatch routes, each (category code, region code, department code), that name
-    known rows and are not routed yet; how many."""
+    known rows and are not routed yet, unless the 12345 centre has edited that row (a route
+    it removed stays removed); how many."""
+    changes = await AppealCatalogueChange.filter(
+        action__in=[AppealCatalogueAction.ROUTE_SET, AppealCatalogueAction.ROUTE_REMOVED]
+    )
+    edited = {change.subject for change in changes}
     categories = {c.code: c.id for c in await AppealCategory.all()}
     regions = {r.code: r.id for r in await Region.all()}
     departments = {d.code: d.id for d in await Department.all()}
     have = set(await AppealRoute.all().values_list("category_id", "region_id"))
     routes = []
     for category_code, region_code, department_code in rows:
+        if f"{category_code}@{region_code}" in edited:
+            continue
         key = (categories.get(category_code), regions.get(region_code))
         department = departments.get(department_code)
         if None in key or department is None or key in have:

@@ -14,6 +14,7 @@ from storage.models.accounts import Account
 from storage.models.catalogue import Department
 from tests.conftest import RunningApp
 from tests.documents.conftest import jpeg, pdf, signed_in
+from tests.identity import phone_number
 
 CENTRE = "11510100404435553D"  # 成都市政务服务管理和网络理政办公室: the 12345 centre
 URBAN = "11510100121459782L"  # 成都市城市管理委员会: 占道经营, 道路破损 ... citywide
@@ -32,7 +33,7 @@ APPEAL_FIELDS = """
       id number kind status holdReason channel content address location { lat lng }
       category { code name } region { code } department { code name }
       receivedOn signDueDate dueDate returnableUntil dueBeyondCalendar overdue
-      signedAt repliedAt closedAt reopenCount reopenableUntil
+      signedAt repliedAt closedAt reopenCount reopenableUntil replyWanted
       extension { status requestedDays approvedDays reason }
       photos { id kind } replies { content onTime workingDays department { code } }
       rating { level comment round } events { type status note byStaff department { code } }
@@ -71,9 +72,16 @@ REVISIT = mutation(
 DETAIL = "query($id: ID!) { appeal(id: $id) { " + APPEAL_FIELDS.replace("__typename", "") + " } }"
 
 
-async def resident(running: RunningApp, wechat: httpx.AsyncClient, user: str) -> MiniProgram:
-    """A mini-program user (signed in with WeChat, so the content check applies)."""
-    return await signed_in(running, wechat, user)
+async def resident(
+    running: RunningApp, wechat: httpx.AsyncClient, user: str, *, phone: bool = True
+) -> MiniProgram:
+    """A mini-program user (signed in with WeChat, so the content check applies) with a
+    phone bound, as filing needs (`phone=False`: none)."""
+    program = await signed_in(running, wechat, user)
+    if phone:
+        bound = await program.bind_phone(phone_number())
+        assert bound["__typename"] == "Account", bound
+    return program
 
 
 async def photo(program: MiniProgram) -> str:

@@ -7,10 +7,20 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
+import httpx
 import pytest
 
 from storage.models.appeals import Appeal, AppealRating, AppealReply, Satisfaction
-from tests.appeals.conftest import CENTRE, admin_token, staff_token
+from tests.appeals.conftest import (
+    CENTRE,
+    REPLY,
+    URBAN,
+    act,
+    admin_token,
+    file,
+    resident,
+    staff_token,
+)
 from tests.conftest import RunningApp
 from tests.perf.appeals_year import Spike, generate
 from tests.sql import count_statements
@@ -142,8 +152,6 @@ async def test_no_resident_can_be_read_out_of_the_insights(year: RunningApp) -> 
 
 
 async def test_the_filter_is_checked_and_only_staff_may_ask(year: RunningApp, wechat) -> None:
-    from tests.appeals.conftest import resident
-
     centre = await staff_token(year, CENTRE)
     program = await resident(year, wechat, "a")
 
@@ -176,3 +184,43 @@ async def test_answers_are_cached_as_aggregates(year: RunningApp) -> None:
         await year.gql.data(INSIGHTS, {"filter": SUMMER}, token=centre)
 
     assert not any('FROM "appeal"' in text for text in again.texts), again.texts
+
+
+FIGURES = "query($filter: AppealInsightFilter) { appealInsights(filter: $filter) { computedAt start end total open replied } }"
+
+
+async def test_a_cached_answer_ends_with_the_next_filing_or_move(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program = await resident(seeded, wechat, "a")
+    centre = await staff_token(seeded, CENTRE)
+    urban = await staff_token(seeded, URBAN)
+    first = await file(seeded, program, channel="WEB_HALL")
+
+    before = (await seeded.gql.data(FIGURES, token=centre))["appealInsights"]
+    again = (await seeded.gql.data(FIGURES, token=centre))["appealInsights"]
+    await file(seeded, program, channel="WEB_HALL")
+    unfiltered = (await seeded.gql.data(FIGURES, token=centre))["appealInsights"]
+    period = {"start": unfiltered["start"], "end": unfiltered["end"]}
+    filtered = (await seeded.gql.data(FIGURES, {"filter": period}, token=centre))["appealInsights"]
+    await act(seeded, REPLY, urban, appealId=first["id"], content="已安排城管队员现场处置。")
+    replied = (await seeded.gql.data(FIGURES, token=centre))["appealInsights"]
+
+    assert again == before  # nothing changed: the cached answer, computed once
+    assert (before["total"], before["open"], before["replied"]) == (1, 1, 0)
+    assert (unfiltered["total"], unfiltered["open"]) == (2, 2)
+    assert {k: v for k, v in filtered.items() if k != "computedAt"} == {
+        k: v for k, v in unfiltered.items() if k != "computedAt"
+    }
+    assert unfiltered["computedAt"] > before["computedAt"]
+    assert (replied["open"], replied["replied"]) == (1, 1)
+
+
+async def test_the_answer_says_when_it_was_computed(year: RunningApp) -> None:
+    centre = await staff_token(year, CENTRE)
+    moment = datetime(2026, 9, 1, 2, tzinfo=UTC)
+    year.resources.clock = lambda: moment
+
+    data = (await year.gql.data(FIGURES, {"filter": SUMMER}, token=centre))["appealInsights"]
+
+    assert datetime.fromisoformat(data["computedAt"]) == moment

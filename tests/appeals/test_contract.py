@@ -38,11 +38,13 @@ def test_the_appeal_contract() -> None:
     file_input = schema.type_map["FileAppealInput"]
     assert set(file_input.fields) >= {  # type: ignore[attr-defined]
         "kind", "categoryCode", "content", "location", "regionCode", "documentIds", "channel",
+        "noReplyWanted",
     }  # fmt: skip
+    assert "noReplyWanted: Boolean! = false" in sdl()  # additive: old clients file as before
     appeal = schema.type_map["Appeal"]
     assert set(appeal.fields) >= {  # type: ignore[attr-defined]
         "id", "number", "kind", "category", "content", "status", "department", "dueDate",
-        "replies", "rating",
+        "replies", "rating", "replyWanted",
     }  # fmt: skip
     kinds = schema.type_map["AppealKind"]
     statuses = schema.type_map["AppealStatus"]

@@ -250,3 +250,61 @@ async def test_filings_at_once_get_distinct_numbers(
     numbers = [r["number"] for r in results]
     assert len(set(numbers)) == 4
     assert all(r["status"] == "DISPATCHED" for r in results)
+
+
+# -- a way to call back: a bound phone, or no reply wanted (建议, 表扬)
+
+
+async def test_a_resident_without_a_phone_cannot_file_what_needs_an_answer(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program = await resident(seeded, wechat, "a", phone=False)
+
+    complaint = await file(seeded, program)
+    suggestion = await file(seeded, program, kind="SUGGESTION", categoryCode="1401")
+
+    assert (complaint["code"], complaint["field"]) == ("PHONE_REQUIRED", None)
+    assert "绑定手机号" in complaint["message"]
+    # A suggestion could be filed without an answer: the error points at that way out.
+    assert (suggestion["code"], suggestion["field"]) == ("PHONE_REQUIRED", "noReplyWanted")
+    assert await count_rows("appeal") == 0
+
+
+async def test_a_suggestion_or_praise_without_a_phone_is_filed_with_no_reply_wanted(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program = await resident(seeded, wechat, "a", phone=False)
+    praise_text = "春熙路街道的环卫工人每天清扫得很干净，向他们致敬。"
+
+    praise = await file(
+        seeded, program, kind="PRAISE", content=praise_text, noReplyWanted=True, channel="WEB_HALL"
+    )
+    handler = await staff_token(seeded, URBAN)
+    seen = await seeded.gql.data(
+        "query($id: ID!) { appeal(id: $id) { kind replyWanted } }",
+        {"id": praise["id"]},
+        token=handler,
+    )
+
+    assert praise["__typename"] == "Appeal", praise
+    assert praise["replyWanted"] is False
+    assert seen["appeal"] == {"kind": "PRAISE", "replyWanted": False}
+    assert await Appeal.filter(reply_wanted=False).count() == 1
+
+
+async def test_no_reply_wanted_is_only_for_suggestions_and_praise(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program = await resident(seeded, wechat, "a")
+
+    refused = {
+        kind: await file(seeded, program, kind=kind, noReplyWanted=True)
+        for kind in ("CONSULTATION", "HELP", "COMPLAINT", "REPORT")
+    }
+    with_phone = await file(seeded, program, kind="SUGGESTION", channel="WEB_HALL")
+
+    assert {k: (r["code"], r["field"]) for k, r in refused.items()} == dict.fromkeys(
+        refused, ("INVALID_INPUT", "noReplyWanted")
+    )
+    assert with_phone["replyWanted"] is True
+    assert await count_rows("appeal") == 1

@@ -401,6 +401,40 @@ async def _base_item(world: World, actor: str) -> dict[str, Any]:
     }
 
 
+async def _new_leaf() -> str:
+    """A leaf of 其他 (group 14) nobody else files under or routes."""
+    from storage.models.appeals import AppealCategory
+
+    code = f"14{serial() % 10**6:06d}"
+    group = await AppealCategory.get(code="14")
+    await AppealCategory.create(code=code, name="测试类别", parent_id=group.id, position=90)
+    return code
+
+
+async def _category_edit(world: World, actor: str) -> dict[str, Any]:
+    return {"code": f"14{serial() % 10**6:06d}", "parentCode": "14", "name": "测试类别"}
+
+
+async def _retirable(world: World, actor: str) -> dict[str, Any]:
+    return {"code": await _new_leaf()}
+
+
+async def _route_set(world: World, actor: str) -> dict[str, Any]:
+    return {"categoryCode": await _new_leaf(), "regionCode": "510104", "departmentCode": WATER}
+
+
+async def _route_removed(world: World, actor: str) -> dict[str, Any]:
+    from storage.models.appeals import AppealCategory, AppealRoute
+
+    code = await _new_leaf()
+    await AppealRoute.create(
+        category_id=(await AppealCategory.get(code=code)).id,
+        region_id=(await Region.get(code="510104")).id,
+        department_id=(await Department.get(code=WATER)).id,
+    )
+    return {"categoryCode": code, "regionCode": "510104"}
+
+
 STAFF_ACCOUNT = "officer-11510107543901550f"  # 成都市公安局武侯区分局: nobody's actor
 APPLICATION = Facts(owner="owner", region="510104")
 APPEAL = Facts(owner="owner", department=URBAN, region=CHUNXI_STREET)
@@ -549,6 +583,11 @@ CASES: list[Case] = [
         on_appeal("CLOSED", {"method": "CALL", "satisfaction": "SATISFIED"}),
         APPEAL,
     ),
+    # the dispatch catalogue and table: the 12345 centre's
+    Case("upsertAppealCategory", each(_category_edit)),
+    Case("retireAppealCategory", each(_retirable)),
+    Case("setAppealRoute", each(_route_set)),
+    Case("removeAppealRoute", each(_route_removed)),
     # staff queries
     Case(
         "catalogueDivergences",
