@@ -513,7 +513,11 @@ class ServiceCentre(relay.Node):
 
 @strawberry.type
 class ServiceCentreConnection(Connection[ServiceCentre]):
-    pass
+    _total: strawberry.Private[Any]
+
+    @strawberry.field(description="How many centres match, across all pages.")
+    async def total_count(self) -> int:
+        return int(await self._total())
 
 
 @strawberry.type(description="A self-service terminal (自助服务终端) in a community.")
@@ -564,7 +568,11 @@ class Terminal(relay.Node):
 
 @strawberry.type
 class TerminalConnection(Connection[Terminal]):
-    pass
+    _total: strawberry.Private[Any]
+
+    @strawberry.field(description="How many terminals match, across all pages.")
+    async def total_count(self) -> int:
+        return int(await self._total())
 
 
 # -- filters
@@ -613,7 +621,11 @@ class ServiceCentreFilter:
     )
     service_code: str | None = strawberry.field(
         default=None,
-        description="Centres that handle it (a citywide item: every citywide centre).",
+        description=(
+            "Centres that handle it (a citywide item: every citywide centre). An implementation "
+            "code, or a basic code: the implementation of `regionCode`, else of the caller's own "
+            "region, else of the city (the nearest level that has one)."
+        ),
     )
 
 
@@ -622,7 +634,15 @@ class TerminalFilter:
     near: GeoPointInput | None = None
     region_code: str | None = None
     community_code: str | None = None
-    service_code: str | None = None
+    service_code: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Terminals that offer it. An implementation code, or a basic code: any "
+            "implementation of the item a resident of `communityCode` or `regionCode` (else of "
+            "the caller's own region, else of the city) may use, their own region's, the "
+            "regions' above and every citywide one."
+        ),
+    )
 
 
 # -- staff inputs

@@ -200,6 +200,28 @@ async def count(query: QuerySet[Implementation]) -> int:
     return await query.count()
 
 
+async def service_keys(today: date, query: ServiceQuery) -> list[tuple[UUID, UUID, UUID]]:
+    """(id, base id, region id) of each matching service: enough to pick one per base item."""
+    rows = await services(today, query).values_list("id", "base_id", "region_id")
+    return [(UUID(str(i)), UUID(str(b)), UUID(str(r))) for i, b, r in rows]
+
+
+async def published_codes_of_base(
+    basic_code: str, region_ids: Sequence[UUID], today: date
+) -> list[str]:
+    """Codes of the base item's implementations a resident of the first region may use: those
+    of the region and the regions above it, and every one handled citywide or wider."""
+    codes = (
+        await published(today)
+        .filter(
+            Q(region_id__in=list(region_ids)) | Q(scope__in=list(WIDER_SCOPES)),
+            base__basic_code=basic_code,
+        )
+        .values_list("code", flat=True)
+    )
+    return sorted({str(code) for code in codes})
+
+
 async def published_by_code(code: str, today: date) -> Implementation | None:
     return await published(today).filter(code=code).first()
 
@@ -389,6 +411,12 @@ def centres(
     return query
 
 
+async def count_centres(
+    region_ids: Sequence[UUID] | None, ids: Sequence[UUID] | None = None
+) -> int:
+    return await centres(region_ids, None, ids).count()
+
+
 async def centre_ids_handling(
     implementation: Implementation,
 ) -> tuple[list[UUID], bool]:
@@ -410,8 +438,9 @@ async def citywide_centre_ids() -> list[UUID]:
 def terminals(
     region_ids: Sequence[UUID] | None,
     box: Box | None,
-    service_code: str | None,
+    service_codes: Sequence[str] | None,
 ) -> QuerySet[Terminal]:
+    """Terminals in service (or out of it, not retired), offering any of `service_codes`."""
     query = Terminal.filter(status__not=TerminalStatus.RETIRED)
     if region_ids is not None:
         query = query.filter(community_id__in=list(region_ids))
@@ -422,13 +451,21 @@ def terminals(
             longitude__gte=box.west,
             longitude__lte=box.east,
         )
-    if service_code is not None:
+    if service_codes is not None:
         query = query.filter(
             id__in=Subquery(
-                TerminalService.filter(implementation_code=service_code).values("terminal_id")
+                TerminalService.filter(implementation_code__in=list(service_codes)).values(
+                    "terminal_id"
+                )
             )
         )
     return query
+
+
+async def count_terminals(
+    region_ids: Sequence[UUID] | None, service_codes: Sequence[str] | None
+) -> int:
+    return await terminals(region_ids, None, service_codes).count()
 
 
 async def terminal_service_codes(terminal_ids: Sequence[UUID]) -> list[TerminalService]:
