@@ -22,6 +22,11 @@ from resolvers.catalogue.drafts import Problems as Problems
 from resolvers.catalogue.drafts import valid_credit_code as valid_credit_code
 from resolvers.catalogue.editing import catalogue_changed as catalogue_changed
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
+from resolvers.catalogue.files import Attached as Attached
+from resolvers.catalogue.files import FileLink as FileLink
+from resolvers.catalogue.files import MaterialFileRole as MaterialFileRole
+from resolvers.catalogue.files import attach_material_file as attach_material_file
+from resolvers.catalogue.files import file_link as file_link
 from resolvers.catalogue.rules import Divergence, divergences
 from resolvers.catalogue.search import MAX_QUERY_LENGTH
 from resolvers.catalogue.search import Entry as Entry
@@ -47,6 +52,9 @@ from storage.repositories import scenarios as scenario_repo
 from storage.repositories.pagination import Page, Scalar, keyset_page
 
 CITY_CODE = "510100"
+# A guide names at most this many handling centres: a citywide item is handled at every
+# citywide centre (24 in Chengdu); the nearest are a `serviceCentres` query away.
+MAX_HANDLING_CENTRES = 50
 
 
 _CST = timezone(timedelta(hours=8), "CST")

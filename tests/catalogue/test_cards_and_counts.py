@@ -161,7 +161,9 @@ async def walk(app: RunningApp, query: str, field: str, filter: dict) -> tuple[l
         {"serviceCode": "51000700030000", "regionCode": "510104"},
     ],
 )
-async def test_centres_say_how_many_match_on_every_page(catalogue: RunningApp, filter: dict) -> None:
+async def test_centres_say_how_many_match_on_every_page(
+    catalogue: RunningApp, filter: dict
+) -> None:
     names, totals = await walk(catalogue, CENTRES, "serviceCentres", filter)
 
     assert totals == {len(names)}
@@ -169,9 +171,9 @@ async def test_centres_say_how_many_match_on_every_page(catalogue: RunningApp, f
 
 
 async def test_no_centre_matches_an_unknown_code(catalogue: RunningApp) -> None:
-    page = (
-        await catalogue.gql.data(CENTRES, {"filter": {"serviceCode": "99999999999999"}})
-    )["serviceCentres"]
+    page = (await catalogue.gql.data(CENTRES, {"filter": {"serviceCode": "99999999999999"}}))[
+        "serviceCentres"
+    ]
 
     assert page == {
         "totalCount": 0,
@@ -220,7 +222,9 @@ async def test_a_basic_code_finds_the_terminals_offering_the_item(catalogue: Run
     basic = implementation.split("-")[0]
 
     by_code = (
-        await catalogue.gql.data(TERMINALS, {"filter": {"serviceCode": implementation}, "first": 50})
+        await catalogue.gql.data(
+            TERMINALS, {"filter": {"serviceCode": implementation}, "first": 50}
+        )
     )["terminals"]
     by_basic = (
         await catalogue.gql.data(TERMINALS, {"filter": {"serviceCode": basic}, "first": 50})
