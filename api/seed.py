@@ -17,6 +17,7 @@ from resolvers.appeals.dispatch import catalogue_problems
 from resolvers.calendar.workdays import seed_from_chinesecalendar
 from resolvers.catalogue.drafts import TerminalData
 from resolvers.catalogue.importer import import_catalogue
+from resolvers.catalogue.rules import implementation_code
 from resolvers.catalogue.terminals import create_terminal
 from resolvers.scenarios import service as scenarios
 from resolvers.scenarios.definitions import check_references, read
@@ -82,6 +83,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
         counts["themes"] = await seed_themes()
         counts.update(await _demo_scenarios(first_seed=False))
         counts["appealRoutes"] = await seed_appeal_routes()
+        counts["guidesFilled"] = await _fill_demo_guides()
         return counts
     counts.update(await _departments_and_staff(settings))
     counts["communities"] = await _streets_and_communities()
@@ -96,6 +98,36 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     counts.update(await _demo_scenarios())
     counts["appealRoutes"] = await seed_appeal_routes()
     return counts
+
+
+async def _fill_demo_guides() -> int:
+    """What the demo guides gained since a database was first seeded: department phones,
+    centre windows, and the guides' FAQs, result samples, fee items and their departments'
+    phones. Only empty values (and the first demo's hotline number) are filled, so whatever
+    staff have written since stays."""
+    catalogue = _seed_file("catalogue.json")
+    phones = {row["code"]: row["phone"] for row in _seed_file("chengdu.json")["departments"]}
+    changed = await catalogue_repo.fill_department_phones(phones)
+    changed += await catalogue_repo.fill_centre_windows(
+        {row["name"]: row["windows"] for row in catalogue["centres"] if row.get("windows")}
+    )
+    changed += await catalogue_repo.fill_guides(
+        [
+            {
+                "code": implementation_code(
+                    row["baseCode"], row["regionCode"], row["departmentCode"]
+                ),
+                "faqs": row.get("faqs", []),
+                "resultSample": row.get("resultSample", ""),
+                "feeItems": row.get("feeItems", []),
+                "phone": row.get("phone", ""),
+            }
+            for row in catalogue["implementations"]
+        ],
+        # The first demo gave every guide the citizen hotline as its consultation phone.
+        placeholder_phone="12345",
+    )
+    return changed
 
 
 async def seed_themes() -> int:
@@ -243,7 +275,9 @@ async def _departments_and_staff(settings: Settings) -> dict[str, int]:
     departments, staff = [], [admin, reviewer]
     for row in _seed_file("chengdu.json")["departments"]:
         region = regions[row["region"]]
-        department = Department(code=row["code"], name=row["name"], region_id=region.id)
+        department = Department(
+            code=row["code"], name=row["name"], region_id=region.id, phone=row.get("phone", "")
+        )
         departments.append(department)
         staff.append(
             Account(

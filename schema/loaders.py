@@ -19,6 +19,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.catalogue.service import MAX_HANDLING_CENTRES
 from resolvers.providers import overlay
 from resolvers.reference import ReferenceData
 from storage.models.accounts import Account
@@ -45,6 +46,7 @@ from storage.models.catalogue import (
     Implementation,
     Material,
     Region,
+    ServiceCentre,
     TerminalService,
 )
 from storage.models.documents import Document
@@ -125,6 +127,8 @@ class Loaders:
     base_item: DataLoader[UUID, BaseItem | None]
     implementation: DataLoader[UUID, Implementation | None]
     materials: DataLoader[UUID, list[Material]]
+    # (implementation code, its region id, handled citywide or wider) -> its centres
+    handling_centres: DataLoader[tuple[str, UUID, bool], list[ServiceCentre]]
     article: DataLoader[UUID, Article | None]
     article_items: DataLoader[UUID, list[ArticleItem]]
     terminal_services: DataLoader[UUID, list[TerminalService]]
@@ -185,6 +189,10 @@ def _pairs(
 
 async def _services_in_regions(keys: list[tuple[str, str]]) -> list[Implementation | None]:
     return await scenario_repo.services_in_regions(keys, _today())
+
+
+async def _handling_centres(keys: list[tuple[str, UUID, bool]]) -> list[list[ServiceCentre]]:
+    return await catalogue_repo.centres_handling_many(keys, MAX_HANDLING_CENTRES)
 
 
 def _parent_id(region: Region) -> UUID:
@@ -250,6 +258,7 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
         base_item=DataLoader(aligned(catalogue_repo.base_items_by_ids, lambda b: b.id)),
         implementation=DataLoader(aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)),
         materials=DataLoader(grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)),
+        handling_centres=DataLoader(_handling_centres),
         article=DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
         article_items=DataLoader(grouped(catalogue_repo.article_items, lambda i: i.article_id)),
         terminal_services=DataLoader(

@@ -25,9 +25,10 @@ CHUNK_BYTES = 64 * 1024
 # A store that does not answer a metadata call within this is reported as down: a resident
 # gets STORAGE_UNAVAILABLE quickly instead of a hanging request.
 DEADLINE_SECONDS = 2.0
-# Keys are only ever made by the server: prefix / owner uuid / document uuid.
+# Keys are only ever made by the server: prefix / owner uuid / document uuid (for the
+# catalogue's copies of guide files: catalogue / implementation uuid / file uuid).
 _UUID = "[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
-_KEY = re.compile(rf"(quarantine|documents)/{_UUID}/{_UUID}")
+_KEY = re.compile(rf"(quarantine|documents|catalogue)/{_UUID}/{_UUID}")
 UPLOAD_PATH = "/uploads"
 DOWNLOAD_PATH = "/files/"
 

@@ -56,6 +56,9 @@ MAX_MATERIALS = 60
 MAX_COOPERATING_DEPARTMENTS = 20
 MAX_ARTICLE_ITEMS = 100
 MAX_TERMINAL_SERVICES = 500
+MAX_FEE_ITEMS = 10
+# One fee item: at most 1,000,000 yuan, in fen (分) so that no amount is ever a float.
+MAX_FEE_FEN = 100_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -116,6 +119,33 @@ class FaqData:
 
 
 @dataclass
+class FeeItemData:
+    """One charge of a guide: what it is for, how much (in fen, per unit) and under which law."""
+
+    name: str
+    amount_fen: int
+    legal_basis: str
+    unit: str = ""  # 证, 件: what one amount pays for
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "amountFen": self.amount_fen,
+            "unit": self.unit,
+            "legalBasis": self.legal_basis,
+        }
+
+
+def fee_text(items: list[dict[str, Any]]) -> str:
+    """The fee as one line of text ("居民身份证工本费 20.00 元/证"), "" when free."""
+    return "；".join(
+        f"{item['name']} {item['amountFen'] / 100:.2f} 元"
+        + (f"/{item['unit']}" if item.get("unit") else "")
+        for item in items
+    )
+
+
+@dataclass
 class BaseItemData:
     basic_code: str
     name: str
@@ -160,6 +190,8 @@ class ImplementationData:
     promised_days: int = 0
     fee: str = ""
     fee_basis: str = ""
+    # None: not given (the free-text `fee` stands alone); []: free of charge.
+    fee_items: list[FeeItemData] | None = None
     visits: int = 1
     visit_reason: str = ""
     online_depth: int = 1
@@ -205,6 +237,8 @@ class ImplementationData:
         problems.number("promisedDays", self.promised_days, low=0, high=3650)
         self.fee = problems.text("fee", self.fee, longest=256, required=False)
         self.fee_basis = problems.text("feeBasis", self.fee_basis, longest=2000, required=False)
+        if self.fee_items is not None:
+            _validate_fee_items(problems, self.fee_items)
         problems.number("visits", self.visits, low=0, high=10)
         self.visit_reason = problems.text(
             "visitReason", self.visit_reason, longest=256, required=False
@@ -236,6 +270,20 @@ class ImplementationData:
             problems.add("validUntil", "失效日期不能早于生效日期。")
         if self.form_schema is not None:
             _validate_form_schema(problems, self.form_schema)
+
+
+def _validate_fee_items(problems: Problems, items: list[FeeItemData]) -> None:
+    if len(items) > MAX_FEE_ITEMS:
+        problems.add("feeItems", f"收费项目不能超过 {MAX_FEE_ITEMS} 项。")
+    names = [item.name.strip() for item in items]
+    if len(set(names)) != len(names):
+        problems.add("feeItems", "收费项目名称不能重复。")
+    for index, item in enumerate(items):
+        at = f"feeItems[{index}]"
+        item.name = problems.text(f"{at}.name", item.name, longest=128)
+        item.unit = problems.text(f"{at}.unit", item.unit, longest=16, required=False)
+        item.legal_basis = problems.text(f"{at}.legalBasis", item.legal_basis, longest=2000)
+        problems.number(f"{at}.amountFen", item.amount_fen, low=1, high=MAX_FEE_FEN)
 
 
 @dataclass

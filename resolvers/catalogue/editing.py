@@ -19,6 +19,7 @@ from resolvers.catalogue.drafts import (
     BaseItemData,
     ImplementationData,
     Problems,
+    fee_text,
 )
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
 from resolvers.catalogue.rules import (
@@ -169,8 +170,7 @@ def implementation_fields(data: ImplementationData, refs: Resolved) -> dict[str,
         "statutory_days": data.statutory_days,
         "promised_days": data.promised_days,
         "handling_type": data.handling_type,
-        "fee": data.fee,
-        "fee_basis": data.fee_basis,
+        **_fees(data),
         "visits": data.visits,
         "visit_reason": data.visit_reason,
         "online_depth": data.online_depth,
@@ -190,7 +190,23 @@ def implementation_fields(data: ImplementationData, refs: Resolved) -> dict[str,
     }
 
 
-def material_rows(implementation_id: UUID, data: ImplementationData) -> list[Material]:
+def _fees(data: ImplementationData) -> dict[str, Any]:
+    """Structured fee items, when given, also write the text fields older clients read."""
+    if data.fee_items is None:
+        return {"fee": data.fee, "fee_basis": data.fee_basis, "fee_items": []}
+    items = [item.as_json() for item in data.fee_items]
+    bases = "；".join(dict.fromkeys(item["legalBasis"] for item in items))
+    return {"fee": fee_text(items), "fee_basis": data.fee_basis or bases, "fee_items": items}
+
+
+def material_rows(
+    implementation_id: UUID,
+    data: ImplementationData,
+    files: dict[str, Material] | None = None,
+) -> list[Material]:
+    """The guide's materials in order; `files`: the previous version's materials by name,
+    whose attached blank form and sample a material of the same name keeps."""
+    kept = files or {}
     return [
         Material(
             implementation_id=implementation_id,
@@ -203,9 +219,18 @@ def material_rows(implementation_id: UUID, data: ImplementationData) -> list[Mat
             original=m.original,
             copies=m.copies,
             note=m.note,
+            blank_form=kept[m.name].blank_form if m.name in kept else None,
+            sample=kept[m.name].sample if m.name in kept else None,
         )
         for index, m in enumerate(data.materials)
     ]
+
+
+async def _attached_files(versions: list[Implementation]) -> dict[str, Material]:
+    """The newest version's materials by name (their files carry over into the draft)."""
+    if not versions:
+        return {}
+    return {m.name: m for m in await repo.materials_of([versions[0].id])}
 
 
 async def upsert_implementation(
@@ -230,13 +255,14 @@ async def upsert_implementation(
         async with atomic():
             versions = await repo.versions_for_update(code)
             draft = next((v for v in versions if v.status is PublicationStatus.DRAFT), None)
+            files = await _attached_files(versions)
             if draft is None:
                 version = (versions[0].version + 1) if versions else 1
                 draft = await repo.create_implementation(code, version, **fields)
-                await repo.add_materials(material_rows(draft.id, data))
+                await repo.add_materials(material_rows(draft.id, data, files))
             else:
                 await repo.update_implementation(draft, **fields)
-                await repo.replace_materials(draft.id, material_rows(draft.id, data))
+                await repo.replace_materials(draft.id, material_rows(draft.id, data, files))
     except IntegrityError:
         # Two first drafts of the same new implementation at once: one wins.
         raise CatalogueError(CatalogueErrorCode.CONFLICT) from None

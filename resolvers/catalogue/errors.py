@@ -24,6 +24,7 @@ class CatalogueErrorCode(StrEnum):
     NOTHING_TO_PUBLISH = "NOTHING_TO_PUBLISH"
     CONFLICT = "CONFLICT"
     TERMINAL_CODE_TAKEN = "TERMINAL_CODE_TAKEN"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
 
 
 # An error reports at most this many broken rules: enough to fix a guide in one go, and an
@@ -48,6 +49,7 @@ class CatalogueError(DomainError):
         CatalogueErrorCode.NOTHING_TO_PUBLISH: "没有待发布的草稿。",
         CatalogueErrorCode.CONFLICT: "该事项正被他人修改，请刷新后重试。",
         CatalogueErrorCode.TERMINAL_CODE_TAKEN: "该终端编号已被使用。",
+        CatalogueErrorCode.STORAGE_UNAVAILABLE: "文件存储暂时不可用，请稍后重试。",
     }
 
     def __init__(

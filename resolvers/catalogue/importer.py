@@ -15,6 +15,7 @@ from resolvers.catalogue.drafts import (
     ArticleData,
     BaseItemData,
     FaqData,
+    FeeItemData,
     ImplementationData,
     MaterialData,
     Problems,
@@ -191,6 +192,20 @@ def read_implementation(data: Any, problems: Problems) -> ImplementationData:
         f = _Row(item, Problems(f"{problems.prefix}faqs[{index}]."))
         faqs.append(FaqData(f.text("question"), f.text("answer")))
         problems.items.extend(f.problems.items)
+    fee_items = None
+    if "feeItems" in row.data:
+        fee_items = []
+        for index, item in enumerate(row.items("feeItems")):
+            f = _Row(item, Problems(f"{problems.prefix}feeItems[{index}]."))
+            fee_items.append(
+                FeeItemData(
+                    name=f.text("name"),
+                    amount_fen=f.integer("amountFen"),
+                    legal_basis=f.text("legalBasis"),
+                    unit=f.text("unit", ""),
+                )
+            )
+            problems.items.extend(f.problems.items)
     channels = []
     for index, value in enumerate(row.items("channels")):
         try:
@@ -212,6 +227,7 @@ def read_implementation(data: Any, problems: Problems) -> ImplementationData:
         promised_days=row.integer("promisedDays", 0),
         fee=row.text("fee", ""),
         fee_basis=row.text("feeBasis", ""),
+        fee_items=fee_items,
         visits=row.integer("visits", 1),
         visit_reason=row.text("visitReason", ""),
         online_depth=row.integer("onlineDepth", 1),
@@ -265,6 +281,7 @@ class CentreData:
     phone: str
     accepts_citywide: bool
     service_codes: list[str]
+    windows: str = ""
 
 
 def read_centre(data: Any, problems: Problems) -> CentreData:
@@ -281,6 +298,7 @@ def read_centre(data: Any, problems: Problems) -> CentreData:
         phone=row.text("phone", ""),
         accepts_citywide=row.boolean("acceptsCitywide", False),
         service_codes=[c for c in row.items("serviceCodes") if isinstance(c, str)],
+        windows=problems.text("windows", row.text("windows", ""), longest=256, required=False),
     )
     problems.items.extend(location.problems.items)
     validate_location(problems, centre.latitude, centre.longitude)
@@ -462,5 +480,6 @@ async def _write(
                 longitude=centre.longitude,
                 hours=centre.hours,
                 phone=centre.phone,
+                windows=centre.windows,
                 accepts_citywide=centre.accepts_citywide,
             )

@@ -3,7 +3,7 @@ articles, and the centres and terminals nearest a resident."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from resolvers import policy
+from resolvers.catalogue.caller import caller_region_chain
 
 # Shared with the domains that check catalogue references in their own input.
 from resolvers.catalogue.drafts import BASIC_CODE as BASIC_CODE
@@ -21,12 +22,17 @@ from resolvers.catalogue.drafts import Problems as Problems
 from resolvers.catalogue.drafts import valid_credit_code as valid_credit_code
 from resolvers.catalogue.editing import catalogue_changed as catalogue_changed
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
+from resolvers.catalogue.files import Attached as Attached
+from resolvers.catalogue.files import FileLink as FileLink
+from resolvers.catalogue.files import MaterialFileRole as MaterialFileRole
+from resolvers.catalogue.files import attach_material_file as attach_material_file
+from resolvers.catalogue.files import file_link as file_link
 from resolvers.catalogue.rules import Divergence, divergences
 from resolvers.catalogue.search import MAX_QUERY_LENGTH
 from resolvers.catalogue.search import Entry as Entry
 from resolvers.catalogue.search import SearchIndex as SearchIndex
 from resolvers.geo import RADII_METERS, box_around, distance_meters
-from resolvers.principal import Principal
+from resolvers.principal import ANONYMOUS, Principal
 from resolvers.resources import Resources
 from storage.cache import RedisError, catalogue_version
 from storage.models.catalogue import (
@@ -46,6 +52,9 @@ from storage.repositories import scenarios as scenario_repo
 from storage.repositories.pagination import Page, Scalar, keyset_page
 
 CITY_CODE = "510100"
+# A guide names at most this many handling centres: a citywide item is handled at every
+# citywide centre (24 in Chengdu); the nearest are a `serviceCentres` query away.
+MAX_HANDLING_CENTRES = 50
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -116,8 +125,13 @@ async def list_services(
     *,
     first: int,
     after: Sequence[Scalar] | None,
+    principal: Principal = ANONYMOUS,
 ) -> ServicePage | None:
-    """A page of published services, or None when a code in the filter matches nothing."""
+    """A page of published services, or None when a code in the filter matches nothing.
+
+    A keyword search answers with one card per base item: the implementation nearest the
+    region asked for (else the caller's own region, else the city); when none of those has
+    one, the best-matching implementation stands for the item."""
     day = today()
     region_ids = None
     if filters.region_code is not None:
@@ -170,12 +184,14 @@ async def list_services(
     ranked = (await search_index(resources)).search(keyword)
     if not ranked:
         return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
-    allowed = set(
-        await repo.services(
-            day, repo.ServiceQuery(**{**_fields(query), "ids": ranked})
-        ).values_list("id", flat=True)
-    )
-    ordered = [entry for entry in ranked if entry in allowed]
+    keys = await repo.service_keys(day, repo.ServiceQuery(**{**_fields(query), "ids": ranked}))
+    if region_ids is not None:
+        preferred = region_ids
+    else:
+        preferred = await caller_region_chain(resources, principal) or [
+            r.id for r in await repo.regions_by_codes([CITY_CODE])
+        ]
+    ordered = one_per_base_item(ranked, keys, preferred)
     offset = int(after[0]) if after else 0  # type: ignore[arg-type]
     window = ordered[offset : offset + first + 1]
     by_id = {row.id: row for row in await repo.implementations_by_ids(window)}
@@ -186,6 +202,30 @@ async def list_services(
         positions=[[offset + n + 1] for n in range(min(first, len(found)))],
     )
     return ServicePage(page=page, kind="o", total=len(ordered))
+
+
+def one_per_base_item(
+    ranked: Sequence[UUID], keys: Sequence[tuple[UUID, UUID, UUID]], preferred: Sequence[UUID]
+) -> list[UUID]:
+    """Of the ranked implementations that passed the filters (`keys`: id, base id, region id),
+    one per base item, at the place of its best-ranked implementation: the one in the nearest
+    `preferred` region (nearest first), else the best-ranked."""
+    position = {entry: n for n, entry in enumerate(ranked)}
+    depth = {region: n for n, region in enumerate(preferred)}
+    # base id -> (its best position, (region depth, position) of the chosen one, chosen id)
+    cards: dict[UUID, tuple[int, tuple[int, int], UUID]] = {}
+    for entry, base, region in keys:
+        at = position[entry]
+        choice = (depth.get(region, len(depth)), at)
+        card = cards.get(base)
+        if card is None:
+            cards[base] = (at, choice, entry)
+            continue
+        best, chosen, chosen_id = card
+        if choice < chosen:
+            chosen, chosen_id = choice, entry
+        cards[base] = (min(best, at), chosen, chosen_id)
+    return [entry for _, _, entry in sorted(cards.values(), key=lambda card: card[0])]
 
 
 def _fields(query: repo.ServiceQuery) -> dict[str, Any]:
@@ -225,9 +265,16 @@ async def get_service(code: str, region_code: str | None) -> Implementation | No
     if region is None:
         return None
     chain = await repo.region_and_ancestors(region)
-    candidates = await repo.published_by_base_and_regions(code, [r.id for r in chain], day)
+    return await _nearest_implementation(code, [r.id for r in chain], day)
+
+
+async def _nearest_implementation(
+    basic_code: str, chain: Sequence[UUID], day: date
+) -> Implementation | None:
+    """The base item's implementation in the nearest region of `chain` (nearest first)."""
+    candidates = await repo.published_by_base_and_regions(basic_code, chain, day)
     # The nearest level wins: the county's own implementation before the city's.
-    rank = {r.id: depth for depth, r in enumerate(chain)}
+    rank = {region_id: depth for depth, region_id in enumerate(chain)}
     return min(candidates, key=lambda row: rank[row.region_id], default=None)
 
 
@@ -333,17 +380,43 @@ class PlacedPage:
     has_next: bool
     positions: list[list[Scalar]]  # what each place's cursor carries
     kind: str  # "o": offsets into a distance order; "k": keyset
+    count: Callable[[], Awaitable[int]]  # every match across pages, asked only when wanted
+
+    async def total_count(self) -> int:
+        return await self.count()
 
 
-def _by_distance(places: list[Placed], has_next: bool, offset: int) -> PlacedPage:
-    return PlacedPage(places, has_next, [[offset + n + 1] for n in range(len(places))], "o")
+async def _no_count() -> int:
+    return 0
 
 
-def _by_key(page: Page[Any]) -> PlacedPage:
-    return PlacedPage([Placed(row, None) for row in page.rows], page.has_next, page.positions, "k")
+EMPTY_PLACES = PlacedPage([], False, [], "k", _no_count)
 
 
-async def _nearest(
+def _by_distance(
+    places: list[Placed], has_next: bool, offset: int, count: Callable[[], Awaitable[int]]
+) -> PlacedPage:
+    positions: list[list[Scalar]] = [[offset + n + 1] for n in range(len(places))]
+    return PlacedPage(places, has_next, positions, "o", count)
+
+
+def _by_key(page: Page[Any], count: Callable[[], Awaitable[int]]) -> PlacedPage:
+    places = [Placed(row, None) for row in page.rows]
+    return PlacedPage(places, page.has_next, page.positions, "k", count)
+
+
+async def _service_chain(
+    resources: Resources, principal: Principal, region: Region | None
+) -> list[UUID]:
+    """Whose implementation a basic code names: the region asked for, else the caller's own,
+    else the city's (nearest first)."""
+    if region is not None:
+        return await resources.reference.region_chain(region.id)
+    chain = await caller_region_chain(resources, principal)
+    return chain or [r.id for r in await repo.regions_by_codes([CITY_CODE])]
+
+
+async def _nearest_places(
     build: Any, lat: float, lng: float, *, first: int, offset: int
 ) -> tuple[list[Placed], bool]:
     """Rings of growing radius until enough places are inside; exact distances decide."""
@@ -364,14 +437,16 @@ async def _nearest(
 
 
 async def list_centres(
+    resources: Resources,
     region_code: str | None,
     service_code: str | None,
     near: tuple[float, float] | None,
     *,
     first: int,
     after: Sequence[Scalar] | None,
+    principal: Principal = ANONYMOUS,
 ) -> PlacedPage | None:
-    region_ids = None
+    region = region_ids = None
     if region_code is not None:
         region = await _region(region_code)
         if region is None:
@@ -379,8 +454,15 @@ async def list_centres(
         region_ids = await repo.region_and_descendant_ids(region)
     ids = None
     if service_code is not None:
-        # A basic code alone names the city's implementation (citywide items live there).
-        implementation = await get_service(service_code, region_code or CITY_CODE)
+        if not 0 < len(service_code) <= 96 or not service_code.isprintable():
+            return None
+        implementation = (
+            await repo.published_by_code(service_code, today())
+            if "-" in service_code
+            else await _nearest_implementation(
+                service_code, await _service_chain(resources, principal, region), today()
+            )
+        )
         if implementation is None:
             return None
         listed, citywide = await repo.centre_ids_handling(implementation)
@@ -389,14 +471,20 @@ async def list_centres(
     async def build(box: repo.Box | None) -> list[ServiceCentre]:
         return await repo.centres(region_ids, box, ids)
 
+    async def count() -> int:
+        return await repo.count_centres(region_ids, ids)
+
     if near is not None:
         offset = int(after[0]) if after else 0  # type: ignore[arg-type]
-        return _by_distance(*await _nearest(build, *near, first=first, offset=offset), offset)
+        return _by_distance(
+            *await _nearest_places(build, *near, first=first, offset=offset), offset, count
+        )
     rows = repo.centres(region_ids, None, ids)
-    return _by_key(await keyset_page(rows, order=("name",), first=first, after=after))
+    return _by_key(await keyset_page(rows, order=("name",), first=first, after=after), count)
 
 
 async def list_terminals(
+    resources: Resources,
     region_code: str | None,
     community_code: str | None,
     service_code: str | None,
@@ -404,22 +492,45 @@ async def list_terminals(
     *,
     first: int,
     after: Sequence[Scalar] | None,
+    principal: Principal = ANONYMOUS,
 ) -> PlacedPage | None:
+    """Terminals in the region or community that offer the service, if one is named: by its
+    implementation code, or by basic code: any implementation of the item a resident of the
+    community or region asked for (else of the caller's own region, else of the city) may use,
+    its own region's and those above, and every citywide one."""
     region_ids = None
+    narrowest: Region | None = None
     for code in (region_code, community_code):
         if code is None:
             continue
         region = await _region(code)
         if region is None or (code == community_code and region.level is not RegionLevel.COMMUNITY):
             return None
+        narrowest = region if narrowest is None or code == community_code else narrowest
         within = set(await repo.region_and_descendant_ids(region))
         region_ids = list(within if region_ids is None else within & set(region_ids))
+    offering: list[str] | None = None
+    if service_code is not None:
+        if not 0 < len(service_code) <= 96 or not service_code.isprintable():
+            return None
+        if BASIC_CODE.fullmatch(service_code):
+            chain = await _service_chain(resources, principal, narrowest)
+            offering = await repo.published_codes_of_base(service_code, chain, today())
+        else:
+            offering = [service_code]
+        if not offering:
+            return None
 
     async def build(box: repo.Box | None) -> list[Terminal]:
-        return await repo.terminals(region_ids, box, service_code)
+        return await repo.terminals(region_ids, box, offering)
+
+    async def count() -> int:
+        return await repo.count_terminals(region_ids, offering)
 
     if near is not None:
         offset = int(after[0]) if after else 0  # type: ignore[arg-type]
-        return _by_distance(*await _nearest(build, *near, first=first, offset=offset), offset)
-    rows = repo.terminals(region_ids, None, service_code)
-    return _by_key(await keyset_page(rows, order=("code",), first=first, after=after))
+        return _by_distance(
+            *await _nearest_places(build, *near, first=first, offset=offset), offset, count
+        )
+    rows = repo.terminals(region_ids, None, offering)
+    return _by_key(await keyset_page(rows, order=("code",), first=first, after=after), count)

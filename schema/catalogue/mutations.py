@@ -9,18 +9,22 @@ from resolvers.catalogue.drafts import (
     ArticleData,
     BaseItemData,
     FaqData,
+    FeeItemData,
     ImplementationData,
     MaterialData,
     StepData,
     TerminalData,
 )
 from resolvers.catalogue.errors import CatalogueError, CatalogueErrorCode
-from resolvers.catalogue.service import Placed
+from resolvers.catalogue.service import Placed, attach_material_file
 from resolvers.policy import Action
 from schema.authorised import authorised
 from schema.catalogue.types import (
     Article,
+    AttachMaterialFileInput,
+    AttachMaterialFileResult,
     BaseItem,
+    Material,
     PublishImplementationInput,
     PublishImplementationResult,
     RegisterTerminalInput,
@@ -56,6 +60,14 @@ def implementation_data(input: UpsertImplementationInput) -> ImplementationData:
         promised_days=input.promised_days,
         fee=input.fee,
         fee_basis=input.fee_basis,
+        fee_items=[
+            FeeItemData(
+                name=f.name, amount_fen=f.amount_fen, legal_basis=f.legal_basis, unit=f.unit
+            )
+            for f in input.fee_items
+        ]
+        if input.fee_items is not None
+        else None,
         visits=input.visits,
         visit_reason=input.visit_reason,
         online_depth=input.online_depth,
@@ -188,3 +200,29 @@ class CatalogueMutation:
             terminal=Terminal.of(Placed(registration.terminal, None)),
             credential=registration.credential,
         )
+
+    @strawberry.mutation(
+        extensions=authorised(Action.IMPLEMENTATION_UPSERT),
+        description=(
+            "Attaches a blank form or a filled-in sample to a material of a draft guide (ADMIN "
+            "or the department's STAFF), from a checked upload of the caller's own; the "
+            "published guide shows it once the draft is published."
+        ),
+    )
+    async def attach_material_file(
+        self, info: Info, input: AttachMaterialFileInput
+    ) -> AttachMaterialFileResult:
+        document_id = None
+        if input.document_id is not None:
+            document_id = node_uuid(input.document_id, "Document")
+            if document_id is None:
+                raise CatalogueError(CatalogueErrorCode.NOT_FOUND, "documentId")
+        attached = await attach_material_file(
+            info.context.resources,
+            info.context.principal,
+            code=input.code,
+            position=input.material,
+            role=input.role,
+            document_id=document_id,
+        )
+        return Material.of(attached.material)

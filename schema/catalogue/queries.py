@@ -179,7 +179,11 @@ class CatalogueQuery:
         request = page_request(first, after, cap=_cap(info), kind=kind)
         try:
             result = await service.list_services(
-                info.context.resources, filters, first=request.first, after=request.after
+                info.context.resources,
+                filters,
+                first=request.first,
+                after=request.after,
+                principal=info.context.principal,
             )
         except CatalogueError as error:
             raise _bad_input(error) from None
@@ -282,15 +286,20 @@ class CatalogueQuery:
         wanted = filter or ServiceCentreFilter()
         near = _near(wanted.near)
         request = page_request(first, after, cap=_cap(info), kind="o" if near else "k")
-        found = await service.list_centres(
-            wanted.region_code, wanted.service_code, near, first=request.first, after=request.after
-        )
-        if found is None:
-            return ServiceCentreConnection(
-                edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+        found = (
+            await service.list_centres(
+                info.context.resources,
+                wanted.region_code,
+                wanted.service_code,
+                near,
+                first=request.first,
+                after=request.after,
+                principal=info.context.principal,
             )
+            or service.EMPTY_PLACES
+        )
         edges, page_info = _placed_connection(found, ServiceCentre.of)
-        return ServiceCentreConnection(edges=edges, page_info=page_info)
+        return ServiceCentreConnection(edges=edges, page_info=page_info, _total=found.total_count)
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -306,17 +315,18 @@ class CatalogueQuery:
         wanted = filter or TerminalFilter()
         near = _near(wanted.near)
         request = page_request(first, after, cap=_cap(info), kind="o" if near else "k")
-        found = await service.list_terminals(
-            wanted.region_code,
-            wanted.community_code,
-            wanted.service_code,
-            near,
-            first=request.first,
-            after=request.after,
-        )
-        if found is None:
-            return TerminalConnection(
-                edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+        found = (
+            await service.list_terminals(
+                info.context.resources,
+                wanted.region_code,
+                wanted.community_code,
+                wanted.service_code,
+                near,
+                first=request.first,
+                after=request.after,
+                principal=info.context.principal,
             )
+            or service.EMPTY_PLACES
+        )
         edges, page_info = _placed_connection(found, Terminal.of)
-        return TerminalConnection(edges=edges, page_info=page_info)
+        return TerminalConnection(edges=edges, page_info=page_info, _total=found.total_count)

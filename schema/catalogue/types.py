@@ -16,10 +16,12 @@ from resolvers.catalogue.drafts import (
     MAX_ARTICLE_ITEMS,
     MAX_COOPERATING_DEPARTMENTS,
     MAX_FAQS,
+    MAX_FEE_ITEMS,
     MAX_KEYWORDS,
     MAX_MATERIALS,
     MAX_STEPS,
     MAX_TERMINAL_SERVICES,
+    fee_text,
 )
 from resolvers.catalogue.errors import (
     MAX_VIOLATIONS,
@@ -28,7 +30,15 @@ from resolvers.catalogue.errors import (
     Violation,
 )
 from resolvers.catalogue.rules import Divergence, basic_code_of
-from resolvers.catalogue.service import Audience, Placed, Stats
+from resolvers.catalogue.service import (
+    MAX_HANDLING_CENTRES,
+    Audience,
+    FileLink,
+    MaterialFileRole,
+    Placed,
+    Stats,
+    file_link,
+)
 from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError
@@ -80,6 +90,9 @@ strawberry.enum(TerminalPlacement)
 strawberry.enum(TerminalStatus)
 strawberry.enum(Divergence, description="三级四同: what differs from the base item")
 strawberry.enum(CatalogueErrorCode)
+strawberry.enum(
+    MaterialFileRole, description="BLANK_FORM: 空白表格 to fill in; SAMPLE: 示例样表, filled in"
+)
 
 # The region tree below one region: a county has a few dozen streets, a street a few dozen
 # communities; every level fits in one answer.
@@ -167,6 +180,27 @@ class Faq:
     answer: str
 
 
+@strawberry.type(description="A file to download: the URL works until `expiresAt`, for anyone.")
+class MaterialFile:
+    url: str
+    expires_at: datetime
+    file_name: str
+    content_type: str
+    size: int = strawberry.field(description="bytes")
+
+    @classmethod
+    def of(cls, link: FileLink | None) -> Self | None:
+        if link is None:
+            return None
+        return cls(
+            url=link.url,
+            expires_at=link.expires_at,
+            file_name=link.file_name,
+            content_type=link.content_type,
+            size=link.size,
+        )
+
+
 @strawberry.type(description="A material the guide asks for.")
 class Material:
     name: str
@@ -181,6 +215,7 @@ class Material:
     original: bool = strawberry.field(description="The original must be shown.")
     copies: int
     note: str
+    _model: strawberry.Private[models.Material]
 
     @classmethod
     def of(cls, row: models.Material) -> Self:
@@ -193,7 +228,24 @@ class Material:
             original=row.original,
             copies=row.copies,
             note=row.note,
+            _model=row,
         )
+
+    @strawberry.field(description="空白表格: the form to fill in, when staff attached one.")
+    async def blank_form(self, info: Info) -> MaterialFile | None:
+        return MaterialFile.of(await file_link(info.context.resources, self._model.blank_form))
+
+    @strawberry.field(description="示例样表: a filled-in sample, when staff attached one.")
+    async def sample(self, info: Info) -> MaterialFile | None:
+        return MaterialFile.of(await file_link(info.context.resources, self._model.sample))
+
+
+@strawberry.type(description="One charge: its amount in fen (分) per unit, and the law behind it.")
+class FeeItem:
+    name: str
+    amount_fen: int = strawberry.field(description="1 yuan = 100 fen")
+    unit: str = strawberry.field(description="What one amount pays for (证, 件); may be empty.")
+    legal_basis: str
 
 
 @strawberry.type(description="A standard item of the basic catalogue (基本目录).")
@@ -247,8 +299,14 @@ class Service(relay.Node):
     statutory_days: int = strawberry.field(description="法定办结时限, working days")
     promised_days: int = strawberry.field(description="承诺办结时限, working days")
     handling_type: HandlingType
-    fee: str = strawberry.field(description="Empty when free of charge.")
-    fee_basis: str
+    fee: str = strawberry.field(
+        description="The fee as text; 免费 when free of charge.",
+        deprecation_reason="Use `isFree` and `feeItems`.",
+    )
+    fee_basis: str = strawberry.field(
+        description="The legal basis of the fee, as text.",
+        deprecation_reason="Each of `feeItems` names its own legal basis.",
+    )
     visits: int = strawberry.field(description="到现场次数: 0 零跑路, 1 仅跑一次")
     visit_reason: str
     online_depth: int = strawberry.field(
@@ -290,7 +348,7 @@ class Service(relay.Node):
             statutory_days=row.statutory_days,
             promised_days=row.promised_days,
             handling_type=row.handling_type,
-            fee=row.fee,
+            fee=row.fee or fee_text(row.fee_items) or "免费",
             fee_basis=row.fee_basis,
             visits=row.visits,
             visit_reason=row.visit_reason,
@@ -315,6 +373,51 @@ class Service(relay.Node):
     @strawberry.field(description="The basic code shared by every region's implementation.")
     def base_code(self) -> str:
         return basic_code_of(self._model.code)
+
+    @strawberry.field(description="Free of charge: no fee items and no fee text.")
+    def is_free(self) -> bool:
+        return not self._model.fee_items and not self._model.fee.strip()
+
+    @strawberry.field(
+        directives=bounded(MAX_FEE_ITEMS),
+        description=(
+            f"What is charged, item by item; [] when free (see `isFree`). At most {MAX_FEE_ITEMS}."
+        ),
+    )
+    def fee_items(self) -> list[FeeItem]:
+        return [
+            FeeItem(
+                name=item["name"],
+                amount_fen=int(item["amountFen"]),
+                unit=item.get("unit", ""),
+                legal_basis=item["legalBasis"],
+            )
+            for item in self._model.fee_items
+        ]
+
+    @strawberry.field(
+        description="咨询电话: the guide's own, else its department's; empty when neither has one."
+    )
+    async def consultation_phone(self, info: Info) -> str:
+        if self._model.phone.strip():
+            return self._model.phone
+        row = await info.context.loaders.department.load(self._model.department_id)
+        return row.phone if row else ""
+
+    @strawberry.field(
+        directives=bounded(MAX_HANDLING_CENTRES),
+        description=(
+            "办理地点: the centres that handle it (the city's first, then by level and name; "
+            f"at most {MAX_HANDLING_CENTRES}). For the nearest, ask `serviceCentres` with "
+            "`serviceCode` and `near`."
+        ),
+    )
+    async def handling_centres(self, info: Info) -> list[ServiceCentre]:
+        row = self._model
+        rows = await info.context.loaders.handling_centres.load(
+            (row.code, row.region_id, row.scope is not models.Scope.REGION)
+        )
+        return [ServiceCentre.of(Placed(centre, None)) for centre in rows]
 
     @strawberry.field(directives=bounded(MAX_STEPS), description=f"办理流程; at most {MAX_STEPS}.")
     def steps(self) -> list[Step]:
@@ -482,6 +585,7 @@ class ServiceCentre(relay.Node):
     location: GeoPoint
     hours: str
     phone: str
+    windows: str = strawberry.field(description="窗口: which desks serve what; may be empty.")
     accepts_citywide: bool = strawberry.field(description="Handles every citywide item.")
     distance_meters: float | None = strawberry.field(
         description="From `near`, when given (results are then sorted by it)."
@@ -499,6 +603,7 @@ class ServiceCentre(relay.Node):
             location=GeoPoint(lat=row.latitude, lng=row.longitude),
             hours=row.hours,
             phone=row.phone,
+            windows=row.windows,
             accepts_citywide=row.accepts_citywide,
             distance_meters=round(placed.distance, 1) if placed.distance is not None else None,
             _model=row,
@@ -513,7 +618,11 @@ class ServiceCentre(relay.Node):
 
 @strawberry.type
 class ServiceCentreConnection(Connection[ServiceCentre]):
-    pass
+    _total: strawberry.Private[Any]
+
+    @strawberry.field(description="How many centres match, across all pages.")
+    async def total_count(self) -> int:
+        return int(await self._total())
 
 
 @strawberry.type(description="A self-service terminal (自助服务终端) in a community.")
@@ -564,7 +673,11 @@ class Terminal(relay.Node):
 
 @strawberry.type
 class TerminalConnection(Connection[Terminal]):
-    pass
+    _total: strawberry.Private[Any]
+
+    @strawberry.field(description="How many terminals match, across all pages.")
+    async def total_count(self) -> int:
+        return int(await self._total())
 
 
 # -- filters
@@ -613,7 +726,11 @@ class ServiceCentreFilter:
     )
     service_code: str | None = strawberry.field(
         default=None,
-        description="Centres that handle it (a citywide item: every citywide centre).",
+        description=(
+            "Centres that handle it (a citywide item: every citywide centre). An implementation "
+            "code, or a basic code: the implementation of `regionCode`, else of the caller's own "
+            "region, else of the city (the nearest level that has one)."
+        ),
     )
 
 
@@ -622,7 +739,15 @@ class TerminalFilter:
     near: GeoPointInput | None = None
     region_code: str | None = None
     community_code: str | None = None
-    service_code: str | None = None
+    service_code: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Terminals that offer it. An implementation code, or a basic code: any "
+            "implementation of the item a resident of `communityCode` or `regionCode` (else of "
+            "the caller's own region, else of the city) may use, their own region's, the "
+            "regions' above and every citywide one."
+        ),
+    )
 
 
 # -- staff inputs
@@ -650,6 +775,14 @@ class MaterialInput:
 class FaqInput:
     question: str
     answer: str
+
+
+@strawberry.input
+class FeeItemInput:
+    name: str
+    amount_fen: int = strawberry.field(description="In fen (分), at least 1.")
+    legal_basis: str
+    unit: str = ""
 
 
 @strawberry.input(description="Creates or updates a base item by its basic code (ADMIN).")
@@ -688,6 +821,13 @@ class UpsertImplementationInput:
     promised_days: int = 0
     fee: str = ""
     fee_basis: str = ""
+    fee_items: list[FeeItemInput] | None = strawberry.field(
+        default=None,
+        description=(
+            f"Structured fees (at most {MAX_FEE_ITEMS}); [] when free. When given, `fee` and "
+            "(when empty) `feeBasis` are written from them."
+        ),
+    )
     visits: int = 1
     visit_reason: str = ""
     online_depth: int = 1
@@ -712,6 +852,21 @@ class PublishImplementationInput:
     code: str = strawberry.field(description="Implementation code of the draft.")
     justification: str | None = strawberry.field(
         default=None, description="Why it differs from the base item, when it does (三级四同)."
+    )
+
+
+@strawberry.input(
+    description=(
+        "Attaches one of the caller's own uploads (requestDocumentUpload, then "
+        "confirmDocumentUpload) to a material of a draft guide; publish to show it."
+    )
+)
+class AttachMaterialFileInput:
+    code: str = strawberry.field(description="Implementation code of the draft.")
+    material: int = strawberry.field(description="The material's position in `materials`, from 0.")
+    role: MaterialFileRole
+    document_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A document of the caller's wallet; null takes the file off."
     )
 
 
@@ -809,6 +964,11 @@ class RegisterTerminalError(CatalogueUserError):
     pass
 
 
+@strawberry.type
+class AttachMaterialFileError(CatalogueUserError):
+    pass
+
+
 UpsertBaseItemResult = Annotated[
     BaseItem | UpsertBaseItemError, strawberry.union("UpsertBaseItemResult")
 ]
@@ -823,4 +983,7 @@ UpsertArticleResult = Annotated[
 ]
 RegisterTerminalResult = Annotated[
     TerminalRegistration | RegisterTerminalError, strawberry.union("RegisterTerminalResult")
+]
+AttachMaterialFileResult = Annotated[
+    Material | AttachMaterialFileError, strawberry.union("AttachMaterialFileResult")
 ]

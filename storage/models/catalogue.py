@@ -54,6 +54,9 @@ class Department(Model):
         "models.Region", related_name="departments", on_delete=fields.RESTRICT
     )
     region_id: UUID
+    phone = fields.CharField(
+        max_length=32, default="", description="咨询电话: what a guide without its own gives"
+    )
 
     class Meta:
         table = "department"
@@ -197,6 +200,8 @@ class Implementation(Model):
     handling_type = fields.CharEnumField(HandlingType, max_length=12)
     fee = fields.CharField(max_length=256, default="", description="empty: free of charge")
     fee_basis = fields.TextField(default="")
+    # Structured fees: [{"name", "amountFen", "legalBasis"}]; [] with an empty `fee` is free.
+    fee_items: list[dict[str, Any]] = fields.JSONField(default=list)
     visits = fields.IntField(default=1, description="到现场次数")
     visit_reason = fields.CharField(max_length=256, default="")
     online_depth = fields.IntField(default=1, description="网办深度 1-4")
@@ -242,6 +247,10 @@ class Material(Model):
     original = fields.BooleanField(default=False, description="the original must be shown")
     copies = fields.IntField(default=1)
     note = fields.CharField(max_length=256, default="")
+    # Files staff attached: {"key", "fileName", "contentType", "size"}; the objects are the
+    # catalogue's own copies, shared by the versions that carry them forward.
+    blank_form: dict[str, Any] | None = fields.JSONField(null=True, description="空白表格")
+    sample: dict[str, Any] | None = fields.JSONField(null=True, description="示例样表")
 
     class Meta:
         table = "material"
@@ -318,6 +327,9 @@ class ServiceCentre(Model):
     longitude = fields.FloatField()
     hours = fields.CharField(max_length=128, default="")
     phone = fields.CharField(max_length=32, default="")
+    windows = fields.CharField(
+        max_length=256, default="", description="窗口: which desks serve what"
+    )
     accepts_citywide = fields.BooleanField(
         default=False, description="handles every CITYWIDE item (全域通办)"
     )

@@ -200,6 +200,28 @@ async def count(query: QuerySet[Implementation]) -> int:
     return await query.count()
 
 
+async def service_keys(today: date, query: ServiceQuery) -> list[tuple[UUID, UUID, UUID]]:
+    """(id, base id, region id) of each matching service: enough to pick one per base item."""
+    rows = await services(today, query).values_list("id", "base_id", "region_id")
+    return [(UUID(str(i)), UUID(str(b)), UUID(str(r))) for i, b, r in rows]
+
+
+async def published_codes_of_base(
+    basic_code: str, region_ids: Sequence[UUID], today: date
+) -> list[str]:
+    """Codes of the base item's implementations a resident of the first region may use: those
+    of the region and the regions above it, and every one handled citywide or wider."""
+    codes = (
+        await published(today)
+        .filter(
+            Q(region_id__in=list(region_ids)) | Q(scope__in=list(WIDER_SCOPES)),
+            base__basic_code=basic_code,
+        )
+        .values_list("code", flat=True)
+    )
+    return sorted({str(code) for code in codes})
+
+
 async def published_by_code(code: str, today: date) -> Implementation | None:
     return await published(today).filter(code=code).first()
 
@@ -389,6 +411,12 @@ def centres(
     return query
 
 
+async def count_centres(
+    region_ids: Sequence[UUID] | None, ids: Sequence[UUID] | None = None
+) -> int:
+    return await centres(region_ids, None, ids).count()
+
+
 async def centre_ids_handling(
     implementation: Implementation,
 ) -> tuple[list[UUID], bool]:
@@ -410,8 +438,9 @@ async def citywide_centre_ids() -> list[UUID]:
 def terminals(
     region_ids: Sequence[UUID] | None,
     box: Box | None,
-    service_code: str | None,
+    service_codes: Sequence[str] | None,
 ) -> QuerySet[Terminal]:
+    """Terminals in service (or out of it, not retired), offering any of `service_codes`."""
     query = Terminal.filter(status__not=TerminalStatus.RETIRED)
     if region_ids is not None:
         query = query.filter(community_id__in=list(region_ids))
@@ -422,13 +451,21 @@ def terminals(
             longitude__gte=box.west,
             longitude__lte=box.east,
         )
-    if service_code is not None:
+    if service_codes is not None:
         query = query.filter(
             id__in=Subquery(
-                TerminalService.filter(implementation_code=service_code).values("terminal_id")
+                TerminalService.filter(implementation_code__in=list(service_codes)).values(
+                    "terminal_id"
+                )
             )
         )
     return query
+
+
+async def count_terminals(
+    region_ids: Sequence[UUID] | None, service_codes: Sequence[str] | None
+) -> int:
+    return await terminals(region_ids, None, service_codes).count()
 
 
 async def terminal_service_codes(terminal_ids: Sequence[UUID]) -> list[TerminalService]:
@@ -461,3 +498,103 @@ async def create_terminal(service_codes: Sequence[str], **fields: Any) -> Termin
         ]
     )
     return terminal
+
+
+async def centres_handling_many(
+    keys: Sequence[tuple[str, UUID, bool]], limit: int
+) -> list[list[ServiceCentre]]:
+    """For each (implementation code, its region, handled citywide or wider): the centres that
+    handle it (listed, its own region's city and county centres, and every citywide centre
+    when it is handled citywide), city first, then by level and name; at most `limit` each.
+    Two statements for any number of implementations."""
+    if not keys:
+        return []
+    listed: dict[str, set[UUID]] = {}
+    for code, centre_id in await CentreService.filter(
+        implementation_code__in=list({code for code, _, _ in keys})
+    ).values_list("implementation_code", "centre_id"):
+        listed.setdefault(str(code), set()).add(UUID(str(centre_id)))
+    wanted = Q(id__in=list({i for ids in listed.values() for i in ids})) | Q(
+        region_id__in=list({region for _, region, _ in keys}), level__in=("CITY", "COUNTY")
+    )
+    if any(wide for _, _, wide in keys):
+        wanted |= Q(accepts_citywide=True)
+    centres = await ServiceCentre.filter(wanted)
+    rank = {"CITY": 0, "COUNTY": 1, "STREET": 2, "COMMUNITY": 3}
+    centres.sort(key=lambda c: (rank.get(c.level.value, 9), c.name, str(c.id)))
+    found = []
+    for code, region_id, wide in keys:
+        mine = listed.get(code, set())
+        found.append(
+            [
+                c
+                for c in centres
+                if c.id in mine
+                or (c.region_id == region_id and c.level.value in ("CITY", "COUNTY"))
+                or (wide and c.accepts_citywide)
+            ][:limit]
+        )
+    return found
+
+
+async def set_material_file(material_id: UUID, role: str, file: dict[str, Any] | None) -> int:
+    """Attaches (or, with None, detaches) a blank form or a sample to one material row."""
+    assert role in ("blank_form", "sample")
+    return await Material.filter(id=material_id).update(**{role: file})
+
+
+async def draft_of(code: str) -> Implementation | None:
+    return await Implementation.filter(code=code, status=PublicationStatus.DRAFT).first()
+
+
+async def draft_for_update(code: str) -> Implementation | None:
+    """The implementation's draft version, locked; None when it has none."""
+    return (
+        await Implementation.filter(code=code, status=PublicationStatus.DRAFT)
+        .select_for_update()
+        .first()
+    )
+
+
+# -- demo back-fill (what the demo catalogue gained since a database was first seeded)
+
+
+async def fill_department_phones(phones: dict[str, str]) -> int:
+    """Department phones by credit code, only where none is recorded."""
+    changed = 0
+    for code, phone in phones.items():
+        changed += await Department.filter(code=code, phone="").update(phone=phone)
+    return changed
+
+
+async def fill_centre_windows(windows: dict[str, str]) -> int:
+    """Centre windows by centre name, only where none are recorded."""
+    changed = 0
+    for name, text in windows.items():
+        changed += await ServiceCentre.filter(name=name, windows="").update(windows=text)
+    return changed
+
+
+async def fill_guides(rows: Sequence[dict[str, Any]], placeholder_phone: str) -> int:
+    """For each {code, faqs, resultSample, feeItems, phone}: the versions of that
+    implementation whose FAQs, result sample or fee items are still empty get the given ones,
+    and a phone still at `placeholder_phone` the given one. One read, and a write only for
+    what is still empty."""
+    by_code = {row["code"]: row for row in rows}
+    changed = 0
+    for found in await Implementation.filter(code__in=list(by_code)).values(
+        "id", "code", "faqs", "result_sample", "fee_items", "phone"
+    ):
+        row = by_code[found["code"]]
+        update: dict[str, Any] = {}
+        if not found["faqs"] and row["faqs"]:
+            update["faqs"] = row["faqs"]
+        if not found["result_sample"] and row["resultSample"]:
+            update["result_sample"] = row["resultSample"]
+        if not found["fee_items"] and row["feeItems"]:
+            update["fee_items"] = row["feeItems"]
+        if found["phone"] == placeholder_phone and row["phone"] not in ("", placeholder_phone):
+            update["phone"] = row["phone"]
+        if update:
+            changed += await Implementation.filter(id=found["id"]).update(**update)
+    return changed

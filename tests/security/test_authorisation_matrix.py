@@ -325,6 +325,12 @@ async def _draft(world: World, actor: str) -> dict[str, Any]:
     return {"code": result["serviceCode"], "justification": "区级名称沿用"}
 
 
+async def _draft_material(world: World, actor: str) -> dict[str, Any]:
+    draft = await _draft(world, actor)
+    # No file: taking a file off a material is the same action as attaching one.
+    return {"code": draft["code"], "material": 0, "role": "SAMPLE", "documentId": None}
+
+
 async def _article(world: World, actor: str) -> dict[str, Any]:
     found = await article(world, JINJIANG_APPROVALS)
     return {
@@ -460,6 +466,7 @@ CASES: list[Case] = [
     Case("upsertBaseItem", each(_base_item)),
     Case("upsertImplementation", each(_implementation), CATALOGUE),
     Case("publishImplementation", each(_draft), CATALOGUE),
+    Case("attachMaterialFile", each(_draft_material), CATALOGUE),
     Case("upsertArticle", each(_article), CATALOGUE),
     Case("registerTerminal", each(_terminal), CATALOGUE),
     Case("setCalendarDay", fixed({"day": "2031-05-06", "isWorkday": False})),
