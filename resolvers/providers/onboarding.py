@@ -1,4 +1,5 @@
-"""Provider onboarding: a resident registers an organisation (and becomes its first member),
+"""Provider onboarding: a resident registers an organisation (and becomes its first member, an
+OWNER),
 staff approve or reject it; approval gives every member the PROVIDER role at once."""
 
 from __future__ import annotations
@@ -197,14 +198,24 @@ async def authorize_member(
     """The policy's answer for a member's `action` on something of provider `provider_id`
     (None: there is no such thing); `hidden` (NOT_FOUND) for anyone not acting for it, so that
     its existence is not revealed."""
-    subject = (
-        policy.Subject(members=await repo.member_ids(provider_id))
-        if provider_id is not None
-        else None
-    )
+    subject = await member_subject(provider_id) if provider_id is not None else None
+    # Any member may see the provider's inside: an EDITOR trying an OWNER's action is
+    # FORBIDDEN; whoever is no member learns nothing (NOT_FOUND).
     await policy.authorize_seen(
-        resources, principal, action, subject, seen_by=action, hidden=hidden, field=hidden.field
+        resources,
+        principal,
+        action,
+        subject,
+        seen_by=policy.Action.PROVIDER_INSIDE_READ,
+        hidden=hidden,
+        field=hidden.field,
     )
+
+
+async def member_subject(provider_id: UUID) -> policy.Subject:
+    """What the policy needs to know about a provider: its members and its OWNERs."""
+    members, owners = await repo.member_roles(provider_id)
+    return policy.Subject(members=members, owners=owners)
 
 
 async def acting_provider(
@@ -222,14 +233,8 @@ async def acting_provider(
         own = await repo.member_provider_ids(principal.account_id)
         if len(own) > 1:
             raise ProviderError(Code.PROVIDER_REQUIRED, "providerId")
-        members = frozenset({principal.account_id}) if own and principal.account_id else None
-        await policy.authorize(
-            resources,
-            principal,
-            action,
-            policy.Subject(members=members or frozenset()),
-            field="providerId",
-        )
+        subject = await member_subject(own[0]) if own else policy.Subject()
+        await policy.authorize(resources, principal, action, subject, field="providerId")
         provider_id = own[0]
     else:
         await authorize_member(

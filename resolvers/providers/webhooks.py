@@ -25,7 +25,11 @@ from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.outbox import OutboxMessage
-from storage.models.providers import ProviderEventType, WebhookEndpoint, WebhookEvent
+from storage.models.providers import (
+    ProviderEventType,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import providers as repo
 from storage.transactions import atomic
@@ -142,17 +146,19 @@ async def _check_destination(resources: Resources, url: str) -> None:
 async def owned_endpoint(
     resources: Resources, principal: Principal, webhook_id: UUID, action: policy.Action
 ) -> WebhookEndpoint:
-    """The endpoint if the caller is a member of its provider; NOT_FOUND otherwise."""
+    """The endpoint if the caller is an OWNER of its provider; FORBIDDEN for its other members,
+    NOT_FOUND for anyone else."""
     endpoint = await repo.webhook_by_id(webhook_id)
-    subject = (
-        policy.Subject(members=await repo.member_ids(endpoint.provider_id)) if endpoint else None
-    )
+    subject = None
+    if endpoint is not None:
+        members, owners = await repo.member_roles(endpoint.provider_id)
+        subject = policy.Subject(members=members, owners=owners)
     await policy.authorize_seen(
         resources,
         principal,
         action,
         subject,
-        seen_by=action,
+        seen_by=policy.Action.PROVIDER_INSIDE_READ,
         hidden=ProviderError(Code.NOT_FOUND, "webhookId"),
         field="webhookId",
     )

@@ -1,6 +1,6 @@
-"""Third-party providers: organisations, their members, the services they offer beside the
-government's, API keys of their systems, webhook endpoints with a delivery log, and the
-residents' hand-off consents."""
+"""Third-party providers: organisations, their members and invitations, the services they offer
+beside the government's, API keys of their systems, webhook endpoints with a delivery log, and
+the residents' hand-off consents."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ class ProviderStatus(StrEnum):
     PENDING = "PENDING"  # registered, waiting for staff review
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"  # with a reason; the registrant may correct and register again
+
+
+class ProviderMemberRole(StrEnum):
+    """OWNERs manage members, API keys and webhooks; EDITORs write and submit services."""
+
+    OWNER = "OWNER"
+    EDITOR = "EDITOR"
 
 
 class ProviderServiceStatus(StrEnum):
@@ -84,7 +91,10 @@ class ProviderEventType(StrEnum):
     REGISTERED = "REGISTERED"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    MEMBER_INVITED = "MEMBER_INVITED"
     MEMBER_ADDED = "MEMBER_ADDED"
+    MEMBER_ROLE_CHANGED = "MEMBER_ROLE_CHANGED"
+    MEMBER_REMOVED = "MEMBER_REMOVED"
     SERVICE_CREATED = "SERVICE_CREATED"
     SERVICE_UPDATED = "SERVICE_UPDATED"
     SERVICE_SUBMITTED = "SERVICE_SUBMITTED"
@@ -130,7 +140,8 @@ class Provider(Model):
 
 
 class ProviderMember(Model):
-    """An account acting for a provider (its first member is the one who registered it)."""
+    """An account acting for a provider (its first member, an OWNER, is the one who registered
+    it). `owner` is the role: OWNER when set, EDITOR otherwise."""
 
     id = fields.UUIDField(primary_key=True)
     provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
@@ -141,12 +152,40 @@ class ProviderMember(Model):
         "models.Account", related_name="provider_memberships", on_delete=fields.CASCADE
     )
     account_id: UUID
-    owner = fields.BooleanField(default=False, description="the registrant")
+    owner = fields.BooleanField(default=False, description="OWNER (else EDITOR)")
     added_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "provider_member"
         unique_together = (("provider_id", "account_id"),)
+
+    @property
+    def role(self) -> ProviderMemberRole:
+        return ProviderMemberRole.OWNER if self.owner else ProviderMemberRole.EDITOR
+
+
+class ProviderInvitation(Model):
+    """An OWNER's invitation of whoever holds a phone number. The number is kept only as the
+    accounts' blind index (and masked): the invitee accepts it from an account with that bound
+    phone, also one that binds it after the invitation was made."""
+
+    id = fields.UUIDField(primary_key=True)
+    provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
+        "models.Provider", related_name="invitations", on_delete=fields.CASCADE
+    )
+    provider_id: UUID
+    phone_index = fields.CharField(max_length=64, db_index=True, description="blind index")
+    phone_masked = fields.CharField(max_length=16)
+    role = fields.CharEnumField(ProviderMemberRole, max_length=8)
+    invited_by_id = fields.UUIDField()
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    accepted_by_id = fields.UUIDField(null=True)
+
+    class Meta:
+        table = "provider_invitation"
+        indexes = (("provider_id", "created_at"),)
 
 
 class ProviderService(Model):
