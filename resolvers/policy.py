@@ -117,6 +117,8 @@ class Action(StrEnum):
     # -- providers
     PROVIDER_REGISTER = "PROVIDER_REGISTER"
     PROVIDER_REVIEW = "PROVIDER_REVIEW"
+    PROVIDER_SUSPEND = "PROVIDER_SUSPEND"
+    PROVIDER_REINSTATE = "PROVIDER_REINSTATE"
     PROVIDER_MEMBER_INVITE = "PROVIDER_MEMBER_INVITE"
     PROVIDER_MEMBER_CHANGE_ROLE = "PROVIDER_MEMBER_CHANGE_ROLE"
     PROVIDER_MEMBER_REMOVE = "PROVIDER_MEMBER_REMOVE"
@@ -519,9 +521,12 @@ POLICY: dict[Action, Rule] = {
     A.SCENARIO_PUBLISH: admin | own_department,
     A.THEME_UPSERT: admin,
     # providers: residents register organisations; every member (EDITOR or OWNER) writes and
-    # submits services, OWNERs manage members, keys and webhooks; reviewers review
+    # submits services, OWNERs manage members, keys and webhooks; reviewers review, suspend
+    # and reinstate
     A.PROVIDER_REGISTER: resident,
     A.PROVIDER_REVIEW: reviewer | admin,
+    A.PROVIDER_SUSPEND: reviewer | admin,
+    A.PROVIDER_REINSTATE: reviewer | admin,
     # The invitee is whoever holds the invited phone: the service matches it, not the table.
     A.PROVIDER_INVITATION_ACCEPT: signed_in,
     A.PROVIDER_MEMBER_INVITE: provider_owner,

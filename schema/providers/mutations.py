@@ -9,7 +9,7 @@ import strawberry
 from resolvers import policy
 from resolvers.catalogue.service import Audience
 from resolvers.policy import Action
-from resolvers.providers import handoff, keys, members, onboarding, services, webhooks
+from resolvers.providers import handoff, keys, members, onboarding, services, suspension, webhooks
 from resolvers.providers.errors import ProviderError, ProviderErrorCode
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
 from schema.authorised import authorised
@@ -46,6 +46,8 @@ from schema.providers.types import (
     RegisterProviderResult,
     RegisterWebhookInput,
     RegisterWebhookResult,
+    ReinstateProviderInput,
+    ReinstateProviderResult,
     RemoveProviderMemberInput,
     RemoveProviderMemberResult,
     ReviewProviderInput,
@@ -58,6 +60,8 @@ from schema.providers.types import (
     RotateWebhookSecretResult,
     SubmitProviderServiceInput,
     SubmitProviderServiceResult,
+    SuspendProviderInput,
+    SuspendProviderResult,
     SuspendProviderServiceInput,
     SuspendProviderServiceResult,
     TestWebhookDeliveryInput,
@@ -163,6 +167,43 @@ class ProviderMutation:
             info.context.principal,
             _uuid(input.provider_id, "Provider", "providerId"),
             input.decision,
+            input.reason,
+        )
+        return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SUSPEND),
+        description=(
+            "REVIEWER (or ADMIN): suspends an APPROVED provider, with a reason its members "
+            "read. At once its services leave residents' lists and search, its API keys are "
+            "refused (401 PROVIDER_SUSPENDED) and its webhook messages are held."
+        ),
+    )
+    async def suspend_provider(
+        self, info: Info, input: SuspendProviderInput
+    ) -> SuspendProviderResult:
+        provider = await suspension.suspend(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.provider_id, "Provider", "providerId"),
+            input.reason,
+        )
+        return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_REINSTATE),
+        description=(
+            "REVIEWER (or ADMIN): a SUSPENDED provider is APPROVED again; its published "
+            "services, its keys and its held webhook messages come back."
+        ),
+    )
+    async def reinstate_provider(
+        self, info: Info, input: ReinstateProviderInput
+    ) -> ReinstateProviderResult:
+        provider = await suspension.reinstate(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.provider_id, "Provider", "providerId"),
             input.reason,
         )
         return Provider.of(provider)

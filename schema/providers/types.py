@@ -42,7 +42,13 @@ from storage.models.providers import (
     WebhookEvent,
 )
 
-strawberry.enum(ProviderStatus, description="PENDING review, APPROVED, or REJECTED (reason).")
+strawberry.enum(
+    ProviderStatus,
+    description=(
+        "PENDING review, APPROVED, REJECTED (reason), or SUSPENDED by staff (reason): its "
+        "services hidden, its API keys refused, its webhooks held until it is reinstated."
+    ),
+)
 strawberry.enum(
     ProviderMemberRole,
     description=(
@@ -358,7 +364,7 @@ class Provider(relay.Node):
             _model=row,
         )
 
-    @strawberry.field(description="Why it was rejected; members and staff only.")
+    @strawberry.field(description="Why it was rejected or suspended; members and staff only.")
     async def review_reason(self, info: Info) -> str | None:
         return self._model.review_reason if await _insider(info, self._model.id) else None
 
@@ -770,6 +776,20 @@ class RegisterProviderInput:
 
 
 @strawberry.input
+class SuspendProviderInput:
+    provider_id: strawberry.ID
+    reason: str = strawberry.field(
+        description="Required, at most 200 characters; the members read it."
+    )
+
+
+@strawberry.input
+class ReinstateProviderInput:
+    provider_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="At most 200 characters.")
+
+
+@strawberry.input
 class InviteProviderMemberInput:
     provider_id: strawberry.ID
     phone: str = strawberry.field(
@@ -973,6 +993,16 @@ class ReviewProviderError(UserError):
 
 
 @strawberry.type
+class SuspendProviderError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
+class ReinstateProviderError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
 class InviteProviderMemberError(UserError):
     code: ProviderErrorCode
 
@@ -1067,6 +1097,12 @@ RegisterProviderResult = Annotated[
 ]
 ReviewProviderResult = Annotated[
     Provider | ReviewProviderError, strawberry.union("ReviewProviderResult")
+]
+SuspendProviderResult = Annotated[
+    Provider | SuspendProviderError, strawberry.union("SuspendProviderResult")
+]
+ReinstateProviderResult = Annotated[
+    Provider | ReinstateProviderError, strawberry.union("ReinstateProviderResult")
 ]
 InviteProviderMemberResult = Annotated[
     ProviderInvitation | InviteProviderMemberError, strawberry.union("InviteProviderMemberResult")

@@ -66,6 +66,7 @@ from storage.models.outbox import OutboxMessage
 from storage.models.providers import (
     ApiKey,
     HandoffConsent,
+    HeldWebhookMessage,
     Provider,
     ProviderEvent,
     ProviderInvitation,
@@ -121,6 +122,7 @@ __all__ = [
     "ExchangeCallback",
     "ExchangeSystem",
     "HandoffConsent",
+    "HeldWebhookMessage",
     "IdempotencyRecord",
     "IdentityChannel",
     "IdentityVerification",

@@ -1,11 +1,11 @@
 """Third-party providers: organisations, their members and invitations, the services they offer
-beside the government's, API keys of their systems, webhook endpoints with a delivery log, and
-the residents' hand-off consents."""
+beside the government's, API keys of their systems, webhook endpoints with a delivery log (and
+the deliveries held while a provider is suspended), and the residents' hand-off consents."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from tortoise import fields
@@ -20,6 +20,7 @@ class ProviderStatus(StrEnum):
     PENDING = "PENDING"  # registered, waiting for staff review
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"  # with a reason; the registrant may correct and register again
+    SUSPENDED = "SUSPENDED"  # by staff, with a reason: hidden, keys refused, webhooks held
 
 
 class ProviderMemberRole(StrEnum):
@@ -91,6 +92,8 @@ class ProviderEventType(StrEnum):
     REGISTERED = "REGISTERED"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    SUSPENDED = "SUSPENDED"
+    REINSTATED = "REINSTATED"
     MEMBER_INVITED = "MEMBER_INVITED"
     MEMBER_ADDED = "MEMBER_ADDED"
     MEMBER_ROLE_CHANGED = "MEMBER_ROLE_CHANGED"
@@ -355,6 +358,23 @@ class WebhookDelivery(Model):
     class Meta:
         table = "provider_webhook_delivery"
         indexes = (("endpoint_id", "at"),)
+
+
+class HeldWebhookMessage(Model):
+    """A webhook message that came due while its provider was suspended: held here, not
+    dropped, and given back to the outbox (same webhook-id) when the provider is reinstated."""
+
+    id = fields.UUIDField(primary_key=True)
+    provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
+        "models.Provider", related_name="held_webhook_messages", on_delete=fields.CASCADE
+    )
+    provider_id: UUID
+    payload: dict[str, Any] = fields.JSONField(default=dict)  # the outbox payload, ids only
+    held_at = fields.DatetimeField()
+
+    class Meta:
+        table = "provider_webhook_held"
+        indexes = (("provider_id", "held_at"),)
 
 
 class HandoffConsent(Model):

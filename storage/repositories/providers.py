@@ -17,6 +17,7 @@ from storage.models.catalogue import Region
 from storage.models.providers import (
     ApiKey,
     HandoffConsent,
+    HeldWebhookMessage,
     Provider,
     ProviderCategory,
     ProviderEvent,
@@ -557,6 +558,22 @@ async def webhooks_of(provider_ids: Sequence[UUID]) -> list[WebhookEndpoint]:
 
 async def set_webhook_fields(webhook_id: UUID, **changes: Any) -> None:
     await WebhookEndpoint.filter(id=webhook_id).update(**changes)
+
+
+async def hold_webhook_message(provider_id: UUID, payload: dict[str, Any], now: datetime) -> None:
+    await HeldWebhookMessage.create(provider_id=provider_id, payload=payload, held_at=now)
+
+
+async def release_held_messages(provider_id: UUID) -> list[dict[str, Any]]:
+    """The messages held for a provider, oldest first, taken off the hold (inside the
+    caller's transaction, under the provider's lock)."""
+    rows = await HeldWebhookMessage.filter(provider_id=provider_id).order_by("held_at", "id")
+    await HeldWebhookMessage.filter(id__in=[row.id for row in rows]).delete()
+    return [row.payload for row in rows]
+
+
+async def count_held_messages(provider_id: UUID) -> int:
+    return await HeldWebhookMessage.filter(provider_id=provider_id).count()
 
 
 async def record_delivery(**fields: Any) -> WebhookDelivery:

@@ -372,6 +372,23 @@ async def _pending_provider(world: World, actor: str) -> dict[str, Any]:
     return {"providerId": gid("Provider", provider.id), "decision": "APPROVE"}
 
 
+async def _provider_in(status: str, world: World, extra: dict[str, Any]) -> dict[str, Any]:
+    from storage.models.providers import Provider
+    from tests.security.subjects import approved_provider
+
+    provider = await approved_provider(world, world.accounts["other_resident"])
+    await Provider.filter(id=provider.id).update(status=status)
+    return {"providerId": gid("Provider", provider.id), **extra}
+
+
+async def _approved_provider(world: World, actor: str) -> dict[str, Any]:
+    return await _provider_in("APPROVED", world, {"reason": "多次被投诉"})
+
+
+async def _suspended_provider(world: World, actor: str) -> dict[str, Any]:
+    return await _provider_in("SUSPENDED", world, {"reason": "已整改"})
+
+
 async def _invitation(world: World, actor: str) -> dict[str, Any]:
     from datetime import UTC, datetime, timedelta
 
@@ -528,6 +545,8 @@ CASES: list[Case] = [
     # providers
     Case("registerProvider", each(_unique_code)),
     Case("reviewProvider", each(_pending_provider)),
+    Case("suspendProvider", each(_approved_provider)),
+    Case("reinstateProvider", each(_suspended_provider)),
     Case("inviteProviderMember", provider_input({"phone": "13900001111"}), PROVIDER),
     Case("acceptProviderInvitation", each(_invitation)),
     Case("changeProviderMemberRole", each(_editor_role), PROVIDER),
