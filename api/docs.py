@@ -11,6 +11,7 @@ from typing import Any
 
 from resolvers.appeals.workflow import APPEAL_WORKFLOW
 from resolvers.applications.workflow import APPLICATION_WORKFLOW, BUNDLE_WORKFLOW
+from resolvers.providers.onboarding import PROVIDER_WORKFLOW
 from resolvers.providers.services import PROVIDER_SERVICE_WORKFLOW
 
 BEGIN = "<!-- states:begin -->"
@@ -31,7 +32,10 @@ PAGES: dict[str, tuple[Diagram, ...]] = {
         Diagram("A bundle's parent application (follows its items)", BUNDLE_WORKFLOW),
     ),
     "appeals.md": (Diagram("An appeal", APPEAL_WORKFLOW),),
-    "providers.md": (Diagram("A provider's service", PROVIDER_SERVICE_WORKFLOW),),
+    "providers.md": (
+        Diagram("A provider", PROVIDER_WORKFLOW),
+        Diagram("A provider's service", PROVIDER_SERVICE_WORKFLOW),
+    ),
 }
 
 

@@ -48,6 +48,7 @@ E = TypeVar("E", bound=Enum)
 _STATUS = {
     Code.UNAUTHENTICATED: 401,
     Code.INVALID_API_KEY: 401,
+    Code.PROVIDER_SUSPENDED: 401,
     Code.FORBIDDEN: 403,
     Code.INSUFFICIENT_SCOPE: 403,
     Code.NOT_FOUND: 404,
@@ -77,6 +78,8 @@ def _error(error: ProviderError) -> Response:
         body["retryAfterSeconds"] = error.retry_after
         headers["retry-after"] = str(error.retry_after)
     if status == 401:
+        # RFC 6750: the key is not valid (now); the code says whether it is the key itself or
+        # its provider's suspension.
         headers["www-authenticate"] = 'Bearer error="invalid_token"'
     return _json({"error": body}, status, headers)
 
@@ -88,12 +91,12 @@ def _route(path: str, methods: list[str], scope: ApiKeyScope, work: Work) -> Rou
     async def endpoint(request: Request) -> Response:
         resources: Resources = request.state.resources
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-        key = (
-            await keys.authenticate(resources, presented.strip())
-            if scheme.lower() == "bearer"
-            else None
-        )
         try:
+            key = (
+                await keys.authenticate(resources, presented.strip())
+                if scheme.lower() == "bearer"
+                else None
+            )
             if key is None:
                 raise ProviderError(Code.INVALID_API_KEY)
             await keys.admit(resources, key, scope)

@@ -19,7 +19,8 @@ allow it. Relations:
                          (a task on the application, a case that uses the document)
     in_region_scope      staff whose department's region contains the subject's region: their
                          region and everything below it (ADMIN: everywhere)
-    provider_member      a member of the provider the subject belongs to
+    provider_member      a member of the provider the subject belongs to (OWNER or EDITOR)
+    provider_owner       an OWNER of the provider the subject belongs to
 
 How it is enforced, in two places that read the same table:
 - GraphQL (schema/authorised.py): every root field names its action. Before the resolver runs,
@@ -116,6 +117,12 @@ class Action(StrEnum):
     # -- providers
     PROVIDER_REGISTER = "PROVIDER_REGISTER"
     PROVIDER_REVIEW = "PROVIDER_REVIEW"
+    PROVIDER_SUSPEND = "PROVIDER_SUSPEND"
+    PROVIDER_REINSTATE = "PROVIDER_REINSTATE"
+    PROVIDER_MEMBER_INVITE = "PROVIDER_MEMBER_INVITE"
+    PROVIDER_MEMBER_CHANGE_ROLE = "PROVIDER_MEMBER_CHANGE_ROLE"
+    PROVIDER_MEMBER_REMOVE = "PROVIDER_MEMBER_REMOVE"
+    PROVIDER_INVITATION_ACCEPT = "PROVIDER_INVITATION_ACCEPT"
     PROVIDER_SERVICE_CREATE = "PROVIDER_SERVICE_CREATE"
     PROVIDER_SERVICE_UPDATE = "PROVIDER_SERVICE_UPDATE"
     PROVIDER_SERVICE_SUBMIT = "PROVIDER_SERVICE_SUBMIT"
@@ -172,6 +179,7 @@ class Subject:
     departments: frozenset[UUID] = frozenset()  # further departments working on it
     region_id: UUID | None = None  # where it applies
     members: frozenset[UUID] = frozenset()  # the accounts acting for its provider
+    owners: frozenset[UUID] = frozenset()  # those of them who are its OWNERs
 
 
 class Caller:
@@ -399,6 +407,11 @@ async def _provider_member(caller: Caller, subject: Subject | None) -> bool:
     return account is not None and subject is not None and account in subject.members
 
 
+async def _provider_owner(caller: Caller, subject: Subject | None) -> bool:
+    account = caller.principal.account_id
+    return account is not None and subject is not None and account in subject.owners
+
+
 anyone = Relation("anyone", _always, lambda p: True)
 signed_in = Relation("signed_in", _role(_signed_in), _signed_in)
 resident = Relation(
@@ -427,6 +440,7 @@ handling_department = Relation(
 )
 in_region_scope = Relation("in_region_scope", _in_region_scope, _staff, needs_subject=True)
 provider_member = Relation("provider_member", _provider_member, _signed_in, needs_subject=True)
+provider_owner = Relation("provider_owner", _provider_owner, _signed_in, needs_subject=True)
 
 RELATIONS: tuple[Relation, ...] = (
     anyone,
@@ -441,6 +455,7 @@ RELATIONS: tuple[Relation, ...] = (
     handling_department,
     in_region_scope,
     provider_member,
+    provider_owner,
 )
 
 # Departments write the catalogue only for their own region and below: a district's officer
@@ -509,20 +524,29 @@ POLICY: dict[Action, Rule] = {
     A.SCENARIO_UPSERT: admin | own_department,
     A.SCENARIO_PUBLISH: admin | own_department,
     A.THEME_UPSERT: admin,
-    # providers: residents register organisations, members act for them, reviewers review
+    # providers: residents register organisations; every member (EDITOR or OWNER) writes and
+    # submits services, OWNERs manage members, keys and webhooks; reviewers review, suspend
+    # and reinstate
     A.PROVIDER_REGISTER: resident,
     A.PROVIDER_REVIEW: reviewer | admin,
+    A.PROVIDER_SUSPEND: reviewer | admin,
+    A.PROVIDER_REINSTATE: reviewer | admin,
+    # The invitee is whoever holds the invited phone: the service matches it, not the table.
+    A.PROVIDER_INVITATION_ACCEPT: signed_in,
+    A.PROVIDER_MEMBER_INVITE: provider_owner,
+    A.PROVIDER_MEMBER_CHANGE_ROLE: provider_owner,
+    A.PROVIDER_MEMBER_REMOVE: provider_owner,
     A.PROVIDER_SERVICE_CREATE: provider_member,
     A.PROVIDER_SERVICE_UPDATE: provider_member,
     A.PROVIDER_SERVICE_SUBMIT: provider_member,
     A.PROVIDER_SERVICE_REVIEW: reviewer | admin,
     A.PROVIDER_SERVICE_SUSPEND: reviewer | admin,
-    A.API_KEY_CREATE: provider_member,
-    A.API_KEY_REVOKE: provider_member,
-    A.WEBHOOK_REGISTER: provider_member,
-    A.WEBHOOK_ROTATE_SECRET: provider_member,
-    A.WEBHOOK_DELETE: provider_member,
-    A.WEBHOOK_TEST: provider_member,
+    A.API_KEY_CREATE: provider_owner,
+    A.API_KEY_REVOKE: provider_owner,
+    A.WEBHOOK_REGISTER: provider_owner,
+    A.WEBHOOK_ROTATE_SECRET: provider_owner,
+    A.WEBHOOK_DELETE: provider_owner,
+    A.WEBHOOK_TEST: provider_owner,
     A.HANDOFF_GRANT: resident,
     A.HANDOFF_WITHDRAW: owner,
     A.HANDOFF_EXCHANGE: provider_member,

@@ -27,6 +27,12 @@ class ProviderErrorCode(StrEnum):
     INVALID_PHONE = "INVALID_PHONE"
     PROVIDER_REQUIRED = "PROVIDER_REQUIRED"
     PROVIDER_NOT_APPROVED = "PROVIDER_NOT_APPROVED"
+    PROVIDER_SUSPENDED = "PROVIDER_SUSPENDED"
+    # Members
+    LAST_OWNER = "LAST_OWNER"
+    ALREADY_MEMBER = "ALREADY_MEMBER"
+    PHONE_NOT_BOUND = "PHONE_NOT_BOUND"
+    INVITATION_EXPIRED = "INVITATION_EXPIRED"
     # Services
     INVALID_DESCRIPTION = "INVALID_DESCRIPTION"
     INVALID_HOURS = "INVALID_HOURS"
@@ -73,6 +79,11 @@ class ProviderError(DomainError):
         ProviderErrorCode.INVALID_PHONE: "请输入正确的电话号码。",
         ProviderErrorCode.PROVIDER_REQUIRED: "您属于多个服务机构，请指明以哪个机构的身份操作。",
         ProviderErrorCode.PROVIDER_NOT_APPROVED: "服务机构通过审核后才能进行此操作。",
+        ProviderErrorCode.PROVIDER_SUSPENDED: "该服务机构已被暂停，暂停期间不能进行此操作。",
+        ProviderErrorCode.LAST_OWNER: "机构至少要保留一名管理员（OWNER）。",
+        ProviderErrorCode.ALREADY_MEMBER: "您已是该服务机构的成员。",
+        ProviderErrorCode.PHONE_NOT_BOUND: "请先绑定受邀的手机号，再接受邀请。",
+        ProviderErrorCode.INVITATION_EXPIRED: "该邀请已过期或已被使用，请联系机构管理员重新邀请。",
         ProviderErrorCode.INVALID_DESCRIPTION: "服务介绍应为 10 至 1000 个字符。",
         ProviderErrorCode.INVALID_HOURS: "服务时间不超过 100 个字符。",
         ProviderErrorCode.UNKNOWN_THEME: "找不到该主题。",

@@ -118,13 +118,17 @@ async def revoke(resources: Resources, principal: Principal, key_id: UUID) -> Ap
 
 async def authenticate(resources: Resources, presented: str) -> KeyPrincipal | None:
     """The key behind `Authorization: Bearer rb_pk_...`, or None (unknown, revoked, or its
-    provider no longer approved)."""
+    provider not approved). Raises PROVIDER_SUSPENDED for a live key of a suspended provider:
+    its system is told why it stopped working, and works again once the provider is
+    reinstated."""
     if not presented.startswith(PREFIX) or len(presented) > 128:
         return None
     key = await repo.key_by_hash(resources.keyring.token_hash(presented))
     if key is None or key.revoked_at is not None:
         return None
     provider = await repo.provider_by_id(key.provider_id)
+    if provider is not None and provider.status is ProviderStatus.SUSPENDED:
+        raise ProviderError(Code.PROVIDER_SUSPENDED)
     if provider is None or provider.status is not ProviderStatus.APPROVED:
         return None
     await repo.touch_key(key.id, resources.clock())

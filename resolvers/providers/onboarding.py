@@ -1,11 +1,19 @@
-"""Provider onboarding: a resident registers an organisation (and becomes its first member),
-staff approve or reject it; approval gives every member the PROVIDER role at once."""
+"""Provider onboarding: a resident registers an organisation (and becomes its first member, an
+OWNER), staff approve or reject it; approval gives every member the PROVIDER role at once.
+
+A provider's status moves through the PROVIDERS machine (resolvers/workflow.py):
+
+    PENDING ──approve──▶ APPROVED ──suspend──▶ SUSPENDED ──reinstate──▶ APPROVED
+       └──reject──▶ REJECTED ──register (again, corrected)──▶ PENDING
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from resolvers import policy
@@ -17,6 +25,7 @@ from resolvers.providers.errors import ProviderError
 from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.providers.webhooks import enqueue_event
 from resolvers.resources import Resources
+from resolvers.workflow import Machine, Rule, Table
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.accounts import Role
 from storage.models.providers import Provider, ProviderEventType, ProviderStatus, WebhookEvent
@@ -29,6 +38,91 @@ log = logging.getLogger(__name__)
 class Decision(StrEnum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"
+
+
+class ProviderAction(StrEnum):
+    REGISTER = "REGISTER"  # again, corrected, after a rejection
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+    SUSPEND = "SUSPEND"
+    REINSTATE = "REINSTATE"
+
+
+P = ProviderStatus
+PE = ProviderEventType
+_REVIEW = (policy.Action.PROVIDER_REVIEW,)
+
+PROVIDER_WORKFLOW: Table[P, ProviderAction, ProviderEventType] = Table(
+    "provider",
+    [
+        Rule(P.PENDING, ProviderAction.APPROVE, P.APPROVED, PE.APPROVED, _REVIEW),
+        Rule(P.PENDING, ProviderAction.REJECT, P.REJECTED, PE.REJECTED, _REVIEW),
+        Rule(
+            P.REJECTED,
+            ProviderAction.REGISTER,
+            P.PENDING,
+            PE.REGISTERED,
+            (policy.Action.PROVIDER_REGISTER,),
+        ),
+        Rule(
+            P.APPROVED,
+            ProviderAction.SUSPEND,
+            P.SUSPENDED,
+            PE.SUSPENDED,
+            (policy.Action.PROVIDER_SUSPEND,),
+        ),
+        Rule(
+            P.SUSPENDED,
+            ProviderAction.REINSTATE,
+            P.APPROVED,
+            PE.REINSTATED,
+            (policy.Action.PROVIDER_REINSTATE,),
+        ),
+    ],
+    error=ProviderError,
+    invalid_state=Code.INVALID_STATE,
+    field="providerId",
+    initial=[P.PENDING],
+)
+
+
+async def _staff_decides(
+    resources: Resources, principal: Principal, action: policy.Action, provider: Any
+) -> None:
+    """Reviewers (and ADMIN) see every provider: the role decides."""
+    await policy.authorize(resources, principal, action)
+    if provider is None:
+        raise ProviderError(Code.NOT_FOUND, "providerId")
+
+
+async def _record(
+    provider: Provider,
+    type: ProviderEventType,
+    status: P,
+    *,
+    at: datetime,
+    actor_id: UUID | None = None,
+    note: str = "",
+) -> None:
+    await repo.add_event(
+        provider_id=provider.id,
+        type=type,
+        status=status.value,
+        actor_id=actor_id,
+        note=note,
+        at=at,
+    )
+
+
+PROVIDERS: Machine[Provider, P, ProviderAction, ProviderEventType] = Machine(
+    PROVIDER_WORKFLOW,
+    lock=repo.lock_provider,
+    compare_and_set=repo.move_provider,
+    record=_record,
+    authorize=_staff_decides,
+    not_found=Code.NOT_FOUND,
+    conflict=Code.CONFLICT,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +183,19 @@ async def register(resources: Resources, principal: Principal, data: Registratio
                     or existing.created_by_id != account_id
                 ):
                     raise ProviderError(Code.CREDIT_CODE_TAKEN, "creditCode")
-                await repo.move_provider(
-                    existing.id,
-                    expected=ProviderStatus.REJECTED,
-                    status=ProviderStatus.PENDING,
-                    review_reason="",
-                    reviewed_at=None,
-                    reviewed_by_id=None,
-                    **fields,
+                await PROVIDERS.apply(
+                    existing,
+                    ProviderAction.REGISTER,
+                    by=policy.Action.PROVIDER_REGISTER,
+                    at=now,
+                    actor_id=account_id,
+                    changes={
+                        "review_reason": "",
+                        "reviewed_at": None,
+                        "reviewed_by_id": None,
+                        **fields,
+                    },
+                    field="creditCode",
                 )
                 provider_id = existing.id
             else:
@@ -105,13 +204,9 @@ async def register(resources: Resources, principal: Principal, data: Registratio
                 )
                 await repo.add_member(created.id, account_id, owner=True)
                 provider_id = created.id
-            await repo.add_event(
-                provider_id=provider_id,
-                type=ProviderEventType.REGISTERED,
-                status=ProviderStatus.PENDING.value,
-                actor_id=account_id,
-                at=now,
-            )
+                await _record(
+                    created, ProviderEventType.REGISTERED, P.PENDING, at=now, actor_id=account_id
+                )
     except IntegrityError:
         # The same credit code registered by someone else a moment ago.
         raise ProviderError(Code.CREDIT_CODE_TAKEN, "creditCode") from None
@@ -134,31 +229,11 @@ async def review(
     approve = decision is Decision.APPROVE
     target = ProviderStatus.APPROVED if approve else ProviderStatus.REJECTED
     now = resources.clock()
-    async with atomic():
-        provider = await repo.lock_provider(provider_id)
-        if provider is None:
-            raise ProviderError(Code.NOT_FOUND, "providerId")
-        if provider.status is not ProviderStatus.PENDING:
-            raise ProviderError(Code.INVALID_STATE, "providerId")
-        moved = await repo.move_provider(
-            provider.id,
-            expected=ProviderStatus.PENDING,
-            status=target,
-            review_reason=text,
-            reviewed_by_id=principal.account_id,
-            reviewed_at=now,
-        )
-        if not moved:
-            raise ProviderError(Code.CONFLICT, "providerId")
-        await repo.add_event(
-            provider_id=provider.id,
-            type=ProviderEventType.APPROVED if approve else ProviderEventType.REJECTED,
-            status=target.value,
-            actor_id=principal.account_id,
-            note=text,
-            at=now,
-        )
-        members = [m.account_id for m in await repo.members_of([provider.id])]
+    members: list[UUID] = []
+
+    async def tell(moved: Any) -> None:
+        provider: Provider = moved.row
+        members.extend(m.account_id for m in await repo.members_of([provider.id]))
         if approve:
             await repo.grant_role(members, Role.PROVIDER)
         await enqueue_inbox(
@@ -180,9 +255,24 @@ async def review(
             {"providerId": str(provider.id), "status": target.value, "reason": text},
             now=now,
         )
+
+    await PROVIDERS.run(
+        resources,
+        principal,
+        provider_id,
+        ProviderAction.APPROVE if approve else ProviderAction.REJECT,
+        at=now,
+        note=text,
+        changes={
+            "review_reason": text,
+            "reviewed_by_id": principal.account_id,
+            "reviewed_at": now,
+        },
+        outbox=tell,
+    )
     if approve:
         await sessions.refresh_principals(resources, members)
-    reviewed = await repo.provider_by_id(provider.id)
+    reviewed = await repo.provider_by_id(provider_id)
     assert reviewed is not None
     return reviewed
 
@@ -197,14 +287,24 @@ async def authorize_member(
     """The policy's answer for a member's `action` on something of provider `provider_id`
     (None: there is no such thing); `hidden` (NOT_FOUND) for anyone not acting for it, so that
     its existence is not revealed."""
-    subject = (
-        policy.Subject(members=await repo.member_ids(provider_id))
-        if provider_id is not None
-        else None
-    )
+    subject = await member_subject(provider_id) if provider_id is not None else None
+    # Any member may see the provider's inside: an EDITOR trying an OWNER's action is
+    # FORBIDDEN; whoever is no member learns nothing (NOT_FOUND).
     await policy.authorize_seen(
-        resources, principal, action, subject, seen_by=action, hidden=hidden, field=hidden.field
+        resources,
+        principal,
+        action,
+        subject,
+        seen_by=policy.Action.PROVIDER_INSIDE_READ,
+        hidden=hidden,
+        field=hidden.field,
     )
+
+
+async def member_subject(provider_id: UUID) -> policy.Subject:
+    """What the policy needs to know about a provider: its members and its OWNERs."""
+    members, owners = await repo.member_roles(provider_id)
+    return policy.Subject(members=members, owners=owners)
 
 
 async def acting_provider(
@@ -216,20 +316,16 @@ async def acting_provider(
     approved: bool = True,
 ) -> Provider:
     """The provider a member acts for: the one named, else their only one. NOT_FOUND for a
-    provider they are no member of (its existence is not revealed)."""
+    provider they are no member of (its existence is not revealed); PROVIDER_SUSPENDED while
+    staff have suspended it; PROVIDER_NOT_APPROVED before approval, unless `approved` is
+    False."""
     if provider_id is None:
         # Their only provider: the look-up itself says they are a member of it.
         own = await repo.member_provider_ids(principal.account_id)
         if len(own) > 1:
             raise ProviderError(Code.PROVIDER_REQUIRED, "providerId")
-        members = frozenset({principal.account_id}) if own and principal.account_id else None
-        await policy.authorize(
-            resources,
-            principal,
-            action,
-            policy.Subject(members=members or frozenset()),
-            field="providerId",
-        )
+        subject = await member_subject(own[0]) if own else policy.Subject()
+        await policy.authorize(resources, principal, action, subject, field="providerId")
         provider_id = own[0]
     else:
         await authorize_member(
@@ -238,6 +334,8 @@ async def acting_provider(
     provider = await repo.provider_by_id(provider_id)
     if provider is None:
         raise ProviderError(Code.NOT_FOUND, "providerId")
+    if provider.status is ProviderStatus.SUSPENDED:
+        raise ProviderError(Code.PROVIDER_SUSPENDED, "providerId")
     if approved and provider.status is not ProviderStatus.APPROVED:
         raise ProviderError(Code.PROVIDER_NOT_APPROVED, "providerId")
     return provider

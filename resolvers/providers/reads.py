@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from resolvers.principal import Principal
+from resolvers.resources import Resources
 from storage.models.providers import (
     HandoffConsent,
     Provider,
+    ProviderInvitation,
     ProviderService,
     ProviderStatus,
     WebhookDelivery,
@@ -61,3 +63,19 @@ async def readable_providers(principal: Principal, ids: Sequence[UUID]) -> list[
 async def readable_services(principal: Principal, ids: Sequence[UUID]) -> list[ProviderService]:
     """The social services among `ids` the principal may see; others left out."""
     return await repo.readable_services_by_ids(principal, ids)
+
+
+async def open_invitations(resources: Resources, provider_id: UUID) -> list[ProviderInvitation]:
+    """A provider's invitations not yet accepted nor expired, newest first (the schema shows
+    them to its OWNERs only)."""
+    return await repo.open_invitations_of([provider_id], resources.clock())
+
+
+async def my_invitations(resources: Resources, principal: Principal) -> list[ProviderInvitation]:
+    """The open invitations of the caller's bound phone, newest first; none without one."""
+    if principal.account_id is None:
+        return []
+    account = await repo.account(principal.account_id)
+    if account is None or not account.phone_index:
+        return []
+    return await repo.open_invitations_for_phone(account.phone_index, resources.clock())

@@ -1,6 +1,6 @@
 """Third-party providers as the schema and other domains read them: the listing of social
-services (overlay) and the providers, consents, delivery logs and nodes of reads, each scoped
-to what the caller may see."""
+services (overlay), the providers, consents, delivery logs and nodes of reads, and the open
+invitations of a provider and of the caller's phone, each scoped to what the caller may see."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from resolvers.providers.overlay import MAX_KEYWORD, ServiceListing, list_servic
 from resolvers.providers.reads import (
     consents,
     deliveries,
+    my_invitations,
+    open_invitations,
     providers,
     providers_of,
     readable_providers,
@@ -22,6 +24,8 @@ __all__ = [
     "consents",
     "deliveries",
     "list_services",
+    "my_invitations",
+    "open_invitations",
     "providers",
     "providers_of",
     "readable_providers",

@@ -101,6 +101,15 @@ def phone_number(raw: str, field: str) -> PhoneNumber:
     return PhoneNumber(digits=number, masked=mask_digits(number))
 
 
+def mobile_e164(raw: str, field: str) -> tuple[str, str]:
+    """A mainland mobile in the accounts' canonical form (+86 and 11 digits) and masked: the
+    form an account's bound phone is indexed by."""
+    number = phone_number(raw, field)
+    if not _MOBILE.fullmatch(number.digits):
+        raise ProviderError(Code.INVALID_PHONE, field)
+    return f"+86{number.digits}", number.masked
+
+
 def host_allowed(host: str, allowed: Sequence[str]) -> bool:
     """`example.cn` allows that host only; `*.example.cn` allows its subdomains."""
     for entry in allowed:

@@ -25,7 +25,12 @@ from resolvers.providers.errors import ProviderErrorCode as Code
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, hit_rate_limit
 from storage.models.outbox import OutboxMessage
-from storage.models.providers import ProviderEventType, WebhookEndpoint, WebhookEvent
+from storage.models.providers import (
+    ProviderEventType,
+    ProviderStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import providers as repo
 from storage.transactions import atomic
@@ -142,17 +147,19 @@ async def _check_destination(resources: Resources, url: str) -> None:
 async def owned_endpoint(
     resources: Resources, principal: Principal, webhook_id: UUID, action: policy.Action
 ) -> WebhookEndpoint:
-    """The endpoint if the caller is a member of its provider; NOT_FOUND otherwise."""
+    """The endpoint if the caller is an OWNER of its provider; FORBIDDEN for its other members,
+    NOT_FOUND for anyone else."""
     endpoint = await repo.webhook_by_id(webhook_id)
-    subject = (
-        policy.Subject(members=await repo.member_ids(endpoint.provider_id)) if endpoint else None
-    )
+    subject = None
+    if endpoint is not None:
+        members, owners = await repo.member_roles(endpoint.provider_id)
+        subject = policy.Subject(members=members, owners=owners)
     await policy.authorize_seen(
         resources,
         principal,
         action,
         subject,
-        seen_by=action,
+        seen_by=policy.Action.PROVIDER_INSIDE_READ,
         hidden=ProviderError(Code.NOT_FOUND, "webhookId"),
         field="webhookId",
     )
@@ -252,13 +259,40 @@ def signing_secrets(resources: Resources, endpoint: WebhookEndpoint, now: dateti
     return found
 
 
+async def _held(resources: Resources, endpoint: WebhookEndpoint, payload: dict[str, Any]) -> bool:
+    """While its provider is suspended a message is held, not sent nor dropped: it goes back
+    to the outbox when the provider is reinstated. Decided under the provider's lock, so a
+    message is either held before a reinstatement releases the hold, or sent after it."""
+    provider = await repo.provider_by_id(endpoint.provider_id)
+    if provider is None or provider.status is not ProviderStatus.SUSPENDED:
+        return False
+    async with atomic():
+        locked = await repo.lock_provider(endpoint.provider_id)
+        if locked is None or locked.status is not ProviderStatus.SUSPENDED:
+            return False
+        await repo.hold_webhook_message(locked.id, payload, resources.clock())
+    return True
+
+
+async def release_held(provider_id: UUID, *, now: datetime) -> int:
+    """Inside the reinstatement's transaction (the provider locked): the held messages back
+    to the outbox with their webhook-ids, so receivers can still tell repeats apart."""
+    released = await repo.release_held_messages(provider_id)
+    for payload in released:
+        await outbox_repo.enqueue(KIND, payload["webhook_id"], payload, now=now)
+    return len(released)
+
+
 async def deliver(resources: Resources, message: OutboxMessage) -> None:
     """One attempt: sign, POST, log. Any 2xx is success; anything else is retried with the
-    dispatcher's backoff until the configured attempts are used up (then it is dead)."""
+    dispatcher's backoff until the configured attempts are used up (then it is dead). While
+    the provider is suspended the message is held instead (see `_held`)."""
     payload: dict[str, Any] = message.payload
     endpoint = await repo.webhook_by_id(UUID(payload["endpoint_id"]))
     if endpoint is None:
         return  # deleted since: nothing to send
+    if await _held(resources, endpoint, payload):
+        return
     sender = resources.webhooks
     if sender is None:
         raise Retry("no webhook sender configured")

@@ -9,14 +9,18 @@ import strawberry
 from resolvers import policy
 from resolvers.catalogue.service import Audience
 from resolvers.policy import Action
-from resolvers.providers import handoff, keys, onboarding, services, webhooks
+from resolvers.providers import handoff, keys, members, onboarding, services, suspension, webhooks
 from resolvers.providers.errors import ProviderError, ProviderErrorCode
 from resolvers.providers.services import LinkData, ProviderActor, ServiceData
 from schema.authorised import authorised
 from schema.context import Info
 from schema.ids import uuid_of
 from schema.providers.types import (
+    AcceptProviderInvitationInput,
+    AcceptProviderInvitationResult,
     ApiKey,
+    ChangeProviderMemberRoleInput,
+    ChangeProviderMemberRoleResult,
     CreateApiKeyInput,
     CreateApiKeyResult,
     CreatedApiKey,
@@ -31,13 +35,21 @@ from schema.providers.types import (
     HandoffConsent,
     HandoffData,
     HandoffGrant,
+    InviteProviderMemberInput,
+    InviteProviderMemberResult,
     Provider,
+    ProviderInvitation,
     ProviderLinkInput,
+    ProviderMember,
     ProviderService,
     RegisterProviderInput,
     RegisterProviderResult,
     RegisterWebhookInput,
     RegisterWebhookResult,
+    ReinstateProviderInput,
+    ReinstateProviderResult,
+    RemoveProviderMemberInput,
+    RemoveProviderMemberResult,
     ReviewProviderInput,
     ReviewProviderResult,
     ReviewProviderServiceInput,
@@ -48,6 +60,8 @@ from schema.providers.types import (
     RotateWebhookSecretResult,
     SubmitProviderServiceInput,
     SubmitProviderServiceResult,
+    SuspendProviderInput,
+    SuspendProviderResult,
     SuspendProviderServiceInput,
     SuspendProviderServiceResult,
     TestWebhookDeliveryInput,
@@ -154,6 +168,113 @@ class ProviderMutation:
             _uuid(input.provider_id, "Provider", "providerId"),
             input.decision,
             input.reason,
+        )
+        return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_SUSPEND),
+        description=(
+            "REVIEWER (or ADMIN): suspends an APPROVED provider, with a reason its members "
+            "read. At once its services leave residents' lists and search, its API keys are "
+            "refused (401 PROVIDER_SUSPENDED) and its webhook messages are held."
+        ),
+    )
+    async def suspend_provider(
+        self, info: Info, input: SuspendProviderInput
+    ) -> SuspendProviderResult:
+        provider = await suspension.suspend(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.provider_id, "Provider", "providerId"),
+            input.reason,
+        )
+        return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_REINSTATE),
+        description=(
+            "REVIEWER (or ADMIN): a SUSPENDED provider is APPROVED again; its published "
+            "services, its keys and its held webhook messages come back."
+        ),
+    )
+    async def reinstate_provider(
+        self, info: Info, input: ReinstateProviderInput
+    ) -> ReinstateProviderResult:
+        provider = await suspension.reinstate(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.provider_id, "Provider", "providerId"),
+            input.reason,
+        )
+        return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_MEMBER_INVITE),
+        description=(
+            "An OWNER invites whoever holds a mobile number, as EDITOR (default) or OWNER. "
+            "The answer is the same whether or not the number has an account: the invitation "
+            "waits 7 days for an account with that phone bound to accept it. 20 a day."
+        ),
+    )
+    async def invite_provider_member(
+        self, info: Info, input: InviteProviderMemberInput
+    ) -> InviteProviderMemberResult:
+        invitation = await members.invite(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.provider_id, "Provider", "providerId"),
+            input.phone,
+            input.role,
+        )
+        return ProviderInvitation.of(invitation)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_INVITATION_ACCEPT),
+        description=(
+            "The invitee joins the provider with the invited role (see "
+            "`myProviderInvitations`); the account's bound phone must be the invited one "
+            "(PHONE_NOT_BOUND: bind it first)."
+        ),
+    )
+    async def accept_provider_invitation(
+        self, info: Info, input: AcceptProviderInvitationInput
+    ) -> AcceptProviderInvitationResult:
+        provider = await members.accept(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.invitation_id, "ProviderInvitation", "invitationId"),
+        )
+        return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_MEMBER_CHANGE_ROLE),
+        description="An OWNER makes a member OWNER or EDITOR; never the last OWNER an EDITOR.",
+    )
+    async def change_provider_member_role(
+        self, info: Info, input: ChangeProviderMemberRoleInput
+    ) -> ChangeProviderMemberRoleResult:
+        member = await members.change_role(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.member_id, "ProviderMember", "memberId"),
+            input.role,
+        )
+        return ProviderMember.of(member)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_MEMBER_REMOVE),
+        description=(
+            "An OWNER removes a member (never the last OWNER); someone left in no provider "
+            "loses the PROVIDER role at once."
+        ),
+    )
+    async def remove_provider_member(
+        self, info: Info, input: RemoveProviderMemberInput
+    ) -> RemoveProviderMemberResult:
+        provider = await members.remove(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.member_id, "ProviderMember", "memberId"),
         )
         return Provider.of(provider)
 

@@ -12,12 +12,14 @@ from schema.error_codes import PublicError
 from schema.ids import node_uuid
 from schema.pagination import PageInfo, connection_of, page_request
 from schema.providers.types import (
+    MY_INVITATIONS,
     MY_PROVIDERS,
     HandoffConsent,
     HandoffConsentConnection,
     Provider,
     ProviderConnection,
     ProviderFilter,
+    ProviderInvitation,
     ProviderService,
     ProviderServiceConnection,
     ProviderServiceFilter,
@@ -103,6 +105,21 @@ class ProviderQuery:
         size = MY_PROVIDERS.size(first)
         rows = await service.providers_of(info.context.principal, size)
         return [Provider.of(row) for row in rows]
+
+    @strawberry.field(
+        extensions=authorised(Action.READ_OWN),
+        directives=MY_INVITATIONS.directives,
+        description=MY_INVITATIONS.describe(
+            "Invitations to act for a provider made to the signed-in account's bound phone, "
+            "not yet accepted nor expired, newest first; empty without a bound phone."
+        ),
+    )
+    async def my_provider_invitations(
+        self, info: Info, first: int | None = MY_INVITATIONS.default
+    ) -> list[ProviderInvitation]:
+        size = MY_INVITATIONS.size(first)
+        rows = await service.my_invitations(info.context.resources, info.context.principal)
+        return [ProviderInvitation.of(row) for row in rows[:size]]
 
     @strawberry.field(
         extensions=authorised(Action.PROVIDERS_LIST),

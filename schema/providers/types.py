@@ -36,12 +36,26 @@ from storage.models.providers import (
     LinkKind,
     ProviderCategory,
     ProviderEventType,
+    ProviderMemberRole,
     ProviderServiceStatus,
     ProviderStatus,
     WebhookEvent,
 )
 
-strawberry.enum(ProviderStatus, description="PENDING review, APPROVED, or REJECTED (reason).")
+strawberry.enum(
+    ProviderStatus,
+    description=(
+        "PENDING review, APPROVED, REJECTED (reason), or SUSPENDED by staff (reason): its "
+        "services hidden, its API keys refused, its webhooks held until it is reinstated."
+    ),
+)
+strawberry.enum(
+    ProviderMemberRole,
+    description=(
+        "OWNER: manages members, API keys and webhooks, and writes services; EDITOR: writes "
+        "and submits services."
+    ),
+)
 strawberry.enum(
     ProviderServiceStatus,
     description=(
@@ -104,6 +118,9 @@ API_KEYS = ListLimit(default=100, cap=100)
 WEBHOOKS = ListLimit(default=100, cap=100)  # at most webhook_max_per_provider (<= 100) live
 SERVICE_EVENTS = ListLimit(default=100, cap=100)
 MY_PROVIDERS = ListLimit(default=50, cap=50)
+# Open for a week, at most 20 made a day per provider.
+INVITATIONS = ListLimit(default=100, cap=100)
+MY_INVITATIONS = ListLimit(default=20, cap=50)
 THEME_SERVICES = ListLimit(default=overlay.MAX_PER_THEME, cap=overlay.MAX_PER_THEME)
 
 DISCLAIMER = "本服务由第三方机构“{provider}”提供，不属于政务服务事项，相关费用与责任由该机构承担。"
@@ -125,13 +142,6 @@ async def _insider(info: Info, provider_id: UUID) -> bool:
     )
 
 
-async def _member(info: Info, provider_id: UUID) -> bool:
-    account_id = info.context.principal.account_id
-    if account_id is None:
-        return False
-    return provider_id in await info.context.loaders.providers.memberships.load(account_id)
-
-
 _NO_ID = UUID(int=0)
 
 
@@ -142,12 +152,73 @@ def _uuid(node_id: object) -> UUID:
         return _NO_ID
 
 
+async def _owner(info: Info, provider_id: UUID) -> bool:
+    """Whether the caller is one of the provider's OWNERs (who manage keys and webhooks)."""
+    account_id = info.context.principal.account_id
+    if account_id is None:
+        return False
+    members = await info.context.loaders.providers.members.load(provider_id)
+    return any(m.account_id == account_id and m.owner for m in members)
+
+
 @strawberry.type(description="Someone acting for a provider; personal data only masked.")
 class ProviderMember:
-    name_masked: str | None = strawberry.field(description="e.g. 张*, once real-name verified")
-    phone_masked: str | None = strawberry.field(description="e.g. 138****0000")
-    owner: bool = strawberry.field(description="The member who registered the provider.")
+    id: strawberry.ID = strawberry.field(description="Names the member to change or remove.")
+    role: ProviderMemberRole
+    owner: bool = strawberry.field(description="True for an OWNER (see `role`).")
     joined_at: datetime
+    _model: strawberry.Private[models.ProviderMember]
+
+    @classmethod
+    def of(cls, row: models.ProviderMember) -> Self:
+        return cls(
+            id=strawberry.ID(global_id("ProviderMember", row.id)),
+            role=row.role,
+            owner=row.owner,
+            joined_at=row.added_at,
+            _model=row,
+        )
+
+    @strawberry.field(description="e.g. 张*, once real-name verified")
+    async def name_masked(self, info: Info) -> str | None:
+        account = await info.context.loaders.account.load(self._model.account_id)
+        return account.name_masked if account else None
+
+    @strawberry.field(description="e.g. 138****0000")
+    async def phone_masked(self, info: Info) -> str | None:
+        account = await info.context.loaders.account.load(self._model.account_id)
+        return account.phone_masked if account else None
+
+
+@strawberry.type(
+    description=(
+        "An invitation to act for a provider, waiting for whoever holds the phone to accept "
+        "it (`acceptProviderInvitation`) from an account with that phone bound."
+    )
+)
+class ProviderInvitation:
+    id: strawberry.ID
+    role: ProviderMemberRole
+    phone_masked: str = strawberry.field(description="The invited number, e.g. 138****0000.")
+    created_at: datetime
+    expires_at: datetime = strawberry.field(description="7 days after it was made.")
+    _model: strawberry.Private[models.ProviderInvitation]
+
+    @classmethod
+    def of(cls, row: models.ProviderInvitation) -> Self:
+        return cls(
+            id=strawberry.ID(global_id("ProviderInvitation", row.id)),
+            role=row.role,
+            phone_masked=row.phone_masked,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            _model=row,
+        )
+
+    @strawberry.field(description="The inviting provider's name.")
+    async def provider_name(self, info: Info) -> str:
+        row = await info.context.loaders.providers.provider.load(self._model.provider_id)
+        return row.name if row else ""
 
 
 @strawberry.type(description="A provider system's API key; the key itself was shown once.")
@@ -293,7 +364,7 @@ class Provider(relay.Node):
             _model=row,
         )
 
-    @strawberry.field(description="Why it was rejected; members and staff only.")
+    @strawberry.field(description="Why it was rejected or suspended; members and staff only.")
     async def review_reason(self, info: Info) -> str | None:
         return self._model.review_reason if await _insider(info, self._model.id) else None
 
@@ -316,37 +387,43 @@ class Provider(relay.Node):
         if not await _insider(info, self._model.id):
             return []
         rows = (await info.context.loaders.providers.members.load(self._model.id))[:size]
-        accounts = await info.context.loaders.account.load_many([m.account_id for m in rows])
-        return [
-            ProviderMember(
-                name_masked=account.name_masked if account else None,
-                phone_masked=account.phone_masked if account else None,
-                owner=member.owner,
-                joined_at=member.added_at,
-            )
-            for member, account in zip(rows, accounts, strict=True)
-        ]
+        return [ProviderMember.of(row) for row in rows]
+
+    @strawberry.field(
+        directives=INVITATIONS.directives,
+        description=INVITATIONS.describe(
+            "Invitations not yet accepted nor expired, newest first; OWNERs only (else empty)."
+        ),
+    )
+    async def invitations(
+        self, info: Info, first: int | None = INVITATIONS.default
+    ) -> list[ProviderInvitation]:
+        size = INVITATIONS.size(first)
+        if not await _owner(info, self._model.id):
+            return []
+        rows = await provider_service.open_invitations(info.context.resources, self._model.id)
+        return [ProviderInvitation.of(row) for row in rows[:size]]
 
     @strawberry.field(
         directives=API_KEYS.directives,
         description=API_KEYS.describe(
-            "Its API keys, newest first (revoked ones too); members only."
+            "Its API keys, newest first (revoked ones too); OWNERs only."
         ),
     )
     async def api_keys(self, info: Info, first: int | None = API_KEYS.default) -> list[ApiKey]:
         size = API_KEYS.size(first)
-        if not await _member(info, self._model.id):
+        if not await _owner(info, self._model.id):
             return []
         rows = await info.context.loaders.providers.api_keys.load(self._model.id)
         return [ApiKey.of(row) for row in rows[:size]]
 
     @strawberry.field(
         directives=WEBHOOKS.directives,
-        description=WEBHOOKS.describe("Its webhook endpoints, oldest first; members only."),
+        description=WEBHOOKS.describe("Its webhook endpoints, oldest first; OWNERs only."),
     )
     async def webhooks(self, info: Info, first: int | None = WEBHOOKS.default) -> list[Webhook]:
         size = WEBHOOKS.size(first)
-        if not await _member(info, self._model.id):
+        if not await _owner(info, self._model.id):
             return []
         rows = await info.context.loaders.providers.webhooks.load(self._model.id)
         return [Webhook.of(row) for row in rows[:size]]
@@ -699,6 +776,45 @@ class RegisterProviderInput:
 
 
 @strawberry.input
+class SuspendProviderInput:
+    provider_id: strawberry.ID
+    reason: str = strawberry.field(
+        description="Required, at most 200 characters; the members read it."
+    )
+
+
+@strawberry.input
+class ReinstateProviderInput:
+    provider_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="At most 200 characters.")
+
+
+@strawberry.input
+class InviteProviderMemberInput:
+    provider_id: strawberry.ID
+    phone: str = strawberry.field(
+        description="The invitee's mainland mobile number (+86 and separators tolerated)."
+    )
+    role: ProviderMemberRole = ProviderMemberRole.EDITOR
+
+
+@strawberry.input
+class AcceptProviderInvitationInput:
+    invitation_id: strawberry.ID
+
+
+@strawberry.input
+class ChangeProviderMemberRoleInput:
+    member_id: strawberry.ID
+    role: ProviderMemberRole
+
+
+@strawberry.input
+class RemoveProviderMemberInput:
+    member_id: strawberry.ID
+
+
+@strawberry.input
 class ReviewProviderInput:
     provider_id: strawberry.ID
     decision: Decision
@@ -877,6 +993,36 @@ class ReviewProviderError(UserError):
 
 
 @strawberry.type
+class SuspendProviderError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
+class ReinstateProviderError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
+class InviteProviderMemberError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
+class AcceptProviderInvitationError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
+class ChangeProviderMemberRoleError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
+class RemoveProviderMemberError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
 class CreateProviderServiceError(UserError):
     code: ProviderErrorCode
 
@@ -951,6 +1097,25 @@ RegisterProviderResult = Annotated[
 ]
 ReviewProviderResult = Annotated[
     Provider | ReviewProviderError, strawberry.union("ReviewProviderResult")
+]
+SuspendProviderResult = Annotated[
+    Provider | SuspendProviderError, strawberry.union("SuspendProviderResult")
+]
+ReinstateProviderResult = Annotated[
+    Provider | ReinstateProviderError, strawberry.union("ReinstateProviderResult")
+]
+InviteProviderMemberResult = Annotated[
+    ProviderInvitation | InviteProviderMemberError, strawberry.union("InviteProviderMemberResult")
+]
+AcceptProviderInvitationResult = Annotated[
+    Provider | AcceptProviderInvitationError, strawberry.union("AcceptProviderInvitationResult")
+]
+ChangeProviderMemberRoleResult = Annotated[
+    ProviderMember | ChangeProviderMemberRoleError,
+    strawberry.union("ChangeProviderMemberRoleResult"),
+]
+RemoveProviderMemberResult = Annotated[
+    Provider | RemoveProviderMemberError, strawberry.union("RemoveProviderMemberResult")
 ]
 CreateProviderServiceResult = Annotated[
     ProviderService | CreateProviderServiceError, strawberry.union("CreateProviderServiceResult")

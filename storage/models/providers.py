@@ -1,11 +1,11 @@
-"""Third-party providers: organisations, their members, the services they offer beside the
-government's, API keys of their systems, webhook endpoints with a delivery log, and the
-residents' hand-off consents."""
+"""Third-party providers: organisations, their members and invitations, the services they offer
+beside the government's, API keys of their systems, webhook endpoints with a delivery log (and
+the deliveries held while a provider is suspended), and the residents' hand-off consents."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from tortoise import fields
@@ -20,6 +20,14 @@ class ProviderStatus(StrEnum):
     PENDING = "PENDING"  # registered, waiting for staff review
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"  # with a reason; the registrant may correct and register again
+    SUSPENDED = "SUSPENDED"  # by staff, with a reason: hidden, keys refused, webhooks held
+
+
+class ProviderMemberRole(StrEnum):
+    """OWNERs manage members, API keys and webhooks; EDITORs write and submit services."""
+
+    OWNER = "OWNER"
+    EDITOR = "EDITOR"
 
 
 class ProviderServiceStatus(StrEnum):
@@ -84,7 +92,12 @@ class ProviderEventType(StrEnum):
     REGISTERED = "REGISTERED"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    SUSPENDED = "SUSPENDED"
+    REINSTATED = "REINSTATED"
+    MEMBER_INVITED = "MEMBER_INVITED"
     MEMBER_ADDED = "MEMBER_ADDED"
+    MEMBER_ROLE_CHANGED = "MEMBER_ROLE_CHANGED"
+    MEMBER_REMOVED = "MEMBER_REMOVED"
     SERVICE_CREATED = "SERVICE_CREATED"
     SERVICE_UPDATED = "SERVICE_UPDATED"
     SERVICE_SUBMITTED = "SERVICE_SUBMITTED"
@@ -130,7 +143,8 @@ class Provider(Model):
 
 
 class ProviderMember(Model):
-    """An account acting for a provider (its first member is the one who registered it)."""
+    """An account acting for a provider (its first member, an OWNER, is the one who registered
+    it). `owner` is the role: OWNER when set, EDITOR otherwise."""
 
     id = fields.UUIDField(primary_key=True)
     provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
@@ -141,12 +155,40 @@ class ProviderMember(Model):
         "models.Account", related_name="provider_memberships", on_delete=fields.CASCADE
     )
     account_id: UUID
-    owner = fields.BooleanField(default=False, description="the registrant")
+    owner = fields.BooleanField(default=False, description="OWNER (else EDITOR)")
     added_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "provider_member"
         unique_together = (("provider_id", "account_id"),)
+
+    @property
+    def role(self) -> ProviderMemberRole:
+        return ProviderMemberRole.OWNER if self.owner else ProviderMemberRole.EDITOR
+
+
+class ProviderInvitation(Model):
+    """An OWNER's invitation of whoever holds a phone number. The number is kept only as the
+    accounts' blind index (and masked): the invitee accepts it from an account with that bound
+    phone, also one that binds it after the invitation was made."""
+
+    id = fields.UUIDField(primary_key=True)
+    provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
+        "models.Provider", related_name="invitations", on_delete=fields.CASCADE
+    )
+    provider_id: UUID
+    phone_index = fields.CharField(max_length=64, db_index=True, description="blind index")
+    phone_masked = fields.CharField(max_length=16)
+    role = fields.CharEnumField(ProviderMemberRole, max_length=8)
+    invited_by_id = fields.UUIDField()
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    accepted_by_id = fields.UUIDField(null=True)
+
+    class Meta:
+        table = "provider_invitation"
+        indexes = (("provider_id", "created_at"),)
 
 
 class ProviderService(Model):
@@ -316,6 +358,23 @@ class WebhookDelivery(Model):
     class Meta:
         table = "provider_webhook_delivery"
         indexes = (("endpoint_id", "at"),)
+
+
+class HeldWebhookMessage(Model):
+    """A webhook message that came due while its provider was suspended: held here, not
+    dropped, and given back to the outbox (same webhook-id) when the provider is reinstated."""
+
+    id = fields.UUIDField(primary_key=True)
+    provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
+        "models.Provider", related_name="held_webhook_messages", on_delete=fields.CASCADE
+    )
+    provider_id: UUID
+    payload: dict[str, Any] = fields.JSONField(default=dict)  # the outbox payload, ids only
+    held_at = fields.DatetimeField()
+
+    class Meta:
+        table = "provider_webhook_held"
+        indexes = (("provider_id", "held_at"),)
 
 
 class HandoffConsent(Model):

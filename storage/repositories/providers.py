@@ -17,10 +17,13 @@ from storage.models.catalogue import Region
 from storage.models.providers import (
     ApiKey,
     HandoffConsent,
+    HeldWebhookMessage,
     Provider,
     ProviderCategory,
     ProviderEvent,
+    ProviderInvitation,
     ProviderMember,
+    ProviderMemberRole,
     ProviderService,
     ProviderServiceRegion,
     ProviderServiceStatus,
@@ -147,10 +150,94 @@ async def is_member(provider_id: UUID, account_id: UUID) -> bool:
     return await ProviderMember.exists(provider_id=provider_id, account_id=account_id)
 
 
-async def member_ids(provider_id: UUID) -> frozenset[UUID]:
-    """The accounts acting for a provider (a handful: members are invited one by one)."""
-    ids = await ProviderMember.filter(provider_id=provider_id).values_list("account_id", flat=True)
-    return frozenset(UUID(str(i)) for i in ids)
+async def member_roles(provider_id: UUID) -> tuple[frozenset[UUID], frozenset[UUID]]:
+    """The accounts acting for a provider, and those of them who are its OWNERs."""
+    rows = await ProviderMember.filter(provider_id=provider_id).values("account_id", "owner")
+    members = frozenset(UUID(str(row["account_id"])) for row in rows)
+    owners = frozenset(UUID(str(row["account_id"])) for row in rows if row["owner"])
+    return members, owners
+
+
+async def owned_provider_ids(account_id: UUID | None) -> list[UUID]:
+    if account_id is None:
+        return []
+    ids = await ProviderMember.filter(account_id=account_id, owner=True).values_list(
+        "provider_id", flat=True
+    )
+    return [UUID(str(i)) for i in ids]
+
+
+async def member_by_id(member_id: UUID) -> ProviderMember | None:
+    return await ProviderMember.get_or_none(id=member_id)
+
+
+async def lock_members(provider_id: UUID) -> list[ProviderMember]:
+    """Every member row of a provider, locked: role changes and removals counting its OWNERs
+    take turns."""
+    return await ProviderMember.filter(provider_id=provider_id).select_for_update().order_by("id")
+
+
+async def set_member_role(member_id: UUID, role: ProviderMemberRole) -> None:
+    await ProviderMember.filter(id=member_id).update(owner=role is ProviderMemberRole.OWNER)
+
+
+async def remove_member(member_id: UUID) -> None:
+    await ProviderMember.filter(id=member_id).delete()
+
+
+async def memberships_count(account_id: UUID) -> int:
+    return await ProviderMember.filter(account_id=account_id).count()
+
+
+async def revoke_role(account_id: UUID, role: Role) -> bool:
+    """Takes `role` from the account; True when it had it."""
+    found = await Account.get_or_none(id=account_id)
+    if found is None or role.value not in found.roles:
+        return False
+    await Account.filter(id=account_id).update(roles=[r for r in found.roles if r != role.value])
+    return True
+
+
+async def account_ids_by_phone_index(phone_index: str) -> list[UUID]:
+    ids = await Account.filter(phone_index=phone_index).values_list("id", flat=True)
+    return [UUID(str(i)) for i in ids]
+
+
+# -- invitations
+
+
+async def create_invitation(**fields: Any) -> ProviderInvitation:
+    return await ProviderInvitation.create(**fields)
+
+
+async def count_invitations_since(provider_id: UUID, since: datetime) -> int:
+    return await ProviderInvitation.filter(provider_id=provider_id, created_at__gte=since).count()
+
+
+async def lock_invitation(invitation_id: UUID) -> ProviderInvitation | None:
+    return await ProviderInvitation.filter(id=invitation_id).select_for_update().first()
+
+
+async def open_invitations_for_phone(phone_index: str, now: datetime) -> list[ProviderInvitation]:
+    """Invitations of that phone not accepted nor expired, newest first (a handful)."""
+    return await ProviderInvitation.filter(
+        phone_index=phone_index, accepted_at__isnull=True, expires_at__gt=now
+    ).order_by("-created_at", "id")
+
+
+async def open_invitations_of(
+    provider_ids: Sequence[UUID], now: datetime
+) -> list[ProviderInvitation]:
+    return await ProviderInvitation.filter(
+        provider_id__in=list(provider_ids), accepted_at__isnull=True, expires_at__gt=now
+    ).order_by("-created_at", "id")
+
+
+async def accept_invitation(invitation_id: UUID, *, account_id: UUID, now: datetime) -> bool:
+    updated = await ProviderInvitation.filter(
+        id=invitation_id, accepted_at__isnull=True, expires_at__gt=now
+    ).update(accepted_at=now, accepted_by_id=account_id)
+    return updated == 1
 
 
 async def providers_of_account(account_id: UUID, limit: int) -> list[Provider]:
@@ -471,6 +558,22 @@ async def webhooks_of(provider_ids: Sequence[UUID]) -> list[WebhookEndpoint]:
 
 async def set_webhook_fields(webhook_id: UUID, **changes: Any) -> None:
     await WebhookEndpoint.filter(id=webhook_id).update(**changes)
+
+
+async def hold_webhook_message(provider_id: UUID, payload: dict[str, Any], now: datetime) -> None:
+    await HeldWebhookMessage.create(provider_id=provider_id, payload=payload, held_at=now)
+
+
+async def release_held_messages(provider_id: UUID) -> list[dict[str, Any]]:
+    """The messages held for a provider, oldest first, taken off the hold (inside the
+    caller's transaction, under the provider's lock)."""
+    rows = await HeldWebhookMessage.filter(provider_id=provider_id).order_by("held_at", "id")
+    await HeldWebhookMessage.filter(id__in=[row.id for row in rows]).delete()
+    return [row.payload for row in rows]
+
+
+async def count_held_messages(provider_id: UUID) -> int:
+    return await HeldWebhookMessage.filter(provider_id=provider_id).count()
 
 
 async def record_delivery(**fields: Any) -> WebhookDelivery:

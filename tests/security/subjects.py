@@ -116,6 +116,14 @@ async def _resident(world: World, name: str, *extra: Role) -> Account:
     )
 
 
+async def editor_of(world: World, member: str = "provider_member") -> ProviderMember:
+    """A new account, EDITOR of the member's provider."""
+    account = await _resident(world, "editor", Role.PROVIDER)
+    return await ProviderMember.create(
+        provider_id=world.providers[member].id, account_id=account.id, owner=False
+    )
+
+
 async def approved_provider(world: World, member: Account) -> Provider:
     keyring = world.keyring()
     provider = await Provider.create(
@@ -163,6 +171,12 @@ async def world(
             account = await _resident(found, member, Role.PROVIDER)
             found.accounts[member] = account
             found.providers[member] = await approved_provider(found, account)
+        # An EDITOR of provider_member's provider (who is its OWNER).
+        editor = await _resident(found, "provider_editor", Role.PROVIDER)
+        found.accounts["provider_editor"] = editor
+        await ProviderMember.create(
+            provider_id=found.providers["provider_member"].id, account_id=editor.id, owner=False
+        )
         found.accounts["reviewer"] = await Account.get(username="demo-reviewer")
         found.accounts["admin"] = await Account.get(username="demo-admin")
         found.accounts["supervisor"] = await found.officer(await found.department(CENTRE))

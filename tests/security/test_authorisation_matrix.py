@@ -43,6 +43,7 @@ from tests.security.subjects import (
     community_in,
     consent,
     document,
+    editor_of,
     fingerprint,
     gid,
     provider_service,
@@ -61,13 +62,20 @@ ACTORS = (
     "handling_officer",  # an officer of the department the subject belongs to
     "other_department",  # an officer of another department of the same region
     "other_region",  # an officer of a department of another district
-    "provider_member",  # a member of the provider the subject belongs to
+    "provider_member",  # an OWNER of the provider the subject belongs to
+    "provider_editor",  # an EDITOR of that provider
     "other_provider_member",
     "reviewer",
     "supervisor",  # an officer of the 12345 centre
     "admin",
 )
-RESIDENTS = {"owner", "other_resident", "provider_member", "other_provider_member"}
+RESIDENTS = {
+    "owner",
+    "other_resident",
+    "provider_member",
+    "provider_editor",
+    "other_provider_member",
+}
 OFFICERS = {"handling_officer", "other_department", "other_region"}
 STAFF = OFFICERS | {"reviewer", "supervisor", "admin"}
 REFUSALS = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"}
@@ -162,6 +170,8 @@ async def relations(actor: str, facts: Facts, officers: Officers) -> set[str]:
     if facts.owner == actor:
         held.add("owner")
     if facts.provider == actor:
+        held |= {"provider_member", "provider_owner"}
+    if facts.provider == "provider_member" and actor == "provider_editor":
         held.add("provider_member")
     department = {
         "handling_officer": officers.handling,
@@ -368,6 +378,49 @@ async def _pending_provider(world: World, actor: str) -> dict[str, Any]:
     return {"providerId": gid("Provider", provider.id), "decision": "APPROVE"}
 
 
+async def _provider_in(status: str, world: World, extra: dict[str, Any]) -> dict[str, Any]:
+    from storage.models.providers import Provider
+    from tests.security.subjects import approved_provider
+
+    provider = await approved_provider(world, world.accounts["other_resident"])
+    await Provider.filter(id=provider.id).update(status=status)
+    return {"providerId": gid("Provider", provider.id), **extra}
+
+
+async def _approved_provider(world: World, actor: str) -> dict[str, Any]:
+    return await _provider_in("APPROVED", world, {"reason": "多次被投诉"})
+
+
+async def _suspended_provider(world: World, actor: str) -> dict[str, Any]:
+    return await _provider_in("SUSPENDED", world, {"reason": "已整改"})
+
+
+async def _invitation(world: World, actor: str) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.models.providers import ProviderInvitation, ProviderMemberRole
+
+    now = datetime.now(UTC)
+    row = await ProviderInvitation.create(
+        provider_id=world.providers["provider_member"].id,
+        phone_index=f"index-{serial()}",
+        phone_masked="139****0000",
+        role=ProviderMemberRole.EDITOR,
+        invited_by_id=world.accounts["provider_member"].id,
+        created_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+    return {"invitationId": gid("ProviderInvitation", row.id)}
+
+
+async def _editor(world: World, actor: str) -> dict[str, Any]:
+    return {"memberId": gid("ProviderMember", (await editor_of(world)).id)}
+
+
+async def _editor_role(world: World, actor: str) -> dict[str, Any]:
+    return {**await _editor(world, actor), "role": "OWNER"}
+
+
 async def _merge(world: World, actor: str) -> dict[str, Any]:
     return {
         "targetId": await appeal(world, "DISPATCHED"),
@@ -533,6 +586,12 @@ CASES: list[Case] = [
     # providers
     Case("registerProvider", each(_unique_code)),
     Case("reviewProvider", each(_pending_provider)),
+    Case("suspendProvider", each(_approved_provider)),
+    Case("reinstateProvider", each(_suspended_provider)),
+    Case("inviteProviderMember", provider_input({"phone": "13900001111"}), PROVIDER),
+    Case("acceptProviderInvitation", each(_invitation)),
+    Case("changeProviderMemberRole", each(_editor_role), PROVIDER),
+    Case("removeProviderMember", each(_editor), PROVIDER),
     Case("createProviderService", provider_input(service_input()), PROVIDER),
     Case("updateProviderService", on_service("DRAFT", {"name": "水电气过户"}), PROVIDER),
     Case("submitProviderService", on_service("DRAFT"), PROVIDER),
@@ -712,5 +771,6 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "handling_department",
         "in_region_scope",
         "provider_member",
+        "provider_owner",
     }
     assert known == worked_out

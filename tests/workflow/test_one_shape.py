@@ -1,4 +1,4 @@
-"""Every status change of an application, an appeal or a provider's service has one shape: the
+"""Every status change of an application, an appeal, a provider or its service has one shape: the
 repositories' compare-and-sets of the status are handed to a workflow Machine, and no service
 calls them, or writes a status through a plain update, by itself."""
 
@@ -12,9 +12,9 @@ SCANNED = ("api", "resolvers", "schema")
 
 # Each repository's compare-and-set of the status, and its updates of other columns.
 MOVES = {
-    "storage.repositories.applications": "move",
-    "storage.repositories.appeals": "move",
-    "storage.repositories.providers": "move_service",
+    "storage.repositories.applications": ("move",),
+    "storage.repositories.appeals": ("move",),
+    "storage.repositories.providers": ("move_service", "move_provider"),
 }
 UPDATES = {
     "storage.repositories.applications": {"update"},
@@ -36,7 +36,7 @@ def offences(source: str, where: str = "<source>") -> list[str]:
                     repos[name.asname or name.name] = imported
         elif isinstance(node, ast.ImportFrom) and node.module in MOVES:
             for name in node.names:
-                if name.name == MOVES[node.module]:
+                if name.name in MOVES[node.module]:
                     found.append(f"{where}:{node.lineno}: imports {node.module}.{name.name}")
         elif isinstance(node, ast.Import):
             for name in node.names:
@@ -53,7 +53,7 @@ def offences(source: str, where: str = "<source>") -> list[str]:
         module = repos.get(node.value.id)
         if module is None:
             continue
-        if node.attr == MOVES[module] and id(node) not in handed:
+        if node.attr in MOVES[module] and id(node) not in handed:
             found.append(f"{where}:{node.lineno}: {node.value.id}.{node.attr} outside a Machine")
     for node in ast.walk(tree):
         if not (
@@ -91,10 +91,12 @@ async def sign(appeal):
     await repo.update(appeal.id, status="SIGNED")
     await repo.update(appeal.id, hold_reason=None)
     await providers.set_service_fields(appeal.id, status="DRAFT")
+    await providers.move_provider(appeal.id, expected="APPROVED", status="SUSPENDED")
 """
     assert offences(source) == [
         "<source>:4: imports storage.repositories.applications.move",
         "<source>:9: repo.move outside a Machine",
+        "<source>:13: providers.move_provider outside a Machine",
         "<source>:10: a status written by update",
         "<source>:12: a status written by set_service_fields",
     ]
