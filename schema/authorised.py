@@ -4,11 +4,14 @@ and turns what a mutation's services raise into the mutation's own error type.""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any, get_type_hints
 
+from graphql import ExecutionResult, located_error
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension
-from strawberry.types.base import StrawberryOptional
+from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.union import StrawberryUnion
 
@@ -17,6 +20,7 @@ from resolvers.policy import Action, RefusalCode, Refused, audit_refusal, gate
 from schema.context import Info
 from schema.error_codes import PublicError
 from schema.errors import UserError
+from schema.pagination import Connection, PageInfo
 
 
 class Authorised(FieldExtension):
@@ -25,7 +29,11 @@ class Authorised(FieldExtension):
 
     - a mutation with its own error type (code UNAUTHENTICATED or FORBIDDEN, the same shape
       as every other expected error), whether the refusal comes from here or from a service;
-    - a query or subscription with a top-level error carrying the code.
+    - a query or subscription with a top-level error carrying the code; for a list of the
+      caller's own things (READ_OWN: myApplications, myDocuments, notifications, ...) asked
+      by an anonymous caller, the error stays in that field: it answers an empty list, the
+      error names its path, and the other root fields keep their data (a refusal of a
+      non-null field would otherwise null the whole `data`).
 
     A mutation's resolver returns its payload and lets a service's DomainError raise: when
     the error's code is one of the mutation's error type's codes, the answer is that error
@@ -59,9 +67,31 @@ class Authorised(FieldExtension):
 
     def _refused(self, refusal: Refused, info: Info) -> Any:
         error_type = self._mutation_error(info)
-        if error_type is None:
-            raise PublicError(refusal.message, refusal.code.value) from None
-        return refused_error(error_type, refusal)
+        if error_type is not None:
+            return refused_error(error_type, refusal)
+        error = PublicError(refusal.message, refusal.code.value)
+        empty = self._empty_own_list(refusal, info)
+        if empty is None:
+            raise error from None
+        info.context.kept_errors.append(
+            located_error(error, info._raw_info.field_nodes, info.path.as_list())
+        )
+        return empty
+
+    def _empty_own_list(self, refusal: Refused, info: Info) -> Any:
+        """What an own list answers an anonymous caller (None: it refuses as usual)."""
+        if (
+            self.action is not Action.READ_OWN
+            or refusal.code is not RefusalCode.UNAUTHENTICATED
+            or info.operation.operation.value != "query"
+        ):
+            return None
+        kind: Any = self._field.type
+        if isinstance(kind, StrawberryList):
+            return []
+        if isinstance(kind, type) and issubclass(kind, Connection):
+            return kind(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
+        return None
 
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
@@ -84,6 +114,18 @@ class Authorised(FieldExtension):
             if error_type is None or not isinstance(error.code, codes_of(error_type)):
                 raise
             return error_type.of(error)
+
+
+class KeptErrors(SchemaExtension):
+    """Adds the errors of fields that still answered (`Context.kept_errors`) to the result,
+    each at its field's path: data and errors together, as GraphQL allows."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        kept = getattr(self.execution_context.context, "kept_errors", None)
+        result = self.execution_context.result
+        if kept and isinstance(result, ExecutionResult):
+            result.errors = [*(result.errors or []), *kept]
 
 
 class _Refusal(DomainError):
@@ -124,4 +166,12 @@ def authorised(action: Action) -> list[FieldExtension]:
     return [Authorised(action)]
 
 
-__all__ = ["Authorised", "RefusalCode", "action_of", "authorised", "codes_of", "refused_error"]
+__all__ = [
+    "Authorised",
+    "KeptErrors",
+    "RefusalCode",
+    "action_of",
+    "authorised",
+    "codes_of",
+    "refused_error",
+]

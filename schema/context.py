@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import strawberry
-from graphql import DocumentNode
+from graphql import DocumentNode, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -31,6 +31,9 @@ class Context:
     # The parsed and validated document the request's preparation produced: execution
     # reuses it instead of parsing and validating again (schema.root.UsePreparedDocument).
     document: DocumentNode | None = field(default=None)
+    # Errors of fields that still answer (an anonymous caller's own list: empty), added to
+    # the answer after execution (schema.authorised.KeptErrors).
+    kept_errors: list[GraphQLError] = field(default_factory=list)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

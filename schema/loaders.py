@@ -19,6 +19,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.applications.bundles import ITEM_KEY_EVENTS
 from resolvers.catalogue.service import MAX_HANDLING_CENTRES
 from resolvers.providers import overlay
 from resolvers.reference import ReferenceData
@@ -134,6 +135,9 @@ class Loaders:
     terminal_services: DataLoader[UUID, list[TerminalService]]
     application_tasks: DataLoader[UUID, list[ApplicationTask]]
     application_events: DataLoader[UUID, list[ApplicationEvent]]
+    # By a bundle's parent: its items' key events, each with its item (all the parent's
+    # owner's, as the parent is: only the owner reads a parent).
+    bundle_item_events: DataLoader[UUID, list[ApplicationEvent]]
     application_materials: DataLoader[UUID, list[ApplicationMaterial]]
     application_rating: DataLoader[UUID, Rating | None]
     # Unscoped: only for documents of an application (or appeal) the caller may read.
@@ -185,6 +189,11 @@ def _pairs(
         return [groups[key] for key in keys]
 
     return load
+
+
+async def _bundle_item_events(parent_ids: Sequence[UUID]) -> list[tuple[UUID, ApplicationEvent]]:
+    rows = await application_repo.item_events_of(parent_ids, ITEM_KEY_EVENTS)
+    return [(row.application.parent_id, row) for row in rows if row.application.parent_id]
 
 
 async def _services_in_regions(keys: list[tuple[str, str]]) -> list[Implementation | None]:
@@ -270,6 +279,7 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
         application_events=DataLoader(
             grouped(application_repo.events_of, lambda e: e.application_id)
         ),
+        bundle_item_events=DataLoader(_pairs(_bundle_item_events)),
         application_materials=DataLoader(
             grouped(application_repo.materials_of, lambda m: m.application_id)
         ),

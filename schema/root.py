@@ -29,7 +29,7 @@ from schema.applications.mutations import ApplicationMutation
 from schema.applications.queries import ApplicationQuery
 from schema.applications.subscriptions import ApplicationSubscription
 from schema.applications.types import Application
-from schema.authorised import authorised
+from schema.authorised import KeptErrors, authorised
 from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Article, Service, ServiceCentre, Terminal
@@ -191,6 +191,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
         subscription=Subscription,
         extensions=[
             UsePreparedDocument,
+            KeptErrors,
             lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE),
         ],
         config=StrawberryConfig(

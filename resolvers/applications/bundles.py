@@ -41,7 +41,7 @@ from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wecha
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.workflow import Machine
-from storage.models.applications import Application, ApplicationStatus, EventType
+from storage.models.applications import ActorKind, Application, ApplicationStatus, EventType
 from storage.repositories import applications as repo
 from storage.repositories import scenarios as scenarios_repo
 
@@ -49,6 +49,18 @@ S = ApplicationStatus
 OPEN = frozenset(BUNDLE_OPEN)
 ENDED = frozenset(BUNDLE_ENDED)
 _PAST_ACCEPTANCE = frozenset({S.ACCEPTED, S.APPROVED, S.COMPLETED, S.DENIED})
+# What a bundle's timeline shows of each item's own: the steps the resident follows (accepted,
+# each department's decision, how it ended), not notes, 补正 rounds or reminders. Each item
+# has each of them at most once per task, so the bundle's timeline stays bounded.
+ITEM_KEY_EVENTS = (
+    EventType.ACCEPTED,
+    EventType.TASK_APPROVED,
+    EventType.TASK_DENIED,
+    EventType.COMPLETED,
+    EventType.DENIED,
+    EventType.NOT_ACCEPTED,
+    EventType.WITHDRAWN,
+)
 _OUTCOMES = (
     (S.COMPLETED, "已办结"),
     (S.DENIED, "未获批准"),
@@ -90,10 +102,19 @@ async def _record(
     at: datetime,
     actor_id: UUID | None,
     note: str = "",
+    actor_kind: ActorKind = ActorKind.SYSTEM,
 ) -> None:
-    # The bundle's own timeline; the province gets its items' steps, not the bundle's.
+    # The bundle's own timeline: the platform moves it, for no one department (each item
+    # has its own); the province gets its items' steps, not the bundle's.
     await repo.add_event(
-        application_id=parent.id, type=type, status=status, at=at, actor_id=actor_id, note=note
+        application_id=parent.id,
+        type=type,
+        status=status,
+        at=at,
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+        department_id=None,
+        note=note,
     )
 
 
@@ -102,7 +123,15 @@ async def record_rated(
 ) -> None:
     """The bundle's timeline: the resident rated it (each of its finished items got the
     rating, with its own event and push)."""
-    await _record(parent, EventType.RATED, parent.status, at=at, actor_id=actor_id, note=note)
+    await _record(
+        parent,
+        EventType.RATED,
+        parent.status,
+        at=at,
+        actor_id=actor_id,
+        note=note,
+        actor_kind=ActorKind.RESIDENT,
+    )
 
 
 async def _nobody(

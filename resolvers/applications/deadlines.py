@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from resolvers.applications.workflow import EVENT_ACTORS
 from resolvers.calendar.service import (
     CALENDAR_CHANGED,
     Deadline,
@@ -217,6 +218,7 @@ async def _escalate(application: Application, field: str, event: EventType, now:
             type=event,
             at=now,
             status=application.status,
+            actor_kind=EVENT_ACTORS[event],  # the platform's
             note="",
         )
         await enqueue_inbox(

@@ -93,6 +93,7 @@ async def complete_task(
             actor_id=actor_id,
             note=text,
             task_id=task.id,
+            department_id=task.department_id,
         )
         # The application's own move follows from the tasks: the system's event, no actor.
         by = policy.Action.APPLICATION_COMPLETE_TASK
@@ -225,6 +226,7 @@ async def record_progress(
             actor_id=actor_id,
             note=text,
             task_id=own.id if own else None,
+            department_id=department_id,
         )
     found = await repo.by_id(application.id)
     assert found is not None

@@ -12,7 +12,12 @@ from resolvers.applications import bundles
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
-from resolvers.applications.workflow import APPLICATION_WORKFLOW, STATUS_LABELS, Action
+from resolvers.applications.workflow import (
+    APPLICATION_WORKFLOW,
+    EVENT_ACTORS,
+    STATUS_LABELS,
+    Action,
+)
 from resolvers.exchange import service as exchange_outbound
 from resolvers.ids import global_id
 from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
@@ -21,6 +26,7 @@ from resolvers.resources import Resources
 from resolvers.workflow import Machine
 from storage.models.applications import (
     FINISHED_STATUSES,
+    ActorKind,
     Application,
     ApplicationStatus,
     EventType,
@@ -109,15 +115,25 @@ async def record(
     actor_id: UUID | None,
     note: str = "",
     task_id: UUID | None = None,
+    department_id: UUID | None = None,
 ) -> None:
-    """The timeline event; the province gets every step, written with it (a no-op for events
-    it does not get)."""
+    """The timeline event, with who took the step (EVENT_ACTORS) and the department it was
+    taken for: the single window's steps are the application's department's, a department's
+    steps name `department_id`. The province gets every step, written with it (a no-op for
+    events it does not get)."""
+    kind = EVENT_ACTORS[type]
+    if kind is ActorKind.WINDOW:
+        department_id = application.department_id
+    elif kind is not ActorKind.DEPARTMENT:
+        department_id = None
     event = await repo.add_event(
         application_id=application.id,
         type=type,
         status=status,
         at=at,
         actor_id=actor_id,
+        actor_kind=kind,
+        department_id=department_id,
         note=note,
         task_id=task_id,
     )

@@ -22,6 +22,7 @@ from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.policy import Action as Do
 from resolvers.workflow import Rule, Table
+from storage.models.applications import ActorKind
 from storage.models.applications import ApplicationStatus as S
 from storage.models.applications import EventType as E
 
@@ -100,6 +101,32 @@ APPLICATION_WORKFLOW: Table[S, Action, E] = Table(
     field="applicationId",
     initial=[S.SUBMITTED],
 )
+
+
+# Who takes each step of an item's timeline (a bundle's parent writes its own: the platform
+# moves it, the resident submits and rates it). The window's steps are acted for the
+# application's department, a department's for its own; the resident's and the platform's
+# for none. APPROVED and DENIED follow from the tasks: the platform concludes them, right
+# after the department's TASK_* event that names who decided.
+EVENT_ACTORS: dict[E, ActorKind] = {
+    E.SUBMITTED: ActorKind.RESIDENT,
+    E.SUPPLEMENTED: ActorKind.RESIDENT,
+    E.WITHDRAWN: ActorKind.RESIDENT,
+    E.RATED: ActorKind.RESIDENT,
+    E.ACCEPTED: ActorKind.WINDOW,
+    E.NOT_ACCEPTED: ActorKind.WINDOW,
+    E.SUPPLEMENT_REQUESTED: ActorKind.WINDOW,
+    E.COMPLETED: ActorKind.WINDOW,
+    E.TASK_APPROVED: ActorKind.DEPARTMENT,
+    E.TASK_DENIED: ActorKind.DEPARTMENT,
+    E.PROGRESS: ActorKind.DEPARTMENT,
+    E.APPROVED: ActorKind.SYSTEM,
+    E.DENIED: ActorKind.SYSTEM,
+    E.DEADLINE_WARNING: ActorKind.SYSTEM,
+    E.OVERDUE: ActorKind.SYSTEM,
+}
+if set(EVENT_ACTORS) != set(E):
+    raise ValueError(f"no actor for {sorted(set(E) - set(EVENT_ACTORS))}")
 
 
 def step(status: S, action: Action, resume: S | None = None) -> S:

@@ -54,7 +54,7 @@ from resolvers.scenarios.plan import (
 )
 from resolvers.scenarios.profile import own_profile
 from storage.models.accounts import Role
-from storage.models.applications import Application, ApplicationStatus, EventType
+from storage.models.applications import ActorKind, Application, ApplicationStatus, EventType
 from storage.models.catalogue import Channel, PublicationStatus
 from storage.models.documents import Document
 from storage.models.scenarios import Scenario, Theme
@@ -475,6 +475,7 @@ async def submit(
                 ApplicationStatus.SUBMITTED,
                 at=now,
                 actor_id=owner_id,
+                actor_kind=ActorKind.RESIDENT,
             )
             name = found.scenario.name
             await bundles.notify(

@@ -34,6 +34,7 @@ from schema.errors import UserError
 from schema.pagination import Connection, ListLimit
 from storage.models import applications as models
 from storage.models.applications import (
+    ActorKind,
     ApplicationStatus,
     EventType,
     MaterialState,
@@ -68,6 +69,16 @@ strawberry.enum(
 )
 strawberry.enum(TaskStatus, description="A department's part: CANCELLED when another denied.")
 strawberry.enum(EventType, description="What happened on an application's timeline.")
+strawberry.enum(
+    ActorKind,
+    description=(
+        "Who took a step: RESIDENT (the owner), WINDOW (the single window of the lead "
+        "department: acceptance, refusal, 补正 requests, the result), DEPARTMENT (a handling "
+        "department's decision on its task or progress, by an officer or its own system), "
+        "SYSTEM (the platform: deadline reminders, the outcome the tasks add up to, a "
+        "bundle following its items)."
+    ),
+)
 strawberry.enum(
     MaterialState,
     description=(
@@ -138,6 +149,44 @@ class ApplicationEvent:
     status: ApplicationStatus = strawberry.field(description="The status after the event.")
     note: str
     by_staff: bool = strawberry.field(description="A staff member acted (not the resident).")
+    actor_kind: ActorKind
+    _department_id: strawberry.Private[UUID | None]
+    _item: strawberry.Private[models.Application | None] = None
+
+    @classmethod
+    def of(cls, row: models.ApplicationEvent, owner_id: UUID, item: bool = False) -> Self:
+        return cls(
+            type=row.type,
+            at=row.at,
+            status=row.status,
+            note=row.note,
+            by_staff=row.actor_id is not None and row.actor_id != owner_id,
+            actor_kind=row.actor_kind,
+            _department_id=row.department_id,
+            _item=row.application if item else None,
+        )
+
+    @strawberry.field(
+        description=(
+            "The department the step was taken for: the single window's for its steps, the "
+            "deciding department's for a task's outcome or progress; null for the resident's "
+            "and the platform's steps."
+        )
+    )
+    async def department(self, info: Info) -> Department | None:
+        if self._department_id is None:
+            return None
+        row = await info.context.loaders.department.load(self._department_id)
+        return Department.of(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "On a scenario bundle's timeline, the item (its own application) the step was "
+            "taken on; null for the bundle's own steps and on an item's timeline."
+        )
+    )
+    def item(self) -> Application | None:
+        return Application.of(self._item) if self._item is not None else None
 
 
 @strawberry.type(description="How one material of the guide was satisfied.")
@@ -269,23 +318,28 @@ class Application(relay.Node):
         return [ApplicationTask.of(row) for row in rows]
 
     @strawberry.field(
-        directives=EVENTS.directives, description=EVENTS.describe("The timeline, oldest first.")
+        directives=EVENTS.directives,
+        description=EVENTS.describe(
+            "The timeline, oldest first. A scenario bundle's shows its own steps and its "
+            "items' key steps (accepted, each department's decision, how each ended), each "
+            "naming its `item`."
+        ),
     )
     async def events(
         self, info: Info, first: int | None = EVENTS.default
     ) -> list[ApplicationEvent]:
         size = EVENTS.size(first)
-        rows = (await info.context.loaders.application_events.load(self._model.id))[:size]
-        return [
-            ApplicationEvent(
-                type=row.type,
-                at=row.at,
-                status=row.status,
-                note=row.note,
-                by_staff=row.actor_id is not None and row.actor_id != self._model.owner_id,
-            )
-            for row in rows
-        ]
+        owner_id = self._model.owner_id
+        loaders = info.context.loaders
+        rows = await loaders.application_events.load(self._model.id)
+        if self._model.implementation_id is not None:
+            return [ApplicationEvent.of(row, owner_id) for row in rows[:size]]
+        items = await loaders.bundle_item_events.load(self._model.id)
+        timeline = sorted(
+            [(row, False) for row in rows] + [(row, True) for row in items],
+            key=lambda pair: (pair[0].at, pair[0].seq),
+        )
+        return [ApplicationEvent.of(row, owner_id, item) for row, item in timeline[:size]]
 
     async def _handles(self, info: Info) -> bool:
         """Owner or an officer of a handling department: sees the form and the files."""

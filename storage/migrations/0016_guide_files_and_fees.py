@@ -5,7 +5,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_provisional_deadlines')]
+    dependencies = [('models', '0015_appeal_contact_and_catalogue')]
 
     initial = False
 

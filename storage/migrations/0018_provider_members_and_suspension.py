@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_provisional_deadlines')]
+    dependencies = [('models', '0017_event_actors')]
 
     initial = False
 

@@ -68,6 +68,15 @@ class EventType(StrEnum):
     PROGRESS = "PROGRESS"  # a department's business system reported how handling goes
 
 
+class ActorKind(StrEnum):
+    """Who took a step on the timeline, so that two departments' parallel steps read apart."""
+
+    RESIDENT = "RESIDENT"  # the owner
+    WINDOW = "WINDOW"  # the single window (综合窗口) of the lead department
+    DEPARTMENT = "DEPARTMENT"  # a handling department, in person or through its own system
+    SYSTEM = "SYSTEM"  # the platform itself: deadlines, a bundle's parent following its items
+
+
 class MaterialState(StrEnum):
     PROVIDED = "PROVIDED"  # the resident named a wallet document
     FROM_WALLET = "FROM_WALLET"  # government-issued, attached from the wallet automatically
@@ -210,6 +219,8 @@ class ApplicationEvent(Model):
     type = fields.CharEnumField(EventType, max_length=24)
     at = fields.DatetimeField()
     actor_id = fields.UUIDField(null=True, description="null: the system (deadline scanner)")
+    actor_kind = fields.CharEnumField(ActorKind, max_length=12)
+    department_id = fields.UUIDField(null=True, description="the department it was acted for")
     task_id = fields.UUIDField(null=True)
     status = fields.CharEnumField(ApplicationStatus, max_length=24, description="status after")
     note = fields.CharField(max_length=500, default="")

@@ -20,6 +20,7 @@ from storage.models.applications import (
     ApplicationMaterial,
     ApplicationStatus,
     ApplicationTask,
+    EventType,
     IdempotencyRecord,
     MaterialState,
     Rating,
@@ -115,6 +116,20 @@ async def tasks_of(application_ids: Sequence[UUID]) -> list[ApplicationTask]:
 
 async def events_of(application_ids: Sequence[UUID]) -> list[ApplicationEvent]:
     return await ApplicationEvent.filter(application_id__in=list(application_ids)).order_by("seq")
+
+
+async def item_events_of(
+    parent_ids: Sequence[UUID], types: Sequence[EventType]
+) -> list[ApplicationEvent]:
+    """The events of `types` on the items of the bundles `parent_ids`, each with its item
+    (`event.application`) read in the same statement."""
+    return (
+        await ApplicationEvent.filter(
+            application__parent_id__in=list(parent_ids), type__in=list(types)
+        )
+        .select_related("application")
+        .order_by("seq")
+    )
 
 
 async def materials_of(application_ids: Sequence[UUID]) -> list[ApplicationMaterial]:

@@ -13,6 +13,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from storage.models.applications import (
+    ActorKind,
     Application,
     ApplicationEvent,
     ApplicationStatus,
@@ -376,10 +377,17 @@ async def add_event(
     *,
     at: datetime,
     actor_id: UUID | None,
+    actor_kind: ActorKind,
     note: str = "",
 ) -> None:
     await ApplicationEvent.create(
-        application_id=application_id, type=type, status=status, at=at, actor_id=actor_id, note=note
+        application_id=application_id,
+        type=type,
+        status=status,
+        at=at,
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+        note=note,
     )
 
 

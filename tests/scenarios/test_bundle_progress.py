@@ -24,12 +24,13 @@ from tests.applications.conftest import (
 )
 from tests.conftest import RunningApp
 from tests.scenarios.conftest import officer_of, resident, staff_token, submit, upload
+from tests.sql import count_statements
 
 LEAD = "11510104452424621J"
 SIGNS = "11510100121459782L"
 PARENT = """
 query($id: ID!) {
-  application(id: $id) { status reason finishedAt events { type status note }
+  application(id: $id) { status reason finishedAt events { type status note item { number } }
                          children { status } }
 }
 """
@@ -73,9 +74,14 @@ async def _parent(running: RunningApp, program: Any, parent_id: str) -> dict[str
     return dict(data["application"])
 
 
+def _own(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bundle's own steps on its timeline (its items' have an `item`)."""
+    return [e for e in events if e["item"] is None]
+
+
 async def _tasks(running: RunningApp, child: dict[str, Any], token: str) -> list[dict[str, Any]]:
     data = await running.gql.data(
-        "query($id: ID!) { application(id: $id) { tasks { id status } } }",
+        "query($id: ID!) { application(id: $id) { tasks { id status department { code } } } }",
         {"id": child["id"]},
         token=token,
     )
@@ -131,7 +137,7 @@ async def test_the_parent_follows_its_items_to_the_end(
     assert final["status"] == "COMPLETED"
     assert final["reason"] == "3 项已办结"
     assert final["finishedAt"] is not None
-    assert [e["type"] for e in final["events"]] == [
+    assert [e["type"] for e in _own(final["events"])] == [
         "SUBMITTED",
         "ACCEPTED",
         "SUPPLEMENT_REQUESTED",
@@ -139,7 +145,7 @@ async def test_the_parent_follows_its_items_to_the_end(
         "APPROVED",
         "COMPLETED",
     ]
-    assert final["events"][2]["note"].endswith("待补正")
+    assert _own(final["events"])[2]["note"].endswith("待补正")
 
 
 async def test_one_message_when_everything_is_finished(
@@ -192,7 +198,7 @@ async def test_items_finishing_at_the_same_moment_send_one_message(
     assert {r["status"] for r in results} == {"COMPLETED"}
     final = await _parent(seeded, program, parent["id"])
     assert final["status"] == "COMPLETED"
-    assert [e["type"] for e in final["events"]].count("COMPLETED") == 1
+    assert [e["type"] for e in _own(final["events"])].count("COMPLETED") == 1
     await dispatcher(seeded.resources).drain()
     inbox = await seeded.gql.data(
         "{ notifications(first: 50) { edges { node { title } } } }", token=program.token
@@ -239,7 +245,7 @@ async def test_withdrawing_the_bundle_withdraws_every_item_in_one_step(
     assert withdrawn["status"] == "WITHDRAWN", withdrawn
     final = await _parent(seeded, program, parent["id"])
     assert [c["status"] for c in final["children"]] == ["WITHDRAWN"] * 3
-    assert [e["type"] for e in final["events"]] == ["SUBMITTED", "WITHDRAWN"]
+    assert [e["type"] for e in _own(final["events"])] == ["SUBMITTED", "WITHDRAWN"]
     assert again["code"] == "INVALID_STATE"
     for child in parent["children"]:
         events = await seeded.gql.data(
@@ -286,7 +292,12 @@ async def test_a_finished_bundle_is_rated_once_for_all_its_items(
     assert rated["status"] == "COMPLETED", rated
     assert twice["code"] == "ALREADY_RATED"
     final = await _parent(seeded, program, parent["id"])
-    assert final["events"][-1] == {"type": "RATED", "status": "COMPLETED", "note": "3 项已评价"}
+    assert final["events"][-1] == {
+        "type": "RATED",
+        "status": "COMPLETED",
+        "note": "3 项已评价",
+        "item": None,
+    }
     for child in parent["children"]:
         one = await seeded.gql.data(
             "query($id: ID!) { application(id: $id) { events { type } } }",
@@ -300,3 +311,115 @@ async def test_a_finished_bundle_is_rated_once_for_all_its_items(
         token=await staff_token(seeded, "demo-admin"),
     )
     assert sum(row["total"] for row in admin["applicationRatings"]) == 3
+
+
+TIMELINE = """
+query($id: ID!) {
+  application(id: $id) {
+    children { number service { name } }
+    events {
+      type actorKind at department { code } item { number service { name } }
+    }
+  }
+}
+"""
+
+
+def _step(event: dict[str, Any]) -> tuple[str, str, str | None, str | None]:
+    department, item = event["department"], event["item"]
+    return (
+        event["type"],
+        event["actorKind"],
+        department["code"] if department else None,
+        item["number"] if item else None,
+    )
+
+
+async def test_the_bundles_timeline_shows_its_items_key_steps(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, parent = await _bundle(seeded, wechat)
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    licence, food, signboard = parent["children"]
+    # Only key steps of the items show: not a 补正 round, which the bundle follows itself.
+    await _act(
+        seeded, REQUEST_SUPPLEMENT, signs, applicationId=signboard["id"], materials=[2], note="不清"
+    )
+    again = await upload(program, "OTHER")
+    await _act(
+        seeded, SUPPLEMENT, program.token, applicationId=signboard["id"], documentIds=[again]
+    )
+    await _act(seeded, ACCEPT, lead, applicationId=licence["id"])
+    licence_tasks = await _tasks(seeded, licence, lead)
+    await _finish(seeded, licence, lead)
+    await _act(seeded, REJECT, signs, applicationId=signboard["id"], reason="设置位置不符合规划")
+    await _act(seeded, ACCEPT, lead, applicationId=food["id"])
+    food_tasks = await _tasks(seeded, food, lead)
+    await _finish(seeded, food, lead)
+
+    data = await seeded.gql.data(TIMELINE, {"id": parent["id"]}, token=program.token)
+    events = data["application"]["events"]
+
+    numbers = {c["id"]: c["number"] for c in parent["children"]}
+    one, two, three = numbers[licence["id"]], numbers[food["id"]], numbers[signboard["id"]]
+    assert [_step(e) for e in events] == [
+        ("SUBMITTED", "RESIDENT", None, None),
+        ("SUPPLEMENT_REQUESTED", "SYSTEM", None, None),
+        ("SUPPLEMENTED", "SYSTEM", None, None),
+        ("ACCEPTED", "WINDOW", LEAD, one),
+        ("ACCEPTED", "SYSTEM", None, None),
+        *[("TASK_APPROVED", "DEPARTMENT", t["department"]["code"], one) for t in licence_tasks],
+        ("COMPLETED", "WINDOW", LEAD, one),
+        ("NOT_ACCEPTED", "WINDOW", SIGNS, three),
+        ("ACCEPTED", "WINDOW", LEAD, two),
+        *[("TASK_APPROVED", "DEPARTMENT", t["department"]["code"], two) for t in food_tasks],
+        ("APPROVED", "SYSTEM", None, None),  # only the food licence's result is awaited
+        ("COMPLETED", "WINDOW", LEAD, two),
+        ("NOT_ACCEPTED", "SYSTEM", None, None),
+    ]
+    assert [e["at"] for e in events] == sorted(e["at"] for e in events)
+    names = {c["number"]: c["service"]["name"] for c in data["application"]["children"]}
+    for event in events:
+        if event["item"] is not None:
+            assert event["item"]["service"]["name"] == names[event["item"]["number"]]
+    # Bounded like every timeline.
+    first = await seeded.gql.data(
+        "query($id: ID!) { application(id: $id) { events(first: 4) { type } } }",
+        {"id": parent["id"]},
+        token=program.token,
+    )
+    assert [e["type"] for e in first["application"]["events"]] == [
+        "SUBMITTED",
+        "SUPPLEMENT_REQUESTED",
+        "SUPPLEMENTED",
+        "ACCEPTED",
+    ]
+
+
+async def test_bundles_timelines_cost_the_same_for_more_bundles(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    program, first = await _bundle(seeded, wechat)
+    lead, signs = await officer_of(seeded, LEAD), await officer_of(seeded, SIGNS)
+    await _finish(seeded, first["children"][0], lead)
+    query = """
+    { myApplications(first: 10) { edges { node {
+        number events { type actorKind department { name } item { number service { name } } }
+    } } } }
+    """
+    with count_statements() as fewer:
+        before = await seeded.gql.data(query, token=program.token)
+    second = await submit(seeded, program)
+    await _finish(seeded, second["children"][1], lead)
+    await _finish(seeded, second["children"][2], signs)
+    with count_statements() as more:
+        after = await seeded.gql.data(query, token=program.token)
+
+    assert len(after["myApplications"]["edges"]) > len(before["myApplications"]["edges"])
+    with_items = [
+        e for edge in after["myApplications"]["edges"] for e in edge["node"]["events"] if e["item"]
+    ]
+    assert {e["item"]["number"] for e in with_items} >= {
+        c["number"] for c in (first["children"][0], *second["children"][1:])
+    }
+    assert fewer.count == more.count, more.texts
