@@ -135,8 +135,8 @@ class Loaders:
     terminal_services: DataLoader[UUID, list[TerminalService]]
     application_tasks: DataLoader[UUID, list[ApplicationTask]]
     application_events: DataLoader[UUID, list[ApplicationEvent]]
-    # By a bundle's parent: its items' key events, each with its item (all the parent's
-    # owner's, as the parent is: only the owner reads a parent).
+    # By a bundle's parent: its items' key events, each with its item. Only the owner reads
+    # a parent, and its items are the owner's too.
     bundle_item_events: DataLoader[UUID, list[ApplicationEvent]]
     application_materials: DataLoader[UUID, list[ApplicationMaterial]]
     application_rating: DataLoader[UUID, Rating | None]
