@@ -9,7 +9,7 @@ import pyotp
 import pytest
 
 from resolvers.accounts.service import hash_password
-from storage.models.accounts import Account, AuditEvent, Role
+from storage.models.accounts import Account, Role
 from tests.conftest import RunningApp, start_app
 
 LOGIN = """
@@ -51,18 +51,6 @@ async def test_wrong_password_and_unknown_user_look_the_same(seeded: RunningApp)
 
     assert wrong["code"] == unknown["code"] == "INVALID_CREDENTIALS"
     assert wrong["message"] == unknown["message"]
-
-
-async def test_five_failures_slow_down_that_address(seeded: RunningApp) -> None:
-    results = [await login(seeded, "demo-admin", "wrong") for _ in range(6)]
-    right = await login(seeded, "demo-admin", "demo-password-for-tests")
-
-    assert [r["code"] for r in results] == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
-    # The fifth failure says how long to wait; the sixth attempt was not checked at all.
-    assert [r["retryAfterSeconds"] for r in results] == [None] * 4 + [1, 1]
-    assert right["code"] == "RATE_LIMITED"
-    failures = await AuditEvent.filter(action="LOGIN_STAFF", success=False).count()
-    assert failures == 5
 
 
 async def test_the_delay_doubles_ends_and_a_success_resets_the_count(seeded: RunningApp) -> None:

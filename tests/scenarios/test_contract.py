@@ -20,7 +20,7 @@ def test_the_scenario_contract_holds() -> None:
     assert {"filter", "first", "after"} <= set(queries["scenarios"].args)
     assert set(queries["scenario"].args) == {"code"}
     assert {"code", "answers"} <= set(queries["scenarioPlan"].args)
-    assert set(queries["recommendedServices"].args) == {"first"}
+    assert set(queries["recommendedServices"].args) == {"first", "regionCode"}
     submit = schema.mutation_type.fields["submitScenario"]
     assert list(submit.args) == ["input"]
     assert str(submit.type) == "SubmitScenarioResult!"

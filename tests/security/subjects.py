@@ -475,7 +475,9 @@ async def fingerprint() -> list[Any]:
             f"SELECT '{t}' AS t, count(*) AS n, max(xmin::text::bigint) AS v FROM \"{t}\""
             for t in sorted(tables)
         )
-        return list(await connection.execute_query_dict(query))
+        # Sorted here: PostgreSQL may answer a UNION ALL in any order (a parallel plan does).
+        rows = await connection.execute_query_dict(query)
+        return sorted(rows, key=lambda row: str(row["t"]))
     return [
         (t, sorted(map(repr, await connection.execute_query_dict(f'SELECT * FROM "{t}"'))))
         for t in sorted(tables)
