@@ -7,12 +7,18 @@ import argparse
 import calendar
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from api.resources import run_with_resources
 from resolvers.applications.deadlines import recount
-from resolvers.calendar.workdays import OfficialDay, last_known_day, load_official
+from resolvers.calendar.workdays import (
+    OfficialDay,
+    chinesecalendar_days,
+    chinesecalendar_last_year,
+    last_known_day,
+    load_official,
+)
 from resolvers.resources import Resources
 from resolvers.settings import Settings
 
@@ -75,18 +81,9 @@ def _boolean(value: object) -> bool:
 
 def from_chinesecalendar(after: date | None) -> list[OfficialDay]:
     """The years the installed chinesecalendar has published after `after`."""
-    import chinese_calendar
-
-    last_year = max(d.year for d in chinese_calendar.constants.holidays)
-    first = date((after.year + 1) if after is not None else last_year, 1, 1)
-    names = {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
-    days = []
-    day = first
-    while day <= date(last_year, 12, 31):
-        name = names.get(chinese_calendar.get_holiday_detail(day)[1], "")
-        days.append(OfficialDay(day, bool(chinese_calendar.is_workday(day)), name))
-        day += timedelta(days=1)
-    return days
+    last_year = chinesecalendar_last_year()
+    first_year = after.year + 1 if after is not None else last_year
+    return chinesecalendar_days(first_year, last_year) if first_year <= last_year else []
 
 
 async def _load(resources: Resources, days: list[OfficialDay] | None) -> int:

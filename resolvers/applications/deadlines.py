@@ -67,7 +67,6 @@ async def scan(resources: Resources, *, batch: int = 200) -> Scan:
     calendar are computed again once the calendar reaches them."""
     now = resources.clock()
     today = china_date(now)
-    share = resources.settings.deadline_warning_share
     warned = overdue = rescheduled = 0
     after: UUID | None = None
     while True:
@@ -87,21 +86,10 @@ async def scan(resources: Resources, *, batch: int = 200) -> Scan:
                 if await _escalate(application, "overdue_at", EventType.OVERDUE, now):
                     overdue += 1
                 continue
-            if (
-                application.status is ApplicationStatus.ACCEPTED
-                and application.due_date is not None
-                and application.accepted_on is not None
-            ):
-                total = promised_days(implementation)
-                if total <= 0:
-                    continue
-                left = await working_days_between(today, application.due_date)
-                used = total - left
-                # Compared in whole days (x100) so that 4 of 5 is 80% exactly, not 79.99..%.
-                if used * 100 >= round(share * 100) * total and await _escalate(
-                    application, "warned_at", EventType.DEADLINE_WARNING, now
-                ):
-                    warned += 1
+            if await _past_warning_share(
+                resources, application, implementation, today
+            ) and await _escalate(application, "warned_at", EventType.DEADLINE_WARNING, now):
+                warned += 1
     return Scan(warned=warned, overdue=overdue, rescheduled=rescheduled)
 
 
@@ -147,12 +135,18 @@ async def _reschedule(
 async def _past_warning_share(
     resources: Resources, application: Application, implementation: Implementation, today: date
 ) -> bool:
-    if application.due_date is None or application.status is not ApplicationStatus.ACCEPTED:
+    """An accepted application has used its warning share of the promised working days."""
+    if (
+        application.status is not ApplicationStatus.ACCEPTED
+        or application.due_date is None
+        or application.accepted_on is None
+    ):
         return False
     total = promised_days(implementation)
     if total <= 0:
         return False
     used = total - await working_days_between(today, application.due_date)
+    # Compared in whole days (x100) so that 4 of 5 is 80% exactly, not 79.99..%.
     return used * 100 >= round(resources.settings.deadline_warning_share * 100) * total
 
 

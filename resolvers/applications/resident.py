@@ -4,6 +4,7 @@ supplying what 补正 asked for (or 容缺 materials owed) while it is handled."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -45,13 +46,20 @@ async def withdraw(
     peek = await repo.by_id(application_id)
     if peek is not None and peek.implementation_id is None:
         return await _withdraw_bundle(resources, principal, application_id, note)
-    text = clean_note(note)
     now = resources.clock()
+    moved, parent = await _withdraw_one(resources, principal, application_id, clean_note(note), now)
+    return await after(resources, application_id, moved.event, moved.target, now, parent)
+
+
+async def _withdraw_one(
+    resources: Resources, principal: Principal, application_id: UUID, text: str, now: datetime
+) -> tuple[Any, StatusChange | None]:
+    """The move of one application by its table: the moved row, and its bundle's change."""
 
     async def tell(moved: Any) -> StatusChange | None:
         return await announce(moved.row, moved.target, at=now)
 
-    moved, parent = await APPLICATIONS.run(
+    return await APPLICATIONS.run(
         resources,
         principal,
         application_id,
@@ -61,8 +69,8 @@ async def withdraw(
         resume_of=resume_of,
         changes={"finished_at": now, "resume_status": None, "stopped_on": None},
         outbox=tell,
+        field="applicationId",
     )
-    return await after(resources, application_id, moved.event, moved.target, now, parent)
 
 
 async def _withdraw_bundle(
@@ -86,22 +94,7 @@ async def _withdraw_bundle(
         if not open_items:
             raise ApplicationError(Code.INVALID_STATE, "applicationId")
         for child_id in sorted(open_items, key=str):
-
-            async def tell(moved: Any) -> StatusChange | None:
-                return await announce(moved.row, moved.target, at=now)
-
-            moved, parent_change = await APPLICATIONS.run(
-                resources,
-                principal,
-                child_id,
-                Action.WITHDRAW,
-                at=now,
-                note=text,
-                resume_of=resume_of,
-                changes={"finished_at": now, "resume_status": None, "stopped_on": None},
-                outbox=tell,
-                field="applicationId",
-            )
+            moved, parent_change = await _withdraw_one(resources, principal, child_id, text, now)
             changes.append(StatusChange(child_id, moved.event, moved.target, now))
             if parent_change is not None:
                 changes.append(parent_change)

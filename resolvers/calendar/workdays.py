@@ -109,31 +109,40 @@ async def working_days_between(after: date, until: date) -> int:
 async def seed_from_chinesecalendar(first_year: int = FIRST_SEEDED_YEAR) -> int:
     """Adds a row for every date of the years chinesecalendar knows (holidays and 调休 workdays
     included) that the table lacks. Rows an ADMIN edited are never overwritten. Idempotent."""
-    import chinese_calendar  # the package only knows years already published
-
-    last_year = max(d.year for d in chinese_calendar.constants.holidays)
+    last_year = chinesecalendar_last_year()
     first = date(first_year, 1, 1)
-    last = date(last_year, 12, 31)
-    have = await repo.existing_between(first, last)
-    names = {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
-    rows = []
-    day = first
-    while day <= last:
-        if day not in have:
-            name = names.get(chinese_calendar.get_holiday_detail(day)[1], "")
-            workday = bool(chinese_calendar.is_workday(day))
-            note = _note(day, workday, name)
-            rows.append(
-                CalendarDay(
-                    day=day,
-                    is_workday=workday,
-                    note=note,
-                    source=CalendarSource.CHINESECALENDAR,
-                )
-            )
-        day += timedelta(days=1)
+    have = await repo.existing_between(first, date(last_year, 12, 31))
+    rows = [
+        CalendarDay(
+            day=d.day, is_workday=d.is_workday, note=d.note, source=CalendarSource.CHINESECALENDAR
+        )
+        for d in chinesecalendar_days(first_year, last_year)
+        if d.day not in have
+    ]
     await repo.insert_many(rows)
     return len(rows) + await ensure_provisional(last_year + 1)
+
+
+def chinesecalendar_last_year() -> int:
+    """The last year the installed chinesecalendar has published."""
+    import chinese_calendar  # the package only knows years already published
+
+    return int(max(d.year for d in chinese_calendar.constants.holidays))
+
+
+def chinesecalendar_days(first_year: int, last_year: int) -> list[OfficialDay]:
+    """Every day of those years as chinesecalendar publishes them (holidays, 调休 workdays)."""
+    import chinese_calendar
+
+    names = {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
+    days = []
+    day, last = date(first_year, 1, 1), date(last_year, 12, 31)
+    while day <= last:
+        name = names.get(chinese_calendar.get_holiday_detail(day)[1], "")
+        workday = bool(chinese_calendar.is_workday(day))
+        days.append(OfficialDay(day, workday, _note(day, workday, name)))
+        day += timedelta(days=1)
+    return days
 
 
 async def ensure_provisional(first_year: int, years: int = PROVISIONAL_YEARS) -> int:
