@@ -161,7 +161,21 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    return os.environ.get("RONGBAN_TEST_REDIS_URL", "memory://")
+    return worker_redis_url(os.environ.get("RONGBAN_TEST_REDIS_URL", "memory://"))
+
+
+def worker_redis_url(url: str) -> str:
+    """The Redis database of this pytest-xdist worker: tests flush their database between
+    tests, so workers sharing one would wipe each other's sessions and limits. Worker gwN
+    takes the configured database number minus N (CI configures 15: workers take 15, 14, …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url.startswith("redis://") or not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    database = int(number or 0) - int(worker[2:])
+    if database < 0:
+        raise pytest.UsageError(f"{url} leaves no Redis database for xdist worker {worker}")
+    return f"{base}/{database}"
 
 
 def make_settings(
