@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Sequence
 from importlib.resources import files
@@ -92,6 +93,15 @@ def cmd_seed(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings) -> None:
+    if settings.workers > 1:
+        # Several processes behind one port: prometheus-client keeps each one's values in
+        # files of this folder, and /metrics (answered by any of them) adds them up.
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+            prefix="rongban-metrics-"
+        )
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()  # values of a previous run's processes
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     uvicorn.run(
         "api.asgi:create_app_from_env",
         factory=True,
@@ -514,7 +524,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     calendar_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
-    configure_logging(os.environ.get("RONGBAN_LOG_LEVEL", "INFO"))
+    configure_logging(
+        os.environ.get("RONGBAN_LOG_LEVEL", "INFO"), os.environ.get("RONGBAN_LOG_FORMAT", "text")
+    )
     settings = load_settings()
     if args.command == "serve":
         cmd_serve(settings)
