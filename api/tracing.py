@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,7 +23,9 @@ from resolvers.settings import Settings
 _provider: TracerProvider | None = None
 
 
-def install(settings: Settings, exporter: SpanExporter | None = None) -> TracerProvider | None:
+def install(
+    settings: Settings, exporter: SpanExporter | None = None, *, batch: bool = True
+) -> TracerProvider | None:
     """The process's tracer provider, made once (the instrumentation patches libraries
     process-wide): None when tracing is off."""
     global _provider
@@ -38,7 +40,10 @@ def install(settings: Settings, exporter: SpanExporter | None = None) -> TracerP
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.otel_service_name})
     )
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    # Batches off the request path; one at a time only where a test reads them at once.
+    provider.add_span_processor(
+        BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+    )
     AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     RedisInstrumentor().instrument(tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
