@@ -520,6 +520,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     role.add_argument("username")
     role.add_argument("--grant", metavar="ROLE", help="REVIEWER")
     role.add_argument("--revoke", metavar="ROLE", help="REVIEWER")
+    saving = commands.add_parser(
+        "backup", help="pg_dump the database and list the object keys it points at"
+    )
+    saving.add_argument("folder", help="where to write database.dump and manifest.json")
+    loading = commands.add_parser(
+        "restore", help="load a backup's database.dump into RONGBAN_DATABASE_URL (empty)"
+    )
+    loading.add_argument("folder")
     exchange_cli.add_parser(commands)
     calendar_cli.add_parser(commands)
     args = parser.parse_args(argv)
@@ -556,6 +564,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     elif args.command == "staff-unlock":
         cmd_staff_unlock(settings, args.username)
+    elif args.command in ("backup", "restore"):
+        from api.backup import backup, restore
+
+        if args.command == "backup":
+            asyncio.run(_with_orm(settings, backup(settings, Path(args.folder))))
+            print(f"backed up to {args.folder}")  # noqa: T201
+        else:
+            restore(settings.database_url, Path(args.folder))
+            print("restored")  # noqa: T201
     elif args.command == "staff-role":
         cmd_staff_role(settings, args.username, args.grant, args.revoke)
 
