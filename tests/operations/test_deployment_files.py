@@ -1,6 +1,7 @@
 """The deployment files, checked without a cluster or an image build: the Kubernetes manifests
-against the Kubernetes API's JSON schemas (kubernetes-validate bundles them), compose.yaml by
-`docker compose config` when the plugin is installed and by its own wiring always, the
+against the Kubernetes API's JSON schemas (kubernetes-validate bundles them), compose.yaml against
+the Compose Specification's JSON schema (check-jsonschema bundles it) and its wiring always, and
+by `docker compose config` where docker is installed, the
 Dockerfile's promises (pinned base, non-root, constraints), the alert rules by promtool when
 installed and by their structure always."""
 
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,29 @@ def test_compose_wires_the_whole_platform() -> None:
     import ipaddress
 
     assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(trusted)
+
+
+def _check_compose(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
+        + [str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_compose_is_valid_against_the_compose_specification(tmp_path: Path) -> None:
+    result = _check_compose(ROOT / "compose.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The schema is strict where it matters: a misspelt key or a wrong shape is refused.
+    broken = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    broken["services"]["worker"]["restart_policy"] = "always"
+    broken["services"]["api"]["depends_on"] = {"migrate": {"condition": "when-ready"}}
+    (tmp_path / "compose.yaml").write_text(yaml.safe_dump(broken))
+    refused = _check_compose(tmp_path / "compose.yaml")
+    assert refused.returncode != 0
+    assert "restart_policy" in refused.stdout
+    assert "when-ready" in refused.stdout
 
 
 def _compose_command() -> list[str] | None:
