@@ -142,10 +142,18 @@ def test_compose_wires_the_whole_platform() -> None:
     assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(trusted)
 
 
+CHECK_COMPOSE = [
+    sys.executable,
+    "-m",
+    "check_jsonschema",
+    "--builtin-schema",
+    "vendor.compose-spec",
+]
+
+
 def _check_compose(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
-        + [str(path)],
+        [*CHECK_COMPOSE, str(path)],
         capture_output=True,
         text=True,
     )
