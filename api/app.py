@@ -19,12 +19,14 @@ from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
+from api.metrics import MetricsEndpoint, RequestMetrics, operation_names
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outbox import dispatcher
 from api.preparation import load_allow_list
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
+from api.tracing import tracing_middleware
 from api.uploads import download, upload
 from api.wechat_push import WECHAT_PUSH_PATH, push
 from resolvers.settings import Settings
@@ -83,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", MetricsEndpoint(settings.metrics_bearer).respond, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             # The local object store's S3 look-alike (404 when storage is S3/MinIO).
@@ -97,7 +100,10 @@ def create_app(settings: Settings) -> Starlette:
             *OPEN311_ROUTES,
         ],
         middleware=[
-            # First: every limit and log line below counts the real client's address.
+            *tracing_middleware(settings),
+            # Counts and times everything below, refusals included.
+            Middleware(RequestMetrics, operation_names=operation_names(PERSISTED_OPERATIONS)),
+            # Then: every limit and log line below counts the real client's address.
             Middleware(ClientAddress, proxies=settings.trusted_proxy_networks),
             # A principal this process saw THROTTLED is answered before anything is parsed.
             Middleware(ShedThrottled, fair_share=fair_share),

@@ -12,5 +12,7 @@ from api.logging import configure_logging
 
 
 def create_app_from_env() -> Starlette:
-    configure_logging(os.environ.get("RONGBAN_LOG_LEVEL", "INFO"))
+    configure_logging(
+        os.environ.get("RONGBAN_LOG_LEVEL", "INFO"), os.environ.get("RONGBAN_LOG_FORMAT", "text")
+    )
     return create_app(load_settings())

@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Sequence
 from importlib.resources import files
@@ -92,6 +93,15 @@ def cmd_seed(settings: Settings) -> None:
 
 
 def cmd_serve(settings: Settings) -> None:
+    if settings.workers > 1:
+        # Several processes behind one port: prometheus-client keeps each one's values in
+        # files of this folder, and /metrics (answered by any of them) adds them up.
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+            prefix="rongban-metrics-"
+        )
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()  # values of a previous run's processes
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     uvicorn.run(
         "api.asgi:create_app_from_env",
         factory=True,
@@ -510,11 +520,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     role.add_argument("username")
     role.add_argument("--grant", metavar="ROLE", help="REVIEWER")
     role.add_argument("--revoke", metavar="ROLE", help="REVIEWER")
+    saving = commands.add_parser(
+        "backup", help="pg_dump the database and list the object keys it points at"
+    )
+    saving.add_argument("folder", help="where to write database.dump and manifest.json")
+    loading = commands.add_parser(
+        "restore", help="load a backup's database.dump into RONGBAN_DATABASE_URL (empty)"
+    )
+    loading.add_argument("folder")
     exchange_cli.add_parser(commands)
     calendar_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
-    configure_logging(os.environ.get("RONGBAN_LOG_LEVEL", "INFO"))
+    configure_logging(
+        os.environ.get("RONGBAN_LOG_LEVEL", "INFO"), os.environ.get("RONGBAN_LOG_FORMAT", "text")
+    )
     settings = load_settings()
     if args.command == "serve":
         cmd_serve(settings)
@@ -544,6 +564,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     elif args.command == "staff-unlock":
         cmd_staff_unlock(settings, args.username)
+    elif args.command in ("backup", "restore"):
+        from api.backup import backup, restore
+
+        if args.command == "backup":
+            asyncio.run(_with_orm(settings, backup(settings, Path(args.folder))))
+            print(f"backed up to {args.folder}")  # noqa: T201
+        else:
+            restore(settings.database_url, Path(args.folder))
+            print("restored")  # noqa: T201
     elif args.command == "staff-role":
         cmd_staff_role(settings, args.username, args.grant, args.revoke)
 

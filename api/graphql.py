@@ -22,6 +22,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
 
 from api.limits import FairShare, Meter, admit, check_cost, door_key, metered, spend
+from api.metrics import note_operations, note_outcome, note_refusal
 from api.preparation import (
     GraphQLRequest,
     InvalidDocument,
@@ -131,6 +132,7 @@ class GraphQLEndpoint:
                     )
                 response = await self._handle(request, media_type)
         except Refused as refused:
+            note_refusal(scope, refused.code)
             response = self._refusal(refused, media_type or APPLICATION_JSON)
         await response(scope, receive, send)
 
@@ -154,6 +156,7 @@ class GraphQLEndpoint:
                 for payload in payloads
             ]
         except InvalidDocument as invalid:
+            note_refusal(request.scope, "GRAPHQL_VALIDATION_FAILED")
             errors = self.preparer.public_errors(invalid.errors)
             return self._json(
                 {"errors": format_errors(errors, _request_id(request))},
@@ -161,6 +164,7 @@ class GraphQLEndpoint:
                 request_failed=True,
             )
         cost = sum(operation.cost for operation in operations)
+        note_operations(request.scope, [_name(o) for o in operations], cost)
         check_cost(self.settings, cost, 400 if media_type == GRAPHQL_RESPONSE_JSON else 200)
         cache = resources.response_cache
         shared = operations[0] if not batched and operations[0].cache_key else None
@@ -181,6 +185,7 @@ class GraphQLEndpoint:
                 for operation in operations
             ]
         actual = sum(outcome.actual for outcome in outcomes)
+        note_outcome(request.scope, actual, errors=any("errors" in o.body for o in outcomes))
         seconds = sum(outcome.seconds for outcome in outcomes)
         budget = await spend(resources.redis, self.settings, caller, actual, seconds)
         extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
@@ -364,6 +369,12 @@ class GraphQLEndpoint:
 
 # Refusals that are GraphQL answers rather than transport failures.
 _RESULT_CODES: Sequence[str] = ("QUERY_TOO_COSTLY",)
+
+
+def _name(operation: Operation) -> str | None:
+    """The operation's own name (the document's, also when the request names none)."""
+    name = operation.info.node.name
+    return name.value if name is not None else None
 
 
 def _request_id(request: Request) -> str:

@@ -18,6 +18,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from storage.objects import DOWNLOAD_PATH
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
@@ -296,6 +298,32 @@ class RedactingFormatter(logging.Formatter):
         return "\n".join(lines)
 
 
+class JsonFormatter(RedactingFormatter):
+    """A record as one JSON object per line (RONGBAN_LOG_FORMAT=json), redacted exactly as the
+    text lines are: time, level, logger, request_id, message and, for errors, the traceback's
+    lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, self.datefmt),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": request_id,
+            "message": safe(_cut(record.getMessage(), MAX_LINE)),
+        }
+        extra: list[str] = []
+        if record.exc_info:
+            extra = exception_lines(record.exc_info)
+        elif getattr(record, "exc_lines", None):
+            extra = list(getattr(record, "exc_lines"))  # noqa: B009 (set by _Enqueue)
+        elif record.exc_text:
+            extra = record.exc_text.split("\n")
+        if extra:
+            entry["exception"] = [safe(_cut(line, MAX_LINE)) for line in extra if line]
+        return orjson.dumps(entry).decode()
+
+
 # -- written off the request path
 
 
@@ -375,16 +403,17 @@ class _Enqueue(QueueHandler):
         super().close()
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """The root logger writes through a queue to stderr from a thread of its own, so a
-    request never waits on the log's I/O. Calling it again replaces the previous set-up."""
+    request never waits on the log's I/O. Calling it again replaces the previous set-up.
+    `fmt` is "text" (one line per record) or "json" (one JSON object per line)."""
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)
         if isinstance(old, _Enqueue):
             old.close()
     writer = logging.StreamHandler(sys.stderr)
-    writer.setFormatter(RedactingFormatter(LINE_FORMAT))
+    writer.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter(LINE_FORMAT))
     records: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
     handler = _Enqueue(records)
     handler.listener = QueueListener(records, writer, respect_handler_level=False)

@@ -9,8 +9,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY, start_http_server
+
+from api.metrics import OutboxGauges
 from api.outbox import dispatcher
 from api.resources import open_resources
+from api.tracing import install as install_tracing
 from resolvers.appeals import deadlines as appeal_deadlines
 from resolvers.appeals.closing import close_expired
 from resolvers.appeals.handling import recheck_held
@@ -68,6 +72,11 @@ async def sweep_tickets(resources: Resources) -> int:
     return await sweep_expired_tickets(resources.objects)
 
 
+async def _refreshed(gauges: OutboxGauges) -> int:
+    await gauges.refresh()
+    return 0
+
+
 JOBS = (
     Job("dispatch-outbox", 1, dispatch_outbox),
     Job("scan-deadlines", 300, scan_deadlines),
@@ -90,7 +99,23 @@ async def run_jobs_once(resources: Resources) -> dict[str, int]:
     return results
 
 
+def serve_metrics(settings: Settings) -> OutboxGauges | None:
+    """The worker's /metrics on its own port (RONGBAN_WORKER_METRICS_PORT), for the internal
+    network only: its sends, outside calls and the outbox gauges."""
+    if settings.worker_metrics_port is None:
+        return None
+    gauges = OutboxGauges()
+    REGISTRY.register(gauges)
+    start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+    return gauges
+
+
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
+    install_tracing(settings)
+    gauges = None if once else serve_metrics(settings)
+    jobs: tuple[Job, ...] = JOBS
+    if gauges is not None:
+        jobs = (*JOBS, Job("outbox-metrics", 15, lambda _: _refreshed(gauges)))
     async with database(settings.database_url), open_resources(settings) as resources:
         if once:
             log.info("worker pass: %s", await run_jobs_once(resources))
@@ -99,7 +124,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
-            for job in JOBS:
+            for job in jobs:
                 if now - last_run.get(job.name, -job.every_seconds) >= job.every_seconds:
                     last_run[job.name] = now
                     try:

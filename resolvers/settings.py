@@ -503,6 +503,23 @@ class Settings(BaseSettings):
         description="a photo with no verdict after this long is held for a moderator",
     )
 
+    # -- observability (docs/operations.md)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token Prometheus sends to /metrics; unset or empty: /metrics is 404",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="`rongban worker` serves /metrics on this port"
+    )
+    worker_metrics_host: str = "127.0.0.1"
+    otel_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector base URL; unset: no traces are made"
+    )
+    otel_service_name: str = "rongban"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one redacted line per record; json: one object"
+    )
+
     # -- demo data
     demo_data: bool = True
     demo_password: SecretStr = SecretStr("rongban-demo")
@@ -664,6 +681,11 @@ class Settings(BaseSettings):
         if self.webhook_allow_loopback:
             problems.append("webhooks to loopback addresses (unset RONGBAN_WEBHOOK_ALLOW_LOOPBACK)")
         return problems
+
+    @property
+    def metrics_bearer(self) -> str | None:
+        token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+        return token or None
 
     @property
     def is_production(self) -> bool:

@@ -12,8 +12,10 @@ import time
 from collections import OrderedDict
 
 from storage.cache import Keys, Redis, RedisError, catalogue_version
+from storage.metrics import RESPONSE_CACHE
 
 log = logging.getLogger(__name__)
+_HIT, _MISS = RESPONSE_CACHE.labels("hit"), RESPONSE_CACHE.labels("miss")
 
 REDIS_TTL_SECONDS = 300
 LOCAL_TTL_SECONDS = 2.0  # how stale an answer may be after a publish, per process
@@ -58,6 +60,11 @@ class ResponseCache:
             self._local.popitem(last=False)
 
     async def get(self, key: str) -> bytes | None:
+        body = await self._get(key)
+        (_MISS if body is None else _HIT).inc()
+        return body
+
+    async def _get(self, key: str) -> bytes | None:
         body = self._local_get(key)
         if body is not None:
             return body

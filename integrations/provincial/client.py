@@ -17,6 +17,7 @@ import orjson
 from integrations.provincial import envelope
 from integrations.provincial.envelope import EnvelopeError, Signer
 from integrations.tls import client_context
+from storage.metrics import external_call
 
 MESSAGES_PATH = "/exchange/v1/messages"
 RECONCILIATION_PATH = "/exchange/v1/reconciliation"
@@ -137,6 +138,10 @@ class HttpProvincialGateway:
         await self._client.aclose()
 
     async def _call(self, path: str, message_id: str, body: bytes) -> dict[str, Any]:
+        with external_call("province"):
+            return await self._exchange(path, message_id, body)
+
+    async def _exchange(self, path: str, message_id: str, body: bytes) -> dict[str, Any]:
         headers = await anyio.to_thread.run_sync(
             partial(
                 envelope.seal,

@@ -12,6 +12,7 @@ import httpx
 import orjson
 
 from integrations.tls import client_context
+from storage.metrics import external_call
 
 
 class SmsError(Exception):
@@ -34,6 +35,10 @@ class HttpSmsRelay:
         self._client = httpx.AsyncClient(timeout=timeout, verify=client_context())
 
     async def send(self, phone: str, template: str, params: dict[str, str]) -> None:
+        with external_call("sms"):
+            await self._send(phone, template, params)
+
+    async def _send(self, phone: str, template: str, params: dict[str, str]) -> None:
         body = orjson.dumps({"phone": phone, "template": template, "params": params})
         message_id = uuid.uuid4().hex
         timestamp = str(int(time.time()))

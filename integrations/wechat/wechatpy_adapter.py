@@ -27,6 +27,7 @@ from integrations.wechat.gateway import (
     cert_hash,
 )
 from storage.cache import Keys, Redis
+from storage.metrics import external_call
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,6 +220,10 @@ class WeChatpyGateway:
         return await self._in_thread(operation, token)
 
     async def _in_thread(self, operation: Callable[[_Client], Any], token: str) -> dict[str, Any]:
+        with external_call("wechat"):
+            return await self._run(operation, token)
+
+    async def _run(self, operation: Callable[[_Client], Any], token: str) -> dict[str, Any]:
         def run() -> Any:
             self._client.bind_token(token)
             try:

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from resolvers.resources import Resources
+from storage.metrics import OUTBOX_HANDLED
 from storage.models.outbox import OutboxMessage
 from storage.repositories import outbox as repo
 
@@ -105,6 +106,7 @@ class Dispatcher:
         except Permanent as exc:
             log.warning("outbox %s %s dead: %s", message.kind, message.id, exc)
             await repo.failed(message.id, attempts=attempts, error=str(exc), retry_at=None)
+            OUTBOX_HANDLED.labels(message.kind, "dead").inc()
             return
         except Exception as exc:
             error = str(exc) if isinstance(exc, Retry) else type(exc).__name__
@@ -122,5 +124,7 @@ class Dispatcher:
             else:
                 log.error("outbox %s %s dead after %d attempts", message.kind, message.id, attempts)
             await repo.failed(message.id, attempts=attempts, error=error, retry_at=retry_at)
+            OUTBOX_HANDLED.labels(message.kind, "dead" if retry_at is None else "retry").inc()
             return
         await repo.delivered(message.id, now=self.resources.clock())
+        OUTBOX_HANDLED.labels(message.kind, "delivered").inc()

@@ -243,3 +243,9 @@ async def log_access(
         reason=reason,
         request_id=request_id[:36],
     )
+
+
+async def object_keys() -> list[str]:
+    """Every stored object a document row points at (the backup's manifest)."""
+    keys = await Document.all().order_by("object_key").values_list("object_key", flat=True)
+    return [str(key) for key in keys]

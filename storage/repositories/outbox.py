@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Min
+from tortoise.functions import Count, Min
 from tortoise.transactions import in_transaction
 
 from storage.models.outbox import OutboxMessage, OutboxStatus, next_seq
@@ -141,3 +142,34 @@ async def of_key(key: str) -> list[OutboxMessage]:
 
 async def by_ids(ids: Sequence[UUID]) -> list[OutboxMessage]:
     return await OutboxMessage.filter(id__in=list(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class KindBacklog:
+    """One kind's waiting messages (pending or failed and due again), the oldest one's
+    creation time, and its dead letters."""
+
+    kind: str
+    waiting: int
+    oldest: datetime | None
+    dead: int
+
+
+async def backlog() -> list[KindBacklog]:
+    """The outbox by kind, for the metrics: one grouped query over undelivered rows."""
+    rows = (
+        await OutboxMessage.filter(status__in=(*WAITING, OutboxStatus.DEAD))
+        .annotate(count=Count("id"), oldest=Min("created_at"))
+        .group_by("kind", "status")
+        .values("kind", "status", "count", "oldest")
+    )
+    kinds: dict[str, KindBacklog] = {}
+    for row in rows:
+        seen = kinds.get(row["kind"], KindBacklog(row["kind"], 0, None, 0))
+        if row["status"] == OutboxStatus.DEAD:
+            seen = KindBacklog(seen.kind, seen.waiting, seen.oldest, seen.dead + row["count"])
+        else:
+            oldest = row["oldest"] if seen.oldest is None else min(seen.oldest, row["oldest"])
+            seen = KindBacklog(seen.kind, seen.waiting + row["count"], oldest, seen.dead)
+        kinds[seen.kind] = seen
+    return sorted(kinds.values(), key=lambda entry: entry.kind)

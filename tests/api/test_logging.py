@@ -42,3 +42,23 @@ def test_tracebacks_are_redacted_too() -> None:
 
     assert "ValueError" in written
     assert "11010519491231002X" not in written
+
+
+def test_json_lines_are_redacted_objects() -> None:
+    import orjson
+
+    from api.logging import JsonFormatter
+
+    record = logging.LogRecord(
+        "api.test", logging.ERROR, __file__, 1, "sms to 13800138000 failed\nsecond", None, None
+    )
+    record.request_id = "req-12345678"
+    line = JsonFormatter().format(record)
+
+    assert "\n" not in line
+    entry = orjson.loads(line)
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "api.test"
+    assert entry["request_id"] == "req-12345678"
+    assert "13800138000" not in entry["message"]
+    assert "<phone>" in entry["message"]

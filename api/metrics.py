@@ -1,0 +1,285 @@
+"""Prometheus metrics: the ASGI middleware that counts every request, the hooks the GraphQL
+endpoint calls to name the operation, and the `/metrics` endpoint (bearer token).
+
+Per request the middleware costs a few counter increments and histogram observations
+(prometheus-client's own per-value locks, nothing of ours) and one context variable for the
+SQL statement count. The metric definitions live in storage/metrics.py so that every layer can
+count; the outbox gauges are read from the database when scraped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storage.metrics import (
+    GRAPHQL_REQUESTS,
+    GRAPHQL_SECONDS,
+    HTTP_REQUESTS,
+    HTTP_SECONDS,
+    QUERY_COST,
+    REFUSALS,
+    SQL_STATEMENTS,
+    WEBSOCKETS,
+    counting_statements,
+    install_statement_counter,
+)
+from storage.repositories import outbox as outbox_repo
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_STATE_KEY = "rongban.metrics"
+
+# Route groups: the first path segment of the routes create_app serves; anything else is
+# "other", so a scanner's random paths add no series.
+_ROUTES = {
+    "graphql": "graphql",
+    "healthz": "probe",
+    "readyz": "probe",
+    "metrics": "metrics",
+    "files": "files",
+    "uploads": "files",
+    "provider-api": "provider-api",
+    "open311": "open311",
+    "exchange": "exchange",
+    "wechat": "wechat",
+}
+
+
+def route_of(path: str) -> str:
+    first = path[1:].split("/", 1)[0]
+    return _ROUTES.get(first, "other")
+
+
+def _status_class(status: int) -> str:
+    if status == 429:
+        return "429"
+    return f"{status // 100}xx" if status else "none"
+
+
+def operation_names(path: Path) -> frozenset[str]:
+    """The registered operations' names (`make schema` writes the file): requests are
+    labelled with these only."""
+    registered = json.loads(path.read_text(encoding="utf-8"))
+    return frozenset(registered["operations"].values())
+
+
+class OperationNames:
+    """Operation names that may be label values: the persisted operations' names."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+
+    def label(self, operation_names: Sequence[str | None]) -> str:
+        if len(operation_names) != 1:
+            return "batch"
+        name = operation_names[0]
+        if name is None:
+            return "anonymous"
+        return name if name in self.names else "other"
+
+
+@dataclass(slots=True)
+class Observation:
+    """What the GraphQL endpoint tells the middleware about one request."""
+
+    names: OperationNames
+    operation: str = "unparsed"
+    errors: bool = False
+    refused: bool = False
+
+
+# -- hooks the GraphQL endpoint calls
+
+
+def note_operations(scope: Scope, names: Sequence[str | None], estimated_cost: int) -> None:
+    observation: Observation | None = scope.get("state", {}).get(_STATE_KEY)
+    if observation is None:
+        return
+    observation.operation = observation.names.label(names)
+    QUERY_COST.labels("estimated").observe(estimated_cost)
+
+
+def note_outcome(scope: Scope, actual_cost: int, *, errors: bool) -> None:
+    observation: Observation | None = scope.get("state", {}).get(_STATE_KEY)
+    if observation is None:
+        return
+    observation.errors = errors
+    QUERY_COST.labels("actual").observe(actual_cost)
+
+
+def note_refusal(scope: Scope, code: str) -> None:
+    REFUSALS.labels(code).inc()
+    observation: Observation | None = scope.get("state", {}).get(_STATE_KEY)
+    if observation is not None:
+        observation.refused = True
+
+
+class RequestMetrics:
+    """Counts and times every HTTP request by route group and status, GraphQL ones also by
+    operation and outcome, with the SQL statements each ran; keeps the WebSocket gauge."""
+
+    def __init__(self, app: ASGIApp, operation_names: Iterable[str] = ()) -> None:
+        self.app = app
+        self.names = OperationNames(operation_names)
+        install_statement_counter()
+        # Label children resolved once: `.labels()` takes a lock and builds a key each call.
+        self._http_seconds = {route: HTTP_SECONDS.labels(route) for route in {*_ROUTES.values()}}
+        self._http_seconds["other"] = HTTP_SECONDS.labels("other")
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = route_of(scope["path"])
+        observation = Observation(self.names)
+        if route == "graphql":
+            scope.setdefault("state", {})[_STATE_KEY] = observation
+        status = 0
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        with counting_statements() as statements:
+            try:
+                await self.app(scope, receive, observing_send)
+            finally:
+                elapsed = time.perf_counter() - started
+                status = status or 500
+                self._http_seconds[route].observe(elapsed)
+                self._child(HTTP_REQUESTS, route, _status_class(status)).inc()
+                SQL_STATEMENTS.observe(statements[0])
+                if route == "graphql":
+                    self._graphql(observation, status, elapsed)
+
+    def _graphql(self, observation: Observation, status: int, elapsed: float) -> None:
+        if status >= 500:
+            outcome = "failed"
+        elif observation.refused or status >= 400:
+            outcome = "refused"
+        elif observation.errors:
+            outcome = "error"
+        else:
+            outcome = "ok"
+        self._child(GRAPHQL_REQUESTS, observation.operation, outcome).inc()
+        self._child(GRAPHQL_SECONDS, observation.operation).observe(elapsed)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accepted = False
+
+        async def observing_send(message: Message) -> None:
+            nonlocal accepted
+            if message["type"] == "websocket.accept" and not accepted:
+                accepted = True
+                WEBSOCKETS.inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            if accepted:
+                WEBSOCKETS.dec()
+
+
+# -- the outbox, read when scraped
+
+
+class OutboxGauges(Collector):
+    """The outbox's backlog, oldest waiting message and dead letters by kind, as of the last
+    `refresh()` (the API refreshes on each scrape; the worker every few seconds)."""
+
+    def __init__(self) -> None:
+        self.rows: list[outbox_repo.KindBacklog] = []
+        self.read_at: datetime | None = None
+
+    async def refresh(self) -> None:
+        self.rows = await outbox_repo.backlog()
+        self.read_at = datetime.now(UTC)
+
+    def collect(self) -> Iterable[Metric]:
+        backlog = GaugeMetricFamily(
+            "rongban_outbox_backlog",
+            "Outbox messages waiting to be sent (pending or to be retried), by kind",
+            labels=["kind"],
+        )
+        age = GaugeMetricFamily(
+            "rongban_outbox_oldest_age_seconds",
+            "Age of the oldest waiting outbox message, by kind (0 when none waits)",
+            labels=["kind"],
+        )
+        dead = GaugeMetricFamily(
+            "rongban_outbox_dead_letters",
+            "Outbox messages given up on (dead letters), by kind",
+            labels=["kind"],
+        )
+        now = self.read_at or datetime.now(UTC)
+        for row in self.rows:
+            backlog.add_metric([row.kind], row.waiting)
+            oldest = (now - row.oldest).total_seconds() if row.oldest is not None else 0.0
+            age.add_metric([row.kind], max(oldest, 0.0))
+            dead.add_metric([row.kind], row.dead)
+        yield from (backlog, age, dead)
+
+
+def exposition(outbox: OutboxGauges) -> bytes:
+    """This process's metrics (every process's, in multiprocess mode) and the outbox's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        processes = generate_latest(registry)
+    else:
+        processes = generate_latest(REGISTRY)
+    extra = CollectorRegistry()
+    extra.register(outbox)
+    return processes + generate_latest(extra)
+
+
+class MetricsEndpoint:
+    """`/metrics`: 404 unless RONGBAN_METRICS_TOKEN is set, 401 without that bearer token."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token.encode() if token else None
+        self.outbox = OutboxGauges()
+
+    async def respond(self, request: Request) -> Response:
+        if self.token is None:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        sent = request.headers.get("authorization", "").encode("latin-1")
+        if not hmac.compare_digest(sent, b"Bearer " + self.token):
+            return Response(
+                "Unauthorized",
+                status_code=401,
+                media_type="text/plain",
+                headers={"www-authenticate": 'Bearer realm="metrics"'},
+            )
+        await self.outbox.refresh()
+        return Response(exposition(self.outbox), media_type=CONTENT_TYPE)

@@ -1,0 +1,144 @@
+"""The process's Prometheus metrics: defined once here, at the bottom of the layers, so that
+every layer may count (storage its cache and SQL statements, integrations their calls, the
+resolvers the outbox, api the requests); api/metrics.py serves them at /metrics.
+
+Labels take values from small fixed sets only (operation names from the persisted
+operations, outcome words, route groups, error class names of our own code), so the number of
+series stays bounded whatever clients send. With several processes per host set
+PROMETHEUS_MULTIPROC_DIR (`rongban serve` does it for RONGBAN_WORKERS > 1): prometheus-client
+then keeps the values in files that /metrics adds up across processes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Seconds: a cached page answers in about a millisecond, a heavy staff list in a second.
+_LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+GRAPHQL_REQUESTS = Counter(
+    "rongban_graphql_requests",
+    "GraphQL requests over HTTP by operation name (persisted ones; 'other', 'anonymous' or "
+    "'batch' otherwise) and outcome (ok, error: answered with errors, refused: a limit or bad "
+    "request, failed: 5xx)",
+    ["operation", "outcome"],
+)
+GRAPHQL_SECONDS = Histogram(
+    "rongban_graphql_request_seconds",
+    "Time from the request's first byte to its last, by operation name",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+)
+HTTP_REQUESTS = Counter(
+    "rongban_http_requests",
+    "Every HTTP request by route group and status class (429 counted on its own)",
+    ["route", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "rongban_http_request_seconds",
+    "Time from the request's first byte to its last, by route group",
+    ["route"],
+    buckets=_LATENCY_BUCKETS,
+)
+QUERY_COST = Histogram(
+    "rongban_graphql_query_cost",
+    "The price of a request's operations: estimated before running, actual after",
+    ["kind"],
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500),
+)
+SQL_STATEMENTS = Histogram(
+    "rongban_sql_statements_per_request",
+    "SQL statements one HTTP request ran (0 for a cached answer)",
+    buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
+)
+REFUSALS = Counter(
+    "rongban_refusals",
+    "Requests refused before or instead of running, by code (THROTTLED, TOO_MANY_REQUESTS, "
+    "SERVICE_OVERLOADED, QUERY_TOO_COSTLY, ...)",
+    ["code"],
+)
+RESPONSE_CACHE = Counter(
+    "rongban_response_cache_lookups",
+    "Lookups of whole cached anonymous answers, by result (hit, miss)",
+    ["result"],
+)
+WEBSOCKETS = Gauge(
+    "rongban_websocket_connections",
+    "Open GraphQL WebSocket connections",
+    multiprocess_mode="livesum",
+)
+EXTERNAL_CALLS = Counter(
+    "rongban_external_calls",
+    "Calls to outside systems (wechat, sms, province) by outcome: ok or the error's class",
+    ["system", "outcome"],
+)
+OUTBOX_HANDLED = Counter(
+    "rongban_outbox_handled",
+    "Outbox messages handled by kind and outcome (delivered, retry, dead)",
+    ["kind", "outcome"],
+)
+
+# -- SQL statements per request
+
+_statements: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "rongban_sql_statements", default=None
+)
+
+
+class _StatementCounter(logging.Handler):
+    """Tortoise logs every statement at DEBUG on `tortoise.db_client`: count, never write."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        tally = _statements.get()
+        if tally is not None:
+            tally[0] += 1
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:  # handle() does the work
+        return None
+
+
+_counter = _StatementCounter()
+
+
+def install_statement_counter() -> None:
+    """Counts statements per request from here on. The logger stops propagating: its records
+    carry SQL parameters (openids, keyed digests), which must never reach a log."""
+    logger = logging.getLogger("tortoise.db_client")
+    if _counter not in logger.handlers:
+        logger.addHandler(_counter)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+
+
+@contextmanager
+def counting_statements() -> Iterator[list[int]]:
+    """[count] of the statements run inside the block (tasks started in it included)."""
+    tally = [0]
+    token = _statements.set(tally)
+    try:
+        yield tally
+    finally:
+        _statements.reset(token)
+
+
+# -- outside systems
+
+
+@contextmanager
+def external_call(system: str) -> Iterator[None]:
+    """Counts one call to an outside system by how it ended."""
+    try:
+        yield
+    except BaseException as exc:
+        EXTERNAL_CALLS.labels(system, type(exc).__name__).inc()
+        raise
+    EXTERNAL_CALLS.labels(system, "ok").inc()

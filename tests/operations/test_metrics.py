@@ -1,0 +1,136 @@
+"""/metrics as Prometheus scrapes it: after real requests through the app, the series for
+operations and outcomes, latency, cost, SQL statements, refusals, the response cache, outside
+calls and the outbox are there with the right values; the endpoint wants its bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from mock_wechat.client import MiniProgram
+from storage.repositories import outbox as outbox_repo
+from tests.conftest import RunningApp, start_app
+
+TOKEN = "metrics-scrape-token-for-tests"
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+@pytest.fixture
+async def observed(settings_factory: Any, mock_state: Any) -> AsyncIterator[RunningApp]:
+    async for running in start_app(settings_factory(metrics_token=TOKEN)):
+        yield running
+
+
+async def scrape(running: RunningApp) -> Samples:
+    response = await running.client.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples: Samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+async def test_requests_are_counted_by_operation_and_outcome(observed: RunningApp) -> None:
+    before = await scrape(observed)
+
+    await observed.client.post(
+        "/graphql", json={"query": "query Themes { __typename }", "operationName": "Themes"}
+    )
+    await observed.client.post("/graphql", json={"query": "query Whatever { __typename }"})
+    await observed.client.post("/graphql", json={"query": "{ __typename }"})
+    await observed.client.post("/graphql", json={"query": "{ nosuchfield }"})
+    refused = await observed.client.post(
+        "/graphql", content=b"{}", headers={"content-type": "text/plain"}
+    )
+    assert refused.status_code == 415
+
+    after = await scrape(observed)
+    requests = "rongban_graphql_requests_total"
+    # Persisted names are labels; any other name is "other", no name "anonymous".
+    assert grew(before, after, requests, operation="Themes", outcome="ok") == 1
+    assert grew(before, after, requests, operation="other", outcome="ok") == 1
+    assert grew(before, after, requests, operation="anonymous", outcome="ok") == 1
+    # An invalid document and a refused transport never reach a named operation.
+    assert grew(before, after, requests, operation="unparsed", outcome="refused") == 2
+    assert not any(
+        name == requests and ("operation", "Whatever") in labels for name, labels in after
+    )
+    assert grew(before, after, "rongban_refusals_total", code="UNSUPPORTED_MEDIA_TYPE") == 1
+    assert grew(before, after, "rongban_refusals_total", code="GRAPHQL_VALIDATION_FAILED") == 1
+    assert grew(before, after, "rongban_http_requests_total", route="graphql", status="2xx") >= 3
+    assert grew(before, after, "rongban_http_requests_total", route="graphql", status="4xx") == 1
+    seconds = "rongban_graphql_request_seconds"
+    assert grew(before, after, f"{seconds}_count", operation="Themes") == 1
+    assert grew(before, after, f"{seconds}_bucket", operation="Themes", le="+Inf") == 1
+    assert grew(before, after, f"{seconds}_sum", operation="Themes") > 0
+    assert grew(before, after, "rongban_graphql_query_cost_count", kind="estimated") == 3
+
+
+async def test_sql_statements_cost_and_the_response_cache(
+    observed: RunningApp, settings: Any
+) -> None:
+    query = "{ services(first: 5) { nodes { name } } }"
+    before = await scrape(observed)
+
+    first = await observed.client.post("/graphql", json={"query": query})
+    after_first = await scrape(observed)
+    second = await observed.client.post("/graphql", json={"query": query})
+    after_second = await scrape(observed)
+
+    assert first.status_code == second.status_code == 200
+    lookups = "rongban_response_cache_lookups_total"
+    assert grew(before, after_first, lookups, result="miss") == 1
+    assert grew(after_first, after_second, lookups, result="hit") == 1
+    statements = "rongban_sql_statements_per_request"
+    # The scrape itself reads the outbox (one statement), so compare what the request added.
+    assert grew(before, after_first, f"{statements}_sum") > 1
+    # The cached answer ran no SQL at all: only the scrape's own statement was added.
+    assert grew(after_first, after_second, f"{statements}_sum") == 1
+    assert grew(after_first, after_second, f"{statements}_bucket", le="0.0") == 1
+    assert grew(before, after_first, "rongban_graphql_query_cost_count", kind="actual") == 1
+    assert grew(before, after_first, "rongban_graphql_query_cost_sum", kind="actual") >= 1
+
+
+async def test_outside_calls_and_the_outbox_are_measured(
+    observed: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    before = await scrape(observed)
+    program = MiniProgram(observed.client, wechat, "metrics-user")
+    await program.login()
+    now = datetime.now(UTC)
+    await outbox_repo.enqueue("metrics.test", "stream-a", {}, now=now)
+    await outbox_repo.enqueue("metrics.test", "stream-b", {}, now=now)
+
+    after = await scrape(observed)
+
+    assert grew(before, after, "rongban_external_calls_total", system="wechat", outcome="ok") >= 1
+    assert value(after, "rongban_outbox_backlog", kind="metrics.test") == 2
+    assert value(after, "rongban_outbox_oldest_age_seconds", kind="metrics.test") >= 0
+    assert value(after, "rongban_outbox_dead_letters", kind="metrics.test") == 0
+
+
+async def test_metrics_need_the_bearer_token(observed: RunningApp) -> None:
+    assert (await observed.client.get("/metrics")).status_code == 401
+    wrong = await observed.client.get("/metrics", headers={"authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_metrics_are_off_without_a_token(running: RunningApp) -> None:
+    response = await running.client.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 404
