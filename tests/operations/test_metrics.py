@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 from prometheus_client.parser import text_string_to_metric_families
 
 from mock_wechat.client import MiniProgram
@@ -134,3 +136,17 @@ async def test_metrics_need_the_bearer_token(observed: RunningApp) -> None:
 async def test_metrics_are_off_without_a_token(running: RunningApp) -> None:
     response = await running.client.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 404
+
+
+async def test_open_websockets_are_a_gauge(observed: RunningApp) -> None:
+    gauge = "rongban_websocket_connections"
+    before = value(await scrape(observed), gauge)
+    transport = ASGIWebSocketTransport(app=observed.asgi)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,  # type: ignore[var-annotated]
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        assert value(await scrape(observed), gauge) == before + 1
+    assert value(await scrape(observed), gauge) == before
