@@ -117,6 +117,7 @@ async def test_two_api_processes_and_two_workers_share_one_state(
     for user in ("m1", "m2"):
         await completed_application(seeded, wechat, user)
     program = await verified_resident(seeded, wechat, "m3")
+    assert program.token is not None
     submitted = await submit(seeded, program)
     item = await implementation(HYGIENE)
     tokens = await officers(seeded, item)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from api.outbox import dispatcher
 from api.resources import open_resources
@@ -15,8 +16,16 @@ from resolvers.notifications.handlers import INBOX
 from resolvers.settings import Settings
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.repositories import outbox as repo
+from tests.applications.conftest import (
+    HYGIENE,
+    implementation,
+    officers,
+    submit,
+    verified_resident,
+)
 from tests.conftest import RunningApp
 from tests.faults.servers import redis_server
+from tests.faults.test_many_processes import accept_through, listening, subscribed
 from tests.faults.test_postgres_restart import ME, REQUEST, _gql, _phone, _sign_in
 from tests.processes import api_processes, eventually
 
@@ -78,3 +87,45 @@ async def test_the_outbox_delivers_without_redis(running: RunningApp) -> None:
     row = await OutboxMessage.get(id=message.id)
     assert handled == 1
     assert row.status is OutboxStatus.DELIVERED
+
+
+async def test_a_subscriber_keeps_receiving_after_a_redis_restart(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    """The socket stays open while Redis restarts; the process's one pub/sub connection
+    resubscribes by itself, and the next status change reaches the subscriber."""
+    if not seeded.settings.database_url.startswith("postgres"):
+        pytest.skip("API processes share state only through real PostgreSQL")
+    program = await verified_resident(seeded, wechat, "rr")
+    assert program.token is not None
+    submitted = await submit(seeded, program)
+    tokens = await officers(seeded, await implementation(HYGIENE))
+    with redis_server() as redis:
+        own = seeded.settings.model_copy(update={"redis_url": redis.url})
+        with api_processes(own, 1) as (url,):
+            async with subscribed(url, program.token, submitted["id"]) as ws:
+                before = Redis.from_url(redis.url)
+                try:
+                    await listening(before, submitted["id"])
+                finally:
+                    await before.aclose()
+
+                redis.stop()
+                redis.start()  # empty: no subscription survives in the server itself
+
+                after = Redis.from_url(redis.url)
+                try:
+                    await listening(after, submitted["id"])
+                finally:
+                    await after.aclose()
+                async with httpx.AsyncClient(timeout=10) as client:
+
+                    async def ready_again() -> bool:
+                        return (await client.get(f"{url}/readyz")).status_code == 200
+
+                    await eventually(ready_again, 30, "the API found Redis again")
+                accepted = await accept_through(url, submitted["id"], tokens["lead"])
+                assert accepted["status"] == "ACCEPTED", accepted
+                event = await ws.receive_json(timeout=30)
+    assert event["type"] == "next", event
+    assert event["payload"]["data"]["applicationEvents"]["status"] == "ACCEPTED"
