@@ -22,6 +22,7 @@ from api.limits import FairShare, ShedThrottled, install_meter
 from api.metrics import MetricsEndpoint, RequestMetrics, operation_names
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
+from api.outage import DatabaseOutage
 from api.outbox import dispatcher
 from api.preparation import load_allow_list
 from api.providers import ROUTES as PROVIDER_API_ROUTES
@@ -121,6 +122,9 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=["authorization", "content-type", "x-request-id"],
                 max_age=600,
             ),
+            # Innermost: a lost database is a 503 with Retry-After (logged, counted and with
+            # CORS headers like any answer), not a 500 with a traceback.
+            Middleware(DatabaseOutage),
         ],
         lifespan=lifespan,
     )

@@ -25,6 +25,8 @@ def format_errors(errors: Iterable[GraphQLError], request_id: str) -> list[dict[
             # The traceback is in the log under this id; the client learns nothing else.
             body["message"] = MASKED_MESSAGE
             extensions["requestId"] = request_id
+        elif verdict.message is not None:
+            body["message"] = verdict.message
         body["extensions"] = extensions
         formatted.append({k: v for k, v in body.items() if v is not None})
     return formatted

@@ -376,6 +376,15 @@ class Settings(BaseSettings):
     )
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     outbox_batch_size: int = Field(default=50, ge=1, le=500)
+    outbox_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description=(
+            "how long a worker's claim on a message lasts unless renewed; a live worker renews "
+            "it every third of this, so a killed worker's streams go on after about this long"
+        ),
+    )
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
     outbox_backoff_base_seconds: float = Field(default=5.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0)

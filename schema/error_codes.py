@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError
 
+from storage.database import unreachable
+
 MASKED_MESSAGE = "服务器内部错误，请稍后再试。"
+# The database could not be reached: nothing is wrong with the request, it may be sent again.
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后再试。"
+# Seconds a client should wait before sending it again (a PostgreSQL restart or failover).
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class PublicError(GraphQLError):
@@ -21,6 +28,7 @@ class PublicError(GraphQLError):
 class Classified:
     code: str
     masked: bool  # True: an unexpected failure; the client sees MASKED_MESSAGE only
+    message: str | None = None  # shown instead of the error's own message when set
 
 
 # Messages of graphql-core's and strawberry's validation rules, by the code clients get.
@@ -38,6 +46,8 @@ _VALIDATION_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
 def classify(error: GraphQLError) -> Classified:
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
+        if unreachable(original):
+            return Classified(UNAVAILABLE_CODE, masked=False, message=UNAVAILABLE_MESSAGE)
         return Classified("INTERNAL_SERVER_ERROR", masked=True)
     for source in (error, original):
         declared: object = ((source.extensions if source else None) or {}).get("code")

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as tortoise_migrate
 
@@ -77,3 +78,29 @@ async def ping() -> bool:
     """The open database answers a trivial query (raises when it does not)."""
     await connections.get("default").execute_query("SELECT 1")
     return True
+
+
+# What a lost database looks like from here: the connection refused or reset (OSError's
+# ConnectionError, which tortoise's DBConnectionError also is), dropped in the middle of a
+# query, or the server shutting down or still starting up. A cancelled query (also "operator
+# intervention") is the query's fault, not the server's absence.
+_UNREACHABLE = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """True when `error` (or what it was raised from) means the database could not be
+    reached: a condition to answer "try again shortly", not a bug to mask."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNREACHABLE):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

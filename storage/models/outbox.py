@@ -47,7 +47,11 @@ class OutboxMessage(Model):
     status = fields.CharEnumField(OutboxStatus, max_length=12, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
+    # A lease: the claiming worker renews it while it works on the message, so a worker that
+    # died lets go of it within one lease; `claimed_by` names the holder so that only it
+    # renews, or records the outcome of, its claim.
     claimed_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=32, null=True)
     last_error = fields.CharField(max_length=200, default="", description="never personal data")
     created_at = fields.DatetimeField(auto_now_add=True)
     delivered_at = fields.DatetimeField(null=True)

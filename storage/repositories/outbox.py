@@ -55,10 +55,10 @@ async def enqueue(
     )
 
 
-async def claim(*, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
+async def claim(*, now: datetime, until: datetime, limit: int, owner: str) -> list[OutboxMessage]:
     """Takes up to `limit` due messages, each the head of its key (the oldest row that is not
-    delivered, or dead in a non-strict stream), and holds them until `until` (a crashed
-    worker's claim lapses).
+    delivered, or dead in a non-strict stream), and holds them for `owner` until `until` (the
+    owner renews the lease while it works; a crashed worker's lease lapses).
 
     Only heads are read, so messages waiting behind a failing head never crowd the batch
     and starve other keys. On PostgreSQL the rows are read with FOR UPDATE SKIP LOCKED, so
@@ -102,28 +102,53 @@ async def claim(*, now: datetime, until: datetime, limit: int) -> list[OutboxMes
         heads_found = list(chosen.values())
         if heads_found:
             await OutboxMessage.filter(id__in=[row.id for row in heads_found]).update(
-                claimed_until=until
+                claimed_until=until, claimed_by=owner
             )
         return heads_found
 
 
-async def delivered(message_id: UUID, *, now: datetime) -> None:
-    await OutboxMessage.filter(id=message_id).update(
-        status=OutboxStatus.DELIVERED, delivered_at=now, claimed_until=None, last_error=""
+async def renew(ids: Sequence[UUID], *, owner: str, now: datetime, until: datetime) -> set[UUID]:
+    """Extends `owner`'s leases that have not lapsed; returns the ids it still holds. A lease
+    that lapsed may already be another worker's: it is not taken back."""
+    if not ids:
+        return set()
+    held = OutboxMessage.filter(
+        id__in=list(ids), claimed_by=owner, claimed_until__gte=now, status__in=WAITING
     )
+    kept = await held.values_list("id", flat=True)
+    if kept:
+        await OutboxMessage.filter(id__in=list(kept), claimed_by=owner).update(claimed_until=until)
+    return {UUID(str(i)) for i in kept}
 
 
-async def failed(message_id: UUID, *, attempts: int, error: str, retry_at: datetime | None) -> None:
-    """A failed attempt: tried again at `retry_at`, or dead-lettered when it is None."""
+async def delivered(message_id: UUID, *, now: datetime, owner: str) -> bool:
+    """Recorded only while `owner` still holds the message: a worker whose lease lapsed (and
+    whose message another worker took over) cannot overwrite the newer outcome."""
+    updated = await OutboxMessage.filter(id=message_id, claimed_by=owner).update(
+        status=OutboxStatus.DELIVERED,
+        delivered_at=now,
+        claimed_until=None,
+        claimed_by=None,
+        last_error="",
+    )
+    return bool(updated)
+
+
+async def failed(
+    message_id: UUID, *, attempts: int, error: str, retry_at: datetime | None, owner: str
+) -> bool:
+    """A failed attempt: tried again at `retry_at`, or dead-lettered when it is None; recorded
+    only while `owner` still holds the message."""
     changes: dict[str, Any] = {
         "status": OutboxStatus.DEAD if retry_at is None else OutboxStatus.FAILED,
         "attempts": attempts,
         "last_error": error[:200],
         "claimed_until": None,
+        "claimed_by": None,
     }
     if retry_at is not None:
         changes["next_attempt_at"] = retry_at
-    await OutboxMessage.filter(id=message_id).update(**changes)
+    return bool(await OutboxMessage.filter(id=message_id, claimed_by=owner).update(**changes))
 
 
 async def requeue_dead(ids: Sequence[UUID], *, now: datetime) -> int:
@@ -132,7 +157,11 @@ async def requeue_dead(ids: Sequence[UUID], *, now: datetime) -> int:
     if not ids:
         return 0
     return await OutboxMessage.filter(id__in=list(ids), status=OutboxStatus.DEAD).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        claimed_until=None,
+        claimed_by=None,
     )
 
 

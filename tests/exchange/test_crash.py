@@ -10,7 +10,6 @@ import httpx
 from api.outbox import dispatcher
 from api.resources import open_resources
 from resolvers.exchange.outbound import push
-from resolvers.outbox.dispatcher import CLAIM_SECONDS
 from storage.models.exchange import ExchangeAcknowledgement
 from storage.models.outbox import OutboxStatus
 from storage.repositories import outbox as outbox_repo
@@ -66,14 +65,15 @@ async def test_a_claim_of_a_crashed_worker_lapses(
     program = await verified_resident(seeded, wechat, "a")
     submitted = await submit(seeded, program)
     now = seeded.resources.clock()
-    # A worker claims the whole batch, then dies holding it.
+    lease = seeded.settings.outbox_lease_seconds
+    # A worker claims the whole batch, then dies holding it (nobody renews its lease).
     claimed = await outbox_repo.claim(
-        now=now, until=now + timedelta(seconds=CLAIM_SECONDS), limit=50
+        now=now, until=now + timedelta(seconds=lease), limit=50, owner="killed-worker"
     )
     assert any(m.kind == "exchange.push" for m in claimed)
 
     held = await deliver(seeded)
-    later(seeded, seconds=CLAIM_SECONDS + 1)
+    later(seeded, seconds=lease + 1)
     await deliver(seeded)
 
     (row,) = await pushes(submitted["id"])
