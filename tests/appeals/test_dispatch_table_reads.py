@@ -74,7 +74,9 @@ async def test_the_centre_reads_the_table_and_its_versions(seeded: RunningApp) -
     assert versions[0]["after"] is None
     assert versions[2]["before"] == {"departmentCode": WATER}
     assert versions[2]["after"] == {"departmentCode": URBAN}
-    assert [v["version"] for v in versions] == sorted((v["version"] for v in versions), reverse=True)
+    assert [v["version"] for v in versions] == sorted(
+        (v["version"] for v in versions), reverse=True
+    )
     assert {v["actorDepartment"]["code"] for v in versions} == {CENTRE}
     assert all(v["actorName"] and v["at"] for v in versions)
     older = rest["appealDispatchHistory"]["nodes"]
