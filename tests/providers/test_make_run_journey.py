@@ -21,11 +21,11 @@ async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str])
         owner = MiniProgram(api_client, phone, "provider-owner")
         resident = MiniProgram(api_client, phone, "buyer")
         await owner.login()  # registering needs a signed-in resident, nothing more
-        phone = phone_number()
+        number = phone_number()
         await login_journey(
-            resident, phone=phone, id_number=id_number()
+            resident, phone=number, id_number=id_number()
         )  # phone bound and real name verified: both shareable
-        steps = await provider_journey(owner, resident, resident_phone=phone)
+        steps = await provider_journey(owner, resident, resident_phone=number)
         demo = await resident.search_provider_services("过户")
 
     assert steps == [
@@ -40,7 +40,7 @@ async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str])
         "provider API exchange   -> HTTP 200 ['NAME', 'PHONE'] 张* +86138****",
         "myConsents              -> exchanged=True",
         "withdrawHandoffConsent  -> HandoffConsent active=False",
-        f"inviteProviderMember    -> ProviderInvitation {phone[:3]}****{phone[-4:]}",
+        f"inviteProviderMember    -> ProviderInvitation {number[:3]}****{number[-4:]}",
         "cancelProviderInvitation -> ProviderInvitation cancelled=True",
         "myProviderInvitations   -> 成都蓉城家政服务有限公司（演示） EDITOR",
         "acceptProviderInvitation -> AcceptProviderInvitationError INVITATION_CANCELLED",
