@@ -46,7 +46,7 @@ SERVICE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,16}")
 CLOSED = (AppealStatus.REPLIED, AppealStatus.CLOSED, AppealStatus.MERGED)
 OPEN = (AppealStatus.SUBMITTED, AppealStatus.DISPATCHED, AppealStatus.SIGNED, AppealStatus.RETURNED)
 # 举报 is confidential by nature: it never appears in public reads.
-HIDDEN_KINDS = (AppealKind.REPORT,)
+HIDDEN_KINDS = publication.CONFIDENTIAL_KINDS
 STATUS_NOTES = {
     AppealStatus.SUBMITTED: "已受理，待派单",
     AppealStatus.DISPATCHED: "已派至承办部门",

@@ -23,7 +23,7 @@ from storage.objects import StorageUnavailable
 from storage.repositories import appeals as repo
 from storage.transactions import atomic
 
-# Kinds whose photos are never shown to the public.
+# Kinds kept from the public whole (Open311 leaves them out) and whose photos are never shown.
 CONFIDENTIAL_KINDS = (AppealKind.REPORT,)
 
 
