@@ -183,3 +183,31 @@ def _uuid(global_id: str) -> str:
     from strawberry import relay
 
     return str(relay.GlobalID.from_id(global_id).node_id)
+
+
+async def test_media_urls_cost_one_statement_whatever_the_number_of_requests(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    from tests.sql import count_statements
+
+    program = await resident(seeded, wechat, "a")
+    urban = await staff_token(seeded, URBAN)
+
+    async def published_appeal() -> None:
+        picture = await photo(program)
+        appeal = await file(seeded, program, documentIds=[picture])
+        await drain(seeded)
+        await push_verdicts(seeded, wechat)
+        assert (await publish(seeded, urban, appeal, picture, True))["__typename"] == "Appeal"
+
+    await published_appeal()
+    with count_statements() as few:
+        small = (await seeded.client.get(OPEN311)).json()
+    for _ in range(3):
+        await published_appeal()
+    with count_statements() as many:
+        large = (await seeded.client.get(OPEN311)).json()
+
+    assert [bool(r["media_url"]) for r in small] == [True]
+    assert [bool(r["media_url"]) for r in large] == [True] * 4
+    assert many.count == few.count, many.texts
