@@ -123,6 +123,7 @@ class Action(StrEnum):
     PROVIDER_MEMBER_CHANGE_ROLE = "PROVIDER_MEMBER_CHANGE_ROLE"
     PROVIDER_MEMBER_REMOVE = "PROVIDER_MEMBER_REMOVE"
     PROVIDER_INVITATION_ACCEPT = "PROVIDER_INVITATION_ACCEPT"
+    PROVIDER_INVITATION_CANCEL = "PROVIDER_INVITATION_CANCEL"
     PROVIDER_SERVICE_CREATE = "PROVIDER_SERVICE_CREATE"
     PROVIDER_SERVICE_UPDATE = "PROVIDER_SERVICE_UPDATE"
     PROVIDER_SERVICE_SUBMIT = "PROVIDER_SERVICE_SUBMIT"
@@ -155,12 +156,14 @@ class Action(StrEnum):
     APPEAL_READ = "APPEAL_READ"  # one appeal
     APPEAL_HANDLING_DETAILS = "APPEAL_HANDLING_DETAILS"  # reporter, duplicates, merges, 回访
     APPEAL_PHOTO_CHECKS = "APPEAL_PHOTO_CHECKS"
+    APPEAL_PHOTO_PUBLISH = "APPEAL_PHOTO_PUBLISH"  # a photo shown to the public (Open311)
     APPEAL_SUPERVISIONS = "APPEAL_SUPERVISIONS"
     APPEAL_INSIGHTS = "APPEAL_INSIGHTS"
     APPEAL_CATEGORY_UPSERT = "APPEAL_CATEGORY_UPSERT"
     APPEAL_CATEGORY_RETIRE = "APPEAL_CATEGORY_RETIRE"
     APPEAL_ROUTE_SET = "APPEAL_ROUTE_SET"
     APPEAL_ROUTE_REMOVE = "APPEAL_ROUTE_REMOVE"
+    APPEAL_DISPATCH_TABLE_READ = "APPEAL_DISPATCH_TABLE_READ"  # the table and its history
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
@@ -534,6 +537,7 @@ POLICY: dict[Action, Rule] = {
     # The invitee is whoever holds the invited phone: the service matches it, not the table.
     A.PROVIDER_INVITATION_ACCEPT: signed_in,
     A.PROVIDER_MEMBER_INVITE: provider_owner,
+    A.PROVIDER_INVITATION_CANCEL: provider_owner,
     A.PROVIDER_MEMBER_CHANGE_ROLE: provider_owner,
     A.PROVIDER_MEMBER_REMOVE: provider_owner,
     A.PROVIDER_SERVICE_CREATE: provider_member,
@@ -570,6 +574,7 @@ POLICY: dict[Action, Rule] = {
     A.APPEAL_READ: owner | own_department | supervisor,
     A.APPEAL_HANDLING_DETAILS: own_department | supervisor,
     A.APPEAL_PHOTO_CHECKS: owner,
+    A.APPEAL_PHOTO_PUBLISH: own_department | supervisor,
     A.APPEAL_SUPERVISIONS: supervisor,
     A.APPEAL_INSIGHTS: staff,
     # the dispatch catalogue and table are the 12345 centre's (versioned, audited)
@@ -577,6 +582,7 @@ POLICY: dict[Action, Rule] = {
     A.APPEAL_CATEGORY_RETIRE: supervisor,
     A.APPEAL_ROUTE_SET: supervisor,
     A.APPEAL_ROUTE_REMOVE: supervisor,
+    A.APPEAL_DISPATCH_TABLE_READ: supervisor,
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,

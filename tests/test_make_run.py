@@ -1,12 +1,12 @@
 """`make run` end to end: a real process on embedded defaults, its mock WeChat server, and the
-login journey over real HTTP, as a newcomer would try it."""
+login journey over real HTTP, as a newcomer would try it, then a service's guide screen."""
 
 from __future__ import annotations
 
 import httpx
 
 from mock_wechat.client import MiniProgram
-from mock_wechat.journey import login_journey
+from mock_wechat.journey import guide_journey, login_journey
 
 
 async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) -> None:
@@ -16,7 +16,9 @@ async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) ->
         httpx.AsyncClient(base_url=mock) as phone,
     ):
         ready = await api_client.get("/readyz")
-        steps = await login_journey(MiniProgram(api_client, phone, "newcomer"))
+        program = MiniProgram(api_client, phone, "newcomer")
+        steps = await login_journey(program)
+        guide = await guide_journey(program)
         staff = await api_client.post(
             "/graphql",
             json={
@@ -34,3 +36,11 @@ async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) ->
     assert steps[6].startswith("recommendedServices -> ")
     assert steps[6].count("; ") == 2  # a newcomer's screen is never empty
     assert staff.json()["data"]["loginStaff"]["__typename"] == "Session"
+    # The guide screen: a structured fee, the department's phone, centres with a place on
+    # the map, materials (forms and samples where staff attached them), FAQs, a sample result.
+    assert guide[0].startswith("service         -> 公共场所卫生许可, ")
+    assert "咨询 028-" in guide[0]
+    assert guide[1].startswith("handlingCentres -> 1: 锦江区政务服务中心 ")
+    assert guide[2].startswith("materials       -> ")
+    assert guide[3].startswith("faqs            -> ")
+    assert "result: 【演示样本】" in guide[3]

@@ -251,6 +251,16 @@ class MiniProgram:
     async def notifications(self, **variables: Any) -> dict[str, Any]:
         return dict((await self.call("Notifications", variables))["notifications"])
 
+    # -- a service's guide (办事指南), as the guide screen shows it
+
+    async def service_guide(
+        self, code: str, region_code: str | None = None
+    ) -> dict[str, Any] | None:
+        found = (await self.call("ServiceGuide", {"code": code, "regionCode": region_code}))[
+            "service"
+        ]
+        return dict(found) if found else None
+
     # -- the scenario journey (API.md journey 5)
 
     async def themes(self, audience: str | None = None) -> list[dict[str, Any]]:
@@ -313,6 +323,23 @@ class MiniProgram:
 
     async def my_providers(self) -> list[dict[str, Any]]:
         return list((await self.call("MyProviders"))["myProviders"])
+
+    async def invite_provider_member(
+        self, provider_id: str, phone: str, role: str = "EDITOR"
+    ) -> dict[str, Any]:
+        variables = {"providerId": provider_id, "phone": phone, "role": role}
+        return dict((await self.call("InviteProviderMember", variables))["inviteProviderMember"])
+
+    async def my_provider_invitations(self) -> list[dict[str, Any]]:
+        return list((await self.call("MyProviderInvitations"))["myProviderInvitations"])
+
+    async def accept_provider_invitation(self, invitation_id: str) -> dict[str, Any]:
+        result = await self.call("AcceptProviderInvitation", {"invitationId": invitation_id})
+        return dict(result["acceptProviderInvitation"])
+
+    async def cancel_provider_invitation(self, invitation_id: str) -> dict[str, Any]:
+        result = await self.call("CancelProviderInvitation", {"invitationId": invitation_id})
+        return dict(result["cancelProviderInvitation"])
 
     async def theme_provider_services(
         self, code: str, region_code: str | None = None

@@ -2,8 +2,8 @@
 
 Run it beside `make run`; it plays one WeChat user through wx.login, loginWithWeChat,
 the phone-number button and real-name verification (startIdentityVerification, the face
-check the mock plays, verifyIdentity), an upload to the wallet, and the
-开办餐饮店 bundle (scenarioPlan -> submitScenario), and prints what the app would show.
+check the mock plays, verifyIdentity), an upload to the wallet, a service's guide screen,
+and the 开办餐饮店 bundle (scenarioPlan -> submitScenario), and prints what the app would show.
 """
 
 from __future__ import annotations
@@ -117,6 +117,43 @@ async def document_journey(program: MiniProgram) -> list[str]:
 
 # 公共场所卫生许可 in 锦江区: the demo seed makes it a two-department (parallel) item.
 DEMO_SERVICE = ("51000100020000", "510104")
+
+
+async def guide_journey(program: MiniProgram, *, code: str = "", region: str = "") -> list[str]:
+    """The guide screen (办事指南) of one service: what it costs and by which law, whom to
+    call, where to go (the handling centres with their address, map point and hours), the
+    materials with their blank forms and samples, the FAQs and what the result looks like."""
+    code, region = code or DEMO_SERVICE[0], region or DEMO_SERVICE[1]
+    guide = await program.service_guide(code, region)
+    if guide is None:
+        return [f"service         -> none for {code} in {region}"]
+    fee = (
+        "免费"
+        if guide["isFree"]
+        else "; ".join(
+            f"{f['name']} {f['amountFen'] / 100:.2f}元（{f['legalBasis']}）"
+            for f in guide["feeItems"]
+        )
+    )
+    centres = guide["handlingCentres"]
+    where = (
+        f"{centres[0]['name']} {centres[0]['address']} "
+        f"({centres[0]['location']['lat']:.3f},{centres[0]['location']['lng']:.3f}) "
+        f"{centres[0]['hours']}"
+        if centres
+        else "-"
+    )
+    materials = guide["materials"]
+    forms = sum(1 for m in materials if m["blankForm"])
+    samples = sum(1 for m in materials if m["sample"])
+    return [
+        f"service         -> {guide['name']}, {fee}, 咨询 {guide['consultationPhone']}",
+        f"handlingCentres -> {len(centres)}: {where}",
+        f"materials       -> {len(materials)}, {forms} blank forms, {samples} samples",
+        f"faqs            -> {len(guide['faqs'])}, result: {guide['resultSample'][:12]}",
+    ]
+
+
 DEMO_PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b" " * 64 + b"%%EOF\n"
 
 
@@ -198,6 +235,19 @@ async def application_journey(
     rated = await program.rate_application(application_id, "VERY_SATISFIED", "办事很快")
     steps.append(
         f"rateApplication    -> {rated['__typename']} {(rated.get('rating') or {}).get('level')}"
+    )
+    # The detail screen: the due date (provisional past the published calendar) and the
+    # timeline, where each event says who acted and for which department.
+    detail = await program.application(application_id) or {}
+    actors = sorted(
+        {
+            f"{e['actorKind']}{'@' + e['department']['name'] if e['department'] else ''}"
+            for e in detail.get("events") or []
+        }
+    )
+    steps.append(
+        f"application        -> provisional={detail.get('dueDateProvisional')}, "
+        f"{len(detail.get('events') or [])} events by {', '.join(actors)}"
     )
     return steps
 
@@ -335,12 +385,15 @@ async def provider_journey(
     *,
     admin: str = "demo-admin",
     reviewer: str = "demo-reviewer",
+    resident_phone: str | None = None,
 ) -> list[str]:
     """The provider journey: a resident registers an organisation in the mini-program, a
     reviewer (an officer with the REVIEWER role) approves it, the new member describes a
     service (GraphQL, as a provider console would) and submits it, the reviewer publishes it,
     another resident finds it under a theme and hands off with consent, and the provider's
-    system exchanges the code (provider API, by API key)."""
+    system exchanges the code (provider API, by API key). With `resident_phone` (the phone
+    the resident bound), the OWNER then invites that resident, takes the invitation back,
+    invites again, and the resident joins as an EDITOR."""
     steps = []
     api = owner.api
 
@@ -447,6 +500,34 @@ async def provider_journey(
     steps.append(
         f"withdrawHandoffConsent  -> {withdrawn['__typename']} active={withdrawn['active']}"
     )
+    if resident_phone is not None:
+        steps += await invitation_journey(owner, resident, registered["id"], resident_phone)
+    return steps
+
+
+async def invitation_journey(
+    owner: MiniProgram, invitee: MiniProgram, provider_id: str, invitee_phone: str
+) -> list[str]:
+    """An OWNER invites a phone, cancels, invites again; the holder of that phone sees the
+    open invitation, is refused the cancelled one and joins with the other."""
+    steps = []
+    first = await owner.invite_provider_member(provider_id, invitee_phone)
+    steps.append(f"inviteProviderMember    -> {first['__typename']} {first.get('phoneMasked')}")
+    cancelled = await owner.cancel_provider_invitation(first["id"])
+    steps.append(
+        f"cancelProviderInvitation -> {cancelled['__typename']} "
+        f"cancelled={cancelled.get('cancelledAt') is not None}"
+    )
+    second = await owner.invite_provider_member(provider_id, invitee_phone)
+    waiting = await invitee.my_provider_invitations()
+    steps.append(
+        "myProviderInvitations   -> "
+        + ", ".join(f"{i['providerName']} {i['role']}" for i in waiting)
+    )
+    refused = await invitee.accept_provider_invitation(first["id"])
+    steps.append(f"acceptProviderInvitation -> {refused['__typename']} {refused.get('code')}")
+    joined = await invitee.accept_provider_invitation(second["id"])
+    steps.append(f"acceptProviderInvitation -> {joined['__typename']} {joined.get('status')}")
     return steps
 
 
@@ -543,13 +624,14 @@ async def main_async(
             steps += await appeal_journey(program)
         else:
             steps += await document_journey(program)
+            steps += await guide_journey(program)
             steps += await scenario_journey(program)
         for line in steps:
             print(line)  # noqa: T201
         if providers:
             owner = MiniProgram(api_client, wechat_client, f"{user}-provider")
             await owner.login()
-            for line in await provider_journey(owner, program):
+            for line in await provider_journey(owner, program, resident_phone=phone_of(user)):
                 print(line)  # noqa: T201
 
 

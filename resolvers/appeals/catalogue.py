@@ -27,8 +27,14 @@ from resolvers.appeals.transitions import acting
 from resolvers.catalogue.service import catalogue_changed
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from storage.models.appeals import AppealCatalogueAction, AppealCategory
+from storage.models.appeals import (
+    AppealCatalogueAction,
+    AppealCatalogueChange,
+    AppealCategory,
+    AppealRoute,
+)
 from storage.repositories import appeals as repo
+from storage.repositories.pagination import Page, Scalar
 from storage.transactions import atomic
 
 # Codes as the seed has them: two characters for a group, the group's code and more for
@@ -323,3 +329,66 @@ async def remove_route(
             request_id=request_id,
         )
     return RouteChange(category, region_id, None, version)
+
+
+# -- reading the table and its history (the 12345 centre, ADMIN)
+
+
+async def dispatch_rules(
+    resources: Resources,
+    principal: Principal,
+    *,
+    category_code: str | None,
+    first: int,
+    after: Sequence[Scalar] | None,
+) -> Page[AppealRoute]:
+    """The rows of the dispatch table, the ones changed last first; `category_code`: the
+    rows of that category (a group: also of its leaves). Raises ValueError for a cursor of
+    another list, AppealError for an unknown category."""
+    await policy.authorize(resources, principal, policy.Action.APPEAL_DISPATCH_TABLE_READ)
+    cursor = repo.typed_cursor(after, [int, UUID])
+    category_ids: list[UUID] | None = None
+    if category_code is not None:
+        category = await repo.category_by_code(_code(category_code, "categoryCode"))
+        if category is None:
+            raise AppealError(Code.CATEGORY_NOT_FOUND, "categoryCode")
+        children = await repo.category_children([category.id])
+        category_ids = [category.id, *(c.id for c in children)]
+    return await repo.route_page(category_ids=category_ids, first=first, after=cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One edit of the catalogue or the table, with who made it (a staff member's name as
+    their account shows it, and their department)."""
+
+    change: AppealCatalogueChange
+    actor_name: str | None
+    actor_department_id: UUID | None
+
+
+async def dispatch_history(
+    resources: Resources, principal: Principal, *, first: int, after: Sequence[Scalar] | None
+) -> tuple[Page[AppealCatalogueChange], list[HistoryEntry]]:
+    """Every version of the dispatch catalogue and table, newest first: two queries a page.
+    Raises ValueError for a cursor of another list."""
+    await policy.authorize(resources, principal, policy.Action.APPEAL_DISPATCH_TABLE_READ)
+    cursor = repo.typed_cursor(after, [int, UUID])
+    page = await repo.catalogue_change_page(first=first, after=cursor)
+    actors = {
+        a.id: a
+        for a in await repo.accounts_by_ids(
+            list({row.actor_id for row in page.rows if row.actor_id is not None})
+        )
+    }
+    entries = []
+    for row in page.rows:
+        actor = actors.get(row.actor_id) if row.actor_id is not None else None
+        entries.append(
+            HistoryEntry(
+                change=row,
+                actor_name=(actor.display_name or actor.username) if actor else None,
+                actor_department_id=actor.department_id if actor else None,
+            )
+        )
+    return page, entries

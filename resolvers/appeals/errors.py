@@ -54,6 +54,9 @@ class AppealErrorCode(StrEnum):
     CATEGORY_RETIRED = "CATEGORY_RETIRED"
     CATALOGUE_TOO_LARGE = "CATALOGUE_TOO_LARGE"
     ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
+    # Photos shown to the public
+    PHOTO_NOT_CHECKED = "PHOTO_NOT_CHECKED"
+    PHOTO_CONFIDENTIAL = "PHOTO_CONFIDENTIAL"
 
 
 class AppealError(DomainError):
@@ -99,4 +102,6 @@ class AppealError(DomainError):
         AppealErrorCode.CATEGORY_RETIRED: "该诉求类别已停用。",
         AppealErrorCode.CATALOGUE_TOO_LARGE: "诉求类别目录已达上限（每级最多30项）。",
         AppealErrorCode.ROUTE_NOT_FOUND: "派单目录中没有该类别在该区域的派单规则。",
+        AppealErrorCode.PHOTO_NOT_CHECKED: "该照片未通过内容安全检查，不能公开。",
+        AppealErrorCode.PHOTO_CONFIDENTIAL: "举报类诉求的照片不能公开，以保护举报人。",
     }

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from resolvers.appeals import deadlines, dispatch, filing, moderation
+from resolvers.appeals import deadlines, dispatch, filing, moderation, publication
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.transitions import MAX_ADDRESS, clean_text
 from resolvers.appeals.workflow import KIND_LABELS
@@ -46,7 +46,7 @@ SERVICE_CODE = re.compile(r"[A-Za-z0-9_.-]{1,16}")
 CLOSED = (AppealStatus.REPLIED, AppealStatus.CLOSED, AppealStatus.MERGED)
 OPEN = (AppealStatus.SUBMITTED, AppealStatus.DISPATCHED, AppealStatus.SIGNED, AppealStatus.RETURNED)
 # 举报 is confidential by nature: it never appears in public reads.
-HIDDEN_KINDS = (AppealKind.REPORT,)
+HIDDEN_KINDS = publication.CONFIDENTIAL_KINDS
 STATUS_NOTES = {
     AppealStatus.SUBMITTED: "已受理，待派单",
     AppealStatus.DISPATCHED: "已派至承办部门",
@@ -272,8 +272,8 @@ async def one_request(resources: Resources, number: str) -> list[dict[str, Any]]
 async def public(
     resources: Resources, rows: Sequence[Appeal], categories: Mapping[UUID, AppealCategory]
 ) -> list[dict[str, Any]]:
-    """What anyone may read about appeals: never the resident's words, name, phone, exact
-    address or photos. Three queries whatever the number of rows."""
+    """What anyone may read about appeals: never the resident's words, name, phone or exact
+    address, and only the photos staff published. Four queries whatever the number of rows."""
     departments = {
         d.id: d
         for d in await repo.departments_by_ids({r.department_id for r in rows if r.department_id})
@@ -289,6 +289,7 @@ async def public(
         for r in await repo.regions_by_ids({r.parent_id for r in regions.values() if r.parent_id})
     }
     regions.update(parents)
+    photos = await publication.first_public_photos(resources, rows)
     out = []
     for row in rows:
         category = categories[row.category_id]
@@ -317,7 +318,7 @@ async def public(
                 "expected_datetime": _w3c(expected) if expected else None,
                 "address": _general_address(row, regions),
                 # Listed by the spec; unknown here. Chengdu has no master address repository
-                # we could cite, we keep no postal codes, and no appeal photo is published.
+                # we could cite, and we keep no postal codes.
                 "address_id": None,
                 "zipcode": None,
                 "lat": round(row.latitude, COORDINATE_DECIMALS)
@@ -326,7 +327,8 @@ async def public(
                 "long": round(row.longitude, COORDINATE_DECIMALS)
                 if row.longitude is not None
                 else None,
-                "media_url": None,
+                # A short-lived link to the first photo staff published; null: none is.
+                "media_url": photos[row.id].url if row.id in photos else None,
             }
         )
     return out

@@ -131,7 +131,9 @@ async def list_services(
 
     A keyword search answers with one card per base item: the implementation nearest the
     region asked for (else the caller's own region, else the city); when none of those has
-    one, the best-matching implementation stands for the item."""
+    one, the best-matching implementation stands for the item. So does a list without a
+    keyword and without a region, by name; with a region it lists every implementation a
+    resident there may use (the region's and those above it)."""
     day = today()
     region_ids = None
     if filters.region_code is not None:
@@ -173,18 +175,25 @@ async def list_services(
         citywide=filters.citywide,
     )
     keyword = (filters.keyword or "").strip()
-    if not keyword:
+    if not keyword and region_ids is not None:
         rows = repo.services(day, query)
         page = await keyset_page(rows, order=("name", "code"), first=first, after=after)
         return ServicePage(page=page, kind="k", _count_query=rows)
-    if len(keyword) > MAX_QUERY_LENGTH:
-        raise CatalogueError(
-            CatalogueErrorCode.INVALID_INPUT, "filter.keyword", detail="关键词过长"
-        )
-    ranked = (await search_index(resources)).search(keyword)
-    if not ranked:
-        return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
-    keys = await repo.service_keys(day, repo.ServiceQuery(**{**_fields(query), "ids": ranked}))
+    if not keyword:
+        # Browsing without a region: every district has its own implementation of most
+        # items, so the list is of base items, each by name, at the implementation the
+        # caller's region (else the city) would use.
+        keys = await repo.service_keys(day, query, by_name=True)
+        ranked = [entry for entry, _, _ in keys]
+    else:
+        if len(keyword) > MAX_QUERY_LENGTH:
+            raise CatalogueError(
+                CatalogueErrorCode.INVALID_INPUT, "filter.keyword", detail="关键词过长"
+            )
+        ranked = (await search_index(resources)).search(keyword)
+        if not ranked:
+            return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
+        keys = await repo.service_keys(day, repo.ServiceQuery(**{**_fields(query), "ids": ranked}))
     if region_ids is not None:
         preferred = region_ids
     else:
@@ -192,6 +201,9 @@ async def list_services(
             r.id for r in await repo.regions_by_codes([CITY_CODE])
         ]
     ordered = one_per_base_item(ranked, keys, preferred)
+    if not keyword:
+        place = {entry: n for n, entry in enumerate(ranked)}
+        ordered.sort(key=place.__getitem__)  # by the chosen implementation's own name
     offset = int(after[0]) if after else 0  # type: ignore[arg-type]
     window = ordered[offset : offset + first + 1]
     by_id = {row.id: row for row in await repo.implementations_by_ids(window)}
@@ -202,6 +214,12 @@ async def list_services(
         positions=[[offset + n + 1] for n in range(min(first, len(found)))],
     )
     return ServicePage(page=page, kind="o", total=len(ordered))
+
+
+def cursor_kind(filters: ServiceFilter) -> str:
+    """How `list_services` pages: by offset ("o") where it answers one card per base item
+    (a keyword, or no region), else by keyset ("k") over name and code."""
+    return "o" if (filters.keyword or "").strip() or filters.region_code is None else "k"
 
 
 def one_per_base_item(

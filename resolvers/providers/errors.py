@@ -33,6 +33,7 @@ class ProviderErrorCode(StrEnum):
     ALREADY_MEMBER = "ALREADY_MEMBER"
     PHONE_NOT_BOUND = "PHONE_NOT_BOUND"
     INVITATION_EXPIRED = "INVITATION_EXPIRED"
+    INVITATION_CANCELLED = "INVITATION_CANCELLED"
     # Services
     INVALID_DESCRIPTION = "INVALID_DESCRIPTION"
     INVALID_HOURS = "INVALID_HOURS"
@@ -84,6 +85,7 @@ class ProviderError(DomainError):
         ProviderErrorCode.ALREADY_MEMBER: "您已是该服务机构的成员。",
         ProviderErrorCode.PHONE_NOT_BOUND: "请先绑定受邀的手机号，再接受邀请。",
         ProviderErrorCode.INVITATION_EXPIRED: "该邀请已过期或已被使用，请联系机构管理员重新邀请。",
+        ProviderErrorCode.INVITATION_CANCELLED: "该邀请已被机构管理员撤回。",
         ProviderErrorCode.INVALID_DESCRIPTION: "服务介绍应为 10 至 1000 个字符。",
         ProviderErrorCode.INVALID_HOURS: "服务时间不超过 100 个字符。",
         ProviderErrorCode.UNKNOWN_THEME: "找不到该主题。",

@@ -109,6 +109,8 @@ async def accept(resources: Resources, principal: Principal, invitation_id: UUID
             invitation = await repo.lock_invitation(invitation_id)
             if invitation is None or invitation.phone_index != account.phone_index:
                 raise ProviderError(Code.NOT_FOUND, "invitationId")
+            if invitation.cancelled_at is not None:
+                raise ProviderError(Code.INVITATION_CANCELLED, "invitationId")
             if invitation.accepted_at is not None or invitation.expires_at <= now:
                 raise ProviderError(Code.INVITATION_EXPIRED, "invitationId")
             provider = await repo.lock_provider(invitation.provider_id)
@@ -134,6 +136,42 @@ async def accept(resources: Resources, principal: Principal, invitation_id: UUID
     if joined_approved:
         await sessions.refresh_principals(resources, [account.id])
     return provider
+
+
+async def cancel_invitation(
+    resources: Resources, principal: Principal, invitation_id: UUID
+) -> ProviderInvitation:
+    """An OWNER takes back an invitation nobody accepted yet; whoever tries to accept it
+    afterwards is told it was cancelled. Cancelling it again changes nothing; an accepted
+    one is a membership now (INVALID_STATE: remove the member instead)."""
+    found = await repo.invitation_by_id(invitation_id)
+    await onboarding.authorize_member(
+        resources,
+        principal,
+        policy.Action.PROVIDER_INVITATION_CANCEL,
+        found.provider_id if found else None,
+        ProviderError(Code.NOT_FOUND, "invitationId"),
+    )
+    assert found is not None
+    assert principal.account_id is not None
+    now = resources.clock()
+    async with atomic():
+        invitation = await repo.lock_invitation(invitation_id)
+        assert invitation is not None
+        if invitation.cancelled_at is not None:
+            return invitation
+        if invitation.accepted_at is not None:
+            raise ProviderError(Code.INVALID_STATE, "invitationId")
+        await repo.cancel_invitation(invitation.id, account_id=principal.account_id, now=now)
+        await repo.add_event(
+            provider_id=invitation.provider_id,
+            type=ProviderEventType.INVITATION_CANCELLED,
+            actor_id=principal.account_id,
+            note=f"{invitation.phone_masked} {invitation.role.value}",
+            at=now,
+        )
+        invitation.cancelled_at, invitation.cancelled_by_id = now, principal.account_id
+    return invitation
 
 
 async def _member_of(

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import strawberry
 
-from resolvers.appeals import catalogue, closing, filing, handling
+from resolvers.appeals import catalogue, closing, filing, handling, publication
 from resolvers.appeals.errors import AppealError, AppealErrorCode
 from resolvers.appeals.transitions import MAX_MERGE
 from resolvers.policy import Action
@@ -25,6 +25,8 @@ from schema.appeals.types import (
     ModerateAppealInput,
     ModerateAppealResult,
     ModerationDecision,
+    PublishAppealPhotoInput,
+    PublishAppealPhotoResult,
     RateAppealInput,
     RateAppealResult,
     RecordAppealRevisitInput,
@@ -253,6 +255,34 @@ class AppealMutation:
             input.method,
             input.satisfaction,
             input.note,
+        )
+        return Appeal.of(appeal)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.APPEAL_PHOTO_PUBLISH),
+        description=(
+            "The department the appeal is with, or the 12345 centre: shows an attached photo to "
+            "the public (Open311 `media_url`) or stops showing it. Only a photo that passed "
+            "WeChat's image check (PHOTO_NOT_CHECKED otherwise), never one of a 举报 "
+            "(PHOTO_CONFIDENTIAL). Audited."
+        ),
+    )
+    async def publish_appeal_photo(
+        self, info: Info, input: PublishAppealPhotoInput
+    ) -> PublishAppealPhotoResult:
+        appeal = await publication.publish_photo(
+            info.context.resources,
+            info.context.principal,
+            _appeal(input.appeal_id),
+            uuid_of(
+                input.document_id,
+                "Document",
+                "documentId",
+                AppealError,
+                AppealErrorCode.PHOTO_NOT_FOUND,
+            ),
+            input.public,
+            request_id=info.context.request_id,
         )
         return Appeal.of(appeal)
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.appeals import insights, reads
+from resolvers.appeals import catalogue, insights, reads
 from resolvers.appeals.dispatch import MAX_CATEGORY_GROUPS
 from resolvers.appeals.errors import AppealError
 from resolvers.policy import Action
 from schema.appeals.types import (
     Appeal,
+    AppealCatalogueVersion,
+    AppealCatalogueVersionConnection,
     AppealCategory,
     AppealConnection,
+    AppealDispatchRule,
+    AppealDispatchRuleConnection,
     AppealFilter,
     AppealInsightFilter,
     AppealInsights,
@@ -89,6 +93,63 @@ class AppealQuery:
             for row in rows
             if row.parent_id is None
         ]
+
+    @strawberry.field(
+        extensions=authorised(Action.APPEAL_DISPATCH_TABLE_READ),
+        description=(
+            "12345 centre, ADMIN: the dispatch table as it stands (edited with setAppealRoute "
+            "and removeAppealRoute), the rows changed last first; `categoryCode`: that "
+            "category's rows (a group: its leaves' too). `first` at most 50."
+        ),
+    )
+    async def appeal_dispatch_rules(
+        self,
+        info: Info,
+        category_code: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> AppealDispatchRuleConnection:
+        request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
+        try:
+            page = await catalogue.dispatch_rules(
+                info.context.resources,
+                info.context.principal,
+                category_code=category_code,
+                first=request.first,
+                after=request.after,
+            )
+        except ValueError:
+            raise _bad_cursor() from None
+        except AppealError as error:
+            raise PublicError(error.message, "BAD_USER_INPUT", field=error.field) from None
+        edges, page_info = connection_of(page, AppealDispatchRule.of, request.kind)
+        return AppealDispatchRuleConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(
+        extensions=authorised(Action.APPEAL_DISPATCH_TABLE_READ),
+        description=(
+            "12345 centre, ADMIN: every version of the dispatch catalogue and table, newest "
+            "first, with who made it, when, and the row before and after. `first` at most 50."
+        ),
+    )
+    async def appeal_dispatch_history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AppealCatalogueVersionConnection:
+        request = page_request(first, after, cap=info.context.resources.settings.max_page_size)
+        try:
+            page, entries = await catalogue.dispatch_history(
+                info.context.resources,
+                info.context.principal,
+                first=request.first,
+                after=request.after,
+            )
+        except ValueError:
+            raise _bad_cursor() from None
+        by_id = {entry.change.id: entry for entry in entries}
+        edges, page_info = connection_of(
+            page, lambda row: AppealCatalogueVersion.of(by_id[row.id]), request.kind
+        )
+        return AppealCatalogueVersionConnection(edges=edges, page_info=page_info)
 
     @strawberry.field(
         extensions=authorised(Action.APPEAL_SUPERVISIONS),

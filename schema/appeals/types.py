@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Self, cast
 from uuid import UUID
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from resolvers import policy
 from resolvers.appeals import catalogue, deadlines, duplicates, insights, reads
@@ -209,6 +210,89 @@ class AppealRouteChange:
         return Department.of(row) if row else None
 
 
+strawberry.enum(
+    models.AppealCatalogueAction,
+    description=(
+        "What an edit of the dispatch catalogue or table did: a category added or changed, "
+        "retired; a row of the table set or removed."
+    ),
+)
+
+
+@strawberry.type(description="A row of the dispatch table (12345 centre, ADMIN).")
+class AppealDispatchRule:
+    version: int = strawberry.field(description="The catalogue version of the row's last change.")
+    _row: strawberry.Private[models.AppealRoute]
+
+    @classmethod
+    def of(cls, row: models.AppealRoute) -> Self:
+        return cls(version=row.version, _row=row)
+
+    @strawberry.field(description="The category (a leaf, or a group: all its leaves).")
+    async def category(self, info: Info) -> AppealCategory:
+        row = await info.context.loaders.appeal_category.load(self._row.category_id)
+        assert row is not None
+        return AppealCategory.of(row, include_retired=True)
+
+    @strawberry.field(description="The region; the row applies there and below.")
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region.load(self._row.region_id)
+        assert row is not None
+        return Region.of(row)
+
+    @strawberry.field(description="Where such appeals are dispatched.")
+    async def department(self, info: Info) -> Department:
+        row = await info.context.loaders.department.load(self._row.department_id)
+        assert row is not None
+        return Department.of(row)
+
+
+@strawberry.type(
+    description=(
+        "One version of the dispatch catalogue and table: the edit that made it, who made it "
+        "and when, the row before and after (codes and names, never personal data)."
+    )
+)
+class AppealCatalogueVersion:
+    version: int
+    at: datetime
+    action: models.AppealCatalogueAction
+    subject: str = strawberry.field(
+        description="A category code, or categoryCode@regionCode for a row of the table."
+    )
+    before: JSON | None = strawberry.field(description="Null: the edit created it.")
+    after: JSON | None = strawberry.field(description="Null: the edit removed it.")
+    actor_name: str | None = strawberry.field(
+        description="The staff member who made the edit (their display name or sign-in name)."
+    )
+    _actor_department_id: strawberry.Private[UUID | None]
+
+    @classmethod
+    def of(cls, entry: catalogue.HistoryEntry) -> Self:
+        change = entry.change
+        return cls(
+            version=change.version,
+            at=change.at,
+            action=change.action,
+            subject=change.subject,
+            before=cast("JSON | None", change.before),
+            after=cast("JSON | None", change.after),
+            actor_name=entry.actor_name,
+            _actor_department_id=entry.actor_department_id,
+        )
+
+    @strawberry.field(description="The department of the staff member who made the edit.")
+    async def actor_department(self, info: Info) -> Department | None:
+        if self._actor_department_id is None:
+            return None
+        row = await info.context.loaders.department.load(self._actor_department_id)
+        return Department.of(row) if row else None
+
+
+AppealDispatchRuleConnection = Connection[AppealDispatchRule]
+AppealCatalogueVersionConnection = Connection[AppealCatalogueVersion]
+
+
 @strawberry.type(description="An entry of the timeline: the audit trail of the appeal.")
 class AppealEvent:
     type: AppealEventType
@@ -303,6 +387,12 @@ class AppealPhotoCheck:
     status: PhotoCheck
     checked_at: datetime | None = strawberry.field(
         description="When WeChat's verdict arrived; null while pending or when not checked."
+    )
+    published_at: datetime | None = strawberry.field(
+        description=(
+            "Since when the photo is shown to the public (Open311 `media_url`), as staff "
+            "decided; null: only those who may read the appeal see it."
+        )
     )
 
 
@@ -480,8 +570,24 @@ class Appeal(relay.Node):
                 document_id=strawberry.ID(relay.to_base64(Document, r.document_id)),
                 status=r.check_status,
                 checked_at=r.checked_at,
+                published_at=r.published_at,
             )
             for r in rows
+        ]
+
+    @strawberry.field(
+        directives=bounded(MAX_PHOTOS),
+        description=(
+            "The ids of the attached photos (documents in `photos`) that staff published: the "
+            "first is Open311's `media_url`. Set with `publishAppealPhoto`."
+        ),
+    )
+    async def published_photo_ids(self, info: Info) -> list[strawberry.ID]:
+        rows = await info.context.loaders.appeal_photos.load(self._model.id)
+        return [
+            strawberry.ID(relay.to_base64(Document, r.document_id))
+            for r in rows
+            if r.published_at is not None and r.check_status is PhotoCheck.PASSED
         ]
 
     @strawberry.field(
@@ -1032,6 +1138,17 @@ class ModerateAppealInput:
 
 
 @strawberry.input
+class PublishAppealPhotoInput:
+    appeal_id: strawberry.ID
+    document_id: strawberry.ID = strawberry.field(
+        description="The photo: a document id from the appeal's `photos`."
+    )
+    public: bool = strawberry.field(
+        description="True: shown to the public (Open311); false: no longer shown."
+    )
+
+
+@strawberry.input
 class RecordAppealRevisitInput:
     appeal_id: strawberry.ID
     method: RevisitMethod = strawberry.field(description="CALL or UNREACHABLE.")
@@ -1145,6 +1262,11 @@ class RecordAppealRevisitError(UserError):
 
 
 @strawberry.type
+class PublishAppealPhotoError(UserError):
+    code: AppealErrorCode
+
+
+@strawberry.type
 class UpsertAppealCategoryError(UserError):
     code: AppealErrorCode
 
@@ -1185,6 +1307,9 @@ ModerateAppealResult = Annotated[
 ]
 RecordAppealRevisitResult = Annotated[
     Appeal | RecordAppealRevisitError, strawberry.union("RecordAppealRevisitResult")
+]
+PublishAppealPhotoResult = Annotated[
+    Appeal | PublishAppealPhotoError, strawberry.union("PublishAppealPhotoResult")
 ]
 UpsertAppealCategoryResult = Annotated[
     AppealCategory | UpsertAppealCategoryError, strawberry.union("UpsertAppealCategoryResult")

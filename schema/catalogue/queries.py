@@ -152,7 +152,10 @@ class CatalogueQuery:
         extensions=authorised(Action.READ_PUBLIC),
         description=(
             "Published services. With a keyword: ranked by relevance (at most 1,000 results); "
-            "otherwise by name. `first` defaults to 20, at most 50."
+            "otherwise by name. Without `regionCode` (keyword or not): one card per base item, "
+            "the implementation of the caller's region when known, else the city's (else any); "
+            "with it: every implementation a resident there may use. `first` defaults to 20, "
+            "at most 50."
         ),
     )
     async def services(
@@ -175,8 +178,7 @@ class CatalogueQuery:
             citywide=wanted.citywide,
             theme_code=wanted.theme_code,
         )
-        kind = "o" if (wanted.keyword or "").strip() else "k"
-        request = page_request(first, after, cap=_cap(info), kind=kind)
+        request = page_request(first, after, cap=_cap(info), kind=service.cursor_kind(filters))
         try:
             result = await service.list_services(
                 info.context.resources,

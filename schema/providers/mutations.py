@@ -19,6 +19,8 @@ from schema.providers.types import (
     AcceptProviderInvitationInput,
     AcceptProviderInvitationResult,
     ApiKey,
+    CancelProviderInvitationInput,
+    CancelProviderInvitationResult,
     ChangeProviderMemberRoleInput,
     ChangeProviderMemberRoleResult,
     CreateApiKeyInput,
@@ -245,6 +247,24 @@ class ProviderMutation:
             _uuid(input.invitation_id, "ProviderInvitation", "invitationId"),
         )
         return Provider.of(provider)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.PROVIDER_INVITATION_CANCEL),
+        description=(
+            "An OWNER takes back an invitation nobody accepted yet: accepting it afterwards "
+            "fails with INVITATION_CANCELLED. Cancelling it again changes nothing; an accepted "
+            "one is INVALID_STATE (remove the member instead)."
+        ),
+    )
+    async def cancel_provider_invitation(
+        self, info: Info, input: CancelProviderInvitationInput
+    ) -> CancelProviderInvitationResult:
+        invitation = await members.cancel_invitation(
+            info.context.resources,
+            info.context.principal,
+            _uuid(input.invitation_id, "ProviderInvitation", "invitationId"),
+        )
+        return ProviderInvitation.of(invitation)
 
     @strawberry.mutation(
         extensions=authorised(Action.PROVIDER_MEMBER_CHANGE_ROLE),

@@ -202,6 +202,9 @@ class ProviderInvitation:
     phone_masked: str = strawberry.field(description="The invited number, e.g. 138****0000.")
     created_at: datetime
     expires_at: datetime = strawberry.field(description="7 days after it was made.")
+    cancelled_at: datetime | None = strawberry.field(
+        description="When an OWNER took it back (`cancelProviderInvitation`); null while open."
+    )
     _model: strawberry.Private[models.ProviderInvitation]
 
     @classmethod
@@ -212,6 +215,7 @@ class ProviderInvitation:
             phone_masked=row.phone_masked,
             created_at=row.created_at,
             expires_at=row.expires_at,
+            cancelled_at=row.cancelled_at,
             _model=row,
         )
 
@@ -804,6 +808,11 @@ class AcceptProviderInvitationInput:
 
 
 @strawberry.input
+class CancelProviderInvitationInput:
+    invitation_id: strawberry.ID
+
+
+@strawberry.input
 class ChangeProviderMemberRoleInput:
     member_id: strawberry.ID
     role: ProviderMemberRole
@@ -1013,6 +1022,11 @@ class AcceptProviderInvitationError(UserError):
 
 
 @strawberry.type
+class CancelProviderInvitationError(UserError):
+    code: ProviderErrorCode
+
+
+@strawberry.type
 class ChangeProviderMemberRoleError(UserError):
     code: ProviderErrorCode
 
@@ -1109,6 +1123,10 @@ InviteProviderMemberResult = Annotated[
 ]
 AcceptProviderInvitationResult = Annotated[
     Provider | AcceptProviderInvitationError, strawberry.union("AcceptProviderInvitationResult")
+]
+CancelProviderInvitationResult = Annotated[
+    ProviderInvitation | CancelProviderInvitationError,
+    strawberry.union("CancelProviderInvitationResult"),
 ]
 ChangeProviderMemberRoleResult = Annotated[
     ProviderMember | ChangeProviderMemberRoleError,

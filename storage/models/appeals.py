@@ -349,6 +349,10 @@ class AppealPhoto(Model):
     check_label = fields.IntField(null=True, description="WeChat's label (100: normal)")
     check_requested_at = fields.DatetimeField(null=True)
     checked_at = fields.DatetimeField(null=True)
+    # Shown to the public (Open311's media_url) since then, by that officer; null: not public,
+    # as every photo is until staff of the handling department or the 12345 centre say so.
+    published_at = fields.DatetimeField(null=True)
+    published_by_id = fields.UUIDField(null=True)
 
     class Meta:
         table = "appeal_photo"

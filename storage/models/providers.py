@@ -95,6 +95,7 @@ class ProviderEventType(StrEnum):
     SUSPENDED = "SUSPENDED"
     REINSTATED = "REINSTATED"
     MEMBER_INVITED = "MEMBER_INVITED"
+    INVITATION_CANCELLED = "INVITATION_CANCELLED"
     MEMBER_ADDED = "MEMBER_ADDED"
     MEMBER_ROLE_CHANGED = "MEMBER_ROLE_CHANGED"
     MEMBER_REMOVED = "MEMBER_REMOVED"
@@ -185,6 +186,9 @@ class ProviderInvitation(Model):
     expires_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
     accepted_by_id = fields.UUIDField(null=True)
+    # An OWNER took it back before anyone accepted it: it can no longer be accepted.
+    cancelled_at = fields.DatetimeField(null=True)
+    cancelled_by_id = fields.UUIDField(null=True)
 
     class Meta:
         table = "provider_invitation"

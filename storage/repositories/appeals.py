@@ -39,7 +39,7 @@ from storage.models.appeals import (
     RevisitStatus,
 )
 from storage.models.catalogue import Department, Region, RegionLevel, ServiceCentre
-from storage.models.documents import Document
+from storage.models.documents import Document, DocumentStatus
 from storage.repositories.pagination import Page, Scalar, keyset_page
 from storage.repositories.readers import Reader
 
@@ -183,6 +183,25 @@ async def record_catalogue_change(
         success=True,
         detail=f"version {version}: {subject}",
         request_id=request_id,
+    )
+
+
+async def route_page(
+    *, category_ids: Sequence[UUID] | None, first: int, after: list[Any] | None
+) -> Page[AppealRoute]:
+    """The dispatch table as it stands, the rows changed last first."""
+    query = AppealRoute.all()
+    if category_ids is not None:
+        query = query.filter(category_id__in=list(category_ids))
+    return await keyset_page(query, order=("-version",), first=first, after=after)
+
+
+async def catalogue_change_page(
+    *, first: int, after: list[Any] | None
+) -> Page[AppealCatalogueChange]:
+    """Every edit of the dispatch catalogue and table, newest version first."""
+    return await keyset_page(
+        AppealCatalogueChange.all(), order=("-version",), first=first, after=after
     )
 
 
@@ -369,6 +388,56 @@ async def photos_pending_since(before: datetime, limit: int) -> list[AppealPhoto
         await AppealPhoto.filter(check_status=PhotoCheck.PENDING, check_requested_at__lt=before)
         .order_by("check_requested_at")
         .limit(limit)
+    )
+
+
+# -- photos shown to the public (Open311 media_url)
+
+
+async def lock_photo(appeal_id: UUID, document_id: UUID) -> AppealPhoto | None:
+    return (
+        await AppealPhoto.filter(appeal_id=appeal_id, document_id=document_id)
+        .select_for_update()
+        .first()
+    )
+
+
+async def set_photo_publication(
+    photo_id: UUID,
+    *,
+    published_at: datetime | None,
+    actor_id: UUID,
+    detail: str,
+    request_id: str,
+) -> None:
+    """Makes the photo public (a time) or not (None), with its row in the audit trail."""
+    await AppealPhoto.filter(id=photo_id).update(
+        published_at=published_at,
+        published_by_id=actor_id if published_at is not None else None,
+    )
+    await AuditEvent.create(
+        actor_id=actor_id,
+        action="appeal.photo_published" if published_at is not None else "appeal.photo_withdrawn",
+        success=True,
+        detail=detail,
+        request_id=request_id,
+    )
+
+
+async def published_photos(appeal_ids: Sequence[UUID]) -> list[AppealPhoto]:
+    """The public photos of the appeals that passed the image check and whose file is still
+    in the wallet, with their documents, by position: one query whatever the number."""
+    if not appeal_ids:
+        return []
+    return (
+        await AppealPhoto.filter(
+            appeal_id__in=list(appeal_ids),
+            published_at__isnull=False,
+            check_status=PhotoCheck.PASSED,
+            document__status=DocumentStatus.AVAILABLE,
+        )
+        .select_related("document")
+        .order_by("appeal_id", "position")
     )
 
 
@@ -739,6 +808,8 @@ def typed_cursor(after: Sequence[Scalar] | None, kinds: Sequence[type]) -> list[
             values.append(datetime.fromisoformat(value))
         elif kind is UUID and isinstance(value, str):
             values.append(UUID(value))
+        elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+            values.append(value)
         else:
             raise ValueError("cursor does not fit this list")
     return values

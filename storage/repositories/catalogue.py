@@ -200,9 +200,15 @@ async def count(query: QuerySet[Implementation]) -> int:
     return await query.count()
 
 
-async def service_keys(today: date, query: ServiceQuery) -> list[tuple[UUID, UUID, UUID]]:
-    """(id, base id, region id) of each matching service: enough to pick one per base item."""
-    rows = await services(today, query).values_list("id", "base_id", "region_id")
+async def service_keys(
+    today: date, query: ServiceQuery, *, by_name: bool = False
+) -> list[tuple[UUID, UUID, UUID]]:
+    """(id, base id, region id) of each matching service: enough to pick one per base item;
+    `by_name`: in the order of a list by name and code."""
+    rows_query = services(today, query)
+    if by_name:
+        rows_query = rows_query.order_by("name", "code", "id")
+    rows = await rows_query.values_list("id", "base_id", "region_id")
     return [(UUID(str(i)), UUID(str(b)), UUID(str(r))) for i, b, r in rows]
 
 

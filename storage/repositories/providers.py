@@ -221,7 +221,10 @@ async def lock_invitation(invitation_id: UUID) -> ProviderInvitation | None:
 async def open_invitations_for_phone(phone_index: str, now: datetime) -> list[ProviderInvitation]:
     """Invitations of that phone not accepted nor expired, newest first (a handful)."""
     return await ProviderInvitation.filter(
-        phone_index=phone_index, accepted_at__isnull=True, expires_at__gt=now
+        phone_index=phone_index,
+        accepted_at__isnull=True,
+        cancelled_at__isnull=True,
+        expires_at__gt=now,
     ).order_by("-created_at", "id")
 
 
@@ -229,14 +232,29 @@ async def open_invitations_of(
     provider_ids: Sequence[UUID], now: datetime
 ) -> list[ProviderInvitation]:
     return await ProviderInvitation.filter(
-        provider_id__in=list(provider_ids), accepted_at__isnull=True, expires_at__gt=now
+        provider_id__in=list(provider_ids),
+        accepted_at__isnull=True,
+        cancelled_at__isnull=True,
+        expires_at__gt=now,
     ).order_by("-created_at", "id")
 
 
 async def accept_invitation(invitation_id: UUID, *, account_id: UUID, now: datetime) -> bool:
     updated = await ProviderInvitation.filter(
-        id=invitation_id, accepted_at__isnull=True, expires_at__gt=now
+        id=invitation_id, accepted_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=now
     ).update(accepted_at=now, accepted_by_id=account_id)
+    return updated == 1
+
+
+async def invitation_by_id(invitation_id: UUID) -> ProviderInvitation | None:
+    return await ProviderInvitation.get_or_none(id=invitation_id)
+
+
+async def cancel_invitation(invitation_id: UUID, *, account_id: UUID, now: datetime) -> bool:
+    """Takes back an invitation nobody accepted yet (an expired one too: it stays closed)."""
+    updated = await ProviderInvitation.filter(
+        id=invitation_id, accepted_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now, cancelled_by_id=account_id)
     return updated == 1
 
 

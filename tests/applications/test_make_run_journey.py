@@ -34,6 +34,10 @@ async def test_make_run_serves_the_application_journey(dev_server: tuple[str, st
     # One message per accepted template: the status and the result templates were granted.
     assert int(steps[4].split()[3]) >= 1
     assert steps[5] == "rateApplication    -> Application VERY_SATISFIED"
+    # The detail's timeline tells the window from the two departments and the resident.
+    assert steps[6].startswith("application        -> provisional=")
+    assert "RESIDENT" in steps[6]
+    assert steps[6].count("DEPARTMENT@") >= 2
     assert mine["edges"][0]["node"]["status"] == "COMPLETED"
     assert province == [
         "exchangeMessages   -> 7 DELIVERED: SUBMIT ACCEPT HANDLE HANDLE DECIDE FINISH RATE",

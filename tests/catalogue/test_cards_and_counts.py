@@ -271,3 +271,58 @@ async def test_counting_costs_one_statement_at_any_page_size(catalogue: RunningA
 
     assert small == large
     assert large == without + 2  # one count query per list
+
+
+async def test_browsing_without_a_region_lists_each_item_once_by_name(
+    catalogue: RunningApp,
+) -> None:
+    first = await search(catalogue, filter={}, first=50)
+    cards = await _all(catalogue, None, {})
+
+    bases = [n["baseCode"] for n in cards]
+    assert bases.count(RESIDENCE_PERMIT) == 1
+    assert len(bases) == len(set(bases)) == first["totalCount"]
+    # Anyone whose district is unknown gets the city's implementation where there is one.
+    [social_security] = [n for n in cards if n["name"] == "社会保障卡申领"]
+    assert social_security["region"]["code"] == "510100"
+
+
+async def test_browsing_picks_the_callers_district_and_a_region_keeps_every_implementation(
+    catalogue: RunningApp,
+) -> None:
+    resident = await verified_resident(catalogue, "510105")
+    cards = await _all(catalogue, resident, {})
+    in_district = await _all(catalogue, None, {"regionCode": "510105"})
+
+    [permit] = [n for n in cards if n["baseCode"] == RESIDENCE_PERMIT]
+    assert permit["region"]["code"] == "510105"
+    # With a region: the region's own implementations and those above it, as before.
+    regions = {n["region"]["code"] for n in in_district}
+    assert regions <= {"510105", "510100"}
+    assert "510100" in regions
+
+
+async def test_browsing_costs_the_same_statements_for_a_small_and_a_large_page(
+    catalogue: RunningApp,
+) -> None:
+    # Page sizes no other test asks for: anonymous answers are cached whole.
+    with count_statements() as small:
+        few = await search(catalogue, filter={}, first=3)
+    with count_statements() as large:
+        many = await search(catalogue, filter={}, first=47)
+
+    assert small.count > 0
+    assert len(few["nodes"]) == 3
+    assert len(many["nodes"]) > 2
+    assert large.count == small.count, large.texts
+
+
+async def _all(app: RunningApp, token: str | None, wanted: dict) -> list[dict]:
+    nodes: list[dict] = []
+    after = None
+    while True:
+        page = await search(app, token, filter=wanted, first=50, after=after)
+        nodes.extend(page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]

@@ -345,3 +345,68 @@ async def test_someone_else_learns_nothing_of_a_provider(
 
 def _uuid(global_id: str) -> str:
     return relay.from_base64(global_id)[1]
+
+
+CANCEL = """
+mutation($input: CancelProviderInvitationInput!) { cancelProviderInvitation(input: $input) {
+  __typename
+  ... on ProviderInvitation { id cancelledAt }
+  ... on CancelProviderInvitationError { code field }
+} }
+"""
+
+
+async def test_an_owner_cancels_an_open_invitation_and_it_can_no_longer_be_accepted(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    owner = await member_of_approved_provider(seeded, wechat)
+    invitee = await resident(seeded, wechat, "invitee", phone="13912340011")
+    invitation = await _invite(seeded, owner, "13912340011")
+    variables = {"input": {"invitationId": invitation["id"]}}
+
+    cancelled = await seeded.gql.data(CANCEL, variables, token=owner.token)
+    again = await seeded.gql.data(CANCEL, variables, token=owner.token)
+    accepted = await seeded.gql.data(ACCEPT, variables, token=invitee.token)
+    seen = await seeded.gql.data(MINE, token=invitee.token)
+    inside = await seeded.gql.data(INSIDE, {"id": owner.provider_id}, token=owner.token)
+
+    assert cancelled["cancelProviderInvitation"]["__typename"] == "ProviderInvitation"
+    assert cancelled["cancelProviderInvitation"]["cancelledAt"] is not None
+    assert again["cancelProviderInvitation"] == cancelled["cancelProviderInvitation"]
+    assert accepted["acceptProviderInvitation"] == {
+        "__typename": "AcceptProviderInvitationError",
+        "code": "INVITATION_CANCELLED",
+        "field": "invitationId",
+    }
+    assert seen["myProviderInvitations"] == []
+    assert inside["node"]["invitations"] == []
+    assert [m["role"] for m in inside["node"]["members"]] == ["OWNER"]
+    events = await ProviderEvent.filter(type=ProviderEventType.INVITATION_CANCELLED)
+    assert [(e.note, e.actor_id is not None) for e in events] == [("139****0011 EDITOR", True)]
+
+
+async def test_only_an_owner_cancels_and_an_accepted_invitation_stays_accepted(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    owner = await member_of_approved_provider(seeded, wechat)
+    editor = await _editor(seeded, wechat, owner, "editor", "13912340012")
+    open_one = await _invite(seeded, owner, "13912340013")
+    stranger = await resident(seeded, wechat, "stranger", phone="13912340014")
+    accepted_id = (await ProviderInvitation.get(phone_masked="139****0012")).id
+
+    by_editor = await seeded.gql.data(
+        CANCEL, {"input": {"invitationId": open_one["id"]}}, token=editor.token
+    )
+    by_stranger = await seeded.gql.data(
+        CANCEL, {"input": {"invitationId": open_one["id"]}}, token=stranger.token
+    )
+    too_late = await seeded.gql.data(
+        CANCEL,
+        {"input": {"invitationId": relay.to_base64("ProviderInvitation", accepted_id)}},
+        token=owner.token,
+    )
+
+    assert by_editor["cancelProviderInvitation"]["code"] == "FORBIDDEN"
+    assert by_stranger["cancelProviderInvitation"]["code"] == "NOT_FOUND"
+    assert too_late["cancelProviderInvitation"]["code"] == "INVALID_STATE"
+    assert await ProviderInvitation.filter(cancelled_at__isnull=False).count() == 0

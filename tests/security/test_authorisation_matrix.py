@@ -413,6 +413,23 @@ async def _invitation(world: World, actor: str) -> dict[str, Any]:
     return {"invitationId": gid("ProviderInvitation", row.id)}
 
 
+async def _checked_photo(world: World, actor: str) -> dict[str, Any]:
+    """A dispatched appeal's photo that WeChat's image check passed, to publish."""
+    from strawberry import relay
+
+    from storage.models.appeals import AppealPhoto, PhotoCheck
+
+    appeal_id = await appeal(world, "DISPATCHED")
+    picture = await document(world)
+    await AppealPhoto.create(
+        appeal_id=relay.GlobalID.from_id(appeal_id).node_id,
+        document_id=picture.id,
+        position=0,
+        check_status=PhotoCheck.PASSED,
+    )
+    return {"appealId": appeal_id, "documentId": gid("Document", picture.id), "public": True}
+
+
 async def _editor(world: World, actor: str) -> dict[str, Any]:
     return {"memberId": gid("ProviderMember", (await editor_of(world)).id)}
 
@@ -590,6 +607,7 @@ CASES: list[Case] = [
     Case("reinstateProvider", each(_suspended_provider)),
     Case("inviteProviderMember", provider_input({"phone": "13900001111"}), PROVIDER),
     Case("acceptProviderInvitation", each(_invitation)),
+    Case("cancelProviderInvitation", each(_invitation), PROVIDER),
     Case("changeProviderMemberRole", each(_editor_role), PROVIDER),
     Case("removeProviderMember", each(_editor), PROVIDER),
     Case("createProviderService", provider_input(service_input()), PROVIDER),
@@ -644,6 +662,7 @@ CASES: list[Case] = [
     Case("rateAppeal", on_appeal("REPLIED", {"level": "SATISFIED"}), APPEAL),
     Case("reopenAppeal", on_appeal("REPLIED", {"reason": "问题依旧"}), APPEAL),
     Case("moderateAppeal", on_appeal("HELD", {"decision": "RELEASE"}), APPEAL),
+    Case("publishAppealPhoto", each(_checked_photo), APPEAL),
     Case(
         "recordAppealRevisit",
         on_appeal("CLOSED", {"method": "CALL", "satisfaction": "SATISFIED"}),
@@ -674,6 +693,16 @@ CASES: list[Case] = [
         query="{ appealSupervisions { pageInfo { hasNextPage } } }",
     ),
     Case("appealInsights", no_variables, query="{ appealInsights { total } }"),
+    Case(
+        "appealDispatchRules",
+        no_variables,
+        query="{ appealDispatchRules { pageInfo { hasNextPage } } }",
+    ),
+    Case(
+        "appealDispatchHistory",
+        no_variables,
+        query="{ appealDispatchHistory { pageInfo { hasNextPage } } }",
+    ),
     Case(
         "exchangeMessages", no_variables, query="{ exchangeMessages { pageInfo { hasNextPage } } }"
     ),
