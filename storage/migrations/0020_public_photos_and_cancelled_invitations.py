@@ -4,7 +4,7 @@ from storage.models.providers import ProviderEventType
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0018_provider_members_and_suspension')]
+    dependencies = [('models', '0019_outbox_lease')]
 
     initial = False
 
