@@ -71,7 +71,9 @@ def _root_fields() -> list[tuple[str, Any]]:
     return fields
 
 
-@pytest.mark.parametrize(("name", "field"), _root_fields(), ids=lambda value: str(value))
+@pytest.mark.parametrize(
+    ("name", "field"), [pytest.param(name, field, id=name) for name, field in _root_fields()]
+)
 def test_every_root_field_names_its_action(name: str, field: Any) -> None:
     assert action_of(field) is not None, f"{name} has no extensions=authorised(Action.X)"
 
