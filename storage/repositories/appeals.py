@@ -13,6 +13,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
+from storage import counters
 from storage.models.accounts import Account, AuditEvent
 from storage.models.appeals import (
     FINAL_STATUSES,
@@ -23,7 +24,6 @@ from storage.models.appeals import (
     AppealCatalogueChange,
     AppealCatalogueVersion,
     AppealCategory,
-    AppealCounter,
     AppealEvent,
     AppealPhoto,
     AppealRating,
@@ -404,13 +404,10 @@ async def nearby_candidates(
 # -- writes (inside the service's transaction)
 
 
-async def next_number(day: date) -> int:
-    """The next sequence number of the day: the counter row stays locked until commit."""
-    await AppealCounter.get_or_create(day=day)
-    await AppealCounter.filter(day=day).update(issued=F("issued") + 1)
-    row = await AppealCounter.filter(day=day).select_for_update().first()
-    assert row is not None
-    return row.issued
+async def reserve_number(day: date) -> int:
+    """The next appeal number of the day, taken before the filing's transaction (see
+    storage.counters): the day's row is never held by it."""
+    return await counters.reserve("appeal_counter", day)
 
 
 async def create(**fields: Any) -> Appeal:
