@@ -17,16 +17,27 @@ from tortoise import connections
 Counter = Literal["application_counter", "appeal_counter"]
 
 
+def _upsert(table: str, first: str, second: str) -> str:
+    return (
+        f"INSERT INTO {table} (day, issued) VALUES ({first}, {second}) "  # noqa: S608 (names are ours)
+        f"ON CONFLICT (day) DO UPDATE SET issued = {table}.issued + excluded.issued "
+        "RETURNING issued"
+    )
+
+
+# (PostgreSQL, SQLite) statements of each counter table: fixed text, values bound.
+_STATEMENTS = {
+    table: (_upsert(table, "$1", "$2"), _upsert(table, "?", "?"))
+    for table in ("application_counter", "appeal_counter")
+}
+
+
 async def reserve(table: Counter, day: date, count: int = 1) -> int:
     """The first of `count` consecutive numbers of `day`, reserved for the caller."""
     assert count >= 1
     client = connections.get("default")
-    postgres = client.capabilities.dialect == "postgres"
-    placeholders = ("$1", "$2") if postgres else ("?", "?")
-    sql = (
-        f"INSERT INTO {table} (day, issued) VALUES ({placeholders[0]}, {placeholders[1]}) "
-        f"ON CONFLICT (day) DO UPDATE SET issued = {table}.issued + excluded.issued "
-        "RETURNING issued"
-    )
-    rows = await client.execute_query_dict(sql, [day, count])
+    postgres, sqlite = _STATEMENTS[table]
+    sql = postgres if client.capabilities.dialect == "postgres" else sqlite
+    value = day if sql is postgres else day.isoformat()  # SQLite keeps dates as ISO text
+    rows = await client.execute_query_dict(sql, [value, count])
     return int(rows[0]["issued"]) - count + 1

@@ -38,9 +38,9 @@ from resolvers.applications.submission import (
     remember_key,
     replayed,
     request_hash,
-    reserve_numbers,
     require_real_name,
     require_self_service,
+    reserve_numbers,
     submit,
 )
 from resolvers.applications.tasks import ResultFile, complete_task, issue_result, record_progress
@@ -91,10 +91,10 @@ __all__ = [
     "remember_key",
     "replayed",
     "request_hash",
-    "reserve_numbers",
     "request_supplement",
     "require_real_name",
     "require_self_service",
+    "reserve_numbers",
     "subject",
     "subject_of",
     "submit",
