@@ -267,6 +267,10 @@ async def create(
             check_trace_id=verdict.trace_id,
             submitted_at=now,
         )
+        # The words behind the digests, sealed, for the hot topics to open (new words only).
+        await repo.remember_terms(
+            {keywords.digest(resources.keyring, w): seal(resources, "term", w) for w in words}
+        )
         if filing.photo_ids and filing.check_photos:
             await photo_checks.hold(appeal, filing.photo_ids, now=now)
         elif filing.photo_ids:

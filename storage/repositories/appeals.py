@@ -37,9 +37,11 @@ from storage.models.appeals import (
     Open311Client,
     PhotoCheck,
     RevisitStatus,
+    Satisfaction,
 )
 from storage.models.catalogue import Department, Region, RegionLevel, ServiceCentre
 from storage.models.documents import Document
+from storage.repositories import appeal_stats
 from storage.repositories.pagination import Page, Scalar, keyset_page
 from storage.repositories.readers import Reader
 
@@ -411,7 +413,9 @@ async def reserve_number(day: date) -> int:
 
 
 async def create(**fields: Any) -> Appeal:
-    return await Appeal.create(**fields)
+    appeal = await Appeal.create(**fields)
+    await appeal_stats.filed(appeal)
+    return appeal
 
 
 async def lock(appeal_id: UUID) -> Appeal | None:
@@ -427,6 +431,8 @@ async def move(appeal_id: UUID, *, expected: AppealStatus, **changes: Any) -> bo
     """Changes the status only if it is still `expected` (the lock makes it certain on
     PostgreSQL; the condition keeps it so where row locks are missing)."""
     updated = await Appeal.filter(id=appeal_id, status=expected).update(**changes)
+    if updated == 1 and changes.get("status", expected) != expected:
+        await appeal_stats.moved(appeal_id, expected, AppealStatus(changes["status"]))
     return updated == 1
 
 
@@ -466,12 +472,22 @@ async def add_photos(
     return rows
 
 
+async def remember_terms(sealed_by_digest: dict[str, str]) -> None:
+    await appeal_stats.remember_terms(sealed_by_digest)
+
+
 async def add_reply(**fields: Any) -> AppealReply:
-    return await AppealReply.create(**fields)
+    reply = await AppealReply.create(**fields)
+    await appeal_stats.replied(
+        reply.appeal_id, on_time=reply.on_time, working_days=reply.working_days
+    )
+    return reply
 
 
 async def add_rating(**fields: Any) -> AppealRating:
-    return await AppealRating.create(**fields)
+    rating = await AppealRating.create(**fields)
+    await appeal_stats.rated(rating.appeal_id, Satisfaction(rating.level))
+    return rating
 
 
 async def open_revisit(
@@ -605,13 +621,22 @@ def _insight_scope(
 ) -> QuerySet[Appeal]:
     """Appeals filed in [start, end) that reached the platform (not held or refused)."""
     query = Appeal.filter(submitted_at__gte=start, submitted_at__lt=end).exclude(
-        status__in=[AppealStatus.HELD, AppealStatus.REJECTED]
+        status__in=list(appeal_stats.OUTSIDE)
     )
     if district_ids is not None:
         query = query.filter(district_id__in=list(district_ids))
     if category_ids is not None:
         query = query.filter(category_id__in=list(category_ids))
     return query
+
+
+# The aggregates (storage.repositories.appeal_stats) insights read instead of the rows.
+insight_cells = appeal_stats.cells
+insight_terms = appeal_stats.term_counts
+insight_words = appeal_stats.sealed_terms
+insight_known_digests = appeal_stats.all_digests
+rebuild_insights = appeal_stats.rebuild
+appeals_by_id = appeal_stats.appeals_by_id
 
 
 async def insight_rows(
