@@ -15,16 +15,24 @@ in steps until the server stops keeping up (capacity: the best throughput reache
 errors); then it runs at 70% of that. Target: p99 <= 3x the unloaded p50, and no errors.
 
 Seeding (residents with sessions and wallet documents) runs in a child process before
-locust is imported: locust's gevent patching and asyncio do not mix in one process."""
+locust runs: the load process patches sockets for gevent before anything else imports them."""
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] != ["--seed"]:
+    # The load runs on gevent: sockets and ssl are patched before anything imports them.
+    from gevent import monkey  # type: ignore[import-untyped]
+
+    monkey.patch_all()
+
 import asyncio
+import itertools
 import json
 import os
 import secrets
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -204,6 +212,7 @@ async def _seed() -> dict[str, Any]:
 
 # Filled after seeding, read by the users.
 _residents: list[dict[str, Any]] = []
+_taken = itertools.count()
 _codes: list[str] = []
 
 
@@ -222,7 +231,9 @@ def _users() -> type:
         wait_time = constant_throughput(PER_USER)
 
         def on_start(self) -> None:
-            self.me = residents[random.randrange(len(residents))]
+            # One resident per user: a sign-in rotates the resident's tokens, which another
+            # user holding the same resident would then present as stale.
+            self.me = residents[next(_taken) % len(residents)]
 
         def gql(self, name: str, query: str, variables: dict[str, Any] | None = None) -> Any:
             headers = {"Authorization": f"Bearer {self.me['token']}"}
@@ -327,7 +338,7 @@ JPEG = b""
 
 
 def _run(host: str, users: int, seconds: int) -> dict[str, Any]:
-    import gevent  # type: ignore[import-untyped]
+    import gevent
     from locust.env import Environment
 
     environment = Environment(user_classes=[USERS[0]], host=host)
