@@ -9,10 +9,10 @@ from tortoise.indexes import Index
 REBUILD_SQL = [
     "DELETE FROM appeal_stat",
     "DELETE FROM appeal_term_stat",
-    """INSERT INTO appeal_stat (day, district_id, category_id, appeals, open, replied,
+    """INSERT INTO appeal_stat (day, district_id, category_id, shard, appeals, open, replied,
         merged, replies, replies_on_time, reply_days, rated_satisfied,
         rated_basically_satisfied, rated_dissatisfied)
-    SELECT day, district_id, category_id, sum(appeals), sum(open), sum(replied), sum(merged),
+    SELECT day, district_id, category_id, 0, sum(appeals), sum(open), sum(replied), sum(merged),
         sum(replies), sum(on_time), sum(days), sum(satisfied), sum(basically), sum(dissatisfied)
     FROM (
         SELECT CAST((a.submitted_at AT TIME ZONE 'Asia/Shanghai') AS date) AS day,
@@ -39,12 +39,12 @@ REBUILD_SQL = [
         FROM appeal_rating g JOIN appeal a ON a.id = g.appeal_id GROUP BY 1, 2, 3
     ) parts
     GROUP BY day, district_id, category_id""",
-    """INSERT INTO appeal_term_stat (day, district_id, category_id, digest, appeals)
+    """INSERT INTO appeal_term_stat (day, district_id, category_id, shard, digest, appeals)
     SELECT CAST((a.submitted_at AT TIME ZONE 'Asia/Shanghai') AS date),
-        a.district_id, a.category_id, d.digest, count(*)
+        a.district_id, a.category_id, 0, d.digest, count(*)
     FROM appeal a, jsonb_array_elements_text(a.keyword_digests::jsonb) AS d(digest)
     WHERE a.status NOT IN ('HELD', 'REJECTED')
-    GROUP BY 1, 2, 3, 4""",
+    GROUP BY 1, 2, 3, 5""",
 ]
 
 
@@ -67,6 +67,7 @@ class Migration(migrations.Migration):
                 ('day', fields.DateField()),
                 ('district_id', fields.UUIDField()),
                 ('category_id', fields.UUIDField()),
+                ('shard', fields.SmallIntField(default=0)),
                 ('appeals', fields.IntField(default=0)),
                 ('open', fields.IntField(default=0)),
                 ('replied', fields.IntField(default=0)),
@@ -78,7 +79,7 @@ class Migration(migrations.Migration):
                 ('rated_basically_satisfied', fields.IntField(default=0)),
                 ('rated_dissatisfied', fields.IntField(default=0)),
             ],
-            options={'table': 'appeal_stat', 'app': 'models', 'unique_together': (('day', 'district_id', 'category_id'),), 'indexes': [Index(fields=['district_id', 'day'])], 'pk_attr': 'id', 'table_description': 'Insight figures of the appeals filed on one China day in one district and leaf'},
+            options={'table': 'appeal_stat', 'app': 'models', 'unique_together': (('day', 'district_id', 'category_id', 'shard'),), 'indexes': [Index(fields=['district_id', 'day'])], 'pk_attr': 'id', 'table_description': 'Insight figures of the appeals filed on one China day in one district and leaf'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -97,10 +98,11 @@ class Migration(migrations.Migration):
                 ('day', fields.DateField()),
                 ('district_id', fields.UUIDField()),
                 ('category_id', fields.UUIDField()),
+                ('shard', fields.SmallIntField(default=0)),
                 ('digest', fields.CharField(max_length=64)),
                 ('appeals', fields.IntField(default=0)),
             ],
-            options={'table': 'appeal_term_stat', 'app': 'models', 'unique_together': (('day', 'district_id', 'category_id', 'digest'),), 'indexes': [Index(fields=['district_id', 'day'])], 'pk_attr': 'id', 'table_description': 'How many appeals of one day, district and leaf category (those that reached the'},
+            options={'table': 'appeal_term_stat', 'app': 'models', 'unique_together': (('day', 'district_id', 'category_id', 'shard', 'digest'),), 'indexes': [Index(fields=['district_id', 'day'])], 'pk_attr': 'id', 'table_description': 'How many appeals of one day, district and leaf category (those that reached the'},
             bases=['Model'],
         ),
         ops.RunPython(backfill),

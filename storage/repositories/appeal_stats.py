@@ -100,14 +100,18 @@ async def _upsert(
     await connections.get("default").execute_query(sql, values)
 
 
-_CELL = ("day", "district_id", "category_id")
+_CELL = ("day", "district_id", "category_id", "shard")
+# Rows per cell: concurrent writes to one cell (a burst of filings about one burst water
+# main) mostly land on different rows, so they do not wait for each other's commits.
+SHARDS = 16
+Cell = tuple[date, UUID, UUID, int]
 
 
-async def _add(cell: tuple[date, UUID, UUID], counts: Mapping[str, int]) -> None:
+async def _add(cell: Cell, counts: Mapping[str, int]) -> None:
     await _upsert("appeal_stat", _CELL, sorted(_COLUMNS), [(cell, counts)])
 
 
-async def _add_terms(cell: tuple[date, UUID, UUID], digests: Sequence[str], delta: int) -> None:
+async def _add_terms(cell: Cell, digests: Sequence[str], delta: int) -> None:
     await _upsert(
         "appeal_term_stat",
         (*_CELL, "digest"),
@@ -116,18 +120,18 @@ async def _add_terms(cell: tuple[date, UUID, UUID], digests: Sequence[str], delt
     )
 
 
-def _cell(appeal: Appeal | Mapping[str, Any]) -> tuple[date, UUID, UUID]:
+def _cell(appeal: Appeal | Mapping[str, Any]) -> Cell:
+    names = ("id", "submitted_at", "district_id", "category_id")
     found: Mapping[str, Any] = (
-        appeal
-        if isinstance(appeal, Mapping)
-        else {n: getattr(appeal, n) for n in ("submitted_at", "district_id", "category_id")}
+        appeal if isinstance(appeal, Mapping) else {n: getattr(appeal, n) for n in names}
     )
-    return (day_of(found["submitted_at"]), found["district_id"], found["category_id"])
+    shard = UUID(str(found["id"])).int % SHARDS
+    return (day_of(found["submitted_at"]), found["district_id"], found["category_id"], shard)
 
 
 async def _facts(appeal_id: UUID) -> dict[str, Any]:
     rows = await Appeal.filter(id=appeal_id).values(
-        "submitted_at", "district_id", "category_id", "keyword_digests"
+        "id", "submitted_at", "district_id", "category_id", "keyword_digests"
     )
     return dict(rows[0])
 
@@ -241,16 +245,17 @@ async def sealed_terms(digests: Sequence[str]) -> dict[str, str]:
     return {str(digest): str(sealed) for digest, sealed in rows}
 
 
-# -- rebuilt from the rows (after the tables are added, or to repair them)
+# -- rebuilt from the rows (after the tables are added, or to repair them): all in shard 0,
+# later writes of those appeals add to their own shard (only the sums have a meaning)
 
 # The China day of filing, and the statuses left out (OUTSIDE), written out in SQL.
 REBUILD_SQL = [
     "DELETE FROM appeal_stat",
     "DELETE FROM appeal_term_stat",
-    """INSERT INTO appeal_stat (day, district_id, category_id, appeals, open, replied,
+    """INSERT INTO appeal_stat (day, district_id, category_id, shard, appeals, open, replied,
         merged, replies, replies_on_time, reply_days, rated_satisfied,
         rated_basically_satisfied, rated_dissatisfied)
-    SELECT day, district_id, category_id, sum(appeals), sum(open), sum(replied), sum(merged),
+    SELECT day, district_id, category_id, 0, sum(appeals), sum(open), sum(replied), sum(merged),
         sum(replies), sum(on_time), sum(days), sum(satisfied), sum(basically), sum(dissatisfied)
     FROM (
         SELECT CAST((a.submitted_at AT TIME ZONE 'Asia/Shanghai') AS date) AS day,
@@ -277,12 +282,12 @@ REBUILD_SQL = [
         FROM appeal_rating g JOIN appeal a ON a.id = g.appeal_id GROUP BY 1, 2, 3
     ) parts
     GROUP BY day, district_id, category_id""",
-    """INSERT INTO appeal_term_stat (day, district_id, category_id, digest, appeals)
+    """INSERT INTO appeal_term_stat (day, district_id, category_id, shard, digest, appeals)
     SELECT CAST((a.submitted_at AT TIME ZONE 'Asia/Shanghai') AS date),
-        a.district_id, a.category_id, d.digest, count(*)
+        a.district_id, a.category_id, 0, d.digest, count(*)
     FROM appeal a, jsonb_array_elements_text(a.keyword_digests::jsonb) AS d(digest)
     WHERE a.status NOT IN ('HELD', 'REJECTED')
-    GROUP BY 1, 2, 3, 4""",
+    GROUP BY 1, 2, 3, 5""",
 ]
 
 
