@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck unit schema migrations lock bench clean
+.PHONY: run test setup lint typecheck unit schema migrations lock bench bench-insights bench-mixed clean
 
 $(STAMP): pyproject.toml constraints.txt miniprogram-mock/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -57,3 +57,13 @@ clean:
 bench: setup
 	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk)
 	$(BIN)/python -m tests.perf.bench
+
+## make bench-insights: appealInsights for a month and a district over a generated year of
+## a million appeals, from the insight aggregates (target <= 1 s)
+bench-insights: setup
+	$(BIN)/python -m tests.perf.insights_bench
+
+## make bench-mixed: the "city morning" mix with locust: capacity, then 70% of it (target
+## p99 <= 3x the unloaded p50, no errors)
+bench-mixed: setup
+	$(BIN)/python -m tests.perf.city_morning

@@ -24,7 +24,7 @@ import pyotp
 import uvicorn
 from pydantic import ValidationError
 
-from api import calendar_cli, exchange_cli
+from api import calendar_cli, exchange_cli, insights_cli
 from api.logging import configure_logging
 from api.wechat_push import WECHAT_PUSH_PATH
 from resolvers.settings import (
@@ -530,6 +530,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     loading.add_argument("folder")
     exchange_cli.add_parser(commands)
     calendar_cli.add_parser(commands)
+    insights_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     configure_logging(
@@ -552,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cmd_import_catalogue(settings, args.file)
     elif args.command == "calendar":
         calendar_cli.run(settings, args)
+    elif args.command == "insights":
+        insights_cli.run(settings, args)
     elif args.command == "exchange":
         exchange_cli.run(settings, args)
     elif args.command == "open311-key":

@@ -236,8 +236,10 @@ async def create(
             await deadlines.limits_of(resources.settings, filing.category.id),
             china_date(now),
         )
+    # Taken before the transaction: the day's counter is held for one statement, not for
+    # the whole filing (a filing that then fails leaves a gap in the day's numbers).
+    number = f"SQ{china_date(now):%Y%m%d}{await repo.reserve_number(china_date(now)):06d}"
     async with changing(resources):
-        number = f"SQ{china_date(now):%Y%m%d}{await repo.next_number(china_date(now)):06d}"
         status = AppealStatus.HELD if verdict.hold else AppealStatus.SUBMITTED
         appeal = await repo.create(
             number=number,
@@ -264,6 +266,10 @@ async def create(
             hold_reason=verdict.hold,
             check_trace_id=verdict.trace_id,
             submitted_at=now,
+        )
+        # The words behind the digests, sealed, for the hot topics to open (new words only).
+        await repo.remember_terms(
+            {keywords.digest(resources.keyring, w): seal(resources, "term", w) for w in words}
         )
         if filing.photo_ids and filing.check_photos:
             await photo_checks.hold(appeal, filing.photo_ids, now=now)

@@ -17,8 +17,10 @@ from uuid import UUID
 import anyio
 import orjson
 
+from resolvers.appeals import keywords
 from resolvers.appeals.errors import AppealError
 from resolvers.appeals.errors import AppealErrorCode as Code
+from resolvers.appeals.transitions import SEALS
 from resolvers.calendar.service import CHINA, china_date
 from resolvers.resources import Resources
 from storage.cache import Keys, RedisError, appeals_version
@@ -26,6 +28,8 @@ from storage.crypto import Keyring
 from storage.models.appeals import AppealStatus, Satisfaction
 from storage.models.catalogue import RegionLevel
 from storage.repositories import appeals as repo
+from storage.repositories.appeal_stats import OPEN as OPEN_STATUSES
+from storage.repositories.appeal_stats import REPLIED as REPLIED_STATUSES
 
 MAX_DAYS = 400
 DEFAULT_WEEKS = 12
@@ -109,9 +113,101 @@ def _digest(filter: Filter, min_group: int, appeals: int) -> str:
 
 
 async def compute(resources: Resources, filter: Filter) -> dict[str, Any]:
+    """The figures from the aggregates (one row per day, district and leaf category, kept
+    by every write that changes them): a month of a district adds up a few thousand rows."""
     computed_at = resources.clock()  # before the reads: the figures are at least this fresh
-    settings = resources.settings
-    minimum = settings.appeal_insight_min_group
+    minimum = resources.settings.appeal_insight_min_group
+    districts = await _district_scope(filter.region_code)
+    categories = {c.id: c for c in await repo.categories()}
+    category_ids = _category_scope(categories, filter.category_code)
+    first_week = monday(filter.start)
+    cells = await repo.insight_cells(
+        first=first_week - timedelta(weeks=BASELINE_WEEKS),
+        last=filter.end,
+        district_ids=districts,
+        category_ids=category_ids,
+    )
+    in_period = [c for c in cells if c["day"] >= filter.start]
+    regions = await _regions(districts)
+    terms = await repo.insight_terms(
+        first=filter.start, last=filter.end, district_ids=districts, category_ids=category_ids
+    )
+    topics = await _hot_topics_of_terms(resources, terms, regions, minimum)
+    weekly = _weekly(
+        [(c["day"], c["category_id"], c["district_id"], c["appeals"]) for c in cells],
+        filter,
+        categories,
+        regions,
+        minimum,
+    )
+    totals: Counter[str] = Counter()
+    for cell in in_period:
+        totals.update({k: v for k, v in cell.items() if isinstance(v, int)})
+    levels = Counter({level: totals[f"rated_{level.value.lower()}"] for level in Satisfaction})
+    return _answer(
+        computed_at,
+        filter,
+        minimum,
+        total=totals["appeals"],
+        open=totals["open"],
+        replied=totals["replied"],
+        merged=totals["merged"],
+        topics=topics,
+        weekly=weekly,
+        timeliness=(totals["replies"], totals["replies_on_time"], totals["reply_days"]),
+        levels=levels,
+    )
+
+
+async def _regions(districts: list[UUID] | None) -> dict[UUID, Any]:
+    regions = {r.id: r for r in await repo.county_regions()}
+    if districts is not None:
+        regions.update({r.id: r for r in await repo.regions_by_ids(districts)})
+    return regions
+
+
+async def _hot_topics_of_terms(
+    resources: Resources,
+    terms: list[tuple[str, UUID, int]],
+    regions: dict[UUID, Any],
+    minimum: int,
+) -> list[dict[str, Any]]:
+    """The hot topics from (digest, district, appeals) counts: only the digests that can
+    make the list are opened (ties at the last place broken by the word, as in
+    `_hot_topics`)."""
+    documents: Counter[str] = Counter()
+    places: dict[str, Counter[UUID]] = defaultdict(Counter)
+    for digest, district, n in terms:
+        documents[digest] += n
+        places[digest][district] += n
+    ranked = sorted((n for n in documents.values() if n >= minimum), reverse=True)
+    if not ranked:
+        return []
+    floor = ranked[min(len(ranked), TOP_TOPICS) - 1]
+    chosen = [d for d, n in documents.items() if n >= floor]
+    sealed = await repo.insight_words(chosen)
+    words = {
+        digest: resources.keyring.open(text, context=SEALS["term"])
+        for digest, text in sealed.items()
+    }
+    topics = []
+    for digest in sorted(words, key=lambda d: (-documents[d], words[d])):
+        top = [
+            {"code": regions[region].code, "name": regions[region].name, "count": n}
+            for region, n in sorted(places[digest].items(), key=lambda i: (-i[1], str(i[0])))
+            if n >= minimum and region in regions
+        ][:TOP_REGIONS_PER_TOPIC]
+        topics.append({"keyword": words[digest], "count": documents[digest], "regions": top})
+        if len(topics) == TOP_TOPICS:
+            break
+    return topics
+
+
+async def compute_from_rows(resources: Resources, filter: Filter) -> dict[str, Any]:
+    """The same figures as `compute`, counted from every appeal row in scope: slow, kept to
+    check the aggregates against (the tests, `rongban insights check`)."""
+    computed_at = resources.clock()  # before the reads: the figures are at least this fresh
+    minimum = resources.settings.appeal_insight_min_group
     districts = await _district_scope(filter.region_code)
     categories = {c.id: c for c in await repo.categories()}
     category_ids = _category_scope(categories, filter.category_code)
@@ -124,31 +220,66 @@ async def compute(resources: Resources, filter: Filter) -> dict[str, Any]:
     )
     start_at = _bounds(filter.start)
     in_period = [r for r in rows if r["submitted_at"] >= start_at]
-    regions = {r.id: r for r in await repo.county_regions()}
-    if districts is not None:
-        regions.update({r.id: r for r in await repo.regions_by_ids(districts)})
-    groups = {c.id: categories[c.parent_id] if c.parent_id else c for c in categories.values()}
-
+    regions = await _regions(districts)
     keywords = await anyio.to_thread.run_sync(_open_keywords, resources.keyring, in_period)
     topics = _hot_topics(in_period, keywords, regions, minimum)
+    weekly = _weekly(
+        [(china_date(r["submitted_at"]), r["category_id"], r["district_id"], 1) for r in rows],
+        filter,
+        categories,
+        regions,
+        minimum,
+    )
+    end_at = _bounds(filter.end, end=True)
+    timeliness = await repo.insight_timeliness(
+        start=start_at, end=end_at, district_ids=districts, category_ids=category_ids
+    )
+    counted = await repo.insight_levels(
+        start=start_at, end=end_at, district_ids=districts, category_ids=category_ids
+    )
+    statuses = Counter(AppealStatus(r["status"]) for r in in_period)
+    return _answer(
+        computed_at,
+        filter,
+        minimum,
+        total=len(in_period),
+        open=sum(n for s, n in statuses.items() if s in OPEN_STATUSES),
+        replied=sum(n for s, n in statuses.items() if s in REPLIED_STATUSES),
+        merged=statuses.get(AppealStatus.MERGED, 0),
+        topics=topics,
+        weekly=weekly,
+        timeliness=timeliness,
+        levels=Counter({Satisfaction(level): n for level, n in counted.items()}),
+    )
 
+
+def _weekly(
+    counts: list[tuple[date, UUID, UUID, int]],
+    filter: Filter,
+    categories: dict[UUID, Any],
+    regions: dict[UUID, Any],
+    minimum: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """Category and district trends of the period and the spikes, from (China day, leaf
+    category, district, appeals) counts that reach back BASELINE_WEEKS before it."""
+    groups = {c.id: categories[c.parent_id] if c.parent_id else c for c in categories.values()}
     weeks = []
-    week = first_week
+    week = monday(filter.start)
     while week <= filter.end:
         weeks.append(week)
         week += timedelta(weeks=1)
     by_category: dict[tuple[Any, date], int] = Counter()
     by_region: dict[tuple[Any, date], int] = Counter()
     by_leaf_region: dict[tuple[Any, Any, date], int] = Counter()
-    for row in rows:
-        week = monday(china_date(row["submitted_at"]))
-        leaf = categories.get(row["category_id"])
-        if leaf is None:
+    for day, category_id, district_id, n in counts:
+        week = monday(day)
+        leaf = categories.get(category_id)
+        if leaf is None or not n:
             continue
-        by_leaf_region[(leaf.id, row["district_id"], week)] += 1
-        if row["submitted_at"] >= start_at:
-            by_category[(groups[leaf.id].id, week)] += 1
-            by_region[(row["district_id"], week)] += 1
+        by_leaf_region[(leaf.id, district_id, week)] += n
+        if day >= filter.start:
+            by_category[(groups[leaf.id].id, week)] += n
+            by_region[(district_id, week)] += n
 
     def series(counter: dict[tuple[Any, date], int], key: Any) -> list[dict[str, Any]]:
         points = []
@@ -179,41 +310,40 @@ async def compute(resources: Resources, filter: Filter) -> dict[str, Any]:
         )
         if key in regions
     ][:MAX_DISTRICT_SERIES]
-    spikes = _spikes(by_leaf_region, weeks, filter, categories, regions, minimum)
-
-    end_at = _bounds(filter.end, end=True)
-    replies, on_time, days = await repo.insight_timeliness(
-        start=start_at, end=end_at, district_ids=districts, category_ids=category_ids
-    )
-    counted = await repo.insight_levels(
-        start=start_at, end=end_at, district_ids=districts, category_ids=category_ids
-    )
-    levels = Counter({Satisfaction(level): n for level, n in counted.items()})
-    statuses = Counter(r["status"] for r in in_period)
-    open_statuses = {
-        AppealStatus.SUBMITTED,
-        AppealStatus.DISPATCHED,
-        AppealStatus.SIGNED,
-        AppealStatus.RETURNED,
+    return {
+        "categoryTrends": category_trends,
+        "regionTrends": region_trends,
+        "spikes": _spikes(by_leaf_region, weeks, filter, categories, regions, minimum),
     }
+
+
+def _answer(
+    computed_at: datetime,
+    filter: Filter,
+    minimum: int,
+    *,
+    total: int,
+    open: int,
+    replied: int,
+    merged: int,
+    topics: list[dict[str, Any]],
+    weekly: dict[str, list[dict[str, Any]]],
+    timeliness: tuple[int, int, int],
+    levels: Counter[Satisfaction],
+) -> dict[str, Any]:
+    replies, on_time, days = timeliness
     rated = sum(levels.values())
     return {
         "computedAt": computed_at.isoformat(),
         "start": filter.start.isoformat(),
         "end": filter.end.isoformat(),
-        "total": len(in_period),
-        "open": sum(n for s, n in statuses.items() if AppealStatus(s) in open_statuses),
-        "replied": sum(
-            1
-            for r in in_period
-            if AppealStatus(r["status"]) in (AppealStatus.REPLIED, AppealStatus.CLOSED)
-        ),
-        "merged": statuses.get(AppealStatus.MERGED, 0),
+        "total": total,
+        "open": open,
+        "replied": replied,
+        "merged": merged,
         "minGroupSize": minimum,
         "hotTopics": topics,
-        "categoryTrends": category_trends,
-        "regionTrends": region_trends,
-        "spikes": spikes,
+        **weekly,
         "timeliness": {
             "replies": replies,
             "onTimeRate": round(on_time / replies, 4) if replies else None,
@@ -339,3 +469,38 @@ def _category_scope(categories: dict[UUID, Any], code: str | None) -> list[UUID]
         raise AppealError(Code.CATEGORY_NOT_FOUND, "filter.categoryCode")
     children = [c.id for c in categories.values() if c.parent_id == chosen.id]
     return children or [chosen.id]
+
+
+BACKFILL_BATCH = 2000
+
+
+async def backfill(keyring: Keyring, *, recount: bool = True) -> tuple[int, int]:
+    """After the aggregates are added (or to repair them): recounts them from the appeal
+    rows (`recount`, PostgreSQL), then learns the words behind keyword digests nobody has
+    filed since, opening only the appeals that carry such a digest. Returns (appeals read,
+    words learnt)."""
+    if recount:
+        await repo.rebuild_insights()
+    known = await repo.insight_known_digests()
+    read = learnt = 0
+    after: UUID | None = None
+    while True:
+        batch = await repo.appeals_by_id(after, BACKFILL_BATCH)
+        if not batch:
+            return read, learnt
+        after = batch[-1]["id"]
+        read += len(batch)
+        new: dict[str, str] = {}
+        for row in batch:
+            if set(row["keyword_digests"] or ()) <= known:
+                continue
+            for word in orjson.loads(
+                keyring.open(row["keywords_sealed"], context=SEALS["keywords"])
+            ):
+                digest = keywords.digest(keyring, word)
+                if digest not in known and digest not in new:
+                    new[digest] = keyring.seal(word, context=SEALS["term"])
+        if new:
+            await repo.remember_terms(new)
+            known |= set(new)
+            learnt += len(new)

@@ -80,12 +80,14 @@ def extract(text: str, top: int = TOP_KEYWORDS) -> list[str]:
     return words
 
 
+def digest(keyring: Keyring, word: str) -> str:
+    """A word's keyed digest: equal words give equal digests, and nothing can be read back
+    without the key."""
+    return keyring.blind_index(word, purpose="appeal.keyword")[:_DIGEST_CHARS]
+
+
 def digests(keyring: Keyring, words: Sequence[str]) -> list[str]:
-    """Keyed digests of the words: equal words give equal digests, and nothing can be read
-    back without the key."""
-    return sorted(
-        {keyring.blind_index(word, purpose="appeal.keyword")[:_DIGEST_CHARS] for word in words}
-    )
+    return sorted({digest(keyring, word) for word in words})
 
 
 def similarity(a: Sequence[str], b: Sequence[str]) -> float:

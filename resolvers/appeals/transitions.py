@@ -53,6 +53,7 @@ SEALS = {
     "reply": "appeal.reply",
     "comment": "appeal.comment",
     "revisit": "appeal.revisit",
+    "term": "appeal.term",
 }
 
 

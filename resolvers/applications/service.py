@@ -40,6 +40,7 @@ from resolvers.applications.submission import (
     request_hash,
     require_real_name,
     require_self_service,
+    reserve_numbers,
     submit,
 )
 from resolvers.applications.tasks import ResultFile, complete_task, issue_result, record_progress
@@ -93,6 +94,7 @@ __all__ = [
     "request_supplement",
     "require_real_name",
     "require_self_service",
+    "reserve_numbers",
     "subject",
     "subject_of",
     "submit",

@@ -209,6 +209,16 @@ def check_form(resources: Resources, form: Any, schema: Any, *, prefix: str = "f
     )
 
 
+async def reserve_numbers(now: datetime, count: int = 1) -> list[str]:
+    """`count` application numbers (CD + China date + the day's sequence), taken before the
+    transaction that uses them: the day's counter is held for one statement, not for the
+    whole submission, so residents submitting at once never wait for each other's commits.
+    A submission that then fails leaves a gap in the day's numbers."""
+    today = china_date(now)
+    first = await repo.reserve_numbers(today, count)
+    return [f"CD{today:%Y%m%d}{n:06d}" for n in range(first, first + count)]
+
+
 async def create_submitted(
     resources: Resources,
     *,
@@ -219,15 +229,15 @@ async def create_submitted(
     plan: Plan,
     now: datetime,
     acceptance_due: Deadline,
+    number: str,
     parent_id: UUID | None = None,
 ) -> Application:
     """Inside the caller's transaction: a SUBMITTED application with its materials and its
-    timeline's first event. A single application also tells its owner; a bundle's items are
-    announced once, by the bundle."""
-    today = china_date(now)
-    number = await repo.next_number(today)
+    timeline's first event, under a `number` reserved before the transaction (`reserve_numbers`). A
+    single application also tells its owner; a bundle's items are announced once, by the
+    bundle."""
     application = await repo.create(
-        number=f"CD{today:%Y%m%d}{number:06d}",
+        number=number,
         owner_id=owner_id,
         implementation_id=implementation.id,
         department_id=implementation.department_id,
@@ -294,6 +304,7 @@ async def submit(
     )
     now = resources.clock()
     due = await deadlines.acceptance_due(china_date(now), settings.application_acceptance_days, 0)
+    (number,) = await reserve_numbers(now)
     try:
         async with atomic():
             if key is not None and await repo.idempotency(owner_id, SUBMIT_SCOPE, key):
@@ -307,6 +318,7 @@ async def submit(
                 plan=plan,
                 now=now,
                 acceptance_due=due,
+                number=number,
             )
             if key is not None:
                 await remember_key(owner_id, SUBMIT_SCOPE, key, digest, application.id)

@@ -69,12 +69,22 @@ async def _add_working_days(start: date, days: int) -> tuple[date, bool]:
         raise ValueError("days must not be negative")
     if days == 0:
         return start, False
-    known = await repo.days_between(start + timedelta(days=1), start + timedelta(days=_WINDOW_DAYS))
+    # Read what the count needs (two calendar days per working day covers Golden Week and
+    # Spring Festival), then further chunks up to the window: a submission's few working
+    # days cost a few dozen rows, not the whole window.
+    chunk = min(_WINDOW_DAYS, 2 * days + 21)
+    read_until = start
+    known: dict[date, tuple[bool, bool]] = {}
     counted = 0
     provisional = False
     day = start
     while True:
         day += timedelta(days=1)
+        if day > read_until:
+            if (day - start).days > _WINDOW_DAYS:
+                raise BeyondCalendar(day.isoformat())
+            read_until = min(day + timedelta(days=chunk - 1), start + timedelta(days=_WINDOW_DAYS))
+            known = await repo.days_between(day, read_until)
         found = known.get(day)
         if found is None:
             raise BeyondCalendar(day.isoformat())

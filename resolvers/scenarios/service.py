@@ -429,22 +429,22 @@ async def submit(
     )
     answers_text = orjson.dumps(found.answers.canonical(), option=orjson.OPT_SORT_KEYS).decode()
     children: list[Application] = []
+    # The bundle's number, then one per item in the order they are written.
+    numbers = await applications.reserve_numbers(now, 1 + len(found.available))
     try:
         async with atomic():
             if key is not None and await application_repo.idempotency(owner_id, SUBMIT_SCOPE, key):
                 raise applications.Replayed()
-            today = china_date(now)
-            number = await application_repo.next_number(today)
             parent = await repo.create_parent(
-                number=f"CD{today:%Y%m%d}{number:06d}",
+                number=numbers[0],
                 owner_id=owner_id,
                 region_id=found.region.id,
                 status=ApplicationStatus.SUBMITTED,
                 channel=channel,
                 submitted_at=now,
             )
-            for item, item_materials, form_text in zip(
-                found.available, materials, forms, strict=True
+            for item, item_materials, form_text, number in zip(
+                found.available, materials, forms, numbers[1:], strict=True
             ):
                 assert item.implementation is not None
                 children.append(
@@ -457,6 +457,7 @@ async def submit(
                         plan=item_materials,
                         now=now,
                         acceptance_due=due,
+                        number=number,
                         parent_id=parent.id,
                     )
                 )

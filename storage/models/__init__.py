@@ -21,7 +21,10 @@ from storage.models.appeals import (
     AppealReply,
     AppealRevisit,
     AppealRoute,
+    AppealStat,
     AppealSupervision,
+    AppealTerm,
+    AppealTermStat,
     Open311Client,
 )
 from storage.models.applications import (
@@ -104,7 +107,10 @@ __all__ = [
     "AppealReply",
     "AppealRevisit",
     "AppealRoute",
+    "AppealStat",
     "AppealSupervision",
+    "AppealTerm",
+    "AppealTermStat",
     "Application",
     "ApplicationCounter",
     "ApplicationEvent",

@@ -472,3 +472,64 @@ class AppealRevisit(Model):
         table = "appeal_revisit"
         unique_together = (("appeal_id", "round"),)
         indexes = (("status", "due_date"),)
+
+
+class AppealStat(Model):
+    """Insight figures of the appeals filed on one China day in one district and leaf
+    category, kept up to date by every write that changes them (storage.repositories.
+    appeal_stats), so insights add up a few rows per day instead of reading every appeal.
+    `appeals` counts those that reached the platform (not HELD or REJECTED); `open`,
+    `replied` and `merged` split them by current status; replies and ratings are counted
+    when written, with the appeal they belong to. Each cell is split into `shard`s (by the
+    appeal's id): filings of one place and kind at the same moment add to different rows
+    instead of queueing on one; only the sum over shards has a meaning."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    district_id = fields.UUIDField()
+    category_id = fields.UUIDField()
+    shard = fields.SmallIntField(default=0)
+    appeals = fields.IntField(default=0)
+    open = fields.IntField(default=0)
+    replied = fields.IntField(default=0)
+    merged = fields.IntField(default=0)
+    replies = fields.IntField(default=0)
+    replies_on_time = fields.IntField(default=0)
+    reply_days = fields.IntField(default=0, description="working days to reply, summed")
+    rated_satisfied = fields.IntField(default=0)
+    rated_basically_satisfied = fields.IntField(default=0)
+    rated_dissatisfied = fields.IntField(default=0)
+
+    class Meta:
+        table = "appeal_stat"
+        unique_together = (("day", "district_id", "category_id", "shard"),)
+        indexes = (("district_id", "day"),)
+
+
+class AppealTermStat(Model):
+    """How many appeals of one day, district and leaf category (those that reached the
+    platform) have a keyword: by its keyed digest, never the word itself. Sharded as
+    AppealStat is."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    district_id = fields.UUIDField()
+    category_id = fields.UUIDField()
+    shard = fields.SmallIntField(default=0)
+    digest = fields.CharField(max_length=64)
+    appeals = fields.IntField(default=0)
+
+    class Meta:
+        table = "appeal_term_stat"
+        unique_together = (("day", "district_id", "category_id", "shard", "digest"),)
+        indexes = (("district_id", "day"),)
+
+
+class AppealTerm(Model):
+    """A keyword's digest and the word, sealed: opened only for the hot topics shown."""
+
+    digest = fields.CharField(max_length=64, primary_key=True)
+    word_sealed = fields.TextField(description="SM4-GCM, context appeal.term")
+
+    class Meta:
+        table = "appeal_term"

@@ -13,6 +13,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
+from storage import counters
 from storage.models.accounts import Account, AuditEvent
 from storage.models.appeals import (
     FINAL_STATUSES,
@@ -23,7 +24,6 @@ from storage.models.appeals import (
     AppealCatalogueChange,
     AppealCatalogueVersion,
     AppealCategory,
-    AppealCounter,
     AppealEvent,
     AppealPhoto,
     AppealRating,
@@ -37,9 +37,11 @@ from storage.models.appeals import (
     Open311Client,
     PhotoCheck,
     RevisitStatus,
+    Satisfaction,
 )
 from storage.models.catalogue import Department, Region, RegionLevel, ServiceCentre
 from storage.models.documents import Document, DocumentStatus
+from storage.repositories import appeal_stats
 from storage.repositories.pagination import Page, Scalar, keyset_page
 from storage.repositories.readers import Reader
 
@@ -473,17 +475,16 @@ async def nearby_candidates(
 # -- writes (inside the service's transaction)
 
 
-async def next_number(day: date) -> int:
-    """The next sequence number of the day: the counter row stays locked until commit."""
-    await AppealCounter.get_or_create(day=day)
-    await AppealCounter.filter(day=day).update(issued=F("issued") + 1)
-    row = await AppealCounter.filter(day=day).select_for_update().first()
-    assert row is not None
-    return row.issued
+async def reserve_number(day: date) -> int:
+    """The next appeal number of the day, taken before the filing's transaction (see
+    storage.counters): the day's row is never held by it."""
+    return await counters.reserve("appeal_counter", day)
 
 
 async def create(**fields: Any) -> Appeal:
-    return await Appeal.create(**fields)
+    appeal = await Appeal.create(**fields)
+    await appeal_stats.filed(appeal)
+    return appeal
 
 
 async def lock(appeal_id: UUID) -> Appeal | None:
@@ -499,6 +500,8 @@ async def move(appeal_id: UUID, *, expected: AppealStatus, **changes: Any) -> bo
     """Changes the status only if it is still `expected` (the lock makes it certain on
     PostgreSQL; the condition keeps it so where row locks are missing)."""
     updated = await Appeal.filter(id=appeal_id, status=expected).update(**changes)
+    if updated == 1 and changes.get("status", expected) != expected:
+        await appeal_stats.moved(appeal_id, expected, AppealStatus(changes["status"]))
     return updated == 1
 
 
@@ -538,12 +541,22 @@ async def add_photos(
     return rows
 
 
+async def remember_terms(sealed_by_digest: dict[str, str]) -> None:
+    await appeal_stats.remember_terms(sealed_by_digest)
+
+
 async def add_reply(**fields: Any) -> AppealReply:
-    return await AppealReply.create(**fields)
+    reply = await AppealReply.create(**fields)
+    await appeal_stats.replied(
+        reply.appeal_id, on_time=reply.on_time, working_days=reply.working_days
+    )
+    return reply
 
 
 async def add_rating(**fields: Any) -> AppealRating:
-    return await AppealRating.create(**fields)
+    rating = await AppealRating.create(**fields)
+    await appeal_stats.rated(rating.appeal_id, Satisfaction(rating.level))
+    return rating
 
 
 async def open_revisit(
@@ -677,13 +690,22 @@ def _insight_scope(
 ) -> QuerySet[Appeal]:
     """Appeals filed in [start, end) that reached the platform (not held or refused)."""
     query = Appeal.filter(submitted_at__gte=start, submitted_at__lt=end).exclude(
-        status__in=[AppealStatus.HELD, AppealStatus.REJECTED]
+        status__in=list(appeal_stats.OUTSIDE)
     )
     if district_ids is not None:
         query = query.filter(district_id__in=list(district_ids))
     if category_ids is not None:
         query = query.filter(category_id__in=list(category_ids))
     return query
+
+
+# The aggregates (storage.repositories.appeal_stats) insights read instead of the rows.
+insight_cells = appeal_stats.cells
+insight_terms = appeal_stats.term_counts
+insight_words = appeal_stats.sealed_terms
+insight_known_digests = appeal_stats.all_digests
+rebuild_insights = appeal_stats.rebuild
+appeals_by_id = appeal_stats.appeals_by_id
 
 
 async def insight_rows(

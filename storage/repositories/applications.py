@@ -8,14 +8,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Avg, Count
 
+from storage import counters
 from storage.models.accounts import Account
 from storage.models.applications import (
     OPEN_STATUSES,
     Application,
-    ApplicationCounter,
     ApplicationEvent,
     ApplicationMaterial,
     ApplicationStatus,
@@ -290,14 +290,10 @@ async def delete_document(document_id: UUID) -> None:
     await Document.filter(id=document_id).delete()
 
 
-async def next_number(day: date) -> int:
-    """The next sequence number of the day. The counter row is locked until commit, so
-    numbers are never given twice (a rolled-back submission leaves a gap, as a sequence would)."""
-    await ApplicationCounter.get_or_create(day=day)
-    await ApplicationCounter.filter(day=day).update(issued=F("issued") + 1)
-    row = await ApplicationCounter.filter(day=day).select_for_update().first()
-    assert row is not None
-    return row.issued
+async def reserve_numbers(day: date, count: int = 1) -> int:
+    """The first of `count` consecutive application numbers of the day. Called before the
+    submission's transaction (see storage.counters): the day's row is never held by it."""
+    return await counters.reserve("application_counter", day, count)
 
 
 async def lock(application_id: UUID) -> Application | None:

@@ -1,0 +1,449 @@
+"""`make bench-mixed`: a "city morning" on one server, driven by locust.
+
+The mix follows a day of the city (per day; task weights below are these numbers / 1,000):
+- 70,000 applications and 13,000 appeals: the city's daily figures (about 70,000 online
+  applications a day on 天府蓉易办, and 12345's 1.2 million appeals a quarter).
+- The reads around them are our assumptions, stated so they can be argued with: each
+  application is preceded by 5 catalogue pages and 4 guide views, followed by 3 looks at
+  "my applications", and brings 2 uploaded materials; each application or appeal starts
+  about 1.5 sign-ins (session refreshes). That gives, per day: 350,000 catalogue pages,
+  280,000 guides, 210,000 my-applications, 140,000 uploads (three requests each: ticket,
+  POST, confirm), 125,000 sign-ins, 70,000 submissions, 13,000 appeals.
+
+Steps: an unloaded pass (one user) gives the p50 to compare with; then the offered load rises
+in steps until the server stops keeping up (capacity: the best throughput reached without
+errors); then it runs at 70% of that. Target: p99 <= 3x the unloaded p50, and no errors.
+
+Seeding (residents with sessions and wallet documents) runs in a child process before
+locust runs: the load process patches sockets for gevent before anything else imports them."""
+
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] != ["--seed"]:
+    # The load runs on gevent: sockets and ssl are patched before anything imports them.
+    from gevent import monkey  # type: ignore[import-untyped]
+
+    monkey.patch_all()
+
+import asyncio
+import itertools
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+ROOT = Path(__file__).resolve().parents[2]
+RESIDENTS = int(os.environ.get("RONGBAN_BENCH_RESIDENTS", "400"))
+STEP_SECONDS = int(os.environ.get("RONGBAN_BENCH_STEP_SECONDS", "20"))
+RUN_SECONDS = int(os.environ.get("RONGBAN_BENCH_RUN_SECONDS", "60"))
+TARGET_RATIO = 3.0
+# Requests per second each locust user offers (constant throughput): users = offered rate.
+PER_USER = 1.0
+WEIGHTS = {
+    "catalogue": 350,
+    "guide": 280,
+    "my_applications": 210,
+    "upload": 140,
+    "sign_in": 125,
+    "submit": 70,
+    "appeal": 13,
+}
+HYGIENE = ("51000100020000", "510104")
+PAGE = (
+    'query Page { services(filter: {regionCode: "510104"}, first: 20) '
+    "{ nodes { code name visits onlineDepth department { name } region { name } } } }"
+)
+GUIDE = (
+    "query Guide($code: String!) { service(code: $code) { code name conditions promisedDays "
+    "fee channels steps { name } faqs { question answer } "
+    "materials { name necessity source documentKind } department { name } region { name } } }"
+)
+MINE = (
+    "query Mine { myApplications(first: 10) { edges { node { id number status dueDate "
+    "service { name } } } } }"
+)
+REFRESH = (
+    "mutation Refresh($t: String!) { refreshSession(input: {refreshToken: $t}) { __typename "
+    "... on Session { token refreshToken } ... on RefreshSessionError { code } } }"
+)
+TICKET = (
+    "mutation Ticket($kind: DocumentKind!, $name: String!, $type: String!, $size: Int!) { "
+    "requestDocumentUpload(input: {kind: $kind, fileName: $name, contentType: $type, "
+    "size: $size}) { __typename ... on DocumentUploadTicket { documentId url fields "
+    "{ name value } } ... on RequestDocumentUploadError { code } } }"
+)
+CONFIRM = (
+    "mutation Confirm($id: ID!) { confirmDocumentUpload(input: {documentId: $id}) { "
+    "__typename ... on Document { id status } ... on ConfirmDocumentUploadError { code } } }"
+)
+SUBMIT = (
+    "mutation Submit($input: SubmitApplicationInput!) { submitApplication(input: $input) { "
+    "__typename ... on Application { id number } ... on SubmitApplicationError { code } } }"
+)
+FILE = (
+    "mutation File($input: FileAppealInput!) { fileAppeal(input: $input) { __typename "
+    "... on Appeal { id number } ... on FileAppealError { code } } }"
+)
+
+
+# -- seeding (child process)
+
+
+async def _database() -> str:
+    """A fresh database of its own (`make bench` may be using its own meanwhile) with the
+    demo seed and the scale catalogue."""
+    import asyncpg
+    from tortoise import Tortoise
+
+    from api.cli import run_migrations
+    from api.seed import seed_demo
+    from resolvers.settings import Settings
+    from storage.database import tortoise_config
+    from tests.perf.bench import REDIS, SERVER
+    from tests.perf.scale import generate
+
+    name = "rongban_bench_mixed"
+    admin = await asyncpg.connect(SERVER.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = f"{SERVER.rsplit('/', 1)[0]}/{name}"
+    await run_migrations(url)
+    settings = Settings(database_url=url, redis_url=REDIS, demo_password="bench-password-0")
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    try:
+        await seed_demo(settings)
+        await generate()
+    finally:
+        await Tortoise.close_connections()
+    analyse = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await analyse.execute("ANALYZE")
+    finally:
+        await analyse.close()
+    return url
+
+
+async def _seed() -> dict[str, Any]:
+    from tortoise import Tortoise
+
+    from api.resources import keyring_of
+    from resolvers.settings import Settings
+    from storage.database import tortoise_config
+    from storage.models.accounts import Account, AuthSession
+    from storage.models.catalogue import Implementation
+    from storage.models.documents import Document, DocumentKind, DocumentStatus
+    from tests.perf.bench import REDIS
+
+    url = await _database()
+    settings = Settings(database_url=url, redis_url=REDIS, demo_password="bench-password-0")
+    keyring = keyring_of(settings)
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    try:
+        now = datetime.now(UTC)
+        accounts, sessions, documents, residents = [], [], [], []
+        for i in range(RESIDENTS):
+            account = Account(
+                id=uuid4(),
+                roles=["RESIDENT"],
+                phone_sealed=keyring.seal(f"1390000{i:04d}", context="account.phone"),
+                phone_masked="139****0000",
+                identity_verified_at=now,
+                name_masked="张*",
+                display_name="合成居民（压测）",
+            )
+            accounts.append(account)
+            token, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            sessions.append(
+                AuthSession(
+                    account_id=account.id,
+                    access_hash=keyring.token_hash(token),
+                    refresh_hash=keyring.token_hash(refresh),
+                    access_expires_at=now + timedelta(hours=4),
+                    refresh_expires_at=now + timedelta(days=1),
+                    method="bench",
+                )
+            )
+            ids = []
+            for kind, name, content_type in (
+                (DocumentKind.ID_CARD_FRONT, "id.jpg", "image/jpeg"),
+                (DocumentKind.OTHER, "other.pdf", "application/pdf"),
+            ):
+                document = Document(
+                    id=uuid4(),
+                    owner_id=account.id,
+                    kind=kind,
+                    file_name=name,
+                    declared_content_type=content_type,
+                    declared_size=1000,
+                    size=1000,
+                    status=DocumentStatus.AVAILABLE,
+                    object_key=f"documents/{account.id}/{uuid4()}",
+                )
+                documents.append(document)
+                ids.append(str(document.id))
+            residents.append({"token": token, "refresh": refresh, "documents": ids})
+        await Account.bulk_create(accounts, batch_size=500)
+        await AuthSession.bulk_create(sessions, batch_size=500)
+        await Document.bulk_create(documents, batch_size=500)
+        codes = (
+            await Implementation.filter(region__code="510104")
+            .limit(200)
+            .values_list("code", flat=True)
+        )
+    finally:
+        await Tortoise.close_connections()
+    return {"url": url, "residents": residents, "codes": list(codes)}
+
+
+# -- the load (this process, after seeding)
+
+
+# Filled after seeding, read by the users.
+_residents: list[dict[str, Any]] = []
+_taken = itertools.count()
+_codes: list[str] = []
+
+
+def _users() -> type:
+    import base64
+    import random
+
+    from locust import HttpUser, constant_throughput, task
+
+    residents, codes = _residents, _codes
+
+    def gid(type_name: str, raw: str) -> str:
+        return base64.b64encode(f"{type_name}:{raw}".encode()).decode()
+
+    class Resident(HttpUser):
+        wait_time = constant_throughput(PER_USER)
+
+        def on_start(self) -> None:
+            # One resident per user: a sign-in rotates the resident's tokens, which another
+            # user holding the same resident would then present as stale.
+            self.me = residents[next(_taken) % len(residents)]
+
+        def gql(self, name: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+            headers = {"Authorization": f"Bearer {self.me['token']}"}
+            with self.client.post(
+                "/graphql",
+                json={"query": query, "variables": variables or {}},
+                headers=headers,
+                name=name,
+                catch_response=True,
+            ) as response:
+                body = response.json() if response.status_code == 200 else None
+                if body is None or body.get("errors"):
+                    response.failure(f"{response.status_code}: {str(body)[:200]}")
+                    return None
+                data = next(iter(body["data"].values()))
+                if isinstance(data, dict) and str(data.get("__typename", "")).endswith("Error"):
+                    response.failure(str(data)[:200])
+                    return None
+                return data
+
+        @task(WEIGHTS["catalogue"])
+        def catalogue(self) -> None:
+            self.client.post("/graphql", json={"query": PAGE}, name="catalogue")
+
+        @task(WEIGHTS["guide"])
+        def guide(self) -> None:
+            code = codes[random.randrange(len(codes))]
+            self.client.post(
+                "/graphql", json={"query": GUIDE, "variables": {"code": code}}, name="guide"
+            )
+
+        @task(WEIGHTS["my_applications"])
+        def my_applications(self) -> None:
+            self.gql("my_applications", MINE)
+
+        @task(WEIGHTS["sign_in"])
+        def sign_in(self) -> None:
+            session = self.gql("sign_in", REFRESH, {"t": self.me["refresh"]})
+            if session is not None:
+                self.me["token"], self.me["refresh"] = session["token"], session["refreshToken"]
+
+        @task(WEIGHTS["upload"])
+        def upload(self) -> None:
+            data = JPEG
+            ticket = self.gql(
+                "upload_ticket",
+                TICKET,
+                {"kind": "PHOTO", "name": "现场.jpg", "type": "image/jpeg", "size": len(data)},
+            )
+            if ticket is None:
+                return
+            fields = {f["name"]: f["value"] for f in ticket["fields"]}
+            self.client.post(
+                urlsplit(ticket["url"]).path,
+                data=fields,
+                files={"file": ("现场.jpg", data, "image/jpeg")},
+                name="upload_post",
+            )
+            self.gql("upload_confirm", CONFIRM, {"id": ticket["documentId"]})
+
+        @task(WEIGHTS["submit"])
+        def submit(self) -> None:
+            self.gql(
+                "submit",
+                SUBMIT,
+                {
+                    "input": {
+                        "serviceCode": HYGIENE[0],
+                        "regionCode": HYGIENE[1],
+                        "documentIds": [gid("Document", d) for d in self.me["documents"]],
+                        "channel": "MOBILE_APP",
+                    }
+                },
+            )
+
+        @task(WEIGHTS["appeal"])
+        def appeal(self) -> None:
+            self.gql(
+                "appeal",
+                FILE,
+                {
+                    "input": {
+                        "kind": "COMPLAINT",
+                        "categoryCode": "0101",
+                        "content": "春熙路口晚上有流动摊贩占用人行道摆摊，行人只能走机动车道。",
+                        "regionCode": "510104",
+                        "channel": "MOBILE_APP",
+                    }
+                },
+            )
+
+    return Resident
+
+
+def _jpeg() -> bytes:
+    from tests.documents.conftest import jpeg
+
+    return jpeg()
+
+
+JPEG = b""
+
+
+def _run(host: str, users: int, seconds: int) -> dict[str, Any]:
+    import gevent
+    from locust.env import Environment
+
+    environment = Environment(user_classes=[USERS[0]], host=host)
+    runner = environment.create_local_runner()
+    runner.start(users, spawn_rate=max(1, users))
+    gevent.sleep(2)  # spawned and settled; measure from here
+    environment.stats.reset_all()
+    started = time.monotonic()
+    gevent.sleep(seconds)
+    elapsed = time.monotonic() - started
+    total = environment.stats.total
+    result = {
+        "users": users,
+        "rps": total.num_requests / elapsed,
+        "p50_ms": total.get_response_time_percentile(0.5) or 0.0,
+        "p99_ms": total.get_response_time_percentile(0.99) or 0.0,
+        "errors": total.num_failures,
+        "requests": total.num_requests,
+        "by_name": {
+            name: (entry.num_requests, entry.get_response_time_percentile(0.99))
+            for (name, _), entry in environment.stats.entries.items()
+        },
+        "first_errors": [str(e.error)[:160] for e in list(environment.stats.errors.values())[:3]],
+    }
+    runner.quit()
+    return result
+
+
+USERS: list[type] = []
+
+
+def main() -> None:
+    global JPEG
+    from tests.perf.bench import free_port, serve
+
+    with tempfile.TemporaryDirectory() as folder:
+        seeded = Path(folder) / "seeded.json"
+        subprocess.run(
+            [sys.executable, "-m", "tests.perf.city_morning", "--seed", str(seeded)],
+            cwd=ROOT,
+            check=True,
+        )
+        prepared = json.loads(seeded.read_text())
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")} | {
+        "RONGBAN_DATABASE_URL": prepared["url"],
+        "RONGBAN_REDIS_URL": os.environ.get("RONGBAN_BENCH_REDIS", "redis://127.0.0.1:6379/12"),
+        "RONGBAN_PORT": str(port),
+        "RONGBAN_DEMO_PASSWORD": "bench-password-0",
+        "RONGBAN_STORAGE_URL": f"file://{tempfile.mkdtemp(prefix='rongban-bench-')}",
+        # One load generator plays hundreds of residents: lift the per-principal caps (the
+        # abuse run in `make bench` keeps them); filings per resident likewise.
+        "RONGBAN_COST_BUDGET_PER_MINUTE": "100000000",
+        "RONGBAN_EXECUTION_SECONDS_PER_MINUTE": "86400",
+        "RONGBAN_MAX_CONCURRENT_PER_ACCOUNT": "1000",
+        "RONGBAN_MAX_CONCURRENT_PER_ADDRESS": "1000",
+        "RONGBAN_APPEALS_PER_HOUR": "100000",
+    }
+    server = serve(["api.cli", "serve"], env, port)
+    try:
+        JPEG = _jpeg()
+        _residents.extend(prepared["residents"])
+        _codes.extend(prepared["codes"])
+        USERS.append(_users())
+        host = f"http://127.0.0.1:{port}"
+        unloaded = _run(host, 1, STEP_SECONDS)
+        print(f"unloaded: p50 {unloaded['p50_ms']:.0f} ms", flush=True)
+        steps = []
+        users = 10
+        while True:
+            step = _run(host, users, STEP_SECONDS)
+            steps.append(step)
+            print(
+                f"offered {users}/s: {step['rps']:.1f} req/s, p50 {step['p50_ms']:.0f} ms, "
+                f"p99 {step['p99_ms']:.0f} ms, {step['errors']} errors",
+                flush=True,
+            )
+            keeping_up = step["rps"] >= 0.9 * users * PER_USER and not step["errors"]
+            if not keeping_up or users >= 400:
+                break
+            users = int(users * 1.5)
+        clean = [s for s in steps if not s["errors"]] or steps
+        capacity = max(s["rps"] for s in clean)
+        load = max(1, round(0.7 * capacity / PER_USER))
+        run = _run(host, load, RUN_SECONDS)
+        ratio = run["p99_ms"] / max(unloaded["p50_ms"], 1.0)
+        verdict = "OK" if ratio <= TARGET_RATIO and not run["errors"] else "MISSED"
+        print(
+            f"capacity {capacity:.1f} req/s; at 70% ({load} users, {run['rps']:.1f} req/s): "
+            f"p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms = {ratio:.1f}x unloaded "
+            f"p50 (target <= {TARGET_RATIO:.0f}x), {run['errors']} errors of "
+            f"{run['requests']}: {verdict}",
+            flush=True,
+        )
+        for name, (count, p99) in sorted(run["by_name"].items()):
+            print(f"  {name:18} {count:6d} requests, p99 {p99 or 0:.0f} ms", flush=True)
+        for error in run["first_errors"]:
+            print(f"  error: {error}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--seed":
+        Path(sys.argv[2]).write_text(json.dumps(asyncio.run(_seed())))
+    else:
+        main()
