@@ -14,9 +14,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
+from starlette_compress import CompressMiddleware
 
 from api.exchange import CALLBACK_PATH, callbacks
-from api.graphql import GraphQLEndpoint
+from api.graphql import CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
@@ -31,6 +32,7 @@ from resolvers.settings import Settings
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
 from storage.database import database
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
+from storage.response_cache import COMPRESS_MIN_BYTES
 
 # The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
 PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.json")))
@@ -103,6 +105,17 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(ShedThrottled, fair_share=fair_share),
             Middleware(RequestContext),
             Middleware(AccessLog),
+            # Anonymous requests answered before from the response cache: answered here.
+            Middleware(CachedAnswers, endpoint=graphql),
+            # Answers over 1 KB compressed for clients that accept it (cached answers above
+            # carry their own compressed forms): brotli, else gzip.
+            Middleware(
+                CompressMiddleware,
+                minimum_size=COMPRESS_MIN_BYTES,
+                zstd=False,
+                brotli_quality=5,
+                gzip_level=6,
+            ),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,
