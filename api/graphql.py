@@ -150,6 +150,9 @@ class GraphQLEndpoint:
                 response = await self._handle(request, media_type)
         except Refused as refused:
             response = self._refusal(refused, media_type or APPLICATION_JSON)
+        if "authorization" in request.headers:
+            # A signed-in answer is the caller's own: no cache, shared or not, may keep it.
+            response.headers["cache-control"] = "private, no-store"
         await response(scope, receive, send)
 
     def _ide(self, media_type: str | None) -> Response:
