@@ -28,6 +28,7 @@ from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.uploads import download, upload
 from api.wechat_push import WECHAT_PUSH_PATH, push
+from resolvers.catalogue import service as catalogue_service
 from resolvers.settings import Settings
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
 from storage.database import database
@@ -66,6 +67,8 @@ def create_app(settings: Settings) -> Starlette:
                 open_resources(settings) as resources,
             ):
                 app.state.resources = resources
+                # Before the first request: uvicorn accepts connections only after this.
+                await catalogue_service.warm(resources)
                 stop = asyncio.Event()
                 runner = None
                 if settings.outbox_in_process:
