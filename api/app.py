@@ -74,10 +74,16 @@ def create_app(settings: Settings) -> Starlette:
                 if settings.outbox_in_process:
                     # Embedded mode (`make run`): no separate worker process sends the outbox.
                     runner = asyncio.create_task(dispatcher(resources).run_forever(stop))
+                # Budget charges no next request came to settle (api/limits.py Ledger).
+                settler = asyncio.create_task(
+                    fair_share.ledger.settle_forever(resources.redis, stop)
+                )
                 try:
                     yield {"resources": resources}
                 finally:
                     stop.set()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait_for(settler, timeout=10)
                     if runner is not None:
                         with contextlib.suppress(asyncio.CancelledError):
                             await asyncio.wait_for(runner, timeout=10)

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
 
-from api.limits import FairShare, Meter, admit, check_cost, door_key, metered, spend
+from api.limits import FairShare, Meter, check_cost, door_key, metered
 from api.preparation import (
     GraphQLRequest,
     InvalidDocument,
@@ -193,8 +193,9 @@ class GraphQLEndpoint:
                 self._remember(request.scope, shared, media_type)
                 return self._cached(cached, shared, media_type, request.scope)
             version = await cache.version()
+        ledger = self.fair_share.ledger
         try:
-            await admit(resources.redis, self.settings, caller)
+            admitted = await ledger.admit(resources.redis, caller)
         except Refused as refused:
             raise self.fair_share.throttled(refused, door_key(request.scope)) from None
         with self.fair_share.execution(caller):
@@ -204,7 +205,8 @@ class GraphQLEndpoint:
             ]
         actual = sum(outcome.actual for outcome in outcomes)
         seconds = sum(outcome.seconds for outcome in outcomes)
-        budget = await spend(resources.redis, self.settings, caller, actual, seconds)
+        ledger.owe(caller, actual, seconds)  # sent with the caller's next admission
+        budget = ledger.charged(admitted, caller, actual, seconds)
         extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
         if shared is not None and outcomes[0].data is not None and version is not None:
             assert shared.cache_key is not None
