@@ -14,10 +14,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
-from starlette_compress import CompressMiddleware
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.exchange import CALLBACK_PATH, callbacks
-from api.graphql import CachedAnswers, GraphQLEndpoint
+from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
@@ -37,6 +37,10 @@ from storage.response_cache import COMPRESS_MIN_BYTES
 
 # The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
 PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.json")))
+
+
+# GraphQL over HTTP's own media type is JSON too (the middleware's list names plain JSON only).
+add_compress_type(GRAPHQL_RESPONSE_JSON)
 
 
 def create_app(settings: Settings) -> Starlette:

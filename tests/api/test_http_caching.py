@@ -120,6 +120,11 @@ async def test_answers_over_a_kilobyte_are_compressed_when_accepted(seeded: Runn
     plain = await seeded.client.get(
         "/graphql", params=params, headers={"accept-encoding": "identity"}
     )
+    graphql_response = await seeded.client.post(
+        "/graphql",
+        json={"query": PAGE.replace("first: 20", "first: 19")},
+        headers={"accept": "application/graphql-response+json", "accept-encoding": "gzip"},
+    )
     small = await seeded.client.post(
         "/graphql",
         json={"query": '{ region(code: "510104") { name } }'},
@@ -131,6 +136,8 @@ async def test_answers_over_a_kilobyte_are_compressed_when_accepted(seeded: Runn
     assert cached_gzip.headers["content-encoding"] == "gzip"
     assert "content-encoding" not in plain.headers
     assert "content-encoding" not in small.headers  # under 1 KB: sent as is
+    assert graphql_response.headers["content-type"] == "application/graphql-response+json"
+    assert graphql_response.headers["content-encoding"] == "gzip"
     size = len(plain.content)
     assert size > 1024
     # httpx decodes both; the bytes on the wire are the smaller ones.
