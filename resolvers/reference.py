@@ -1,26 +1,19 @@
 """Regions and departments held in memory per process: small reference tables that nearly
 every answer names (a guide's organ and region, a centre's district), changing only when the
-catalogue does; and the guides residents open, by code. Kept per catalogue version, like the
-search index."""
+catalogue does. Kept per catalogue version, like the search index."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from uuid import UUID
 
 from storage.cache import Redis, RedisError, catalogue_version
-from storage.models.catalogue import Department, Implementation, Material, Region
+from storage.models.catalogue import Department, Region
 from storage.repositories import catalogue as repo
 
 VERSION_TTL_SECONDS = 1.0
-# Guides by code kept per process (about 2 KB each with their materials): the ones residents
-# open all day. Kept per catalogue version and day, like everything here.
-GUIDES_KEPT = 2048
-
-Guide = tuple[Implementation, list[Material]]
 
 
 class ReferenceData:
@@ -32,7 +25,6 @@ class ReferenceData:
         self._regions: dict[UUID, Region] = {}
         self._departments: dict[UUID, Department] = {}
         self._by_code: dict[str, Region] = {}
-        self._guides: dict[tuple[str, date], tuple[str, Guide | None]] = {}
 
     async def _fresh(self) -> None:
         now = time.monotonic()
@@ -49,27 +41,8 @@ class ReferenceData:
             if version != self._version:
                 self._regions = {r.id: r for r in await repo.all_regions()}
                 self._by_code = {}
-                self._guides = {}
                 self._departments = {d.id: d for d in await repo.all_departments()}
                 self._version = version
-
-    async def guide(
-        self, code: str, day: date, load: Callable[[], Awaitable[Guide | None]]
-    ) -> Guide | None:
-        """A published guide and its materials by code: from memory when this process read it
-        under the current catalogue version, else `load`ed (and kept under the version read
-        before loading, so that a publish meanwhile leaves it stale, never current)."""
-        version = await self.version()
-        key = (code, day)
-        kept = self._guides.get(key)
-        if kept is not None and kept[0] == version:
-            return kept[1]
-        found = await load()
-        guides = self._guides
-        if len(guides) >= GUIDES_KEPT:
-            del guides[next(iter(guides))]
-        guides[key] = (version, found)
-        return found
 
     async def version(self) -> str:
         """The catalogue version, as checked at most once a second in this process ("redis-down"

@@ -291,18 +291,12 @@ async def get_service(code: str, region_code: str | None) -> Implementation | No
 
 
 async def get_service_with_materials(
-    resources: Resources, code: str, region_code: str | None
+    code: str, region_code: str | None
 ) -> tuple[Implementation, list[Material] | None] | None:
-    """`get_service` for a guide page. By implementation code, the guide and its materials
-    are one read, kept in this process per catalogue version (None for the materials
-    otherwise: they are loaded as usual)."""
+    """`get_service` for a guide page: by implementation code, the guide and its materials
+    in one statement (None for the materials otherwise: they are loaded as usual)."""
     if ("-" in code or region_code is None) and 0 < len(code) <= 96 and code.isprintable():
-        day = today()
-
-        async def load() -> tuple[Implementation, list[Material]] | None:
-            return await repo.published_with_materials(code, day)
-
-        return await resources.reference.guide(code, day, load)
+        return await repo.published_with_materials(code, today())
     row = await get_service(code, region_code)
     return (row, None) if row is not None else None
 
