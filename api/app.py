@@ -14,9 +14,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.exchange import CALLBACK_PATH, callbacks
-from api.graphql import GraphQLEndpoint
+from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
 from api.metrics import MetricsEndpoint, RequestMetrics, operation_names
@@ -30,13 +31,19 @@ from api.resources import open_resources
 from api.tracing import tracing_middleware
 from api.uploads import download, upload
 from api.wechat_push import WECHAT_PUSH_PATH, push
+from resolvers.catalogue import service as catalogue_service
 from resolvers.settings import Settings
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
 from storage.database import database
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
+from storage.response_cache import COMPRESS_MIN_BYTES
 
 # The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
 PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.json")))
+
+
+# GraphQL over HTTP's own media type is JSON too (the middleware's list names plain JSON only).
+add_compress_type(GRAPHQL_RESPONSE_JSON)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -67,15 +74,23 @@ def create_app(settings: Settings) -> Starlette:
                 open_resources(settings) as resources,
             ):
                 app.state.resources = resources
+                # Before the first request: uvicorn accepts connections only after this.
+                await catalogue_service.warm(resources)
                 stop = asyncio.Event()
                 runner = None
                 if settings.outbox_in_process:
                     # Embedded mode (`make run`): no separate worker process sends the outbox.
                     runner = asyncio.create_task(dispatcher(resources).run_forever(stop))
+                # Budget charges no next request came to settle (api/limits.py Ledger).
+                settler = asyncio.create_task(
+                    fair_share.ledger.settle_forever(resources.redis, stop)
+                )
                 try:
                     yield {"resources": resources}
                 finally:
                     stop.set()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait_for(settler, timeout=10)
                     if runner is not None:
                         with contextlib.suppress(asyncio.CancelledError):
                             await asyncio.wait_for(runner, timeout=10)
@@ -110,6 +125,17 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(ShedThrottled, fair_share=fair_share),
             Middleware(RequestContext),
             Middleware(AccessLog),
+            # Anonymous requests answered before from the response cache: answered here.
+            Middleware(CachedAnswers, endpoint=graphql),
+            # Answers over 1 KB compressed for clients that accept it (cached answers above
+            # carry their own compressed forms): brotli, else gzip.
+            Middleware(
+                CompressMiddleware,
+                minimum_size=COMPRESS_MIN_BYTES,
+                zstd=False,
+                brotli_quality=5,
+                gzip_level=6,
+            ),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,

@@ -17,12 +17,12 @@ import strawberry
 from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types import ExecutionResult
 
-from api.limits import FairShare, Meter, admit, check_cost, door_key, metered, spend
-from api.metrics import note_operations, note_outcome, note_refusal
+from api.limits import FairShare, Meter, check_cost, door_key, metered
+from api.metrics import note_cached_answer, note_operations, note_outcome, note_refusal
 from api.preparation import (
     GraphQLRequest,
     InvalidDocument,
@@ -44,11 +44,26 @@ from resolvers.settings import Settings
 from schema.context import Context
 from schema.error_codes import is_request_error
 from schema.loaders import create_loaders
+from storage.response_cache import Answer
 
 log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
+
+# Cached catalogue answers are the same for every anonymous caller: a CDN or the app's own
+# HTTP cache may keep them this long, and revalidate with the ETag (the catalogue version).
+PUBLIC_MAX_AGE_SECONDS = 30
+_PUBLIC = f"public, max-age={PUBLIC_MAX_AGE_SECONDS}".encode()
+# What a cached answer depends on besides its URL: a signed-in request must never be
+# answered from a shared cache's copy of an anonymous one.
+_VARY = b"Accept, Accept-Encoding, Authorization"
+# The scope key under which CachedAnswers leaves the raw request it could not answer, so
+# that the endpoint can remember which cached answer that request is.
+RAW_REQUEST = "rongban.raw_request"
+# Raw requests remembered (and the largest remembered): clients send a few hundred shapes.
+_KNOWN_REQUESTS = 4096
+_KNOWN_MAX_BYTES = 8192
 
 
 def negotiate(accept: str) -> str | None:
@@ -109,6 +124,9 @@ class GraphQLEndpoint:
         self.fair_share = fair_share
         self.websocket = GraphQLWebSocket(self)
         self.ide = None if settings.is_production else get_graphql_ide_html("graphiql")
+        # Raw anonymous requests (method, query string or body, Accept) known to be answered
+        # from the response cache: their cache key and response media type.
+        self.known: dict[tuple[bytes, bytes, bytes], tuple[str, bytes, str | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -134,6 +152,9 @@ class GraphQLEndpoint:
         except Refused as refused:
             note_refusal(scope, refused.code)
             response = self._refusal(refused, media_type or APPLICATION_JSON)
+        if "authorization" in request.headers:
+            # A signed-in answer is the caller's own: no cache, shared or not, may keep it.
+            response.headers["cache-control"] = "private, no-store"
         await response(scope, receive, send)
 
     def _ide(self, media_type: str | None) -> Response:
@@ -173,10 +194,12 @@ class GraphQLEndpoint:
             assert shared.cache_key is not None
             cached = await cache.get(shared.cache_key)
             if cached is not None:
-                return self._cached(cached, shared, media_type)
+                self._remember(request.scope, shared, media_type)
+                return self._cached(cached, shared, media_type, request.scope)
             version = await cache.version()
+        ledger = self.fair_share.ledger
         try:
-            await admit(resources.redis, self.settings, caller)
+            admitted = await ledger.admit(resources.redis, caller)
         except Refused as refused:
             raise self.fair_share.throttled(refused, door_key(request.scope)) from None
         with self.fair_share.execution(caller):
@@ -187,11 +210,13 @@ class GraphQLEndpoint:
         actual = sum(outcome.actual for outcome in outcomes)
         note_outcome(request.scope, actual, errors=any("errors" in o.body for o in outcomes))
         seconds = sum(outcome.seconds for outcome in outcomes)
-        budget = await spend(resources.redis, self.settings, caller, actual, seconds)
+        ledger.owe(caller, actual, seconds)  # sent with the caller's next admission
+        budget = ledger.charged(admitted, caller, actual, seconds)
         extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
         if shared is not None and outcomes[0].data is not None and version is not None:
             assert shared.cache_key is not None
-            await cache.put(shared.cache_key, outcomes[0].data, version)
+            if await cache.put(shared.cache_key, outcomes[0].data, version) is not None:
+                self._remember(request.scope, shared, media_type)
         if batched:
             encoded = b"[" + b",".join(o.encoded(extension) for o in outcomes) + b"]"
             return self._encoded(self._capped(encoded), media_type, 200)
@@ -326,14 +351,35 @@ class GraphQLEndpoint:
             }
         )
 
-    def _cached(self, data: bytes, operation: Operation, media_type: str) -> Response:
+    def _remember(self, scope: Scope, operation: Operation, media_type: str) -> None:
+        """Lets CachedAnswers answer this exact request from now on without preparing it:
+        it was anonymous, allowed, within the cost limit and is answered as cached (aliases
+        renamed per client are left to this slower path)."""
+        raw = scope.get(RAW_REQUEST)
+        shape = operation.info.shape
+        if raw is None or shape is None or shape.to_client is not None:
+            return
+        assert operation.cache_key is not None
+        known = self.known
+        if len(known) >= _KNOWN_REQUESTS:
+            del known[next(iter(known))]
+        known[raw] = (operation.cache_key, media_type.encode(), _name(operation))
+
+    def _cached(
+        self, answer: Answer, operation: Operation, media_type: str, scope: Scope
+    ) -> Response:
         shape = operation.info.shape
         assert shape is not None
+        headers = {"etag": answer.etag.decode(), "vary": _VARY.decode()}
+        if _matches(_header(scope, b"if-none-match"), answer.etag):
+            return Response(status_code=304, headers={"cache-control": _PUBLIC.decode(), **headers})
+        data = answer.data
         if shape.to_client is not None:
             data = orjson.dumps(rename(orjson.loads(data), shape.to_client))
         response = self._encoded(b'{"data":' + data + b"}", media_type, 200)
         # Public catalogue answers: a shared cache (CDN) may keep them briefly too.
-        response.headers["cache-control"] = "public, max-age=30"
+        response.headers["cache-control"] = _PUBLIC.decode()
+        response.headers.update(headers)
         return response
 
     def _json(self, body: dict[str, Any], media_type: str, *, request_failed: bool) -> Response:
@@ -365,6 +411,159 @@ class GraphQLEndpoint:
             media_type=chosen,
             headers={"cache-control": "no-store", **refused.headers},
         )
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
+    """If-None-Match against our (weak) ETag, compared weakly as RFC 9110 says."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == b"*":
+        return True
+    bare = etag.removeprefix(b"W/")
+    return any(tag.strip().removeprefix(b"W/") == bare for tag in if_none_match.split(b","))
+
+
+def preferred_encoding(accept_encoding: bytes) -> str | None:
+    """The compression for an Accept-Encoding header: brotli, else gzip, else none (a
+    coding with q=0 is refused)."""
+    accepted = set()
+    for part in accept_encoding.decode("latin-1").lower().split(","):
+        coding, _, params = part.partition(";")
+        quality = params.strip().removeprefix("q=").strip() if params else "1"
+        try:
+            if float(quality or "1") <= 0:
+                continue
+        except ValueError:
+            continue
+        accepted.add(coding.strip())
+    if "br" in accepted:
+        return "br"
+    if "gzip" in accepted or "*" in accepted:
+        return "gzip"
+    return None
+
+
+class CachedAnswers:
+    """Pure-ASGI, in front of the GraphQL endpoint: answers an anonymous request that this
+    process has answered from the response cache before, while the answer is still held in
+    memory, with a few dictionary lookups: no parsing, validation, cost analysis, Redis or
+    database. Anything else (a signed-in caller, a cross-origin request, which CORS answers, a
+    request not seen before, an answer gone stale) goes on to the endpoint unchanged.
+
+    What a hit still pays, and what it does not: it sits behind ShedThrottled, so a principal
+    this process saw THROTTLED is refused before it is looked at; it holds no execution slot
+    and charges neither of the caller's budgets, exactly as a hit in the endpoint never has
+    (an answer from memory costs the worker about what refusing it would). The request was
+    admitted when it was first prepared: the allow-list, the cost limit and the transport's
+    rules depend only on what is in the remembered key (method, query string or body, Accept),
+    and only anonymous requests are remembered."""
+
+    def __init__(self, app: ASGIApp, endpoint: GraphQLEndpoint, path: str = "/graphql") -> None:
+        self.app = app
+        self.endpoint = endpoint
+        self.path = path
+        self.max_bytes = endpoint.settings.max_body_bytes
+        self._media: dict[bytes, bytes | None] = {}
+        self._encodings: dict[bytes, str | None] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        accept = accept_encoding = if_none_match = length = None
+        for name, value in scope["headers"]:
+            if name == b"authorization" or name == b"origin":
+                await self.app(scope, receive, send)
+                return
+            if name == b"accept":
+                accept = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"content-length":
+                length = value
+        if method == "GET":
+            raw = (b"GET", scope["query_string"], accept or b"")
+        elif method == "POST" and length is not None and length.isdigit():
+            if int(length) > min(self.max_bytes, _KNOWN_MAX_BYTES):
+                await self.app(scope, receive, send)
+                return
+            body, first = await _read_body(receive, int(length))
+            receive = _replayed(first, receive)
+            if body is None:
+                await self.app(scope, receive, send)
+                return
+            raw = (b"POST", body, accept or b"")
+        else:
+            await self.app(scope, receive, send)
+            return
+        known = self.endpoint.known.get(raw)
+        answer = None
+        if known is not None:
+            resources = scope.get("state", {}).get("resources")
+            if resources is not None:
+                answer = resources.response_cache.local(known[0])
+        if answer is None:
+            if len(raw[1]) <= _KNOWN_MAX_BYTES:
+                scope[RAW_REQUEST] = raw
+            await self.app(scope, receive, send)
+            return
+        assert known is not None
+        note_cached_answer(scope, known[2])
+        headers = [
+            (b"cache-control", _PUBLIC),
+            (b"etag", answer.etag),
+            (b"vary", _VARY),
+        ]
+        if if_none_match is not None and _matches(if_none_match, answer.etag):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        encoding = None
+        if accept_encoding is not None:
+            encoding = self._encodings.get(accept_encoding, "?")
+            if encoding == "?":
+                encoding = preferred_encoding(accept_encoding)
+                if len(self._encodings) > 256:
+                    self._encodings.clear()
+                self._encodings[accept_encoding] = encoding
+        body = answer.encoded(encoding)
+        if body is not answer.body:
+            headers.append((b"content-encoding", encoding.encode()))  # type: ignore[union-attr]
+        headers.append((b"content-type", known[1]))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Receive, length: int) -> tuple[bytes | None, Message]:
+    """The whole body when it arrives in one message of the declared length (what clients
+    send for a small JSON body), with that message to replay; else None."""
+    message = await receive()
+    if message["type"] != "http.request" or message.get("more_body", False):
+        return None, message
+    body = message.get("body", b"")
+    return (body if len(body) == length else None), message
+
+
+def _replayed(first: Message, receive: Receive) -> Receive:
+    pending = [first]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay
 
 
 # Refusals that are GraphQL answers rather than transport failures.

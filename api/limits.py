@@ -5,6 +5,7 @@ greedy client); counters are plain integers, touched without awaiting, so they n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
@@ -21,7 +22,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.preparation import Caller, Refused
 from api.results import cost_extension
 from resolvers.settings import Settings
-from storage.cache import Bucket, Budget, Keys, Redis, RedisError, admit_budget, spend_budget
+from storage.cache import (
+    Bucket,
+    Budget,
+    Keys,
+    Level,
+    Redis,
+    RedisError,
+    settle_and_admit,
+    spend_budget,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,38 +75,102 @@ def buckets(settings: Settings, caller: Caller) -> tuple[Bucket, Bucket]:
     )
 
 
-async def admit(redis: Redis, settings: Settings, caller: Caller) -> Budget | None:
-    """Admits a request while both of the caller's buckets have room, or refuses it
-    (THROTTLED, with Retry-After). None when Redis cannot count: the request goes ahead, since
-    the per-process caps still hold and refusing everything while Redis restarts would take the
-    whole service down with it."""
-    try:
-        budget = await admit_budget(redis, buckets(settings, caller))
-    except RedisError:
-        log.warning("cost budget unavailable: Redis error")
-        return None
-    if not budget.allowed:
-        retry = max(1, math.ceil(budget.retry_after))
-        raise Refused(
-            429,
-            "THROTTLED",
-            f"请求过于频繁，请 {retry} 秒后再试。",
-            headers={"retry-after": str(retry)},
-            cost=cost_extension(0, None, budget, settings),
-        )
-    return budget
+def _throttled(settings: Settings, budget: Budget) -> Refused:
+    retry = max(1, math.ceil(budget.retry_after))
+    return Refused(
+        429,
+        "THROTTLED",
+        f"请求过于频繁，请 {retry} 秒后再试。",
+        headers={"retry-after": str(retry)},
+        cost=cost_extension(0, None, budget, settings),
+    )
 
 
-async def spend(
-    redis: Redis, settings: Settings, caller: Caller, actual: int, seconds: float
-) -> Budget | None:
-    """Charges what a request actually cost and how long it ran (after it ran); None when Redis
-    cannot count."""
-    try:
-        return await spend_budget(redis, buckets(settings, caller), [actual, seconds])
-    except RedisError:
-        log.warning("cost budget unavailable: Redis error")
-        return None
+# Principals whose charges wait for their next request, at most this many; past it every
+# charge is settled at once.
+_OWED_ENTRIES = 10_000
+# How often charges that no next request came to settle are sent (the most a principal
+# spreading requests over several processes can run ahead of its budget).
+SETTLE_SECONDS = 0.5
+
+
+class Ledger:
+    """Charges a request's cost after it ran without a round trip of its own: what it spent
+    is owed here and added to the caller's buckets by its next admission, in the same Lua
+    call that decides it (`settle_and_admit`), or within SETTLE_SECONDS by `settle` when no
+    next request comes. A principal is therefore refused exactly when it would have been had
+    every charge been sent at once, in this process; across processes, a charge reaches the
+    others at most SETTLE_SECONDS late. The answer's own cost extension counts its charge."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._owed: dict[str, tuple[Caller, float, float]] = {}
+
+    async def admit(self, redis: Redis, caller: Caller) -> Budget | None:
+        owed = self._owed.pop(caller.key, None)
+        amounts = [owed[1], owed[2]] if owed is not None else [0.0, 0.0]
+        try:
+            budget = await settle_and_admit(redis, buckets(self.settings, caller), amounts)
+        except RedisError:
+            if owed is not None:
+                self._owe(caller, owed[1], owed[2])
+            log.warning("cost budget unavailable: Redis error")
+            return None
+        if not budget.allowed:
+            raise _throttled(self.settings, budget)
+        return budget
+
+    def owe(self, caller: Caller, actual: int, seconds: float) -> None:
+        self._owe(caller, float(actual), max(seconds, 0.001))
+
+    def _owe(self, caller: Caller, points: float, seconds: float) -> None:
+        before = self._owed.get(caller.key)
+        if before is not None:
+            points, seconds = points + before[1], seconds + before[2]
+        elif len(self._owed) >= _OWED_ENTRIES:
+            # More principals owing within one settling period than a worker serves: memory
+            # stays bounded, the oldest charge is dropped (and said so).
+            self._owed.pop(next(iter(self._owed)))
+            log.warning("cost ledger full: a charge was dropped")
+        self._owed[caller.key] = (caller, points, seconds)
+
+    def charged(
+        self, budget: Budget | None, caller: Caller, actual: int, seconds: float
+    ) -> Budget | None:
+        """The budget as it stands with this request's own charge counted (not sent yet)."""
+        if budget is None:
+            return None
+        levels = []
+        for level, bucket, amount in zip(
+            budget.levels, buckets(self.settings, caller), (float(actual), seconds), strict=True
+        ):
+            rate = bucket.per_minute / 60
+            remaining = level.remaining - amount
+            levels.append(
+                Level(
+                    remaining=remaining,
+                    reset_seconds=level.reset_seconds + amount / rate,
+                    retry_after=max(0.0, -remaining / rate),
+                )
+            )
+        return Budget(allowed=budget.allowed, levels=tuple(levels))
+
+    async def settle(self, redis: Redis) -> None:
+        """Sends every charge still owed (the worker's periodic task, and at shutdown)."""
+        owed, self._owed = self._owed, {}
+        for caller, points, seconds in owed.values():
+            try:
+                await spend_budget(redis, buckets(self.settings, caller), [points, seconds])
+            except RedisError:
+                self._owe(caller, points, seconds)
+                log.warning("cost budget unavailable: Redis error")
+                return
+
+    async def settle_forever(self, redis: Redis, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SETTLE_SECONDS)
+            await self.settle(redis)
 
 
 def check_cost(settings: Settings, cost: int, status: int = 400) -> None:
@@ -200,6 +274,7 @@ class FairShare:
         self.sockets_by_account = Counter()
         self.sockets_by_address = Counter()
         self._throttled: dict[str, float] = {}
+        self.ledger = Ledger(settings)
 
     def throttled(self, refused: Refused, door: str) -> Refused:
         """Remembers a THROTTLED refusal until its Retry-After, under the key the front door

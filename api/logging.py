@@ -6,16 +6,19 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import itertools
 import logging
+import os
 import queue
 import re
 import sys
+import threading
 import time
 import traceback
 from contextvars import ContextVar
-from logging.handlers import QueueHandler, QueueListener
+from logging.handlers import QueueHandler
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 import orjson
@@ -327,13 +330,154 @@ class JsonFormatter(RedactingFormatter):
 # -- written off the request path
 
 
+# An access line is queued as this tuple, not as a LogRecord: building a record (and rendering
+# its message) on every request cost more than the request itself on a cached answer. The
+# writer thread turns it into the same line the formatter would have written.
+class AccessLine(NamedTuple):
+    created: float
+    request_id: str
+    client: str
+    method: str
+    path: str
+    query: str
+    http_version: str
+    status: int
+    sent: int
+    milliseconds: float
+
+
+# Request ids this process made itself (`new_request_id`): nothing personal to redact.
+_OWN_IDS = os.urandom(6).hex()
+_ids = itertools.count(1)
+_DIGITS = re.compile(r"\d{3}")
+# Targets repeat all day (the same catalogue GETs): each is redacted once.
+_TARGETS_KEPT = 4096
+
+
+def new_request_id() -> str:
+    """A unique id, cheaper than a UUID: this process's random prefix and a counter."""
+    return f"{_OWN_IDS}-{next(_ids):010x}"
+
+
+class _AccessFormatter:
+    """Writes AccessLine tuples as RedactingFormatter writes a record of the "api.access"
+    logger: the target redacted (remembered per target), the request id redacted unless this
+    process made it."""
+
+    def __init__(self, *, json: bool = False) -> None:
+        self._targets: dict[tuple[str, str], str] = {}
+        self._json = json
+
+    def target(self, path: str, query: str) -> str:
+        key = (path, query)
+        found = self._targets.get(key)
+        if found is None:
+            found = safe(_cut(loggable_target(path, query), MAX_LINE))
+            if len(self._targets) >= _TARGETS_KEPT:
+                self._targets.clear()
+            self._targets[key] = found
+        return found
+
+    def format(self, line: AccessLine) -> str:
+        request_id = line.request_id
+        if not request_id.startswith(_OWN_IDS) and _DIGITS.search(request_id):
+            request_id = safe(request_id)
+        seconds = int(line.created)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+        msecs = int((line.created - seconds) * 1000)
+        message = (
+            f'{line.client} "{line.method} {self.target(line.path, line.query)} '
+            f'HTTP/{line.http_version}" {line.status} {line.sent}B {line.milliseconds:.1f}ms'
+        )
+        if self._json:
+            entry = {
+                "time": f"{stamp},{msecs:03d}",
+                "level": "INFO",
+                "logger": "api.access",
+                "request_id": request_id,
+                "message": message,
+            }
+            return orjson.dumps(entry).decode()
+        return f"{stamp},{msecs:03d} INFO api.access [{request_id}] {message}"
+
+
+class _Writer:
+    """The thread that writes: it takes whatever is queued at once (a few milliseconds'
+    worth), formats it and writes it in one call, so that a busy server wakes it a few hundred
+    times a second rather than once per request."""
+
+    _STOP = object()
+
+    def __init__(
+        self, records: queue.Queue[Any], handler: logging.StreamHandler[Any], *, json: bool
+    ) -> None:
+        self.queue = records
+        self.handlers = [handler]
+        self._handler = handler
+        self._access = _AccessFormatter(json=json)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.queue.put(self._STOP)
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def handle(self, record: logging.LogRecord) -> None:
+        """Writes one record now (from whichever thread calls it)."""
+        self._write([record])
+
+    def _run(self) -> None:
+        records = self.queue
+        while True:
+            batch = [records.get()]
+            time.sleep(0.002)  # let a burst gather: one write for all of it
+            while len(batch) < 1000:
+                try:
+                    batch.append(records.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is self._STOP for item in batch)
+            try:
+                self._write([item for item in batch if item is not self._STOP])
+            finally:
+                for _ in batch:
+                    records.task_done()
+            if stop:
+                return
+
+    def _write(self, items: list[Any]) -> None:
+        handler = self._handler
+        lines = []
+        for item in items:
+            try:
+                if isinstance(item, AccessLine):
+                    lines.append(self._access.format(item))
+                elif handler.filter(item):
+                    lines.append(handler.format(item))
+            except Exception:
+                handler.handleError(item if isinstance(item, logging.LogRecord) else None)  # type: ignore[arg-type]
+        if not lines:
+            return
+        with handler.lock or contextlib.nullcontext():
+            try:
+                handler.stream.write("\n".join(lines) + "\n")
+                handler.stream.flush()
+            except Exception:
+                handler.handleError(None)  # type: ignore[arg-type]
+
+
 class _Enqueue(QueueHandler):
     """Hands records to the writer thread: the request id is taken here (it lives in the
     request's context), the message and traceback rendered to text, nothing is written."""
 
     def __init__(self, records: queue.Queue[Any]) -> None:
         super().__init__(records)
-        self.listener: QueueListener | None = None
+        self.listener: _Writer | None = None
         self.dropped = 0  # approximate under threads, which is all a warning needs
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
@@ -359,7 +503,7 @@ class _Enqueue(QueueHandler):
         except Exception:
             self.handleError(record)
 
-    def enqueue(self, record: logging.LogRecord) -> None:
+    def enqueue(self, record: logging.LogRecord | AccessLine) -> None:
         try:
             self.queue.put_nowait(record)
         except queue.Full:
@@ -384,7 +528,7 @@ class _Enqueue(QueueHandler):
         records, listener = self.queue, self.listener
         if not isinstance(records, queue.Queue) or listener is None:
             return
-        thread = getattr(listener, "_thread", None)
+        thread = listener._thread
         deadline = time.monotonic() + 2
         while records.unfinished_tasks and thread is not None and thread.is_alive():
             if time.monotonic() > deadline:
@@ -397,16 +541,63 @@ class _Enqueue(QueueHandler):
         """Writes what is queued and ends the writer thread."""
         self.flush()
         listener, self.listener = self.listener, None
-        if listener is not None and getattr(listener, "_thread", None) is not None:
+        if listener is not None and listener._thread is not None:
             with contextlib.suppress(queue.Full):  # a full queue: the thread is a daemon
                 listener.stop()
         super().close()
+
+
+# The handler configure_logging installed, when it did: access lines go straight to it.
+_installed: _Enqueue | None = None
+access_log = logging.getLogger("api.access")
+
+
+def log_access(
+    client: str,
+    method: str,
+    path: str,
+    query: str,
+    http_version: str,
+    status: int,
+    sent: int,
+    milliseconds: float,
+) -> None:
+    """One access line, queued as a tuple for the writer thread (a LogRecord through the
+    logging module when configure_logging has not run, as under a test's own handlers)."""
+    handler = _installed
+    if handler is None or handler.listener is None:
+        access_log.info(
+            '%s "%s %s HTTP/%s" %d %dB %.1fms',
+            client,
+            method,
+            loggable_target(path, query),
+            http_version,
+            status,
+            sent,
+            milliseconds,
+        )
+        return
+    handler.enqueue(
+        AccessLine(
+            time.time(),
+            request_id_var.get(),
+            client,
+            method,
+            path,
+            query,
+            http_version,
+            status,
+            sent,
+            milliseconds,
+        )
+    )
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     """The root logger writes through a queue to stderr from a thread of its own, so a
     request never waits on the log's I/O. Calling it again replaces the previous set-up.
     `fmt` is "text" (one line per record) or "json" (one JSON object per line)."""
+    global _installed
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)
@@ -416,10 +607,11 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     writer.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter(LINE_FORMAT))
     records: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
     handler = _Enqueue(records)
-    handler.listener = QueueListener(records, writer, respect_handler_level=False)
+    handler.listener = _Writer(records, writer, json=fmt == "json")
     handler.listener.start()
     root.addHandler(handler)
     root.setLevel(level)
+    _installed = handler
     # uvicorn's server messages go through the same handler. Its access log is off: it would
     # print paths with their credentials (/files/<token>); api.middleware.AccessLog writes
     # the line instead. uvicorn logs access only while "uvicorn.access" has a handler.

@@ -34,6 +34,7 @@ from storage.metrics import (
     HTTP_SECONDS,
     QUERY_COST,
     REFUSALS,
+    RESPONSE_CACHE,
     SQL_STATEMENTS,
     WEBSOCKETS,
     counting_statements,
@@ -120,6 +121,18 @@ def note_outcome(scope: Scope, actual_cost: int, *, errors: bool) -> None:
         return
     observation.errors = errors
     QUERY_COST.labels("actual").observe(actual_cost)
+
+
+_CACHE_HIT = RESPONSE_CACHE.labels("hit")
+
+
+def note_cached_answer(scope: Scope, name: str | None) -> None:
+    """A request answered in front of the endpoint from the answers kept in memory: a cache
+    hit by the operation's name, with no cost estimated and no SQL."""
+    _CACHE_HIT.inc()
+    observation: Observation | None = scope.get("state", {}).get(_STATE_KEY)
+    if observation is not None:
+        observation.operation = observation.names.label([name])
 
 
 def note_refusal(scope: Scope, code: str) -> None:

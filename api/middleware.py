@@ -7,15 +7,12 @@ import ipaddress
 import logging
 import re
 import time
-import uuid
 from collections.abc import Sequence
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logging import loggable_target, request_id_var
-
-access_log = logging.getLogger("api.access")
+from api.logging import access_log, log_access, new_request_id, request_id_var
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 _SECURITY_HEADERS = [
@@ -84,17 +81,22 @@ class RequestContext:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                if _SANE_REQUEST_ID.fullmatch(incoming):
+                    request_id = incoming
+                break
+        if request_id is None:
+            request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
+        added = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(_SECURITY_HEADERS)
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", ()), *added]
             await send(message)
 
         try:
@@ -107,7 +109,7 @@ class AccessLog:
     """One line per request, in place of uvicorn's access log: client, method, path and query
     (bearer material redacted by api.logging.loggable_target), status, bytes and time. Sits
     inside RequestContext, so the line carries the request id; the record is only queued
-    here (api.logging writes it from its own thread)."""
+    here, as a tuple (api.logging formats and writes it from its own thread)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -137,11 +139,11 @@ class AccessLog:
             await self.app(scope, receive, observing_send)
         finally:
             client = scope.get("client")
-            access_log.info(
-                '%s "%s %s HTTP/%s" %d %dB %.1fms',
+            log_access(
                 f"{client[0]}:{client[1]}" if client else "-",
                 scope.get("method", "WS"),
-                loggable_target(scope["path"], scope.get("query_string", b"").decode("latin-1")),
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
                 scope.get("http_version", "1.1"),
                 status or 500,  # nothing was sent: the app failed before answering
                 sent,

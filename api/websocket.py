@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 
-from api.limits import Meter, admit, check_cost, metered, spend
+from api.limits import Meter, check_cost, metered
 from api.preparation import Caller, InvalidDocument, Operation, Refused, Transport, request_from
 from api.principals import caller_of, principal_from_header
 from api.results import actual_cost, format_errors
@@ -235,7 +235,7 @@ class _Connection:
                 request, caller, Transport.WEBSOCKET, self.resources.redis
             )
             check_cost(self.settings, operation.cost)
-            await admit(self.resources.redis, self.settings, caller)
+            await self.endpoint.fair_share.ledger.admit(self.resources.redis, caller)
         except Refused as refused:
             await self._error(ident, [refused.error()])
             return
@@ -295,12 +295,8 @@ class _Connection:
                     if operation.info.type is OperationType.MUTATION
                     else 0
                 )
-                await spend(
-                    self.resources.redis,
-                    self.settings,
-                    caller,
-                    actual_cost(result.data, mutations),
-                    meter.seconds,
+                self.endpoint.fair_share.ledger.owe(
+                    caller, actual_cost(result.data, mutations), meter.seconds
                 )
             await self._send({"id": ident, "type": "complete"})
         except asyncio.CancelledError:

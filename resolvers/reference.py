@@ -24,6 +24,7 @@ class ReferenceData:
         self._checked = 0.0
         self._regions: dict[UUID, Region] = {}
         self._departments: dict[UUID, Department] = {}
+        self._by_code: dict[str, Region] = {}
 
     async def _fresh(self) -> None:
         now = time.monotonic()
@@ -39,8 +40,26 @@ class ReferenceData:
         async with self._lock:  # one reload at a time; the others wait for its result
             if version != self._version:
                 self._regions = {r.id: r for r in await repo.all_regions()}
+                self._by_code = {}
                 self._departments = {d.id: d for d in await repo.all_departments()}
                 self._version = version
+
+    async def version(self) -> str:
+        """The catalogue version, as checked at most once a second in this process ("redis-down"
+        while Redis cannot say)."""
+        await self._fresh()
+        return self._version or "redis-down"
+
+    async def region_by_code(self, code: str) -> Region | None:
+        """A region by code, from memory (None when unknown to the loaded tables)."""
+        await self._fresh()
+        if len(self._by_code) != len(self._regions):
+            self._by_code = {r.code: r for r in self._regions.values()}
+        return self._by_code.get(code)
+
+    def forget_version(self) -> None:
+        """The next read asks Redis for the version again (this process changed it)."""
+        self._checked = 0.0
 
     async def warm(self) -> None:
         """Loads the tables now rather than on the first request that names a region."""

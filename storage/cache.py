@@ -18,13 +18,13 @@ __all__ = [
     "RateLimit",
     "Redis",
     "RedisError",
-    "admit_budget",
     "appeals_version",
     "bump_appeals_version",
     "bump_catalogue_version",
     "catalogue_version",
     "create_redis",
     "hit_rate_limit",
+    "settle_and_admit",
     "spend_budget",
 ]
 
@@ -202,10 +202,12 @@ async def hit_rate_limit(redis: Redis, key: str, *, limit: int, window: int) -> 
 # agrees. A request is admitted while every bucket is below its capacity; what it actually
 # spent is added afterwards, so one expensive answer can overflow a bucket and its principal
 # waits until it has drained. KEYS: the buckets; ARGV: capacity, rate per second and amount
-# of each, in KEYS order.
+# of each, in KEYS order, then 1 to admit (the amounts added first: what earlier requests
+# spent and still owed) or 0 to charge only.
 _BUCKETS = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local check = ARGV[#ARGV] == '1'
 local admitted = 1
 local result = {}
 for i, key in ipairs(KEYS) do
@@ -216,7 +218,7 @@ for i, key in ipairs(KEYS) do
   local level = tonumber(state[1]) or 0
   local at = tonumber(state[2]) or now
   level = math.max(0, level - math.max(0, now - at) * rate)
-  if amount == 0 and level >= capacity then
+  if check and level + amount >= capacity then
     admitted = 0
   end
   level = level + amount
@@ -261,10 +263,13 @@ class Budget:
         return max((level.retry_after for level in self.levels), default=0.0)
 
 
-async def _buckets(redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float]) -> Budget:
+async def _buckets(
+    redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
+) -> Budget:
     arguments: list[object] = []
     for bucket, amount in zip(buckets, amounts, strict=True):
         arguments += [bucket.capacity, bucket.per_minute / 60, amount]
+    arguments.append(1 if check else 0)
     answer = cast(
         "list[Any]",
         await cast(Any, redis).eval(_BUCKETS, len(buckets), *(b.key for b in buckets), *arguments),
@@ -277,11 +282,14 @@ async def _buckets(redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[fl
     return Budget(allowed=bool(int(answer[0])), levels=levels)
 
 
-async def admit_budget(redis: Redis, buckets: Sequence[Bucket]) -> Budget:
-    """Whether every bucket has room for another request (nothing is spent)."""
-    return await _buckets(redis, buckets, [0] * len(buckets))
+async def settle_and_admit(
+    redis: Redis, buckets: Sequence[Bucket], owed: Sequence[float]
+) -> Budget:
+    """Adds what earlier requests spent and still owe, then whether every bucket has room
+    for another request, in one round trip (nothing owed: only whether there is room)."""
+    return await _buckets(redis, buckets, owed, check=True)
 
 
 async def spend_budget(redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float]) -> Budget:
     """Adds what a request actually spent to each bucket."""
-    return await _buckets(redis, buckets, [max(amount, 0.001) for amount in amounts])
+    return await _buckets(redis, buckets, [max(amount, 0.001) for amount in amounts], check=False)

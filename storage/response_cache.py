@@ -7,9 +7,12 @@ rather than kept under the new version."""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import time
 from collections import OrderedDict
+
+import brotli
 
 from storage.cache import Keys, Redis, RedisError, catalogue_version
 from storage.metrics import RESPONSE_CACHE
@@ -21,12 +24,42 @@ REDIS_TTL_SECONDS = 300
 LOCAL_TTL_SECONDS = 2.0  # how stale an answer may be after a publish, per process
 LOCAL_ENTRIES = 2048
 VERSION_TTL_SECONDS = 1.0
+# Answers shorter than this are sent as they are: compressing them saves less than it costs.
+COMPRESS_MIN_BYTES = 1024
+
+
+class Answer:
+    """One cached answer as this process keeps it: the data, the catalogue version it was
+    computed under (which the HTTP ETag names), and its compressed forms, each made once."""
+
+    __slots__ = ("body", "data", "etag", "stored_at", "variants", "version")
+
+    def __init__(self, key: str, data: bytes, version: str, stored_at: float) -> None:
+        self.data = data
+        self.version = version
+        self.stored_at = stored_at
+        self.body = b'{"data":' + data + b"}"
+        self.etag = f'W/"{version[:16]}-{key[:16]}"'.encode()
+        self.variants: dict[str, bytes] = {}
+
+    def encoded(self, encoding: str | None) -> bytes:
+        """The body in `encoding` ("br", "gzip" or None for identity)."""
+        if encoding is None or len(self.body) < COMPRESS_MIN_BYTES:
+            return self.body
+        found = self.variants.get(encoding)
+        if found is None:
+            if encoding == "br":
+                found = brotli.compress(self.body, quality=5, mode=brotli.MODE_TEXT)
+            else:
+                found = gzip.compress(self.body, compresslevel=6, mtime=0)
+            self.variants[encoding] = found
+        return found
 
 
 class ResponseCache:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._local: OrderedDict[str, Answer] = OrderedDict()
         self._version: tuple[float, str] | None = None
 
     async def version(self) -> str | None:
@@ -42,32 +75,32 @@ class ResponseCache:
         self._version = (now, version)
         return version
 
-    def _local_get(self, key: str) -> bytes | None:
+    def local(self, key: str) -> Answer | None:
+        """The answer this process holds, if still fresh: no await, no I/O (the hit path).
+        Recency is not tracked here (eviction is oldest-stored first): a hit stays a few
+        dictionary lookups."""
         entry = self._local.get(key)
-        if entry is None:
+        if entry is None or time.monotonic() - entry.stored_at > LOCAL_TTL_SECONDS:
             return None
-        stored_at, body = entry
-        if time.monotonic() - stored_at > LOCAL_TTL_SECONDS:
-            del self._local[key]
-            return None
-        self._local.move_to_end(key)
-        return body
+        return entry
 
-    def _local_put(self, key: str, body: bytes) -> None:
-        self._local[key] = (time.monotonic(), body)
-        self._local.move_to_end(key)
+    def _local_put(self, key: str, data: bytes, version: str) -> Answer:
+        answer = Answer(key, data, version, time.monotonic())
+        self._local.pop(key, None)
+        self._local[key] = answer
         while len(self._local) > LOCAL_ENTRIES:
             self._local.popitem(last=False)
+        return answer
 
-    async def get(self, key: str) -> bytes | None:
-        body = await self._get(key)
-        (_MISS if body is None else _HIT).inc()
-        return body
+    async def get(self, key: str) -> Answer | None:
+        answer = await self._get(key)
+        (_MISS if answer is None else _HIT).inc()
+        return answer
 
-    async def _get(self, key: str) -> bytes | None:
-        body = self._local_get(key)
-        if body is not None:
-            return body
+    async def _get(self, key: str) -> Answer | None:
+        answer = self.local(key)
+        if answer is not None:
+            return answer
         version = await self.version()
         if version is None:
             return None
@@ -78,21 +111,23 @@ class ResponseCache:
         if stored is None:
             return None
         body = stored.encode() if isinstance(stored, str) else stored
-        self._local_put(key, body)
-        return body
+        return self._local_put(key, body, version)
 
-    async def put(self, key: str, body: bytes, version: str) -> None:
+    async def put(self, key: str, body: bytes, version: str) -> Answer | None:
         """Stores an answer computed after `version` was read, unless a publish has moved the
-        version since (read from Redis itself, not this process's memory of it)."""
+        version since (read from Redis itself, not this process's memory of it); returns it
+        as kept, or None when it was not kept."""
         try:
             current = await catalogue_version(self._redis)
             if current != version:
                 self._version = None
-                return
-            self._local_put(key, body)
+                return None
+            answer = self._local_put(key, body, version)
             await self._redis.set(Keys.response(version, key), body, ex=REDIS_TTL_SECONDS)
         except RedisError:
             log.warning("response cache unavailable")
+            return None
+        return answer
 
     def forget_local(self) -> None:
         """Drops this process's layer (after this process published a change itself)."""

@@ -9,6 +9,7 @@ break us silently: this builds a fresh environment with both at their newest all
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -35,7 +36,8 @@ def _ranges() -> list[str]:
     found = [
         requirement
         for requirement in project["project"]["dependencies"]
-        if any(requirement.startswith(name) for name in UPGRADED)
+        # By the whole name: starlette-compress is not starlette.
+        if re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0] in UPGRADED
     ]
     assert len(found) == len(UPGRADED), found
     return found

@@ -38,6 +38,8 @@ class Entry:
     base_name: str
     keywords: tuple[str, ...]
     department: str
+    base_id: UUID | None = None
+    region_id: UUID | None = None
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +108,16 @@ class SearchIndex:
     ) -> None:
         if postings[term].get(entry, 0.0) < weight:
             postings[term][entry] = weight
+
+    def keys(self, ids: Iterable[UUID]) -> list[tuple[UUID, UUID, UUID]]:
+        """(id, base id, region id) of each entry, as `service_keys` reads them: the index
+        holds exactly the services published on the day it was built for."""
+        found = []
+        for entry_id in ids:
+            entry = self.entries.get(entry_id)
+            if entry is not None and entry.base_id is not None and entry.region_id is not None:
+                found.append((entry.id, entry.base_id, entry.region_id))
+        return found
 
     def search(self, query: str, limit: int = 1000) -> list[UUID]:
         """Entry ids, best first; [] when nothing matches."""

@@ -3,6 +3,7 @@ articles, and the centres and terminals nearest a resident."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -34,13 +35,13 @@ from resolvers.catalogue.search import SearchIndex as SearchIndex
 from resolvers.geo import RADII_METERS, box_around, distance_meters
 from resolvers.principal import ANONYMOUS, Principal
 from resolvers.resources import Resources
-from storage.cache import RedisError, catalogue_version
 from storage.models.catalogue import (
     ArticleKind,
     Department,
     Implementation,
     ItemKind,
     ItemType,
+    Material,
     PublicationStatus,
     Region,
     RegionLevel,
@@ -50,6 +51,8 @@ from storage.models.catalogue import (
 from storage.repositories import catalogue as repo
 from storage.repositories import scenarios as scenario_repo
 from storage.repositories.pagination import Page, Scalar, keyset_page
+
+log = logging.getLogger(__name__)
 
 CITY_CODE = "510100"
 # A guide names at most this many handling centres: a citywide item is handled at every
@@ -190,16 +193,23 @@ async def list_services(
             raise CatalogueError(
                 CatalogueErrorCode.INVALID_INPUT, "filter.keyword", detail="关键词过长"
             )
-        ranked = (await search_index(resources)).search(keyword)
+        index = await search_index(resources)
+        ranked = index.search(keyword)
         if not ranked:
             return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
-        keys = await repo.service_keys(day, repo.ServiceQuery(**{**_fields(query), "ids": ranked}))
+        if query == repo.ServiceQuery():
+            keys = index.keys(ranked)  # a keyword alone: the index knows every match's keys
+        else:
+            keys = await repo.service_keys(
+                day, repo.ServiceQuery(**{**_fields(query), "ids": ranked})
+            )
     if region_ids is not None:
         preferred = region_ids
     else:
-        preferred = await caller_region_chain(resources, principal) or [
-            r.id for r in await repo.regions_by_codes([CITY_CODE])
-        ]
+        city = await resources.reference.region_by_code(CITY_CODE)
+        preferred = await caller_region_chain(resources, principal) or (
+            [city.id] if city is not None else []
+        )
     ordered = one_per_base_item(ranked, keys, preferred)
     if not keyword:
         place = {entry: n for n, entry in enumerate(ranked)}
@@ -250,11 +260,23 @@ def _fields(query: repo.ServiceQuery) -> dict[str, Any]:
     return {name: getattr(query, name) for name in query.__dataclass_fields__}
 
 
-async def search_index(resources: Resources) -> SearchIndex:
+async def warm(resources: Resources) -> None:
+    """Loads what reads keep in memory (regions, departments, the search index with jieba's
+    and pypinyin's dictionaries) before the process takes traffic, so that the first search
+    is as fast as the hundredth. A failure leaves them to the first request that needs them."""
     try:
-        version = await catalogue_version(resources.redis)
-    except RedisError:
-        version = "redis-down"  # keep serving from the index we have
+        await resources.reference.warm()
+        await search_index(resources)
+    except Exception:
+        log.warning("catalogue reads not warmed at start-up", exc_info=True)
+
+
+async def search_index(resources: Resources) -> SearchIndex:
+    """The process's index of what is published today (rebuilt when the catalogue changes
+    or the day does, since validity dates decide what is published)."""
+    day = today()
+    # While Redis cannot say, "redis-down": keep serving from the index we have.
+    version = f"{await resources.reference.version()}:{day.isoformat()}"
 
     async def load() -> list[Entry]:
         return [
@@ -265,8 +287,10 @@ async def search_index(resources: Resources) -> SearchIndex:
                 base_name=row["base__name"],
                 keywords=tuple(row["base__keywords"] or ()),
                 department=row["department__name"],
+                base_id=row["base_id"],
+                region_id=row["region_id"],
             )
-            for row in await repo.search_entries(today())
+            for row in await repo.search_entries(day)
         ]
 
     return await resources.search_index.get(version, load)
@@ -284,6 +308,17 @@ async def get_service(code: str, region_code: str | None) -> Implementation | No
         return None
     chain = await repo.region_and_ancestors(region)
     return await _nearest_implementation(code, [r.id for r in chain], day)
+
+
+async def get_service_with_materials(
+    code: str, region_code: str | None
+) -> tuple[Implementation, list[Material] | None] | None:
+    """`get_service` for a guide page: by implementation code, the guide and its materials
+    in one statement (None for the materials otherwise: they are loaded as usual)."""
+    if ("-" in code or region_code is None) and 0 < len(code) <= 96 and code.isprintable():
+        return await repo.published_with_materials(code, today())
+    row = await get_service(code, region_code)
+    return (row, None) if row is not None else None
 
 
 async def _nearest_implementation(

@@ -204,8 +204,13 @@ class CatalogueQuery:
     async def service(
         self, info: Info, code: str, region_code: str | None = None
     ) -> Service | None:
-        row = await service.get_service(code, region_code)
-        return Service.of(row) if row else None
+        found = await service.get_service_with_materials(code, region_code)
+        if found is None:
+            return None
+        row, materials = found
+        if materials is not None:
+            info.context.loaders.materials.prime(row.id, materials)
+        return Service.of(row)
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),

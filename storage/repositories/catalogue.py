@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
@@ -232,6 +233,35 @@ async def published_by_code(code: str, today: date) -> Implementation | None:
     return await published(today).filter(code=code).first()
 
 
+# A guide and its materials in one statement (the guide page's read): the materials come as an
+# array of rows of their own table, decoded by the driver like any row of it.
+_GUIDE_WITH_MATERIALS = (
+    "SELECT i.*, ARRAY(SELECT m FROM material m WHERE m.implementation_id = i.id "
+    "ORDER BY m.position) AS materials__rows FROM implementation i WHERE i.code = $1 "
+    "AND i.status = $2 AND (i.valid_from IS NULL OR i.valid_from <= $3) "
+    "AND (i.valid_until IS NULL OR i.valid_until >= $3) LIMIT 1"
+)
+
+
+async def published_with_materials(
+    code: str, today: date
+) -> tuple[Implementation, list[Material]] | None:
+    """What `published_by_code` finds, with its materials in position order, in one round
+    trip."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "postgres":  # the embedded mode's SQLite: two reads
+        found = await published_by_code(code, today)
+        return (found, await materials_of([found.id])) if found is not None else None
+    rows = await connection.execute_query_dict(
+        _GUIDE_WITH_MATERIALS, [code, PublicationStatus.PUBLISHED.value, today]
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    materials = [Material._init_from_db(**dict(m)) for m in row.pop("materials__rows") or ()]
+    return Implementation._init_from_db(**row), materials
+
+
 async def published_by_codes(codes: Sequence[str], today: date) -> list[Implementation]:
     return await published(today).filter(code__in=list(codes))
 
@@ -318,7 +348,14 @@ async def materials_of(implementation_ids: Sequence[UUID]) -> list[Material]:
 
 async def search_entries(today: date) -> list[dict[str, Any]]:
     return await published(today).values(
-        "id", "code", "name", "base__name", "base__keywords", "department__name"
+        "id",
+        "code",
+        "name",
+        "base_id",
+        "region_id",
+        "base__name",
+        "base__keywords",
+        "department__name",
     )
 
 

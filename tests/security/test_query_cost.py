@@ -203,3 +203,28 @@ async def test_whitespace_and_alias_renames_of_a_cached_document_hit_the_cache(
 
     assert statements.count == 0  # answered from the cache
     assert [n["c"] for n in hit.data["b"]["nodes"]] == [n["code"] for n in warm.data["a"]["nodes"]]
+
+
+async def test_a_charge_reaches_the_budget_without_a_next_request(
+    settings_factory: Any, mock_state: Any
+) -> None:
+    # The charge of an answer is sent with the principal's next admission, or by the
+    # process's settling task when none comes: either way it lands in Redis, where every
+    # process counts it.
+    from storage.cache import Keys
+
+    settings = settings_factory(response_cache=False)
+    async for running in start_app(settings):
+        answer = await _post_from(running, "198.51.100.90", "{ regions { code } }")
+        key = Keys.cost_budget("ip:198.51.100.90")
+        deadline = time.monotonic() + 10
+        level = None
+        while time.monotonic() < deadline:
+            level = await running.resources.redis.hget(key, "level")
+            if level is not None and float(level) > 0:  # admission alone writes 0
+                break
+            await asyncio.sleep(0.05)
+
+    assert answer.status_code == 200
+    assert level is not None
+    assert float(level) > 0
