@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY, start_http_server
@@ -113,9 +113,15 @@ def serve_metrics(settings: Settings) -> OutboxGauges | None:
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
     install_tracing(settings)
     gauges = None if once else serve_metrics(settings)
-    jobs: tuple[Job, ...] = JOBS
+    # Intervals an operator sets: how soon held appeals are re-checked once WeChat is back.
+    jobs: tuple[Job, ...] = tuple(
+        replace(job, every_seconds=settings.appeal_recheck_seconds)
+        if job.run is recheck_held_appeals
+        else job
+        for job in JOBS
+    )
     if gauges is not None:
-        jobs = (*JOBS, Job("outbox-metrics", 15, lambda _: _refreshed(gauges)))
+        jobs = (*jobs, Job("outbox-metrics", 15, lambda _: _refreshed(gauges)))
     async with database(settings.database_url), open_resources(settings) as resources:
         if once:
             log.info("worker pass: %s", await run_jobs_once(resources))

@@ -360,6 +360,12 @@ class Settings(BaseSettings):
     appeal_check_max_attempts: int = Field(
         default=12, ge=1, description="content re-checks before a held appeal goes to moderators"
     )
+    appeal_recheck_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="how often the worker asks WeChat again about appeals held unchecked",
+    )
     appeal_duplicate_radius_meters: float = Field(default=200.0, gt=0, le=5000)
     appeal_duplicate_window_days: int = Field(default=30, ge=1, le=365)
     appeal_duplicate_min_similarity: float = Field(default=0.3, gt=0, le=1)

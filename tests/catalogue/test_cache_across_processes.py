@@ -1,6 +1,6 @@
-"""A publish during a slow read, with two API processes: the slow answer (right when it was
-computed) is never stored under the new catalogue version, so after the publish returns and
-the documented in-process delay has passed, both processes answer the new guide."""
+"""Two API processes sharing one cache: a staff publish through process A reaches readers of
+process B within the documented in-process delay, and a publish during a slow read leaves the
+slow answer (right when it was computed) never stored under the new catalogue version."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from storage.response_cache import LOCAL_TTL_SECONDS, VERSION_TTL_SECONDS
-from tests.catalogue.editing import guide_input, officer_of
+from tests.catalogue.editing import PUBLISH, guide_input, officer_of
 from tests.catalogue.test_publish_implementation import OFFICE, draft, publish
 from tests.conftest import RunningApp
-from tests.processes import api_processes
+from tests.processes import api_processes, eventually
+
+pytestmark = pytest.mark.processes
 
 # One cached answer made of two reads: the guide, and the news beside it on the screen.
 GUIDE = """query($c: String!) {
@@ -43,19 +45,62 @@ async def _waiting_on_a_lock(connection: asyncpg.Connection, seconds: float = 20
     raise AssertionError("the read never reached the locked table")
 
 
-async def test_a_publish_during_a_slow_read_leaves_no_stale_answer(seeded: RunningApp) -> None:
-    settings = seeded.settings
-    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
-        pytest.skip("two processes share state only through real PostgreSQL and Redis")
+async def _two_versions(seeded: RunningApp) -> tuple[str, str]:
+    """A published guide and its next version as a draft; the staff token and the code."""
     token, department = await officer_of(seeded, OFFICE)
     first = await draft(
         seeded, token, **guide_input(department.code, hours="周一至周五 9:00-17:00")
     )
     code = first["code"]
     assert (await publish(seeded, token, code)).get("status") == "PUBLISHED"
-    # The next version, written before the test holds anything up; published below.
     second = await draft(seeded, token, **guide_input(department.code, hours="全天 8:00-20:00"))
     assert (second["code"], second["status"]) == (code, "DRAFT")
+    return token, code
+
+
+async def test_a_publish_through_one_process_reaches_readers_of_the_other(
+    seeded: RunningApp,
+) -> None:
+    settings = seeded.settings
+    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
+        pytest.skip("two processes share state only through real PostgreSQL and Redis")
+    token, code = await _two_versions(seeded)
+
+    with api_processes(settings, 2) as (one, two):
+        async with httpx.AsyncClient(timeout=30) as client:
+            # B has the live guide cached, in Redis and in its own memory (a hit the second time).
+            before = [await _hours(client, two, code) for _ in range(2)]
+            response = await client.post(
+                f"{one}/graphql",
+                json={"query": PUBLISH, "variables": {"input": {"code": code}}},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200, response.text
+            published = response.json()["data"]["publishImplementation"]
+            assert published["status"] == "PUBLISHED", published
+
+            async def new_on_two() -> bool:
+                return await _hours(client, two, code) == "全天 8:00-20:00"
+
+            # The documented delay: B's in-process layer and its copy of the version.
+            await eventually(
+                new_on_two,
+                LOCAL_TTL_SECONDS + VERSION_TTL_SECONDS,
+                "B answered the new guide after A published it",
+            )
+            after = [await _hours(client, url, code) for url in (two, one, two, one)]
+
+    assert before == ["周一至周五 9:00-17:00"] * 2
+    # Once new, never old again, on either process.
+    assert after == ["全天 8:00-20:00"] * 4
+
+
+async def test_a_publish_during_a_slow_read_leaves_no_stale_answer(seeded: RunningApp) -> None:
+    settings = seeded.settings
+    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
+        pytest.skip("two processes share state only through real PostgreSQL and Redis")
+    # The next version is written before the test holds anything up; published below.
+    token, code = await _two_versions(seeded)
 
     # A read held up by the test may take longer than a request normally may.
     with api_processes(

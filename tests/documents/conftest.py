@@ -13,6 +13,7 @@ import subprocess
 import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,20 +170,20 @@ def _clamd_binary() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
-def clamd_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real clamd on a free loopback port with only our test signatures (no freshclam)."""
+@contextmanager
+def clamd(folder: Path, port: int) -> Iterator[str]:
+    """A real clamd on loopback `port` with only our test signatures (no freshclam), until
+    the block ends; its address."""
     binary = _clamd_binary()
     if binary is None:
         pytest.skip("ClamAV is not installed (apt-get install clamav-daemon; .ci/run does)")
-    folder = tmp_path_factory.mktemp("clamd")
+    folder.mkdir(parents=True, exist_ok=True)
     # sigtool --md5 format (MD5:size:name) for the file itself, and a body signature for
     # the string anywhere in a file.
     (folder / "test.hdb").write_text(
         f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Rongban.Test.EICAR\n"
     )
     (folder / "test.ndb").write_text(f"Rongban.Test.EICAR.Body:0:*:{EICAR.hex()}\n")
-    port = _free_port()
     config = folder / "clamd.conf"
     config.write_text(
         f"TCPSocket {port}\nTCPAddr 127.0.0.1\nDatabaseDirectory {folder}\nForeground yes\n"
@@ -206,6 +207,13 @@ def clamd_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def clamd_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's clamd on a free loopback port."""
+    with clamd(tmp_path_factory.mktemp("clamd"), _free_port()) as address:
+        yield address
 
 
 def _pong(port: int) -> bool:

@@ -1,11 +1,13 @@
 """/metrics as Prometheus scrapes it: after real requests through the app, the series for
 operations and outcomes, latency, cost, SQL statements, refusals, the response cache, outside
-calls and the outbox are there with the right values; the endpoint wants its bearer token."""
+calls and the outbox are there with the right values; the endpoint wants its bearer token.
+A `rongban worker` process serves its own on RONGBAN_WORKER_METRICS_PORT."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +17,10 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from prometheus_client.parser import text_string_to_metric_families
 
 from mock_wechat.client import MiniProgram
+from resolvers.notifications.handlers import INBOX
 from storage.repositories import outbox as outbox_repo
 from tests.conftest import RunningApp, start_app
+from tests.processes import eventually, free_port, worker_processes
 
 TOKEN = "metrics-scrape-token-for-tests"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -30,6 +34,10 @@ async def observed(settings_factory: Any, mock_state: Any) -> AsyncIterator[Runn
 
 async def scrape(running: RunningApp) -> Samples:
     response = await running.client.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    return parsed(response)
+
+
+def parsed(response: httpx.Response) -> Samples:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     samples: Samples = {}
@@ -150,3 +158,48 @@ async def test_open_websockets_are_a_gauge(observed: RunningApp) -> None:
         assert (await ws.receive_json())["type"] == "connection_ack"
         assert value(await scrape(observed), gauge) == before + 1
     assert value(await scrape(observed), gauge) == before
+
+
+@pytest.mark.processes
+async def test_a_worker_process_serves_its_metrics_on_its_own_port(
+    running: RunningApp, tmp_path: Path
+) -> None:
+    settings = running.settings
+    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
+        pytest.skip("a worker process shares state only through real PostgreSQL and Redis")
+    now = datetime.now(UTC)
+    # One message the worker delivers (an inbox note for nobody), one it has no handler for.
+    await outbox_repo.enqueue(
+        INBOX,
+        "worker-metrics",
+        {"account_ids": [], "topic": "T", "title": "t", "body": "b"},
+        now=now,
+    )
+    await outbox_repo.enqueue("metrics.unhandled", "worker-metrics", {}, now=now)
+    port = free_port()
+    found: Samples = {}
+
+    async def served() -> bool:
+        nonlocal found
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(f"http://127.0.0.1:{port}/metrics")
+        except httpx.HTTPError:
+            return False  # not listening yet
+        found = parsed(response)
+        return value(found, "rongban_outbox_dead_letters", kind="metrics.unhandled") == 1
+
+    with worker_processes(
+        settings,
+        1,
+        tmp_path / "worker.log",
+        worker_metrics_port=str(port),
+        outbox_poll_seconds="0.1",
+    ):
+        await eventually(served, 60, "the worker's /metrics showed what it did")
+
+    handled = "rongban_outbox_handled_total"
+    assert value(found, handled, kind=INBOX, outcome="delivered") == 1
+    assert value(found, "rongban_outbox_backlog", kind=INBOX) == 0
+    assert value(found, "rongban_outbox_backlog", kind="metrics.unhandled") == 0
+    assert value(found, "rongban_outbox_oldest_age_seconds", kind=INBOX) == 0
