@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck unit schema migrations lock bench clean
+.PHONY: run test setup lint typecheck unit schema migrations lock bench bench-profile wrk clean
 
 $(STAMP): pyproject.toml constraints.txt miniprogram-mock/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -53,7 +53,16 @@ lock:
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
 
-## make bench: seed scale data on PostgreSQL and Redis, then GraphQL vs a plain REST endpoint
-bench: setup
-	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk)
+## make bench: seed city-scale data on PostgreSQL and Redis, then every read and write against a
+## fair REST baseline and a bare Starlette endpoint, one table with the targets met or not
+## (var/bench/report.md, report.png); PROFILE=1 or `make bench-profile` adds where the time goes
+bench: setup wrk
 	$(BIN)/python -m tests.perf.bench
+
+bench-profile: setup wrk
+	PROFILE=1 $(BIN)/python -m tests.perf.bench
+
+wrk:
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && \
+		(apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk))) || \
+		(echo "make bench needs wrk (apt-get install wrk)" && exit 1)
