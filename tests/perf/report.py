@@ -142,13 +142,14 @@ def write_report(
     rows: Sequence[Row],
     targets: Sequence[Target],
     memory: dict[str, Any],
-    first_search: dict[str, float],
+    first_search: dict[str, Any],
     machine: str,
     profiles: Sequence[CaseProfile],
 ) -> None:
     search = (
         f"first search after start {first_search['first_ms']:.1f} ms, "
         f"hundredth {first_search['hundredth_ms']:.1f} ms"
+        + "".join(f"; FAILED {e}" for e in first_search.get("errors", []))
         if first_search
         else ""
     )
