@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck unit schema migrations lock bench bench-insights bench-mixed clean
+.PHONY: run test setup lint typecheck unit schema migrations lock bench bench-profile bench-insights bench-mixed wrk clean
 
 $(STAMP): pyproject.toml constraints.txt miniprogram-mock/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -30,8 +30,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
+# The suite is spread over the cores (pytest-xdist; each worker has its own database and Redis
+# database): the multi-process and fault tests spend most of their time waiting.
+PYTEST_WORKERS ?= 2
 unit: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 ## make schema: regenerate the committed SDL, the persisted-operations manifest and the
 ## state diagrams in docs/ (from the transition tables)
@@ -53,10 +56,19 @@ lock:
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
 
-## make bench: seed scale data on PostgreSQL and Redis, then GraphQL vs a plain REST endpoint
-bench: setup
-	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq wrk)
+## make bench: seed city-scale data on PostgreSQL and Redis, then every read and write against a
+## fair REST baseline and a bare Starlette endpoint, one table with the targets met or not
+## (var/bench/report.md, report.png); PROFILE=1 or `make bench-profile` adds where the time goes
+bench: setup wrk
 	$(BIN)/python -m tests.perf.bench
+
+bench-profile: setup wrk
+	PROFILE=1 $(BIN)/python -m tests.perf.bench
+
+wrk:
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && \
+		(apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk))) || \
+		(echo "make bench needs wrk (apt-get install wrk)" && exit 1)
 
 ## make bench-insights: appealInsights for a month and a district over a generated year of
 ## a million appeals, from the insight aggregates (target <= 1 s)
