@@ -58,13 +58,20 @@ async def enqueue_wechat(
     *, key: str, now: datetime, account_id: UUID, event: str, values: dict[str, str], page: str
 ) -> None:
     """Inside the caller's transaction: a subscribe message, if the resident granted one.
-    `values` are named (number, service, status, time); settings map them to keywords."""
+    `values` are named (number, service, status, time); settings map them to keywords.
+
+    Subscribe messages of a subject keep their order in a stream of their own: on the
+    subject's stream a WeChat outage would hold back its inbox copies and provincial pushes."""
     await outbox_repo.enqueue(
         WECHAT,
-        key,
+        wechat_stream(key),
         {"account_id": str(account_id), "event": event, "values": values, "page": page},
         now=now,
     )
+
+
+def wechat_stream(key: str) -> str:
+    return f"wechat:{key}"
 
 
 async def deliver_inbox(resources: Resources, message: OutboxMessage) -> None:

@@ -152,6 +152,14 @@ async def test_wechat_down_for_many_cycles_then_back(
             return head.attempts >= 3 and appeal.check_attempts >= 3
 
         await eventually(tried_for_a_while, 60, "the worker kept trying WeChat")
+
+        async def inbox_delivered() -> bool:
+            subjects = {m.key.removeprefix("wechat:") for m in await wechat_messages()}
+            inbox = await OutboxMessage.filter(kind="notification.inbox", key__in=subjects)
+            return bool(inbox) and all(m.status is OutboxStatus.DELIVERED for m in inbox)
+
+        # The in-app copies of the same changes do not wait for WeChat.
+        await eventually(inbox_delivered, 30, "the inbox copies went while WeChat was down")
         during = await wechat_messages()
         appeal_during = await Appeal.get(number=held["number"])
         sent_during = await applicant.wx_messages()
