@@ -29,7 +29,7 @@ from mock_wechat.journey import DEMO_JPEG, DEMO_PDF, DEMO_SERVICE, login_journey
 from resolvers.settings import Settings
 from tests.conftest import RunningApp
 from tests.identity import id_number, phone_number
-from tests.processes import free_port
+from tests.processes import free_port, process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "storage" / "migrations"
@@ -101,24 +101,14 @@ def old_server(tree: Path, settings: Settings, log: Path) -> Iterator[str]:
     """The previous release's `rongban serve`, its packages from `tree` (this environment's
     third-party packages), on the test's database, Redis, bucket and mock WeChat."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")} | {
+    env = process_env(
+        settings,
+        execution_seconds_per_minute="60",
+        port=str(port),
+        public_base_url=f"http://127.0.0.1:{port}",
+    ) | {
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": f"{tree}{os.pathsep}{tree / 'miniprogram-mock'}",
-        "RONGBAN_DATABASE_URL": settings.database_url,
-        "RONGBAN_REDIS_URL": settings.redis_url,
-        "RONGBAN_STORAGE_URL": settings.storage_url,
-        "RONGBAN_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "RONGBAN_WECHAT_APP_ID": settings.wechat_app_id,
-        "RONGBAN_WECHAT_APP_SECRET": _secret(settings.wechat_app_secret),
-        "RONGBAN_WECHAT_API_BASE": settings.wechat_api_base,
-        "RONGBAN_SMS_URL": str(settings.sms_url),
-        "RONGBAN_SMS_SECRET": _secret(settings.sms_secret),
-        "RONGBAN_IDENTITY_RELAY_URL": str(settings.identity_relay_url),
-        "RONGBAN_IDENTITY_RELAY_SECRET": _secret(settings.identity_relay_secret),
-        "RONGBAN_EXECUTION_SECONDS_PER_MINUTE": "60",
-        "RONGBAN_PORT": str(port),
-        "RONGBAN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "RONGBAN_LOG_LEVEL": "WARNING",
     }
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -152,11 +142,6 @@ def old_server(tree: Path, settings: Settings, log: Path) -> Iterator[str]:
             process.wait()
 
 
-def _secret(value: object) -> str:
-    reveal = getattr(value, "get_secret_value", None)
-    return str(reveal() if reveal else value)
-
-
 async def test_the_previous_release_serves_on_the_new_schema(
     seeded: RunningApp, wechat: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -185,7 +170,7 @@ async def test_the_previous_release_serves_on_the_new_schema(
                 json={
                     "query": "mutation($u: String!, $p: String!) { loginStaff(input: "
                     "{username: $u, password: $p}) { ... on Session { token } } }",
-                    "variables": {"u": WINDOW, "p": _secret(settings.demo_password)},
+                    "variables": {"u": WINDOW, "p": settings.demo_password.get_secret_value()},
                 },
             )
             token = staff.json()["data"]["loginStaff"]["token"]
