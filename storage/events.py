@@ -104,9 +104,11 @@ class EventHub:
         delay = 0.1
         while not self._closed:
             if not self._queues:
-                # Nobody listens: hold no connection until someone does.
-                await self._disconnect()
+                # Nobody listens: hold no connection until someone does. The wake-up is
+                # cleared before the await so that a listener added while the connection
+                # closes still wakes the reader.
                 self._wake.clear()
+                await self._disconnect()
                 await self._wake.wait()
                 continue
             try:
