@@ -90,8 +90,12 @@ async def test_the_province_down_for_many_cycles_then_back(
     workers = FAST
 
     with worker_processes(settings, 1, tmp_path / "worker.log", **workers):
-        await eventually(lambda: sandbox.state()["calls"] >= OUTAGE, 60, "the worker kept trying")
+        # A look at the outbox counts as "during the outage" only if the province had refused
+        # every call up to after the look: the call after the last refusal succeeds.
+        await eventually(lambda: sandbox.state()["calls"] >= OUTAGE // 3, 60, "the worker tried")
         during = await pushes()
+        assert sandbox.state()["calls"] <= OUTAGE, "the outage ended before the look"
+        await eventually(lambda: sandbox.state()["calls"] >= OUTAGE, 60, "the worker kept trying")
 
         async def drained() -> bool:
             return all(m.status is OutboxStatus.DELIVERED for m in await pushes())
