@@ -66,6 +66,7 @@ from storage.models.exchange import (
     ExchangeCallback,
     ExchangeSystem,
 )
+from storage.models.hall import CentreStaff, CentreStaffRole, HallWindow, HallWindowService
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import (
@@ -123,6 +124,8 @@ __all__ = [
     "BaseItem",
     "CalendarDay",
     "CentreService",
+    "CentreStaff",
+    "CentreStaffRole",
     "Department",
     "Document",
     "DocumentAccess",
@@ -131,6 +134,8 @@ __all__ = [
     "ExchangeAcknowledgement",
     "ExchangeCallback",
     "ExchangeSystem",
+    "HallWindow",
+    "HallWindowService",
     "HandoffConsent",
     "HeldWebhookMessage",
     "IdempotencyRecord",
