@@ -95,19 +95,23 @@ def cmd_seed(settings: Settings) -> None:
 def cmd_serve(settings: Settings) -> None:
     if settings.workers > 1:
         # Several processes behind one port: prometheus-client keeps each one's values in
-        # files of this folder, and /metrics (answered by any of them) adds them up.
+        # files of this folder, and /metrics (answered by any of them) adds them up. Set
+        # before the parent loads the app, since the workers inherit what it imported.
         folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
             prefix="rongban-metrics-"
         )
         for stale in Path(folder).glob("*.db"):
             stale.unlink()  # values of a previous run's processes
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        from api import prefork
+
+        prefork.serve(settings)
+        return
     uvicorn.run(
         "api.asgi:create_app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.workers,
         # X-Forwarded-For is resolved by the app itself (api/middleware.py ClientAddress),
         # believed only from RONGBAN_TRUSTED_PROXIES: uvicorn's own default would believe
         # anything sent from 127.0.0.1.

@@ -285,6 +285,10 @@ class Preparer:
         ]
         if self.production:
             self.rules.append(NoSchemaIntrospectionCustomRule)
+        # Validation and cost analysis read graphql-core's schema rebuilt from the SDL: built
+        # here, with the app, so that no client's first request pays for it (about half a
+        # second on a quiet core).
+        graphql_schema(schema)
         self._documents: OrderedDict[str, Document | InvalidDocument] = OrderedDict()
         self._costs: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
 

@@ -10,6 +10,7 @@ from graphql import (
     GraphQLSchema,
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
+    assert_valid_schema,
     build_schema,
     parse,
 )
@@ -17,8 +18,12 @@ from graphql import (
 
 @lru_cache(maxsize=8)
 def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
-    """Built once per schema (a few tens of milliseconds at start-up)."""
-    return build_schema(schema.as_str())
+    """Built once per schema, when the app is (see api/preparation.py Preparer)."""
+    built = build_schema(schema.as_str())
+    # Validated here, once: graphql-core otherwise checks the schema (and resolves its lazy
+    # enum values) in the first document validation, that is, in some client's request.
+    assert_valid_schema(built)
+    return built
 
 
 def sorted_sdl(text: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from resolvers import policy
+from resolvers.catalogue import search
 from resolvers.catalogue.caller import caller_region_chain
 
 # Shared with the domains that check catalogue references in their own input.
@@ -258,6 +259,11 @@ def one_per_base_item(
 
 def _fields(query: repo.ServiceQuery) -> dict[str, Any]:
     return {name: getattr(query, name) for name in query.__dataclass_fields__}
+
+
+def load_dictionaries() -> None:
+    """The search's word and pinyin dictionaries, before any index is built."""
+    search.load_dictionaries()
 
 
 async def warm(resources: Resources) -> None:

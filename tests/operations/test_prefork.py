@@ -1,0 +1,115 @@
+"""`rongban serve` with RONGBAN_WORKERS=2: one parent that loaded the app (modules, schema,
+search dictionaries) forks its workers, which share those pages; a worker killed is
+replaced; Ctrl-C stops everything gracefully."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import psutil
+import pytest
+
+from resolvers.settings import Settings
+from tests.conftest import RunningApp
+from tests.processes import ROOT, eventually, free_port, process_env
+
+pytestmark = pytest.mark.processes
+
+
+def _workers(parent: psutil.Process) -> list[psutil.Process]:
+    # gunicorn's arbiter forks its workers directly: they run the parent's command line.
+    found = []
+    for child in parent.children():
+        try:
+            if child.cmdline() == parent.cmdline():
+                found.append(child)
+        except psutil.Error:
+            pass  # exited meanwhile (a zombie until the arbiter reaps it)
+    return found
+
+
+async def test_workers_are_forked_from_a_loaded_parent_and_replaced_when_killed(
+    seeded: RunningApp,
+) -> None:
+    settings = seeded.settings
+    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
+        pytest.skip("several workers share state only through real PostgreSQL and Redis")
+    with _server(settings) as (url, process):
+        parent = psutil.Process(process.pid)
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            await _exercise(client, process, parent)
+    _, errors = process.communicate()
+    assert process.returncode == 0, errors.decode(errors="replace")[-2000:]
+    # Graceful: the one worker killed is the test's; none had to be killed at the stop.
+    assert errors.count(b"was sent SIGKILL") == 1, errors.decode(errors="replace")[-2000:]
+
+
+@contextmanager
+def _server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve"],
+        cwd=ROOT,
+        env=process_env(settings, port=str(port), workers="2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail("Ctrl-C did not stop the server within 20 s")
+
+
+async def _exercise(
+    client: httpx.AsyncClient, process: subprocess.Popen[bytes], parent: psutil.Process
+) -> None:
+    async def ready() -> bool:
+        assert process.poll() is None, "the server ended"
+        try:
+            return (await client.get("/readyz", timeout=2)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await eventually(ready, 90, "the server answered /readyz")
+    await eventually(lambda: len(_workers(parent)) == 2, 30, "two workers ran")
+    workers = _workers(parent)
+
+    # Searches load nothing new in a worker: the dictionaries came from the parent.
+    for word in ("身份证", "shebao", "sfz"):
+        answer = await client.post(
+            "/graphql",
+            json={
+                "query": "query S($k: String!) { services(filter: {keyword: $k}, first: 5)"
+                " { totalCount } }",
+                "variables": {"k": word},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        assert "errors" not in answer.json(), answer.text
+    for worker in workers:
+        memory = worker.memory_full_info()
+        # Most of a worker's resident pages are the parent's, shared (uvicorn's own
+        # --workers spawns interpreters that share almost nothing: USS close to RSS).
+        assert memory.uss < memory.rss / 2, (worker.pid, memory)
+
+    # A worker killed mid-life is replaced, and the port keeps answering.
+    os.kill(workers[0].pid, signal.SIGKILL)
+
+    def replaced() -> bool:
+        now = _workers(parent)
+        return len(now) == 2 and workers[0].pid not in {w.pid for w in now}
+
+    await eventually(replaced, 60, "the killed worker was replaced")
+    await eventually(ready, 60, "the server answered after the replacement")
