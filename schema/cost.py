@@ -144,12 +144,14 @@ class _Estimator:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         defaults: Mapping[str, Any],
+        reads: set[str],
     ) -> None:
         self.schema = schema
         self.bounds = bounds
         self.fragments = fragments
         self.variables = variables
         self.defaults = defaults
+        self.reads = reads
 
     def selection_set(
         self, parent: Any, selections: SelectionSetNode | None, page: int | None
@@ -228,6 +230,7 @@ class _Estimator:
                 continue
             if isinstance(argument.value, VariableNode):
                 variable = argument.value.name.value
+                self.reads.add(variable)
                 value = self.variables.get(variable, self.defaults.get(variable))
             elif isinstance(argument.value, IntValueNode):
                 value = int(argument.value.value)
@@ -245,8 +248,11 @@ def operation_cost(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
     page_cap: int = 50,
+    reads: set[str] | None = None,
 ) -> int:
-    """The cost of one validated operation with these variables."""
+    """The cost of one validated operation with these variables. `reads` collects the names
+    of the variables the cost depends on (those that size a list): every walk visits every
+    field whatever the values, so one computation names them all."""
     built = graphql_schema(schema)
     root = {
         OperationType.QUERY: built.query_type,
@@ -260,7 +266,14 @@ def operation_cost(
         for definition in operation.variable_definitions or ()
         if definition.default_value is not None
     }
-    estimator = _Estimator(built, _bounds(built, page_cap), fragments, variables, defaults)
+    estimator = _Estimator(
+        built,
+        _bounds(built, page_cap),
+        fragments,
+        variables,
+        defaults,
+        set() if reads is None else reads,
+    )
     cost = estimator.selection_set(root, operation.selection_set, None)
     if operation.operation is OperationType.MUTATION:
         cost += MUTATION_COST * sum(

@@ -80,6 +80,35 @@ async def test_variables_size_the_connection(seeded: RunningApp) -> None:
     assert large.body["extensions"]["cost"]["requested"] == 1 + 40 * 2
 
 
+async def test_a_cost_is_computed_once_whatever_the_variables_that_size_nothing(
+    seeded: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.preparation
+
+    computed: list[dict[str, Any]] = []
+    original = api.preparation.operation_cost
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        computed.append(dict(args[3]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(api.preparation, "operation_cost", counting)
+    query = (
+        "query($n: Int, $keyword: String) { services(first: $n, filter: {keyword: $keyword})"
+        " { nodes { code department { name } } } }"
+    )
+
+    answers = [
+        await seeded.gql(query, {"n": 3, "keyword": keyword}) for keyword in ("证", "婚", "医")
+    ]
+    larger = await seeded.gql(query, {"n": 7, "keyword": "证"})
+
+    assert [a.body["extensions"]["cost"]["requested"] for a in answers] == [1 + 3 * 2] * 3
+    assert larger.body["extensions"]["cost"]["requested"] == 1 + 7 * 2
+    # The keyword sizes no list: one computation for the three keywords, one for n=7.
+    assert [c["n"] for c in computed] == [3, 7]
+
+
 async def _post_from(running: RunningApp, address: str, query: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=running.asgi, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
