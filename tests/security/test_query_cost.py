@@ -84,9 +84,9 @@ async def test_a_cost_is_computed_once_whatever_the_variables_that_size_nothing(
     seeded: RunningApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import api.preparation
+    from schema.cost import operation_cost as original
 
     computed: list[dict[str, Any]] = []
-    original = api.preparation.operation_cost
 
     def counting(*args: Any, **kwargs: Any) -> int:
         computed.append(dict(args[3]))
