@@ -414,8 +414,15 @@ def _refund_of(data: Mapping[str, Any], status: object) -> Refund:
     )
 
 
-def payment_gateway_of(settings: WeChatPaySettings) -> WeChatPayClient:
-    """The gateway the settings describe (ValueError when the keys are missing)."""
+def payment_gateway_of(settings: WeChatPaySettings) -> WeChatPayClient | None:
+    """The gateway the settings describe, or None while no merchant key and WeChat Pay public
+    key are configured (production refuses to start so; development runs without payments
+    unless `rongban dev` hands it the mock's test keys)."""
+    if not (
+        settings.wechatpay_private_key.get_secret_value().strip()
+        and settings.wechatpay_public_key.strip()
+    ):
+        return None
     return WeChatPayClient(
         mchid=settings.wechatpay_mchid,
         app_id=settings.wechatpay_app_id,
