@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 from pydantic import SecretStr
@@ -34,6 +34,7 @@ from integrations.wechatpay.protocol import (
     NotificationRejected,
     Order,
     OrderRequest,
+    PaymentGateway,
     PaymentNotice,
     PaymentRejected,
     PaymentUnavailable,
@@ -437,3 +438,8 @@ def payment_gateway_of(settings: WeChatPaySettings) -> WeChatPayClient | None:
         timeout_seconds=settings.wechatpay_timeout_seconds,
         notification_window_seconds=settings.wechatpay_notification_window_seconds,
     )
+
+
+if TYPE_CHECKING:
+    # mypy checks here that the adapter keeps to the Protocol the payments domain uses.
+    _conforms: type[PaymentGateway] = WeChatPayClient

@@ -250,3 +250,16 @@ def test_the_client_shows_no_secret() -> None:
 
     assert "PRIVATE" not in repr(client)
     assert pay_keys.TEST_APIV3_KEY not in repr(client)
+
+
+async def test_the_same_order_placed_at_once_is_one_order(
+    pay: WeChatPayClient, phone: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    request = order_request(_trade_no(), 1500)
+
+    payments = await asyncio.gather(*(pay.create_order(request) for _ in range(5)))
+
+    assert len({p.prepay_id for p in payments}) == 1
+    assert len((await phone.get("/__mock__/pay/orders")).json()) == 1
