@@ -263,3 +263,18 @@ async def test_the_same_order_placed_at_once_is_one_order(
 
     assert len({p.prepay_id for p in payments}) == 1
     assert len((await phone.get("/__mock__/pay/orders")).json()) == 1
+
+
+async def test_a_reset_forgets_orders_and_what_was_still_to_be_sent(
+    pay: WeChatPayClient, phone: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    payment = await pay.create_order(order_request(_trade_no()))
+    await pay_on_phone(phone, payment, delay=0.3)
+
+    await phone.post("/__mock__/reset")
+    await asyncio.sleep(0.5)
+
+    assert (await phone.get("/__mock__/pay/orders")).json() == []
+    assert (await phone.get("/__mock__/pay/sink")).json() == []
