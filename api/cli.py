@@ -32,6 +32,8 @@ from resolvers.settings import (
     DEV_IDENTITY_RELAY_URL,
     DEV_SMS_URL,
     DEV_WECHAT_API_BASE,
+    DEV_WECHATPAY_NOTIFY_URL,
+    REAL_WECHATPAY_BASE_URL,
     Settings,
 )
 from storage.database import database, migrate
@@ -147,12 +149,27 @@ def cmd_dev(settings: Settings) -> None:
         updates["identity_relay_url"] = f"{mock_url}/__mock__/realname"
     if settings.exchange_province_url == DEV_EXCHANGE_URL:
         updates["exchange_province_url"] = f"http://127.0.0.1:{sandbox_port}"
+    test_keys = SOURCE / "miniprogram-mock/mock_wechat/testkeys"
+    if (
+        settings.wechatpay_base_url == REAL_WECHATPAY_BASE_URL
+        and not settings.wechatpay_private_key.get_secret_value()
+        and test_keys.is_dir()
+    ):
+        # WeChat Pay through the mock with its published TEST merchant keys (production
+        # settings refuse them); real keys come only from the environment.
+        updates["wechatpay_base_url"] = mock_url
+        updates["wechatpay_private_key"] = (test_keys / "merchant_private_key.pem").read_text()
+        updates["wechatpay_public_key"] = (test_keys / "platform_public_key.pem").read_text()
     if "PORT" in os.environ and "RONGBAN_PORT" not in os.environ:
         updates["port"] = int(os.environ["PORT"])
     if "RONGBAN_PUBLIC_BASE_URL" not in os.environ:
         # The local store's upload and download URLs point at this very server.
         port = updates.get("port", settings.port)
         updates["public_base_url"] = f"http://{settings.host}:{port}"
+    if settings.wechatpay_notify_url == DEV_WECHATPAY_NOTIFY_URL:
+        port = updates.get("port", settings.port)
+        path = DEV_WECHATPAY_NOTIFY_URL.split("/", 3)[3]
+        updates["wechatpay_notify_url"] = f"http://{settings.host}:{port}/{path}"
     if "RONGBAN_OUTBOX_IN_PROCESS" not in os.environ:
         updates["outbox_in_process"] = "true"  # no separate `rongban worker` in embedded mode
     if updates:
