@@ -13,6 +13,9 @@ The mix follows a day of the city (per day; task weights below are these numbers
 Steps: an unloaded pass (one user) gives the p50 to compare with; then the offered load rises
 in steps until the server stops keeping up (capacity: the best throughput reached without
 errors); then it runs at 70% of that. Target: p99 <= 3x the unloaded p50, and no errors.
+Then a soak at the same load (10 minutes unless RONGBAN_BENCH_SOAK_SECONDS says otherwise):
+the API's RSS after the load <= 400 MiB, and no process grows by more than 10% from its size
+a minute into the soak.
 
 Seeding (residents with sessions and wallet documents) runs in a child process before
 locust runs: the load process patches sockets for gevent before anything else imports them."""
@@ -45,6 +48,11 @@ ROOT = Path(__file__).resolve().parents[2]
 RESIDENTS = int(os.environ.get("RONGBAN_BENCH_RESIDENTS", "400"))
 STEP_SECONDS = int(os.environ.get("RONGBAN_BENCH_STEP_SECONDS", "20"))
 RUN_SECONDS = int(os.environ.get("RONGBAN_BENCH_RUN_SECONDS", "60"))
+# The soak after the 70% run: the same load for this long (0 skips it); no process may grow
+# by more than SOAK_GROWTH from its size a minute in, and the API stays within MAX_RSS_MIB.
+SOAK_SECONDS = int(os.environ.get("RONGBAN_BENCH_SOAK_SECONDS", "600"))
+SOAK_GROWTH = 0.10
+MAX_RSS_MIB = 400
 TARGET_RATIO = 3.0
 # Requests per second each locust user offers (constant throughput): users = offered rate.
 PER_USER = 1.0
@@ -337,6 +345,47 @@ def _jpeg() -> bytes:
 JPEG = b""
 
 
+def _sizes(pid: int) -> dict[int, float]:
+    """RSS in MiB of the server and every process it started."""
+    import psutil
+
+    parent = psutil.Process(pid)
+    sizes = {}
+    for process in [parent, *parent.children(recursive=True)]:
+        try:
+            sizes[process.pid] = process.memory_info().rss / 1024 / 1024
+        except psutil.Error:
+            continue
+    return sizes
+
+
+def _soak(host: str, users: int, seconds: int, pid: int) -> dict[str, Any]:
+    """The load held for `seconds`: each process's RSS a minute in and at the end."""
+    import gevent
+    from locust.env import Environment
+
+    environment = Environment(user_classes=[USERS[0]], host=host)
+    runner = environment.create_local_runner()
+    runner.start(users, spawn_rate=max(1, users))
+    settle = min(60, seconds // 4)
+    gevent.sleep(settle)
+    first = _sizes(pid)
+    gevent.sleep(seconds - settle)
+    last = _sizes(pid)
+    total = environment.stats.total
+    runner.quit()
+    growth = {
+        pid: (last[pid] - size) / size for pid, size in first.items() if pid in last and size > 0
+    }
+    return {
+        "first": first,
+        "last": last,
+        "growth": growth,
+        "errors": total.num_failures,
+        "p99_ms": total.get_response_time_percentile(0.99) or 0.0,
+    }
+
+
 def _run(host: str, users: int, seconds: int) -> dict[str, Any]:
     import gevent
     from locust.env import Environment
@@ -437,6 +486,25 @@ def main() -> None:
             print(f"  {name:18} {count:6d} requests, p99 {p99 or 0:.0f} ms", flush=True)
         for error in run["first_errors"]:
             print(f"  error: {error}", flush=True)
+        after = max(_sizes(server.pid).values())
+        print(
+            f"API RSS after the load: {after:.0f} MiB (target <= {MAX_RSS_MIB}): "
+            f"{'OK' if after <= MAX_RSS_MIB else 'MISSED'}",
+            flush=True,
+        )
+        if SOAK_SECONDS:
+            soak = _soak(host, load, SOAK_SECONDS, server.pid)
+            worst = max(soak["growth"].values(), default=0.0)
+            print(
+                f"soak {SOAK_SECONDS} s at {load} users: RSS "
+                + ", ".join(
+                    f"{soak['first'][p]:.0f} -> {soak['last'][p]:.0f} MiB" for p in soak["growth"]
+                )
+                + f"; largest growth {worst:.1%} (target <= {SOAK_GROWTH:.0%}), p99 "
+                f"{soak['p99_ms']:.0f} ms, {soak['errors']} errors: "
+                f"{'OK' if worst <= SOAK_GROWTH and not soak['errors'] else 'MISSED'}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=20)
