@@ -4,6 +4,7 @@ replaced; Ctrl-C stops everything gracefully."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -44,10 +45,46 @@ async def test_workers_are_forked_from_a_loaded_parent_and_replaced_when_killed(
         parent = psutil.Process(process.pid)
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             await _exercise(client, process, parent)
+            await _both_serve(url, _workers(parent))
     _, errors = process.communicate()
     assert process.returncode == 0, errors.decode(errors="replace")[-2000:]
     # Graceful: the one worker killed is the test's; none had to be killed at the stop.
     assert errors.count(b"was sent SIGKILL") == 1, errors.decode(errors="replace")[-2000:]
+
+
+async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
+    """Connections spread over the workers: each listens on its own SO_REUSEPORT socket
+    (on one shared socket, one worker took every keep-alive connection)."""
+    page = {"query": "{ services(first: 5) { nodes { code name } } }"}
+
+    def busy() -> dict[int, float]:
+        return {w.pid: w.cpu_times().user + w.cpu_times().system for w in workers}
+
+    async def resident() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as own:  # a connection each
+            for _ in range(5):
+                assert (await own.post("/graphql", json=page)).status_code == 200
+
+    # Each worker listens on the port itself; the arbiter does not (else the kernel would
+    # queue connections on its socket too).
+    port = int(url.rsplit(":", 1)[1])
+    for process in workers:
+        listening = [c for c in process.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+        assert [c.laddr.port for c in listening] == [port], (process.pid, listening)
+    arbiter = workers[0].parent()
+    assert arbiter is not None
+    assert not [
+        c
+        for c in arbiter.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
+
+    before = busy()
+    await asyncio.gather(*(resident() for _ in range(64)))
+    after = busy()
+    spent = {pid: after[pid] - before[pid] for pid in before}
+    # Hashed over two sockets, 64 connections give each worker half, give or take 6%.
+    assert all(share >= 0.25 * sum(spent.values()) for share in spent.values()), spent
 
 
 @contextmanager
@@ -56,7 +93,14 @@ def _server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve"],
         cwd=ROOT,
-        env=process_env(settings, port=str(port), workers="2"),
+        # One test client plays 64 residents: the per-address caps are lifted.
+        env=process_env(
+            settings,
+            port=str(port),
+            workers="2",
+            max_concurrent_per_address="1000",
+            cost_budget_per_minute="100000000",
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
