@@ -149,6 +149,7 @@ async def prepare_database() -> str:
 
 def serve(module_args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     log = OUT / f"server-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [sys.executable, "-m", *module_args],
         cwd=ROOT,
