@@ -383,6 +383,10 @@ def _soak(host: str, users: int, seconds: int, pid: int) -> dict[str, Any]:
         "growth": growth,
         "errors": total.num_failures,
         "p99_ms": total.get_response_time_percentile(0.99) or 0.0,
+        "first_errors": [
+            f"{e.name} x{e.occurrences}: {str(e.error)[:160]}"
+            for e in sorted(environment.stats.errors.values(), key=lambda e: -e.occurrences)[:5]
+        ],
     }
 
 
@@ -445,6 +449,8 @@ def main() -> None:
         "RONGBAN_MAX_CONCURRENT_PER_ACCOUNT": "1000",
         "RONGBAN_MAX_CONCURRENT_PER_ADDRESS": "1000",
         "RONGBAN_APPEALS_PER_HOUR": "100000",
+        # Each user uploads every seven seconds, a real resident a few times a day.
+        "RONGBAN_DOCUMENT_UPLOADS_PER_HOUR": "100000",
     }
     server = serve(["api.cli", "serve"], env, port)
     try:
@@ -505,6 +511,8 @@ def main() -> None:
                 f"{'OK' if worst <= SOAK_GROWTH and not soak['errors'] else 'MISSED'}",
                 flush=True,
             )
+            for error in soak["first_errors"]:
+                print(f"  error: {error}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=20)
