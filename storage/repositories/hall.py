@@ -430,3 +430,75 @@ async def mark_reminded(ticket_id: UUID) -> bool:
 
 async def tickets_by_ids(ids: Sequence[UUID]) -> list[QueueTicket]:
     return await QueueTicket.filter(id__in=list(ids))
+
+
+# -- demo data
+
+
+async def add_demo_hall(
+    *,
+    windows: Sequence[tuple[str, str, str]],
+    hours: Sequence[tuple[int, time, time]],
+    staff: Sequence[Account],
+    staff_centres: dict[str, tuple[str, str]],
+    terminal_centres: Sequence[str],
+) -> dict[str, int]:
+    """For every city and county centre without windows: the windows (number, name, group)
+    and the weekly hours; the staff accounts (new ones only) placed at the centres of the
+    regions named in `staff_centres` (username -> (region code, role)); a demo terminal in
+    the hall of each centre of `terminal_centres` (region codes) that has none."""
+    counts = {"hallWindows": 0, "hallStaff": 0, "hallTerminals": 0}
+    async with atomic():
+        centres = await ServiceCentre.filter(level__in=("CITY", "COUNTY")).prefetch_related(
+            "region"
+        )
+        by_region = {c.region.code: c for c in centres}
+        with_windows = set(
+            await HallWindow.filter(centre_id__in=[c.id for c in centres]).values_list(
+                "centre_id", flat=True
+            )
+        )
+        for centre in centres:
+            if centre.id in with_windows:
+                continue
+            await HallWindow.bulk_create(
+                [
+                    HallWindow(centre_id=centre.id, number=n, name=name, group=g)
+                    for n, name, g in windows
+                ]
+            )
+            counts["hallWindows"] += len(windows)
+            await set_hours(centre.id, hours)
+        known: set[object] = {
+            row.username
+            for row in await Account.filter(username__in=[a.username for a in staff]).only(
+                "id", "username"
+            )
+        }
+        for account in staff:
+            if account.username in known:
+                continue
+            await account.save()
+            region, role = staff_centres[str(account.username)]
+            await CentreStaff.create(
+                centre_id=by_region[region].id, account_id=account.id, role=role
+            )
+            counts["hallStaff"] += 1
+        placed: set[object] = {row.terminal_id for row in await HallTerminal.all()}
+        for region in terminal_centres:
+            centre = by_region[region]
+            if await HallTerminal.filter(centre_id=centre.id).exists():
+                continue
+            # The city centre takes a terminal from anywhere in the city.
+            prefix = region[:4] if region.endswith("00") else region
+            terminal = (
+                await Terminal.filter(community__code__startswith=prefix)
+                .exclude(id__in=list(placed))
+                .order_by("code")
+                .first()
+            )
+            if terminal is not None:
+                await HallTerminal.create(centre_id=centre.id, terminal_id=terminal.id)
+                placed.add(terminal.id)
+                counts["hallTerminals"] += 1
+    return counts
