@@ -61,7 +61,9 @@ async def test_slots_are_cut_from_the_hours_of_bookable_working_days(seeded: Run
         "capacity": 6,
         "available": 6,
     }
-    assert today == [] and weekend == [] and too_far == []
+    assert today == []
+    assert weekend == []
+    assert too_far == []
     assert len(fifth) == 16
 
 
@@ -160,7 +162,8 @@ async def test_cancelling_frees_the_seat_until_two_hours_before(
     at(seeded, china(MONDAY, 9))
     rebooked = await book(seeded, program, service, slot_start(TUESDAY, 11))
 
-    assert by_other["code"] == "NOT_FOUND" and by_other["field"] == "appointmentId"
+    assert by_other["code"] == "NOT_FOUND"
+    assert by_other["field"] == "appointmentId"
     assert bad_id["code"] == "NOT_FOUND"
     assert cancelled["status"] == "CANCELLED"
     assert twice["code"] == "INVALID_STATE"
