@@ -2,11 +2,11 @@
 window staff call, recall and skip; residents follow their position.
 
 The order, as halls run it: tickets are called by `queued_at`. A walk-in ticket queues from
-the moment it is issued. An appointment ticket queues from its slot's start (or from the
-check-in, when the resident comes within the slot): an appointment holder is ahead of every
-walk-in who came after their slot began, and behind those who came before it; at the same
-moment an appointment goes first. Within the group, a window limited to some items calls the
-first ticket for one of its items.
+the moment it is issued. An appointment ticket queues from its slot's start, whether the
+resident checked in early (up to `hall_check_in_early_minutes` before) or during the slot: an
+appointment holder is ahead of every walk-in who came after their slot began, and behind those
+who came before it; at the same moment an appointment goes first. Within the group, a window
+limited to some items calls the first ticket for one of its items.
 
 A called ticket that is not answered is recalled (at most `hall_max_recalls` times), then
 skipped (过号). A skipped ticket does not come back: the resident checks in again (with the
@@ -106,7 +106,10 @@ async def _open_now(resources: Resources, centre_id: UUID, now: datetime) -> boo
         return False
     for row in await repo.hours(centre_id):
         if row.weekday == local.weekday():
-            return row.opens_at <= local.time().replace(tzinfo=None) < row.closes_at
+            # Hours are wall-clock times of the centre (China time), however the driver
+            # returns them.
+            opens, closes = row.opens_at.replace(tzinfo=None), row.closes_at.replace(tzinfo=None)
+            return opens <= local.time().replace(tzinfo=None) < closes
     return False
 
 
@@ -134,7 +137,7 @@ async def check_in_appointment(
         if appointment.status is AppointmentStatus.BOOKED:
             if not appointment.starts_at - early <= now < appointment.ends_at:
                 raise HallError(Code.NOT_CHECK_IN_TIME, "appointmentId")
-            queued_at = max(appointment.starts_at, now)
+            queued_at = appointment.starts_at
             appointment.status = AppointmentStatus.CHECKED_IN
             appointment.checked_in_at = now
             await repo.save_appointment(appointment, ["status", "checked_in_at"])

@@ -70,7 +70,11 @@ class OpeningHours:
 
     @classmethod
     def of(cls, row: models.CentreHours) -> Self:
-        return cls(weekday=row.weekday, opens_at=row.opens_at, closes_at=row.closes_at)
+        return cls(
+            weekday=row.weekday,
+            opens_at=row.opens_at.replace(tzinfo=None),
+            closes_at=row.closes_at.replace(tzinfo=None),
+        )
 
 
 @strawberry.type(description="A centre's hall: its windows and its weekly opening hours.")

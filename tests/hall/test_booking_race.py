@@ -41,7 +41,7 @@ async def test_twenty_residents_race_for_the_last_seat(
     results = [answer.data["bookAppointment"] for answer in answers]
 
     won = [r for r in results if r["__typename"] == "Appointment"]
-    refused = [r["code"] for r in results if r["__typename"] == "BookAppointmentError"]
+    refused = [r["errorCode"] for r in results if r["__typename"] == "BookAppointmentError"]
     assert len(won) == 1
     assert refused == ["SLOT_FULL"] * (RACERS - 1)
     slot = await AppointmentSlot.get()
