@@ -110,7 +110,11 @@ async def test_bad_booking_input_changes_nothing(
     officer = await login(seeded, "hall-window-510100")
 
     async def attempt(token: str | None, **values: object) -> tuple[str, str | None]:
-        fields = {"centreId": centre, "serviceCode": service, "startsAt": slot_start(TUESDAY, 10)}
+        fields: dict[str, object] = {
+            "centreId": centre,
+            "serviceCode": service,
+            "startsAt": slot_start(TUESDAY, 10),
+        }
         fields.update(values)
         result = await act(seeded, BOOK, token, **fields)
         return result.get("code", result["__typename"]), result.get("field")

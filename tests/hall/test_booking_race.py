@@ -9,8 +9,18 @@ import httpx
 
 from storage.models.hall import Appointment, AppointmentSlot
 from tests.conftest import RunningApp
-from tests.hall.conftest import BOOK, MONDAY, at, book, centre_id, china, city_item, resident
-from tests.hall.test_book_appointment import TUESDAY, slot_start
+from tests.hall.conftest import (
+    BOOK,
+    MONDAY,
+    at,
+    book,
+    centre_id,
+    china,
+    city_item,
+    resident,
+    slot_start,
+)
+from tests.hall.test_book_appointment import TUESDAY
 
 RACERS = 20
 

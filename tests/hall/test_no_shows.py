@@ -24,7 +24,7 @@ from tests.hall.test_book_appointment import MINE, TUESDAY, WEDNESDAY
 FRIDAY = date(2025, 3, 7)
 
 
-async def statuses(running: RunningApp, token: str) -> list[str]:
+async def statuses(running: RunningApp, token: str | None) -> list[str]:
     data = await running.gql.data(MINE, {"first": 10}, token=token)
     return [edge["node"]["status"] for edge in data["myAppointments"]["edges"]]
 
