@@ -41,7 +41,7 @@ async def _centre(
 ) -> ServiceCentre:
     centre = await repo.centre(centre_id)
     if centre is None:
-        await policy.authorize(resources, principal, action, None)
+        # Centres are public: an unknown one is named as such (the role check already ran).
         raise HallError(Code.CENTRE_NOT_FOUND, "centreId")
     await policy.authorize(
         resources, principal, action, policy.Subject(centre_id=centre.id), field="centreId"

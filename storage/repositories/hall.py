@@ -77,7 +77,12 @@ async def remove_staff(centre_id: UUID, account_id: UUID) -> int:
 
 
 async def managers_left(centre_id: UUID) -> int:
-    return await CentreStaff.filter(centre_id=centre_id, role=CentreStaffRole.MANAGER).count()
+    """The centre's MANAGERs, their rows locked until the caller's transaction ends: two
+    removals at once cannot leave the centre without one."""
+    rows = await CentreStaff.filter(
+        centre_id=centre_id, role=CentreStaffRole.MANAGER
+    ).select_for_update()
+    return len(rows)
 
 
 async def audit(

@@ -3,9 +3,11 @@ centre's MANAGER runs its own hall only; every change is audited; bad input chan
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+from strawberry import relay
 
 from storage.models.hall import CentreHours, CentreStaff, HallAudit, HallWindow
 from tests.conftest import RunningApp
@@ -176,6 +178,12 @@ async def test_bad_centre_input_changes_nothing(seeded: RunningApp) -> None:
         await act(seeded, UPSERT_WINDOW, manager, **window(centreId="bm9wZQ")),
         await act(
             seeded,
+            UPSERT_WINDOW,
+            manager,
+            **window(centreId=relay.to_base64("ServiceCentre", str(uuid.uuid4()))),
+        ),
+        await act(
+            seeded,
             HOURS,
             manager,
             centreId=centre,
@@ -206,6 +214,7 @@ async def test_bad_centre_input_changes_nothing(seeded: RunningApp) -> None:
         ("INVALID_INPUT", "name"),
         ("SERVICE_NOT_FOUND", "serviceCodes[0]"),
         ("INVALID_INPUT", "serviceCodes"),
+        ("CENTRE_NOT_FOUND", "centreId"),
         ("CENTRE_NOT_FOUND", "centreId"),
         ("HOURS_INVALID", "days[0]"),
         ("HOURS_INVALID", "days[0]"),

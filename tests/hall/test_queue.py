@@ -4,10 +4,12 @@ at the back, who may do what, and bad input."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
 import httpx
+from strawberry import relay
 
 from mock_wechat.client import MiniProgram
 from storage.models.hall import HallAudit, QueueTicket
@@ -208,6 +210,13 @@ async def test_bad_queue_input_changes_nothing(
     no_service = await act(seeded, CHECK_IN, terminal, centreId=centre)
     unknown_service = await act(seeded, CHECK_IN, terminal, centreId=centre, serviceCode="X-1")
     unknown_centre = await act(seeded, CHECK_IN, terminal, centreId="bm9wZQ", serviceCode=service)
+    no_such_centre = await act(
+        seeded,
+        CHECK_IN,
+        terminal,
+        centreId=relay.to_base64("ServiceCentre", str(uuid.uuid4())),
+        serviceCode=service,
+    )
     unknown_booking = await act(seeded, CHECK_IN, a.token, appointmentId="bm9wZQ")
     empty = await act(seeded, CALL_NEXT, officer, windowId=await window_id("1"))
     bad_window = await act(seeded, CALL_NEXT, officer, windowId="bm9wZQ")
@@ -236,6 +245,7 @@ async def test_bad_queue_input_changes_nothing(
     assert (no_service["code"], no_service["field"]) == ("SERVICE_NOT_FOUND", "serviceCode")
     assert unknown_service["code"] == "SERVICE_NOT_FOUND"
     assert (unknown_centre["code"], unknown_centre["field"]) == ("CENTRE_NOT_FOUND", "centreId")
+    assert (no_such_centre["code"], no_such_centre["field"]) == ("CENTRE_NOT_FOUND", "centreId")
     assert unknown_booking["code"] == "NOT_FOUND"
     assert empty["code"] == "QUEUE_EMPTY"
     assert bad_window["code"] == "NOT_FOUND"
