@@ -32,6 +32,9 @@ from storage.repositories import hall as repo
 from storage.repositories.pagination import Page, Scalar
 from storage.transactions import IntegrityError, atomic
 
+# A day holds at most this many slots (slots are at least 5 minutes long).
+MAX_SLOTS_A_DAY = 24 * 60 // 5
+
 
 @dataclass(frozen=True, slots=True)
 class SlotView:

@@ -8,10 +8,12 @@ from datetime import date
 import strawberry
 
 from resolvers.hall import booking, centres, queue
+from resolvers.hall.booking import MAX_SLOTS_A_DAY
 from resolvers.hall.errors import HallError
 from resolvers.policy import Action
 from schema.authorised import authorised
 from schema.context import Info
+from schema.cost import bounded
 from schema.error_codes import PublicError
 from schema.hall.types import Appointment as AppointmentType
 from schema.hall.types import (
@@ -53,6 +55,7 @@ class HallQuery:
             "seats left: empty unless the day is a working day 1 to 5 working days ahead on "
             "which the centre opens. Errors BAD_USER_INPUT for an unknown centre or item."
         ),
+        directives=bounded(MAX_SLOTS_A_DAY),
     )
     async def appointment_slots(
         self, info: Info, centre_id: strawberry.ID, service_code: str, date: date

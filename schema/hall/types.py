@@ -9,8 +9,10 @@ import strawberry
 from strawberry import relay
 
 from resolvers.hall.booking import SlotView
+from resolvers.hall.centres import MAX_WINDOW_SERVICES, MAX_WINDOWS
 from resolvers.hall.errors import HallErrorCode
 from resolvers.hall.queue import TicketState
+from schema.cost import bounded
 from schema.errors import UserError
 from schema.pagination import Connection
 from storage.models import hall as models
@@ -47,7 +49,8 @@ class HallWindow(relay.Node):
     group: str = strawberry.field(description="Its queue group: the tickets' letter (A001 …).")
     is_open: bool
     service_codes: list[str] = strawberry.field(
-        description="Implementation codes it takes; empty: every item of the centre."
+        description="Implementation codes it takes (at most 50); empty: every item of the centre.",
+        directives=bounded(MAX_WINDOW_SERVICES),
     )
 
     @classmethod
@@ -80,9 +83,12 @@ class OpeningHours:
 @strawberry.type(description="A centre's hall: its windows and its weekly opening hours.")
 class CentreHall:
     centre_id: strawberry.ID
-    windows: list[HallWindow] = strawberry.field(description="By number; at most 100.")
+    windows: list[HallWindow] = strawberry.field(
+        description="By number; at most 100.", directives=bounded(MAX_WINDOWS)
+    )
     opening_hours: list[OpeningHours] = strawberry.field(
-        description="A weekday without hours is closed; holidays follow the working-day calendar."
+        description="A weekday without hours is closed; holidays follow the working-day calendar.",
+        directives=bounded(7),
     )
 
 
@@ -325,7 +331,7 @@ class SkipTicketError(UserError):
 @strawberry.type(description="A centre's hall after a change of its hours.")
 class CentreHours:
     centre_id: strawberry.ID
-    opening_hours: list[OpeningHours]
+    opening_hours: list[OpeningHours] = strawberry.field(directives=bounded(7))
 
 
 @strawberry.type(description="Who was taken off a centre's staff.")
