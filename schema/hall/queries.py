@@ -18,6 +18,7 @@ from schema.error_codes import PublicError
 from schema.hall.types import Appointment as AppointmentType
 from schema.hall.types import (
     AppointmentConnection,
+    AppointmentFilter,
     AppointmentSlot,
     CentreHall,
     HallWindow,
@@ -26,7 +27,6 @@ from schema.hall.types import (
 from schema.hall.types import QueueTicket as QueueTicketType
 from schema.ids import node_uuid
 from schema.pagination import connection_of, page_request
-from storage.models.hall import AppointmentStatus
 
 
 @strawberry.type
@@ -78,7 +78,7 @@ class HallQuery:
     async def my_appointments(
         self,
         info: Info,
-        status: AppointmentStatus | None = None,
+        filter: AppointmentFilter | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> AppointmentConnection:
@@ -88,7 +88,7 @@ class HallQuery:
             page = await booking.mine(
                 resources,
                 info.context.principal,
-                status=status,
+                status=filter.status if filter else None,
                 first=request.first,
                 after=request.after,
             )

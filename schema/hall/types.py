@@ -197,6 +197,11 @@ class CentreStaffMember:
 
 
 @strawberry.input
+class AppointmentFilter:
+    status: AppointmentStatus | None = None
+
+
+@strawberry.input
 class UpsertHallWindowInput:
     centre_id: strawberry.ID
     number: str = strawberry.field(description="At most 16 characters; the key within the centre.")

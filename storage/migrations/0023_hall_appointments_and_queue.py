@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 ('opens_at', fields.TimeField(auto_now=False, auto_now_add=False)),
                 ('closes_at', fields.TimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'centre_hours', 'app': 'models', 'unique_together': (('centre_id', 'weekday'),), 'pk_attr': 'id', 'table_description': 'When a centre is open on one weekday (0 Monday … 6 Sunday); a weekday without a row is'},
+            options={'table': 'centre_hours', 'app': 'models', 'unique_together': (('centre_id', 'weekday'),), 'pk_attr': 'id', 'table_description': 'When a centre is open on one weekday (0 Monday … 6 Sunday). A weekday without a row is'},
             bases=['Model'],
         ),
         ops.CreateModel(

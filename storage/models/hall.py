@@ -75,7 +75,7 @@ class CentreStaff(Model):
 
 
 class CentreHours(Model):
-    """When a centre is open on one weekday (0 Monday … 6 Sunday); a weekday without a row is
+    """When a centre is open on one weekday (0 Monday … 6 Sunday). A weekday without a row is
     closed. Appointment slots are cut from these hours on the calendar's working days only."""
 
     id = fields.UUIDField(primary_key=True)

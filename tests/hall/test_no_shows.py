@@ -84,4 +84,9 @@ async def test_no_shows_further_apart_than_thirty_days_do_not_suspend(
     allowed = await book(seeded, program, service, slot_start(date(2025, 4, 10), 10))
 
     assert (await statuses(seeded, program.token)).count("NO_SHOW") == 2
+    only = await seeded.gql.data(
+        "{ myAppointments(filter: {status: NO_SHOW}) { edges { node { status } } } }",
+        token=program.token,
+    )
+    assert [e["node"]["status"] for e in only["myAppointments"]["edges"]] == ["NO_SHOW"] * 2
     assert allowed["__typename"] == "Appointment", allowed
