@@ -15,7 +15,7 @@ Rules, each a setting:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from resolvers import policy
@@ -105,7 +105,8 @@ async def day_slots(
     close = datetime.combine(day, opening.closes_at, tzinfo=calendar.CHINA)
     cut = []
     while start + step <= close:
-        cut.append((start, start + step))
+        # In UTC, as stored: SQLite compares datetimes as text.
+        cut.append((start.astimezone(UTC), (start + step).astimezone(UTC)))
         start += step
     return cut
 

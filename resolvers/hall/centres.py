@@ -104,12 +104,13 @@ async def set_hours(
     days: Sequence[tuple[int, time, time]],
 ) -> list[CentreHours]:
     """Replaces the weekly opening hours: at most one row per weekday (0 Monday … 6 Sunday),
-    each closing after it opens; a weekday left out is closed."""
+    in whole minutes, each closing after it opens; a weekday left out is closed."""
     if len(days) > 7:
         raise HallError(Code.HOURS_INVALID, "days")
     seen: set[int] = set()
     for index, (weekday, opens, closes) in enumerate(days):
-        if not 0 <= weekday <= 6 or weekday in seen or closes <= opens:
+        whole_minutes = all(t.second == 0 and t.microsecond == 0 for t in (opens, closes))
+        if not 0 <= weekday <= 6 or weekday in seen or closes <= opens or not whole_minutes:
             raise HallError(Code.HOURS_INVALID, f"days[{index}]")
         seen.add(weekday)
     centre = await _centre(resources, principal, centre_id, policy.Action.HALL_HOURS_SET)

@@ -8,6 +8,7 @@ from typing import Annotated, Self
 import strawberry
 from strawberry import relay
 
+from resolvers.calendar.service import CHINA
 from resolvers.hall.booking import SlotView
 from resolvers.hall.centres import MAX_WINDOW_SERVICES, MAX_WINDOWS
 from resolvers.hall.errors import HallErrorCode
@@ -101,9 +102,10 @@ class AppointmentSlot:
 
     @classmethod
     def of(cls, view: SlotView) -> Self:
+        # Shown in China time, the hall's wall clock.
         return cls(
-            starts_at=view.starts_at,
-            ends_at=view.ends_at,
+            starts_at=view.starts_at.astimezone(CHINA),
+            ends_at=view.ends_at.astimezone(CHINA),
             capacity=view.capacity,
             available=view.available,
         )

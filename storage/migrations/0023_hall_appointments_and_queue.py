@@ -55,8 +55,8 @@ class Migration(migrations.Migration):
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
                 ('centre', fields.ForeignKeyField('models.ServiceCentre', source_field='centre_id', db_constraint=True, to_field='id', related_name='opening_hours', on_delete=OnDelete.CASCADE)),
                 ('weekday', fields.SmallIntField()),
-                ('opens_at', fields.TimeField(auto_now=False, auto_now_add=False)),
-                ('closes_at', fields.TimeField(auto_now=False, auto_now_add=False)),
+                ('opens_minute', fields.SmallIntField()),
+                ('closes_minute', fields.SmallIntField()),
             ],
             options={'table': 'centre_hours', 'app': 'models', 'unique_together': (('centre_id', 'weekday'),), 'pk_attr': 'id', 'table_description': 'When a centre is open on one weekday (0 Monday … 6 Sunday). A weekday without a row is'},
             bases=['Model'],
@@ -123,5 +123,9 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'queue_ticket', 'app': 'models', 'unique_together': (('centre_id', 'group', 'day', 'number'),), 'indexes': [Index(fields=['centre_id', 'group', 'day', 'status', 'queued_at'])], 'pk_attr': 'id', 'table_description': 'A number in a queue group of a centre on one day (A001 …). Tickets are called in the'},
             bases=['Model'],
+        ),
+        ops.AlterModelOptions(
+            name='HallWindowService',
+            options={'table': 'hall_window_service', 'app': 'models', 'unique_together': (('window_id', 'implementation_id'),), 'pk_attr': 'id', 'table_description': 'An item (its implementation) a window accepts; a window with none accepts every item'},
         ),
     ]

@@ -3,6 +3,7 @@ Appointments, queue tickets and the devices at the windows build on these."""
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from uuid import UUID
 
@@ -84,12 +85,21 @@ class CentreHours(Model):
     )
     centre_id: UUID
     weekday = fields.SmallIntField()
-    opens_at = fields.TimeField()
-    closes_at = fields.TimeField()
+    # Minutes after midnight, China time: portable where a TIME column is not (SQLite).
+    opens_minute = fields.SmallIntField()
+    closes_minute = fields.SmallIntField()
 
     class Meta:
         table = "centre_hours"
         unique_together = (("centre_id", "weekday"),)
+
+    @property
+    def opens_at(self) -> time:
+        return time(self.opens_minute // 60, self.opens_minute % 60)
+
+    @property
+    def closes_at(self) -> time:
+        return time(self.closes_minute // 60, self.closes_minute % 60)
 
 
 class HallTerminal(Model):

@@ -210,7 +210,15 @@ async def set_hours(centre_id: UUID, days: Sequence[tuple[int, time, time]]) -> 
     """Replaces the centre's opening hours (inside the caller's transaction)."""
     await CentreHours.filter(centre_id=centre_id).delete()
     await CentreHours.bulk_create(
-        [CentreHours(centre_id=centre_id, weekday=w, opens_at=o, closes_at=c) for w, o, c in days]
+        [
+            CentreHours(
+                centre_id=centre_id,
+                weekday=w,
+                opens_minute=o.hour * 60 + o.minute,
+                closes_minute=c.hour * 60 + c.minute,
+            )
+            for w, o, c in days
+        ]
     )
 
 
