@@ -38,10 +38,10 @@ from schema.hall.types import (
     SkipTicketResult,
     UpsertHallWindowInput,
     UpsertHallWindowResult,
-    centre_global_id,
 )
 from schema.hall.types import QueueTicket as QueueTicketType
 from schema.ids import uuid_of
+from storage.models.hall import QueueTicket
 
 
 def _id(value: object, type_name: str, field: str, code: HallErrorCode) -> UUID:
@@ -52,10 +52,7 @@ def _centre(value: object) -> UUID:
     return _id(value, "ServiceCentre", "centreId", HallErrorCode.CENTRE_NOT_FOUND)
 
 
-async def _ticket(info: Info, ticket: object) -> QueueTicketType:
-    from storage.models.hall import QueueTicket
-
-    assert isinstance(ticket, QueueTicket)
+async def _ticket(ticket: QueueTicket) -> QueueTicketType:
     return QueueTicketType.of(await queue.state(ticket), await queue.window_of(ticket))
 
 
@@ -196,7 +193,7 @@ class HallMutation:
             ticket = await queue.check_in_walk_in(
                 resources, principal, _centre(input.centre_id), input.service_code
             )
-        return await _ticket(info, ticket)
+        return await _ticket(ticket)
 
     @strawberry.mutation(
         extensions=authorised(Action.QUEUE_CALL_NEXT),
@@ -213,7 +210,7 @@ class HallMutation:
             info.context.principal,
             _id(input.window_id, "HallWindow", "windowId", HallErrorCode.NOT_FOUND),
         )
-        return await _ticket(info, ticket)
+        return await _ticket(ticket)
 
     @strawberry.mutation(
         extensions=authorised(Action.QUEUE_RECALL),
@@ -225,7 +222,7 @@ class HallMutation:
             info.context.principal,
             _id(input.ticket_id, "QueueTicket", "ticketId", HallErrorCode.NOT_FOUND),
         )
-        return await _ticket(info, ticket)
+        return await _ticket(ticket)
 
     @strawberry.mutation(
         extensions=authorised(Action.QUEUE_SKIP),
@@ -237,7 +234,4 @@ class HallMutation:
             info.context.principal,
             _id(input.ticket_id, "QueueTicket", "ticketId", HallErrorCode.NOT_FOUND),
         )
-        return await _ticket(info, ticket)
-
-
-__all__ = ["HallMutation", "centre_global_id"]
+        return await _ticket(ticket)

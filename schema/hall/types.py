@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Self
 
 import strawberry
@@ -127,8 +127,6 @@ class Appointment(relay.Node):
 
     @classmethod
     def of(cls, row: models.Appointment, cancel_before_minutes: int) -> Self:
-        from datetime import timedelta
-
         return cls(
             id=str(row.id),
             centre_id=centre_global_id(row.centre_id),
