@@ -162,6 +162,13 @@ async def suspension_of(resources: Resources, resident_id: UUID) -> datetime | N
     return until if until is not None and until > now else None
 
 
+async def my_suspension(resources: Resources, principal: Principal) -> datetime | None:
+    """Until when the signed-in resident's online booking is suspended; None when it is not."""
+    resident_id = principal.account_id
+    assert resident_id is not None
+    return await suspension_of(resources, resident_id)
+
+
 async def book(
     resources: Resources,
     principal: Principal,

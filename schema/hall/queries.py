@@ -3,7 +3,7 @@ queue ticket's position."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 
@@ -99,6 +99,16 @@ class HallQuery:
             page, lambda row: AppointmentType.of(row, minutes), request.kind
         )
         return AppointmentConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(
+        extensions=authorised(Action.READ_OWN),
+        description=(
+            "Until when the signed-in resident's online booking is suspended (two no-shows in "
+            "30 days suspend it for 30 days from the last); null when booking is open."
+        ),
+    )
+    async def booking_suspended_until(self, info: Info) -> datetime | None:
+        return await booking.my_suspension(info.context.resources, info.context.principal)
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),

@@ -50,6 +50,7 @@ async def test_two_no_shows_suspend_booking_for_thirty_days(
     # Cancelled in time: not a third no-show (which would suspend for longer).
     cancel = await act(seeded, CANCEL, program.token, appointmentId=still_allowed["id"])
     suspended = await book(seeded, program, service, slot_start(date(2025, 3, 10), 9))
+    until = await seeded.gql.data("{ bookingSuspendedUntil }", token=program.token)
 
     # 30 days after the second no-show ended (2025-04-04 10:30), booking opens again.
     reopens = china(WEDNESDAY, 10, 30) + timedelta(days=30)
@@ -57,6 +58,7 @@ async def test_two_no_shows_suspend_booking_for_thirty_days(
     last_minute = await book(seeded, program, service, slot_start(date(2025, 4, 7), 9))
     at(seeded, reopens)
     reopened = await book(seeded, program, service, slot_start(date(2025, 4, 7), 9))
+    reopened_until = await seeded.gql.data("{ bookingSuspendedUntil }", token=program.token)
 
     assert during == ["BOOKED", "BOOKED"]
     assert after_one == ["BOOKED", "NO_SHOW"]
@@ -64,6 +66,8 @@ async def test_two_no_shows_suspend_booking_for_thirty_days(
     assert after_two[1:] == ["NO_SHOW", "NO_SHOW"]
     assert cancel["status"] == "CANCELLED"
     assert suspended["code"] == "BOOKING_SUSPENDED"
+    assert until["bookingSuspendedUntil"] == "2025-04-04T02:30:00+00:00"
+    assert reopened_until["bookingSuspendedUntil"] is None
     assert suspended["message"].startswith("您近期多次预约未到")
     assert last_minute["code"] == "BOOKING_SUSPENDED"
     assert reopened["__typename"] == "Appointment", reopened
