@@ -232,7 +232,7 @@ class Caller:
 
     async def centre_role(self, centre_id: UUID) -> str | None:
         """MANAGER or WINDOW for staff working at the centre, TERMINAL for a device in its
-        hall; None otherwise (one query per centre and request)."""
+        hall; None otherwise (looked up once per centre and check)."""
         if centre_id not in self._centre_roles:
             account = self.principal.account_id
             role = None

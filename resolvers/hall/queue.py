@@ -232,17 +232,18 @@ async def _issue(
 
 
 async def _window(resources: Resources, principal: Principal, window_id: UUID) -> HallWindow:
+    # Windows are public (centreHall): staff of another centre are told FORBIDDEN, and only
+    # a window that does not exist is NOT_FOUND (the role check already ran).
     window = await repo.window(window_id)
-    await policy.authorize_seen(
+    if window is None:
+        raise HallError(Code.NOT_FOUND, "windowId")
+    await policy.authorize(
         resources,
         principal,
         policy.Action.QUEUE_CALL_NEXT,
-        policy.Subject(centre_id=window.centre_id) if window else None,
-        seen_by=policy.Action.QUEUE_CALL_NEXT,
-        hidden=HallError(Code.NOT_FOUND, "windowId"),
+        policy.Subject(centre_id=window.centre_id),
         field="windowId",
     )
-    assert window is not None
     return window
 
 

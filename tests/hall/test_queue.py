@@ -170,7 +170,7 @@ async def test_who_may_check_in_call_and_follow(
     assert at_other_centre["code"] == "FORBIDDEN"
     assert by_resident["code"] == "FORBIDDEN"
     assert ticket["code"] == "A001"
-    assert call_elsewhere["code"] == "NOT_FOUND"
+    assert call_elsewhere["code"] == "FORBIDDEN"
     assert call_resident["code"] == "FORBIDDEN"
     assert call_anonymous["code"] == "UNAUTHENTICATED"
     assert close_elsewhere["code"] == "FORBIDDEN"
