@@ -173,6 +173,7 @@ class Action(StrEnum):
     HALL_HOURS_SET = "HALL_HOURS_SET"
     HALL_STAFF_ASSIGN = "HALL_STAFF_ASSIGN"
     HALL_STAFF_REMOVE = "HALL_STAFF_REMOVE"
+    HALL_STAFF_READ = "HALL_STAFF_READ"
     APPOINTMENT_BOOK = "APPOINTMENT_BOOK"
     APPOINTMENT_CANCEL = "APPOINTMENT_CANCEL"
     QUEUE_CHECK_IN = "QUEUE_CHECK_IN"
@@ -650,6 +651,7 @@ POLICY: dict[Action, Rule] = {
     A.HALL_HOURS_SET: admin | centre_manager,
     A.HALL_STAFF_ASSIGN: admin | centre_manager,
     A.HALL_STAFF_REMOVE: admin | centre_manager,
+    A.HALL_STAFF_READ: admin | centre_manager,
     A.APPOINTMENT_BOOK: resident,
     A.APPOINTMENT_CANCEL: owner,
     A.QUEUE_CHECK_IN: owner | hall_terminal,

@@ -197,3 +197,11 @@ async def centre(centre_id: UUID) -> ServiceCentre | None:
 async def window_codes(window_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
     """The items each window takes, in one query for all of them."""
     return await repo.window_service_codes(window_ids)
+
+
+async def staff(
+    resources: Resources, principal: Principal, centre_id: UUID
+) -> list[tuple[str, CentreStaffRole]]:
+    """Who works at the centre (at most 200), for its MANAGER and the ADMIN."""
+    centre = await _centre(resources, principal, centre_id, policy.Action.HALL_STAFF_READ)
+    return await repo.staff_of(centre.id, MAX_STAFF)

@@ -21,6 +21,7 @@ from schema.hall.types import (
     AppointmentFilter,
     AppointmentSlot,
     CentreHall,
+    CentreStaffMember,
     HallWindow,
     OpeningHours,
 )
@@ -99,6 +100,21 @@ class HallQuery:
             page, lambda row: AppointmentType.of(row, minutes), request.kind
         )
         return AppointmentConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(
+        extensions=authorised(Action.HALL_STAFF_READ),
+        description="Who works at the centre (at most 200): for its MANAGER and the ADMIN.",
+        directives=bounded(centres.MAX_STAFF),
+    )
+    async def centre_staff(self, info: Info, centre_id: strawberry.ID) -> list[CentreStaffMember]:
+        found = node_uuid(centre_id, "ServiceCentre")
+        if found is None:
+            raise PublicError("找不到该政务服务中心。", "BAD_USER_INPUT", field="centreId")
+        try:
+            rows = await centres.staff(info.context.resources, info.context.principal, found)
+        except HallError as error:
+            raise PublicError(error.message, "BAD_USER_INPUT", field=error.field) from None
+        return [CentreStaffMember(username=name, role=role) for name, role in rows]
 
     @strawberry.field(
         extensions=authorised(Action.READ_OWN),

@@ -35,6 +35,7 @@ REMOVE = mutation(
     "RemoveCentreStaffInput",
     "__typename ... on RemovedCentreStaff { username }",
 )
+STAFF = "query($id: ID!) { centreStaff(centreId: $id) { username role } }"
 HALL = """
 query($id: ID!) { centreHall(centreId: $id) {
   windows { number name group isOpen serviceCodes } openingHours { weekday opensAt closesAt }
@@ -101,6 +102,13 @@ async def test_a_manager_runs_the_windows_hours_and_staff_of_their_centre(
         seeded, REMOVE, manager, centreId=centre, username="officer-11510100113320326k"
     )
     hall = (await seeded.gql.data(HALL, {"id": centre}))["centreHall"]
+    staff = await seeded.gql(STAFF, {"id": centre}, token=manager)
+    other = await seeded.gql(
+        STAFF, {"id": centre}, token=await login(seeded, "hall-manager-510104")
+    )
+    window_staff = await seeded.gql(
+        STAFF, {"id": centre}, token=await login(seeded, "hall-window-510100")
+    )
 
     assert window["__typename"] == "HallWindow", window
     assert window["serviceCodes"] == [service]
@@ -114,6 +122,12 @@ async def test_a_manager_runs_the_windows_hours_and_staff_of_their_centre(
     assert [w["number"] for w in hall["windows"]] == ["1", "2", "3", "9"]
     assert hall["windows"][3]["isOpen"] is False
     assert len(hall["openingHours"]) == 2
+    assert sorted(staff.data["centreStaff"], key=lambda m: m["username"]) == [
+        {"username": "hall-manager-510100", "role": "MANAGER"},
+        {"username": "hall-window-510100", "role": "WINDOW"},
+    ]
+    assert other.error_codes == ["FORBIDDEN"]
+    assert window_staff.error_codes == ["FORBIDDEN"]
     actions = [a.action for a in await HallAudit.all().order_by("at", "action")]
     assert sorted(actions) == sorted(
         ["WINDOW_SAVED", "WINDOW_SAVED", "HOURS_SET", "STAFF_ASSIGNED", "STAFF_REMOVED"]

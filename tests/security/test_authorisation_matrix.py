@@ -626,6 +626,13 @@ async def _hall_call(world: World, actor: str) -> dict[str, Any]:
     return {"windowId": gid("HallWindow", window.id)}
 
 
+HALL_STAFF_QUERY = "query($id: ID!) { centreStaff(centreId: $id) { username role } }"
+
+
+async def _hall_staff_query(world: World, actor: str) -> dict[str, Any]:
+    return {"id": gid("ServiceCentre", (await _hall_centre()).id)}
+
+
 async def _hall_ticket(world: World, actor: str) -> dict[str, Any]:
     from datetime import UTC, datetime
 
@@ -862,6 +869,7 @@ CASES: list[Case] = [
         query="{ exchangeCallbacks { pageInfo { hasNextPage } } }",
     ),
     Case("providers", no_variables, query="{ providers { pageInfo { hasNextPage } } }"),
+    Case("centreStaff", _hall_staff_query, query=HALL_STAFF_QUERY),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
