@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any
@@ -28,6 +28,7 @@ from storage.models.appeals import AppealCategory
 from storage.models.catalogue import CentreLevel, Department, RegionLevel, TerminalPlacement
 from storage.models.scenarios import RecommendationKind, RecommendationTarget
 from storage.repositories import catalogue as catalogue_repo
+from storage.repositories import hall as hall_repo
 from storage.repositories import seed as repo
 from storage.repositories.seed import ProviderRow, RegionRow, ServiceRow
 from storage.transactions import atomic
@@ -84,6 +85,7 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
         counts.update(await _demo_scenarios(first_seed=False))
         counts["appealRoutes"] = await seed_appeal_routes()
         counts["guidesFilled"] = await _fill_demo_guides()
+        counts.update(await _demo_hall(settings))
         return counts
     counts.update(await _departments_and_staff(settings))
     counts["communities"] = await _streets_and_communities()
@@ -97,7 +99,35 @@ async def seed_demo(settings: Settings) -> dict[str, int]:
     counts["themes"] = await seed_themes()
     counts.update(await _demo_scenarios())
     counts["appealRoutes"] = await seed_appeal_routes()
+    counts.update(await _demo_hall(settings))
     return counts
+
+
+async def _demo_hall(settings: Settings) -> dict[str, int]:
+    """Windows and weekday hours for the city and county centres; a MANAGER and a WINDOW
+    account (`hall-manager-<region>`, `hall-window-<region>`) at the city centre and at 锦江区's,
+    and a terminal in each of those two halls issuing walk-in tickets."""
+    password_hash = _demo_hash(settings.demo_password.get_secret_value())
+    staff_centres = {
+        f"hall-{role.lower()}-{region}": (region, role)
+        for region in ("510100", "510104")
+        for role in ("MANAGER", "WINDOW")
+    }
+    return await hall_repo.add_demo_hall(
+        windows=[("1", "综合受理", "A"), ("2", "综合受理", "A"), ("3", "综合受理", "A")],
+        hours=[(weekday, time(9, 0), time(17, 0)) for weekday in range(5)],
+        staff=[
+            Account(
+                username=username,
+                display_name="演示中心管理员" if role == "MANAGER" else "演示窗口人员",
+                roles=[Role.STAFF.value],
+                password_hash=password_hash,
+            )
+            for username, (_, role) in staff_centres.items()
+        ],
+        staff_centres=staff_centres,
+        terminal_centres=["510100", "510104"],
+    )
 
 
 async def _fill_demo_guides() -> int:

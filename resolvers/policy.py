@@ -21,6 +21,9 @@ allow it. Relations:
                          region and everything below it (ADMIN: everywhere)
     provider_member      a member of the provider the subject belongs to (OWNER or EDITOR)
     provider_owner       an OWNER of the provider the subject belongs to
+    centre_manager       staff who are a MANAGER of the service centre the subject is at
+    centre_window        staff working at that centre (WINDOW or MANAGER)
+    hall_terminal        a TERMINAL device standing in that centre's hall
 
 How it is enforced, in two places that read the same table:
 - GraphQL (schema/authorised.py): every root field names its action. Before the resolver runs,
@@ -54,6 +57,7 @@ from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.accounts import Role
 from storage.repositories import accounts as accounts_repo
+from storage.repositories import hall as hall_repo
 
 
 class Action(StrEnum):
@@ -164,6 +168,19 @@ class Action(StrEnum):
     APPEAL_ROUTE_SET = "APPEAL_ROUTE_SET"
     APPEAL_ROUTE_REMOVE = "APPEAL_ROUTE_REMOVE"
     APPEAL_DISPATCH_TABLE_READ = "APPEAL_DISPATCH_TABLE_READ"  # the table and its history
+    # -- the hall: centres' windows, hours and staff; appointments; the queue
+    HALL_WINDOW_UPSERT = "HALL_WINDOW_UPSERT"
+    HALL_HOURS_SET = "HALL_HOURS_SET"
+    HALL_STAFF_ASSIGN = "HALL_STAFF_ASSIGN"
+    HALL_STAFF_REMOVE = "HALL_STAFF_REMOVE"
+    HALL_STAFF_READ = "HALL_STAFF_READ"
+    APPOINTMENT_BOOK = "APPOINTMENT_BOOK"
+    APPOINTMENT_CANCEL = "APPOINTMENT_CANCEL"
+    QUEUE_CHECK_IN = "QUEUE_CHECK_IN"
+    QUEUE_CALL_NEXT = "QUEUE_CALL_NEXT"
+    QUEUE_RECALL = "QUEUE_RECALL"
+    QUEUE_SKIP = "QUEUE_SKIP"
+    QUEUE_TICKET_EVENTS = "QUEUE_TICKET_EVENTS"  # scoped like queueTicket(id)
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
@@ -183,6 +200,7 @@ class Subject:
     region_id: UUID | None = None  # where it applies
     members: frozenset[UUID] = frozenset()  # the accounts acting for its provider
     owners: frozenset[UUID] = frozenset()  # those of them who are its OWNERs
+    centre_id: UUID | None = None  # the service centre it is at (the hall)
 
 
 class Caller:
@@ -199,6 +217,7 @@ class Caller:
         self._supervisor: bool | None = None
         self._scope_root: UUID | None = None
         self._scope_known = False
+        self._centre_roles: dict[UUID, str | None] = {}
 
     async def is_supervisor(self) -> bool:
         if self._supervisor is None:
@@ -211,6 +230,20 @@ class Caller:
             self._scope_root = await _scope_root(self.resources, self.principal)
             self._scope_known = True
         return self._scope_root
+
+    async def centre_role(self, centre_id: UUID) -> str | None:
+        """MANAGER or WINDOW for staff working at the centre, TERMINAL for a device in its
+        hall; None otherwise (looked up once per centre and check)."""
+        if centre_id not in self._centre_roles:
+            account = self.principal.account_id
+            role = None
+            if account is not None and self.principal.is_staff:
+                role = await hall_repo.staff_role(centre_id, account)
+            elif account is not None and Role.TERMINAL in self.principal.roles:
+                placed = await hall_repo.terminal_in_hall(centre_id, account)
+                role = "TERMINAL" if placed else None
+            self._centre_roles[centre_id] = role
+        return self._centre_roles[centre_id]
 
     async def in_region_scope(self, region_id: UUID | None) -> bool:
         principal = self.principal
@@ -415,6 +448,28 @@ async def _provider_owner(caller: Caller, subject: Subject | None) -> bool:
     return account is not None and subject is not None and account in subject.owners
 
 
+async def _centre_manager(caller: Caller, subject: Subject | None) -> bool:
+    if subject is None or subject.centre_id is None or not _staff(caller.principal):
+        return False
+    return await caller.centre_role(subject.centre_id) == "MANAGER"
+
+
+async def _centre_window(caller: Caller, subject: Subject | None) -> bool:
+    if subject is None or subject.centre_id is None or not _staff(caller.principal):
+        return False
+    return await caller.centre_role(subject.centre_id) in ("MANAGER", "WINDOW")
+
+
+def _terminal(p: Principal) -> bool:
+    return _signed_in(p) and Role.TERMINAL in p.roles
+
+
+async def _hall_terminal(caller: Caller, subject: Subject | None) -> bool:
+    if subject is None or subject.centre_id is None or not _terminal(caller.principal):
+        return False
+    return await caller.centre_role(subject.centre_id) == "TERMINAL"
+
+
 anyone = Relation("anyone", _always, lambda p: True)
 signed_in = Relation("signed_in", _role(_signed_in), _signed_in)
 resident = Relation(
@@ -444,6 +499,9 @@ handling_department = Relation(
 in_region_scope = Relation("in_region_scope", _in_region_scope, _staff, needs_subject=True)
 provider_member = Relation("provider_member", _provider_member, _signed_in, needs_subject=True)
 provider_owner = Relation("provider_owner", _provider_owner, _signed_in, needs_subject=True)
+centre_manager = Relation("centre_manager", _centre_manager, _staff, needs_subject=True)
+centre_window = Relation("centre_window", _centre_window, _staff, needs_subject=True)
+hall_terminal = Relation("hall_terminal", _hall_terminal, _terminal, needs_subject=True)
 
 RELATIONS: tuple[Relation, ...] = (
     anyone,
@@ -459,6 +517,9 @@ RELATIONS: tuple[Relation, ...] = (
     in_region_scope,
     provider_member,
     provider_owner,
+    centre_manager,
+    centre_window,
+    hall_terminal,
 )
 
 # Departments write the catalogue only for their own region and below: a district's officer
@@ -583,6 +644,21 @@ POLICY: dict[Action, Rule] = {
     A.APPEAL_ROUTE_SET: supervisor,
     A.APPEAL_ROUTE_REMOVE: supervisor,
     A.APPEAL_DISPATCH_TABLE_READ: supervisor,
+    # the hall: a centre's MANAGER runs its windows, hours and staff (ADMIN everywhere); its
+    # window staff call the queue; residents book their own appointments and check in with
+    # them, a terminal in the hall issues walk-in tickets
+    A.HALL_WINDOW_UPSERT: admin | centre_manager,
+    A.HALL_HOURS_SET: admin | centre_manager,
+    A.HALL_STAFF_ASSIGN: admin | centre_manager,
+    A.HALL_STAFF_REMOVE: admin | centre_manager,
+    A.HALL_STAFF_READ: admin | centre_manager,
+    A.APPOINTMENT_BOOK: resident,
+    A.APPOINTMENT_CANCEL: owner,
+    A.QUEUE_CHECK_IN: owner | hall_terminal,
+    A.QUEUE_CALL_NEXT: centre_window,
+    A.QUEUE_RECALL: centre_window,
+    A.QUEUE_SKIP: centre_window,
+    A.QUEUE_TICKET_EVENTS: anyone,
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,

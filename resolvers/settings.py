@@ -452,6 +452,40 @@ class Settings(BaseSettings):
         description="how long a department system's previous secret works after a rotation",
     )
 
+    # -- the hall: appointments (预约) and the queue (排队叫号); defaults from published hall rules
+    hall_book_min_days_ahead: int = Field(
+        default=1, ge=0, le=30, description="working days from today to the earliest bookable day"
+    )
+    hall_book_max_days_ahead: int = Field(
+        default=5, ge=1, le=60, description="working days from today to the latest bookable day"
+    )
+    hall_cancel_before_minutes: int = Field(
+        default=120, ge=0, le=7 * 24 * 60, description="a booking is cancelled at least this early"
+    )
+    hall_no_show_limit: int = Field(
+        default=2, ge=1, le=20, description="no-shows within the window that suspend booking"
+    )
+    hall_no_show_window_days: int = Field(default=30, ge=1, le=365)
+    hall_suspension_days: int = Field(
+        default=30, ge=1, le=365, description="calendar days online booking stays suspended"
+    )
+    hall_slot_minutes: int = Field(default=30, ge=5, le=240)
+    hall_bookings_per_window_slot: int = Field(
+        default=2, ge=1, le=50, description="bookings a slot takes per window of its queue group"
+    )
+    hall_check_in_early_minutes: int = Field(
+        default=60, ge=0, le=240, description="how long before its slot an appointment checks in"
+    )
+    hall_max_recalls: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="recalls of a called ticket before it can only be skipped",
+    )
+    hall_remind_when_ahead: int = Field(
+        default=3, ge=1, le=50, description="people ahead when the one WeChat reminder is sent"
+    )
+
     # -- WeChat subscribe messages: what each event sends, and which template keyword
     # carries which value (the keyword's type decides WeChat's rules: thing ≤ 20 chars, ...)
     wechat_subscription_templates: dict[str, str] = Field(
@@ -459,6 +493,7 @@ class Settings(BaseSettings):
             "APPLICATION_STATUS": "TPL_APPLICATION_STATUS",
             "APPLICATION_RESULT": "TPL_APPLICATION_RESULT",
             "APPEAL_REPLY": "TPL_APPEAL_REPLY",
+            "QUEUE_REMINDER": "TPL_QUEUE_REMINDER",
         },
         description='JSON, event -> template id, e.g. {"APPLICATION_STATUS": "..."}',
     )
@@ -474,6 +509,7 @@ class Settings(BaseSettings):
                 "TPL_APPLICATION_STATUS",
                 "TPL_APPLICATION_RESULT",
                 "TPL_APPEAL_REPLY",
+                "TPL_QUEUE_REMINDER",
             )
         },
         description="JSON, template id -> {value name -> keyword}",

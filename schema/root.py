@@ -40,6 +40,9 @@ from schema.documents.types import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange.queries import ExchangeQuery
 from schema.exchange.types import ExchangeMessage
+from schema.hall.mutations import HallMutation
+from schema.hall.queries import HallQuery
+from schema.hall.subscriptions import HallSubscription
 from schema.ids import parse_global_id
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
@@ -101,6 +104,7 @@ class Query(
     ExchangeQuery,
     ScenarioQuery,
     ProviderQuery,
+    HallQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -126,12 +130,13 @@ class Mutation(
     ScenarioMutation,
     ProviderMutation,
     AppealMutation,
+    HallMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 
 
 @strawberry.type
-class Subscription(AccountSubscription, ApplicationSubscription):
+class Subscription(AccountSubscription, ApplicationSubscription, HallSubscription):
     """Live changes, over the WebSocket transport (graphql-transport-ws)."""
 
 

@@ -39,6 +39,7 @@ DEFAULT_TEMPLATES: dict[str, list[str]] = {
     "TPL_APPLICATION_STATUS": ["character_string1", "thing2", "phrase3", "time4"],
     "TPL_APPLICATION_RESULT": ["character_string1", "thing2", "phrase3", "time4"],
     "TPL_APPEAL_REPLY": ["character_string1", "thing2", "phrase3", "time4"],
+    "TPL_QUEUE_REMINDER": ["character_string1", "thing2", "phrase3", "time4"],
 }
 RISKY_WORDS = ("赌博", "枪支", "毒品", "色情")
 REVIEW_WORDS = ("疑似", "可疑")

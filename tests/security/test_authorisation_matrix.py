@@ -512,6 +512,152 @@ async def _route_removed(world: World, actor: str) -> dict[str, Any]:
 
 
 STAFF_ACCOUNT = "officer-11510107543901550f"  # 成都市公安局武侯区分局: nobody's actor
+
+
+# -- the hall (the city centre of the demo data; no actor works at a centre: only the ADMIN
+# runs halls here, and nobody calls tickets)
+
+
+async def _hall_centre() -> Any:
+    from storage.models.catalogue import ServiceCentre
+
+    return await ServiceCentre.get(name="成都市政务服务中心")
+
+
+async def _hall_item() -> str:
+    from storage.models.catalogue import Implementation
+
+    found = (
+        await Implementation.filter(region__code="510100", status="PUBLISHED")
+        .order_by("code")
+        .first()
+    )
+    assert found is not None
+    return str(found.code)
+
+
+async def _hall_window(world: World, actor: str) -> dict[str, Any]:
+    centre = await _hall_centre()
+    return {
+        "centreId": gid("ServiceCentre", centre.id),
+        "number": f"W{serial()}",
+        "name": "综合受理",
+        "group": "A",
+    }
+
+
+async def _hall_hours(world: World, actor: str) -> dict[str, Any]:
+    centre = await _hall_centre()
+    return {
+        "centreId": gid("ServiceCentre", centre.id),
+        "days": [{"weekday": 0, "opensAt": "09:00:00", "closesAt": "17:00:00"}],
+    }
+
+
+async def _hall_assign(world: World, actor: str) -> dict[str, Any]:
+    centre = await _hall_centre()
+    return {
+        "centreId": gid("ServiceCentre", centre.id),
+        "username": STAFF_ACCOUNT,
+        "role": "WINDOW",
+    }
+
+
+async def _hall_remove(world: World, actor: str) -> dict[str, Any]:
+    from storage.models.hall import CentreStaff
+
+    centre = await _hall_centre()
+    account = await Account.create(
+        username=f"hall-extra-{serial()}", roles=["STAFF"], display_name="窗口人员"
+    )
+    await CentreStaff.create(centre_id=centre.id, account_id=account.id, role="WINDOW")
+    return {"centreId": gid("ServiceCentre", centre.id), "username": account.username}
+
+
+async def _hall_booking(world: World, actor: str) -> dict[str, Any]:
+    from resolvers.calendar.workdays import add_working_days, today_in_china
+
+    centre = await _hall_centre()
+    day = await add_working_days(today_in_china(), 1)
+    return {
+        "centreId": gid("ServiceCentre", centre.id),
+        "serviceCode": await _hall_item(),
+        "startsAt": f"{day.isoformat()}T10:00:00+08:00",
+    }
+
+
+async def _hall_appointment(world: World, actor: str) -> dict[str, Any]:
+    """The owner's booking three days on (cancellable; too early to check in)."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.models.catalogue import Implementation
+    from storage.models.hall import Appointment, AppointmentSlot
+
+    centre = await _hall_centre()
+    item = await Implementation.get(code=await _hall_item(), status="PUBLISHED")
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=3, minutes=serial())
+    slot = await AppointmentSlot.create(
+        centre_id=centre.id,
+        group="A",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        capacity=6,
+        booked=1,
+    )
+    booking = await Appointment.create(
+        resident_id=world.accounts["owner"].id,
+        slot_id=slot.id,
+        centre_id=centre.id,
+        implementation_id=item.id,
+        service_code=item.code,
+        service_name=item.name,
+        group="A",
+        day=start.date(),
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+    )
+    return {"appointmentId": gid("Appointment", booking.id)}
+
+
+async def _hall_call(world: World, actor: str) -> dict[str, Any]:
+    from storage.models.hall import HallWindow
+
+    window = await HallWindow.get(centre__name="成都市政务服务中心", number="1")
+    return {"windowId": gid("HallWindow", window.id)}
+
+
+HALL_STAFF_QUERY = "query($id: ID!) { centreStaff(centreId: $id) { username role } }"
+
+
+async def _hall_staff_query(world: World, actor: str) -> dict[str, Any]:
+    return {"id": gid("ServiceCentre", (await _hall_centre()).id)}
+
+
+async def _hall_ticket(world: World, actor: str) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from storage.models.catalogue import Implementation
+    from storage.models.hall import QueueTicket
+
+    centre = await _hall_centre()
+    item = await Implementation.get(code=await _hall_item(), status="PUBLISHED")
+    now = datetime.now(UTC)
+    ticket = await QueueTicket.create(
+        centre_id=centre.id,
+        group="Z",
+        day=now.date(),
+        number=serial(),
+        kind="WALK_IN",
+        status="CALLED",
+        implementation_id=item.id,
+        service_code=item.code,
+        service_name=item.name,
+        queued_at=now,
+        issued_at=now,
+    )
+    return {"ticketId": gid("QueueTicket", ticket.id)}
+
+
 APPLICATION = Facts(owner="owner", region="510104")
 APPEAL = Facts(owner="owner", department=URBAN, region=CHUNXI_STREET)
 PROVIDER = Facts(provider="provider_member")
@@ -668,6 +814,17 @@ CASES: list[Case] = [
         on_appeal("CLOSED", {"method": "CALL", "satisfaction": "SATISFIED"}),
         APPEAL,
     ),
+    # the hall: the ADMIN (and a centre's MANAGER) runs it; residents book and check in
+    Case("upsertHallWindow", each(_hall_window)),
+    Case("setCentreHours", each(_hall_hours)),
+    Case("assignCentreStaff", each(_hall_assign)),
+    Case("removeCentreStaff", each(_hall_remove)),
+    Case("bookAppointment", each(_hall_booking)),
+    Case("cancelAppointment", each(_hall_appointment), Facts(owner="owner")),
+    Case("checkIn", each(_hall_appointment), Facts(owner="owner")),
+    Case("callNextTicket", each(_hall_call)),
+    Case("recallTicket", each(_hall_ticket)),
+    Case("skipTicket", each(_hall_ticket)),
     # the dispatch catalogue and table: the 12345 centre's
     Case("upsertAppealCategory", each(_category_edit)),
     Case("retireAppealCategory", each(_retirable)),
@@ -712,6 +869,7 @@ CASES: list[Case] = [
         query="{ exchangeCallbacks { pageInfo { hasNextPage } } }",
     ),
     Case("providers", no_variables, query="{ providers { pageInfo { hasNextPage } } }"),
+    Case("centreStaff", _hall_staff_query, query=HALL_STAFF_QUERY),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
@@ -801,5 +959,10 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "in_region_scope",
         "provider_member",
         "provider_owner",
+        # Staff of a centre and terminals in its hall: no actor of this matrix holds them
+        # (tests/hall covers them: other centres' staff refused, the hall terminal allowed).
+        "centre_manager",
+        "centre_window",
+        "hall_terminal",
     }
     assert known == worked_out
