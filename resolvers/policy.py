@@ -167,6 +167,13 @@ class Action(StrEnum):
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
+    # -- delegation (帮办代办)
+    DELEGATION_GRANT = "DELEGATION_GRANT"
+    DELEGATION_ACCEPT = "DELEGATION_ACCEPT"
+    DELEGATION_REVOKE = "DELEGATION_REVOKE"
+    DELEGATION_SUBMIT = "DELEGATION_SUBMIT"
+    COMMUNITY_HELPER_REGISTER = "COMMUNITY_HELPER_REGISTER"
+    COMMUNITY_HELPER_MANAGE = "COMMUNITY_HELPER_MANAGE"  # a helper's register of residents
 
 
 # -- subjects
@@ -586,6 +593,14 @@ POLICY: dict[Action, Rule] = {
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,
+    # delegation: the principal grants and revokes; the agent (the subject's owner for these
+    # two) accepts and submits; a community's officers keep its helpers and their registers
+    A.DELEGATION_GRANT: resident,
+    A.DELEGATION_ACCEPT: owner,
+    A.DELEGATION_REVOKE: owner,
+    A.DELEGATION_SUBMIT: owner,
+    A.COMMUNITY_HELPER_REGISTER: admin | (staff & in_region_scope),
+    A.COMMUNITY_HELPER_MANAGE: admin | (staff & in_region_scope),
 }
 
 

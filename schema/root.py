@@ -34,6 +34,8 @@ from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Article, Service, ServiceCentre, Terminal
 from schema.context import Info
+from schema.delegation.mutations import DelegationMutation
+from schema.delegation.queries import DelegationQuery
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.documents.types import Document
@@ -101,6 +103,7 @@ class Query(
     ExchangeQuery,
     ScenarioQuery,
     ProviderQuery,
+    DelegationQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -126,6 +129,7 @@ class Mutation(
     ScenarioMutation,
     ProviderMutation,
     AppealMutation,
+    DelegationMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

@@ -52,6 +52,13 @@ from storage.models.catalogue import (
     Terminal,
     TerminalService,
 )
+from storage.models.delegation import (
+    CommunityHelper,
+    DelegatedApplication,
+    Delegation,
+    DelegationEvent,
+    HelperClient,
+)
 from storage.models.documents import (
     AccessAction,
     Document,
@@ -126,6 +133,10 @@ __all__ = [
     "CentreService",
     "CentreStaff",
     "CentreStaffRole",
+    "CommunityHelper",
+    "DelegatedApplication",
+    "Delegation",
+    "DelegationEvent",
     "Department",
     "Document",
     "DocumentAccess",
@@ -138,6 +149,7 @@ __all__ = [
     "HallWindowService",
     "HandoffConsent",
     "HeldWebhookMessage",
+    "HelperClient",
     "IdempotencyRecord",
     "IdentityChannel",
     "IdentityVerification",

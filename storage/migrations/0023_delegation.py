@@ -1,0 +1,88 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from orjson import loads
+from storage.models.delegation import AgentKind, DelegationEventType, DelegationStatus
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0022_hall_windows_and_centre_staff')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='CommunityHelper',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('community', fields.ForeignKeyField('models.Region', source_field='community_id', db_constraint=True, to_field='id', related_name='community_helpers', on_delete=OnDelete.RESTRICT)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='helper_of', on_delete=OnDelete.CASCADE)),
+                ('registered_by_id', fields.UUIDField(description='the officer who registered the helper')),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'community_helper', 'app': 'models', 'unique_together': (('community_id', 'account_id'),), 'pk_attr': 'id', 'table_description': 'A STAFF account working as 社区代办员 for one community (a COMMUNITY region).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Delegation',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('principal', fields.ForeignKeyField('models.Account', source_field='principal_id', db_constraint=True, to_field='id', related_name='delegations_given', on_delete=OnDelete.RESTRICT)),
+                ('agent', fields.ForeignKeyField('models.Account', source_field='agent_id', db_constraint=True, to_field='id', related_name='delegations_received', on_delete=OnDelete.RESTRICT)),
+                ('agent_kind', fields.CharEnumField(description='RESIDENT: RESIDENT\nCOMMUNITY_HELPER: COMMUNITY_HELPER', enum_type=AgentKind, max_length=16)),
+                ('helper', fields.ForeignKeyField('models.CommunityHelper', source_field='helper_id', null=True, db_constraint=True, to_field='id', related_name='delegations', on_delete=OnDelete.RESTRICT)),
+                ('service_codes', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('valid_until', fields.DateField(description='China date, the last day it is in force')),
+                ('status', fields.CharEnumField(description='PENDING: PENDING\nACTIVE: ACTIVE\nREVOKED: REVOKED', enum_type=DelegationStatus, max_length=8)),
+                ('granted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'delegation', 'app': 'models', 'indexes': [Index(fields=['principal_id', 'granted_at']), Index(fields=['agent_id', 'granted_at'])], 'pk_attr': 'id', 'table_description': "A principal's grant to an agent: which items (implementation or basic codes), until"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DelegatedApplication',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('delegation', fields.ForeignKeyField('models.Delegation', source_field='delegation_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.RESTRICT)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', unique=True, db_constraint=True, to_field='id', related_name='delegated', on_delete=OnDelete.CASCADE)),
+                ('agent_id', fields.UUIDField()),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'delegated_application', 'app': 'models', 'indexes': [Index(fields=['delegation_id', 'submitted_at'])], 'pk_attr': 'id', 'table_description': 'An application an agent submitted under a delegation: the applicant is the principal,'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DelegationEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('delegation', fields.ForeignKeyField('models.Delegation', source_field='delegation_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('type', fields.CharEnumField(description='GRANTED: GRANTED\nACCEPTED: ACCEPTED\nREVOKED: REVOKED\nSUBMITTED: SUBMITTED', enum_type=DelegationEventType, max_length=12)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('actor_id', fields.UUIDField()),
+                ('principal_id', fields.UUIDField()),
+                ('agent_id', fields.UUIDField()),
+                ('application_id', fields.UUIDField(null=True)),
+            ],
+            options={'table': 'delegation_event', 'app': 'models', 'indexes': [Index(fields=['delegation_id', 'at'])], 'pk_attr': 'id', 'table_description': 'The trail: every step on a delegation names the principal, the agent and who acted.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='HelperClient',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('helper', fields.ForeignKeyField('models.CommunityHelper', source_field='helper_id', db_constraint=True, to_field='id', related_name='clients', on_delete=OnDelete.CASCADE)),
+                ('resident', fields.ForeignKeyField('models.Account', source_field='resident_id', db_constraint=True, to_field='id', related_name='helped_by', on_delete=OnDelete.CASCADE)),
+                ('added_by_id', fields.UUIDField()),
+                ('added_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('removed_by_id', fields.UUIDField(null=True)),
+                ('removed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'helper_client', 'app': 'models', 'indexes': [Index(fields=['helper_id', 'resident_id'])], 'pk_attr': 'id', 'table_description': "A resident on a helper's register: the people the helper may act for (with their"},
+            bases=['Model'],
+        ),
+    ]
