@@ -512,7 +512,10 @@ async def register_helper(
 ) -> CommunityHelper:
     """Makes an officer account a 社区代办员 of a community; by staff whose region scope holds
     the community."""
-    await policy.authorize(resources, principal, policy.Action.COMMUNITY_HELPER_REGISTER)
+    decision = await policy.gate(resources, principal, policy.Action.COMMUNITY_HELPER_REGISTER)
+    if not decision.allowed:
+        assert decision.code is not None
+        raise policy.Refused(decision.code, policy.Action.COMMUNITY_HELPER_REGISTER)
     code = community_code.strip()
     community = await repo.region_by_code(code) if 0 < len(code) <= 12 else None
     if community is None or community.level is not RegionLevel.COMMUNITY:

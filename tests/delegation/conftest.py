@@ -106,7 +106,9 @@ def until(days: int = 30) -> str:
     return (china_today() + timedelta(days=days)).isoformat()
 
 
-async def call(running: RunningApp, document: str, values: dict[str, Any], token: str | None):  # type: ignore[no-untyped-def]
+async def call(
+    running: RunningApp, document: str, values: dict[str, Any], token: str | None
+) -> Any:
     """The mutation's payload (its one root field)."""
     response = await running.gql(document, {"input": values}, token=token)
     assert not response.errors, response.errors

@@ -26,6 +26,7 @@ from storage.models.applications import ApplicationStatus
 from storage.models.catalogue import Department, Region
 from storage.models.scenarios import Scenario
 from tests.catalogue.editing import guide_input
+from tests.delegation import matrix as delegation
 from tests.providers.conftest import credit_code, service_input
 from tests.security.subjects import (
     CENTRE,
@@ -630,6 +631,17 @@ CASES: list[Case] = [
     Case("grantHandoffConsent", on_service("PUBLISHED", {"fields": ["PHONE"]}), PROVIDER),
     Case("withdrawHandoffConsent", each(_consent), Facts(owner="owner")),
     Case("exchangeHandoffCode", provider_input({"code": "000000"}), PROVIDER),
+    # delegation (帮办代办)
+    Case(
+        "grantDelegation",
+        fixed({"agentPhone": "13912345678", "serviceCodes": [HYGIENE], "validUntil": "2031-05-06"}),
+    ),
+    Case("acceptDelegation", each(delegation.received_pending), Facts(owner="owner")),
+    Case("revokeDelegation", each(delegation.given), Facts(owner="owner")),
+    Case("submitApplicationAsAgent", each(delegation.received_active), Facts(owner="owner")),
+    Case("registerCommunityHelper", each(delegation.new_helper), CATALOGUE),
+    Case("addHelperClient", each(delegation.helper_and_phone), CATALOGUE),
+    Case("removeHelperClient", each(delegation.helper_client), CATALOGUE),
     # appeals
     Case(
         "fileAppeal",
