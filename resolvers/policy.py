@@ -174,6 +174,10 @@ class Action(StrEnum):
     DELEGATION_SUBMIT = "DELEGATION_SUBMIT"
     COMMUNITY_HELPER_REGISTER = "COMMUNITY_HELPER_REGISTER"
     COMMUNITY_HELPER_MANAGE = "COMMUNITY_HELPER_MANAGE"  # a helper's register of residents
+    # -- TV hall (电视政务大厅) sign-in
+    TV_SIGN_IN_START = "TV_SIGN_IN_START"
+    TV_SIGN_IN_CONFIRM = "TV_SIGN_IN_CONFIRM"
+    TV_SIGN_IN_EXCHANGE = "TV_SIGN_IN_EXCHANGE"
 
 
 # -- subjects
@@ -601,7 +605,25 @@ POLICY: dict[Action, Rule] = {
     A.DELEGATION_SUBMIT: owner,
     A.COMMUNITY_HELPER_REGISTER: admin | (staff & in_region_scope),
     A.COMMUNITY_HELPER_MANAGE: admin | (staff & in_region_scope),
+    # the TV asks and exchanges before anyone is signed in on it; the resident confirms
+    A.TV_SIGN_IN_START: anyone,
+    A.TV_SIGN_IN_CONFIRM: resident,
+    A.TV_SIGN_IN_EXCHANGE: anyone,
 }
+
+
+# What a TV session (电视政务大厅, `Principal.tv`) may do: read the catalogue, guides, centres
+# and the resident's own applications, and end or refresh its session; never submit or change.
+TV_ACTIONS = frozenset(
+    {
+        A.READ_PUBLIC,
+        A.READ_OWN,
+        A.APPLICATION_READ,
+        A.APPLICATION_EVENTS,
+        A.ACCOUNT_LOGOUT,
+        A.ACCOUNT_REFRESH_SESSION,
+    }
+)
 
 
 # -- deciding
@@ -640,6 +662,8 @@ class Decision:
 
 
 async def _decide(caller: Caller, action: Action, subject: Subject | None) -> Decision:
+    if caller.principal.tv and action not in TV_ACTIONS:
+        return Decision(False, RefusalCode.FORBIDDEN)
     if await POLICY[action].allows(caller, subject):
         return Decision(True)
     if caller.principal.account_id is None:

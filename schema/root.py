@@ -50,6 +50,7 @@ from schema.scenarios.mutations import ScenarioMutation
 from schema.scenarios.queries import ScenarioQuery
 from schema.scenarios.types import Scenario
 from schema.sdl import sorted_sdl
+from schema.tvhall.mutations import TvHallMutation
 
 log = logging.getLogger("rongban.graphql")
 
@@ -130,6 +131,7 @@ class Mutation(
     ProviderMutation,
     AppealMutation,
     DelegationMutation,
+    TvHallMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

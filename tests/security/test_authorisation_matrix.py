@@ -642,6 +642,10 @@ CASES: list[Case] = [
     Case("registerCommunityHelper", each(delegation.new_helper), CATALOGUE),
     Case("addHelperClient", each(delegation.helper_and_phone), CATALOGUE),
     Case("removeHelperClient", each(delegation.helper_client), CATALOGUE),
+    # TV hall sign-in
+    Case("startTvSignIn", fixed({"deviceName": "客厅电视"})),
+    Case("confirmTvSignIn", fixed({"userCode": "ABCD-EFGH"})),
+    Case("exchangeTvSignIn", fixed({"deviceCode": "never-issued"})),
     # appeals
     Case(
         "fileAppeal",
