@@ -174,6 +174,10 @@ class Action(StrEnum):
     DELEGATION_SUBMIT = "DELEGATION_SUBMIT"
     COMMUNITY_HELPER_REGISTER = "COMMUNITY_HELPER_REGISTER"
     COMMUNITY_HELPER_MANAGE = "COMMUNITY_HELPER_MANAGE"  # a helper's register of residents
+    # -- 一次(集中)踏勘: one site visit of every department inspecting an application
+    INSPECTION_PROPOSE = "INSPECTION_PROPOSE"
+    INSPECTION_RESPOND = "INSPECTION_RESPOND"
+    INSPECTION_RECORD_FINDING = "INSPECTION_RECORD_FINDING"
     # -- TV hall (电视政务大厅) sign-in
     TV_SIGN_IN_START = "TV_SIGN_IN_START"
     TV_SIGN_IN_CONFIRM = "TV_SIGN_IN_CONFIRM"
@@ -605,6 +609,11 @@ POLICY: dict[Action, Rule] = {
     A.DELEGATION_SUBMIT: owner,
     A.COMMUNITY_HELPER_REGISTER: admin | (staff & in_region_scope),
     A.COMMUNITY_HELPER_MANAGE: admin | (staff & in_region_scope),
+    # joint inspection: the single window proposes the slot, each inspecting department answers
+    # it and records its finding
+    A.INSPECTION_PROPOSE: own_department,
+    A.INSPECTION_RESPOND: handling_department,
+    A.INSPECTION_RECORD_FINDING: handling_department,
     # the TV asks and exchanges before anyone is signed in on it; the resident confirms
     A.TV_SIGN_IN_START: anyone,
     A.TV_SIGN_IN_CONFIRM: resident,

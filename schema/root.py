@@ -43,6 +43,7 @@ from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange.queries import ExchangeQuery
 from schema.exchange.types import ExchangeMessage
 from schema.ids import parse_global_id
+from schema.inspections.mutations import InspectionMutation, InspectionQuery
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
 from schema.providers.types import Provider, ProviderService
@@ -105,6 +106,7 @@ class Query(
     ScenarioQuery,
     ProviderQuery,
     DelegationQuery,
+    InspectionQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -132,6 +134,7 @@ class Mutation(
     AppealMutation,
     DelegationMutation,
     TvHallMutation,
+    InspectionMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

@@ -74,6 +74,11 @@ from storage.models.exchange import (
     ExchangeSystem,
 )
 from storage.models.hall import CentreStaff, CentreStaffRole, HallWindow, HallWindowService
+from storage.models.inspections import (
+    Inspection,
+    InspectionEvent,
+    InspectionParticipant,
+)
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
 from storage.models.providers import (
@@ -154,6 +159,9 @@ __all__ = [
     "IdentityChannel",
     "IdentityVerification",
     "Implementation",
+    "Inspection",
+    "InspectionEvent",
+    "InspectionParticipant",
     "Material",
     "Notification",
     "Open311Client",

@@ -10,6 +10,8 @@ from uuid import UUID
 from tortoise import fields
 from tortoise.models import Model
 
+from storage.models.outbox import next_seq
+
 
 class DelegationStatus(StrEnum):
     PENDING = "PENDING"  # granted to a resident, waiting for them to accept
@@ -131,6 +133,7 @@ class DelegationEvent(Model):
         "models.Delegation", related_name="events", on_delete=fields.CASCADE
     )
     delegation_id: UUID
+    seq = fields.BigIntField(default=next_seq, description="order of the steps")
     type = fields.CharEnumField(DelegationEventType, max_length=12)
     at = fields.DatetimeField()
     actor_id = fields.UUIDField()
@@ -140,4 +143,4 @@ class DelegationEvent(Model):
 
     class Meta:
         table = "delegation_event"
-        indexes = (("delegation_id", "at"),)
+        indexes = (("delegation_id", "seq"),)

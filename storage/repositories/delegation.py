@@ -185,7 +185,7 @@ async def trails_of(delegation_ids: Sequence[UUID]) -> list[DelegationEvent]:
     if not delegation_ids:
         return []
     return await DelegationEvent.filter(delegation_id__in=list(delegation_ids)).order_by(
-        "delegation_id", "at", "id"
+        "delegation_id", "seq"
     )
 
 

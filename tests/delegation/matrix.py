@@ -1,5 +1,6 @@
-"""Subjects of 帮办代办 for the authorisation matrix (tests/security): delegations whose agent
-or principal is the matrix's `owner`, community helpers and their registers in 锦江区."""
+"""Subjects of 帮办代办, community helpers and joint inspections for the authorisation matrix
+(tests/security): delegations whose agent or principal is the matrix's `owner`, helpers and
+their registers in 锦江区, inspections of the owner's accepted applications."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.models.accounts import Account
+from storage.models.applications import ApplicationStatus
 from storage.models.delegation import (
     AgentKind,
     CommunityHelper,
@@ -14,7 +16,8 @@ from storage.models.delegation import (
     DelegationStatus,
     HelperClient,
 )
-from tests.security.subjects import HYGIENE, World, community_in, gid, serial
+from storage.models.inspections import Inspection, InspectionParticipant, InspectionResponse
+from tests.security.subjects import HYGIENE, World, application, community_in, gid, serial
 
 
 async def _delegation(world: World, *, agent: str, principal: str, status: str) -> Delegation:
@@ -90,4 +93,56 @@ async def helper_client(world: World, actor: str) -> dict[str, Any]:
     return {
         "helperId": gid("CommunityHelper", helper.id),
         "clientId": gid("HelperClient", client.id),
+    }
+
+
+# -- joint inspections (一次踏勘) of an accepted application of the owner's
+
+
+async def _inspection(world: World, status: str, *, started: bool) -> str:
+    accepted = await application(world, ApplicationStatus.ACCEPTED, task=True)
+    now = datetime.now(UTC)
+    starts = now - timedelta(hours=1) if started else now + timedelta(days=2)
+    row = await Inspection.create(
+        application_id=accepted.id,
+        lead_department_id=accepted.department_id,
+        status=status,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        address="锦江区春熙路1号",
+        proposed_by_id=world.accounts["admin"].id,
+        created_at=now,
+    )
+    assert accepted.department_id is not None
+    await InspectionParticipant.create(
+        inspection_id=row.id,
+        department_id=accepted.department_id,
+        response=InspectionResponse.PENDING if status == "PROPOSED" else "CONFIRMED",
+    )
+    return gid("Inspection", row.id)
+
+
+async def inspection_to_propose(world: World, actor: str) -> dict[str, Any]:
+    accepted = await application(world, ApplicationStatus.ACCEPTED, task=True)
+    start = datetime.now(UTC) + timedelta(days=2)
+    return {
+        "applicationId": gid("Application", accepted.id),
+        "startsAt": start.isoformat(),
+        "endsAt": (start + timedelta(hours=2)).isoformat(),
+        "address": "锦江区春熙路1号",
+    }
+
+
+async def inspection_to_answer(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "inspectionId": await _inspection(world, "PROPOSED", started=False),
+        "decision": "CONFIRM",
+    }
+
+
+async def inspection_visited(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "inspectionId": await _inspection(world, "SCHEDULED", started=True),
+        "outcome": "PASSED",
+        "finding": "现场符合要求",
     }

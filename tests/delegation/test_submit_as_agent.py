@@ -50,7 +50,7 @@ async def test_the_agent_submits_for_the_principal_and_both_follow_it(
     submitted = await ApplicationEvent.get(application_id=stored.id, type=EventType.SUBMITTED)
     assert submitted.actor_id == link.agent_id  # the agent acted ...
     assert stored.owner_id != link.agent_id  # ... for the principal, the applicant
-    trail = await DelegationEvent.filter(delegation_id=principal_id).order_by("at")
+    trail = await DelegationEvent.filter(delegation_id=principal_id).order_by("seq")
     assert [e.type for e in trail] == ["GRANTED", "ACCEPTED", "SUBMITTED"]
     assert trail[-1].application_id == stored.id
     assert {(e.principal_id, e.agent_id) for e in trail} == {(stored.owner_id, link.agent_id)}
@@ -161,7 +161,7 @@ async def test_a_revocation_racing_submissions_is_never_overtaken(
         submissions
     )
     delegation = node_uuid(delegation_id, "Delegation")
-    trail = await DelegationEvent.filter(delegation_id=delegation).order_by("at", "id")
+    trail = await DelegationEvent.filter(delegation_id=delegation).order_by("seq")
     types = [e.type.value for e in trail]
     # Every submission that went through is in the trail before the revocation, none after.
     assert types[-1] == "REVOKED"

@@ -642,6 +642,10 @@ CASES: list[Case] = [
     Case("registerCommunityHelper", each(delegation.new_helper), CATALOGUE),
     Case("addHelperClient", each(delegation.helper_and_phone), CATALOGUE),
     Case("removeHelperClient", each(delegation.helper_client), CATALOGUE),
+    # joint inspections (一次踏勘)
+    Case("proposeInspection", each(delegation.inspection_to_propose), APPLICATION),
+    Case("respondToInspection", each(delegation.inspection_to_answer), APPLICATION),
+    Case("recordInspectionFinding", each(delegation.inspection_visited), APPLICATION),
     # TV hall sign-in
     Case("startTvSignIn", fixed({"deviceName": "客厅电视"})),
     Case("confirmTvSignIn", fixed({"userCode": "ABCD-EFGH"})),

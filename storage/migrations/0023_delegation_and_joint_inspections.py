@@ -2,6 +2,8 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
 from storage.models.delegation import AgentKind, DelegationEventType, DelegationStatus
+from storage.models.inspections import FindingOutcome, InspectionEventType, InspectionResponse, InspectionStatus
+from storage.models.outbox import next_seq
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from uuid import uuid4
@@ -61,6 +63,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
                 ('delegation', fields.ForeignKeyField('models.Delegation', source_field='delegation_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('seq', fields.BigIntField(default=next_seq, description='order of the steps')),
                 ('type', fields.CharEnumField(description='GRANTED: GRANTED\nACCEPTED: ACCEPTED\nREVOKED: REVOKED\nSUBMITTED: SUBMITTED', enum_type=DelegationEventType, max_length=12)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('actor_id', fields.UUIDField()),
@@ -68,7 +71,7 @@ class Migration(migrations.Migration):
                 ('agent_id', fields.UUIDField()),
                 ('application_id', fields.UUIDField(null=True)),
             ],
-            options={'table': 'delegation_event', 'app': 'models', 'indexes': [Index(fields=['delegation_id', 'at'])], 'pk_attr': 'id', 'table_description': 'The trail: every step on a delegation names the principal, the agent and who acted.'},
+            options={'table': 'delegation_event', 'app': 'models', 'indexes': [Index(fields=['delegation_id', 'seq'])], 'pk_attr': 'id', 'table_description': 'The trail: every step on a delegation names the principal, the agent and who acted.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -83,6 +86,59 @@ class Migration(migrations.Migration):
                 ('removed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'helper_client', 'app': 'models', 'indexes': [Index(fields=['helper_id', 'resident_id'])], 'pk_attr': 'id', 'table_description': "A resident on a helper's register: the people the helper may act for (with their"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Inspection',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', unique=True, db_constraint=True, to_field='id', related_name='inspections', on_delete=OnDelete.CASCADE)),
+                ('lead_department_id', fields.UUIDField()),
+                ('status', fields.CharEnumField(description='PROPOSED: PROPOSED\nDECLINED: DECLINED\nSCHEDULED: SCHEDULED\nCOMPLETED: COMPLETED', enum_type=InspectionStatus, max_length=12)),
+                ('round', fields.IntField(default=1)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('address', fields.CharField(max_length=200)),
+                ('proposed_by_id', fields.UUIDField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('scheduled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('completed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'inspection', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The joint inspection of one application (one at a time). `round` counts proposals.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InspectionEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('inspection', fields.ForeignKeyField('models.Inspection', source_field='inspection_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('seq', fields.BigIntField(default=next_seq, description='order of the steps')),
+                ('type', fields.CharEnumField(description='PROPOSED: PROPOSED\nCONFIRMED: CONFIRMED\nDECLINED: DECLINED\nSCHEDULED: SCHEDULED\nFINDING_RECORDED: FINDING_RECORDED\nCOMPLETED: COMPLETED', enum_type=InspectionEventType, max_length=20)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('actor_id', fields.UUIDField(null=True)),
+                ('department_id', fields.UUIDField(null=True)),
+                ('round', fields.IntField()),
+                ('note', fields.CharField(default='', max_length=500)),
+            ],
+            options={'table': 'inspection_event', 'app': 'models', 'indexes': [Index(fields=['inspection_id', 'seq'])], 'pk_attr': 'id', 'table_description': "The inspection's timeline: who did what for which department, when."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InspectionParticipant',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('inspection', fields.ForeignKeyField('models.Inspection', source_field='inspection_id', db_constraint=True, to_field='id', related_name='participants', on_delete=OnDelete.CASCADE)),
+                ('department_id', fields.UUIDField()),
+                ('response', fields.CharEnumField(description='PENDING: PENDING\nCONFIRMED: CONFIRMED\nDECLINED: DECLINED', enum_type=InspectionResponse, max_length=12)),
+                ('reason', fields.CharField(default='', max_length=500)),
+                ('responded_by_id', fields.UUIDField(null=True)),
+                ('responded_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('outcome', fields.CharEnumField(null=True, description='PASSED: PASSED\nFAILED: FAILED', enum_type=FindingOutcome, max_length=8)),
+                ('finding', fields.CharField(default='', max_length=500)),
+                ('recorded_by_id', fields.UUIDField(null=True)),
+                ('recorded_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'inspection_participant', 'app': 'models', 'unique_together': (('inspection_id', 'department_id'),), 'pk_attr': 'id', 'table_description': "One department's part in the visit: its answer to the slot and its finding."},
             bases=['Model'],
         ),
     ]
