@@ -178,6 +178,8 @@ class Action(StrEnum):
     INSPECTION_PROPOSE = "INSPECTION_PROPOSE"
     INSPECTION_RESPOND = "INSPECTION_RESPOND"
     INSPECTION_RECORD_FINDING = "INSPECTION_RECORD_FINDING"
+    # -- delivery of results (window, terminal pickup code, EMS)
+    DELIVERY_CHOOSE = "DELIVERY_CHOOSE"
     # -- TV hall (电视政务大厅) sign-in
     TV_SIGN_IN_START = "TV_SIGN_IN_START"
     TV_SIGN_IN_CONFIRM = "TV_SIGN_IN_CONFIRM"
@@ -614,6 +616,8 @@ POLICY: dict[Action, Rule] = {
     A.INSPECTION_PROPOSE: own_department,
     A.INSPECTION_RESPOND: handling_department,
     A.INSPECTION_RECORD_FINDING: handling_department,
+    # the resident chooses how the result reaches them
+    A.DELIVERY_CHOOSE: owner,
     # the TV asks and exchanges before anyone is signed in on it; the resident confirms
     A.TV_SIGN_IN_START: anyone,
     A.TV_SIGN_IN_CONFIRM: resident,

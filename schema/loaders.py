@@ -51,6 +51,7 @@ from storage.models.catalogue import (
     TerminalService,
 )
 from storage.models.delegation import DelegationEvent
+from storage.models.delivery import DeliveryEvent
 from storage.models.documents import Document
 from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
 from storage.models.inspections import InspectionEvent, InspectionParticipant
@@ -69,6 +70,7 @@ from storage.repositories import appeals as appeal_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
 from storage.repositories import delegation as delegation_repo
+from storage.repositories import delivery as delivery_repo
 from storage.repositories import exchange as exchange_repo
 from storage.repositories import inspections as inspection_repo
 from storage.repositories import providers as provider_repo
@@ -177,6 +179,8 @@ class Loaders:
     # applications the caller may read.
     inspection_participants: DataLoader[UUID, list[InspectionParticipant]]
     inspection_events: DataLoader[UUID, list[InspectionEvent]]
+    # By delivery: its statuses. Only for deliveries of applications the caller may read.
+    delivery_events: DataLoader[UUID, list[DeliveryEvent]]
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -329,4 +333,5 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
             grouped(inspection_repo.participants_of, lambda p: p.inspection_id)
         ),
         inspection_events=DataLoader(grouped(inspection_repo.events_of, lambda e: e.inspection_id)),
+        delivery_events=DataLoader(grouped(delivery_repo.events_of, lambda e: e.delivery_id)),
     )

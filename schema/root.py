@@ -36,6 +36,7 @@ from schema.catalogue.types import Article, Service, ServiceCentre, Terminal
 from schema.context import Info
 from schema.delegation.mutations import DelegationMutation
 from schema.delegation.queries import DelegationQuery
+from schema.delivery.mutations import DeliveryMutation, DeliveryQuery
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.documents.types import Document
@@ -107,6 +108,7 @@ class Query(
     ProviderQuery,
     DelegationQuery,
     InspectionQuery,
+    DeliveryQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -135,6 +137,7 @@ class Mutation(
     DelegationMutation,
     TvHallMutation,
     InspectionMutation,
+    DeliveryMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

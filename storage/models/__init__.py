@@ -59,6 +59,7 @@ from storage.models.delegation import (
     DelegationEvent,
     HelperClient,
 )
+from storage.models.delivery import Delivery, DeliveryEvent
 from storage.models.documents import (
     AccessAction,
     Document,
@@ -142,6 +143,8 @@ __all__ = [
     "DelegatedApplication",
     "Delegation",
     "DelegationEvent",
+    "Delivery",
+    "DeliveryEvent",
     "Department",
     "Document",
     "DocumentAccess",

@@ -646,6 +646,12 @@ CASES: list[Case] = [
     Case("proposeInspection", each(delegation.inspection_to_propose), APPLICATION),
     Case("respondToInspection", each(delegation.inspection_to_answer), APPLICATION),
     Case("recordInspectionFinding", each(delegation.inspection_visited), APPLICATION),
+    # delivery of results
+    Case(
+        "chooseDelivery",
+        on_application(ApplicationStatus.COMPLETED, {"method": "WINDOW"}),
+        APPLICATION,
+    ),
     # TV hall sign-in
     Case("startTvSignIn", fixed({"deviceName": "客厅电视"})),
     Case("confirmTvSignIn", fixed({"userCode": "ABCD-EFGH"})),

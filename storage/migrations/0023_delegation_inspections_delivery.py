@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
 from storage.models.delegation import AgentKind, DelegationEventType, DelegationStatus
+from storage.models.delivery import DeliveryMethod, DeliveryStatus
 from storage.models.inspections import FindingOutcome, InspectionEventType, InspectionResponse, InspectionStatus
 from storage.models.outbox import next_seq
 from tortoise.fields.base import OnDelete
@@ -72,6 +73,36 @@ class Migration(migrations.Migration):
                 ('application_id', fields.UUIDField(null=True)),
             ],
             options={'table': 'delegation_event', 'app': 'models', 'indexes': [Index(fields=['delegation_id', 'seq'])], 'pk_attr': 'id', 'table_description': 'The trail: every step on a delegation names the principal, the agent and who acted.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Delivery',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', unique=True, db_constraint=True, to_field='id', related_name='delivery', on_delete=OnDelete.CASCADE)),
+                ('method', fields.CharEnumField(description='WINDOW: WINDOW\nTERMINAL: TERMINAL\nPOST: POST', enum_type=DeliveryMethod, max_length=8)),
+                ('status', fields.CharEnumField(description='READY: READY\nCREATED: CREATED\nPICKED_UP: PICKED_UP\nIN_TRANSIT: IN_TRANSIT\nDELIVERED: DELIVERED', enum_type=DeliveryStatus, max_length=12)),
+                ('pickup_code_hash', fields.CharField(null=True, unique=True, max_length=64)),
+                ('recipient_sealed', fields.TextField(null=True, unique=False)),
+                ('recipient_masked', fields.CharField(default='', max_length=64)),
+                ('tracking_number', fields.CharField(null=True, unique=True, max_length=32)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'delivery', 'app': 'models', 'pk_attr': 'id', 'table_description': "The resident's one choice for an application's result."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DeliveryEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('seq', fields.BigIntField(default=next_seq, description='order of the steps')),
+                ('delivery', fields.ForeignKeyField('models.Delivery', source_field='delivery_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('status', fields.CharEnumField(description='READY: READY\nCREATED: CREATED\nPICKED_UP: PICKED_UP\nIN_TRANSIT: IN_TRANSIT\nDELIVERED: DELIVERED', enum_type=DeliveryStatus, max_length=12)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('courier_event_id', fields.CharField(null=True, unique=True, max_length=64)),
+            ],
+            options={'table': 'delivery_event', 'app': 'models', 'indexes': [Index(fields=['delivery_id', 'seq'])], 'pk_attr': 'id', 'table_description': "A status the delivery reached; courier events carry the courier's event id, once."},
             bases=['Model'],
         ),
         ops.CreateModel(
