@@ -18,7 +18,7 @@ from resolvers.delegation.errors import (
 )
 from resolvers.errors import MAX_ERROR_FIELDS, DomainError
 from resolvers.ids import global_id
-from schema.applications.types import Application, ApplicationEvent
+from schema.applications.types import EVENTS, Application, ApplicationEvent
 from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError
@@ -197,10 +197,15 @@ class DelegatedApplication:
         row = await info.context.loaders.implementation.load(self._implementation_id)
         return row.name if row else ""
 
-    @strawberry.field(description="Its timeline, oldest first.")
-    async def events(self, info: Info) -> list[ApplicationEvent]:
+    @strawberry.field(
+        directives=EVENTS.directives, description=EVENTS.describe("Its timeline, oldest first.")
+    )
+    async def events(
+        self, info: Info, first: int | None = EVENTS.default
+    ) -> list[ApplicationEvent]:
+        size = EVENTS.size(first)
         rows = await info.context.loaders.application_events.load(self._id)
-        return [ApplicationEvent.of(row, self._owner_id) for row in rows]
+        return [ApplicationEvent.of(row, self._owner_id) for row in rows[:size]]
 
 
 DelegatedApplicationConnection = Connection[DelegatedApplication]

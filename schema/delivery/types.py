@@ -12,6 +12,7 @@ from resolvers.delivery.service import Chosen, Method
 from resolvers.ids import global_id
 from schema.context import Info
 from schema.errors import UserError
+from schema.pagination import ListLimit
 from storage.models import delivery as models
 from storage.models.delivery import DeliveryStatus
 
@@ -28,6 +29,9 @@ strawberry.enum(
     "→ DELIVERED, as the courier reports.",
 )
 strawberry.enum(DeliveryErrorCode)
+
+# A posted result goes through four statuses; the courier may repeat one now and then.
+STEPS = ListLimit(default=20, cap=20)
 
 
 @strawberry.type(description="A status the delivery reached.")
@@ -58,10 +62,13 @@ class Delivery:
             _model=row,
         )
 
-    @strawberry.field(description="Its statuses, oldest first.")
-    async def events(self, info: Info) -> list[DeliveryStep]:
+    @strawberry.field(
+        directives=STEPS.directives, description=STEPS.describe("Its statuses, oldest first.")
+    )
+    async def events(self, info: Info, first: int | None = STEPS.default) -> list[DeliveryStep]:
+        size = STEPS.size(first)
         rows = await info.context.loaders.delivery_events.load(self._model.id)
-        return [DeliveryStep(status=row.status, at=row.at) for row in rows]
+        return [DeliveryStep(status=row.status, at=row.at) for row in rows[:size]]
 
 
 @strawberry.type(description="The choice made; a TERMINAL pickup code is shown only now.")

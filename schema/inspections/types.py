@@ -10,11 +10,14 @@ import strawberry
 
 from resolvers.applications.errors import ApplicationErrorCode
 from resolvers.applications.inspections import Decision
+from resolvers.applications.service import MAX_TASKS
 from resolvers.ids import global_id
 from schema.applications.types import Application as _Registered  # noqa: F401 (its enums)
 from schema.catalogue.types import Department
 from schema.context import Info
+from schema.cost import bounded
 from schema.errors import UserError
+from schema.pagination import ListLimit
 from storage.models import inspections as models
 from storage.models.inspections import (
     FindingOutcome,
@@ -35,6 +38,9 @@ strawberry.enum(InspectionResponse)
 strawberry.enum(FindingOutcome, description="PASSED: the site meets the department's conditions.")
 strawberry.enum(InspectionEventType)
 strawberry.enum(Decision, name="InspectionDecision")
+
+# A proposal, each department's answer and finding, and a few re-proposals after declines.
+STEPS = ListLimit(default=100, cap=100)
 
 
 async def _department(info: Info, department_id: UUID) -> Department | None:
@@ -119,15 +125,21 @@ class Inspection:
             _model=row,
         )
 
-    @strawberry.field(description="Every inspecting department (the application's tasks').")
+    @strawberry.field(
+        directives=bounded(MAX_TASKS),
+        description=f"Every inspecting department (the application's tasks'); at most {MAX_TASKS}.",
+    )
     async def participants(self, info: Info) -> list[InspectionParticipant]:
         rows = await info.context.loaders.inspection_participants.load(self._model.id)
         return [InspectionParticipant.of(row) for row in rows]
 
-    @strawberry.field(description="The timeline, oldest first.")
-    async def events(self, info: Info) -> list[InspectionStep]:
+    @strawberry.field(
+        directives=STEPS.directives, description=STEPS.describe("The timeline, oldest first.")
+    )
+    async def events(self, info: Info, first: int | None = STEPS.default) -> list[InspectionStep]:
+        size = STEPS.size(first)
         rows = await info.context.loaders.inspection_events.load(self._model.id)
-        return [InspectionStep.of(row) for row in rows]
+        return [InspectionStep.of(row) for row in rows[:size]]
 
 
 @strawberry.input
