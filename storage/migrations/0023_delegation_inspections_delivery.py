@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('courier_event_id', fields.CharField(null=True, unique=True, max_length=64)),
             ],
-            options={'table': 'delivery_event', 'app': 'models', 'indexes': [Index(fields=['delivery_id', 'seq'])], 'pk_attr': 'id', 'table_description': "A status the delivery reached; courier events carry the courier's event id, once."},
+            options={'table': 'delivery_event', 'app': 'models', 'indexes': [Index(fields=['delivery_id', 'seq'])], 'pk_attr': 'id', 'table_description': "A status the delivery reached. Courier events carry the courier's event id, once."},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -51,7 +51,7 @@ class Delivery(Model):
 
 
 class DeliveryEvent(Model):
-    """A status the delivery reached; courier events carry the courier's event id, once."""
+    """A status the delivery reached. Courier events carry the courier's event id, once."""
 
     id = fields.UUIDField(primary_key=True)
     seq = fields.BigIntField(default=next_seq, description="order of the steps")
