@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette_compress import CompressMiddleware, add_compress_type
 
+from api.courier import COURIER_WEBHOOK_PATH, courier_webhook
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
@@ -111,6 +112,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(CALLBACK_PATH, callbacks, methods=["POST"]),
             # WeChat's message push: the image check's verdicts on appeal photos.
             Route(WECHAT_PUSH_PATH, push, methods=["GET", "POST"]),
+            # The courier's signed status events of posted results.
+            Route(COURIER_WEBHOOK_PATH, courier_webhook, methods=["POST"]),
             *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
             # Open311 GeoReport v2 for civic apps (appeals; public reads, keyed filing).
             *OPEN311_ROUTES,

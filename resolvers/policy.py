@@ -184,6 +184,23 @@ class Action(StrEnum):
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
+    # -- delegation (帮办代办)
+    DELEGATION_GRANT = "DELEGATION_GRANT"
+    DELEGATION_ACCEPT = "DELEGATION_ACCEPT"
+    DELEGATION_REVOKE = "DELEGATION_REVOKE"
+    DELEGATION_SUBMIT = "DELEGATION_SUBMIT"
+    COMMUNITY_HELPER_REGISTER = "COMMUNITY_HELPER_REGISTER"
+    COMMUNITY_HELPER_MANAGE = "COMMUNITY_HELPER_MANAGE"  # a helper's register of residents
+    # -- 一次(集中)踏勘: one site visit of every department inspecting an application
+    INSPECTION_PROPOSE = "INSPECTION_PROPOSE"
+    INSPECTION_RESPOND = "INSPECTION_RESPOND"
+    INSPECTION_RECORD_FINDING = "INSPECTION_RECORD_FINDING"
+    # -- delivery of results (window, terminal pickup code, EMS)
+    DELIVERY_CHOOSE = "DELIVERY_CHOOSE"
+    # -- TV hall (电视政务大厅) sign-in
+    TV_SIGN_IN_START = "TV_SIGN_IN_START"
+    TV_SIGN_IN_CONFIRM = "TV_SIGN_IN_CONFIRM"
+    TV_SIGN_IN_EXCHANGE = "TV_SIGN_IN_EXCHANGE"
 
 
 # -- subjects
@@ -662,7 +679,40 @@ POLICY: dict[Action, Rule] = {
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,
+    # delegation: the principal grants and revokes; the agent (the subject's owner for these
+    # two) accepts and submits; a community's officers keep its helpers and their registers
+    A.DELEGATION_GRANT: resident,
+    A.DELEGATION_ACCEPT: owner,
+    A.DELEGATION_REVOKE: owner,
+    A.DELEGATION_SUBMIT: owner,
+    A.COMMUNITY_HELPER_REGISTER: admin | (staff & in_region_scope),
+    A.COMMUNITY_HELPER_MANAGE: admin | (staff & in_region_scope),
+    # joint inspection: the single window proposes the slot, each inspecting department answers
+    # it and records its finding
+    A.INSPECTION_PROPOSE: own_department,
+    A.INSPECTION_RESPOND: handling_department,
+    A.INSPECTION_RECORD_FINDING: handling_department,
+    # the resident chooses how the result reaches them
+    A.DELIVERY_CHOOSE: owner,
+    # the TV asks and exchanges before anyone is signed in on it; the resident confirms
+    A.TV_SIGN_IN_START: anyone,
+    A.TV_SIGN_IN_CONFIRM: resident,
+    A.TV_SIGN_IN_EXCHANGE: anyone,
 }
+
+
+# What a TV session (电视政务大厅, `Principal.tv`) may do: read the catalogue, guides, centres
+# and the resident's own applications, and end or refresh its session; never submit or change.
+TV_ACTIONS = frozenset(
+    {
+        A.READ_PUBLIC,
+        A.READ_OWN,
+        A.APPLICATION_READ,
+        A.APPLICATION_EVENTS,
+        A.ACCOUNT_LOGOUT,
+        A.ACCOUNT_REFRESH_SESSION,
+    }
+)
 
 
 # -- deciding
@@ -701,6 +751,8 @@ class Decision:
 
 
 async def _decide(caller: Caller, action: Action, subject: Subject | None) -> Decision:
+    if caller.principal.tv and action not in TV_ACTIONS:
+        return Decision(False, RefusalCode.FORBIDDEN)
     if await POLICY[action].allows(caller, subject):
         return Decision(True)
     if caller.principal.account_id is None:

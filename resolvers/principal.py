@@ -16,6 +16,9 @@ class Principal:
     session_id: UUID | None = None
     department_id: UUID | None = None
     region_id: UUID | None = None
+    # Signed in on a TV (电视政务大厅) by a code confirmed on the phone: the session reads the
+    # catalogue and the resident's own things, and the policy refuses everything else.
+    tv: bool = False
 
     @property
     def is_authenticated(self) -> bool:

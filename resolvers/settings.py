@@ -34,6 +34,9 @@ DEV_IDENTITY_RELAY_SECRET = "rongban-dev-realname-relay-secret"  # noqa: S105 (t
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
 DEV_EXCHANGE_URL = "http://127.0.0.1:8002"  # the provincial sandbox `make run` starts
 DEV_EXCHANGE_SYSTEM_ID = "rongban-510100-dev"
+# The mock courier's webhook secret (miniprogram-mock/mock_wechat/courier.py): set
+# RONGBAN_COURIER_SECRET to the real courier's in production.
+DEV_COURIER_SECRET = "rongban-dev-courier-secret-not-for-production"  # noqa: S105
 DEV_EXCHANGE_SECRET = "rongban-dev-exchange-secret-not-for-production"  # noqa: S105 (the sandbox's)
 # WeChat Pay: the mock's test merchant (miniprogram-mock/mock_wechat/pay_keys.py). Its key pair
 # is never a default here: `rongban dev` hands the test keys over through the environment.
@@ -403,6 +406,16 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
     outbox_backoff_base_seconds: float = Field(default=5.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+
+    # -- delivery of results by post (EMS): the courier's API and its signed status webhook
+    courier_url: str = Field(
+        default="http://127.0.0.1:8001/courier",
+        description="the courier's waybill API (the mock WeChat server plays it in dev)",
+    )
+    courier_secret: SecretStr = SecretStr(DEV_COURIER_SECRET)
+    courier_webhook_tolerance_seconds: int = Field(
+        default=300, ge=30, le=900, description="how old a webhook's timestamp may be"
+    )
 
     # -- provincial exchange: every application step pushed, signed and acknowledged
     exchange_province_url: str = Field(

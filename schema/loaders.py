@@ -50,8 +50,11 @@ from storage.models.catalogue import (
     ServiceCentre,
     TerminalService,
 )
+from storage.models.delegation import DelegationEvent
+from storage.models.delivery import DeliveryEvent
 from storage.models.documents import Document
 from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
+from storage.models.inspections import InspectionEvent, InspectionParticipant
 from storage.models.providers import (
     ApiKey,
     Provider,
@@ -66,7 +69,10 @@ from storage.repositories import accounts as account_repo
 from storage.repositories import appeals as appeal_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import catalogue as catalogue_repo
+from storage.repositories import delegation as delegation_repo
+from storage.repositories import delivery as delivery_repo
 from storage.repositories import exchange as exchange_repo
+from storage.repositories import inspections as inspection_repo
 from storage.repositories import providers as provider_repo
 from storage.repositories import scenarios as scenario_repo
 
@@ -167,6 +173,14 @@ class Loaders:
     appeal_ratings: DataLoader[UUID, list[AppealRating]]
     appeal_photos: DataLoader[UUID, list[AppealPhoto]]
     appeal_revisits: DataLoader[UUID, list[AppealRevisit]]
+    # By delegation: its trail. Only for delegations the caller was allowed to read.
+    delegation_events: DataLoader[UUID, list[DelegationEvent]]
+    # By joint inspection: its departments' parts and its timeline. Only for inspections of
+    # applications the caller may read.
+    inspection_participants: DataLoader[UUID, list[InspectionParticipant]]
+    inspection_events: DataLoader[UUID, list[InspectionEvent]]
+    # By delivery: its statuses. Only for deliveries of applications the caller may read.
+    delivery_events: DataLoader[UUID, list[DeliveryEvent]]
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -314,4 +328,10 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
         appeal_ratings=DataLoader(grouped(appeal_repo.ratings_of, lambda r: r.appeal_id)),
         appeal_photos=DataLoader(grouped(appeal_repo.photos_of, lambda p: p.appeal_id)),
         appeal_revisits=DataLoader(grouped(appeal_repo.revisits_of, lambda r: r.appeal_id)),
+        delegation_events=DataLoader(grouped(delegation_repo.trails_of, lambda e: e.delegation_id)),
+        inspection_participants=DataLoader(
+            grouped(inspection_repo.participants_of, lambda p: p.inspection_id)
+        ),
+        inspection_events=DataLoader(grouped(inspection_repo.events_of, lambda e: e.inspection_id)),
+        delivery_events=DataLoader(grouped(delivery_repo.events_of, lambda e: e.delivery_id)),
     )

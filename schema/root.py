@@ -34,6 +34,9 @@ from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Article, Service, ServiceCentre, Terminal
 from schema.context import Info
+from schema.delegation.mutations import DelegationMutation
+from schema.delegation.queries import DelegationQuery
+from schema.delivery.mutations import DeliveryMutation, DeliveryQuery
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.documents.types import Document
@@ -44,6 +47,7 @@ from schema.hall.mutations import HallMutation
 from schema.hall.queries import HallQuery
 from schema.hall.subscriptions import HallSubscription
 from schema.ids import parse_global_id
+from schema.inspections.mutations import InspectionMutation, InspectionQuery
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
 from schema.providers.types import Provider, ProviderService
@@ -51,6 +55,7 @@ from schema.scenarios.mutations import ScenarioMutation
 from schema.scenarios.queries import ScenarioQuery
 from schema.scenarios.types import Scenario
 from schema.sdl import sorted_sdl
+from schema.tvhall.mutations import TvHallMutation
 
 log = logging.getLogger("rongban.graphql")
 
@@ -105,6 +110,9 @@ class Query(
     ScenarioQuery,
     ProviderQuery,
     HallQuery,
+    DelegationQuery,
+    InspectionQuery,
+    DeliveryQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -131,6 +139,10 @@ class Mutation(
     ProviderMutation,
     AppealMutation,
     HallMutation,
+    DelegationMutation,
+    TvHallMutation,
+    InspectionMutation,
+    DeliveryMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from stdnum.cn import uscc
 
+from mock_wechat import journey_delegation
 from mock_wechat.client import MiniProgram
 from mock_wechat.people import (
     DEMO_ID_NUMBER,
@@ -622,6 +623,16 @@ async def main_async(
         steps = await login_journey(program, phone=phone_of(user), id_number=id_number, name=name)
         if journey == "appeal":
             steps += await appeal_journey(program)
+        elif journey == "delegation":
+            agent = f"{user}-agent"
+            steps += await journey_delegation.run(
+                api_client,
+                wechat_client,
+                program,
+                agent,
+                (phone_of(agent), *person_of(agent)),
+                DEMO_JPEG,
+            )
         else:
             steps += await document_journey(program)
             steps += await guide_journey(program)
@@ -644,9 +655,10 @@ def main() -> None:
     parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
-        choices=["documents", "appeal"],
+        choices=["documents", "appeal", "delegation"],
         default="documents",
-        help="after signing in: the wallet and a scenario bundle, or file and rate an appeal (6)",
+        help="after signing in: the wallet and a scenario bundle, file and rate an appeal (6), "
+        "or act for someone (帮办代办) and sign a TV in",
     )
     parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"

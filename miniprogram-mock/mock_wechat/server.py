@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mock_wechat import courier
 from mock_wechat.pay import PayMerchant, PayState, pay_routes
 from mock_wechat.people import person_of
 
@@ -1051,9 +1052,11 @@ def create_mock_app(
             Route("/__mock__/media-push", mock_media_push, methods=["POST"]),
             Route("/__mock__/push-config", mock_push_config, methods=["POST"]),
             *pay_routes(state, injected, pay_merchant),
+            *courier.ROUTES,  # the courier (EMS) that posts results
         ]
     )
     app.state.mock = state
+    app.state.courier = courier.Courier()
     return app
 
 

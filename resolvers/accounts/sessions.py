@@ -56,13 +56,18 @@ def _lifetimes(resources: Resources, account: Account) -> tuple[timedelta, timed
     )
 
 
-def principal_of(account: Account, session_id: UUID | None) -> Principal:
+# The sign-in method of a TV session (电视政务大厅): its principal is read-only.
+TV_METHOD = "TV"
+
+
+def principal_of(account: Account, session_id: UUID | None, *, tv: bool = False) -> Principal:
     return Principal(
         account_id=account.id,
         roles=frozenset(Role(r) for r in account.roles),
         session_id=session_id,
         department_id=account.department_id,
         region_id=account.region_id,
+        tv=tv,
     )
 
 
@@ -104,11 +109,12 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
                 session_id=UUID(data["s"]),
                 department_id=UUID(data["d"]) if data["d"] else None,
                 region_id=UUID(data["g"]) if data["g"] else None,
+                tv=bool(data.get("t")),
             )
     session = await repo.live_session_by_access(access_hash, now)
     if session is None or session.account.disabled:
         return None
-    principal = principal_of(session.account, session.id)
+    principal = principal_of(session.account, session.id, tv=session.method == TV_METHOD)
     ttl = min(_CACHE_SECONDS, int((session.access_expires_at - now).total_seconds()))
     if ttl > 0:
         payload = orjson.dumps(
@@ -118,6 +124,7 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
                 "s": str(session.id),
                 "d": str(principal.department_id) if principal.department_id else None,
                 "g": str(principal.region_id) if principal.region_id else None,
+                "t": principal.tv,
                 "exp": session.access_expires_at.timestamp(),
             }
         )

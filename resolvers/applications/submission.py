@@ -231,11 +231,12 @@ async def create_submitted(
     acceptance_due: Deadline,
     number: str,
     parent_id: UUID | None = None,
+    actor_id: UUID | None = None,
 ) -> Application:
     """Inside the caller's transaction: a SUBMITTED application with its materials and its
     timeline's first event, under a `number` reserved before the transaction (`reserve_numbers`). A
     single application also tells its owner; a bundle's items are announced once, by the
-    bundle."""
+    bundle. `actor_id`: who submitted it when not the owner (an agent acting for them)."""
     application = await repo.create(
         number=number,
         owner_id=owner_id,
@@ -260,7 +261,9 @@ async def create_submitted(
             document_id=document.id if document else None,
             state=state,
         )
-    await record(application, EventType.SUBMITTED, application.status, at=now, actor_id=owner_id)
+    await record(
+        application, EventType.SUBMITTED, application.status, at=now, actor_id=actor_id or owner_id
+    )
     if parent_id is None:
         await notify_owner(application, application.status, at=now)
     return application

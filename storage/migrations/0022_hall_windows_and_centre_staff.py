@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('window', fields.ForeignKeyField('models.HallWindow', source_field='window_id', db_constraint=True, to_field='id', related_name='services', on_delete=OnDelete.CASCADE)),
                 ('implementation', fields.ForeignKeyField('models.Implementation', source_field='implementation_id', db_constraint=True, to_field='id', related_name='hall_windows', on_delete=OnDelete.CASCADE)),
             ],
-            options={'table': 'hall_window_service', 'app': 'models', 'unique_together': (('window_id', 'implementation_id'),), 'pk_attr': 'id', 'table_description': 'An item (its implementation) a window accepts, a window with none accepts every item'},
+            options={'table': 'hall_window_service', 'app': 'models', 'unique_together': (('window_id', 'implementation_id'),), 'pk_attr': 'id', 'table_description': 'An item (its implementation) a window accepts. A window with none accepts every item'},
             bases=['Model'],
         ),
     ]

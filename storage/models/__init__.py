@@ -52,6 +52,14 @@ from storage.models.catalogue import (
     Terminal,
     TerminalService,
 )
+from storage.models.delegation import (
+    CommunityHelper,
+    DelegatedApplication,
+    Delegation,
+    DelegationEvent,
+    HelperClient,
+)
+from storage.models.delivery import Delivery, DeliveryEvent
 from storage.models.documents import (
     AccessAction,
     Document,
@@ -81,6 +89,11 @@ from storage.models.hall import (
     QueueTicket,
     TicketKind,
     TicketStatus,
+)
+from storage.models.inspections import (
+    Inspection,
+    InspectionEvent,
+    InspectionParticipant,
 )
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
@@ -145,6 +158,12 @@ __all__ = [
     "CentreService",
     "CentreStaff",
     "CentreStaffRole",
+    "CommunityHelper",
+    "DelegatedApplication",
+    "Delegation",
+    "DelegationEvent",
+    "Delivery",
+    "DeliveryEvent",
     "Department",
     "Document",
     "DocumentAccess",
@@ -159,10 +178,14 @@ __all__ = [
     "HallWindowService",
     "HandoffConsent",
     "HeldWebhookMessage",
+    "HelperClient",
     "IdempotencyRecord",
     "IdentityChannel",
     "IdentityVerification",
     "Implementation",
+    "Inspection",
+    "InspectionEvent",
+    "InspectionParticipant",
     "Material",
     "Notification",
     "Open311Client",

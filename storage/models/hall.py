@@ -32,8 +32,9 @@ class HallWindow(Model):
 
 
 class HallWindowService(Model):
-    """An item (its implementation) a window accepts; a window with none accepts every item
-    the centre handles (综合窗口, 一窗受理)."""
+    """An item (its implementation) a window accepts. A window with none accepts every item
+    the centre handles (综合窗口, 一窗受理). (No semicolon here: the docstring becomes the
+    table's comment, and SQLite's migration runner splits statements at semicolons.)"""
 
     id = fields.UUIDField(primary_key=True)
     window: fields.ForeignKeyRelation[HallWindow] = fields.ForeignKeyField(

@@ -26,6 +26,7 @@ from storage.models.applications import ApplicationStatus
 from storage.models.catalogue import Department, Region
 from storage.models.scenarios import Scenario
 from tests.catalogue.editing import guide_input
+from tests.delegation import matrix as delegation
 from tests.providers.conftest import credit_code, service_input
 from tests.security.subjects import (
     CENTRE,
@@ -776,6 +777,31 @@ CASES: list[Case] = [
     Case("grantHandoffConsent", on_service("PUBLISHED", {"fields": ["PHONE"]}), PROVIDER),
     Case("withdrawHandoffConsent", each(_consent), Facts(owner="owner")),
     Case("exchangeHandoffCode", provider_input({"code": "000000"}), PROVIDER),
+    # delegation (帮办代办)
+    Case(
+        "grantDelegation",
+        fixed({"agentPhone": "13912345678", "serviceCodes": [HYGIENE], "validUntil": "2031-05-06"}),
+    ),
+    Case("acceptDelegation", each(delegation.received_pending), Facts(owner="owner")),
+    Case("revokeDelegation", each(delegation.given), Facts(owner="owner")),
+    Case("submitApplicationAsAgent", each(delegation.received_active), Facts(owner="owner")),
+    Case("registerCommunityHelper", each(delegation.new_helper), CATALOGUE),
+    Case("addHelperClient", each(delegation.helper_and_phone), CATALOGUE),
+    Case("removeHelperClient", each(delegation.helper_client), CATALOGUE),
+    # joint inspections (一次踏勘)
+    Case("proposeInspection", each(delegation.inspection_to_propose), APPLICATION),
+    Case("respondToInspection", each(delegation.inspection_to_answer), APPLICATION),
+    Case("recordInspectionFinding", each(delegation.inspection_visited), APPLICATION),
+    # delivery of results
+    Case(
+        "chooseDelivery",
+        on_application(ApplicationStatus.COMPLETED, {"method": "WINDOW"}),
+        APPLICATION,
+    ),
+    # TV hall sign-in
+    Case("startTvSignIn", fixed({"deviceName": "客厅电视"})),
+    Case("confirmTvSignIn", fixed({"userCode": "ABCD-EFGH"})),
+    Case("exchangeTvSignIn", fixed({"deviceCode": "never-issued"})),
     # appeals
     Case(
         "fileAppeal",

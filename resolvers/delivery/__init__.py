@@ -1,0 +1,1 @@
+"""Results delivered by the resident's choice: window, terminal with a pickup code, or post."""

@@ -1,0 +1,1 @@
+"""帮办代办 in GraphQL: delegations, what agents submit, community helpers."""

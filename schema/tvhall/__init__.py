@@ -1,0 +1,1 @@
+"""The TV hall sign-in in GraphQL."""
