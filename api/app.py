@@ -25,6 +25,7 @@ from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestConte
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
+from api.payments import notify, notify_path
 from api.preparation import load_allow_list
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
@@ -111,6 +112,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(CALLBACK_PATH, callbacks, methods=["POST"]),
             # WeChat's message push: the image check's verdicts on appeal photos.
             Route(WECHAT_PUSH_PATH, push, methods=["GET", "POST"]),
+            # WeChat Pay's payment and refund notifications.
+            Route(notify_path(settings), notify, methods=["POST"]),
             *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
             # Open311 GeoReport v2 for civic apps (appeals; public reads, keyed filing).
             *OPEN311_ROUTES,

@@ -24,7 +24,7 @@ import pyotp
 import uvicorn
 from pydantic import ValidationError
 
-from api import calendar_cli, exchange_cli, insights_cli
+from api import calendar_cli, exchange_cli, insights_cli, payments_cli
 from api.logging import configure_logging
 from api.wechat_push import WECHAT_PUSH_PATH
 from resolvers.settings import (
@@ -531,6 +531,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     exchange_cli.add_parser(commands)
     calendar_cli.add_parser(commands)
     insights_cli.add_parser(commands)
+    payments_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     configure_logging(
@@ -557,6 +558,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         insights_cli.run(settings, args)
     elif args.command == "exchange":
         exchange_cli.run(settings, args)
+    elif args.command == "payments":
+        payments_cli.run(settings, args)
     elif args.command == "open311-key":
         cmd_open311_key(settings, args.action, args.name)
     elif args.command == "staff-add":

@@ -41,6 +41,7 @@ from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange.queries import ExchangeQuery
 from schema.exchange.types import ExchangeMessage
 from schema.ids import parse_global_id
+from schema.payments.mutations import PaymentMutation
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
 from schema.providers.types import Provider, ProviderService
@@ -126,6 +127,7 @@ class Mutation(
     ScenarioMutation,
     ProviderMutation,
     AppealMutation,
+    PaymentMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

@@ -22,6 +22,7 @@ from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.transitions import acting, notify_owner, record
 from resolvers.calendar.service import Deadline, china_date
 from resolvers.catalogue.service import get_service
+from resolvers.payments import service as payments
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import (
@@ -261,6 +262,14 @@ async def create_submitted(
             state=state,
         )
     await record(application, EventType.SUBMITTED, application.status, at=now, actor_id=owner_id)
+    await payments.open_for(
+        application_id=application.id,
+        owner_id=owner_id,
+        service_name=implementation.name,
+        fee_items=implementation.fee_items,
+        department_id=implementation.department_id,
+        acceptance_due=application.acceptance_due_date,
+    )
     if parent_id is None:
         await notify_owner(application, application.status, at=now)
     return application

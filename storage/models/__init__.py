@@ -69,6 +69,17 @@ from storage.models.exchange import (
 from storage.models.hall import CentreStaff, CentreStaffRole, HallWindow, HallWindowService
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
+from storage.models.payments import (
+    Payment,
+    PaymentAnomaly,
+    PaymentItem,
+    PaymentNotification,
+    PaymentOrder,
+    PaymentReceipt,
+    PaymentRefund,
+    ReceiptCounter,
+    Reconciliation,
+)
 from storage.models.providers import (
     ApiKey,
     HandoffConsent,
@@ -146,6 +157,13 @@ __all__ = [
     "Notification",
     "Open311Client",
     "OutboxMessage",
+    "Payment",
+    "PaymentAnomaly",
+    "PaymentItem",
+    "PaymentNotification",
+    "PaymentOrder",
+    "PaymentReceipt",
+    "PaymentRefund",
     "Provider",
     "ProviderEvent",
     "ProviderInvitation",
@@ -154,7 +172,9 @@ __all__ = [
     "ProviderServiceRegion",
     "ProviderServiceTheme",
     "Rating",
+    "ReceiptCounter",
     "RecommendationRule",
+    "Reconciliation",
     "Rectification",
     "Region",
     "RegionLevel",
