@@ -20,17 +20,22 @@ from resolvers.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NOTIFY_PATH = "/payments/wechat/notify"
+NOTIFY_PATH = "/payments/wechat/notify"
 # Notifications are a few hundred bytes of JSON; anything much larger is not one.
 MAX_NOTIFY_BYTES = 64 * 1024
 
 _ANSWERED = (payments.Outcome.APPLIED, payments.Outcome.ALREADY_APPLIED)
 
 
-def notify_path(settings: Settings) -> str:
-    """The path of the notify URL WeChat Pay is given (the orders name it), so that the
-    route and the orders never disagree."""
-    return urlsplit(settings.wechatpay_notify_url).path or DEFAULT_NOTIFY_PATH
+def notify_paths(settings: Settings) -> list[str]:
+    """Where the endpoint answers: its own path, and the path of the notify URL the orders
+    name when that URL points at this server (a deployment may choose another path)."""
+    paths = [NOTIFY_PATH]
+    named = urlsplit(settings.wechatpay_notify_url)
+    ours = urlsplit(settings.public_base_url)
+    if named.netloc == ours.netloc and named.path and named.path != NOTIFY_PATH:
+        paths.append(named.path)
+    return paths
 
 
 def _fail(status: int, message: str) -> Response:

@@ -220,6 +220,12 @@ async def reserve_numbers(now: datetime, count: int = 1) -> list[str]:
     return [f"CD{today:%Y%m%d}{n:06d}" for n in range(first, first + count)]
 
 
+def _form_values(form_text: str) -> dict[str, Any]:
+    """The checked form as a mapping (a fee item may depend on an answer)."""
+    values = orjson.loads(form_text) if form_text else {}
+    return values if isinstance(values, dict) else {}
+
+
 async def create_submitted(
     resources: Resources,
     *,
@@ -267,6 +273,7 @@ async def create_submitted(
         owner_id=owner_id,
         service_name=implementation.name,
         fee_items=implementation.fee_items,
+        form=_form_values(form_text),
         department_id=implementation.department_id,
         acceptance_due=application.acceptance_due_date,
     )

@@ -5,7 +5,8 @@ The catalogue stores them as JSON on the implementation (`fee_items`):
     {"name", "amountFen", "unit", "legalBasis",
      "chargingDepartment": <credit code; the implementation's department when absent>,
      "chargedAt": ON_SUBMISSION | AFTER_ACCEPTANCE | BEFORE_RESULT (AFTER_ACCEPTANCE when absent),
-     "exemptions": [{"code", "name", "basis"}]}
+     "exemptions": [{"code", "name", "basis"}],
+     "when": {"field", "in": [values]}: charged only for those answers on the form}
 """
 
 from __future__ import annotations
@@ -51,10 +52,25 @@ def _stage(value: Any) -> ChargeStage:
         return DEFAULT_STAGE
 
 
-def lines_of(fee_items: Sequence[Mapping[str, Any]] | None) -> list[FeeLine]:
-    """The guide's charges; items without a positive whole amount charge nothing."""
+def applies(item: Mapping[str, Any], form: Mapping[str, Any]) -> bool:
+    """An item with `when` is charged only when the form's field holds one of its values
+    (a field left out reads as "")."""
+    when = item.get("when")
+    if not isinstance(when, Mapping):
+        return True
+    value = form.get(str(when.get("field", "")), "")
+    return isinstance(value, str) and value in (when.get("in") or ())
+
+
+def lines_of(
+    fee_items: Sequence[Mapping[str, Any]] | None, form: Mapping[str, Any] | None = None
+) -> list[FeeLine]:
+    """The guide's charges that apply to the application's form; items without a positive
+    whole amount charge nothing."""
     lines: list[FeeLine] = []
     for item in list(fee_items or ())[:MAX_FEE_ITEMS]:
+        if not applies(item, form or {}):
+            continue
         amount = item.get("amountFen")
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             continue

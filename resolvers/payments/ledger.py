@@ -5,8 +5,10 @@ transaction (the application's row is locked by the applications domain)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from resolvers.notifications.service import enqueue_inbox
@@ -39,13 +41,14 @@ async def open_for(
     application_id: UUID,
     owner_id: UUID,
     service_name: str,
-    fee_items: list[dict[str, object]],
+    fee_items: list[dict[str, Any]],
+    form: Mapping[str, Any],
     department_id: UUID,
     acceptance_due: date | None,
 ) -> Payment | None:
     """At submission: the application's fee from the guide as it is now (later edits of the
     guide do not change it); None for a free item."""
-    lines = fees.lines_of(fee_items)
+    lines = fees.lines_of(fee_items, form)
     if not lines:
         return None
     codes = sorted({line.department_code for line in lines if line.department_code})
