@@ -35,6 +35,15 @@ REAL_WECHAT_API_BASE = "https://api.weixin.qq.com"
 DEV_EXCHANGE_URL = "http://127.0.0.1:8002"  # the provincial sandbox `make run` starts
 DEV_EXCHANGE_SYSTEM_ID = "rongban-510100-dev"
 DEV_EXCHANGE_SECRET = "rongban-dev-exchange-secret-not-for-production"  # noqa: S105 (the sandbox's)
+# WeChat Pay: the mock's test merchant (miniprogram-mock/mock_wechat/pay_keys.py). Its key pair
+# is never a default here: `rongban dev` hands the test keys over through the environment.
+REAL_WECHATPAY_BASE_URL = "https://api.mch.weixin.qq.com"
+DEV_WECHATPAY_MCHID = "1900000109"
+DEV_WECHATPAY_MOBILE_APP_ID = "wxrongbanapp00001"
+DEV_WECHATPAY_CERT_SERIAL_NO = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+DEV_WECHATPAY_APIV3_KEY = "rongbanTESTapiv3keyNOTFORPROD001"  # the mock's
+DEV_WECHATPAY_PUBLIC_KEY_ID = "PUB_KEY_ID_0119000001092025120500000000000001"
+DEV_WECHATPAY_NOTIFY_URL = "http://127.0.0.1:8000/wechatpay/notify"
 _MIB = 1024 * 1024
 _ALLOWED_HOST = re.compile(
     r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
@@ -518,6 +527,58 @@ class Settings(BaseSettings):
         description="a photo with no verdict after this long is held for a moderator",
     )
 
+    # -- WeChat Pay (API v3, 微信支付公钥 mode: no platform-certificate download)
+    wechatpay_mchid: str = Field(default=DEV_WECHATPAY_MCHID, description="商户号")
+    wechatpay_app_id: str = Field(
+        default=DEV_WECHAT_APP_ID,
+        description="the app id JSAPI orders are placed for: the mini-program's, bound to the "
+        "merchant (the payer's openid belongs to it)",
+    )
+    wechatpay_mobile_app_id: str = Field(
+        default=DEV_WECHATPAY_MOBILE_APP_ID,
+        description="the city app's (移动应用) app id, for APP orders",
+    )
+    wechatpay_private_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="the merchant API certificate's private key (apiclient_key.pem), PEM",
+    )
+    wechatpay_cert_serial_no: str = Field(
+        default=DEV_WECHATPAY_CERT_SERIAL_NO,
+        description="the serial number of the merchant API certificate that key belongs to",
+    )
+    wechatpay_apiv3_key: SecretStr = Field(
+        default=SecretStr(DEV_WECHATPAY_APIV3_KEY),
+        description="the APIv3 key (32 bytes) that notifications and bills are encrypted with",
+    )
+    wechatpay_public_key: str = Field(
+        default="",
+        description="WeChat Pay's public key (微信支付公钥), PEM: answers and notifications "
+        "are verified with it",
+    )
+    wechatpay_public_key_id: str = Field(
+        default=DEV_WECHATPAY_PUBLIC_KEY_ID,
+        description="its id (PUB_KEY_ID_...), the Wechatpay-Serial of what it signed",
+    )
+    wechatpay_base_url: str = REAL_WECHATPAY_BASE_URL
+    wechatpay_notify_url: str = Field(
+        default=DEV_WECHATPAY_NOTIFY_URL,
+        description="where WeChat Pay posts payment and refund notifications (https in production)",
+    )
+    wechatpay_order_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=7 * 24 * 60,
+        description="how long an order can be paid (time_expire); WeChat Pay asks for at "
+        "least 1 minute",
+    )
+    wechatpay_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    wechatpay_notification_window_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="notifications timestamped further off than this: refused",
+    )
+
     # -- observability (docs/operations.md)
     metrics_token: SecretStr | None = Field(
         default=None,
@@ -602,6 +663,13 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) < 32:
             raise ValueError("secret_key must be at least 32 characters")
+        return value
+
+    @field_validator("wechatpay_apiv3_key")
+    @classmethod
+    def _apiv3_key_is_aes_256(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) != 32:
+            raise ValueError("wechatpay_apiv3_key must be 32 bytes (an AES-256 key)")
         return value
 
     @model_validator(mode="after")
@@ -693,6 +761,20 @@ class Settings(BaseSettings):
             problems.append("the demo staff password")
         if self.wechat_push_token.get_secret_value() == DEV_WECHAT_PUSH_TOKEN:
             problems.append("the development WeChat push token (set RONGBAN_WECHAT_PUSH_TOKEN)")
+        if self.wechatpay_base_url.rstrip("/") != REAL_WECHATPAY_BASE_URL:
+            problems.append(f"a WeChat Pay API other than {REAL_WECHATPAY_BASE_URL} (the mock?)")
+        if self.wechatpay_mchid == DEV_WECHATPAY_MCHID:
+            problems.append("the mock's WeChat Pay merchant (set RONGBAN_WECHATPAY_MCHID)")
+        if self.wechatpay_apiv3_key.get_secret_value() == DEV_WECHATPAY_APIV3_KEY:
+            problems.append("the mock's APIv3 key (set RONGBAN_WECHATPAY_APIV3_KEY)")
+        if not self.wechatpay_private_key.get_secret_value().strip():
+            problems.append("no WeChat Pay merchant key (set RONGBAN_WECHATPAY_PRIVATE_KEY)")
+        if not self.wechatpay_public_key.strip():
+            problems.append("no WeChat Pay public key (set RONGBAN_WECHATPAY_PUBLIC_KEY)")
+        if self.wechatpay_public_key_id == DEV_WECHATPAY_PUBLIC_KEY_ID:
+            problems.append("the mock's WeChat Pay public key id (RONGBAN_WECHATPAY_PUBLIC_KEY_ID)")
+        if not self.wechatpay_notify_url.startswith("https://"):
+            problems.append("a WeChat Pay notify URL without TLS (https:// only)")
         if self.webhook_allow_loopback:
             problems.append("webhooks to loopback addresses (unset RONGBAN_WEBHOOK_ALLOW_LOOPBACK)")
         return problems

@@ -25,6 +25,11 @@ class PaymentRejected(Exception):
         self.message = message
 
 
+class BillCorrupted(PaymentUnavailable):
+    """A downloaded trade bill whose hash, format or totals do not check out: download it
+    again later (a PaymentUnavailable, so callers that retry those retry this too)."""
+
+
 class NotificationRejected(Exception):
     """A notification whose signature, timestamp, certificate serial or ciphertext does not
     verify: never applied."""

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mock_wechat.pay import PayMerchant, PayState, pay_routes
 from mock_wechat.people import person_of
 
 CODE_TTL = 300  # wx.login and phone codes: five minutes, one use
@@ -195,6 +196,7 @@ class MockState:
     face_sessions: dict[str, FaceSession] = field(default_factory=dict)
     out_seq_nos: set[tuple[str, str]] = field(default_factory=set)  # (channel, out_seq_no)
     face_ttl: int = FACE_TTL
+    pay: PayState = field(default_factory=PayState)  # WeChat Pay (mock_wechat.pay)
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -235,6 +237,7 @@ def create_mock_app(
     push_url: str | None = None,
     push_token: str = DEFAULT_PUSH_TOKEN,
     push_delay: float | None = None,
+    pay_merchant: PayMerchant | None = None,
 ) -> Starlette:
     state = MockState(
         app_id=app_id,
@@ -1046,6 +1049,7 @@ def create_mock_app(
             Route("/__mock__/media-verdict", mock_media_verdict, methods=["POST"]),
             Route("/__mock__/media-push", mock_media_push, methods=["POST"]),
             Route("/__mock__/push-config", mock_push_config, methods=["POST"]),
+            *pay_routes(state, injected, pay_merchant),
         ]
     )
     app.state.mock = state

@@ -27,6 +27,12 @@ PRODUCTION_READY: dict[str, Any] = {
     "exchange_province_url": "https://exchange.sczwfw.example/gateway",
     "exchange_system_id": "rongban-510100",
     "exchange_secret": "a-real-exchange-secret-0123456789abcdef",
+    "wechatpay_mchid": "1230000109",
+    "wechatpay_private_key": "-----BEGIN PRIVATE KEY-----\na-real-merchant-key\n-----END PRIVATE KEY-----",
+    "wechatpay_apiv3_key": "aRealApiV3Key0123456789abcdefghi",
+    "wechatpay_public_key": "-----BEGIN PUBLIC KEY-----\nwechat-pay-key\n-----END PUBLIC KEY-----",
+    "wechatpay_public_key_id": "PUB_KEY_ID_0112300001092025010100000000000001",
+    "wechatpay_notify_url": "https://rongban.chengdu.example/wechatpay/notify",
 }
 
 
@@ -52,6 +58,12 @@ def test_a_complete_production_configuration_is_accepted() -> None:
         ({"identity_relay_url": "http://127.0.0.1:8001/__mock__/realname"}, "real-name relay"),
         ({"identity_relay_url": "http://realname-relay.internal/v1"}, "without TLS"),
         ({"identity_relay_secret": "rongban-dev-realname-relay-secret"}, "relay secret"),
+        ({"wechatpay_base_url": "http://127.0.0.1:8001"}, "WeChat Pay API"),
+        ({"wechatpay_mchid": "1900000109"}, "WeChat Pay merchant"),
+        ({"wechatpay_apiv3_key": "rongbanTESTapiv3keyNOTFORPROD001"}, "APIv3 key"),
+        ({"wechatpay_private_key": ""}, "merchant key"),
+        ({"wechatpay_public_key": ""}, "WeChat Pay public key"),
+        ({"wechatpay_notify_url": "http://rongban.example/wechatpay/notify"}, "notify URL"),
     ],
 )
 def test_production_refuses_defaults(override: dict, complaint: str) -> None:
@@ -92,6 +104,9 @@ def test_secrets_never_print() -> None:
 
     assert "a-real-app-secret" not in repr(settings)
     assert "a-real-app-secret" not in str(settings.model_dump())
+    for secret in ("a-real-merchant-key", "aRealApiV3Key"):
+        assert secret not in repr(settings)
+        assert secret not in str(settings.model_dump())
 
 
 def test_settings_come_from_rongban_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,3 +117,8 @@ def test_settings_come_from_rongban_environment_variables(monkeypatch: pytest.Mo
 
     assert settings.port == 9100
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
+
+
+def test_the_apiv3_key_must_be_an_aes_256_key() -> None:
+    with pytest.raises(ValidationError, match="32 bytes"):
+        Settings(wechatpay_apiv3_key="too-short")
