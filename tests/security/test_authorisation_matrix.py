@@ -587,6 +587,13 @@ CASES: list[Case] = [
     Case("completeTask", each(_task), APPLICATION),
     Case("issueResult", on_application(ApplicationStatus.APPROVED, task=True), APPLICATION),
     Case("recordRevisit", each(_revisit), APPLICATION),
+    # payments: the owner pays; the single window exempts (no fee here: answered, not refused)
+    Case("createPayment", on_application(ApplicationStatus.ACCEPTED), APPLICATION),
+    Case(
+        "exemptFeeItem",
+        on_application(ApplicationStatus.ACCEPTED, {"position": 0, "rule": "DIBAO"}),
+        APPLICATION,
+    ),
     Case("grantSubscriptions", fixed({"results": []})),
     Case("markNotificationsRead", fixed({})),
     # scenarios
