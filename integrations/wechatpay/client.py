@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 from pydantic import SecretStr
@@ -34,6 +34,7 @@ from integrations.wechatpay.protocol import (
     NotificationRejected,
     Order,
     OrderRequest,
+    PaymentGateway,
     PaymentNotice,
     PaymentRejected,
     PaymentUnavailable,
@@ -414,8 +415,15 @@ def _refund_of(data: Mapping[str, Any], status: object) -> Refund:
     )
 
 
-def payment_gateway_of(settings: WeChatPaySettings) -> WeChatPayClient:
-    """The gateway the settings describe (ValueError when the keys are missing)."""
+def payment_gateway_of(settings: WeChatPaySettings) -> WeChatPayClient | None:
+    """The gateway the settings describe, or None while no merchant key and WeChat Pay public
+    key are configured (production refuses to start so; development runs without payments
+    unless `rongban dev` hands it the mock's test keys)."""
+    if not (
+        settings.wechatpay_private_key.get_secret_value().strip()
+        and settings.wechatpay_public_key.strip()
+    ):
+        return None
     return WeChatPayClient(
         mchid=settings.wechatpay_mchid,
         app_id=settings.wechatpay_app_id,
@@ -430,3 +438,8 @@ def payment_gateway_of(settings: WeChatPaySettings) -> WeChatPayClient:
         timeout_seconds=settings.wechatpay_timeout_seconds,
         notification_window_seconds=settings.wechatpay_notification_window_seconds,
     )
+
+
+if TYPE_CHECKING:
+    # mypy checks here that the adapter keeps to the Protocol the payments domain uses.
+    _conforms: type[PaymentGateway] = WeChatPayClient

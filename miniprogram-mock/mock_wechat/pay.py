@@ -298,7 +298,10 @@ def pay_routes(
         if payload is None:
             return Response(status_code=status, headers=headers)
         return Response(
-            text.encode(), status_code=status, headers=headers, media_type="application/json"
+            text.encode(),
+            status_code=status,
+            headers=headers,
+            media_type="application/json; charset=utf-8",
         )
 
     async def authenticated(request: Request) -> tuple[bytes, Response | None]:

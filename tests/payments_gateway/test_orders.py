@@ -250,3 +250,31 @@ def test_the_client_shows_no_secret() -> None:
 
     assert "PRIVATE" not in repr(client)
     assert pay_keys.TEST_APIV3_KEY not in repr(client)
+
+
+async def test_the_same_order_placed_at_once_is_one_order(
+    pay: WeChatPayClient, phone: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    request = order_request(_trade_no(), 1500)
+
+    payments = await asyncio.gather(*(pay.create_order(request) for _ in range(5)))
+
+    assert len({p.prepay_id for p in payments}) == 1
+    assert len((await phone.get("/__mock__/pay/orders")).json()) == 1
+
+
+async def test_a_reset_forgets_orders_and_what_was_still_to_be_sent(
+    pay: WeChatPayClient, phone: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    payment = await pay.create_order(order_request(_trade_no()))
+    await pay_on_phone(phone, payment, delay=0.3)
+
+    await phone.post("/__mock__/reset")
+    await asyncio.sleep(0.5)
+
+    assert (await phone.get("/__mock__/pay/orders")).json() == []
+    assert (await phone.get("/__mock__/pay/sink")).json() == []
