@@ -26,12 +26,15 @@ from pydantic import ValidationError
 
 from api import calendar_cli, exchange_cli, insights_cli, payments_cli
 from api.logging import configure_logging
+from api.payments import NOTIFY_PATH
 from api.wechat_push import WECHAT_PUSH_PATH
 from resolvers.settings import (
     DEV_EXCHANGE_URL,
     DEV_IDENTITY_RELAY_URL,
     DEV_SMS_URL,
     DEV_WECHAT_API_BASE,
+    DEV_WECHATPAY_NOTIFY_URL,
+    REAL_WECHATPAY_BASE_URL,
     Settings,
 )
 from storage.database import database, migrate
@@ -125,6 +128,29 @@ def cmd_worker(settings: Settings, once: bool) -> None:
     asyncio.run(run_worker(settings, once=once))
 
 
+# The mock WeChat Pay's published TEST merchant keys, read by path (production code never
+# imports the fakes): `make run` pays fees against the mock with them.
+MOCK_PAY_KEYS = SOURCE / "miniprogram-mock" / "mock_wechat" / "testkeys"
+
+
+def _dev_wechat_pay(
+    settings: Settings, mock_url: str, updates: dict[str, object]
+) -> dict[str, object]:
+    """WeChat Pay pointed at the mock's test merchant, unless a merchant is configured."""
+    if settings.wechatpay_private_key.get_secret_value() or not MOCK_PAY_KEYS.is_dir():
+        return {}
+    port = updates.get("port", settings.port)
+    found: dict[str, object] = {
+        "wechatpay_private_key": (MOCK_PAY_KEYS / "merchant_private_key.pem").read_text(),
+        "wechatpay_public_key": (MOCK_PAY_KEYS / "platform_public_key.pem").read_text(),
+    }
+    if settings.wechatpay_base_url.rstrip("/") == REAL_WECHATPAY_BASE_URL:
+        found["wechatpay_base_url"] = mock_url
+    if settings.wechatpay_notify_url == DEV_WECHATPAY_NOTIFY_URL:
+        found["wechatpay_notify_url"] = f"http://{settings.host}:{port}{NOTIFY_PATH}"
+    return found
+
+
 def cmd_dev(settings: Settings) -> None:
     """`make run`: migrate, seed the demo, start the mock WeChat server, the provincial
     sandbox and the API."""
@@ -149,6 +175,7 @@ def cmd_dev(settings: Settings) -> None:
         # The local store's upload and download URLs point at this very server.
         port = updates.get("port", settings.port)
         updates["public_base_url"] = f"http://{settings.host}:{port}"
+    updates.update(_dev_wechat_pay(settings, mock_url, updates))
     if "RONGBAN_OUTBOX_IN_PROCESS" not in os.environ:
         updates["outbox_in_process"] = "true"  # no separate `rongban worker` in embedded mode
     if updates:

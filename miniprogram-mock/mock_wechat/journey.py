@@ -20,6 +20,7 @@ import httpx
 from stdnum.cn import uscc
 
 from mock_wechat.client import MiniProgram
+from mock_wechat.journey_payment import JourneyFailed, payment_journey
 from mock_wechat.people import (
     DEMO_ID_NUMBER,
     DEMO_NAME,
@@ -622,6 +623,8 @@ async def main_async(
         steps = await login_journey(program, phone=phone_of(user), id_number=id_number, name=name)
         if journey == "appeal":
             steps += await appeal_journey(program)
+        elif journey == "payment":
+            steps += await payment_journey(program)
         else:
             steps += await document_journey(program)
             steps += await guide_journey(program)
@@ -644,15 +647,19 @@ def main() -> None:
     parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
-        choices=["documents", "appeal"],
+        choices=["documents", "appeal", "payment"],
         default="documents",
-        help="after signing in: the wallet and a scenario bundle, or file and rate an appeal (6)",
+        help="after signing in: the wallet and a scenario bundle, file and rate an appeal (6), "
+        "or pay a fee and get it refunded",
     )
     parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"
     )
     args = parser.parse_args()
-    asyncio.run(main_async(args.api, args.wechat, args.user, args.journey, args.providers))
+    try:
+        asyncio.run(main_async(args.api, args.wechat, args.user, args.journey, args.providers))
+    except JourneyFailed as failed:
+        raise SystemExit(f"journey failed at {failed}") from None
 
 
 if __name__ == "__main__":

@@ -101,7 +101,9 @@ async def resident_with_application(
     return program, str(submitted["id"])
 
 
-async def application(running: RunningApp, token: str, application_id: str) -> dict[str, Any]:
+async def application(
+    running: RunningApp, token: str | None, application_id: str
+) -> dict[str, Any]:
     data = await running.gql.data(APPLICATION, {"id": application_id}, token=token)
     found: dict[str, Any] = data["application"]
     return found
