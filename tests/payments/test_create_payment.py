@@ -203,3 +203,22 @@ async def test_a_fee_charged_on_submission_holds_acceptance(
     await pay(seeded, wechat, program, application_id)
     accepted = await accept(seeded, officer, application_id)
     assert accepted["status"] == "ACCEPTED", accepted
+
+
+async def test_concurrent_requests_place_one_order(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    program, application_id = await resident_with_application(seeded, wechat, "double-tap")
+    await accept(seeded, await lead_officer(seeded, application_id), application_id)
+    answers = await asyncio.gather(
+        *(create_payment(seeded, program.token, application_id) for _ in range(4))
+    )
+    placed = [a for a in answers if a["__typename"] == "PaymentRequest"]
+    assert placed, answers
+    assert {a["prepayId"] for a in placed} == {placed[0]["prepayId"]}
+    # The others were told to try again while it was being placed: nothing else happened.
+    assert {a.get("code") for a in answers if a not in placed} <= {"CONFLICT"}
+    assert await PaymentOrder.all().count() == 1
+    assert len((await wechat.get("/__mock__/pay/orders")).json()) == 1
