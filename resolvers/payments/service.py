@@ -11,9 +11,6 @@ transitions; the schema, the notification endpoint, the worker and the CLI call 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from uuid import UUID
-
 from resolvers.outbox.service import Handler
 from resolvers.payments import receipts, refunds, sweep
 from resolvers.payments.exemptions import exempt_item
@@ -22,8 +19,7 @@ from resolvers.payments.ledger import Step, ended, holds, open_for, reached
 from resolvers.payments.notices import Outcome, receive
 from resolvers.payments.orders import create_payment
 from resolvers.payments.reconcile import BillUnavailable, Report, daily, reconcile
-from storage.models.payments import ChargeStage, Payment
-from storage.repositories import payments as repo
+from storage.models.payments import ChargeStage
 
 __all__ = [
     "HANDLERS",
@@ -41,7 +37,6 @@ __all__ = [
     "holds",
     "lines_of",
     "open_for",
-    "payments_of",
     "reached",
     "receive",
     "reconcile",
@@ -51,8 +46,3 @@ __all__ = [
 HANDLERS: dict[str, Handler] = {**refunds.HANDLERS, **receipts.HANDLERS, **sweep.HANDLERS}
 
 sweep_orders = sweep.run
-
-
-async def payments_of(application_ids: Sequence[UUID]) -> list[Payment]:
-    """The payments of applications the caller was already allowed to read."""
-    return await repo.by_applications(application_ids)

@@ -19,10 +19,6 @@ from storage.models import payments as models
 from storage.models.payments import ChargeStage, PaymentChannel, PaymentStatus, RefundStatus
 
 strawberry.enum(PaymentErrorCode)
-strawberry.enum(
-    ChargeStage,
-    description="When a fee is charged; the application does not move past that step unpaid.",
-)
 strawberry.enum(PaymentStatus)
 strawberry.enum(PaymentChannel, description="JSAPI: the mini-program; APP: the city app.")
 strawberry.enum(RefundStatus)
