@@ -41,8 +41,16 @@ async def query_silent_orders(resources: Resources) -> int:
         await repo.touch_order(order.id, now=now)
         try:
             reported = await gateway.query_order(order.out_trade_no)
-        except (PaymentUnavailable, PaymentRejected) as exc:
-            log.info("order query failed: %s", type(exc).__name__)
+        except PaymentUnavailable:
+            continue
+        except PaymentRejected as exc:
+            # Never placed (its placing failed or was cut short): once it could no longer
+            # have been paid anyway, it is closed here.
+            log.info("order query refused: %s", exc.code)
+            if now >= order.expires_at:
+                async with atomic():
+                    await repo.close_order(order.id, now=now)
+                done += 1
             continue
         if reported.state is TradeState.SUCCESS:
             async with atomic():

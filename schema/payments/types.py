@@ -10,7 +10,7 @@ import strawberry
 from integrations.wechatpay.protocol import ClientPayment
 from resolvers.payments.errors import PaymentErrorCode
 from resolvers.payments.fees import MAX_FEE_ITEMS
-from schema.catalogue.types import Department
+from schema.catalogue.types import Department, FeeExemptionRule
 from schema.context import Info
 from schema.cost import bounded
 from schema.documents.types import Document
@@ -28,13 +28,6 @@ strawberry.enum(RefundStatus)
 MAX_REFUNDS = 2 * MAX_FEE_ITEMS
 
 
-@strawberry.type(description="An exemption rule the guide lists for a fee item.")
-class FeeExemption:
-    code: str = strawberry.field(description="Stable code staff choose, e.g. DIBAO.")
-    name: str = strawberry.field(description="e.g. 最低生活保障对象")
-    basis: str
-
-
 @strawberry.type(description="One fee item of an application's payment.")
 class PaymentItem:
     position: int
@@ -45,7 +38,7 @@ class PaymentItem:
     charged_at: ChargeStage
     exempt: bool
     exemption_reason: str = strawberry.field(description="The rule and the window's note.")
-    exemptions: list[FeeExemption] = strawberry.field(
+    exemptions: list[FeeExemptionRule] = strawberry.field(
         directives=bounded(10), description="The rules that may waive it."
     )
     _model: strawberry.Private[models.PaymentItem]
@@ -62,7 +55,7 @@ class PaymentItem:
             exempt=model.exempted_by_rule is not None,
             exemption_reason=model.exemption_reason,
             exemptions=[
-                FeeExemption(
+                FeeExemptionRule(
                     code=str(e.get("code", "")),
                     name=str(e.get("name", "")),
                     basis=str(e.get("basis", "")),
