@@ -148,3 +148,33 @@ async def test_an_empty_or_oversized_body_is_refused(seeded: RunningApp) -> None
     huge = await seeded.client.post("/payments/wechat/notify", content=b"x" * (65 * 1024))
     assert huge.status_code == 413
     assert await PaymentNotification.all().count() == 0
+
+
+async def test_notifications_out_of_order_change_nothing_twice(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    from tests.applications.conftest import WITHDRAW
+    from tests.payments.conftest import REPLACEMENT, drain, pay
+
+    program, application_id = await resident_with_application(
+        seeded, wechat, "out-of-order", REPLACEMENT
+    )
+    await pay(seeded, wechat, program, application_id)
+    await seeded.gql(WITHDRAW, {"input": {"applicationId": application_id}}, token=program.token)
+    await drain(seeded)
+    order = await PaymentOrder.get()
+    # WeChat re-sends the order's payment and refund notifications, newest first, twice.
+    before = len(await sunk(wechat, 2))
+    sent = await wechat.post(
+        "/__mock__/pay/notify",
+        json={"outTradeNo": order.out_trade_no, "outOfOrder": True, "times": 2},
+    )
+    assert sent.status_code == 200, sent.text
+    resent = (await sunk(wechat, before + 4))[before:]
+    answers = await asyncio.gather(*(deliver(seeded, n) for n in resent))
+    assert [a.status_code for a in answers] == [200] * 4
+    payment = await Payment.get()
+    assert payment.status is PaymentStatus.REFUNDED
+    assert (payment.paid_fen, payment.refunded_fen) == (2000, 2000)
+    assert await PaymentNotification.all().count() == 2
+    assert await _receipt_messages() == 1
