@@ -16,6 +16,7 @@ from resolvers.catalogue.drafts import (
     MAX_ARTICLE_ITEMS,
     MAX_COOPERATING_DEPARTMENTS,
     MAX_FAQS,
+    MAX_FEE_EXEMPTIONS,
     MAX_FEE_ITEMS,
     MAX_KEYWORDS,
     MAX_MATERIALS,
@@ -260,7 +261,9 @@ class FeeItem:
         default=None, description="执收单位's credit code; null: the item's own department."
     )
     exemptions: list[FeeExemptionRule] = strawberry.field(
-        default_factory=list, description="Rules that waive it (e.g. DIBAO 低保); at most 5."
+        default_factory=list,
+        directives=bounded(MAX_FEE_EXEMPTIONS),
+        description=f"Rules that waive it (e.g. DIBAO 低保); at most {MAX_FEE_EXEMPTIONS}.",
     )
 
 
@@ -422,7 +425,7 @@ class Service(relay.Node):
                         name=str(e.get("name", "")),
                         basis=str(e.get("basis", "")),
                     )
-                    for e in item.get("exemptions") or []
+                    for e in (item.get("exemptions") or [])[:MAX_FEE_EXEMPTIONS]
                 ],
             )
             for item in self._model.fee_items

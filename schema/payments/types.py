@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 import strawberry
 
 from integrations.wechatpay.protocol import ClientPayment
+from resolvers.catalogue.drafts import MAX_FEE_EXEMPTIONS
 from resolvers.payments.errors import PaymentErrorCode
 from resolvers.payments.fees import MAX_FEE_ITEMS
 from schema.catalogue.types import Department, FeeExemptionRule
@@ -39,7 +40,7 @@ class PaymentItem:
     exempt: bool
     exemption_reason: str = strawberry.field(description="The rule and the window's note.")
     exemptions: list[FeeExemptionRule] = strawberry.field(
-        directives=bounded(10), description="The rules that may waive it."
+        directives=bounded(MAX_FEE_EXEMPTIONS), description="The rules that may waive it."
     )
     _model: strawberry.Private[models.PaymentItem]
 
@@ -60,7 +61,7 @@ class PaymentItem:
                     name=str(e.get("name", "")),
                     basis=str(e.get("basis", "")),
                 )
-                for e in model.exemptions[:10]
+                for e in model.exemptions[:MAX_FEE_EXEMPTIONS]
             ],
             _model=model,
         )
