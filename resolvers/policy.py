@@ -112,6 +112,7 @@ class Action(StrEnum):
     # -- fees and payments
     PAYMENT_CREATE = "PAYMENT_CREATE"  # a WeChat Pay order for one's own application's fee
     PAYMENT_EXEMPT = "PAYMENT_EXEMPT"  # the single window waives a fee item under a rule
+    PAYMENT_ANOMALIES = "PAYMENT_ANOMALIES"  # what WeChat Pay reported that did not match ours
     # -- scenarios and themes
     SCENARIO_SUBMIT = "SCENARIO_SUBMIT"
     SCENARIO_UPSERT = "SCENARIO_UPSERT"
@@ -528,6 +529,7 @@ POLICY: dict[Action, Rule] = {
     # payments: the resident pays their own fee; the single window grants exemptions
     A.PAYMENT_CREATE: owner,
     A.PAYMENT_EXEMPT: own_department,
+    A.PAYMENT_ANOMALIES: admin,  # finance works from the platform's own records
     # scenarios: the lead department (牵头部门) writes its bundles; themes are the ADMIN's
     A.SCENARIO_SUBMIT: resident,
     A.SCENARIO_UPSERT: admin | own_department,

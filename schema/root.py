@@ -42,6 +42,7 @@ from schema.exchange.queries import ExchangeQuery
 from schema.exchange.types import ExchangeMessage
 from schema.ids import parse_global_id
 from schema.payments.mutations import PaymentMutation
+from schema.payments.queries import PaymentQuery
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
 from schema.providers.types import Provider, ProviderService
@@ -102,6 +103,7 @@ class Query(
     ExchangeQuery,
     ScenarioQuery,
     ProviderQuery,
+    PaymentQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),

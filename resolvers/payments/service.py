@@ -11,6 +11,8 @@ transitions; the schema, the notification endpoint, the worker and the CLI call 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from resolvers.outbox.service import Handler
 from resolvers.payments import receipts, refunds, sweep
 from resolvers.payments.exemptions import exempt_item
@@ -19,7 +21,9 @@ from resolvers.payments.ledger import Step, ended, holds, open_for, reached
 from resolvers.payments.notices import Outcome, receive
 from resolvers.payments.orders import create_payment
 from resolvers.payments.reconcile import BillUnavailable, Report, daily, reconcile
-from storage.models.payments import ChargeStage
+from storage.models.payments import ChargeStage, PaymentAnomaly
+from storage.repositories import payments as repo
+from storage.repositories.pagination import Page, Scalar
 
 __all__ = [
     "HANDLERS",
@@ -30,6 +34,7 @@ __all__ = [
     "Outcome",
     "Report",
     "Step",
+    "anomalies",
     "create_payment",
     "daily",
     "ended",
@@ -46,3 +51,9 @@ __all__ = [
 HANDLERS: dict[str, Handler] = {**refunds.HANDLERS, **receipts.HANDLERS, **sweep.HANDLERS}
 
 sweep_orders = sweep.run
+
+
+async def anomalies(*, first: int, after: Sequence[Scalar] | None) -> Page[PaymentAnomaly]:
+    """What WeChat Pay reported that did not match ours, newest first, for finance (the
+    field declares its policy action). Raises ValueError for a cursor of another list."""
+    return await repo.anomaly_page(first=first, after=after)

@@ -16,13 +16,21 @@ from schema.context import Info
 from schema.cost import bounded
 from schema.documents.types import Document
 from schema.errors import UserError
+from schema.pagination import Connection
 from storage.models import payments as models
-from storage.models.payments import ChargeStage, PaymentChannel, PaymentStatus, RefundStatus
+from storage.models.payments import (
+    AnomalyKind,
+    ChargeStage,
+    PaymentChannel,
+    PaymentStatus,
+    RefundStatus,
+)
 
 strawberry.enum(PaymentErrorCode)
 strawberry.enum(PaymentStatus)
 strawberry.enum(PaymentChannel, description="JSAPI: the mini-program; APP: the city app.")
 strawberry.enum(RefundStatus)
+strawberry.enum(AnomalyKind)
 
 # A payment has at most this many refunds: one on ending, one per exempted item, and one per
 # stray order paid by mistake (bounded by the items in practice).
@@ -197,6 +205,41 @@ class PaymentRequest:
             "partner_id": signed.partner_id,
         }
         return cls(**values)
+
+
+@strawberry.type(
+    description=(
+        "Something WeChat Pay reported (a notification or a query's answer) that does not "
+        "match our records: kept for finance, never applied."
+    )
+)
+class PaymentAnomaly:
+    kind: AnomalyKind
+    out_trade_no: str
+    out_refund_no: str | None
+    notification_id: str | None
+    transaction_id: str | None
+    expected_fen: int | None = strawberry.field(description="Ours, in fen.")
+    reported_fen: int | None = strawberry.field(description="WeChat Pay's, in fen.")
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, model: models.PaymentAnomaly) -> Self:
+        return cls(
+            kind=model.kind,
+            out_trade_no=model.out_trade_no,
+            out_refund_no=model.out_refund_no,
+            notification_id=model.notification_id,
+            transaction_id=model.transaction_id,
+            expected_fen=model.expected_fen,
+            reported_fen=model.reported_fen,
+            note=model.note,
+            created_at=model.created_at,
+        )
+
+
+PaymentAnomalyConnection = Connection[PaymentAnomaly]
 
 
 @strawberry.input

@@ -29,6 +29,7 @@ from storage.models.payments import (
     Reconciliation,
     RefundStatus,
 )
+from storage.repositories.pagination import Page, Scalar, keyset_page
 
 # -- payments and their items
 
@@ -212,8 +213,14 @@ async def add_anomaly(kind: AnomalyKind, out_trade_no: str, **values: Any) -> Pa
     return await PaymentAnomaly.create(kind=kind, out_trade_no=out_trade_no, **values)
 
 
-async def anomalies(*, limit: int) -> list[PaymentAnomaly]:
-    return await PaymentAnomaly.all().order_by("-created_at").limit(limit)
+async def anomaly_page(*, first: int, after: Sequence[Scalar] | None) -> Page[PaymentAnomaly]:
+    """Newest first. Raises ValueError for a cursor of another list."""
+    typed: list[Any] | None = None
+    if after is not None:
+        if len(after) != 2 or not isinstance(after[0], str) or not isinstance(after[1], str):
+            raise ValueError("cursor does not fit this list")
+        typed = [datetime.fromisoformat(after[0]), UUID(after[1])]
+    return await keyset_page(PaymentAnomaly.all(), order=("-created_at",), first=first, after=typed)
 
 
 # -- refunds

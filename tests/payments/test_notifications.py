@@ -178,3 +178,43 @@ async def test_notifications_out_of_order_change_nothing_twice(
     assert (payment.paid_fen, payment.refunded_fen) == (2000, 2000)
     assert await PaymentNotification.all().count() == 2
     assert await _receipt_messages() == 1
+
+
+ANOMALIES = (
+    "query($after: String) { paymentAnomalies(first: 1, after: $after) { "
+    "edges { node { kind outTradeNo expectedFen reportedFen } } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+
+
+async def test_finance_reads_the_anomalies_page_by_page(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    from tests.appeals.conftest import admin_token
+
+    _, notices = await _paid_on_phone(seeded, wechat, "for-finance")
+    order = await PaymentOrder.get()
+    await PaymentOrder.all().update(amount_fen=1999)
+    await deliver(seeded, notices[0])
+    await PaymentOrder.all().update(amount_fen=2000, out_trade_no="RB" + "2" * 30)
+    await PaymentNotification.all().delete()  # as if WeChat had sent another notification
+    await deliver(seeded, notices[0])
+    assert await PaymentAnomaly.all().count() == 2
+    token = await admin_token(seeded)
+    first = (await seeded.gql.data(ANOMALIES, {}, token=token))["paymentAnomalies"]
+    assert [e["node"] for e in first["edges"]] == [
+        {
+            "kind": "UNKNOWN_ORDER",
+            "outTradeNo": order.out_trade_no,
+            "expectedFen": None,
+            "reportedFen": 2000,
+        }
+    ]
+    assert first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    second = (await seeded.gql.data(ANOMALIES, {"after": after}, token=token))["paymentAnomalies"]
+    assert [e["node"]["kind"] for e in second["edges"]] == ["AMOUNT_MISMATCH"]
+    assert second["edges"][0]["node"]["expectedFen"] == 1999
+    assert second["pageInfo"]["hasNextPage"] is False
+    anonymous = await seeded.gql(ANOMALIES, {})
+    assert anonymous.errors

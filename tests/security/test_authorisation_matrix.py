@@ -719,6 +719,11 @@ CASES: list[Case] = [
         query="{ exchangeCallbacks { pageInfo { hasNextPage } } }",
     ),
     Case("providers", no_variables, query="{ providers { pageInfo { hasNextPage } } }"),
+    Case(
+        "paymentAnomalies",
+        no_variables,
+        query="{ paymentAnomalies { pageInfo { hasNextPage } } }",
+    ),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
