@@ -26,6 +26,7 @@ from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestConte
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
+from api.payments import notify, notify_paths
 from api.preparation import load_allow_list
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
@@ -114,6 +115,8 @@ def create_app(settings: Settings) -> Starlette:
             Route(WECHAT_PUSH_PATH, push, methods=["GET", "POST"]),
             # The courier's signed status events of posted results.
             Route(COURIER_WEBHOOK_PATH, courier_webhook, methods=["POST"]),
+            # WeChat Pay's payment and refund notifications.
+            *(Route(path, notify, methods=["POST"]) for path in notify_paths(settings)),
             *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
             # Open311 GeoReport v2 for civic apps (appeals; public reads, keyed filing).
             *OPEN311_ROUTES,

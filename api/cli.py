@@ -24,8 +24,9 @@ import pyotp
 import uvicorn
 from pydantic import ValidationError
 
-from api import calendar_cli, exchange_cli, insights_cli
+from api import calendar_cli, exchange_cli, insights_cli, payments_cli
 from api.logging import configure_logging
+from api.payments import NOTIFY_PATH
 from api.wechat_push import WECHAT_PUSH_PATH
 from resolvers.settings import (
     DEV_EXCHANGE_URL,
@@ -131,6 +132,29 @@ def cmd_worker(settings: Settings, once: bool) -> None:
     asyncio.run(run_worker(settings, once=once))
 
 
+# The mock WeChat Pay's published TEST merchant keys, read by path (production code never
+# imports the fakes): `make run` pays fees against the mock with them.
+MOCK_PAY_KEYS = SOURCE / "miniprogram-mock" / "mock_wechat" / "testkeys"
+
+
+def _dev_wechat_pay(
+    settings: Settings, mock_url: str, updates: dict[str, object]
+) -> dict[str, object]:
+    """WeChat Pay pointed at the mock's test merchant, unless a merchant is configured."""
+    if settings.wechatpay_private_key.get_secret_value() or not MOCK_PAY_KEYS.is_dir():
+        return {}
+    port = updates.get("port", settings.port)
+    found: dict[str, object] = {
+        "wechatpay_private_key": (MOCK_PAY_KEYS / "merchant_private_key.pem").read_text(),
+        "wechatpay_public_key": (MOCK_PAY_KEYS / "platform_public_key.pem").read_text(),
+    }
+    if settings.wechatpay_base_url.rstrip("/") == REAL_WECHATPAY_BASE_URL:
+        found["wechatpay_base_url"] = mock_url
+    if settings.wechatpay_notify_url == DEV_WECHATPAY_NOTIFY_URL:
+        found["wechatpay_notify_url"] = f"http://{settings.host}:{port}{NOTIFY_PATH}"
+    return found
+
+
 def cmd_dev(settings: Settings) -> None:
     """`make run`: migrate, seed the demo, start the mock WeChat server, the provincial
     sandbox and the API."""
@@ -149,27 +173,13 @@ def cmd_dev(settings: Settings) -> None:
         updates["identity_relay_url"] = f"{mock_url}/__mock__/realname"
     if settings.exchange_province_url == DEV_EXCHANGE_URL:
         updates["exchange_province_url"] = f"http://127.0.0.1:{sandbox_port}"
-    test_keys = SOURCE / "miniprogram-mock/mock_wechat/testkeys"
-    if (
-        settings.wechatpay_base_url == REAL_WECHATPAY_BASE_URL
-        and not settings.wechatpay_private_key.get_secret_value()
-        and test_keys.is_dir()
-    ):
-        # WeChat Pay through the mock with its published TEST merchant keys (production
-        # settings refuse them); real keys come only from the environment.
-        updates["wechatpay_base_url"] = mock_url
-        updates["wechatpay_private_key"] = (test_keys / "merchant_private_key.pem").read_text()
-        updates["wechatpay_public_key"] = (test_keys / "platform_public_key.pem").read_text()
     if "PORT" in os.environ and "RONGBAN_PORT" not in os.environ:
         updates["port"] = int(os.environ["PORT"])
     if "RONGBAN_PUBLIC_BASE_URL" not in os.environ:
         # The local store's upload and download URLs point at this very server.
         port = updates.get("port", settings.port)
         updates["public_base_url"] = f"http://{settings.host}:{port}"
-    if settings.wechatpay_notify_url == DEV_WECHATPAY_NOTIFY_URL:
-        port = updates.get("port", settings.port)
-        path = DEV_WECHATPAY_NOTIFY_URL.split("/", 3)[3]
-        updates["wechatpay_notify_url"] = f"http://{settings.host}:{port}/{path}"
+    updates.update(_dev_wechat_pay(settings, mock_url, updates))
     if "RONGBAN_OUTBOX_IN_PROCESS" not in os.environ:
         updates["outbox_in_process"] = "true"  # no separate `rongban worker` in embedded mode
     if updates:
@@ -552,6 +562,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     exchange_cli.add_parser(commands)
     calendar_cli.add_parser(commands)
     insights_cli.add_parser(commands)
+    payments_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     configure_logging(
@@ -578,6 +589,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         insights_cli.run(settings, args)
     elif args.command == "exchange":
         exchange_cli.run(settings, args)
+    elif args.command == "payments":
+        payments_cli.run(settings, args)
     elif args.command == "open311-key":
         cmd_open311_key(settings, args.action, args.name)
     elif args.command == "staff-add":

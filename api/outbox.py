@@ -8,6 +8,7 @@ from resolvers.exchange.outbound import HANDLERS as EXCHANGE_HANDLERS
 from resolvers.exchange.outbound import PUSH as EXCHANGE_PUSH
 from resolvers.notifications.handlers import HANDLERS as NOTIFICATION_HANDLERS
 from resolvers.outbox.dispatcher import Dispatcher, Handler
+from resolvers.payments.service import HANDLERS as PAYMENT_HANDLERS
 from resolvers.providers.services import HANDLERS as PROVIDER_SERVICE_HANDLERS
 from resolvers.providers.webhooks import HANDLERS as WEBHOOK_HANDLERS
 from resolvers.resources import Resources
@@ -21,6 +22,7 @@ def handlers() -> dict[str, Handler]:
         **PROVIDER_SERVICE_HANDLERS,
         **APPEAL_PHOTO_HANDLERS,
         **DEADLINE_HANDLERS,
+        **PAYMENT_HANDLERS,
     }
 
 

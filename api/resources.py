@@ -13,6 +13,8 @@ from integrations.provincial import HttpProvincialGateway
 from integrations.scanner import ClamdScanner, Scanner
 from integrations.sms import HttpSmsRelay
 from integrations.wechat import WeChatpyGateway
+from integrations.wechatpay.client import WeChatPayClient
+from integrations.wechatpay.protocol import PaymentGateway
 from resolvers.accounts.passwords import PasswordGate
 from resolvers.catalogue.search import CatalogueIndex
 from resolvers.exchange.signing import platform_signer, province_verifier
@@ -64,6 +66,29 @@ def scanner_of(settings: Settings) -> Scanner | None:
     return None
 
 
+def payment_gateway_of(settings: Settings) -> PaymentGateway | None:
+    """WeChat Pay when a merchant key pair is configured; without one, fees are still due
+    and shown, and paying answers PAYMENT_UNAVAILABLE."""
+    private_key = settings.wechatpay_private_key.get_secret_value()
+    if not private_key.strip() or not settings.wechatpay_public_key.strip():
+        log.info("WeChat Pay not configured: fees cannot be paid online")
+        return None
+    return WeChatPayClient(
+        mchid=settings.wechatpay_mchid,
+        app_id=settings.wechatpay_app_id,
+        mobile_app_id=settings.wechatpay_mobile_app_id,
+        private_key=private_key,
+        cert_serial_no=settings.wechatpay_cert_serial_no,
+        apiv3_key=settings.wechatpay_apiv3_key.get_secret_value(),
+        public_key=settings.wechatpay_public_key,
+        public_key_id=settings.wechatpay_public_key_id,
+        notify_url=settings.wechatpay_notify_url,
+        base_url=settings.wechatpay_base_url,
+        timeout_seconds=settings.wechatpay_timeout_seconds,
+        notification_window_seconds=settings.wechatpay_notification_window_seconds,
+    )
+
+
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     keyring = keyring_of(settings)
@@ -104,6 +129,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         allow_loopback=settings.webhook_allow_loopback,
         https_only=settings.is_production,
     )
+    payments = payment_gateway_of(settings)
     try:
         yield Resources(
             settings=settings,
@@ -124,9 +150,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             province=province,
             webhooks=webhooks,
             identity=IdentityProviders(wechat=WeChatFaceProvider(wechat), relay=realname_relay),
+            payments=payments,
         )
     finally:
         await events.close()
+        if payments is not None:
+            await payments.close()
         await webhooks.close()
         await province.close()
         await sms.close()

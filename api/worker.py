@@ -21,6 +21,7 @@ from resolvers.appeals.handling import recheck_held
 from resolvers.appeals.photo_checks import hold_silent
 from resolvers.applications.deadlines import scan
 from resolvers.documents.service import sweep_expired_tickets
+from resolvers.payments import service as payments
 from resolvers.resources import Resources
 from resolvers.settings import Settings
 from storage.database import database
@@ -72,6 +73,16 @@ async def sweep_tickets(resources: Resources) -> int:
     return await sweep_expired_tickets(resources.objects)
 
 
+async def sweep_payments(resources: Resources) -> int:
+    """Orders and refunds no notification settled are asked about; expired orders closed."""
+    return await payments.sweep_orders(resources)
+
+
+async def reconcile_payments(resources: Resources) -> int:
+    """Yesterday's WeChat Pay trade bill, once published (10:00 China time), matched once."""
+    return await payments.daily(resources)
+
+
 async def _refreshed(gauges: OutboxGauges) -> int:
     await gauges.refresh()
     return 0
@@ -85,6 +96,8 @@ JOBS = (
     Job("hold-unchecked-appeal-photos", 300, hold_unchecked_photos),
     Job("sweep-expired-tickets", 300, sweep_tickets),
     Job("purge-ended-sessions", 600, purge_ended_sessions),
+    Job("sweep-payments", 60, sweep_payments),
+    Job("reconcile-payments", 600, reconcile_payments),
 )
 
 

@@ -113,6 +113,10 @@ class Action(StrEnum):
     RECTIFICATIONS = "RECTIFICATIONS"
     NOTIFICATIONS_GRANT_SUBSCRIPTIONS = "NOTIFICATIONS_GRANT_SUBSCRIPTIONS"
     NOTIFICATIONS_MARK_READ = "NOTIFICATIONS_MARK_READ"
+    # -- fees and payments
+    PAYMENT_CREATE = "PAYMENT_CREATE"  # a WeChat Pay order for one's own application's fee
+    PAYMENT_EXEMPT = "PAYMENT_EXEMPT"  # the single window waives a fee item under a rule
+    PAYMENT_ANOMALIES = "PAYMENT_ANOMALIES"  # what WeChat Pay reported that did not match ours
     # -- scenarios and themes
     SCENARIO_SUBMIT = "SCENARIO_SUBMIT"
     SCENARIO_UPSERT = "SCENARIO_UPSERT"
@@ -600,6 +604,10 @@ POLICY: dict[Action, Rule] = {
     A.RECTIFICATIONS: staff,
     A.NOTIFICATIONS_GRANT_SUBSCRIPTIONS: signed_in,
     A.NOTIFICATIONS_MARK_READ: signed_in,
+    # payments: the resident pays their own fee; the single window grants exemptions
+    A.PAYMENT_CREATE: owner,
+    A.PAYMENT_EXEMPT: own_department,
+    A.PAYMENT_ANOMALIES: admin,  # finance works from the platform's own records
     # scenarios: the lead department (牵头部门) writes its bundles; themes are the ADMIN's
     A.SCENARIO_SUBMIT: resident,
     A.SCENARIO_UPSERT: admin | own_department,

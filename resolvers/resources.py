@@ -17,6 +17,7 @@ from integrations.provincial import ProvincialGateway
 from integrations.scanner import Scanner
 from integrations.sms import SmsSender
 from integrations.wechat import WeChatGateway
+from integrations.wechatpay.protocol import PaymentGateway
 from resolvers.reference import ReferenceData
 from resolvers.settings import Settings
 from storage.cache import Redis
@@ -50,5 +51,6 @@ class Resources:
     province: ProvincialGateway | None = None  # the provincial exchange (the sandbox in dev)
     webhooks: WebhookSender | None = None  # providers' webhook endpoints
     identity: IdentityProviders | None = None  # face checks of real-name claims
+    payments: PaymentGateway | None = None  # WeChat Pay, when a merchant is configured
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

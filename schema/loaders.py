@@ -55,6 +55,7 @@ from storage.models.delivery import DeliveryEvent
 from storage.models.documents import Document
 from storage.models.exchange import ExchangeAcknowledgement, ExchangeSystem
 from storage.models.inspections import InspectionEvent, InspectionParticipant
+from storage.models.payments import Payment, PaymentItem, PaymentReceipt, PaymentRefund
 from storage.models.providers import (
     ApiKey,
     Provider,
@@ -73,6 +74,7 @@ from storage.repositories import delegation as delegation_repo
 from storage.repositories import delivery as delivery_repo
 from storage.repositories import exchange as exchange_repo
 from storage.repositories import inspections as inspection_repo
+from storage.repositories import payments as payment_repo
 from storage.repositories import providers as provider_repo
 from storage.repositories import scenarios as scenario_repo
 
@@ -181,6 +183,11 @@ class Loaders:
     inspection_events: DataLoader[UUID, list[InspectionEvent]]
     # By delivery: its statuses. Only for deliveries of applications the caller may read.
     delivery_events: DataLoader[UUID, list[DeliveryEvent]]
+    # Unscoped, by application id: only for applications the caller was allowed to read.
+    payment: DataLoader[UUID, Payment | None]
+    payment_items: DataLoader[UUID, list[PaymentItem]]
+    payment_refunds: DataLoader[UUID, list[PaymentRefund]]
+    payment_receipt: DataLoader[UUID, PaymentReceipt | None]
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -301,6 +308,10 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
             aligned(application_repo.ratings_of, lambda r: r.application_id)
         ),
         document=DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
+        payment=DataLoader(aligned(payment_repo.by_applications, lambda p: p.application_id)),
+        payment_items=DataLoader(grouped(payment_repo.items_of, lambda i: i.payment_id)),
+        payment_refunds=DataLoader(grouped(payment_repo.refunds_of, lambda r: r.payment_id)),
+        payment_receipt=DataLoader(aligned(payment_repo.receipts_of, lambda r: r.payment_id)),
         exchange_acknowledgement=DataLoader(
             aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
         ),

@@ -48,6 +48,8 @@ from schema.hall.queries import HallQuery
 from schema.hall.subscriptions import HallSubscription
 from schema.ids import parse_global_id
 from schema.inspections.mutations import InspectionMutation, InspectionQuery
+from schema.payments.mutations import PaymentMutation
+from schema.payments.queries import PaymentQuery
 from schema.providers.mutations import ProviderMutation
 from schema.providers.queries import ProviderQuery
 from schema.providers.types import Provider, ProviderService
@@ -113,6 +115,7 @@ class Query(
     DelegationQuery,
     InspectionQuery,
     DeliveryQuery,
+    PaymentQuery,
 ):
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
@@ -143,6 +146,7 @@ class Mutation(
     TvHallMutation,
     InspectionMutation,
     DeliveryMutation,
+    PaymentMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 
 from mock_wechat import journey_delegation
 from mock_wechat.client import MiniProgram
+from mock_wechat.journey_payment import JourneyFailed, payment_journey
 from mock_wechat.people import (
     DEMO_ID_NUMBER,
     DEMO_NAME,
@@ -633,6 +634,8 @@ async def main_async(
                 (phone_of(agent), *person_of(agent)),
                 DEMO_JPEG,
             )
+        elif journey == "payment":
+            steps += await payment_journey(program)
         else:
             steps += await document_journey(program)
             steps += await guide_journey(program)
@@ -655,16 +658,19 @@ def main() -> None:
     parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
-        choices=["documents", "appeal", "delegation"],
+        choices=["documents", "appeal", "delegation", "payment"],
         default="documents",
         help="after signing in: the wallet and a scenario bundle, file and rate an appeal (6), "
-        "or act for someone (帮办代办) and sign a TV in",
+        "act for someone (帮办代办) and sign a TV in, or pay a fee and get it refunded",
     )
     parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"
     )
     args = parser.parse_args()
-    asyncio.run(main_async(args.api, args.wechat, args.user, args.journey, args.providers))
+    try:
+        asyncio.run(main_async(args.api, args.wechat, args.user, args.journey, args.providers))
+    except JourneyFailed as failed:
+        raise SystemExit(f"journey failed at {failed}") from None
 
 
 if __name__ == "__main__":

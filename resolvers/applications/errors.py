@@ -35,6 +35,7 @@ class ApplicationErrorCode(StrEnum):
     NOTHING_OWED = "NOTHING_OWED"
     RESULT_UNAVAILABLE = "RESULT_UNAVAILABLE"
     BUNDLE_PARENT = "BUNDLE_PARENT"
+    PAYMENT_DUE = "PAYMENT_DUE"  # a fee charged at an earlier step is not paid yet
     # 好差评
     NOT_FINISHED = "NOT_FINISHED"
     ALREADY_RATED = "ALREADY_RATED"
@@ -66,6 +67,7 @@ class ApplicationError(DomainError):
         ApplicationErrorCode.NOTHING_OWED: "该申请没有需要补正的材料。",
         ApplicationErrorCode.RESULT_UNAVAILABLE: "办理结果暂时无法生成，请稍后再试。",
         ApplicationErrorCode.BUNDLE_PARENT: "这是“一件事”的汇总申请，请对其中的各个事项分别操作。",
+        ApplicationErrorCode.PAYMENT_DUE: "该申请尚有未缴纳的费用，缴费后才能继续办理。",
         ApplicationErrorCode.NOT_FINISHED: "申请办结后才能评价。",
         ApplicationErrorCode.ALREADY_RATED: "该申请已评价过。",
         ApplicationErrorCode.ALREADY_REVISITED: "该整改已完成回访。",

@@ -22,6 +22,7 @@ from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.transitions import acting, notify_owner, record
 from resolvers.calendar.service import Deadline, china_date
 from resolvers.catalogue.service import get_service
+from resolvers.payments import service as payments
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import (
@@ -219,6 +220,12 @@ async def reserve_numbers(now: datetime, count: int = 1) -> list[str]:
     return [f"CD{today:%Y%m%d}{n:06d}" for n in range(first, first + count)]
 
 
+def _form_values(form_text: str) -> dict[str, Any]:
+    """The checked form as a mapping (a fee item may depend on an answer)."""
+    values = orjson.loads(form_text) if form_text else {}
+    return values if isinstance(values, dict) else {}
+
+
 async def create_submitted(
     resources: Resources,
     *,
@@ -263,6 +270,15 @@ async def create_submitted(
         )
     await record(
         application, EventType.SUBMITTED, application.status, at=now, actor_id=actor_id or owner_id
+    )
+    await payments.open_for(
+        application_id=application.id,
+        owner_id=owner_id,
+        service_name=implementation.name,
+        fee_items=implementation.fee_items,
+        form=_form_values(form_text),
+        department_id=implementation.department_id,
+        acceptance_due=application.acceptance_due_date,
     )
     if parent_id is None:
         await notify_owner(application, application.status, at=now)

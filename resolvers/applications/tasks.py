@@ -26,6 +26,7 @@ from resolvers.applications.workflow import APPLICATION_WORKFLOW, Action
 from resolvers.calendar.service import china_date
 from resolvers.documents.errors import DocumentError
 from resolvers.documents.service import issue_document
+from resolvers.payments import service as payments
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import (
@@ -157,6 +158,9 @@ async def issue_result(
     assert preview is not None
     acting(principal)
     APPLICATION_WORKFLOW.rule(preview.status, Action.ISSUE_RESULT)
+    # Checked before the result is stored, and again under the lock.
+    if await payments.holds(preview.id, payments.Step.RESULT):
+        raise ApplicationError(Code.PAYMENT_DUE, "applicationId")
     implementation = await repo.implementation(preview.implementation_id)
     assert implementation is not None
     assert preview.department_id is not None  # an item's application, not a bundle's parent
@@ -187,6 +191,10 @@ async def issue_result(
     async def tell(moved: Any) -> StatusChange | None:
         return await announce(moved.row, moved.target, at=now, extra="结果已存入您的材料库。")
 
+    async def paid(application: Application) -> None:
+        if await payments.holds(application.id, payments.Step.RESULT):
+            raise ApplicationError(Code.PAYMENT_DUE, "applicationId")
+
     try:
         moved, parent = await APPLICATIONS.run(
             resources,
@@ -196,6 +204,7 @@ async def issue_result(
             at=now,
             note=text,
             changes={"result_document_id": document.id, "finished_at": now},
+            prepare=paid,
             outbox=tell,
         )
     except BaseException:

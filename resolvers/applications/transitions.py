@@ -21,6 +21,7 @@ from resolvers.applications.workflow import (
 from resolvers.exchange import service as exchange_outbound
 from resolvers.ids import global_id
 from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
+from resolvers.payments import service as payments
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.workflow import Machine
@@ -206,6 +207,7 @@ async def announce(
     """Inside a transition's transaction, once the application moved to `status`: tells the
     owner, and moves the bundle's parent when it is an item of a scenario bundle."""
     name = await notify_owner(application, status, at=at, extra=extra)
+    await _follow_fee(application, status, at=at)
     if application.parent_id is None:
         return None
     return await bundles.follow(
@@ -215,6 +217,26 @@ async def announce(
         f"“{name}”{STATUS_LABELS[status]}",
         at=at,
     )
+
+
+# Where the fee follows the application: payable once its charging step is reached,
+# cancelled or refunded when the application ends without its result.
+_FEE_STAGES = {
+    ApplicationStatus.ACCEPTED: payments.ChargeStage.AFTER_ACCEPTANCE,
+    ApplicationStatus.APPROVED: payments.ChargeStage.BEFORE_RESULT,
+}
+_FEE_ENDS = {
+    ApplicationStatus.WITHDRAWN: "申请已撤回",
+    ApplicationStatus.NOT_ACCEPTED: "申请不予受理",
+    ApplicationStatus.DENIED: "申请未获批准",
+}
+
+
+async def _follow_fee(application: Application, status: ApplicationStatus, *, at: datetime) -> None:
+    if status in _FEE_STAGES:
+        await payments.reached(application.id, _FEE_STAGES[status], now=at)
+    elif status in _FEE_ENDS:
+        await payments.ended(application.id, now=at, reason=_FEE_ENDS[status])
 
 
 async def after(

@@ -15,6 +15,7 @@ from resolvers.applications.transitions import APPLICATIONS, after, announce, cl
 from resolvers.applications.workflow import Action
 from resolvers.calendar.service import china_date
 from resolvers.catalogue.service import MAX_COOPERATING_DEPARTMENTS
+from resolvers.payments import service as payments
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.applications import Application
@@ -35,6 +36,8 @@ async def accept(
     today = china_date(now)
 
     async def open_tasks(application: Application) -> dict[str, Any]:
+        if await payments.holds(application.id, payments.Step.ACCEPTANCE):
+            raise ApplicationError(Code.PAYMENT_DUE, "applicationId")
         implementation = await repo.implementation(application.implementation_id)
         assert implementation is not None
         due = await deadlines.completion_due(today, deadlines.promised_days(implementation), 0)

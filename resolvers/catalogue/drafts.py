@@ -31,6 +31,7 @@ from storage.models.catalogue import (
     ServiceObject,
     TerminalPlacement,
 )
+from storage.models.payments import ChargeStage
 
 BASIC_CODE = re.compile(r"[0-9A-Z]{8,32}")
 REGION_CODE = re.compile(r"[0-9A-Z]{6}|[0-9A-Z]{12}")
@@ -57,6 +58,8 @@ MAX_COOPERATING_DEPARTMENTS = 20
 MAX_ARTICLE_ITEMS = 100
 MAX_TERMINAL_SERVICES = 500
 MAX_FEE_ITEMS = 10
+MAX_FEE_EXEMPTIONS = 5
+EXEMPTION_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,31}")
 # One fee item: at most 1,000,000 yuan, in fen (分) so that no amount is ever a float.
 MAX_FEE_FEN = 100_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -126,14 +129,32 @@ class FeeItemData:
     amount_fen: int
     legal_basis: str
     unit: str = ""  # 证, 件: what one amount pays for
+    # The charging department's credit code (执收单位); "" is the implementation's own.
+    charging_department: str = ""
+    # When it is charged (ChargeStage); "" is once the window accepted.
+    charged_at: str = ""
+    # Rules that waive it: [{"code", "name", "basis"}] (e.g. DIBAO, 最低生活保障对象).
+    exemptions: list[dict[str, str]] = field(default_factory=list)
+    # Charged only when the form's `field` holds one of `in` ("" for a field left out):
+    # alternatives such as 住宅类 / 非住宅类.
+    when: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "name": self.name,
             "amountFen": self.amount_fen,
             "unit": self.unit,
             "legalBasis": self.legal_basis,
         }
+        if self.charging_department:
+            found["chargingDepartment"] = self.charging_department
+        if self.charged_at:
+            found["chargedAt"] = self.charged_at
+        if self.exemptions:
+            found["exemptions"] = self.exemptions
+        if self.when is not None:
+            found["when"] = self.when
+        return found
 
 
 def fee_text(items: list[dict[str, Any]]) -> str:
@@ -284,6 +305,21 @@ def _validate_fee_items(problems: Problems, items: list[FeeItemData]) -> None:
         item.unit = problems.text(f"{at}.unit", item.unit, longest=16, required=False)
         item.legal_basis = problems.text(f"{at}.legalBasis", item.legal_basis, longest=2000)
         problems.number(f"{at}.amountFen", item.amount_fen, low=1, high=MAX_FEE_FEN)
+        if item.charged_at and item.charged_at not in {stage.value for stage in ChargeStage}:
+            problems.add(f"{at}.chargedAt", "收费环节须为受理前、受理后或出证前。")
+        if item.charging_department and not valid_credit_code(item.charging_department):
+            problems.add(f"{at}.chargingDepartment", "执收单位须为统一社会信用代码。")
+        if len(item.exemptions) > MAX_FEE_EXEMPTIONS:
+            problems.add(f"{at}.exemptions", f"减免规定不能超过 {MAX_FEE_EXEMPTIONS} 项。")
+        for number, rule in enumerate(item.exemptions):
+            if not EXEMPTION_CODE.fullmatch(str(rule.get("code", ""))) or not rule.get("name"):
+                problems.add(f"{at}.exemptions[{number}]", "减免规定须有代码（大写字母）和名称。")
+        if item.when is not None and not (
+            isinstance(item.when.get("field"), str)
+            and isinstance(item.when.get("in"), list)
+            and all(isinstance(v, str) for v in item.when["in"])
+        ):
+            problems.add(f"{at}.when", "收费条件须为 {field, in: [取值]}。")
 
 
 @dataclass

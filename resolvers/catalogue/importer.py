@@ -203,6 +203,10 @@ def read_implementation(data: Any, problems: Problems) -> ImplementationData:
                     amount_fen=f.integer("amountFen"),
                     legal_basis=f.text("legalBasis"),
                     unit=f.text("unit", ""),
+                    charging_department=f.text("chargingDepartment", ""),
+                    charged_at=f.text("chargedAt", ""),
+                    exemptions=[dict(e) for e in f.items("exemptions") if isinstance(e, dict)],
+                    when=item.get("when") if isinstance(item.get("when"), dict) else None,
                 )
             )
             problems.items.extend(f.problems.items)

@@ -24,6 +24,7 @@ ALLOWED: dict[DocumentKind, frozenset[str]] = {
     DocumentKind.HOUSEHOLD_REGISTER: _PAPERS,
     DocumentKind.BUSINESS_LICENCE: _LICENCES,
     DocumentKind.CERTIFICATE: _LICENCES,
+    DocumentKind.RECEIPT: _LICENCES,
     DocumentKind.OTHER: _LICENCES,
 }
 EXTENSIONS = {JPEG: ".jpg", PNG: ".png", PDF: ".pdf", OFD: ".ofd"}

@@ -32,6 +32,7 @@ from schema.cost import bounded
 from schema.documents.types import Document
 from schema.errors import UserError
 from schema.pagination import Connection, ListLimit
+from schema.payments.types import Payment
 from storage.models import applications as models
 from storage.models.applications import (
     ActorKind,
@@ -403,6 +404,16 @@ class Application(relay.Node):
             return None
         document = await info.context.loaders.document.load(self._model.result_document_id)
         return Document.of(document) if document else None
+
+    @strawberry.field(
+        description=(
+            "The fee it owes (amount, due by, status, items), when its item charges one; the "
+            "application does not move past the charging step until it is paid."
+        )
+    )
+    async def payment(self, info: Info) -> Payment | None:
+        row = await info.context.loaders.payment.load(self._model.id)
+        return Payment.of(row) if row else None
 
     @strawberry.field(description="好差评, once given.")
     async def rating(self, info: Info) -> Rating | None:

@@ -62,7 +62,15 @@ def implementation_data(input: UpsertImplementationInput) -> ImplementationData:
         fee_basis=input.fee_basis,
         fee_items=[
             FeeItemData(
-                name=f.name, amount_fen=f.amount_fen, legal_basis=f.legal_basis, unit=f.unit
+                name=f.name,
+                amount_fen=f.amount_fen,
+                legal_basis=f.legal_basis,
+                unit=f.unit,
+                charging_department=f.charging_department,
+                charged_at=f.charged_at.value if f.charged_at else "",
+                exemptions=[
+                    {"code": e.code, "name": e.name, "basis": e.basis} for e in f.exemptions
+                ],
             )
             for f in input.fee_items
         ]

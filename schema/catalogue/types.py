@@ -16,6 +16,7 @@ from resolvers.catalogue.drafts import (
     MAX_ARTICLE_ITEMS,
     MAX_COOPERATING_DEPARTMENTS,
     MAX_FAQS,
+    MAX_FEE_EXEMPTIONS,
     MAX_FEE_ITEMS,
     MAX_KEYWORDS,
     MAX_MATERIALS,
@@ -60,6 +61,7 @@ from storage.models.catalogue import (
     TerminalPlacement,
     TerminalStatus,
 )
+from storage.models.payments import ChargeStage
 
 strawberry.enum(
     RegionLevel,
@@ -101,6 +103,12 @@ REGIONS = ListLimit(default=100, cap=100)
 DEPARTMENTS = ListLimit(default=100, cap=200)
 # Staff's 三级四同 report of a region and everything below it, by implementation code.
 DIVERGENCES = ListLimit(default=100, cap=200)
+
+
+strawberry.enum(
+    ChargeStage,
+    description="When a fee is charged; the application does not move past that step unpaid.",
+)
 
 
 @strawberry.type(description="A region of the GB/T 2260 tree, with streets and communities below.")
@@ -246,6 +254,24 @@ class FeeItem:
     amount_fen: int = strawberry.field(description="1 yuan = 100 fen")
     unit: str = strawberry.field(description="What one amount pays for (证, 件); may be empty.")
     legal_basis: str
+    charged_at: ChargeStage | None = strawberry.field(
+        default=None, description="When it is charged; null: once the window accepted."
+    )
+    charging_department: str | None = strawberry.field(
+        default=None, description="执收单位's credit code; null: the item's own department."
+    )
+    exemptions: list[FeeExemptionRule] = strawberry.field(
+        default_factory=list,
+        directives=bounded(MAX_FEE_EXEMPTIONS),
+        description=f"Rules that waive it (e.g. DIBAO 低保); at most {MAX_FEE_EXEMPTIONS}.",
+    )
+
+
+@strawberry.type(description="A rule that waives a fee item, with its basis.")
+class FeeExemptionRule:
+    code: str
+    name: str
+    basis: str
 
 
 @strawberry.type(description="A standard item of the basic catalogue (基本目录).")
@@ -391,6 +417,16 @@ class Service(relay.Node):
                 amount_fen=int(item["amountFen"]),
                 unit=item.get("unit", ""),
                 legal_basis=item["legalBasis"],
+                charged_at=ChargeStage(item["chargedAt"]) if item.get("chargedAt") else None,
+                charging_department=item.get("chargingDepartment") or None,
+                exemptions=[
+                    FeeExemptionRule(
+                        code=str(e.get("code", "")),
+                        name=str(e.get("name", "")),
+                        basis=str(e.get("basis", "")),
+                    )
+                    for e in (item.get("exemptions") or [])[:MAX_FEE_EXEMPTIONS]
+                ],
             )
             for item in self._model.fee_items
         ]
@@ -783,6 +819,22 @@ class FeeItemInput:
     amount_fen: int = strawberry.field(description="In fen (分), at least 1.")
     legal_basis: str
     unit: str = ""
+    charged_at: ChargeStage | None = strawberry.field(
+        default=None, description="When it is charged; null: once the window accepted."
+    )
+    charging_department: str = strawberry.field(
+        default="", description="执收单位's credit code; empty: the item's own department."
+    )
+    exemptions: list[FeeExemptionInput] = strawberry.field(
+        default_factory=list, description="Rules that waive it; at most 5."
+    )
+
+
+@strawberry.input(description="A rule that waives a fee item: code (A-Z, 0-9, _), name, basis.")
+class FeeExemptionInput:
+    code: str
+    name: str
+    basis: str = ""
 
 
 @strawberry.input(description="Creates or updates a base item by its basic code (ADMIN).")

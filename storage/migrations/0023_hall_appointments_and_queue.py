@@ -124,8 +124,4 @@ class Migration(migrations.Migration):
             options={'table': 'queue_ticket', 'app': 'models', 'unique_together': (('centre_id', 'group', 'day', 'number'),), 'indexes': [Index(fields=['centre_id', 'group', 'day', 'status', 'queued_at'])], 'pk_attr': 'id', 'table_description': 'A number in a queue group of a centre on one day (A001 …). Tickets are called in the'},
             bases=['Model'],
         ),
-        ops.AlterModelOptions(
-            name='HallWindowService',
-            options={'table': 'hall_window_service', 'app': 'models', 'unique_together': (('window_id', 'implementation_id'),), 'pk_attr': 'id', 'table_description': 'An item (its implementation) a window accepts; a window with none accepts every item'},
-        ),
     ]

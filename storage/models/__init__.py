@@ -97,6 +97,17 @@ from storage.models.inspections import (
 )
 from storage.models.notifications import Notification, SubscriptionGrant
 from storage.models.outbox import OutboxMessage
+from storage.models.payments import (
+    Payment,
+    PaymentAnomaly,
+    PaymentItem,
+    PaymentNotification,
+    PaymentOrder,
+    PaymentReceipt,
+    PaymentRefund,
+    ReceiptCounter,
+    Reconciliation,
+)
 from storage.models.providers import (
     ApiKey,
     HandoffConsent,
@@ -190,6 +201,13 @@ __all__ = [
     "Notification",
     "Open311Client",
     "OutboxMessage",
+    "Payment",
+    "PaymentAnomaly",
+    "PaymentItem",
+    "PaymentNotification",
+    "PaymentOrder",
+    "PaymentReceipt",
+    "PaymentRefund",
     "Provider",
     "ProviderEvent",
     "ProviderInvitation",
@@ -200,7 +218,9 @@ __all__ = [
     "QueueCounter",
     "QueueTicket",
     "Rating",
+    "ReceiptCounter",
     "RecommendationRule",
+    "Reconciliation",
     "Rectification",
     "Region",
     "RegionLevel",

@@ -21,6 +21,7 @@ class DocumentKind(StrEnum):
     BUSINESS_LICENCE = "BUSINESS_LICENCE"
     PHOTO = "PHOTO"
     CERTIFICATE = "CERTIFICATE"
+    RECEIPT = "RECEIPT"  # 财政电子票据: issued by a charging department for a paid fee
     OTHER = "OTHER"
 
 

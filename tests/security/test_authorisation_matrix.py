@@ -734,6 +734,13 @@ CASES: list[Case] = [
     Case("completeTask", each(_task), APPLICATION),
     Case("issueResult", on_application(ApplicationStatus.APPROVED, task=True), APPLICATION),
     Case("recordRevisit", each(_revisit), APPLICATION),
+    # payments: the owner pays; the single window exempts (no fee here: answered, not refused)
+    Case("createPayment", on_application(ApplicationStatus.ACCEPTED), APPLICATION),
+    Case(
+        "exemptFeeItem",
+        on_application(ApplicationStatus.ACCEPTED, {"position": 0, "rule": "DIBAO"}),
+        APPLICATION,
+    ),
     Case("grantSubscriptions", fixed({"results": []})),
     Case("markNotificationsRead", fixed({})),
     # scenarios
@@ -896,6 +903,11 @@ CASES: list[Case] = [
     ),
     Case("providers", no_variables, query="{ providers { pageInfo { hasNextPage } } }"),
     Case("centreStaff", _hall_staff_query, query=HALL_STAFF_QUERY),
+    Case(
+        "paymentAnomalies",
+        no_variables,
+        query="{ paymentAnomalies { pageInfo { hasNextPage } } }",
+    ),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 

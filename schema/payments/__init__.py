@@ -1,0 +1,1 @@
+"""Fees and payments: the payment an application owes, WeChat Pay orders, exemptions."""
