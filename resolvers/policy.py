@@ -21,6 +21,9 @@ allow it. Relations:
                          region and everything below it (ADMIN: everywhere)
     provider_member      a member of the provider the subject belongs to (OWNER or EDITOR)
     provider_owner       an OWNER of the provider the subject belongs to
+    centre_staff         staff working at the service centre the subject stands in (any role)
+    centre_manager       a MANAGER of that centre
+    terminal             a self-service terminal's device account
 
 How it is enforced, in two places that read the same table:
 - GraphQL (schema/authorised.py): every root field names its action. Before the resolver runs,
@@ -164,6 +167,14 @@ class Action(StrEnum):
     APPEAL_ROUTE_SET = "APPEAL_ROUTE_SET"
     APPEAL_ROUTE_REMOVE = "APPEAL_ROUTE_REMOVE"
     APPEAL_DISPATCH_TABLE_READ = "APPEAL_DISPATCH_TABLE_READ"  # the table and its history
+    # -- devices and the hall's windows and terminals
+    DEVICE_REGISTER = "DEVICE_REGISTER"
+    DEVICE_RETIRE = "DEVICE_RETIRE"
+    APPLICATION_SUBMIT_ON_BEHALF = "APPLICATION_SUBMIT_ON_BEHALF"
+    APPLICATION_CONFIRM_ON_BEHALF = "APPLICATION_CONFIRM_ON_BEHALF"
+    CITYWIDE_HAND_OVER = "CITYWIDE_HAND_OVER"  # the receiving centre sends paper materials
+    CITYWIDE_RECEIVE = "CITYWIDE_RECEIVE"  # the handling department receives them
+    TERMINAL_SIGN_IN_RESIDENT = "TERMINAL_SIGN_IN_RESIDENT"
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
@@ -183,6 +194,8 @@ class Subject:
     region_id: UUID | None = None  # where it applies
     members: frozenset[UUID] = frozenset()  # the accounts acting for its provider
     owners: frozenset[UUID] = frozenset()  # those of them who are its OWNERs
+    centre_staff: frozenset[UUID] = frozenset()  # the accounts working at its centre
+    centre_managers: frozenset[UUID] = frozenset()  # those of them who are MANAGERs
 
 
 class Caller:
@@ -415,6 +428,30 @@ async def _provider_owner(caller: Caller, subject: Subject | None) -> bool:
     return account is not None and subject is not None and account in subject.owners
 
 
+async def _centre_staff(caller: Caller, subject: Subject | None) -> bool:
+    account = caller.principal.account_id
+    return (
+        _staff(caller.principal)
+        and subject is not None
+        and account is not None
+        and account in subject.centre_staff
+    )
+
+
+async def _centre_manager(caller: Caller, subject: Subject | None) -> bool:
+    account = caller.principal.account_id
+    return (
+        _staff(caller.principal)
+        and subject is not None
+        and account is not None
+        and account in subject.centre_managers
+    )
+
+
+def _terminal(p: Principal) -> bool:
+    return _signed_in(p) and Role.TERMINAL in p.roles
+
+
 anyone = Relation("anyone", _always, lambda p: True)
 signed_in = Relation("signed_in", _role(_signed_in), _signed_in)
 resident = Relation(
@@ -444,6 +481,9 @@ handling_department = Relation(
 in_region_scope = Relation("in_region_scope", _in_region_scope, _staff, needs_subject=True)
 provider_member = Relation("provider_member", _provider_member, _signed_in, needs_subject=True)
 provider_owner = Relation("provider_owner", _provider_owner, _signed_in, needs_subject=True)
+centre_staff = Relation("centre_staff", _centre_staff, _staff, needs_subject=True)
+centre_manager = Relation("centre_manager", _centre_manager, _staff, needs_subject=True)
+terminal = Relation("terminal", _role(_terminal), _terminal)
 
 RELATIONS: tuple[Relation, ...] = (
     anyone,
@@ -459,6 +499,9 @@ RELATIONS: tuple[Relation, ...] = (
     in_region_scope,
     provider_member,
     provider_owner,
+    centre_staff,
+    centre_manager,
+    terminal,
 )
 
 # Departments write the catalogue only for their own region and below: a district's officer
@@ -583,6 +626,17 @@ POLICY: dict[Action, Rule] = {
     A.APPEAL_ROUTE_SET: supervisor,
     A.APPEAL_ROUTE_REMOVE: supervisor,
     A.APPEAL_DISPATCH_TABLE_READ: supervisor,
+    # devices: a centre's managers register its card readers; terminals' readers are
+    # registered where terminals are (the region's staff)
+    A.DEVICE_REGISTER: admin | centre_manager | (staff & in_region_scope),
+    A.DEVICE_RETIRE: admin | centre_manager | (staff & in_region_scope),
+    # the window staff of the centre the card reader stands in act for the present resident
+    A.APPLICATION_SUBMIT_ON_BEHALF: centre_staff,
+    A.APPLICATION_CONFIRM_ON_BEHALF: centre_staff,
+    # 全域通办: the receiving centre hands the originals over, the handling department receives
+    A.CITYWIDE_HAND_OVER: centre_staff,
+    A.CITYWIDE_RECEIVE: own_department,
+    A.TERMINAL_SIGN_IN_RESIDENT: terminal,
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,

@@ -26,6 +26,7 @@ from schema.appeals.mutations import AppealMutation
 from schema.appeals.queries import AppealQuery
 from schema.appeals.types import Appeal
 from schema.applications.mutations import ApplicationMutation
+from schema.applications.on_behalf import OnBehalfMutation
 from schema.applications.queries import ApplicationQuery
 from schema.applications.subscriptions import ApplicationSubscription
 from schema.applications.types import Application
@@ -34,6 +35,7 @@ from schema.catalogue.mutations import CatalogueMutation
 from schema.catalogue.queries import CatalogueQuery
 from schema.catalogue.types import Article, Service, ServiceCentre, Terminal
 from schema.context import Info
+from schema.devices.mutations import DeviceMutation
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.documents.types import Document
@@ -126,6 +128,8 @@ class Mutation(
     ScenarioMutation,
     ProviderMutation,
     AppealMutation,
+    DeviceMutation,
+    OnBehalfMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

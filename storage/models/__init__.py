@@ -52,6 +52,7 @@ from storage.models.catalogue import (
     Terminal,
     TerminalService,
 )
+from storage.models.devices import Device, DeviceKind, DeviceStatus
 from storage.models.documents import (
     AccessAction,
     Document,
@@ -92,6 +93,11 @@ from storage.models.scenarios import (
     Theme,
     ThemeItem,
 )
+from storage.models.window import (
+    CitywideAcceptance,
+    MaterialTransfer,
+    OnBehalfSubmission,
+)
 
 __all__ = [
     "AccessAction",
@@ -126,7 +132,11 @@ __all__ = [
     "CentreService",
     "CentreStaff",
     "CentreStaffRole",
+    "CitywideAcceptance",
     "Department",
+    "Device",
+    "DeviceKind",
+    "DeviceStatus",
     "Document",
     "DocumentAccess",
     "DocumentKind",
@@ -143,7 +153,9 @@ __all__ = [
     "IdentityVerification",
     "Implementation",
     "Material",
+    "MaterialTransfer",
     "Notification",
+    "OnBehalfSubmission",
     "Open311Client",
     "OutboxMessage",
     "Provider",
