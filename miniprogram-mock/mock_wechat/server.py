@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mock_wechat.devices import device_routes
 from mock_wechat.people import person_of
 
 CODE_TTL = 300  # wx.login and phone codes: five minutes, one use
@@ -1046,6 +1047,7 @@ def create_mock_app(
             Route("/__mock__/media-verdict", mock_media_verdict, methods=["POST"]),
             Route("/__mock__/media-push", mock_media_push, methods=["POST"]),
             Route("/__mock__/push-config", mock_push_config, methods=["POST"]),
+            *device_routes(state.person),
         ]
     )
     app.state.mock = state

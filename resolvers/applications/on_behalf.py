@@ -54,8 +54,10 @@ class Pending:
 
 
 def _audit_detail(**parts: UUID | str | None) -> str:
-    # Ids only: the audit trail never holds the resident's name, number or phone.
-    return " ".join(f"{k}={v}" for k, v in parts.items() if v is not None)[:128]
+    # Ids only (compact, to fit the column): never the resident's name, number or phone.
+    return " ".join(
+        f"{k}={v.hex if isinstance(v, UUID) else v}" for k, v in parts.items() if v is not None
+    )[:128]
 
 
 async def _card_device(payload: str, signature: str) -> tuple[devices.Signed, Device]:
@@ -177,9 +179,7 @@ async def submit_on_behalf(
         "ON_BEHALF_PREPARED",
         success=True,
         actor_id=officer_id,
-        detail=_audit_detail(
-            submission=pending.id, resident=resident.id, window=device.window_id, device=device.id
-        ),
+        detail=_audit_detail(submission=pending.id, window=device.window_id, device=device.id),
         request_id=client.request_id,
     )
     return Pending(pending, resident)
