@@ -66,8 +66,8 @@ async def centre_subject(centre_id: UUID, region_id: UUID | None = None) -> poli
 
 async def device_subject(device: Device) -> policy.Subject:
     if device.centre_id is not None:
-        centre = await repo.centre(device.centre_id)
-        return await centre_subject(device.centre_id, centre.region_id if centre else None)
+        # A centre's readers are its managers' alone, not every officer of the region's.
+        return await centre_subject(device.centre_id)
     terminal = await repo.terminal(device.terminal_id) if device.terminal_id else None
     return policy.Subject(region_id=terminal.community_id if terminal else None)
 
