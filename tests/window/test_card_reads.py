@@ -5,6 +5,7 @@ spends nothing. Devices are registered by the centre's managers."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
@@ -36,7 +37,7 @@ mutation($input: RetireDeviceInput!) { retireDevice(input: $input) {
 """
 
 
-async def _desk(running: RunningApp, wechat: httpx.AsyncClient, serial: str):  # type: ignore[no-untyped-def]
+async def _desk(running: RunningApp, wechat: httpx.AsyncClient, serial: str) -> Any:
     manager = await officer(running, wechat, JINJIANG_POLICE)
     clerk = await officer(running, wechat, JINJIANG_MARKET)
     found = await works_at(manager, JINJIANG_CENTRE, CentreStaffRole.MANAGER)
@@ -148,7 +149,7 @@ async def test_bad_input_to_a_submission_changes_nothing(
     _, clerk, _, _ = await _desk(seeded, wechat, "reader-bad-1")
     person = await resident(seeded, wechat, "window-bad")
 
-    async def attempt(**values):  # type: ignore[no-untyped-def]
+    async def attempt(**values: Any) -> Any:
         read = await card_read(wechat, "reader-bad-1", person=person.person)
         return await submit_on_behalf(seeded, clerk, read, **values)
 
@@ -177,7 +178,7 @@ async def test_registering_devices(seeded: RunningApp, wechat: httpx.AsyncClient
     await works_at(clerk, JINJIANG_CENTRE)
     other_window = await window_of(await centre(QINGYANG_CENTRE))
 
-    async def register(token: str, **values):  # type: ignore[no-untyped-def]
+    async def register(token: str, **values: Any) -> Any:
         variables = {
             "kind": "CARD_READER",
             "serial": "reader-reg-1",
@@ -201,6 +202,7 @@ async def test_registering_devices(seeded: RunningApp, wechat: httpx.AsyncClient
     )
     assert (foreign_window["code"], foreign_window["field"]) == ("WINDOW_NOT_FOUND", "windowId")
     made = await register(manager.token)
-    assert made["__typename"] == "Device" and made["status"] == "ACTIVE", made
+    assert made["__typename"] == "Device", made
+    assert made["status"] == "ACTIVE"
     taken = await register(manager.token)
     assert taken["code"] == "SERIAL_TAKEN"
