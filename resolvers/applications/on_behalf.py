@@ -270,9 +270,13 @@ async def confirm_on_behalf(
         if len(scans) != len(pending.document_ids):
             # A scan was deleted meanwhile: nothing is submitted.
             raise WindowError(Code.DOCUMENT_NOT_FOUND, "submissionId")
-        plan = await submission.plan_materials(
-            pending.resident_id, materials, _ordered(scans, pending.document_ids)
-        )
+        try:
+            plan = await submission.plan_materials(
+                pending.resident_id, materials, _ordered(scans, pending.document_ids)
+            )
+        except ApplicationError as error:
+            # The guide changed since the officer prepared it: nothing is submitted.
+            raise translated(error) from None
         application = await submission.create_submitted(
             resources,
             owner_id=pending.resident_id,

@@ -27,6 +27,7 @@ from storage.models.catalogue import Department, Region
 from storage.models.scenarios import Scenario
 from tests.catalogue.editing import guide_input
 from tests.providers.conftest import credit_code, service_input
+from tests.security import window
 from tests.security.subjects import (
     CENTRE,
     CHUNXI_STREET,
@@ -91,6 +92,7 @@ class Facts:
     handlers: tuple[str, ...] = ()
     region: str | None = None
     provider: str | None = None
+    centre: str | None = None  # the actor who manages (and works at) the subject's centre
 
 
 Make = Callable[[World, str], Awaitable[dict[str, Any]]]
@@ -173,6 +175,8 @@ async def relations(actor: str, facts: Facts, officers: Officers) -> set[str]:
         held |= {"provider_member", "provider_owner"}
     if facts.provider == "provider_member" and actor == "provider_editor":
         held.add("provider_member")
+    if facts.centre == actor:
+        held |= {"centre_staff", "centre_manager"}
     department = {
         "handling_officer": officers.handling,
         "other_department": officers.other,
@@ -515,6 +519,7 @@ STAFF_ACCOUNT = "officer-11510107543901550f"  # 成都市公安局武侯区分�
 APPLICATION = Facts(owner="owner", region="510104")
 APPEAL = Facts(owner="owner", department=URBAN, region=CHUNXI_STREET)
 PROVIDER = Facts(provider="provider_member")
+WINDOW = Facts(centre="handling_officer")
 CATALOGUE = Facts(region="510104")
 
 CASES: list[Case] = [
@@ -712,6 +717,11 @@ CASES: list[Case] = [
         query="{ exchangeCallbacks { pageInfo { hasNextPage } } }",
     ),
     Case("providers", no_variables, query="{ providers { pageInfo { hasNextPage } } }"),
+    # the hall's windows: the handling officer manages the 锦江 centre
+    Case("registerDevice", each(window.device_input), WINDOW),
+    Case("retireDevice", each(window.registered_device), WINDOW),
+    Case("submitApplicationOnBehalf", each(window.on_behalf_input), WINDOW),
+    Case("confirmApplicationOnBehalf", each(window.pending_consent), WINDOW),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
@@ -801,5 +811,8 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "in_region_scope",
         "provider_member",
         "provider_owner",
+        "centre_staff",
+        "centre_manager",
+        "terminal",  # no actor here is a terminal: it holds for none of them
     }
     assert known == worked_out
