@@ -191,12 +191,6 @@ class Settings(BaseSettings):
     on_behalf_consent_seconds: int = Field(
         default=600, ge=60, le=3600, description="how long a window submission awaits consent"
     )
-    terminal_idle_seconds: int = Field(
-        default=180,
-        ge=30,
-        le=1800,
-        description="a terminal's resident session ends after this idle",
-    )
     sms_code_max_attempts: int = 5
     sms_per_phone_interval: int = 60
     sms_per_phone_daily: int = 10

@@ -27,7 +27,6 @@ class WindowErrorCode(StrEnum):
     INVALID_CARD = "INVALID_CARD"
     CARD_EXPIRED = "CARD_EXPIRED"
     NOT_A_WINDOW_READER = "NOT_A_WINDOW_READER"
-    NOT_A_TERMINAL_READER = "NOT_A_TERMINAL_READER"
     ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
     # the submission (as an online one)
     IDENTITY_NOT_VERIFIED = "IDENTITY_NOT_VERIFIED"
@@ -50,11 +49,7 @@ class WindowErrorCode(StrEnum):
     ALREADY_CONFIRMED = "ALREADY_CONFIRMED"
     INVALID_STATE = "INVALID_STATE"
     # paper materials on their way (全域通办)
-    NOT_CITYWIDE = "NOT_CITYWIDE"
-    NOT_HANDED_OVER = "NOT_HANDED_OVER"
     ALREADY_RECEIVED = "ALREADY_RECEIVED"
-    # terminals
-    FACE_MISMATCH = "FACE_MISMATCH"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
@@ -66,7 +61,6 @@ class WindowError(DomainError):
         WindowErrorCode.NOT_FOUND: "记录不存在或您无权查看。",
         **{WindowErrorCode(code): message for code, message in CARD_MESSAGES.items()},
         WindowErrorCode.NOT_A_WINDOW_READER: "该设备不是窗口的读卡器。",
-        WindowErrorCode.NOT_A_TERMINAL_READER: "该设备不是本终端的读卡器。",
         WindowErrorCode.ACCOUNT_DISABLED: "该居民账号已停用。",
         WindowErrorCode.NOT_HANDLED_HERE: "本中心不受理该事项。",
         WindowErrorCode.NO_PHONE_ON_FILE: "该居民没有登记手机号，请改用设备签名确认。",
@@ -75,10 +69,7 @@ class WindowError(DomainError):
         WindowErrorCode.CONSENT_EXPIRED: "确认已超时，请重新受理。",
         WindowErrorCode.ALREADY_CONFIRMED: "该申请已确认提交。",
         WindowErrorCode.INVALID_STATE: "当前状态不允许此操作。",
-        WindowErrorCode.NOT_CITYWIDE: "该申请不是全域通办件。",
-        WindowErrorCode.NOT_HANDED_OVER: "纸质材料尚未移交。",
         WindowErrorCode.ALREADY_RECEIVED: "纸质材料已签收。",
-        WindowErrorCode.FACE_MISMATCH: "人脸核验未通过。",
     }
 
     def __init__(self, code: Enum, field: str | None = None, *, fields: Sequence[str] = ()) -> None:

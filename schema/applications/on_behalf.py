@@ -8,7 +8,7 @@ from typing import Annotated, Self
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers.applications import on_behalf
+from resolvers.applications import citywide, on_behalf
 from resolvers.applications.on_behalf_errors import WindowError, WindowErrorCode
 from resolvers.errors import MAX_ERROR_FIELDS
 from resolvers.ids import global_id
@@ -26,6 +26,7 @@ strawberry.enum(
     description="How the resident consents: a code sent to their phone, or signing on the device.",
 )
 strawberry.enum(models.OnBehalfStatus)
+strawberry.enum(models.TransferStatus, description="全域通办 paper originals on their way.")
 strawberry.enum(WindowErrorCode)
 
 
@@ -65,6 +66,44 @@ class OnBehalfSubmission:
             resident_id_number_masked=resident.id_number_masked,
             resident_phone_masked=resident.phone_masked,
         )
+
+
+@strawberry.type(
+    description=(
+        "全域通办: paper originals of an application accepted at a centre of another "
+        "district, on their way to the handling department."
+    )
+)
+class MaterialTransfer:
+    id: strawberry.ID
+    status: models.TransferStatus
+    description: str
+    tracking: str = strawberry.field(description="Courier or bag number; may be empty.")
+    handed_over_at: datetime
+    received_at: datetime | None
+
+    @classmethod
+    def of(cls, row: models.MaterialTransfer) -> Self:
+        return cls(
+            id=strawberry.ID(global_id("MaterialTransfer", row.id)),
+            status=row.status,
+            description=row.description,
+            tracking=row.tracking,
+            handed_over_at=row.handed_over_at,
+            received_at=row.received_at,
+        )
+
+
+@strawberry.input
+class HandOverMaterialsInput:
+    application_id: strawberry.ID
+    description: str = strawberry.field(description="What is sent (at most 200 characters).")
+    tracking: str | None = strawberry.field(default=None, description="At most 64 characters.")
+
+
+@strawberry.input
+class ReceiveMaterialsInput:
+    transfer_id: strawberry.ID
 
 
 @strawberry.input
@@ -123,6 +162,22 @@ class ConfirmApplicationOnBehalfError(UserError):
     code: WindowErrorCode
 
 
+@strawberry.type
+class HandOverMaterialsError(UserError):
+    code: WindowErrorCode
+
+
+@strawberry.type
+class ReceiveMaterialsError(UserError):
+    code: WindowErrorCode
+
+
+HandOverMaterialsResult = Annotated[
+    MaterialTransfer | HandOverMaterialsError, strawberry.union("HandOverMaterialsResult")
+]
+ReceiveMaterialsResult = Annotated[
+    MaterialTransfer | ReceiveMaterialsError, strawberry.union("ReceiveMaterialsResult")
+]
 SubmitApplicationOnBehalfResult = Annotated[
     OnBehalfSubmission | SubmitApplicationOnBehalfError,
     strawberry.union("SubmitApplicationOnBehalfResult"),
@@ -187,3 +242,49 @@ class OnBehalfMutation:
             client=client_of(info),
         )
         return Application.of(application)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.CITYWIDE_HAND_OVER),
+        description=(
+            "全域通办: staff of the receiving centre send paper originals to the handling "
+            "department; the step is on the application's timeline."
+        ),
+    )
+    async def hand_over_materials(
+        self, info: Info, input: HandOverMaterialsInput
+    ) -> HandOverMaterialsResult:
+        application_id = uuid_of(
+            input.application_id,
+            "Application",
+            "applicationId",
+            WindowError,
+            WindowErrorCode.NOT_FOUND,
+        )
+        transfer = await citywide.hand_over(
+            info.context.resources,
+            info.context.principal,
+            application_id,
+            description=input.description,
+            tracking=input.tracking,
+            client=client_of(info),
+        )
+        return MaterialTransfer.of(transfer)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.CITYWIDE_RECEIVE),
+        description="全域通办: the handling department signs for paper originals (once).",
+    )
+    async def receive_materials(
+        self, info: Info, input: ReceiveMaterialsInput
+    ) -> ReceiveMaterialsResult:
+        transfer_id = uuid_of(
+            input.transfer_id,
+            "MaterialTransfer",
+            "transferId",
+            WindowError,
+            WindowErrorCode.NOT_FOUND,
+        )
+        transfer = await citywide.receive(
+            info.context.resources, info.context.principal, transfer_id, client=client_of(info)
+        )
+        return MaterialTransfer.of(transfer)

@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
+from storage.models.applications import EventType
 from storage.models.devices import DeviceKind, DeviceStatus
 from storage.models.window import ConsentMethod, OnBehalfStatus, TransferStatus
 from tortoise.fields.base import OnDelete
@@ -87,5 +88,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'on_behalf_submission', 'app': 'models', 'pk_attr': 'id', 'table_description': 'What window staff prepared for a present resident, held until the resident consents.'},
             bases=['Model'],
+        ),
+        ops.AlterField(
+            model_name='ApplicationEvent',
+            name='type',
+            field=fields.CharEnumField(description='SUBMITTED: SUBMITTED\nACCEPTED: ACCEPTED\nNOT_ACCEPTED: NOT_ACCEPTED\nSUPPLEMENT_REQUESTED: SUPPLEMENT_REQUESTED\nSUPPLEMENTED: SUPPLEMENTED\nTASK_APPROVED: TASK_APPROVED\nTASK_DENIED: TASK_DENIED\nAPPROVED: APPROVED\nDENIED: DENIED\nCOMPLETED: COMPLETED\nWITHDRAWN: WITHDRAWN\nDEADLINE_WARNING: DEADLINE_WARNING\nOVERDUE: OVERDUE\nRATED: RATED\nPROGRESS: PROGRESS\nMATERIALS_HANDED_OVER: MATERIALS_HANDED_OVER\nMATERIALS_RECEIVED: MATERIALS_RECEIVED', enum_type=EventType, max_length=24),
         ),
     ]

@@ -722,6 +722,8 @@ CASES: list[Case] = [
     Case("retireDevice", each(window.registered_device), WINDOW),
     Case("submitApplicationOnBehalf", each(window.on_behalf_input), WINDOW),
     Case("confirmApplicationOnBehalf", each(window.pending_consent), WINDOW),
+    Case("handOverMaterials", each(window.citywide_application), WINDOW),
+    Case("receiveMaterials", each(window.handed_over), APPLICATION),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
@@ -813,6 +815,5 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "provider_owner",
         "centre_staff",
         "centre_manager",
-        "terminal",  # no actor here is a terminal: it holds for none of them
     }
     assert known == worked_out

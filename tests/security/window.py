@@ -15,12 +15,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from resolvers.ids import global_id
+from storage.models.applications import ApplicationStatus
 from storage.models.catalogue import Department, Implementation, ServiceCentre
 from storage.models.devices import Device, DeviceKind
 from storage.models.hall import CentreStaff, CentreStaffRole
-from storage.models.window import OnBehalfSubmission
+from storage.models.window import (
+    CitywideAcceptance,
+    MaterialTransfer,
+    OnBehalfSubmission,
+    TransferStatus,
+)
 from tests.identity import id_number
-from tests.security.subjects import JINJIANG_APPROVALS, World
+from tests.security.subjects import JINJIANG_APPROVALS, World, application
 
 CENTRE_NAME = "锦江区政务服务中心"
 HYGIENE = ("51000100020000", "510104")
@@ -117,3 +123,30 @@ async def pending_consent(world: World, actor: str) -> dict[str, Any]:
         expires_at=datetime.now(UTC) + timedelta(minutes=10),
     )
     return {"submissionId": global_id("OnBehalfSubmission", row.id), "code": CODE}
+
+
+async def citywide_application(world: World, actor: str) -> dict[str, Any]:
+    """An application of 锦江 accepted at the 锦江 centre as if it were another district's."""
+    found = await _centre(world)
+    made = await application(world, ApplicationStatus.SUBMITTED)
+    assert made.department_id is not None
+    await CitywideAcceptance.create(
+        application_id=made.id,
+        receiving_centre_id=found.id,
+        handling_department_id=made.department_id,
+        accepted_on=datetime.now(UTC).date(),
+    )
+    return {"applicationId": global_id("Application", made.id), "description": "原件"}
+
+
+async def handed_over(world: World, actor: str) -> dict[str, Any]:
+    made = await application(world, ApplicationStatus.ACCEPTED)
+    officer = await world.officer(await Department.get(code=JINJIANG_APPROVALS))
+    row = await MaterialTransfer.create(
+        application_id=made.id,
+        status=TransferStatus.HANDED_OVER,
+        description="原件",
+        handed_over_by_id=officer.id,
+        handed_over_at=datetime.now(UTC),
+    )
+    return {"transferId": global_id("MaterialTransfer", row.id)}
