@@ -80,10 +80,14 @@ async def _trusted_holder(
             now=resources.clock(),
             request_id=client.request_id,
         )
-    except (DeviceError, AccountError) as error:
+    except DeviceError as error:
+        raise translated(error) from None
+    except AccountError as error:
+        # A signed read whose name or number is not one (a faulty reader): the card's fault.
         failure = translated(error)
-        if isinstance(error, AccountError):
-            failure.field = CARD_FIELD
+        if failure.code is Code.INVALID_INPUT:
+            failure = WindowError(Code.INVALID_CARD, CARD_FIELD)
+        failure.field = CARD_FIELD
         raise failure from None
 
 

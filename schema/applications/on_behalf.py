@@ -16,6 +16,7 @@ from resolvers.policy import Action
 from schema.applications.types import Application
 from schema.authorised import authorised
 from schema.context import Info, client_of
+from schema.cost import bounded
 from schema.devices.types import SignedPayloadInput
 from schema.errors import UserError
 from schema.ids import uuid_of
@@ -144,6 +145,7 @@ class SubmitApplicationOnBehalfError(UserError):
     code: WindowErrorCode
     fields: list[str] = strawberry.field(
         default_factory=list,
+        directives=bounded(MAX_ERROR_FIELDS),
         description=f"Every input field at fault, e.g. form.shopName; at most {MAX_ERROR_FIELDS}.",
     )
 

@@ -206,3 +206,15 @@ async def test_registering_devices(seeded: RunningApp, wechat: httpx.AsyncClient
     assert made["status"] == "ACTIVE"
     taken = await register(manager.token)
     assert taken["code"] == "SERIAL_TAKEN"
+
+
+async def test_a_signed_read_of_a_number_that_is_not_one_is_refused(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    _, clerk, _, _ = await _desk(seeded, wechat, "reader-odd-1")
+    read = await card_read(
+        wechat, "reader-odd-1", person={"name": "张三", "idNumber": "110105199001011234"}
+    )
+    answer = await submit_on_behalf(seeded, clerk, read)
+    assert (answer["code"], answer["field"]) == ("INVALID_CARD", "cardRead")
+    assert await OnBehalfSubmission.all().count() == 0
