@@ -166,7 +166,7 @@ class Action(StrEnum):
     APPEAL_ROUTE_SET = "APPEAL_ROUTE_SET"
     APPEAL_ROUTE_REMOVE = "APPEAL_ROUTE_REMOVE"
     APPEAL_DISPATCH_TABLE_READ = "APPEAL_DISPATCH_TABLE_READ"  # the table and its history
-    # -- devices and the hall's windows and terminals
+    # -- devices, and acceptance at the hall's windows
     DEVICE_REGISTER = "DEVICE_REGISTER"
     DEVICE_RETIRE = "DEVICE_RETIRE"
     APPLICATION_SUBMIT_ON_BEHALF = "APPLICATION_SUBMIT_ON_BEHALF"

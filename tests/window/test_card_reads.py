@@ -218,3 +218,34 @@ async def test_a_signed_read_of_a_number_that_is_not_one_is_refused(
     answer = await submit_on_behalf(seeded, clerk, read)
     assert (answer["code"], answer["field"]) == ("INVALID_CARD", "cardRead")
     assert await OnBehalfSubmission.all().count() == 0
+
+
+async def test_a_terminals_reader_is_registered_by_its_regions_staff(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    from storage.models.catalogue import Region, Terminal
+
+    terminal = await Terminal.filter(community__code__startswith="510104").first()
+    assert terminal is not None
+    community = await Region.get(id=terminal.community_id)
+    assert community.code.startswith("510104")
+    local = await officer(seeded, wechat, JINJIANG_POLICE)  # an officer of 锦江
+    elsewhere = await officer(seeded, wechat, QINGYANG_MARKET)  # of 青羊
+
+    async def register(token: str, **values: Any) -> Any:
+        variables = {
+            "kind": "TERMINAL",
+            "serial": "terminal-reader-1",
+            "name": "终端读卡器",
+            "publicKey": await public_key(wechat, "terminal-reader-1"),
+            "terminalCode": terminal.code,
+            **values,
+        }
+        answer = await seeded.gql.data(REGISTER, {"input": variables}, token=token)
+        return answer["registerDevice"]
+
+    assert (await register(elsewhere.token))["code"] == "FORBIDDEN"
+    assert (await register(local.token, terminalCode="nope"))["code"] == "TERMINAL_NOT_FOUND"
+    assert (await register(local.token, centreId="x"))["code"] == "CENTRE_NOT_FOUND"
+    made = await register(local.token)
+    assert made["kind"] == "TERMINAL", made
