@@ -23,6 +23,7 @@ allow it. Relations:
     provider_owner       an OWNER of the provider the subject belongs to
     centre_staff         staff working at the service centre the subject stands in (any role)
     centre_manager       a MANAGER of that centre
+    terminal             a self-service terminal's device account
 
 How it is enforced, in two places that read the same table:
 - GraphQL (schema/authorised.py): every root field names its action. Before the resolver runs,
@@ -173,6 +174,7 @@ class Action(StrEnum):
     APPLICATION_CONFIRM_ON_BEHALF = "APPLICATION_CONFIRM_ON_BEHALF"
     CITYWIDE_HAND_OVER = "CITYWIDE_HAND_OVER"  # the receiving centre sends paper materials
     CITYWIDE_RECEIVE = "CITYWIDE_RECEIVE"  # the handling department receives them
+    TERMINAL_SIGN_IN_RESIDENT = "TERMINAL_SIGN_IN_RESIDENT"
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
@@ -446,6 +448,10 @@ async def _centre_manager(caller: Caller, subject: Subject | None) -> bool:
     )
 
 
+def _terminal(p: Principal) -> bool:
+    return _signed_in(p) and Role.TERMINAL in p.roles
+
+
 anyone = Relation("anyone", _always, lambda p: True)
 signed_in = Relation("signed_in", _role(_signed_in), _signed_in)
 resident = Relation(
@@ -477,6 +483,7 @@ provider_member = Relation("provider_member", _provider_member, _signed_in, need
 provider_owner = Relation("provider_owner", _provider_owner, _signed_in, needs_subject=True)
 centre_staff = Relation("centre_staff", _centre_staff, _staff, needs_subject=True)
 centre_manager = Relation("centre_manager", _centre_manager, _staff, needs_subject=True)
+terminal = Relation("terminal", _role(_terminal), _terminal)
 
 RELATIONS: tuple[Relation, ...] = (
     anyone,
@@ -494,6 +501,7 @@ RELATIONS: tuple[Relation, ...] = (
     provider_owner,
     centre_staff,
     centre_manager,
+    terminal,
 )
 
 # Departments write the catalogue only for their own region and below: a district's officer
@@ -628,6 +636,8 @@ POLICY: dict[Action, Rule] = {
     # 全域通办: the receiving centre hands the originals over, the handling department receives
     A.CITYWIDE_HAND_OVER: centre_staff,
     A.CITYWIDE_RECEIVE: own_department,
+    # a terminal signs in the resident standing at it (card read and face check)
+    A.TERMINAL_SIGN_IN_RESIDENT: terminal,
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,

@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     card_read_window_seconds: int = Field(
         default=120, ge=10, le=600, description="a signed card read older (or newer): refused"
     )
+    terminal_idle_seconds: int = Field(
+        default=180, ge=30, le=1800, description="a resident's terminal session ends idle this long"
+    )
     on_behalf_consent_seconds: int = Field(
         default=600, ge=60, le=3600, description="how long a window submission awaits consent"
     )

@@ -8,6 +8,9 @@ signs what it "reads", as a registered device at a window or a terminal would.
   user's person) as read from its chip. `age` (seconds) back-dates it, `nonce` fixes it.
 - `POST /__mock__/card-reader/consent {deviceId, submissionId, challenge}` -> `{payload,
   signature}`: the resident signed the consent on the device's pad.
+- `POST /__mock__/terminal/face {deviceId, user, idNumber}` -> `{payload, signature}`: the
+  terminal's camera compared the face of the mock user standing there with the card's
+  holder, by the rule of the mock's face verification (a face passes as its user's person).
 """
 
 from __future__ import annotations
@@ -113,7 +116,18 @@ def device_routes(person: Callable[[str], tuple[str, str]]) -> list[Route]:
         }
         return JSONResponse(bench.sign(serial, "CONSENT", body, **_envelope(data)))
 
+    async def face(request: Request) -> Response:
+        data = await request.json()
+        serial = str(data.get("deviceId", ""))
+        _, number = person(str(data.get("user", "")))
+        claimed = str(data.get("idNumber", ""))
+        # The mock's face verification rule: a face passes only as its own person's.
+        result = "PASS" if claimed and claimed == number else "FAIL"
+        body = {"idNumber": claimed, "result": result}
+        return JSONResponse(bench.sign(serial, "FACE_CHECK", body, **_envelope(data)))
+
     return [
+        Route("/__mock__/terminal/face", face, methods=["POST"]),
         Route("/__mock__/card-reader/key", key, methods=["POST"]),
         Route("/__mock__/card-reader/read", read, methods=["POST"]),
         Route("/__mock__/card-reader/consent", consent, methods=["POST"]),

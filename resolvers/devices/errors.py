@@ -30,6 +30,10 @@ class DeviceErrorCode(StrEnum):
     INVALID_CARD = "INVALID_CARD"
     CARD_EXPIRED = "CARD_EXPIRED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # Signing in at a terminal
+    NOT_A_TERMINAL_READER = "NOT_A_TERMINAL_READER"
+    FACE_MISMATCH = "FACE_MISMATCH"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
 
 
 # The messages of card-read refusals, shared with the domains that take a read as input.
@@ -57,5 +61,8 @@ class DeviceError(DomainError):
         DeviceErrorCode.INVALID_PUBLIC_KEY: "设备公钥格式不正确（应为 Ed25519 公钥）。",
         DeviceErrorCode.SERIAL_TAKEN: "该设备序列号或公钥已登记。",
         DeviceErrorCode.ALREADY_RETIRED: "该设备已停用。",
+        DeviceErrorCode.NOT_A_TERMINAL_READER: "该读卡设备不属于本终端。",
+        DeviceErrorCode.FACE_MISMATCH: "人脸核验未通过，请重新核验。",
+        DeviceErrorCode.ACCOUNT_DISABLED: "账号已停用。",
         **{DeviceErrorCode(code): message for code, message in CARD_MESSAGES.items()},
     }

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.devices import service
+from resolvers.devices import service, terminals
 from resolvers.devices.errors import DeviceError, DeviceErrorCode
 from resolvers.policy import Action
+from schema.accounts.types import Session
 from schema.authorised import authorised
-from schema.context import Info
+from schema.context import Info, client_of
 from schema.devices.types import (
     Device,
     RegisterDeviceInput,
     RegisterDeviceResult,
     RetireDeviceInput,
     RetireDeviceResult,
+    SignInAtTerminalInput,
+    SignInAtTerminalResult,
 )
 from schema.ids import node_uuid, uuid_of
 
@@ -66,3 +69,24 @@ class DeviceMutation:
             info.context.resources, info.context.principal, device_id
         )
         return Device.of(device)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.TERMINAL_SIGN_IN_RESIDENT),
+        description=(
+            "A terminal (signed in as its device) signs in the resident standing at it: its "
+            "own reader's card read and its camera's face check of the card's holder. The "
+            "resident's session ends after the terminal's idle time (RONGBAN_TERMINAL_IDLE_"
+            "SECONDS, 180 by default; each request renews it) and cannot be refreshed."
+        ),
+    )
+    async def sign_in_at_terminal(
+        self, info: Info, input: SignInAtTerminalInput
+    ) -> SignInAtTerminalResult:
+        issued = await terminals.sign_in_at_terminal(
+            info.context.resources,
+            info.context.principal,
+            card=(input.card_read.payload, input.card_read.signature),
+            face=(input.face_check.payload, input.face_check.signature),
+            client=client_of(info),
+        )
+        return Session.of(issued)

@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers.devices.errors import DeviceErrorCode
 from resolvers.ids import global_id
+from schema.accounts.types import Session
 from schema.errors import UserError
 from storage.models import devices as models
 
@@ -76,6 +77,24 @@ class SignedPayloadInput:
     signature: str = strawberry.field(description="Ed25519 over the payload's UTF-8, base64url.")
 
 
+@strawberry.input
+class SignInAtTerminalInput:
+    card_read: SignedPayloadInput = strawberry.field(
+        description="The resident's ID card as this terminal's reader read and signed it."
+    )
+    face_check: SignedPayloadInput = strawberry.field(
+        description=(
+            "FACE_CHECK payload of the same device: idNumber (the card's) and result "
+            "(PASS or FAIL) of comparing the face before the camera with the card's photo."
+        )
+    )
+
+
+@strawberry.type
+class SignInAtTerminalError(UserError):
+    code: DeviceErrorCode
+
+
 @strawberry.type
 class RegisterDeviceError(UserError):
     code: DeviceErrorCode
@@ -90,3 +109,6 @@ RegisterDeviceResult = Annotated[
     Device | RegisterDeviceError, strawberry.union("RegisterDeviceResult")
 ]
 RetireDeviceResult = Annotated[Device | RetireDeviceError, strawberry.union("RetireDeviceResult")]
+SignInAtTerminalResult = Annotated[
+    Session | SignInAtTerminalError, strawberry.union("SignInAtTerminalResult")
+]

@@ -724,6 +724,7 @@ CASES: list[Case] = [
     Case("confirmApplicationOnBehalf", each(window.pending_consent), WINDOW),
     Case("handOverMaterials", each(window.citywide_application), WINDOW),
     Case("receiveMaterials", each(window.handed_over), APPLICATION),
+    Case("signInAtTerminal", each(window.terminal_sign_in)),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
@@ -815,5 +816,6 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "provider_owner",
         "centre_staff",
         "centre_manager",
+        "terminal",  # no actor here is a terminal: it holds for none of them
     }
     assert known == worked_out

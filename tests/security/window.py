@@ -150,3 +150,8 @@ async def handed_over(world: World, actor: str) -> dict[str, Any]:
         handed_over_at=datetime.now(UTC),
     )
     return {"transferId": global_id("MaterialTransfer", row.id)}
+
+
+async def terminal_sign_in(world: World, actor: str) -> dict[str, Any]:
+    read = await on_behalf_input(world, actor)
+    return {"cardRead": read["cardRead"], "faceCheck": read["cardRead"]}
