@@ -20,6 +20,7 @@ import httpx
 from stdnum.cn import uscc
 
 from mock_wechat.client import MiniProgram
+from mock_wechat.journey_terminal import terminal_journey
 from mock_wechat.people import (
     DEMO_ID_NUMBER,
     DEMO_NAME,
@@ -622,6 +623,8 @@ async def main_async(
         steps = await login_journey(program, phone=phone_of(user), id_number=id_number, name=name)
         if journey == "appeal":
             steps += await appeal_journey(program)
+        elif journey == "terminal":
+            steps += await terminal_journey(program, password=_demo_password())
         else:
             steps += await document_journey(program)
             steps += await guide_journey(program)
@@ -635,6 +638,10 @@ async def main_async(
                 print(line)  # noqa: T201
 
 
+def _demo_password() -> str:
+    return os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
@@ -644,9 +651,12 @@ def main() -> None:
     parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
-        choices=["documents", "appeal"],
+        choices=["documents", "appeal", "terminal"],
         default="documents",
-        help="after signing in: the wallet and a scenario bundle, or file and rate an appeal (6)",
+        help=(
+            "after signing in: the wallet and a scenario bundle, file and rate an appeal (6), "
+            "or sign in at a community terminal with the ID card and a face check"
+        ),
     )
     parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"
