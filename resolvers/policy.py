@@ -24,6 +24,7 @@ allow it. Relations:
     centre_manager       staff who are a MANAGER of the service centre the subject is at
     centre_window        staff working at that centre (WINDOW or MANAGER)
     hall_terminal        a TERMINAL device standing in that centre's hall
+    terminal             a self-service terminal's device account
 
 How it is enforced, in two places that read the same table:
 - GraphQL (schema/authorised.py): every root field names its action. Before the resolver runs,
@@ -185,6 +186,14 @@ class Action(StrEnum):
     QUEUE_RECALL = "QUEUE_RECALL"
     QUEUE_SKIP = "QUEUE_SKIP"
     QUEUE_TICKET_EVENTS = "QUEUE_TICKET_EVENTS"  # scoped like queueTicket(id)
+    # -- devices, and acceptance at the hall's windows
+    DEVICE_REGISTER = "DEVICE_REGISTER"
+    DEVICE_RETIRE = "DEVICE_RETIRE"
+    APPLICATION_SUBMIT_ON_BEHALF = "APPLICATION_SUBMIT_ON_BEHALF"
+    APPLICATION_CONFIRM_ON_BEHALF = "APPLICATION_CONFIRM_ON_BEHALF"
+    CITYWIDE_HAND_OVER = "CITYWIDE_HAND_OVER"  # the receiving centre sends paper materials
+    CITYWIDE_RECEIVE = "CITYWIDE_RECEIVE"  # the handling department receives them
+    TERMINAL_SIGN_IN_RESIDENT = "TERMINAL_SIGN_IN_RESIDENT"
     # -- provincial exchange
     EXCHANGE_MESSAGES = "EXCHANGE_MESSAGES"
     EXCHANGE_CALLBACKS = "EXCHANGE_CALLBACKS"
@@ -523,6 +532,7 @@ provider_owner = Relation("provider_owner", _provider_owner, _signed_in, needs_s
 centre_manager = Relation("centre_manager", _centre_manager, _staff, needs_subject=True)
 centre_window = Relation("centre_window", _centre_window, _staff, needs_subject=True)
 hall_terminal = Relation("hall_terminal", _hall_terminal, _terminal, needs_subject=True)
+terminal = Relation("terminal", _role(_terminal), _terminal)
 
 RELATIONS: tuple[Relation, ...] = (
     anyone,
@@ -541,6 +551,7 @@ RELATIONS: tuple[Relation, ...] = (
     centre_manager,
     centre_window,
     hall_terminal,
+    terminal,
 )
 
 # Departments write the catalogue only for their own region and below: a district's officer
@@ -684,6 +695,18 @@ POLICY: dict[Action, Rule] = {
     A.QUEUE_RECALL: centre_window,
     A.QUEUE_SKIP: centre_window,
     A.QUEUE_TICKET_EVENTS: anyone,
+    # devices: a centre's managers register its card readers; terminals' readers are
+    # registered where terminals are (the region's staff)
+    A.DEVICE_REGISTER: admin | centre_manager | (staff & in_region_scope),
+    A.DEVICE_RETIRE: admin | centre_manager | (staff & in_region_scope),
+    # the window staff of the centre the card reader stands in act for the present resident
+    A.APPLICATION_SUBMIT_ON_BEHALF: centre_window,
+    A.APPLICATION_CONFIRM_ON_BEHALF: centre_window,
+    # 全域通办: the receiving centre hands the originals over, the handling department receives
+    A.CITYWIDE_HAND_OVER: centre_window,
+    A.CITYWIDE_RECEIVE: own_department,
+    # a terminal signs in the resident standing at it (card read and face check)
+    A.TERMINAL_SIGN_IN_RESIDENT: terminal,
     # the provincial exchange is the ADMIN's to watch
     A.EXCHANGE_MESSAGES: admin,
     A.EXCHANGE_CALLBACKS: admin,

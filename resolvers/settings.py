@@ -197,6 +197,15 @@ class Settings(BaseSettings):
         default=None, description="None means: required in production, optional in dev"
     )
     sms_code_ttl: int = 300
+    card_read_window_seconds: int = Field(
+        default=120, ge=10, le=600, description="a signed card read older (or newer): refused"
+    )
+    terminal_idle_seconds: int = Field(
+        default=180, ge=30, le=1800, description="a resident's terminal session ends idle this long"
+    )
+    on_behalf_consent_seconds: int = Field(
+        default=600, ge=60, le=3600, description="how long a window submission awaits consent"
+    )
     sms_code_max_attempts: int = 5
     sms_per_phone_interval: int = 60
     sms_per_phone_daily: int = 10

@@ -26,6 +26,7 @@ from schema.appeals.mutations import AppealMutation
 from schema.appeals.queries import AppealQuery
 from schema.appeals.types import Appeal
 from schema.applications.mutations import ApplicationMutation
+from schema.applications.on_behalf import OnBehalfMutation
 from schema.applications.queries import ApplicationQuery
 from schema.applications.subscriptions import ApplicationSubscription
 from schema.applications.types import Application
@@ -37,6 +38,7 @@ from schema.context import Info
 from schema.delegation.mutations import DelegationMutation
 from schema.delegation.queries import DelegationQuery
 from schema.delivery.mutations import DeliveryMutation, DeliveryQuery
+from schema.devices.mutations import DeviceMutation
 from schema.documents.mutations import DocumentMutation
 from schema.documents.queries import DocumentQuery
 from schema.documents.types import Document
@@ -147,6 +149,8 @@ class Mutation(
     InspectionMutation,
     DeliveryMutation,
     PaymentMutation,
+    DeviceMutation,
+    OnBehalfMutation,
 ):
     """Every mutation answers a union of its payload and its own error type (a UserError)."""
 

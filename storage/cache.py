@@ -126,6 +126,17 @@ class Keys:
         """A nonce a department system used: remembered past the callback window."""
         return f"exchange:nonce:{system}:{nonce}"
 
+    @staticmethod
+    def device_nonce(device_id: str, nonce: str) -> str:
+        """A nonce a card reader or terminal signed a read with: remembered past the window."""
+        return f"device:nonce:{device_id}:{nonce[:64]}"
+
+    @staticmethod
+    def terminal_idle(access_hash: str) -> str:
+        """A resident's session at a terminal: alive while this key is (each request renews
+        it), so the session ends after the terminal's idle time."""
+        return f"terminal-idle:{access_hash}"
+
     # Aggregate counts only (which services were applied for most), the same for everyone.
     POPULAR_SERVICES = "reco:popular"
 

@@ -22,6 +22,7 @@ from stdnum.cn import uscc
 from mock_wechat import journey_delegation
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey_payment import JourneyFailed, payment_journey
+from mock_wechat.journey_terminal import terminal_journey
 from mock_wechat.people import (
     DEMO_ID_NUMBER,
     DEMO_NAME,
@@ -636,6 +637,8 @@ async def main_async(
             )
         elif journey == "payment":
             steps += await payment_journey(program)
+        elif journey == "terminal":
+            steps += await terminal_journey(program, password=_demo_password())
         else:
             steps += await document_journey(program)
             steps += await guide_journey(program)
@@ -649,6 +652,10 @@ async def main_async(
                 print(line)  # noqa: T201
 
 
+def _demo_password() -> str:
+    return os.environ.get("RONGBAN_DEMO_PASSWORD", "rongban-demo")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
@@ -658,10 +665,11 @@ def main() -> None:
     parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
-        choices=["documents", "appeal", "delegation", "payment"],
+        choices=["documents", "appeal", "delegation", "payment", "terminal"],
         default="documents",
         help="after signing in: the wallet and a scenario bundle, file and rate an appeal (6), "
-        "act for someone (帮办代办) and sign a TV in, or pay a fee and get it refunded",
+        "act for someone (帮办代办) and sign a TV in, pay a fee and get it refunded, or sign in "
+        "at a community terminal with the ID card and a face check",
     )
     parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mock_wechat import courier
+from mock_wechat.devices import device_routes
 from mock_wechat.pay import PayMerchant, PayState, pay_routes
 from mock_wechat.people import person_of
 
@@ -1053,6 +1054,7 @@ def create_mock_app(
             Route("/__mock__/push-config", mock_push_config, methods=["POST"]),
             *pay_routes(state, injected, pay_merchant),
             *courier.ROUTES,  # the courier (EMS) that posts results
+            *device_routes(state.person),
         ]
     )
     app.state.mock = state

@@ -20,6 +20,7 @@ from integrations.sms import SmsError
 from integrations.wechat import WeChatError, WeChatUnavailable
 from resolvers import policy
 from resolvers.accounts import sessions as sessions
+from resolvers.accounts.card_holders import resident_by_card as resident_by_card
 from resolvers.accounts.errors import AccountError, AccountErrorCode
 from resolvers.accounts.events import AccountEvent, publish_account_event
 from resolvers.accounts.identity import mainland_mobile, wechat_phone

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # A cached principal is re-read from the database at least this often, so that a
 # change made outside the service (a DBA disabling an account) takes effect quickly.
 _CACHE_SECONDS = 300
+TERMINAL_METHOD = "TERMINAL"  # a resident signed in at a self-service terminal
 # A refresh token replayed this soon after its rotation is most likely a mobile client
 # retrying a request whose answer it lost; later, it is most likely stolen.
 _REPLAY_GRACE = timedelta(seconds=10)
@@ -103,16 +104,21 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
     if cached:
         data = orjson.loads(cached)
         if data["exp"] > now.timestamp():
+            if data.get("t") and not await _still_active(resources, access_hash):
+                return None
             return Principal(
                 account_id=UUID(data["a"]),
                 roles=frozenset(Role(r) for r in data["r"]),
                 session_id=UUID(data["s"]),
                 department_id=UUID(data["d"]) if data["d"] else None,
                 region_id=UUID(data["g"]) if data["g"] else None,
-                tv=bool(data.get("t")),
+                tv=bool(data.get("v")),
             )
     session = await repo.live_session_by_access(access_hash, now)
     if session is None or session.account.disabled:
+        return None
+    at_terminal = session.method == TERMINAL_METHOD
+    if at_terminal and not await _still_active(resources, access_hash):
         return None
     principal = principal_of(session.account, session.id, tv=session.method == TV_METHOD)
     ttl = min(_CACHE_SECONDS, int((session.access_expires_at - now).total_seconds()))
@@ -124,8 +130,10 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
                 "s": str(session.id),
                 "d": str(principal.department_id) if principal.department_id else None,
                 "g": str(principal.region_id) if principal.region_id else None,
-                "t": principal.tv,
                 "exp": session.access_expires_at.timestamp(),
+                # A TV's session ("v": reads only) and a terminal's ("t": ends when idle).
+                "v": principal.tv,
+                "t": at_terminal,
             }
         )
         try:
@@ -133,6 +141,35 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
         except RedisError:
             log.warning("session cache unavailable")
     return principal
+
+
+async def _still_active(resources: Resources, access_hash: str) -> bool:
+    """A resident's session at a terminal lives while its idle key does; each request
+    renews it. Without Redis it cannot be told: the session ends (fail closed)."""
+    try:
+        return bool(
+            await resources.redis.expire(
+                Keys.terminal_idle(access_hash), resources.settings.terminal_idle_seconds
+            )
+        )
+    except RedisError:
+        return False
+
+
+async def start_terminal_session(resources: Resources, account: Account) -> IssuedSession:
+    """A resident's session at a terminal: it ends after the terminal's idle time, and its
+    refreshed tokens carry no idle key, so a refresh ends it too (the next resident must not
+    inherit it)."""
+    issued = await issue(resources, account, method=TERMINAL_METHOD)
+    try:
+        await resources.redis.set(
+            Keys.terminal_idle(resources.keyring.token_hash(issued.token)),
+            "1",
+            ex=resources.settings.terminal_idle_seconds,
+        )
+    except RedisError:
+        raise AccountError(AccountErrorCode.SERVICE_UNAVAILABLE) from None
+    return issued
 
 
 async def refresh(resources: Resources, refresh_token: str) -> IssuedSession:

@@ -60,6 +60,7 @@ from storage.models.delegation import (
     HelperClient,
 )
 from storage.models.delivery import Delivery, DeliveryEvent
+from storage.models.devices import Device, DeviceKind, DeviceStatus
 from storage.models.documents import (
     AccessAction,
     Document,
@@ -131,6 +132,11 @@ from storage.models.scenarios import (
     Theme,
     ThemeItem,
 )
+from storage.models.window import (
+    CitywideAcceptance,
+    MaterialTransfer,
+    OnBehalfSubmission,
+)
 
 __all__ = [
     "AccessAction",
@@ -169,6 +175,7 @@ __all__ = [
     "CentreService",
     "CentreStaff",
     "CentreStaffRole",
+    "CitywideAcceptance",
     "CommunityHelper",
     "DelegatedApplication",
     "Delegation",
@@ -176,6 +183,9 @@ __all__ = [
     "Delivery",
     "DeliveryEvent",
     "Department",
+    "Device",
+    "DeviceKind",
+    "DeviceStatus",
     "Document",
     "DocumentAccess",
     "DocumentKind",
@@ -198,7 +208,9 @@ __all__ = [
     "InspectionEvent",
     "InspectionParticipant",
     "Material",
+    "MaterialTransfer",
     "Notification",
+    "OnBehalfSubmission",
     "Open311Client",
     "OutboxMessage",
     "Payment",

@@ -66,6 +66,8 @@ class EventType(StrEnum):
     OVERDUE = "OVERDUE"
     RATED = "RATED"
     PROGRESS = "PROGRESS"  # a department's business system reported how handling goes
+    MATERIALS_HANDED_OVER = "MATERIALS_HANDED_OVER"  # 全域通办: originals sent off by the centre
+    MATERIALS_RECEIVED = "MATERIALS_RECEIVED"  # 全域通办: the handling department has them
 
 
 class ActorKind(StrEnum):

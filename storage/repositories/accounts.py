@@ -42,6 +42,10 @@ async def by_phone_index(phone_index: str) -> Account | None:
     return await Account.get_or_none(phone_index=phone_index)
 
 
+async def by_id_number_index(id_number_index: str) -> Account | None:
+    return await Account.get_or_none(id_number_index=id_number_index)
+
+
 async def by_username(username: str) -> Account | None:
     return await Account.get_or_none(username=username)
 

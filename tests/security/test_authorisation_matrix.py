@@ -28,6 +28,7 @@ from storage.models.scenarios import Scenario
 from tests.catalogue.editing import guide_input
 from tests.delegation import matrix as delegation
 from tests.providers.conftest import credit_code, service_input
+from tests.security import window
 from tests.security.subjects import (
     CENTRE,
     CHUNXI_STREET,
@@ -92,6 +93,7 @@ class Facts:
     handlers: tuple[str, ...] = ()
     region: str | None = None
     provider: str | None = None
+    centre: str | None = None  # the actor who manages (and works at) the subject's centre
 
 
 Make = Callable[[World, str], Awaitable[dict[str, Any]]]
@@ -174,6 +176,8 @@ async def relations(actor: str, facts: Facts, officers: Officers) -> set[str]:
         held |= {"provider_member", "provider_owner"}
     if facts.provider == "provider_member" and actor == "provider_editor":
         held.add("provider_member")
+    if facts.centre == actor:
+        held |= {"centre_window", "centre_manager"}
     department = {
         "handling_officer": officers.handling,
         "other_department": officers.other,
@@ -662,6 +666,7 @@ async def _hall_ticket(world: World, actor: str) -> dict[str, Any]:
 APPLICATION = Facts(owner="owner", region="510104")
 APPEAL = Facts(owner="owner", department=URBAN, region=CHUNXI_STREET)
 PROVIDER = Facts(provider="provider_member")
+WINDOW = Facts(centre="handling_officer")
 CATALOGUE = Facts(region="510104")
 
 CASES: list[Case] = [
@@ -908,6 +913,14 @@ CASES: list[Case] = [
         no_variables,
         query="{ paymentAnomalies { pageInfo { hasNextPage } } }",
     ),
+    # the hall's windows: the handling officer manages the 锦江 centre
+    Case("registerDevice", each(window.device_input), WINDOW),
+    Case("retireDevice", each(window.registered_device), WINDOW),
+    Case("submitApplicationOnBehalf", each(window.on_behalf_input), WINDOW),
+    Case("confirmApplicationOnBehalf", each(window.pending_consent), WINDOW),
+    Case("handOverMaterials", each(window.citywide_application), WINDOW),
+    Case("receiveMaterials", each(window.handed_over), APPLICATION),
+    Case("signInAtTerminal", each(window.terminal_sign_in)),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
@@ -997,10 +1010,11 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "in_region_scope",
         "provider_member",
         "provider_owner",
-        # Staff of a centre and terminals in its hall: no actor of this matrix holds them
-        # (tests/hall covers them: other centres' staff refused, the hall terminal allowed).
+        # Staff of a centre (its window staff, its managers) and terminals: held as the
+        # facts say (the handling officer manages the 锦江 centre); no actor is a terminal.
         "centre_manager",
         "centre_window",
         "hall_terminal",
+        "terminal",
     }
     assert known == worked_out

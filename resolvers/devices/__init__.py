@@ -1,0 +1,1 @@
+"""Registered card readers and terminals, and what they sign."""

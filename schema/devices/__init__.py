@@ -1,0 +1,1 @@
+"""GraphQL of the registered card readers and terminals."""
