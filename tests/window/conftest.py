@@ -64,7 +64,11 @@ async def works_at(
 
 
 async def window_of(found: ServiceCentre, number: str = "1") -> HallWindow:
-    return await HallWindow.create(centre_id=found.id, number=number, name="综合受理", group="A")
+    """The centre's window `number` (the demo data gives every centre windows 1 to 3)."""
+    window, _ = await HallWindow.get_or_create(
+        centre_id=found.id, number=number, defaults={"name": "综合受理", "group": "A"}
+    )
+    return window
 
 
 REGISTER = f"""
