@@ -132,6 +132,15 @@ def province(province_app: Any, province_server: ServerThread) -> SandboxState:
 # -- database
 
 
+# The embedded mode's SQLite runs the suite too (`make test` on a machine without
+# PostgreSQL); what only PostgreSQL does is skipped there, saying so.
+ON_POSTGRES = bool(os.environ.get("RONGBAN_TEST_DATABASE_URL"))
+
+
+def postgres_only(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not ON_POSTGRES, reason=reason)
+
+
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A fresh, migrated database: PostgreSQL when RONGBAN_TEST_DATABASE_URL is set."""

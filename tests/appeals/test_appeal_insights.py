@@ -21,7 +21,7 @@ from tests.appeals.conftest import (
     resident,
     staff_token,
 )
-from tests.conftest import RunningApp
+from tests.conftest import ON_POSTGRES, RunningApp
 from tests.perf.appeals_year import Spike, generate
 from tests.sql import count_statements
 
@@ -55,6 +55,10 @@ LONE = Spike(
 
 @pytest.fixture
 async def year(seeded: RunningApp) -> RunningApp:
+    if not ON_POSTGRES:
+        pytest.skip(
+            "the insight aggregates are rebuilt (rongban insights backfill) on PostgreSQL only"
+        )
     await generate(seeded.resources.keyring, count=2500, spikes=(OUTAGE, LONE))
     return seeded
 

@@ -26,7 +26,7 @@ from tests.appeals.conftest import (
     staff_token,
 )
 from tests.appeals.test_appeal_insights import INSIGHTS, OUTAGE
-from tests.conftest import RunningApp
+from tests.conftest import RunningApp, postgres_only
 from tests.perf.appeals_year import generate
 
 FILTERS = [
@@ -65,6 +65,7 @@ async def assert_same_as_rows(running: RunningApp, token: str) -> list[dict[str,
     return answers
 
 
+@postgres_only("the insight aggregates are rebuilt (rongban insights backfill) on PostgreSQL only")
 async def test_the_aggregates_answer_as_the_rows_do(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:

@@ -31,7 +31,7 @@ from tests.appeals.conftest import (
     resident,
     staff_token,
 )
-from tests.conftest import RunningApp
+from tests.conftest import RunningApp, postgres_only
 from tests.perf.appeals_year import generate
 
 HISTORY = """query($id: ID!, $first: Int) {
@@ -158,6 +158,7 @@ async def test_the_seed_adds_a_catalogue_within_its_bounds(
     assert await api.seed.seed_appeal_categories() == 4
 
 
+@postgres_only("the insight aggregates are rebuilt (rongban insights backfill) on PostgreSQL only")
 async def test_the_widest_insights_fit_their_bounds(seeded: RunningApp) -> None:
     await generate(seeded.resources.keyring, count=400)
     centre = await staff_token(seeded, CENTRE)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from api.seed import seed_demo
+from resolvers.catalogue.service import catalogue_changed
 from tests.conftest import RunningApp, ServerThread, loopback, make_settings, start_app
 
 
@@ -27,4 +28,7 @@ async def catalogue(
     loopback.post(f"{mock_wechat_server.url}/__mock__/reset").raise_for_status()
     async for app in start_app(settings):
         await seed_demo(settings)
+        # Seeded behind the running app's back: its warm index and caches are of the empty
+        # catalogue, as after any change a process did not make itself.
+        await catalogue_changed(app.resources)
         yield app

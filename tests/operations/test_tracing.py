@@ -9,9 +9,10 @@ from typing import Any
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from api import tracing
-from tests.conftest import start_app
+from tests.conftest import postgres_only, start_app
 
 
+@postgres_only("the trace's database spans are asyncpg's")
 async def test_a_request_is_one_trace_whose_id_is_the_request_id(
     settings_factory: Any, mock_state: Any
 ) -> None:
