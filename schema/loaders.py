@@ -187,7 +187,7 @@ class Loaders:
     payment: DataLoader[UUID, Payment | None]
     payment_items: DataLoader[UUID, list[PaymentItem]]
     payment_refunds: DataLoader[UUID, list[PaymentRefund]]
-    payment_receipt: DataLoader[UUID, PaymentReceipt | None]
+    payment_receipts: DataLoader[UUID, list[PaymentReceipt]]
 
 
 _CST = timezone(timedelta(hours=8), "CST")
@@ -311,7 +311,7 @@ def create_loaders(reference: ReferenceData | None = None) -> Loaders:
         payment=DataLoader(aligned(payment_repo.by_applications, lambda p: p.application_id)),
         payment_items=DataLoader(grouped(payment_repo.items_of, lambda i: i.payment_id)),
         payment_refunds=DataLoader(grouped(payment_repo.refunds_of, lambda r: r.payment_id)),
-        payment_receipt=DataLoader(aligned(payment_repo.receipts_of, lambda r: r.payment_id)),
+        payment_receipts=DataLoader(grouped(payment_repo.receipts_of, lambda r: r.payment_id)),
         exchange_acknowledgement=DataLoader(
             aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
         ),

@@ -167,10 +167,13 @@ async def fee_journey(program: MiniProgram) -> list[str]:
     steps.append("issueResult        -> COMPLETED")
     found = await _until(
         lambda: _payment(program, application_id),
-        lambda a: bool((a["payment"]["receipt"] or {}).get("document")),
+        lambda a: (
+            bool(a["payment"]["receipts"])
+            and all(r.get("document") for r in a["payment"]["receipts"])
+        ),
         "e-receipt",
     )
-    receipt = found["payment"]["receipt"]
+    [receipt] = found["payment"]["receipts"]
     check(receipt["amountFen"] == 2000, "e-receipt amount", receipt)
     wallet = await program.my_documents(first=20)
     kinds = {edge["node"]["kind"] for edge in wallet["edges"]}

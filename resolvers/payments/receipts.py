@@ -1,5 +1,5 @@
-"""Electronic receipts (财政电子票据): the charging department issues one for every paid fee,
-numbered per department and year, into the resident's wallet (trust level A)."""
+"""Electronic receipts (财政电子票据): each charging department issues one for what it charged
+of a paid fee, numbered per department and year, into the resident's wallet (trust level A)."""
 
 from __future__ import annotations
 
@@ -35,49 +35,65 @@ def _receipt_pdf(number: str, amount_fen: int, issued: datetime) -> bytes:
     return body + b"%%EOF\n"
 
 
-async def _numbered(payment_id: str, now: datetime) -> PaymentReceipt | None:
-    """The payment's receipt row, numbered once (the payment's lock keeps it single)."""
+async def _numbered(payment_id: str, now: datetime) -> list[PaymentReceipt]:
+    """The payment's receipts, one per charging department for what it charged, numbered
+    once (the payment's lock keeps them single)."""
     async with atomic():
         payment = await repo.lock(UUID(payment_id))
         if payment is None or payment.status is not PaymentStatus.PAID:
-            return None
-        found = await repo.receipt_of(payment.id)
-        if found is not None:
+            return []
+        found = await repo.receipts_of_payment(payment.id)
+        if found:
             return found
-        departments = await repo.departments_by_ids([payment.department_id])
-        code = departments[0].code if departments else "00000000"
+        charged: dict[UUID, int] = {}
+        for item in await repo.items_of([payment.id]):
+            if item.exempted_at is None:
+                charged[item.department_id] = charged.get(item.department_id, 0) + item.amount_fen
+        if sum(charged.values()) != payment.paid_fen:
+            # What was paid is what the receipts say: a payment whose items no longer add
+            # up to it (an exemption raced the payment) is receipted by its own department.
+            charged = {payment.department_id: payment.paid_fen}
+        codes = {d.id: d.code for d in await repo.departments_by_ids(list(charged))}
         year = china_date(now).year
-        sequence = await repo.next_receipt_number(payment.department_id, year)
-        return await repo.create_receipt(
-            payment_id=payment.id,
-            number=receipt_number(code, year, sequence),
-            amount_fen=payment.paid_fen,
-            department_id=payment.department_id,
-            issued_at=now,
-        )
+        receipts = []
+        for department_id in sorted(charged, key=lambda d: codes.get(d, "")):
+            sequence = await repo.next_receipt_number(department_id, year)
+            receipts.append(
+                await repo.create_receipt(
+                    payment_id=payment.id,
+                    number=receipt_number(codes.get(department_id, "00000000"), year, sequence),
+                    amount_fen=charged[department_id],
+                    department_id=department_id,
+                    issued_at=now,
+                )
+            )
+        return receipts
 
 
 async def issue(resources: Resources, message: OutboxMessage) -> None:
     now = resources.clock()
-    receipt = await _numbered(message.payload["payment_id"], now)
-    if receipt is None or receipt.document_id is not None:
+    receipts = [
+        r for r in await _numbered(message.payload["payment_id"], now) if r.document_id is None
+    ]
+    if not receipts:
         return
-    payment = await repo.by_id(receipt.payment_id)
+    payment = await repo.by_id(receipts[0].payment_id)
     assert payment is not None
-    try:
-        document = await issue_document(
-            resources,
-            owner_id=payment.owner_id,
-            issuer_id=receipt.department_id,
-            file_name=f"财政电子票据-{receipt.number}.pdf",
-            content_type="application/pdf",
-            data=_receipt_pdf(receipt.number, receipt.amount_fen, receipt.issued_at),
-            kind=DocumentKind.RECEIPT,
-            valid_from=china_date(receipt.issued_at),
-        )
-    except DocumentError as exc:
-        raise Retry(f"receipt document: {exc.code.value}") from exc
-    await repo.attach_receipt_document(receipt.id, document.id)
+    for receipt in receipts:
+        try:
+            document = await issue_document(
+                resources,
+                owner_id=payment.owner_id,
+                issuer_id=receipt.department_id,
+                file_name=f"财政电子票据-{receipt.number}.pdf",
+                content_type="application/pdf",
+                data=_receipt_pdf(receipt.number, receipt.amount_fen, receipt.issued_at),
+                kind=DocumentKind.RECEIPT,
+                valid_from=china_date(receipt.issued_at),
+            )
+        except DocumentError as exc:
+            raise Retry(f"receipt document: {exc.code.value}") from exc
+        await repo.attach_receipt_document(receipt.id, document.id)
 
 
 HANDLERS: dict[str, Handler] = {RECEIPT: issue}

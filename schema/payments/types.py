@@ -168,10 +168,14 @@ class Payment:
         rows = await info.context.loaders.payment_refunds.load(self._model.id)
         return [PaymentRefund.of(row) for row in rows[:MAX_REFUNDS]]
 
-    @strawberry.field(description="The e-receipt, once the fee is paid.")
-    async def receipt(self, info: Info) -> PaymentReceipt | None:
-        row = await info.context.loaders.payment_receipt.load(self._model.id)
-        return PaymentReceipt.of(row) if row else None
+    @strawberry.field(
+        directives=bounded(MAX_FEE_ITEMS),
+        description="The e-receipts once the fee is paid: one from each charging department, "
+        "for what it charged.",
+    )
+    async def receipts(self, info: Info) -> list[PaymentReceipt]:
+        rows = await info.context.loaders.payment_receipts.load(self._model.id)
+        return [PaymentReceipt.of(row) for row in rows[:MAX_FEE_ITEMS]]
 
 
 @strawberry.type(

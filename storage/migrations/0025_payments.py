@@ -113,14 +113,14 @@ class Migration(migrations.Migration):
             name='PaymentReceipt',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('payment', fields.OneToOneField('models.Payment', source_field='payment_id', db_constraint=True, to_field='id', related_name='receipt', on_delete=OnDelete.RESTRICT)),
+                ('payment', fields.ForeignKeyField('models.Payment', source_field='payment_id', db_constraint=True, to_field='id', related_name='receipts', on_delete=OnDelete.RESTRICT)),
                 ('number', fields.CharField(unique=True, max_length=32)),
                 ('amount_fen', fields.IntField()),
                 ('department_id', fields.UUIDField()),
                 ('document_id', fields.UUIDField(null=True)),
                 ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'payment_receipt', 'app': 'models', 'pk_attr': 'id', 'table_description': '财政电子票据: issued by the charging department for a paid fee, placed in the'},
+            options={'table': 'payment_receipt', 'app': 'models', 'unique_together': (('payment_id', 'department_id'),), 'pk_attr': 'id', 'table_description': '财政电子票据: issued by each charging department for what it charged of a paid fee,'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -214,12 +214,12 @@ class PaymentRefund(Model):
 
 
 class PaymentReceipt(Model):
-    """财政电子票据: issued by the charging department for a paid fee, placed in the
-    resident's wallet as a document."""
+    """财政电子票据: issued by each charging department for what it charged of a paid fee,
+    placed in the resident's wallet as a document."""
 
     id = fields.UUIDField(primary_key=True)
-    payment: fields.OneToOneRelation[Payment] = fields.OneToOneField(
-        "models.Payment", related_name="receipt", on_delete=fields.RESTRICT
+    payment: fields.ForeignKeyRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="receipts", on_delete=fields.RESTRICT
     )
     payment_id: UUID
     number = fields.CharField(max_length=32, unique=True)
@@ -230,6 +230,7 @@ class PaymentReceipt(Model):
 
     class Meta:
         table = "payment_receipt"
+        unique_together = (("payment_id", "department_id"),)
 
 
 class ReceiptCounter(Model):

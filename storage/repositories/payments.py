@@ -275,11 +275,11 @@ async def refunds_by_numbers(out_refund_nos: Sequence[str]) -> list[PaymentRefun
 async def receipts_of(payment_ids: Sequence[UUID]) -> list[PaymentReceipt]:
     if not payment_ids:
         return []
-    return await PaymentReceipt.filter(payment_id__in=list(payment_ids))
+    return await PaymentReceipt.filter(payment_id__in=list(payment_ids)).order_by("number")
 
 
-async def receipt_of(payment_id: UUID) -> PaymentReceipt | None:
-    return await PaymentReceipt.get_or_none(payment_id=payment_id)
+async def receipts_of_payment(payment_id: UUID) -> list[PaymentReceipt]:
+    return await PaymentReceipt.filter(payment_id=payment_id).order_by("number")
 
 
 async def next_receipt_number(department_id: UUID, year: int) -> int:

@@ -57,7 +57,7 @@ PAYMENT_FIELDS = """
       items { position name amountFen chargedAt exempt exemptionReason exemptions { code name }
               department { code } }
       refunds { amountFen reason status }
-      receipt { number amountFen department { code } document { id kind trustLevel } }
+      receipts { number amountFen department { code } document { id kind trustLevel } }
     }
 """
 

@@ -7,11 +7,19 @@ from typing import Any
 
 import httpx
 
-from storage.models.payments import OrderStatus, Payment, PaymentOrder, PaymentStatus
+from storage.models.catalogue import Department, Implementation, PublicationStatus
+from storage.models.payments import (
+    OrderStatus,
+    Payment,
+    PaymentOrder,
+    PaymentReceipt,
+    PaymentStatus,
+)
 from tests.applications.conftest import COMPLETE, ISSUE, verified_resident
 from tests.conftest import RunningApp
 from tests.payments.conftest import (
     FREE,
+    RENEWAL,
     accept,
     application,
     apply_for,
@@ -71,7 +79,7 @@ async def test_the_fee_is_due_once_accepted_and_paid_before_the_result(
     assert shown["payment"]["paidFen"] == 2000
     await drain(seeded)  # the receipt is issued after commit
     shown = await application(seeded, program.token, application_id)
-    receipt = shown["payment"]["receipt"]
+    [receipt] = shown["payment"]["receipts"]
     assert receipt["amountFen"] == 2000
     assert receipt["document"]["kind"] == "RECEIPT"
     assert receipt["document"]["trustLevel"] == "A"
@@ -222,3 +230,34 @@ async def test_concurrent_requests_place_one_order(
     assert {a.get("code") for a in answers if a not in placed} <= {"CONFLICT"}
     assert await PaymentOrder.all().count() == 1
     assert len((await wechat.get("/__mock__/pay/orders")).json()) == 1
+
+
+async def test_each_charging_department_issues_its_own_receipt(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    renewal = await Implementation.get(code=RENEWAL[0], status=PublicationStatus.PUBLISHED)
+    other = await Department.exclude(id=renewal.department_id).order_by("code").first()
+    assert other is not None
+    photo = {
+        "name": "证件照片拍摄费",
+        "amountFen": 1500,
+        "legalBasis": "（演示）",
+        "chargedAt": "AFTER_ACCEPTANCE",
+        "chargingDepartment": other.code,
+    }
+    await Implementation.filter(id=renewal.id).update(fee_items=[*renewal.fee_items, photo])
+    program, application_id = await resident_with_application(seeded, wechat, "two-payees")
+    officer = await lead_officer(seeded, application_id)
+    assert (await accept(seeded, officer, application_id))["status"] == "ACCEPTED"
+
+    await pay(seeded, wechat, program, application_id)
+    await drain(seeded)
+    shown = await application(seeded, program.token, application_id)
+
+    assert shown["payment"]["paidFen"] == 3500
+    receipts = {r["department"]["code"]: r for r in shown["payment"]["receipts"]}
+    own = (await Department.get(id=renewal.department_id)).code
+    assert {code: r["amountFen"] for code, r in receipts.items()} == {own: 2000, other.code: 1500}
+    assert all(r["document"]["kind"] == "RECEIPT" for r in receipts.values())
+    assert len({r["number"] for r in receipts.values()}) == 2
+    assert await PaymentReceipt.all().count() == 2

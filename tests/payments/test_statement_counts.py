@@ -19,7 +19,7 @@ from tests.sql import count_statements
 MINE = (
     "{ myApplications(first: 50) { edges { node { number payment { amountFen status dueBy "
     "items { name amountFen exempt department { code } } refunds { amountFen status } "
-    "receipt { number department { name } document { kind } } } } } } }"
+    "receipts { number department { name } document { kind } } } } } } }"
 )
 
 
