@@ -235,7 +235,9 @@ async def test_concurrent_requests_place_one_order(
 async def test_each_charging_department_issues_its_own_receipt(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
-    renewal = await Implementation.get(code=RENEWAL[0], status=PublicationStatus.PUBLISHED)
+    renewal = await Implementation.get(
+        base__basic_code=RENEWAL[0], region__code=RENEWAL[1], status=PublicationStatus.PUBLISHED
+    )
     other = await Department.exclude(id=renewal.department_id).order_by("code").first()
     assert other is not None
     photo = {
