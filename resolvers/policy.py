@@ -64,7 +64,9 @@ from storage.repositories import hall as hall_repo
 class Action(StrEnum):
     # -- reading (root queries; lookups by id are scoped, never refused)
     READ_PUBLIC = "READ_PUBLIC"  # catalogue, themes, scenarios, node(id) ... scoped to the caller
-    READ_OWN = "READ_OWN"  # the caller's own lists: documents, applications, inbox, appeals ...
+    READ_OWN = "READ_OWN"  # the caller's own lists: documents, inbox, appeals ...
+    # The caller's own applications: the one own list a TV session may read too.
+    READ_OWN_APPLICATIONS = "READ_OWN_APPLICATIONS"
     APPLICATION_EVENTS = "APPLICATION_EVENTS"  # status changes of one's own application, live
     # -- accounts
     ACCOUNT_LOGIN_WECHAT = "ACCOUNT_LOGIN_WECHAT"
@@ -562,6 +564,7 @@ A = Action
 POLICY: dict[Action, Rule] = {
     A.READ_PUBLIC: anyone,
     A.READ_OWN: signed_in,
+    A.READ_OWN_APPLICATIONS: signed_in,
     A.APPLICATION_EVENTS: owner,
     # accounts: signing in is for anyone; the staff's accounts are the ADMIN's
     A.ACCOUNT_LOGIN_WECHAT: anyone,
@@ -737,7 +740,9 @@ POLICY: dict[Action, Rule] = {
 TV_ACTIONS = frozenset(
     {
         A.READ_PUBLIC,
-        A.READ_OWN,
+        # Of the resident's own things, their applications only: a screen in the living room
+        # shows no wallet document and no inbox.
+        A.READ_OWN_APPLICATIONS,
         A.APPLICATION_READ,
         A.APPLICATION_EVENTS,
         A.ACCOUNT_LOGOUT,

@@ -30,7 +30,7 @@ class Authorised(FieldExtension):
     - a mutation with its own error type (code UNAUTHENTICATED or FORBIDDEN, the same shape
       as every other expected error), whether the refusal comes from here or from a service;
     - a query or subscription with a top-level error carrying the code; for a list of the
-      caller's own things (READ_OWN: myApplications, myDocuments, notifications, ...) asked
+      caller's own things (READ_OWN, READ_OWN_APPLICATIONS: myApplications, myDocuments, ...) asked
       by an anonymous caller, the error stays in that field: it answers an empty list, the
       error names its path, and the other root fields keep their data (a refusal of a
       non-null field would otherwise null the whole `data`).
@@ -81,7 +81,7 @@ class Authorised(FieldExtension):
     def _empty_own_list(self, refusal: Refused, info: Info) -> Any:
         """What an own list answers an anonymous caller (None: it refuses as usual)."""
         if (
-            self.action is not Action.READ_OWN
+            self.action not in (Action.READ_OWN, Action.READ_OWN_APPLICATIONS)
             or refusal.code is not RefusalCode.UNAUTHENTICATED
             or info.operation.operation.value != "query"
         ):

@@ -57,7 +57,7 @@ class RatingGrouping(StrEnum):
 @strawberry.type
 class ApplicationQuery:
     @strawberry.field(
-        extensions=authorised(Action.READ_OWN),
+        extensions=authorised(Action.READ_OWN_APPLICATIONS),
         description="The signed-in resident's applications, newest first. `first` at most 50.",
     )
     async def my_applications(

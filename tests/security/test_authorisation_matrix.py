@@ -240,7 +240,7 @@ def _names(kind: type) -> dict[str, Action | None]:
 
 
 ACTIONS = {**_names(Query), **_names(Mutation), **_names(Subscription)}
-READS = {Action.READ_PUBLIC, Action.READ_OWN}
+READS = {Action.READ_PUBLIC, Action.READ_OWN, Action.READ_OWN_APPLICATIONS}
 
 
 # -- the cases

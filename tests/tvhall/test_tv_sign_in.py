@@ -66,6 +66,28 @@ async def test_the_tv_reads_the_catalogue_and_the_residents_own_applications(
     assert application.data["application"]["number"] == own["number"]
 
 
+async def test_the_tv_shows_no_wallet_document_and_no_inbox(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    resident = await person(seeded, wechat, "grandma")
+    own = await submit(seeded, resident.program)
+    token, _ = await signed_in_tv(seeded, resident.token)
+
+    mine = await seeded.gql("{ myApplications { nodes { number } } }", token=token)
+    wallet = await seeded.gql("{ myDocuments { edges { node { id } } } }", token=token)
+    inbox = await seeded.gql("{ notifications { edges { node { id } } } }", token=token)
+
+    assert [a["number"] for a in mine.data["myApplications"]["nodes"]] == [own["number"]]
+    assert wallet.errors[0]["extensions"]["code"] == "FORBIDDEN"
+    assert inbox.errors[0]["extensions"]["code"] == "FORBIDDEN"
+    # The same resident's phone reads both.
+    phone = await seeded.gql(
+        "{ myDocuments { edges { node { id } } } notifications { edges { node { id } } } }",
+        token=resident.token,
+    )
+    assert not phone.errors, phone.errors
+
+
 async def test_the_tv_session_is_refused_submissions_and_changes(
     seeded: RunningApp, wechat: httpx.AsyncClient
 ) -> None:
