@@ -22,6 +22,7 @@ from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from redis.asyncio import Redis
 
 from resolvers.ids import node_uuid
+from storage.cache import Keys
 from storage.models.outbox import OutboxStatus
 from tests.applications.conftest import (
     ACCEPT,
@@ -84,14 +85,21 @@ async def subscribed(
         yield ws
 
 
-async def listening(redis: Redis, application_id: str) -> None:
+async def listening(redis: Redis, application_id: str, ws: AsyncWebSocketSession) -> None:
     """Until some process's pub/sub connection listens to the application's channel (so an
-    event published from now on reaches it)."""
+    event published from now on reaches it); a subscription the server refused fails at
+    once with the server's answer."""
     channel = f"events:application:{node_uuid(application_id, 'Application')}"
 
     async def subscribed_in_redis() -> bool:
         counts = await redis.pubsub_numsub(channel)
-        return bool(counts and counts[0][1] >= 1)
+        if counts and counts[0][1] >= 1:
+            return True
+        try:
+            answer = await ws.receive_json(timeout=0.05)
+        except TimeoutError:
+            return False
+        raise AssertionError(f"the subscription was answered before any event: {answer}")
 
     await eventually(subscribed_in_redis, 30, "the subscriber's process listened in Redis")
 
@@ -132,8 +140,14 @@ async def test_two_api_processes_and_two_workers_share_one_state(
             api_processes(settings, 2, cost_budget_per_minute=BUDGET) as (a, b),
         ):
             # A status change through A reaches the subscriber on B.
+            # The resident's budget starts full in these processes: what the in-process app
+            # charged for the set-up (same Redis, far larger budget) is not theirs to pay
+            # with the ten points a minute given here.
+            me = await seeded.gql.data("{ me { id } }", token=program.token)
+            account = f"a:{node_uuid(me['me']['id'], 'Account')}"
+            await redis.delete(Keys.cost_budget(account), Keys.time_budget(account))
             async with subscribed(b, program.token, submitted["id"]) as ws:
-                await listening(redis, submitted["id"])
+                await listening(redis, submitted["id"], ws)
                 accepted = await accept_through(a, submitted["id"], tokens["lead"])
                 assert accepted["status"] == "ACCEPTED", accepted
                 event = await ws.receive_json(timeout=30)

@@ -106,7 +106,7 @@ async def test_a_subscriber_keeps_receiving_after_a_redis_restart(
             async with subscribed(url, program.token, submitted["id"]) as ws:
                 before = Redis.from_url(redis.url)
                 try:
-                    await listening(before, submitted["id"])
+                    await listening(before, submitted["id"], ws)
                 finally:
                     await before.aclose()
 
@@ -115,7 +115,7 @@ async def test_a_subscriber_keeps_receiving_after_a_redis_restart(
 
                 after = Redis.from_url(redis.url)
                 try:
-                    await listening(after, submitted["id"])
+                    await listening(after, submitted["id"], ws)
                 finally:
                     await after.aclose()
                 async with httpx.AsyncClient(timeout=10) as client:
