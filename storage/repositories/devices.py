@@ -8,7 +8,7 @@ from uuid import UUID
 
 from storage.models.catalogue import ServiceCentre, Terminal
 from storage.models.devices import Device, DeviceStatus
-from storage.models.hall import CentreStaff, CentreStaffRole, HallWindow
+from storage.models.hall import HallWindow
 
 
 async def create(**fields: Any) -> Device:
@@ -49,16 +49,6 @@ async def terminal_by_account(account_id: UUID) -> Terminal | None:
 
 async def terminal(terminal_id: UUID) -> Terminal | None:
     return await Terminal.get_or_none(id=terminal_id)
-
-
-async def centre_staff(centre_id: UUID) -> dict[UUID, CentreStaffRole]:
-    """Who works at the centre, with their role there."""
-    rows = await CentreStaff.filter(centre_id=centre_id).values_list("account_id", "role")
-    return {account_id: CentreStaffRole(role) for account_id, role in rows}
-
-
-async def add_centre_staff(centre_id: UUID, account_id: UUID, role: CentreStaffRole) -> None:
-    await CentreStaff.create(centre_id=centre_id, account_id=account_id, role=role)
 
 
 async def of_centre(centre_id: UUID, *, limit: int) -> list[Device]:
