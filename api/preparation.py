@@ -38,7 +38,7 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from resolvers.settings import Settings
-from schema.cost import operation_cost
+from schema.cost import list_bounds, operation_cost
 from schema.sdl import graphql_schema
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit
 
@@ -266,6 +266,19 @@ def _sizing_values(names: tuple[str, ...], variables: dict[str, Any]) -> bytes:
     return orjson.dumps([variables.get(name) for name in names])
 
 
+WARM_UP = """
+query WarmUp($code: String!, $first: Int = 2) {
+  service(code: $code) { code name materials { name } ...Place }
+  services(filter: {keyword: "warm"}, first: $first) {
+    nodes { ... on Service { code name } }
+    pageInfo { hasNextPage endCursor }
+  }
+  __typename
+}
+fragment Place on Service { region { name } department { name } }
+"""
+
+
 class Preparer:
     """Turns a client's request into an `Operation`, or refuses it with a typed reason."""
 
@@ -289,10 +302,13 @@ class Preparer:
         ]
         if self.production:
             self.rules.append(NoSchemaIntrospectionCustomRule)
-        # Validation and cost analysis read graphql-core's schema rebuilt from the SDL: built
-        # here, with the app, so that no client's first request pays for it (about half a
-        # second on a quiet core).
-        graphql_schema(schema)
+        # Validation and cost analysis read graphql-core's schema rebuilt from the SDL and the
+        # bounds of its lists: built here, with the app, so that no client's first request
+        # pays for them (about half a second on a quiet core).
+        list_bounds(schema, settings.max_page_size)
+        # graphql-core sets up each validation rule's visitor on the first document it checks
+        # (over 10 ms): one document with the usual kinds of node pays for it here.
+        self._warm_up()
         self._documents: OrderedDict[str, Document | InvalidDocument] = OrderedDict()
         self._costs: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
         # Per operation: the variables its cost depends on (see schema.cost.operation_cost).
@@ -367,6 +383,11 @@ class Preparer:
                 await redis.set(key, query, ex=APQ_TTL_SECONDS)
         except RedisError:
             return  # registering is an optimisation: without Redis the query still runs
+
+    def _warm_up(self) -> None:
+        errors = validate(graphql_schema(self.schema), parse(WARM_UP), self.rules)
+        # The document names public fields only: an error means the schema moved under it.
+        assert not errors, errors
 
     def document(self, query: str, query_hash: str | None = None) -> Document:
         """Parsed and validated once per distinct text; invalid ones raise InvalidDocument."""

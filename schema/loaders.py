@@ -12,7 +12,6 @@ add a layer that passes keys along. A read that chooses rows for a caller belong
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TypeVar
 from uuid import UUID
@@ -108,8 +107,29 @@ def grouped(
     return load
 
 
-@dataclass(slots=True)
-class ProviderLoaders:
+_Factory = Callable[[ReferenceData | None], object]
+
+
+class _Lazy:
+    """Builds each loader on its first use in the request: a request touches a handful of the
+    dozens the schema has, and building them all cost more than the guide's own SQL."""
+
+    _factories: dict[str, _Factory]
+
+    def __init__(self, reference: ReferenceData | None) -> None:
+        self._reference = reference
+
+    def __getattr__(self, name: str) -> object:
+        # Only reached when the instance has no such attribute yet.
+        factory = self._factories.get(name)
+        if factory is None:
+            raise AttributeError(name)
+        loader = factory(self._reference)
+        setattr(self, name, loader)
+        return loader
+
+
+class ProviderLoaders(_Lazy):
     # Unscoped: types check who may see what (see schema/providers/types.py).
     provider: DataLoader[UUID, Provider | None]
     service: DataLoader[UUID, ProviderService | None]
@@ -125,8 +145,7 @@ class ProviderLoaders:
     theme_services: DataLoader[tuple[str, str | None], list[ProviderService]]
 
 
-@dataclass(slots=True)
-class Loaders:
+class Loaders(_Lazy):
     account: DataLoader[UUID, Account | None]
     region: DataLoader[UUID, Region | None]
     region_by_code: DataLoader[str, Region | None]
@@ -255,94 +274,132 @@ def _service_of_event(event: ProviderEvent) -> UUID:
     return event.service_id
 
 
-def create_provider_loaders() -> ProviderLoaders:
-    repo = provider_repo
-    return ProviderLoaders(
-        provider=DataLoader(aligned(repo.providers_by_ids, lambda p: p.id)),
-        service=DataLoader(aligned(repo.services_by_ids, lambda s: s.id)),
-        members=DataLoader(grouped(repo.members_of, lambda m: m.provider_id)),
-        api_keys=DataLoader(grouped(repo.keys_of, lambda k: k.provider_id)),
-        webhooks=DataLoader(grouped(repo.webhooks_of, lambda w: w.provider_id)),
-        service_themes=DataLoader(grouped(repo.theme_links, lambda t: t.service_id)),
-        service_regions=DataLoader(_pairs(repo.region_links)),
-        service_events=DataLoader(grouped(repo.events_of_services, _service_of_event)),
-        memberships=DataLoader(_memberships),
-        theme_services=DataLoader(_theme_services),
-    )
+_PROVIDER_LOADERS: dict[str, _Factory] = {
+    "provider": lambda _: DataLoader(aligned(provider_repo.providers_by_ids, lambda p: p.id)),
+    "service": lambda _: DataLoader(aligned(provider_repo.services_by_ids, lambda s: s.id)),
+    "members": lambda _: DataLoader(grouped(provider_repo.members_of, lambda m: m.provider_id)),
+    "api_keys": lambda _: DataLoader(grouped(provider_repo.keys_of, lambda k: k.provider_id)),
+    "webhooks": lambda _: DataLoader(grouped(provider_repo.webhooks_of, lambda w: w.provider_id)),
+    "service_themes": lambda _: DataLoader(
+        grouped(provider_repo.theme_links, lambda t: t.service_id)
+    ),
+    "service_regions": lambda _: DataLoader(_pairs(provider_repo.region_links)),
+    "service_events": lambda _: DataLoader(
+        grouped(provider_repo.events_of_services, _service_of_event)
+    ),
+    "memberships": lambda _: DataLoader(_memberships),
+    "theme_services": lambda _: DataLoader(_theme_services),
+}
+
+
+_LOADERS: dict[str, _Factory] = {
+    "account": lambda _: DataLoader(
+        aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id)
+    ),
+    "region": lambda reference: DataLoader(
+        aligned(reference.regions if reference else catalogue_repo.regions_by_ids, lambda r: r.id)
+    ),
+    "region_by_code": lambda _: DataLoader(
+        aligned(catalogue_repo.regions_by_codes, lambda r: r.code)
+    ),
+    "region_children": lambda _: DataLoader(grouped(catalogue_repo.region_children, _parent_id)),
+    "department": lambda reference: DataLoader(
+        aligned(
+            reference.departments if reference else catalogue_repo.departments_by_ids,
+            lambda d: d.id,
+        )
+    ),
+    "department_by_code": lambda _: DataLoader(
+        aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
+    ),
+    "base_item": lambda _: DataLoader(aligned(catalogue_repo.base_items_by_ids, lambda b: b.id)),
+    "implementation": lambda _: DataLoader(
+        aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)
+    ),
+    "materials": lambda _: DataLoader(
+        grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)
+    ),
+    "handling_centres": lambda _: DataLoader(_handling_centres),
+    "article": lambda _: DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
+    "article_items": lambda _: DataLoader(
+        grouped(catalogue_repo.article_items, lambda i: i.article_id)
+    ),
+    "terminal_services": lambda _: DataLoader(
+        grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
+    ),
+    "application_tasks": lambda _: DataLoader(
+        grouped(application_repo.tasks_of, lambda t: t.application_id)
+    ),
+    "application_events": lambda _: DataLoader(
+        grouped(application_repo.events_of, lambda e: e.application_id)
+    ),
+    "bundle_item_events": lambda _: DataLoader(_pairs(_bundle_item_events)),
+    "application_materials": lambda _: DataLoader(
+        grouped(application_repo.materials_of, lambda m: m.application_id)
+    ),
+    "application_rating": lambda _: DataLoader(
+        aligned(application_repo.ratings_of, lambda r: r.application_id)
+    ),
+    "document": lambda _: DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
+    "payment": lambda _: DataLoader(
+        aligned(payment_repo.by_applications, lambda p: p.application_id)
+    ),
+    "payment_items": lambda _: DataLoader(grouped(payment_repo.items_of, lambda i: i.payment_id)),
+    "payment_refunds": lambda _: DataLoader(
+        grouped(payment_repo.refunds_of, lambda r: r.payment_id)
+    ),
+    "payment_receipts": lambda _: DataLoader(
+        grouped(payment_repo.receipts_of, lambda r: r.payment_id)
+    ),
+    "exchange_acknowledgement": lambda _: DataLoader(
+        aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
+    ),
+    "exchange_system": lambda _: DataLoader(aligned(exchange_repo.systems_by_ids, lambda s: s.id)),
+    "base_item_by_code": lambda _: DataLoader(
+        aligned(scenario_repo.base_items_by_codes, lambda b: b.basic_code)
+    ),
+    "theme_items": lambda _: DataLoader(grouped(scenario_repo.theme_items, lambda i: i.theme_id)),
+    "theme_scenarios": lambda _: DataLoader(_pairs(scenario_repo.published_scenarios_of_themes)),
+    "scenario_themes": lambda _: DataLoader(_pairs(scenario_repo.themes_of_scenarios)),
+    "scenario": lambda _: DataLoader(aligned(scenario_repo.scenarios_by_ids, lambda s: s.id)),
+    "scenario_submission": lambda _: DataLoader(
+        aligned(scenario_repo.submissions_of, lambda s: s.application_id)
+    ),
+    "service_in_region": lambda _: DataLoader(_services_in_regions),
+    "providers": ProviderLoaders,
+    "appeal_category": lambda _: DataLoader(aligned(appeal_repo.categories_by_ids, lambda c: c.id)),
+    "appeal_category_children": lambda _: DataLoader(
+        grouped(appeal_repo.category_children, _category_parent_id)
+    ),
+    "appeal": lambda _: DataLoader(aligned(appeal_repo.by_ids, lambda a: a.id)),
+    "appeal_merged": lambda _: DataLoader(grouped(appeal_repo.merged_into, _merged_into_id)),
+    "appeal_events": lambda _: DataLoader(grouped(appeal_repo.events_of, lambda e: e.appeal_id)),
+    "appeal_replies": lambda _: DataLoader(grouped(appeal_repo.replies_of, lambda r: r.appeal_id)),
+    "appeal_ratings": lambda _: DataLoader(grouped(appeal_repo.ratings_of, lambda r: r.appeal_id)),
+    "appeal_photos": lambda _: DataLoader(grouped(appeal_repo.photos_of, lambda p: p.appeal_id)),
+    "appeal_revisits": lambda _: DataLoader(
+        grouped(appeal_repo.revisits_of, lambda r: r.appeal_id)
+    ),
+    "delegation_events": lambda _: DataLoader(
+        grouped(delegation_repo.trails_of, lambda e: e.delegation_id)
+    ),
+    "inspection_participants": lambda _: DataLoader(
+        grouped(inspection_repo.participants_of, lambda p: p.inspection_id)
+    ),
+    "inspection_events": lambda _: DataLoader(
+        grouped(inspection_repo.events_of, lambda e: e.inspection_id)
+    ),
+    "delivery_events": lambda _: DataLoader(
+        grouped(delivery_repo.events_of, lambda e: e.delivery_id)
+    ),
+}
 
 
 def create_loaders(reference: ReferenceData | None = None) -> Loaders:
     """A fresh registry per request: a shared loader would leak rows between callers.
     With `reference`, regions and departments come from the process's reference data."""
-    regions = reference.regions if reference else catalogue_repo.regions_by_ids
-    departments = reference.departments if reference else catalogue_repo.departments_by_ids
-    return Loaders(
-        account=DataLoader(aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id)),
-        region=DataLoader(aligned(regions, lambda r: r.id)),
-        region_by_code=DataLoader(aligned(catalogue_repo.regions_by_codes, lambda r: r.code)),
-        region_children=DataLoader(grouped(catalogue_repo.region_children, _parent_id)),
-        department=DataLoader(aligned(departments, lambda d: d.id)),
-        department_by_code=DataLoader(
-            aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
-        ),
-        base_item=DataLoader(aligned(catalogue_repo.base_items_by_ids, lambda b: b.id)),
-        implementation=DataLoader(aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)),
-        materials=DataLoader(grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)),
-        handling_centres=DataLoader(_handling_centres),
-        article=DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
-        article_items=DataLoader(grouped(catalogue_repo.article_items, lambda i: i.article_id)),
-        terminal_services=DataLoader(
-            grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
-        ),
-        application_tasks=DataLoader(
-            grouped(application_repo.tasks_of, lambda t: t.application_id)
-        ),
-        application_events=DataLoader(
-            grouped(application_repo.events_of, lambda e: e.application_id)
-        ),
-        bundle_item_events=DataLoader(_pairs(_bundle_item_events)),
-        application_materials=DataLoader(
-            grouped(application_repo.materials_of, lambda m: m.application_id)
-        ),
-        application_rating=DataLoader(
-            aligned(application_repo.ratings_of, lambda r: r.application_id)
-        ),
-        document=DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
-        payment=DataLoader(aligned(payment_repo.by_applications, lambda p: p.application_id)),
-        payment_items=DataLoader(grouped(payment_repo.items_of, lambda i: i.payment_id)),
-        payment_refunds=DataLoader(grouped(payment_repo.refunds_of, lambda r: r.payment_id)),
-        payment_receipts=DataLoader(grouped(payment_repo.receipts_of, lambda r: r.payment_id)),
-        exchange_acknowledgement=DataLoader(
-            aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
-        ),
-        exchange_system=DataLoader(aligned(exchange_repo.systems_by_ids, lambda s: s.id)),
-        base_item_by_code=DataLoader(
-            aligned(scenario_repo.base_items_by_codes, lambda b: b.basic_code)
-        ),
-        theme_items=DataLoader(grouped(scenario_repo.theme_items, lambda i: i.theme_id)),
-        theme_scenarios=DataLoader(_pairs(scenario_repo.published_scenarios_of_themes)),
-        scenario_themes=DataLoader(_pairs(scenario_repo.themes_of_scenarios)),
-        scenario=DataLoader(aligned(scenario_repo.scenarios_by_ids, lambda s: s.id)),
-        scenario_submission=DataLoader(
-            aligned(scenario_repo.submissions_of, lambda s: s.application_id)
-        ),
-        service_in_region=DataLoader(_services_in_regions),
-        providers=create_provider_loaders(),
-        appeal_category=DataLoader(aligned(appeal_repo.categories_by_ids, lambda c: c.id)),
-        appeal_category_children=DataLoader(
-            grouped(appeal_repo.category_children, _category_parent_id)
-        ),
-        appeal=DataLoader(aligned(appeal_repo.by_ids, lambda a: a.id)),
-        appeal_merged=DataLoader(grouped(appeal_repo.merged_into, _merged_into_id)),
-        appeal_events=DataLoader(grouped(appeal_repo.events_of, lambda e: e.appeal_id)),
-        appeal_replies=DataLoader(grouped(appeal_repo.replies_of, lambda r: r.appeal_id)),
-        appeal_ratings=DataLoader(grouped(appeal_repo.ratings_of, lambda r: r.appeal_id)),
-        appeal_photos=DataLoader(grouped(appeal_repo.photos_of, lambda p: p.appeal_id)),
-        appeal_revisits=DataLoader(grouped(appeal_repo.revisits_of, lambda r: r.appeal_id)),
-        delegation_events=DataLoader(grouped(delegation_repo.trails_of, lambda e: e.delegation_id)),
-        inspection_participants=DataLoader(
-            grouped(inspection_repo.participants_of, lambda p: p.inspection_id)
-        ),
-        inspection_events=DataLoader(grouped(inspection_repo.events_of, lambda e: e.inspection_id)),
-        delivery_events=DataLoader(grouped(delivery_repo.events_of, lambda e: e.delivery_id)),
-    )
+    return Loaders(reference)
+
+
+ProviderLoaders._factories = _PROVIDER_LOADERS
+Loaders._factories = _LOADERS

@@ -273,6 +273,12 @@ async def warm(resources: Resources) -> None:
     try:
         await resources.reference.warm()
         await search_index(resources)
+        # One search and one guide through the same statements a client's will run: the pool
+        # hands out its most recently used connection first, and on this one the statements
+        # are prepared and asyncpg has learnt the types they return.
+        page = await list_services(resources, ServiceFilter(keyword="办理"), first=1, after=None)
+        if page is not None and page.page.rows:
+            await get_service_with_materials(page.page.rows[0].code, None)
     except Exception:
         log.warning("catalogue reads not warmed at start-up", exc_info=True)
 
