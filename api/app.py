@@ -33,6 +33,7 @@ from api.resources import open_resources
 from api.tracing import tracing_middleware
 from api.uploads import download, upload
 from api.wechat_push import WECHAT_PUSH_PATH, push
+from resolvers.appeals import keywords as appeal_keywords
 from resolvers.catalogue import service as catalogue_service
 from resolvers.settings import Settings
 from schema.root import PUBLIC_CATALOGUE_FIELDS, SchemaOptions, build_schema
@@ -78,6 +79,8 @@ def create_app(settings: Settings) -> Starlette:
                 app.state.resources = resources
                 # Before the first request: uvicorn accepts connections only after this.
                 await catalogue_service.warm(resources)
+                # The appeals' keyword table: a no-op when a pre-forking parent loaded it.
+                appeal_keywords.load()
                 stop = asyncio.Event()
                 runner = None
                 if settings.outbox_in_process:

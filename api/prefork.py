@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from uvicorn_worker import UvicornWorker
 
 from api.app import create_app
+from resolvers.appeals import keywords as appeal_keywords
 from resolvers.catalogue import service as catalogue_service
 from resolvers.settings import Settings
 
@@ -115,6 +116,7 @@ class PreforkServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Starlette:
         app = create_app(self.settings)
         catalogue_service.load_dictionaries()
+        appeal_keywords.load()
         # Everything loaded so far lives as long as the process: kept out of the collector's
         # generations, so that a collection in a worker does not write to (and so copy)
         # the pages it shares with the parent.
