@@ -87,12 +87,16 @@ async def test_the_resident_follows_the_inspection_on_the_timeline(
     ), types
     declined_step = steps[2]
     assert "当天另有执法任务" in declined_step["note"]
-    assert declined_step["actorKind"] == "DEPARTMENT" and declined_step["byStaff"]
+    assert declined_step["actorKind"] == "DEPARTMENT"
+    assert declined_step["byStaff"]
     assert declined_step["department"]["code"] is not None
     scheduled = steps[4 + departments]
-    assert scheduled["actorKind"] == "SYSTEM" and scheduled["department"] is None
+    assert scheduled["actorKind"] == "SYSTEM"
+    assert scheduled["department"] is None
     assert "锦江区春熙路1号" in scheduled["note"]
-    assert all("场地符合卫生要求" in s["note"] and "符合" in s["note"] for s in steps[-departments:])
+    assert all(
+        "场地符合卫生要求" in s["note"] and "符合" in s["note"] for s in steps[-departments:]
+    )
     assert {s["department"]["code"] for s in steps[-departments:]} == {
         s["department"]["code"] for s in steps[5 : 5 + departments - 1]
     } | {steps[0]["department"]["code"]}

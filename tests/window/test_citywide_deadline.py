@@ -27,9 +27,7 @@ async def test_the_deadline_runs_from_acceptance_at_the_receiving_centre(
     made = await _accepted_elsewhere(seeded, wechat, "reader-deadline-1", "citywide-deadline")
     application_id = made["application"]["id"]
     row = await Application.get(id=_uuid(application_id))
-    await CitywideAcceptance.filter(application_id=row.id).update(
-        accepted_on=RECEIVED_AT_CENTRE
-    )
+    await CitywideAcceptance.filter(application_id=row.id).update(accepted_on=RECEIVED_AT_CENTRE)
     department = await officer(seeded, wechat, JINJIANG_POLICE)
     frozen(seeded, TAKEN_UP)
 
