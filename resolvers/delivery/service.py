@@ -21,10 +21,7 @@ import orjson
 
 from integrations.courier import CourierError, Recipient, create_waybill, verify
 from resolvers import policy
-from resolvers.accounts.errors import AccountError
-from resolvers.accounts.identity import resident_id
 from resolvers.applications import service as applications
-from resolvers.calendar.service import china_date
 from resolvers.delivery.errors import DeliveryError, WebhookCode, WebhookRefused
 from resolvers.delivery.errors import DeliveryErrorCode as Code
 from resolvers.devices import service as devices
@@ -286,11 +283,9 @@ async def hand_over(
     except DeviceError as error:
         raise _from_device(error) from None
     owner = await account_repo.by_id(application.owner_id)
-    try:
-        number = resident_id(holder.id_number, today=china_date(resources.clock())).number
-    except AccountError:
-        raise DeliveryError(Code.INVALID_CARD, CARD_FIELD) from None
-    index = resources.keyring.blind_index(number, purpose="id_number")
+    # The reader's number in its canonical form (trimmed, upper-case X), as accounts index it;
+    # a number that is not one matches no owner.
+    index = resources.keyring.blind_index(holder.id_number, purpose="id_number")
     if owner is None or owner.id_number_index is None or owner.id_number_index != index:
         await account_repo.audit(
             "RESULT_HANDED_OVER",

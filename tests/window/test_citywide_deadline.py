@@ -39,6 +39,7 @@ async def test_the_deadline_runs_from_acceptance_at_the_receiving_centre(
     promised = 15  # 居民身份证换领: promised working days
     from_centre = (await deadline(RECEIVED_AT_CENTRE, promised)).due
     from_department = (await deadline(date(2025, 3, 13), promised)).due
+    assert from_centre is not None
     assert accepted["status"] == "ACCEPTED", accepted
     assert from_centre != from_department
     assert accepted["dueDate"] == from_centre.isoformat()
@@ -73,5 +74,6 @@ async def test_an_application_taken_at_its_own_departments_window_counts_from_ac
 
     item = await implementation(HYGIENE)
     expected = (await deadline(date(2025, 3, 13), item.promised_days)).due
+    assert expected is not None
     assert accepted["dueDate"] == expected.isoformat(), accepted
     assert await CitywideAcceptance.filter(application_id=_uuid(submitted["id"])).count() == 0
