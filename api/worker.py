@@ -21,6 +21,7 @@ from resolvers.appeals.handling import recheck_held
 from resolvers.appeals.photo_checks import hold_silent
 from resolvers.applications.deadlines import scan
 from resolvers.documents.service import sweep_expired_tickets
+from resolvers.hall.booking import sweep_no_shows
 from resolvers.payments import service as payments
 from resolvers.resources import Resources
 from resolvers.settings import Settings
@@ -83,6 +84,12 @@ async def reconcile_payments(resources: Resources) -> int:
     return await payments.daily(resources)
 
 
+async def record_no_shows(resources: Resources) -> int:
+    """Bookings whose slot ended without a check-in become no-shows, each told to its
+    resident once (and the one that suspends their online booking, as such)."""
+    return await sweep_no_shows(resources)
+
+
 async def _refreshed(gauges: OutboxGauges) -> int:
     await gauges.refresh()
     return 0
@@ -98,6 +105,7 @@ JOBS = (
     Job("purge-ended-sessions", 600, purge_ended_sessions),
     Job("sweep-payments", 60, sweep_payments),
     Job("reconcile-payments", 600, reconcile_payments),
+    Job("record-no-shows", 60, record_no_shows),
 )
 
 

@@ -212,6 +212,8 @@ class Action(StrEnum):
     INSPECTION_RECORD_FINDING = "INSPECTION_RECORD_FINDING"
     # -- delivery of results (window, terminal pickup code, EMS)
     DELIVERY_CHOOSE = "DELIVERY_CHOOSE"
+    DELIVERY_HAND_OVER = "DELIVERY_HAND_OVER"  # window staff hand a result to its owner
+    DELIVERY_COLLECT_AT_TERMINAL = "DELIVERY_COLLECT_AT_TERMINAL"  # a pickup code entered
     # -- TV hall (电视政务大厅) sign-in
     TV_SIGN_IN_START = "TV_SIGN_IN_START"
     TV_SIGN_IN_CONFIRM = "TV_SIGN_IN_CONFIRM"
@@ -535,6 +537,12 @@ centre_manager = Relation("centre_manager", _centre_manager, _staff, needs_subje
 centre_window = Relation("centre_window", _centre_window, _staff, needs_subject=True)
 hall_terminal = Relation("hall_terminal", _hall_terminal, _terminal, needs_subject=True)
 terminal = Relation("terminal", _role(_terminal), _terminal)
+# A resident signed in at a self-service terminal (by its card reader and camera).
+at_terminal = Relation(
+    "at_terminal",
+    _role(lambda p: _signed_in(p) and p.terminal_id is not None),
+    lambda p: _signed_in(p) and p.terminal_id is not None,
+)
 
 RELATIONS: tuple[Relation, ...] = (
     anyone,
@@ -554,6 +562,7 @@ RELATIONS: tuple[Relation, ...] = (
     centre_window,
     hall_terminal,
     terminal,
+    at_terminal,
 )
 
 # Departments write the catalogue only for their own region and below: a district's officer
@@ -728,6 +737,9 @@ POLICY: dict[Action, Rule] = {
     A.INSPECTION_RECORD_FINDING: handling_department,
     # the resident chooses how the result reaches them
     A.DELIVERY_CHOOSE: owner,
+    # a window's staff hand it over against the owner's card; a terminal takes the code
+    A.DELIVERY_HAND_OVER: centre_window,
+    A.DELIVERY_COLLECT_AT_TERMINAL: terminal | at_terminal,
     # the TV asks and exchanges before anyone is signed in on it; the resident confirms
     A.TV_SIGN_IN_START: anyone,
     A.TV_SIGN_IN_CONFIRM: resident,

@@ -19,6 +19,9 @@ class Principal:
     # Signed in on a TV (电视政务大厅) by a code confirmed on the phone: the session reads the
     # catalogue and the resident's own things, and the policy refuses everything else.
     tv: bool = False
+    # A resident signed in at a self-service terminal by its card reader and camera: the
+    # terminal they stand at (what they submit is recorded as the TERMINAL channel there).
+    terminal_id: UUID | None = None
 
     @property
     def is_authenticated(self) -> bool:

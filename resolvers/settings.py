@@ -425,6 +425,12 @@ class Settings(BaseSettings):
     courier_webhook_tolerance_seconds: int = Field(
         default=300, ge=30, le=900, description="how old a webhook's timestamp may be"
     )
+    delivery_pickup_max_failures: int = Field(
+        default=5, ge=1, le=50, description="wrong pickup codes a terminal may enter per window"
+    )
+    delivery_pickup_failure_window_seconds: int = Field(
+        default=600, ge=60, le=86_400, description="the window of wrong pickup codes, seconds"
+    )
 
     # -- provincial exchange: every application step pushed, signed and acknowledged
     exchange_province_url: str = Field(

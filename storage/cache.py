@@ -132,6 +132,11 @@ class Keys:
         return f"device:nonce:{device_id}:{nonce[:64]}"
 
     @staticmethod
+    def pickup_failures(terminal_id: str) -> str:
+        """Wrong result pickup codes entered at one terminal in the current window."""
+        return f"pickup-fail:{terminal_id}"
+
+    @staticmethod
     def terminal_idle(access_hash: str) -> str:
         """A resident's session at a terminal: alive while this key is (each request renews
         it), so the session ends after the terminal's idle time."""

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from uuid import UUID
 
 import orjson
@@ -61,7 +62,13 @@ def _lifetimes(resources: Resources, account: Account) -> tuple[timedelta, timed
 TV_METHOD = "TV"
 
 
-def principal_of(account: Account, session_id: UUID | None, *, tv: bool = False) -> Principal:
+def principal_of(
+    account: Account,
+    session_id: UUID | None,
+    *,
+    tv: bool = False,
+    terminal_id: UUID | None = None,
+) -> Principal:
     return Principal(
         account_id=account.id,
         roles=frozenset(Role(r) for r in account.roles),
@@ -69,6 +76,7 @@ def principal_of(account: Account, session_id: UUID | None, *, tv: bool = False)
         department_id=account.department_id,
         region_id=account.region_id,
         tv=tv,
+        terminal_id=terminal_id,
     )
 
 
@@ -104,8 +112,11 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
     if cached:
         data = orjson.loads(cached)
         if data["exp"] > now.timestamp():
-            if data.get("t") and not await _still_active(resources, access_hash):
-                return None
+            terminal_id: UUID | Literal[False] | None = None
+            if data.get("t"):
+                terminal_id = await _still_active(resources, access_hash)
+                if terminal_id is None:
+                    return None
             return Principal(
                 account_id=UUID(data["a"]),
                 roles=frozenset(Role(r) for r in data["r"]),
@@ -113,14 +124,23 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
                 department_id=UUID(data["d"]) if data["d"] else None,
                 region_id=UUID(data["g"]) if data["g"] else None,
                 tv=bool(data.get("v")),
+                terminal_id=terminal_id or None,
             )
     session = await repo.live_session_by_access(access_hash, now)
     if session is None or session.account.disabled:
         return None
     at_terminal = session.method == TERMINAL_METHOD
-    if at_terminal and not await _still_active(resources, access_hash):
-        return None
-    principal = principal_of(session.account, session.id, tv=session.method == TV_METHOD)
+    terminal_id = None
+    if at_terminal:
+        terminal_id = await _still_active(resources, access_hash)
+        if terminal_id is None:
+            return None
+    principal = principal_of(
+        session.account,
+        session.id,
+        tv=session.method == TV_METHOD,
+        terminal_id=terminal_id or None,
+    )
     ttl = min(_CACHE_SECONDS, int((session.access_expires_at - now).total_seconds()))
     if ttl > 0:
         payload = orjson.dumps(
@@ -143,20 +163,31 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
     return principal
 
 
-async def _still_active(resources: Resources, access_hash: str) -> bool:
+async def _still_active(resources: Resources, access_hash: str) -> UUID | Literal[False] | None:
     """A resident's session at a terminal lives while its idle key does; each request
-    renews it. Without Redis it cannot be told: the session ends (fail closed)."""
+    renews it. Without Redis it cannot be told: the session ends (fail closed). The key
+    holds the terminal the resident stands at: its id, False when it names none, None
+    when the session ended."""
+    key = Keys.terminal_idle(access_hash)
     try:
-        return bool(
-            await resources.redis.expire(
-                Keys.terminal_idle(access_hash), resources.settings.terminal_idle_seconds
-            )
-        )
+        async with resources.redis.pipeline(transaction=False) as pipe:
+            pipe.expire(key, resources.settings.terminal_idle_seconds)
+            pipe.get(key)
+            renewed, value = await pipe.execute()
     except RedisError:
+        return None
+    if not renewed:
+        return None
+    try:
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        return UUID(hex=text)
+    except ValueError:
         return False
 
 
-async def start_terminal_session(resources: Resources, account: Account) -> IssuedSession:
+async def start_terminal_session(
+    resources: Resources, account: Account, terminal_id: UUID | None = None
+) -> IssuedSession:
     """A resident's session at a terminal: it ends after the terminal's idle time, and its
     refreshed tokens carry no idle key, so a refresh ends it too (the next resident must not
     inherit it)."""
@@ -164,7 +195,7 @@ async def start_terminal_session(resources: Resources, account: Account) -> Issu
     try:
         await resources.redis.set(
             Keys.terminal_idle(resources.keyring.token_hash(issued.token)),
-            "1",
+            terminal_id.hex if terminal_id is not None else "1",
             ex=resources.settings.terminal_idle_seconds,
         )
     except RedisError:

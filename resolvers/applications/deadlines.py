@@ -22,6 +22,7 @@ from storage.models.applications import Application, ApplicationStatus, EventTyp
 from storage.models.catalogue import HandlingType, Implementation
 from storage.models.outbox import OutboxMessage
 from storage.repositories import applications as repo
+from storage.repositories import window as window_repo
 from storage.transactions import atomic
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,18 @@ async def acceptance_due(submitted_on: date, days: int, stopped: int) -> Deadlin
 
 async def completion_due(accepted_on: date, promised: int, stopped: int) -> Deadline:
     return await deadline(accepted_on, promised + stopped)
+
+
+async def clock_starts(application: Application, today: date) -> date:
+    """The day the handling department's working days count from: today, when its own
+    window accepts; for 全域通办 (受办分离) the day the receiving centre accepted it, so
+    that the originals' journey across the city is on the department's clock, not the
+    resident's."""
+    accepted = await window_repo.citywide_of(application.id)
+    if accepted is None:
+        return today
+    started: date = accepted.accepted_on
+    return min(started, today)
 
 
 def is_overdue(application: Application, today: date) -> bool:

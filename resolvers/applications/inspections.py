@@ -19,12 +19,12 @@ from resolvers import inputs, policy
 from resolvers.applications.errors import ApplicationError
 from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.transitions import authorize as authorize_on
-from resolvers.applications.transitions import clean_note
+from resolvers.applications.transitions import clean_note, record
 from resolvers.ids import global_id
 from resolvers.notifications.service import enqueue_inbox, enqueue_wechat, wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
-from storage.models.applications import Application, ApplicationStatus
+from storage.models.applications import Application, ApplicationStatus, EventType
 from storage.models.inspections import (
     FindingOutcome,
     Inspection,
@@ -42,6 +42,9 @@ MAX_SLOT_HOURS = 8  # one visit: at most a working day long
 MAX_DAYS_AHEAD = 60
 # An inspection happens while the departments handle the application.
 OPEN_FOR_INSPECTION = (ApplicationStatus.ACCEPTED,)
+
+
+_OUTCOME_LABELS = {FindingOutcome.PASSED: "符合", FindingOutcome.FAILED: "不符合"}
 
 
 class Decision(StrEnum):
@@ -85,6 +88,17 @@ def clean_address(address: str) -> str:
     )
 
 
+# The inspection's steps the resident sees on the application's timeline (its completion
+# needs no event of its own there: the last finding says it).
+_ON_TIMELINE = {
+    InspectionEventType.PROPOSED: EventType.INSPECTION_PROPOSED,
+    InspectionEventType.CONFIRMED: EventType.INSPECTION_CONFIRMED,
+    InspectionEventType.DECLINED: EventType.INSPECTION_DECLINED,
+    InspectionEventType.SCHEDULED: EventType.INSPECTION_SCHEDULED,
+    InspectionEventType.FINDING_RECORDED: EventType.INSPECTION_FINDING,
+}
+
+
 async def _event(
     inspection: Inspection,
     type: InspectionEventType,
@@ -93,7 +107,11 @@ async def _event(
     actor_id: UUID | None,
     department_id: UUID | None,
     note: str = "",
+    application: Application | None = None,
+    timeline_note: str = "",
 ) -> None:
+    """Inside the transaction: the step on the inspection's own trail and, for the steps the
+    resident follows, on the application's timeline (`timeline_note` is what they read)."""
     await repo.add_event(
         inspection_id=inspection.id,
         type=type,
@@ -103,6 +121,17 @@ async def _event(
         round=inspection.round,
         note=note,
     )
+    timeline = _ON_TIMELINE.get(type)
+    if application is not None and timeline is not None:
+        await record(
+            application,
+            timeline,
+            application.status,
+            at=at,
+            actor_id=actor_id,
+            note=timeline_note[:500],
+            department_id=department_id,
+        )
 
 
 async def propose(
@@ -171,10 +200,16 @@ async def propose(
             )
             await repo.reset_responses(inspection.id)
         await _event(
-            inspection, InspectionEventType.PROPOSED, at=now, actor_id=actor, department_id=lead
+            inspection,
+            InspectionEventType.PROPOSED,
+            at=now,
+            actor_id=actor,
+            department_id=lead,
+            application=application,
+            timeline_note=f"拟定联合踏勘：{wechat_time(starts_at)}，{place}",
         )
         # The lead proposed the slot: it has confirmed it.
-        await _answer(inspection, lead, actor, Decision.CONFIRM, "", now)
+        await _answer(inspection, lead, actor, Decision.CONFIRM, "", now, application)
         for department_id in dict.fromkeys(departments):
             if department_id != lead:
                 await enqueue_inbox(
@@ -201,6 +236,7 @@ async def _answer(
     decision: Decision,
     reason: str,
     now: datetime,
+    application: Application,
 ) -> list[InspectionParticipant]:
     """Inside the transaction: one department's answer; schedules the visit when it was the
     last confirmation. Returns every participant as it now stands."""
@@ -228,6 +264,12 @@ async def _answer(
         actor_id=actor,
         department_id=department_id,
         note=reason,
+        application=application,
+        timeline_note=(
+            "确认参加联合踏勘"
+            if decision is Decision.CONFIRM
+            else f"无法按拟定时间参加联合踏勘，将重新拟定时间：{reason}"
+        ),
     )
     return parts
 
@@ -251,7 +293,9 @@ async def respond(
         assert inspection is not None
         if inspection.status is not InspectionStatus.PROPOSED:
             raise ApplicationError(Code.INVALID_STATE, "inspectionId")
-        parts = await _answer(inspection, department, _account(principal), decision, text, now)
+        parts = await _answer(
+            inspection, department, _account(principal), decision, text, now, found.application
+        )
         if decision is Decision.DECLINE:
             await repo.update(inspection.id, status=InspectionStatus.DECLINED)
             await enqueue_inbox(
@@ -266,7 +310,15 @@ async def respond(
         elif all(p.response is InspectionResponse.CONFIRMED for p in parts):
             await repo.update(inspection.id, status=InspectionStatus.SCHEDULED, scheduled_at=now)
             await _event(
-                inspection, InspectionEventType.SCHEDULED, at=now, actor_id=None, department_id=None
+                inspection,
+                InspectionEventType.SCHEDULED,
+                at=now,
+                actor_id=None,
+                department_id=None,
+                application=found.application,
+                timeline_note=(
+                    f"联合踏勘已预约：{wechat_time(inspection.starts_at)}，{inspection.address}"
+                ),
             )
             await _tell_resident(found.application, inspection, now)
     updated = await repo.by_id(inspection_id)
@@ -346,6 +398,8 @@ async def record_finding(
             actor_id=_account(principal),
             department_id=department,
             note=f"{outcome.value}: {text}"[:500],
+            application=found.application,
+            timeline_note=f"踏勘意见（{_OUTCOME_LABELS[outcome]}）：{text}",
         )
         if all(_recorded(p) for p in parts):
             await repo.update(inspection.id, status=InspectionStatus.COMPLETED, completed_at=now)

@@ -239,6 +239,7 @@ async def create_submitted(
     number: str,
     parent_id: UUID | None = None,
     actor_id: UUID | None = None,
+    terminal_id: UUID | None = None,
 ) -> Application:
     """Inside the caller's transaction: a SUBMITTED application with its materials and its
     timeline's first event, under a `number` reserved before the transaction (`reserve_numbers`). A
@@ -253,6 +254,7 @@ async def create_submitted(
         parent_id=parent_id,
         status=ApplicationStatus.SUBMITTED,
         channel=channel,
+        terminal_id=terminal_id,
         form_sealed=resources.keyring.seal(form_text, context="application.form"),
         submitted_at=now,
         **acceptance_due.columns("acceptance_due_date"),
@@ -303,6 +305,10 @@ async def submit(
     owner_id = acting(principal)
     settings = resources.settings
     key = clean_key(idempotency_key)
+    # At a terminal the session, not the client, names the channel: the resident stands there.
+    at_terminal = principal.terminal_id is not None
+    if at_terminal:
+        channel = Channel.TERMINAL
     digest = request_hash(service_code, region_code, form, document_ids, channel)
     if key is not None:
         replay = await replayed(owner_id, SUBMIT_SCOPE, key, digest)
@@ -310,12 +316,16 @@ async def submit(
             return replay
 
     await require_real_name(owner_id)
-    require_self_service(channel)
+    if not at_terminal:
+        require_self_service(channel)
     implementation = await get_service(service_code, region_code)
     if implementation is None:
         raise ApplicationError(Code.SERVICE_NOT_FOUND, "serviceCode")
     if channel.value not in implementation.channels:
-        raise ApplicationError(Code.CHANNEL_NOT_ALLOWED, "channel")
+        # At a terminal the item is what is not offered there: the channel was not chosen.
+        raise ApplicationError(
+            Code.CHANNEL_NOT_ALLOWED, "serviceCode" if at_terminal else "channel"
+        )
     form_text = check_form(resources, form, implementation.form_schema)
     materials = await repo.implementation_materials(implementation.id)
     plan = await _plan_materials(
@@ -338,6 +348,7 @@ async def submit(
                 now=now,
                 acceptance_due=due,
                 number=number,
+                terminal_id=principal.terminal_id,
             )
             if key is not None:
                 await remember_key(owner_id, SUBMIT_SCOPE, key, digest, application.id)

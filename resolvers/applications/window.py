@@ -40,7 +40,8 @@ async def accept(
             raise ApplicationError(Code.PAYMENT_DUE, "applicationId")
         implementation = await repo.implementation(application.implementation_id)
         assert implementation is not None
-        due = await deadlines.completion_due(today, deadlines.promised_days(implementation), 0)
+        starts = await deadlines.clock_starts(application, today)
+        due = await deadlines.completion_due(starts, deadlines.promised_days(implementation), 0)
         cooperating = await repo.departments_by_codes(
             list(implementation.cooperating_departments), excluding=application.department_id
         )
@@ -54,7 +55,7 @@ async def accept(
                 lead=lead,
                 due_date=due.due,
             )
-        return {"accepted_on": today, "stopped_working_days": 0, **due.columns("due_date")}
+        return {"accepted_on": starts, "stopped_working_days": 0, **due.columns("due_date")}
 
     async def tell(moved: Any) -> StatusChange | None:
         return await announce(moved.row, moved.target, at=now)

@@ -2,7 +2,10 @@
 terminal with a pickup code (shown once, kept as a keyed hash), or posted by EMS: a waybill
 at the courier and a tracking number, whose statuses arrive by the courier's signed webhook
 (`courier_event`: HMAC over timestamp and body, a timestamp of the last minutes only, and
-each event id taken once, so a replayed or forged call changes nothing)."""
+each event id taken once, so a replayed or forged call changes nothing). A WINDOW result is
+handed over by window staff against a fresh card read of its owner (`hand_over`); a TERMINAL
+result is taken with its code, once, and wrong codes are rate-limited per terminal
+(`collect_at_terminal`)."""
 
 from __future__ import annotations
 
@@ -21,13 +24,19 @@ from resolvers import policy
 from resolvers.applications import service as applications
 from resolvers.delivery.errors import DeliveryError, WebhookCode, WebhookRefused
 from resolvers.delivery.errors import DeliveryErrorCode as Code
+from resolvers.devices import service as devices
+from resolvers.devices.errors import DeviceError
 from resolvers.notifications.service import enqueue_inbox
-from resolvers.principal import Principal
+from resolvers.principal import ClientInfo, Principal
 from resolvers.resources import Resources
-from storage.models.applications import ApplicationStatus
+from storage.cache import Keys, RedisError, hit_rate_limit
+from storage.models.applications import Application, ApplicationStatus
 from storage.models.delivery import Delivery, DeliveryMethod, DeliveryStatus
+from storage.models.devices import DeviceKind
+from storage.repositories import accounts as account_repo
 from storage.repositories import applications as application_repo
 from storage.repositories import delivery as repo
+from storage.repositories import hall as hall_repo
 from storage.transactions import IntegrityError, atomic
 
 PICKUP_CODE_DIGITS = 8
@@ -206,3 +215,200 @@ async def courier_event(
     except IntegrityError:
         raise WebhookRefused(WebhookCode.REPLAYED) from None
     return delivery
+
+
+# -- collecting a result at a window or at a terminal
+
+CARD_FIELD = "cardRead"
+_DEVICE_CODES = {code.value for code in Code}
+
+
+def _from_device(error: DeviceError) -> DeliveryError:
+    """A card read's error under this mutation's codes (one it lacks: INVALID_CARD)."""
+    value = error.code.value
+    code = Code(value) if value in _DEVICE_CODES else Code.INVALID_CARD
+    return DeliveryError(code, error.field or CARD_FIELD)
+
+
+async def _collected(
+    delivery: Delivery, application: Application, *, at: datetime, where: str
+) -> None:
+    """Inside the transaction: the step and the resident's notice."""
+    await repo.add_event(delivery_id=delivery.id, status=DeliveryStatus.COLLECTED, at=at)
+    await enqueue_inbox(
+        key=str(application.id),
+        now=at,
+        topic="DELIVERY_STATUS",
+        title="办理结果已领取",
+        body=f"您的办件 {application.number} 的办理结果已于{where}领取。如非本人领取，请及时反映。",
+        subject_id=application.id,
+        account_ids=[application.owner_id],
+    )
+
+
+async def hand_over(
+    resources: Resources,
+    principal: Principal,
+    application_id: UUID,
+    *,
+    card_payload: str,
+    card_signature: str,
+    client: ClientInfo,
+) -> Delivery:
+    """Window staff of the centre the card reader stands in hand a WINDOW result to its owner,
+    whose ID card the reader has just read (signed by the device, its nonce spent once)."""
+    try:
+        signed, device = await devices.signed_by(card_payload, card_signature, CARD_FIELD)
+    except DeviceError as error:
+        raise _from_device(error) from None
+    if device.kind is not DeviceKind.CARD_READER or device.centre_id is None:
+        raise DeliveryError(Code.NOT_A_WINDOW_READER, CARD_FIELD)
+    await policy.authorize(
+        resources,
+        principal,
+        policy.Action.DELIVERY_HAND_OVER,
+        await devices.centre_subject(device.centre_id),
+        field=CARD_FIELD,
+    )
+    officer_id = principal.account_id
+    assert officer_id is not None
+    # What the officer chose is checked before the read is spent: a wrong pick costs no re-read.
+    application = await application_repo.by_id(application_id)
+    delivery = await repo.of_application(application_id) if application else None
+    if application is None or delivery is None:
+        raise DeliveryError(Code.NOT_FOUND, "applicationId")
+    _collectable(delivery, DeliveryMethod.WINDOW, "applicationId")
+    try:
+        holder = await devices.read_card(resources, signed, device, field=CARD_FIELD)
+    except DeviceError as error:
+        raise _from_device(error) from None
+    owner = await account_repo.by_id(application.owner_id)
+    # The reader's number in its canonical form (trimmed, upper-case X), as accounts index it;
+    # a number that is not one matches no owner.
+    index = resources.keyring.blind_index(holder.id_number, purpose="id_number")
+    if owner is None or owner.id_number_index is None or owner.id_number_index != index:
+        await account_repo.audit(
+            "RESULT_HANDED_OVER",
+            success=False,
+            actor_id=officer_id,
+            detail=f"application={application.id.hex} device={device.id.hex} holder mismatch",
+            request_id=client.request_id,
+        )
+        raise DeliveryError(Code.NOT_THE_OWNER, CARD_FIELD)
+    now = resources.clock()
+    async with atomic():
+        if not await repo.collect(
+            delivery.id,
+            DeliveryMethod.WINDOW,
+            collected_at=now,
+            updated_at=now,
+            collected_by_id=officer_id,
+            collected_window_id=device.window_id,
+        ):
+            raise DeliveryError(Code.ALREADY_COLLECTED, "applicationId")
+        await _collected(delivery, application, at=now, where="政务服务中心窗口")
+        await account_repo.audit(
+            "RESULT_HANDED_OVER",
+            success=True,
+            actor_id=officer_id,
+            detail=" ".join(
+                f"{k}={v.hex}"
+                for k, v in (
+                    ("application", application.id),
+                    ("window", device.window_id),
+                    ("device", device.id),
+                )
+                if v is not None
+            )[:128],
+            request_id=client.request_id,
+        )
+    found = await repo.of_application(application.id)
+    assert found is not None
+    return found
+
+
+def _collectable(delivery: Delivery, method: DeliveryMethod, field: str) -> None:
+    if delivery.method is not method:
+        raise DeliveryError(Code.WRONG_METHOD, field)
+    if delivery.status is DeliveryStatus.COLLECTED:
+        raise DeliveryError(Code.ALREADY_COLLECTED, field)
+    if delivery.status is not DeliveryStatus.READY:
+        raise DeliveryError(Code.INVALID_STATE, field)
+
+
+async def _terminal_of(principal: Principal) -> UUID | None:
+    """The terminal the caller stands at: a resident signed in at one, or the terminal's own
+    device account."""
+    if principal.terminal_id is not None:
+        return principal.terminal_id
+    if principal.account_id is None:
+        return None
+    terminal = await hall_repo.terminal_of_account(principal.account_id)
+    return terminal.id if terminal is not None else None
+
+
+async def collect_at_terminal(
+    resources: Resources, principal: Principal, pickup_code: str, *, client: ClientInfo
+) -> Delivery:
+    """A TERMINAL result taken with its pickup code, once. Wrong codes are counted per
+    terminal: past `delivery_pickup_max_failures` in the window, the terminal takes no code
+    until the window ends (whether right or wrong), so codes cannot be guessed there."""
+    await policy.authorize(resources, principal, policy.Action.DELIVERY_COLLECT_AT_TERMINAL)
+    terminal_id = await _terminal_of(principal)
+    if terminal_id is None:
+        raise DeliveryError(Code.NOT_AT_TERMINAL)
+    code = pickup_code.strip()
+    if len(code) != PICKUP_CODE_DIGITS or not (code.isascii() and code.isdigit()):
+        raise DeliveryError(Code.INVALID_INPUT, "pickupCode")
+    settings = resources.settings
+    key = Keys.pickup_failures(terminal_id.hex)
+    try:
+        failures = int(await resources.redis.get(key) or 0)
+    except RedisError:
+        # The count cannot be told: no code is taken (fail closed).
+        raise DeliveryError(Code.SERVICE_UNAVAILABLE) from None
+    if failures >= settings.delivery_pickup_max_failures:
+        raise DeliveryError(Code.TOO_MANY_ATTEMPTS, "pickupCode")
+    delivery = await repo.by_pickup_code(resources.keyring.token_hash(code))
+    if delivery is None or delivery.method is not DeliveryMethod.TERMINAL:
+        try:
+            await hit_rate_limit(
+                resources.redis,
+                key,
+                limit=settings.delivery_pickup_max_failures,
+                window=settings.delivery_pickup_failure_window_seconds,
+            )
+        except RedisError:
+            raise DeliveryError(Code.SERVICE_UNAVAILABLE) from None
+        await account_repo.audit(
+            "RESULT_COLLECTED_AT_TERMINAL",
+            success=False,
+            actor_id=principal.account_id,
+            detail=f"terminal={terminal_id.hex} wrong code",
+            request_id=client.request_id,
+        )
+        raise DeliveryError(Code.WRONG_CODE, "pickupCode")
+    application = await application_repo.by_id(delivery.application_id)
+    assert application is not None
+    now = resources.clock()
+    async with atomic():
+        if not await repo.collect(
+            delivery.id,
+            DeliveryMethod.TERMINAL,
+            collected_at=now,
+            updated_at=now,
+            collected_terminal_id=terminal_id,
+        ):
+            # Taken a moment ago with the same code: it worked once.
+            raise DeliveryError(Code.WRONG_CODE, "pickupCode")
+        await _collected(delivery, application, at=now, where="自助终端")
+        await account_repo.audit(
+            "RESULT_COLLECTED_AT_TERMINAL",
+            success=True,
+            actor_id=principal.account_id,
+            detail=f"application={application.id.hex} terminal={terminal_id.hex}",
+            request_id=client.request_id,
+        )
+    found = await repo.of_application(application.id)
+    assert found is not None
+    return found

@@ -57,7 +57,9 @@ async def sign_in_at_terminal(
             now=resources.clock(),
             request_id=client.request_id,
         )
-        issued = await accounts.sessions.start_terminal_session(resources, resident)
+        issued = await accounts.sessions.start_terminal_session(
+            resources, resident, terminal.id if terminal else None
+        )
     except AccountError as error:
         if error.code is AccountErrorCode.ACCOUNT_DISABLED:
             raise DeviceError(Code.ACCOUNT_DISABLED) from None

@@ -10,6 +10,10 @@ Rules, each a setting:
 - a booking not checked in by its slot's end is a no-show; `hall_no_show_limit` (2) no-shows
   within `hall_no_show_window_days` (30) suspend online booking for `hall_suspension_days`
   (30) from the last of them.
+
+No-shows are recorded by the worker's sweep (`sweep_no_shows`) and, should it lag, by the
+resident's next read or booking; either way through `record_no_shows`, which tells the
+resident once per no-show (and once more when it suspends their booking).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from resolvers.calendar import service as calendar
 from resolvers.catalogue import service as catalogue
 from resolvers.hall.errors import HallError
 from resolvers.hall.errors import HallErrorCode as Code
+from resolvers.notifications.service import enqueue_inbox, wechat_time
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from resolvers.settings import Settings
@@ -152,11 +157,80 @@ def suspended_until(settings: Settings, no_shows: list[datetime]) -> datetime | 
     return until
 
 
+async def record_no_shows(resources: Resources, resident_id: UUID, now: datetime) -> int:
+    """The resident's bookings whose slot ended without a check-in become no-shows (the seat
+    passed with the slot: nothing is freed). Each one is told to the resident once, and the
+    no-show that suspends their booking is told as such, whoever records it first (the
+    resident's row lock serialises a sweep and a read racing on the same resident)."""
+    if not await repo.ended_unattended(resident_id, now):
+        return 0
+    settings = resources.settings
+    since = now - timedelta(days=settings.hall_no_show_window_days + settings.hall_suspension_days)
+    key = f"appointments:{resident_id}"
+    recorded: list[Appointment] = []
+    async with atomic():
+        await repo.lock_resident(resident_id)
+        earlier = await repo.no_show_ends(resident_id, since)
+        for row in await repo.ended_unattended_for_update(resident_id, now):
+            if not await repo.mark_no_show(row.id):
+                continue
+            recorded.append(row)
+            await enqueue_inbox(
+                key=key,
+                now=now,
+                topic="APPOINTMENT_NO_SHOW",
+                title="预约未到",
+                body=(
+                    f"您预约的 {row.service_name}（{wechat_time(row.starts_at)}）未按时签到，"
+                    f"已记为爽约。{settings.hall_no_show_window_days} 天内爽约 "
+                    f"{settings.hall_no_show_limit} 次将暂停网上预约。"
+                )[:200],
+                subject_id=row.id,
+                account_ids=[resident_id],
+            )
+        if not recorded:
+            return 0
+        before = suspended_until(settings, earlier)
+        after = suspended_until(settings, sorted([*earlier, *(r.ends_at for r in recorded)]))
+        if after is not None and after > now and after != before:
+            await enqueue_inbox(
+                key=key,
+                now=now,
+                topic="BOOKING_SUSPENDED",
+                title="网上预约已暂停",
+                body=(
+                    f"您 {settings.hall_no_show_window_days} 天内爽约已达 "
+                    f"{settings.hall_no_show_limit} 次，网上预约暂停至 {wechat_time(after)}。"
+                    "期间仍可到大厅现场取号办理。"
+                )[:200],
+                subject_id=resident_id,
+                account_ids=[resident_id],
+            )
+    return len(recorded)
+
+
+async def sweep_no_shows(resources: Resources, *, batch: int = 100) -> int:
+    """The worker's pass: every booking whose slot ended without a check-in, recorded as a
+    no-show with its notices. Safe to run in several workers at once."""
+    now = resources.clock()
+    done = 0
+    seen: set[UUID] = set()
+    while True:
+        residents = [
+            r for r in await repo.residents_with_ended_bookings(now, batch) if r not in seen
+        ]
+        if not residents:
+            return done
+        for resident_id in residents:
+            seen.add(resident_id)
+            done += await record_no_shows(resources, resident_id, now)
+
+
 async def suspension_of(resources: Resources, resident_id: UUID) -> datetime | None:
     """The end of the resident's booking suspension, when it is in force now."""
     settings = resources.settings
     now = resources.clock()
-    await repo.mark_no_shows(resident_id, now)
+    await record_no_shows(resources, resident_id, now)
     since = now - timedelta(days=settings.hall_no_show_window_days + settings.hall_suspension_days)
     until = suspended_until(settings, await repo.no_show_ends(resident_id, since))
     return until if until is not None and until > now else None
@@ -267,5 +341,5 @@ async def mine(
     """The resident's appointments, latest slot first (no-shows recorded before reading)."""
     resident_id = principal.account_id
     assert resident_id is not None
-    await repo.mark_no_shows(resident_id, resources.clock())
+    await record_no_shows(resources, resident_id, resources.clock())
     return await repo.appointments_of(resident_id, status, first=first, after=after)

@@ -9,12 +9,16 @@ from resolvers.delivery.errors import DeliveryError
 from resolvers.delivery.errors import DeliveryErrorCode as Code
 from resolvers.policy import Action
 from schema.authorised import authorised
-from schema.context import Info
+from schema.context import Info, client_of
 from schema.delivery.types import (
     ChooseDeliveryInput,
     ChooseDeliveryResult,
+    CollectResultAtTerminalInput,
+    CollectResultAtTerminalResult,
     Delivery,
     DeliveryChoice,
+    HandOverResultInput,
+    HandOverResultResult,
 )
 from schema.ids import node_uuid, uuid_of
 
@@ -59,3 +63,48 @@ class DeliveryMutation:
             recipient,
         )
         return DeliveryChoice.of(chosen)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.DELIVERY_HAND_OVER),
+        description=(
+            "Window staff of the centre the card reader stands in hand a WINDOW result to its "
+            "owner, whose ID card was just read (a read is used once): COLLECTED, with the "
+            "officer and the window on record; the owner is told. NOT_THE_OWNER when the card "
+            "is someone else's."
+        ),
+    )
+    async def hand_over_result(
+        self, info: Info, input: HandOverResultInput
+    ) -> HandOverResultResult:
+        delivery = await service.hand_over(
+            info.context.resources,
+            info.context.principal,
+            uuid_of(
+                input.application_id, "Application", "applicationId", DeliveryError, Code.NOT_FOUND
+            ),
+            card_payload=input.card_read.payload,
+            card_signature=input.card_read.signature,
+            client=client_of(info),
+        )
+        return Delivery.of(delivery)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.DELIVERY_COLLECT_AT_TERMINAL),
+        description=(
+            "At a self-service terminal (its own session, or a resident signed in at it): the "
+            "TERMINAL result whose pickup code this is becomes COLLECTED; a code works once. "
+            "After 5 wrong codes (RONGBAN_DELIVERY_PICKUP_MAX_FAILURES) within 10 minutes "
+            "(RONGBAN_DELIVERY_PICKUP_FAILURE_WINDOW_SECONDS) the terminal takes no code "
+            "(TOO_MANY_ATTEMPTS) until the window ends."
+        ),
+    )
+    async def collect_result_at_terminal(
+        self, info: Info, input: CollectResultAtTerminalInput
+    ) -> CollectResultAtTerminalResult:
+        delivery = await service.collect_at_terminal(
+            info.context.resources,
+            info.context.principal,
+            input.pickup_code,
+            client=client_of(info),
+        )
+        return Delivery.of(delivery)

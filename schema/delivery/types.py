@@ -11,6 +11,7 @@ from resolvers.delivery.errors import DeliveryErrorCode
 from resolvers.delivery.service import Chosen, Method
 from resolvers.ids import global_id
 from schema.context import Info
+from schema.devices.types import SignedPayloadInput
 from schema.errors import UserError
 from schema.pagination import ListLimit
 from storage.models import delivery as models
@@ -25,8 +26,9 @@ strawberry.enum(
 strawberry.enum(
     DeliveryStatus,
     name="ResultDeliveryStatus",
-    description="READY to collect (window, terminal); POST: CREATED → PICKED_UP → IN_TRANSIT "
-    "→ DELIVERED, as the courier reports.",
+    description="READY to collect (window, terminal), then COLLECTED once handed over at a "
+    "window or taken at a terminal; POST: CREATED → PICKED_UP → IN_TRANSIT → DELIVERED, as the "
+    "courier reports.",
 )
 strawberry.enum(DeliveryErrorCode)
 
@@ -48,6 +50,9 @@ class Delivery:
     status: DeliveryStatus
     tracking_number: str | None = strawberry.field(description="POST: the EMS number.")
     recipient_masked: str | None = strawberry.field(description="POST: 张* 138****0000.")
+    collected_at: datetime | None = strawberry.field(
+        description="WINDOW, TERMINAL: when the result was handed over or taken."
+    )
     _model: strawberry.Private[models.Delivery]
 
     @classmethod
@@ -59,6 +64,7 @@ class Delivery:
             status=row.status,
             tracking_number=row.tracking_number,
             recipient_masked=row.recipient_masked or None,
+            collected_at=row.collected_at,
             _model=row,
         )
 
@@ -106,4 +112,37 @@ class ChooseDeliveryError(UserError):
 
 ChooseDeliveryResult = Annotated[
     DeliveryChoice | ChooseDeliveryError, strawberry.union("ChooseDeliveryResult")
+]
+
+
+@strawberry.input
+class HandOverResultInput:
+    application_id: strawberry.ID
+    card_read: SignedPayloadInput = strawberry.field(
+        description="The owner's ID card, read just now by a card reader of this centre."
+    )
+
+
+@strawberry.type
+class HandOverResultError(UserError):
+    code: DeliveryErrorCode
+
+
+HandOverResultResult = Annotated[
+    Delivery | HandOverResultError, strawberry.union("HandOverResultResult")
+]
+
+
+@strawberry.input
+class CollectResultAtTerminalInput:
+    pickup_code: str = strawberry.field(description="The 8 digits chooseDelivery showed.")
+
+
+@strawberry.type
+class CollectResultAtTerminalError(UserError):
+    code: DeliveryErrorCode
+
+
+CollectResultAtTerminalResult = Annotated[
+    Delivery | CollectResultAtTerminalError, strawberry.union("CollectResultAtTerminalResult")
 ]

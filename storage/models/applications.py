@@ -68,6 +68,12 @@ class EventType(StrEnum):
     PROGRESS = "PROGRESS"  # a department's business system reported how handling goes
     MATERIALS_HANDED_OVER = "MATERIALS_HANDED_OVER"  # 全域通办: originals sent off by the centre
     MATERIALS_RECEIVED = "MATERIALS_RECEIVED"  # 全域通办: the handling department has them
+    # 一次踏勘: the joint inspection's steps, for the resident to follow on the timeline.
+    INSPECTION_PROPOSED = "INSPECTION_PROPOSED"  # the lead department proposed a slot
+    INSPECTION_CONFIRMED = "INSPECTION_CONFIRMED"  # a department confirmed it
+    INSPECTION_DECLINED = "INSPECTION_DECLINED"  # a department declined it (a new slot follows)
+    INSPECTION_SCHEDULED = "INSPECTION_SCHEDULED"  # all confirmed: the resident's appointment
+    INSPECTION_FINDING = "INSPECTION_FINDING"  # a department's finding from the visit
 
 
 class ActorKind(StrEnum):

@@ -25,6 +25,7 @@ class DeliveryStatus(StrEnum):
     PICKED_UP = "PICKED_UP"
     IN_TRANSIT = "IN_TRANSIT"
     DELIVERED = "DELIVERED"
+    COLLECTED = "COLLECTED"  # handed over at a window, or taken at a terminal with the code
 
 
 class Delivery(Model):
@@ -43,6 +44,11 @@ class Delivery(Model):
     recipient_sealed = fields.TextField(null=True)
     recipient_masked = fields.CharField(max_length=64, default="")
     tracking_number = fields.CharField(max_length=32, null=True, unique=True)
+    # COLLECTED: where and by whom it was handed over (a window's officer, or a terminal).
+    collected_at = fields.DatetimeField(null=True)
+    collected_by_id = fields.UUIDField(null=True, description="WINDOW: the officer")
+    collected_window_id = fields.UUIDField(null=True)
+    collected_terminal_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -7,11 +7,24 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from storage.models.delivery import Delivery, DeliveryEvent
+from storage.models.delivery import Delivery, DeliveryEvent, DeliveryMethod, DeliveryStatus
 
 
 async def of_application(application_id: UUID) -> Delivery | None:
     return await Delivery.get_or_none(application_id=application_id)
+
+
+async def by_pickup_code(code_hash: str) -> Delivery | None:
+    return await Delivery.get_or_none(pickup_code_hash=code_hash)
+
+
+async def collect(delivery_id: UUID, method: DeliveryMethod, **changes: Any) -> bool:
+    """READY to COLLECTED, once: False when it was collected meanwhile. The pickup code is
+    dropped with it, so that it works once."""
+    changed = await Delivery.filter(
+        id=delivery_id, method=method, status=DeliveryStatus.READY
+    ).update(status=DeliveryStatus.COLLECTED, pickup_code_hash=None, **changes)
+    return changed == 1
 
 
 async def by_tracking_number(number: str) -> Delivery | None:

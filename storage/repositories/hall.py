@@ -311,12 +311,47 @@ async def save_appointment(row: Appointment, fields: Sequence[str]) -> None:
     await row.save(update_fields=list(fields))
 
 
-async def mark_no_shows(resident_id: UUID, now: datetime) -> int:
-    """Bookings whose slot ended without a check-in become no-shows (their day is over for
-    the queue); the rule is a fact of the clock, recorded when next looked at."""
+async def ended_unattended(resident_id: UUID, now: datetime) -> bool:
+    """Whether the resident has a booking whose slot ended without a check-in."""
     return await Appointment.filter(
         resident_id=resident_id, status=AppointmentStatus.BOOKED, ends_at__lte=now
-    ).update(status=AppointmentStatus.NO_SHOW, active_key=None)
+    ).exists()
+
+
+async def residents_with_ended_bookings(now: datetime, limit: int) -> list[UUID]:
+    """Residents with bookings whose slot ended without a check-in (the sweep's work list)."""
+    rows = (
+        await Appointment.filter(status=AppointmentStatus.BOOKED, ends_at__lte=now)
+        .distinct()
+        .order_by("resident_id")
+        .limit(limit)
+        .values_list("resident_id", flat=True)
+    )
+    return [UUID(str(row)) for row in rows]
+
+
+async def lock_resident(resident_id: UUID) -> None:
+    """Inside a transaction: serialises the recording of one resident's no-shows, so that the
+    notice of the no-show that suspends their booking is sent by exactly one writer."""
+    await Account.filter(id=resident_id).select_for_update().first()
+
+
+async def ended_unattended_for_update(resident_id: UUID, now: datetime) -> list[Appointment]:
+    return (
+        await Appointment.filter(
+            resident_id=resident_id, status=AppointmentStatus.BOOKED, ends_at__lte=now
+        )
+        .select_for_update()
+        .order_by("ends_at")
+    )
+
+
+async def mark_no_show(appointment_id: UUID) -> bool:
+    """BOOKED to NO_SHOW, once: False when another writer recorded it first."""
+    changed = await Appointment.filter(id=appointment_id, status=AppointmentStatus.BOOKED).update(
+        status=AppointmentStatus.NO_SHOW, active_key=None
+    )
+    return changed == 1
 
 
 async def no_show_ends(resident_id: UUID, since: datetime) -> list[datetime]:
