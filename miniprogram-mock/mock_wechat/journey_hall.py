@@ -51,9 +51,10 @@ class Api:
         return data
 
     async def mutate(self, name: str, input_type: str, selection: str, /, **values: Any) -> Any:
+        error = input_type.removesuffix("Input") + "Error"
         data = await self(
             f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} "
-            f"... on {input_type.removesuffix('Input')}Error {{ errorCode: code message field }} }} }}",
+            f"... on {error} {{ errorCode: code message field }} }} }}",
             name,
             input=values,
         )

@@ -10,11 +10,14 @@ import sys
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.journey import login_journey
 from mock_wechat.journey_hall import CHINA, hall_journey
-from tests.conftest import ROOT
+from mock_wechat.journey_payment import JourneyFailed
+from tests.conftest import ROOT, RunningApp
+from tests.hall.conftest import resident
 from tests.identity import id_number, phone_number
 
 
@@ -42,13 +45,15 @@ async def test_make_run_serves_the_hall_journey(dev_server: tuple[str, str]) -> 
     now = datetime.fromisoformat(after["now"])
     assert slot - timedelta(minutes=5) <= now < slot, (now, slot)
     assert after["offsetSeconds"] > 0
-    assert steps[2].startswith("checkIn            -> A") and steps[2].endswith(" WAITING")
+    assert steps[2].startswith("checkIn            -> A")
+    assert steps[2].endswith(" WAITING")
     ticket = steps[2].split()[2]
     assert steps[3].startswith(f"callNextTicket     -> {ticket} CALLED to window ")
     assert steps[4].startswith("submitApplicationOnBehalf -> PENDING, code sent to 1")
     assert steps[4].endswith(phone[-4:])
     assert steps[5].startswith("confirmApplicationOnBehalf -> SUBMITTED SERVICE_HALL ")
-    assert steps[6].startswith("handled            -> ") and steps[6].endswith(", COMPLETED")
+    assert steps[6].startswith("handled            -> ")
+    assert steps[6].endswith(", COMPLETED")
     assert steps[7].startswith("chooseDelivery     -> POST CREATED EMS")
     tracking = steps[7].split()[-1]
     assert steps[8] == f"delivery           -> DELIVERED {tracking}"
@@ -59,7 +64,7 @@ def test_the_hall_journey_command_runs_beside_make_run(dev_server: tuple[str, st
     """`python -m mock_wechat.journey --journey hall`, as the README tells a newcomer: one line
     per step, exit status 0 (a failed step exits non-zero, see the in-process test)."""
     api, mock = dev_server
-    done = subprocess.run(  # noqa: S603 (our own interpreter, our own module)
+    done = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -83,3 +88,21 @@ def test_the_hall_journey_command_runs_beside_make_run(dev_server: tuple[str, st
     lines = done.stdout.splitlines()
     assert any(line.startswith("bookAppointment    -> BOOKED ") for line in lines), lines
     assert lines[-1].startswith("delivery           -> DELIVERED EMS"), lines
+
+
+async def test_the_journey_stops_at_the_clock_where_there_is_none(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    """A server without the development clock (production, or `rongban serve`): the journey
+    fails at that step, before booking anything, and says what to start instead (the command
+    turns JourneyFailed into a non-zero exit)."""
+    program = await resident(seeded, wechat, "hall-no-clock")
+
+    with pytest.raises(JourneyFailed, match="rongban dev") as failed:
+        await hall_journey(program, phone="13800000000", password="demo-password-for-tests")
+
+    assert str(failed.value).endswith(": 404")
+    mine = await seeded.gql(
+        "{ myAppointments(first: 5) { edges { node { id } } } }", token=program.token
+    )
+    assert mine.data["myAppointments"]["edges"] == []
