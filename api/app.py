@@ -17,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.courier import COURIER_WEBHOOK_PATH, courier_webhook
+from api.dev_clock import DevClock, dev_clock_routes
 from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
@@ -57,6 +58,8 @@ def create_app(settings: Settings) -> Starlette:
         )
     )
     fair_share = FairShare(settings)
+    # Development only (production refuses the setting): a business clock to move forward.
+    dev_clock = DevClock() if settings.test_clock else None
     graphql = GraphQLEndpoint(
         schema,
         settings,
@@ -76,6 +79,8 @@ def create_app(settings: Settings) -> Starlette:
                 database(settings.database_url, pool_max=settings.database_pool_max),
                 open_resources(settings) as resources,
             ):
+                if dev_clock is not None:
+                    resources.clock = dev_clock.now
                 app.state.resources = resources
                 # Before the first request: uvicorn accepts connections only after this.
                 await catalogue_service.warm(resources)
@@ -123,6 +128,8 @@ def create_app(settings: Settings) -> Starlette:
             *PROVIDER_API_ROUTES,  # /provider-api/v1: providers' systems, by API key
             # Open311 GeoReport v2 for civic apps (appeals; public reads, keyed filing).
             *OPEN311_ROUTES,
+            # Absent unless RONGBAN_TEST_CLOCK: then a 404 like any unknown path.
+            *(dev_clock_routes(dev_clock) if dev_clock is not None else []),
         ],
         middleware=[
             *tracing_middleware(settings),

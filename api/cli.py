@@ -29,6 +29,7 @@ from api.logging import configure_logging
 from api.payments import NOTIFY_PATH
 from api.wechat_push import WECHAT_PUSH_PATH
 from resolvers.settings import (
+    DEV_COURIER_URL,
     DEV_EXCHANGE_URL,
     DEV_IDENTITY_RELAY_URL,
     DEV_SMS_URL,
@@ -182,6 +183,11 @@ def cmd_dev(settings: Settings) -> None:
     updates.update(_dev_wechat_pay(settings, mock_url, updates))
     if "RONGBAN_OUTBOX_IN_PROCESS" not in os.environ:
         updates["outbox_in_process"] = "true"  # no separate `rongban worker` in embedded mode
+    if settings.courier_url == DEV_COURIER_URL:
+        updates["courier_url"] = f"{mock_url}/courier"
+    if "RONGBAN_TEST_CLOCK" not in os.environ:
+        # Journeys reach their hall appointments by moving the clock (api/dev_clock.py).
+        updates["test_clock"] = "true"
     if updates:
         # Through the environment, so that the server process's own Settings() sees them too.
         for key, value in updates.items():
@@ -234,6 +240,7 @@ def cmd_dev(settings: Settings) -> None:
             f"  Redis            {settings.redis_url} (in-process)\n"
             "  demo staff       demo-admin, officer-<department code>\n"
             "                   (password: RONGBAN_DEMO_PASSWORD, default rongban-demo)\n"
+            f'  dev clock        {base}/__dev__/clock  (POST {{"advanceTo": ...}}: forward only)\n'
             "  try the login journey: .venv/bin/python -m mock_wechat.journey\n"
         )
         cmd_serve(settings)

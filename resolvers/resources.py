@@ -33,7 +33,17 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Resources:
-    """Created once in the lifespan (api/resources.py), closed when it ends; never at import."""
+    """Created once in the lifespan (api/resources.py), closed when it ends; never at import.
+
+    Two clocks, one rule. `clock` is the business clock: every date the platform sets and
+    later compares itself (deadlines, slots and hours, expiries of its own records, the
+    outbox's schedule) reads it, so that tests can freeze it and `rongban dev` can move it
+    forward (api/dev_clock.py). `wall_clock` is real time: a timestamp signed outside the
+    platform (card readers' and terminals' payloads, the courier's webhook) and whatever
+    lives on real time anyway (sessions, which Redis expires, and the nonces remembered
+    beside a freshness check) is compared with it, because the signer's clock is the real
+    one. Integrations that sign or check on the wire themselves (WeChat Pay, the provincial
+    exchange, the SMS and real-name relays, providers' webhooks) already use real time."""
 
     settings: Settings
     keyring: Keyring
@@ -54,3 +64,5 @@ class Resources:
     payments: PaymentGateway | None = None  # WeChat Pay, when a merchant is configured
     # "Now" for deadlines and the outbox, in one place so that tests can freeze it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Real time, for timestamps signed outside the platform (see above); never moved.
+    wall_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -37,6 +37,7 @@ DEV_EXCHANGE_SYSTEM_ID = "rongban-510100-dev"
 # The mock courier's webhook secret (miniprogram-mock/mock_wechat/courier.py): set
 # RONGBAN_COURIER_SECRET to the real courier's in production.
 DEV_COURIER_SECRET = "rongban-dev-courier-secret-not-for-production"  # noqa: S105
+DEV_COURIER_URL = "http://127.0.0.1:8001/courier"
 DEV_EXCHANGE_SECRET = "rongban-dev-exchange-secret-not-for-production"  # noqa: S105 (the sandbox's)
 # WeChat Pay: the mock's test merchant (miniprogram-mock/mock_wechat/pay_keys.py). Its key pair
 # is never a default here: `rongban dev` hands the test keys over through the environment.
@@ -418,7 +419,7 @@ class Settings(BaseSettings):
 
     # -- delivery of results by post (EMS): the courier's API and its signed status webhook
     courier_url: str = Field(
-        default="http://127.0.0.1:8001/courier",
+        default=DEV_COURIER_URL,
         description="the courier's waybill API (the mock WeChat server plays it in dev)",
     )
     courier_secret: SecretStr = SecretStr(DEV_COURIER_SECRET)
@@ -660,6 +661,15 @@ class Settings(BaseSettings):
         default="text", description="text: one redacted line per record; json: one object"
     )
 
+    # -- development clock (api/dev_clock.py)
+    test_clock: bool = Field(
+        default=False,
+        description=(
+            "the business clock is real time plus an offset that only moves forward, set at "
+            "POST /__dev__/clock (`rongban dev` turns it on; production refuses it)"
+        ),
+    )
+
     # -- demo data
     demo_data: bool = True
     demo_password: SecretStr = SecretStr("rongban-demo")
@@ -770,6 +780,9 @@ class Settings(BaseSettings):
     def _production_refuses_defaults(self) -> Self:
         if self.embedded_redis and self.workers > 1:
             raise ValueError("memory:// Redis lives in one process: serve with one worker")
+        if self.test_clock and self.workers > 1:
+            # The development clock's offset lives in the serving process's memory.
+            raise ValueError("the development clock lives in one process: serve with one worker")
         if self.mode is Mode.PRODUCTION:
             problems = self.production_problems()
             if problems:
@@ -841,6 +854,8 @@ class Settings(BaseSettings):
             problems.append("a WeChat Pay notify URL without TLS (https:// only)")
         if self.webhook_allow_loopback:
             problems.append("webhooks to loopback addresses (unset RONGBAN_WEBHOOK_ALLOW_LOOPBACK)")
+        if self.test_clock:
+            problems.append("the development clock (unset RONGBAN_TEST_CLOCK)")
         return problems
 
     @property

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 
 from mock_wechat import journey_delegation
 from mock_wechat.client import MiniProgram
+from mock_wechat.journey_hall import hall_journey
 from mock_wechat.journey_payment import JourneyFailed, payment_journey
 from mock_wechat.journey_terminal import terminal_journey
 from mock_wechat.people import (
@@ -639,6 +640,8 @@ async def main_async(
             steps += await payment_journey(program)
         elif journey == "terminal":
             steps += await terminal_journey(program, password=_demo_password())
+        elif journey == "hall":
+            steps += await hall_journey(program, phone=phone_of(user), password=_demo_password())
         else:
             steps += await document_journey(program)
             steps += await guide_journey(program)
@@ -665,11 +668,13 @@ def main() -> None:
     parser.add_argument("--user", default=DEMO_USER)
     parser.add_argument(
         "--journey",
-        choices=["documents", "appeal", "delegation", "payment", "terminal"],
+        choices=["documents", "appeal", "delegation", "payment", "terminal", "hall"],
         default="documents",
         help="after signing in: the wallet and a scenario bundle, file and rate an appeal (6), "
         "act for someone (帮办代办) and sign a TV in, pay a fee and get it refunded, or sign in "
-        "at a community terminal with the ID card and a face check",
+        "at a community terminal with the ID card and a face check, or book the city centre, "
+        "check in, be called and served at the window, and get the result by post (moves the "
+        "development clock of `rongban dev` forward to the booked slot)",
     )
     parser.add_argument(
         "--providers", action="store_true", help="then the provider journey (a second user)"

@@ -271,7 +271,8 @@ async def forget_account_sessions(resources: Resources, account_id: UUID) -> Non
 async def refresh_principals(resources: Resources, account_ids: Sequence[UUID]) -> None:
     """Roles changed: drop the accounts' cached principals so that their very next request
     reads the new roles, without signing anyone out."""
-    await drop_cached_principals(resources.redis, account_ids, resources.clock())
+    # Sessions expire on real time (Resources), whatever the business clock says.
+    await drop_cached_principals(resources.redis, account_ids, resources.wall_clock())
 
 
 async def drop_cached_principals(redis: Redis, account_ids: Sequence[UUID], now: datetime) -> None:

@@ -182,7 +182,11 @@ async def courier_event(
         sent = datetime.fromtimestamp(int(timestamp), UTC)
     except (ValueError, OverflowError, OSError):
         raise WebhookRefused(WebhookCode.STALE_TIMESTAMP) from None
-    if abs((now - sent).total_seconds()) > settings.courier_webhook_tolerance_seconds:
+    # The courier signs with real time (Resources: outside timestamps meet the wall clock).
+    if (
+        abs((resources.wall_clock() - sent).total_seconds())
+        > settings.courier_webhook_tolerance_seconds
+    ):
         raise WebhookRefused(WebhookCode.STALE_TIMESTAMP)
     if len(body) > MAX_WEBHOOK_BODY or not verify(
         settings.courier_secret.get_secret_value(), timestamp, body, signature

@@ -157,7 +157,8 @@ async def spend(
     if signed.kind != kind or not cards.verified(device.public_key, signed):
         raise DeviceError(Code.BAD_SIGNATURE, field)
     window = resources.settings.card_read_window_seconds
-    if not cards.fresh(signed, resources.clock(), window):
+    # The device signs with real time (Resources: outside timestamps meet the wall clock).
+    if not cards.fresh(signed, resources.wall_clock(), window):
         raise DeviceError(Code.STALE_READ, field)
     try:
         # Kept twice the window: a timestamp still fresh never finds its nonce forgotten.
