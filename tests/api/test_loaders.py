@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from strawberry.dataloader import DataLoader
 
-from schema.loaders import Loaders, ProviderLoaders, create_loaders
+from schema.loaders import Loaders, ProviderLoaders, _Lazy, create_loaders
 
 
 def _declared(registry: type) -> set[str]:
@@ -14,7 +14,7 @@ def _declared(registry: type) -> set[str]:
 
 
 @pytest.mark.parametrize("registry", [Loaders, ProviderLoaders])
-def test_every_declared_loader_has_a_factory(registry: type) -> None:
+def test_every_declared_loader_has_a_factory(registry: type[_Lazy]) -> None:
     assert _declared(registry) == set(registry._factories)
 
 
