@@ -921,6 +921,9 @@ CASES: list[Case] = [
     Case("handOverMaterials", each(window.citywide_application), WINDOW),
     Case("receiveMaterials", each(window.handed_over), APPLICATION),
     Case("signInAtTerminal", each(window.terminal_sign_in)),
+    Case("handOverResult", each(window.window_result), WINDOW),
+    # Only a terminal, or a resident signed in at one, enters a pickup code: no actor here.
+    Case("collectResultAtTerminal", fixed({"pickupCode": "12345678"})),
 ]
 BY_FIELD = {case.name: case for case in CASES}
 
@@ -1016,5 +1019,6 @@ def test_the_matrix_reads_relations_the_table_knows() -> None:
         "centre_window",
         "hall_terminal",
         "terminal",
+        "at_terminal",
     }
     assert known == worked_out

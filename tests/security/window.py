@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from resolvers.ids import global_id
 from storage.models.applications import ApplicationStatus
 from storage.models.catalogue import Department, Implementation, ServiceCentre
+from storage.models.delivery import Delivery, DeliveryMethod, DeliveryStatus
 from storage.models.devices import Device, DeviceKind
 from storage.models.hall import CentreStaff, CentreStaffRole
 from storage.models.window import (
@@ -79,7 +80,8 @@ async def registered_device(world: World, actor: str) -> dict[str, Any]:
     return {"deviceId": global_id("Device", device.id)}
 
 
-async def on_behalf_input(world: World, actor: str) -> dict[str, Any]:
+async def _card_read(world: World, number: str) -> dict[str, str]:
+    """The ID card with `number`, read and signed by a new reader of the 锦江 centre."""
     device, key = await _device(world)
     payload = json.dumps(
         {
@@ -88,15 +90,19 @@ async def on_behalf_input(world: World, actor: str) -> dict[str, Any]:
             "timestamp": int(time.time()),
             "nonce": secrets.token_urlsafe(18),
             "name": "王五",
-            "idNumber": id_number(),
+            "idNumber": number,
             "validFrom": "2020-01-01",
             "validUntil": "2040-01-01",
             "photoSha256": "0" * 64,
         },
         ensure_ascii=False,
     )
+    return {"payload": payload, "signature": _b64(key.sign(payload.encode()))}
+
+
+async def on_behalf_input(world: World, actor: str) -> dict[str, Any]:
     return {
-        "cardRead": {"payload": payload, "signature": _b64(key.sign(payload.encode()))},
+        "cardRead": await _card_read(world, id_number()),
         "serviceCode": HYGIENE[0],
         "regionCode": HYGIENE[1],
         "consent": "DEVICE_SIGNATURE",
@@ -155,3 +161,25 @@ async def handed_over(world: World, actor: str) -> dict[str, Any]:
 async def terminal_sign_in(world: World, actor: str) -> dict[str, Any]:
     read = await on_behalf_input(world, actor)
     return {"cardRead": read["cardRead"], "faceCheck": read["cardRead"]}
+
+
+async def window_result(world: World, actor: str) -> dict[str, Any]:
+    """The owner's finished application, its result waiting at a window, and the owner's ID
+    card just read at the 锦江 centre."""
+    made = await application(world, ApplicationStatus.COMPLETED)
+    now = datetime.now(UTC)
+    await Delivery.create(
+        application_id=made.id,
+        method=DeliveryMethod.WINDOW,
+        status=DeliveryStatus.READY,
+        created_at=now,
+        updated_at=now,
+    )
+    number = id_number()
+    owner = world.accounts["owner"]
+    owner.id_number_index = world.keyring().blind_index(number, purpose="id_number")
+    await owner.save(update_fields=["id_number_index"])
+    return {
+        "applicationId": global_id("Application", made.id),
+        "cardRead": await _card_read(world, number),
+    }
