@@ -173,13 +173,13 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
-def freezing_after_start(app: Starlette) -> Starlette:
-    """For a serving process (not the tests' apps): once the lifespan has started (the
-    reference data, the search index and the dictionaries loaded), everything alive is moved
-    out of the collector's generations. Those few hundred thousand objects live as long as
-    the process, and a full collection over them took a quarter of a second: a pause that
-    fell on whichever requests were running (the p99 of computed reads). Objects made after
-    start are collected as usual. Tests build many apps in one process and let them go, so
+def serving(app: Starlette) -> Starlette:
+    """The app as a serving process runs it (not the tests' apps): once the lifespan has
+    started, everything alive is moved out of the cyclic collector's generations. Those few
+    hundred thousand objects (reference data, the search index, the dictionaries) live as
+    long as the process, and a full collection over them took a quarter of a second: a pause
+    that fell on whichever requests were running (the p99 of computed reads). Objects made
+    later are collected as usual. Tests build many apps in one process and let them go, so
     they must not freeze them."""
     started = app.router.lifespan_context
 

@@ -6,7 +6,7 @@ import os
 
 from starlette.applications import Starlette
 
-from api.app import create_app, freezing_after_start
+from api.app import create_app, serving
 from api.cli import load_settings
 from api.logging import configure_logging
 
@@ -15,4 +15,4 @@ def create_app_from_env() -> Starlette:
     configure_logging(
         os.environ.get("RONGBAN_LOG_LEVEL", "INFO"), os.environ.get("RONGBAN_LOG_FORMAT", "text")
     )
-    return freezing_after_start(create_app(load_settings()))
+    return serving(create_app(load_settings()))

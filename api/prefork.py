@@ -24,7 +24,7 @@ from gunicorn.arbiter import Arbiter
 from starlette.applications import Starlette
 from uvicorn_worker import UvicornWorker
 
-from api.app import create_app, freezing_after_start
+from api.app import create_app, serving
 from resolvers.appeals import keywords as appeal_keywords
 from resolvers.catalogue import service as catalogue_service
 from resolvers.settings import Settings
@@ -124,7 +124,7 @@ class PreforkServer(BaseApplication):  # type: ignore[misc]
         gc.freeze()
         log.info("app loaded in the parent; forking %d workers", self.settings.workers)
         # And in each worker, what its lifespan then loads (pools, the search index).
-        return freezing_after_start(app)
+        return serving(app)
 
 
 def serve(settings: Settings) -> None:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from uuid import UUID
@@ -87,12 +87,14 @@ class SearchIndex:
         self.pinyin: dict[str, dict[UUID, float]] = defaultdict(dict)
         self.initials: dict[str, dict[UUID, float]] = defaultdict(dict)
         self.name_pinyin: dict[UUID, tuple[str, str]] = {}
+        self.names: dict[UUID, str] = {}  # normalised, for a phrase inside a name
         for entry in entries:
             self._add(entry)
         self.pinyin_terms = sorted(self.pinyin)
         # The index never changes once built: the same few keywords (sfz, 社保卡) are
         # asked all day, so their rankings are kept.
         self._answers: dict[str, list[UUID]] = {}
+        self._cards: dict[tuple[str, tuple[UUID, ...]], list[UUID]] = {}
 
     def _add(self, entry: Entry) -> None:
         self.entries[entry.id] = entry
@@ -107,6 +109,7 @@ class SearchIndex:
                 if len(initials) >= 2:
                     self._post(self.initials, initials, entry.id, weight)
         name = normalise(entry.name)
+        self.names[entry.id] = name
         self.name_pinyin[entry.id] = _pinyin(name)
 
     @staticmethod
@@ -115,6 +118,21 @@ class SearchIndex:
     ) -> None:
         if postings[term].get(entry, 0.0) < weight:
             postings[term][entry] = weight
+
+    def cards(self, query: str, preferred: Sequence[UUID]) -> list[UUID]:
+        """A keyword alone, one card per base item (`one_per_base_item`) over the whole
+        ranking, for callers preferring these regions: kept like the ranking, since the
+        anonymous (the city) and each district's residents ask the same few keywords."""
+        key = (normalise(query), tuple(preferred))
+        cached = self._cards.get(key)
+        if cached is not None:
+            return cached
+        ranked = self.search(query)
+        ordered = one_per_base_item(ranked, self.keys(ranked), preferred)
+        if len(self._cards) >= 4096:
+            self._cards.clear()
+        self._cards[key] = ordered
+        return ordered
 
     def keys(self, ids: Iterable[UUID]) -> list[tuple[UUID, UUID, UUID]]:
         """(id, base id, region id) of each entry, as `service_keys` reads them: the index
@@ -172,9 +190,9 @@ class SearchIndex:
             for entry_id, weight in self.words.get(token, {}).items():
                 scores[entry_id] += weight
         whole = text.replace(" ", "")
-        for entry in self.entries.values():
-            if whole in normalise(entry.name):
-                scores[entry.id] += NAME  # the whole phrase inside the name: a strong hit
+        for entry_id, name in self.names.items():
+            if whole in name:
+                scores[entry_id] += NAME  # the whole phrase inside the name: a strong hit
 
     def _score_pinyin(self, letters: str, scores: dict[UUID, float]) -> None:
         for entry_id, weight in self.pinyin.get(letters, {}).items():
@@ -218,3 +236,27 @@ class CatalogueIndex:
                 self._version = version
                 log.info("catalogue search index built: %d entries", len(self._index.entries))
         return self._index
+
+
+def one_per_base_item(
+    ranked: Sequence[UUID], keys: Sequence[tuple[UUID, UUID, UUID]], preferred: Sequence[UUID]
+) -> list[UUID]:
+    """Of the ranked implementations that passed the filters (`keys`: id, base id, region id),
+    one per base item, at the place of its best-ranked implementation: the one in the nearest
+    `preferred` region (nearest first), else the best-ranked."""
+    position = {entry: n for n, entry in enumerate(ranked)}
+    depth = {region: n for n, region in enumerate(preferred)}
+    # base id -> (its best position, (region depth, position) of the chosen one, chosen id)
+    cards: dict[UUID, tuple[int, tuple[int, int], UUID]] = {}
+    for entry, base, region in keys:
+        at = position[entry]
+        choice = (depth.get(region, len(depth)), at)
+        card = cards.get(base)
+        if card is None:
+            cards[base] = (at, choice, entry)
+            continue
+        best, chosen, chosen_id = card
+        if choice < chosen:
+            chosen, chosen_id = choice, entry
+        cards[base] = (min(best, at), chosen, chosen_id)
+    return [entry for _, _, entry in sorted(cards.values(), key=lambda card: card[0])]

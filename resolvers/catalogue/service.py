@@ -30,7 +30,7 @@ from resolvers.catalogue.files import MaterialFileRole as MaterialFileRole
 from resolvers.catalogue.files import attach_material_file as attach_material_file
 from resolvers.catalogue.files import file_link as file_link
 from resolvers.catalogue.rules import Divergence, divergences
-from resolvers.catalogue.search import MAX_QUERY_LENGTH
+from resolvers.catalogue.search import MAX_QUERY_LENGTH, one_per_base_item
 from resolvers.catalogue.search import Entry as Entry
 from resolvers.catalogue.search import SearchIndex as SearchIndex
 from resolvers.geo import RADII_METERS, box_around, distance_meters
@@ -198,9 +198,7 @@ async def list_services(
         ranked = index.search(keyword)
         if not ranked:
             return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
-        if query == repo.ServiceQuery():
-            keys = index.keys(ranked)  # a keyword alone: the index knows every match's keys
-        else:
+        if query != repo.ServiceQuery():
             keys = await repo.service_keys(
                 day, repo.ServiceQuery(**{**_fields(query), "ids": ranked})
             )
@@ -211,7 +209,11 @@ async def list_services(
         preferred = await caller_region_chain(resources, principal) or (
             [city.id] if city is not None else []
         )
-    ordered = one_per_base_item(ranked, keys, preferred)
+    if keyword and query == repo.ServiceQuery():
+        # A keyword alone: the index knows every match's keys, and keeps the cards.
+        ordered = index.cards(keyword, preferred)
+    else:
+        ordered = one_per_base_item(ranked, keys, preferred)
     if not keyword:
         place = {entry: n for n, entry in enumerate(ranked)}
         ordered.sort(key=place.__getitem__)  # by the chosen implementation's own name
@@ -231,30 +233,6 @@ def cursor_kind(filters: ServiceFilter) -> str:
     """How `list_services` pages: by offset ("o") where it answers one card per base item
     (a keyword, or no region), else by keyset ("k") over name and code."""
     return "o" if (filters.keyword or "").strip() or filters.region_code is None else "k"
-
-
-def one_per_base_item(
-    ranked: Sequence[UUID], keys: Sequence[tuple[UUID, UUID, UUID]], preferred: Sequence[UUID]
-) -> list[UUID]:
-    """Of the ranked implementations that passed the filters (`keys`: id, base id, region id),
-    one per base item, at the place of its best-ranked implementation: the one in the nearest
-    `preferred` region (nearest first), else the best-ranked."""
-    position = {entry: n for n, entry in enumerate(ranked)}
-    depth = {region: n for n, region in enumerate(preferred)}
-    # base id -> (its best position, (region depth, position) of the chosen one, chosen id)
-    cards: dict[UUID, tuple[int, tuple[int, int], UUID]] = {}
-    for entry, base, region in keys:
-        at = position[entry]
-        choice = (depth.get(region, len(depth)), at)
-        card = cards.get(base)
-        if card is None:
-            cards[base] = (at, choice, entry)
-            continue
-        best, chosen, chosen_id = card
-        if choice < chosen:
-            chosen, chosen_id = choice, entry
-        cards[base] = (min(best, at), chosen, chosen_id)
-    return [entry for _, _, entry in sorted(cards.values(), key=lambda card: card[0])]
 
 
 def _fields(query: repo.ServiceQuery) -> dict[str, Any]:

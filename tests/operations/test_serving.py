@@ -9,7 +9,7 @@ import gc
 
 from asgi_lifespan import LifespanManager
 
-from api.app import create_app, freezing_after_start
+from api.app import create_app, serving
 from resolvers.settings import Settings
 
 
@@ -19,7 +19,7 @@ async def test_a_serving_app_freezes_what_its_start_loaded(settings: Settings) -
         plain = create_app(settings)
         async with LifespanManager(plain):
             assert gc.get_freeze_count() == 0
-        app = freezing_after_start(create_app(settings))
+        app = serving(create_app(settings))
         async with LifespanManager(app):
             assert gc.get_freeze_count() > 10_000
             # Nothing of it is left for a collection to walk but what came after the start.
