@@ -180,6 +180,8 @@ class Action(StrEnum):
     HALL_HOURS_SET = "HALL_HOURS_SET"
     HALL_STAFF_ASSIGN = "HALL_STAFF_ASSIGN"
     HALL_STAFF_REMOVE = "HALL_STAFF_REMOVE"
+    HALL_TERMINAL_PLACE = "HALL_TERMINAL_PLACE"  # a terminal stands in the hall: walk-in slips
+    HALL_TERMINAL_REMOVE = "HALL_TERMINAL_REMOVE"
     HALL_STAFF_READ = "HALL_STAFF_READ"
     APPOINTMENT_BOOK = "APPOINTMENT_BOOK"
     APPOINTMENT_CANCEL = "APPOINTMENT_CANCEL"
@@ -699,6 +701,8 @@ POLICY: dict[Action, Rule] = {
     A.HALL_HOURS_SET: admin | centre_manager,
     A.HALL_STAFF_ASSIGN: admin | centre_manager,
     A.HALL_STAFF_REMOVE: admin | centre_manager,
+    A.HALL_TERMINAL_PLACE: admin | centre_manager,
+    A.HALL_TERMINAL_REMOVE: admin | centre_manager,
     A.HALL_STAFF_READ: admin | centre_manager,
     A.APPOINTMENT_BOOK: resident,
     A.APPOINTMENT_CANCEL: owner,

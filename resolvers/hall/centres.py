@@ -16,14 +16,15 @@ from resolvers.hall.errors import HallErrorCode as Code
 from resolvers.principal import Principal
 from resolvers.resources import Resources
 from storage.models.accounts import Role
-from storage.models.catalogue import ServiceCentre
+from storage.models.catalogue import ServiceCentre, Terminal
 from storage.models.hall import CentreHours, CentreStaff, CentreStaffRole, HallWindow
 from storage.repositories import hall as repo
-from storage.transactions import atomic
+from storage.transactions import IntegrityError, atomic
 
 MAX_WINDOW_SERVICES = 50
 MAX_WINDOWS = 100  # windows listed for one centre
 MAX_STAFF = 200
+MAX_HALL_TERMINALS = 50  # terminals listed for one hall
 _GROUP = re.compile(r"[A-Z]{1,2}")
 
 
@@ -180,6 +181,61 @@ async def remove_staff(
             detail=role,
         )
     return True
+
+
+async def place_terminal(
+    resources: Resources, principal: Principal, centre_id: UUID, terminal_id: UUID
+) -> None:
+    """Puts a registered terminal in the centre's hall, where it issues walk-in slips and
+    checks residents in. A terminal stands in one hall: placing it again here changes
+    nothing, another centre's is refused until that centre removes it."""
+    centre = await _centre(resources, principal, centre_id, policy.Action.HALL_TERMINAL_PLACE)
+    terminal = await repo.terminal(terminal_id)
+    if terminal is None:
+        raise HallError(Code.TERMINAL_NOT_FOUND, "terminalId")
+    assert principal.account_id is not None
+    try:
+        async with atomic():
+            standing = await repo.hall_of_terminal(terminal.id)
+            if standing == centre.id:
+                return
+            if standing is not None:
+                raise HallError(Code.TERMINAL_IN_ANOTHER_HALL, "terminalId")
+            await repo.place_terminal(centre.id, terminal.id)
+            await repo.audit(
+                centre.id,
+                principal.account_id,
+                "TERMINAL_PLACED",
+                at=resources.clock(),
+                subject_id=terminal.id,
+                detail=terminal.code,
+            )
+    except IntegrityError:
+        # Placed somewhere at the same moment: the first placement stands.
+        if await repo.hall_of_terminal(terminal.id) != centre.id:
+            raise HallError(Code.TERMINAL_IN_ANOTHER_HALL, "terminalId") from None
+
+
+async def remove_terminal(
+    resources: Resources, principal: Principal, centre_id: UUID, terminal_id: UUID
+) -> None:
+    """Takes a terminal out of the centre's hall: it issues no more slips there."""
+    centre = await _centre(resources, principal, centre_id, policy.Action.HALL_TERMINAL_REMOVE)
+    assert principal.account_id is not None
+    async with atomic():
+        if not await repo.remove_terminal(centre.id, terminal_id):
+            raise HallError(Code.TERMINAL_NOT_FOUND, "terminalId")
+        await repo.audit(
+            centre.id,
+            principal.account_id,
+            "TERMINAL_REMOVED",
+            at=resources.clock(),
+            subject_id=terminal_id,
+        )
+
+
+async def terminals(centre_id: UUID) -> list[Terminal]:
+    return await repo.hall_terminals(centre_id, MAX_HALL_TERMINALS)
 
 
 async def windows(centre_id: UUID) -> list[HallWindow]:

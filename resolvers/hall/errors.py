@@ -21,6 +21,8 @@ class HallErrorCode(StrEnum):
     ACCOUNT_NOT_FOUND = "ACCOUNT_NOT_FOUND"
     LAST_MANAGER = "LAST_MANAGER"
     HOURS_INVALID = "HOURS_INVALID"
+    TERMINAL_NOT_FOUND = "TERMINAL_NOT_FOUND"
+    TERMINAL_IN_ANOTHER_HALL = "TERMINAL_IN_ANOTHER_HALL"
     # booking
     DAY_NOT_BOOKABLE = "DAY_NOT_BOOKABLE"
     SLOT_NOT_FOUND = "SLOT_NOT_FOUND"
@@ -50,6 +52,10 @@ class HallError(DomainError):
         HallErrorCode.SERVICE_NOT_FOUND: "找不到该事项。",
         HallErrorCode.SERVICE_NOT_HANDLED: "该中心不办理此事项。",
         HallErrorCode.ACCOUNT_NOT_FOUND: "找不到该工作人员账号。",
+        HallErrorCode.TERMINAL_NOT_FOUND: "找不到该自助终端，或它不在这个大厅。",
+        HallErrorCode.TERMINAL_IN_ANOTHER_HALL: (
+            "该自助终端已放在另一个中心的大厅，请先从那里移出。"
+        ),
         HallErrorCode.LAST_MANAGER: "中心至少需要保留一名管理员。",
         HallErrorCode.HOURS_INVALID: (
             "开放时间不正确：结束时间须晚于开始时间，每个星期几只能设置一次。"

@@ -21,17 +21,22 @@ from schema.hall.types import (
     CallNextTicketResult,
     CancelAppointmentInput,
     CancelAppointmentResult,
+    CentreHall,
     CentreHours,
     CentreStaffMember,
     CheckInInput,
     CheckInResult,
     HallWindow,
     OpeningHours,
+    PlaceHallTerminalInput,
+    PlaceHallTerminalResult,
     RecallTicketInput,
     RecallTicketResult,
     RemoveCentreStaffInput,
     RemoveCentreStaffResult,
     RemovedCentreStaff,
+    RemoveHallTerminalInput,
+    RemoveHallTerminalResult,
     SetCentreHoursInput,
     SetCentreHoursResult,
     SkipTicketInput,
@@ -50,6 +55,10 @@ def _id(value: object, type_name: str, field: str, code: HallErrorCode) -> UUID:
 
 def _centre(value: object) -> UUID:
     return _id(value, "ServiceCentre", "centreId", HallErrorCode.CENTRE_NOT_FOUND)
+
+
+def _terminal(value: object) -> UUID:
+    return _id(value, "Terminal", "terminalId", HallErrorCode.TERMINAL_NOT_FOUND)
 
 
 async def _ticket(ticket: QueueTicket) -> QueueTicketType:
@@ -131,6 +140,35 @@ class HallMutation:
             info.context.resources, info.context.principal, _centre(input.centre_id), input.username
         )
         return RemovedCentreStaff(username=input.username)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.HALL_TERMINAL_PLACE),
+        description=(
+            "A centre's MANAGER (or ADMIN) puts a registered terminal in the hall, where it "
+            "issues walk-in slips and checks residents in; a terminal stands in one hall."
+        ),
+    )
+    async def place_hall_terminal(
+        self, info: Info, input: PlaceHallTerminalInput
+    ) -> PlaceHallTerminalResult:
+        centre_id = _centre(input.centre_id)
+        await centres.place_terminal(
+            info.context.resources, info.context.principal, centre_id, _terminal(input.terminal_id)
+        )
+        return await CentreHall.of(centre_id)
+
+    @strawberry.mutation(
+        extensions=authorised(Action.HALL_TERMINAL_REMOVE),
+        description="A centre's MANAGER (or ADMIN) takes a terminal out of the hall.",
+    )
+    async def remove_hall_terminal(
+        self, info: Info, input: RemoveHallTerminalInput
+    ) -> RemoveHallTerminalResult:
+        centre_id = _centre(input.centre_id)
+        await centres.remove_terminal(
+            info.context.resources, info.context.principal, centre_id, _terminal(input.terminal_id)
+        )
+        return await CentreHall.of(centre_id)
 
     @strawberry.mutation(
         extensions=authorised(Action.APPOINTMENT_BOOK),

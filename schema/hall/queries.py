@@ -22,8 +22,6 @@ from schema.hall.types import (
     AppointmentSlot,
     CentreHall,
     CentreStaffMember,
-    HallWindow,
-    OpeningHours,
 )
 from schema.hall.types import QueueTicket as QueueTicketType
 from schema.ids import node_uuid
@@ -34,20 +32,16 @@ from schema.pagination import connection_of, page_request
 class HallQuery:
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),
-        description="A centre's windows and weekly opening hours; null for an unknown centre.",
+        description=(
+            "A centre's windows, weekly opening hours and terminals; null for an unknown centre."
+        ),
     )
     async def centre_hall(self, info: Info, centre_id: strawberry.ID) -> CentreHall | None:
         found = node_uuid(centre_id, "ServiceCentre")
         centre = await centres.centre(found) if found else None
         if centre is None:
             return None
-        windows = await centres.windows(centre.id)
-        codes = await centres.window_codes([w.id for w in windows])
-        return CentreHall(
-            centre_id=centre_id,
-            windows=[HallWindow.of(w, codes[w.id]) for w in windows],
-            opening_hours=[OpeningHours.of(h) for h in await centres.hours(centre.id)],
-        )
+        return await CentreHall.of(centre.id)
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Self
+from uuid import UUID
 
 import strawberry
 from strawberry import relay
 
 from resolvers.calendar.service import CHINA
+from resolvers.catalogue.service import Placed
+from resolvers.hall import centres
 from resolvers.hall.booking import SlotView
-from resolvers.hall.centres import MAX_WINDOW_SERVICES, MAX_WINDOWS
+from resolvers.hall.centres import MAX_HALL_TERMINALS, MAX_WINDOW_SERVICES, MAX_WINDOWS
 from resolvers.hall.errors import HallErrorCode
 from resolvers.hall.queue import TicketState
+from resolvers.ids import global_id
+from schema.catalogue.types import Terminal
 from schema.cost import bounded
 from schema.errors import UserError
 from schema.pagination import Connection
@@ -81,7 +86,9 @@ class OpeningHours:
         )
 
 
-@strawberry.type(description="A centre's hall: its windows and its weekly opening hours.")
+@strawberry.type(
+    description="A centre's hall: its windows, its weekly opening hours and its terminals."
+)
 class CentreHall:
     centre_id: strawberry.ID
     windows: list[HallWindow] = strawberry.field(
@@ -91,6 +98,28 @@ class CentreHall:
         description="A weekday without hours is closed; holidays follow the working-day calendar.",
         directives=bounded(7),
     )
+    _centre: strawberry.Private[UUID]
+
+    @strawberry.field(
+        description=(
+            "The self-service terminals standing in the hall (they issue walk-in slips and check "
+            "residents in), by code; at most 50."
+        ),
+        directives=bounded(MAX_HALL_TERMINALS),
+    )
+    async def terminals(self) -> list[Terminal]:
+        return [Terminal.of(Placed(row, None)) for row in await centres.terminals(self._centre)]
+
+    @classmethod
+    async def of(cls, centre_id: UUID) -> CentreHall:
+        windows = await centres.windows(centre_id)
+        codes = await centres.window_codes([w.id for w in windows])
+        return cls(
+            centre_id=strawberry.ID(global_id("ServiceCentre", centre_id)),
+            windows=[HallWindow.of(w, codes[w.id]) for w in windows],
+            opening_hours=[OpeningHours.of(h) for h in await centres.hours(centre_id)],
+            _centre=centre_id,
+        )
 
 
 @strawberry.type(description="A bookable slot of a day (China time).")
@@ -243,6 +272,18 @@ class RemoveCentreStaffInput:
 
 
 @strawberry.input
+class PlaceHallTerminalInput:
+    centre_id: strawberry.ID
+    terminal_id: strawberry.ID
+
+
+@strawberry.input
+class RemoveHallTerminalInput:
+    centre_id: strawberry.ID
+    terminal_id: strawberry.ID
+
+
+@strawberry.input
 class BookAppointmentInput:
     centre_id: strawberry.ID
     service_code: str
@@ -304,6 +345,16 @@ class RemoveCentreStaffError(UserError):
 
 
 @strawberry.type
+class PlaceHallTerminalError(UserError):
+    code: HallErrorCode
+
+
+@strawberry.type
+class RemoveHallTerminalError(UserError):
+    code: HallErrorCode
+
+
+@strawberry.type
 class BookAppointmentError(UserError):
     code: HallErrorCode
 
@@ -355,6 +406,12 @@ AssignCentreStaffResult = Annotated[
 ]
 RemoveCentreStaffResult = Annotated[
     RemovedCentreStaff | RemoveCentreStaffError, strawberry.union("RemoveCentreStaffResult")
+]
+PlaceHallTerminalResult = Annotated[
+    CentreHall | PlaceHallTerminalError, strawberry.union("PlaceHallTerminalResult")
+]
+RemoveHallTerminalResult = Annotated[
+    CentreHall | RemoveHallTerminalError, strawberry.union("RemoveHallTerminalResult")
 ]
 BookAppointmentResult = Annotated[
     Appointment | BookAppointmentError, strawberry.union("BookAppointmentResult")

@@ -55,6 +55,30 @@ async def terminal_of_account(account_id: UUID) -> Terminal | None:
     return await Terminal.get_or_none(account_id=account_id)
 
 
+async def terminal(terminal_id: UUID) -> Terminal | None:
+    return await Terminal.get_or_none(id=terminal_id)
+
+
+async def hall_of_terminal(terminal_id: UUID) -> UUID | None:
+    """The centre whose hall the terminal stands in, if any (a terminal stands in one)."""
+    row = await HallTerminal.get_or_none(terminal_id=terminal_id)
+    return row.centre_id if row is not None else None
+
+
+async def place_terminal(centre_id: UUID, terminal_id: UUID) -> None:
+    """Raises IntegrityError when the terminal stands in a hall already (a unique key)."""
+    await HallTerminal.create(centre_id=centre_id, terminal_id=terminal_id)
+
+
+async def remove_terminal(centre_id: UUID, terminal_id: UUID) -> bool:
+    return bool(await HallTerminal.filter(centre_id=centre_id, terminal_id=terminal_id).delete())
+
+
+async def hall_terminals(centre_id: UUID, limit: int) -> list[Terminal]:
+    """The terminals standing in the centre's hall, by code: one query."""
+    return await Terminal.filter(hall__centre_id=centre_id).order_by("code").limit(limit)
+
+
 async def staff_of(centre_id: UUID, limit: int) -> list[tuple[str, CentreStaffRole]]:
     """(user name, role) of the centre's staff, in the order they joined: one query."""
     rows = (

@@ -17,7 +17,7 @@ from storage.models.catalogue import (
     ServiceCentre,
     Terminal,
 )
-from storage.models.hall import HallTerminal, HallWindow
+from storage.models.hall import HallWindow
 from tests.conftest import RunningApp
 from tests.documents.conftest import signed_in
 
@@ -60,6 +60,9 @@ query($centre: ID!, $service: String!, $date: Date!) {
   }
 }
 """
+HALL_TERMINALS = "__typename ... on CentreHall { terminals { id code } }"
+PLACE_TERMINAL = mutation("placeHallTerminal", "PlaceHallTerminalInput", HALL_TERMINALS)
+REMOVE_TERMINAL = mutation("removeHallTerminal", "RemoveHallTerminalInput", HALL_TERMINALS)
 FOLLOW = "query($id: ID!) { queueTicket(id: $id) { " + TICKET.replace("__typename", "") + " } }"
 
 
@@ -114,9 +117,8 @@ async def resident(running: RunningApp, wechat: httpx.AsyncClient, user: str) ->
 
 
 async def hall_terminal(running: RunningApp, name: str = CITY_CENTRE) -> str:
-    """A terminal registered by the ADMIN through the API, standing in the centre's hall
-    (where a terminal stands is set up by the seed; here by hand for a fresh one); its
-    device token."""
+    """A terminal registered by the ADMIN through the API and put in the centre's hall with
+    `placeHallTerminal`; its device token."""
     admin = await login(running, "demo-admin")
     community = await Region.filter(level="COMMUNITY", code__startswith="510104").first()
     assert community is not None
@@ -138,8 +140,14 @@ async def hall_terminal(running: RunningApp, name: str = CITY_CENTRE) -> str:
     )
     credential = registered["registerTerminal"]["credential"]
     terminal = await Terminal.get(code="T-HALL-0001")
-    centre = await ServiceCentre.get(name=name)
-    await HallTerminal.create(centre_id=centre.id, terminal_id=terminal.id)
+    placed = await act(
+        running,
+        PLACE_TERMINAL,
+        admin,
+        centreId=await centre_id(name),
+        terminalId=relay.to_base64("Terminal", str(terminal.id)),
+    )
+    assert placed["__typename"] == "CentreHall", placed
     session = await running.gql.data(
         "mutation($c: String!, $k: String!) { loginTerminal(input: {code: $c, credential: $k}) "
         "{ ... on Session { token } } }",

@@ -922,6 +922,8 @@ CASES: list[Case] = [
     Case("receiveMaterials", each(window.handed_over), APPLICATION),
     Case("signInAtTerminal", each(window.terminal_sign_in)),
     Case("handOverResult", each(window.window_result), WINDOW),
+    Case("placeHallTerminal", each(window.terminal_to_place), WINDOW),
+    Case("removeHallTerminal", each(window.placed_terminal), WINDOW),
     # Only a terminal, or a resident signed in at one, enters a pickup code: no actor here.
     Case("collectResultAtTerminal", fixed({"pickupCode": "12345678"})),
 ]

@@ -15,11 +15,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from resolvers.ids import global_id
+from storage.models.accounts import Account, Role
 from storage.models.applications import ApplicationStatus
-from storage.models.catalogue import Department, Implementation, ServiceCentre
+from storage.models.catalogue import (
+    Department,
+    Implementation,
+    Region,
+    ServiceCentre,
+    Terminal,
+    TerminalPlacement,
+)
 from storage.models.delivery import Delivery, DeliveryMethod, DeliveryStatus
 from storage.models.devices import Device, DeviceKind
-from storage.models.hall import CentreStaff, CentreStaffRole
+from storage.models.hall import CentreStaff, CentreStaffRole, HallTerminal
 from storage.models.window import (
     CitywideAcceptance,
     MaterialTransfer,
@@ -182,4 +190,43 @@ async def window_result(world: World, actor: str) -> dict[str, Any]:
     return {
         "applicationId": global_id("Application", made.id),
         "cardRead": await _card_read(world, number),
+    }
+
+
+async def _new_terminal(world: World) -> Terminal:
+    n = next(_serials)
+    account = await Account.create(roles=[Role.TERMINAL.value], display_name=f"终端{n}")
+    community = await Region.filter(level="COMMUNITY", code__startswith="510104").first()
+    assert community is not None
+    return await Terminal.create(
+        code=f"T-MATRIX-{n}",
+        name="大厅取号机",
+        community_id=community.id,
+        placement=TerminalPlacement.PUBLIC_SPACE,
+        address="政务服务中心一楼",
+        latitude=30.6574,
+        longitude=104.0817,
+        account_id=account.id,
+        credential_hash=secrets.token_hex(32),
+    )
+
+
+async def terminal_to_place(world: World, actor: str) -> dict[str, Any]:
+    """A registered terminal standing in no hall yet, for the 锦江 centre's hall."""
+    found = await _centre(world)
+    terminal = await _new_terminal(world)
+    return {
+        "centreId": global_id("ServiceCentre", found.id),
+        "terminalId": global_id("Terminal", terminal.id),
+    }
+
+
+async def placed_terminal(world: World, actor: str) -> dict[str, Any]:
+    """A terminal standing in the 锦江 centre's hall."""
+    found = await _centre(world)
+    terminal = await _new_terminal(world)
+    await HallTerminal.create(centre_id=found.id, terminal_id=terminal.id)
+    return {
+        "centreId": global_id("ServiceCentre", found.id),
+        "terminalId": global_id("Terminal", terminal.id),
     }
