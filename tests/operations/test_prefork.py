@@ -79,7 +79,17 @@ async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
         if c.status == psutil.CONN_LISTEN and c.laddr.port == port
     ]
 
-    before = busy()
+    # A replaced worker may still be starting (its lifespan loads the index) after another
+    # one answered /readyz: measure from when neither is busy on its own.
+    settled, before = False, busy()
+    for _ in range(100):
+        await asyncio.sleep(0.3)
+        now = busy()
+        settled = all(now[pid] - before[pid] < 0.01 for pid in now)
+        before = now
+        if settled:
+            break
+    assert settled, "a worker kept busy with no request to serve"
     await asyncio.gather(*(resident() for _ in range(64)))
     after = busy()
     spent = {pid: after[pid] - before[pid] for pid in before}
