@@ -24,6 +24,9 @@ from starlette.routing import Route
 
 DEV_CLOCK_PATH = "/__dev__/clock"
 MAX_BODY = 1024
+# One move goes at most this far: beyond it, dates the app adds days to would overflow
+# (year 9999), and no journey needs more than weeks.
+MAX_STEP = timedelta(days=366)
 
 
 class DevClock:
@@ -98,6 +101,16 @@ def dev_clock_routes(clock: DevClock) -> list[Route]:
         except ClockRefused as refused:
             return _json(
                 {"code": refused.code, "message": refused.message, "field": "advanceTo"}, 400
+            )
+        if moment - clock.now() > MAX_STEP:
+            return _json(
+                {
+                    "code": "TOO_FAR",
+                    "message": "开发时钟一次最多向前拨 366 天",
+                    "field": "advanceTo",
+                    **_shown(clock),
+                },
+                400,
             )
         if not clock.advance_to(moment):
             return _json(

@@ -274,124 +274,90 @@ def _service_of_event(event: ProviderEvent) -> UUID:
     return event.service_id
 
 
+def _aligned(
+    fetch: Callable[[Sequence[K]], Awaitable[Iterable[V]]], key_of: Callable[[V], K]
+) -> _Factory:
+    return lambda _: DataLoader(aligned(fetch, key_of))
+
+
+def _grouped(
+    fetch: Callable[[Sequence[K]], Awaitable[Iterable[V]]], key_of: Callable[[V], K]
+) -> _Factory:
+    return lambda _: DataLoader(grouped(fetch, key_of))
+
+
+def _loader(load: Callable[[list[K]], Awaitable[list[V]]]) -> _Factory:
+    return lambda _: DataLoader(load)
+
+
 _PROVIDER_LOADERS: dict[str, _Factory] = {
-    "provider": lambda _: DataLoader(aligned(provider_repo.providers_by_ids, lambda p: p.id)),
-    "service": lambda _: DataLoader(aligned(provider_repo.services_by_ids, lambda s: s.id)),
-    "members": lambda _: DataLoader(grouped(provider_repo.members_of, lambda m: m.provider_id)),
-    "api_keys": lambda _: DataLoader(grouped(provider_repo.keys_of, lambda k: k.provider_id)),
-    "webhooks": lambda _: DataLoader(grouped(provider_repo.webhooks_of, lambda w: w.provider_id)),
-    "service_themes": lambda _: DataLoader(
-        grouped(provider_repo.theme_links, lambda t: t.service_id)
-    ),
-    "service_regions": lambda _: DataLoader(_pairs(provider_repo.region_links)),
-    "service_events": lambda _: DataLoader(
-        grouped(provider_repo.events_of_services, _service_of_event)
-    ),
-    "memberships": lambda _: DataLoader(_memberships),
-    "theme_services": lambda _: DataLoader(_theme_services),
+    "provider": _aligned(provider_repo.providers_by_ids, lambda p: p.id),
+    "service": _aligned(provider_repo.services_by_ids, lambda s: s.id),
+    "members": _grouped(provider_repo.members_of, lambda m: m.provider_id),
+    "api_keys": _grouped(provider_repo.keys_of, lambda k: k.provider_id),
+    "webhooks": _grouped(provider_repo.webhooks_of, lambda w: w.provider_id),
+    "service_themes": _grouped(provider_repo.theme_links, lambda t: t.service_id),
+    "service_regions": _loader(_pairs(provider_repo.region_links)),
+    "service_events": _grouped(provider_repo.events_of_services, _service_of_event),
+    "memberships": _loader(_memberships),
+    "theme_services": _loader(_theme_services),
 }
 
 
 _LOADERS: dict[str, _Factory] = {
-    "account": lambda _: DataLoader(
-        aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id)
-    ),
+    "account": _aligned(lambda ids: account_repo.by_ids(list(ids)), lambda a: a.id),
     "region": lambda reference: DataLoader(
         aligned(reference.regions if reference else catalogue_repo.regions_by_ids, lambda r: r.id)
     ),
-    "region_by_code": lambda _: DataLoader(
-        aligned(catalogue_repo.regions_by_codes, lambda r: r.code)
-    ),
-    "region_children": lambda _: DataLoader(grouped(catalogue_repo.region_children, _parent_id)),
+    "region_by_code": _aligned(catalogue_repo.regions_by_codes, lambda r: r.code),
+    "region_children": _grouped(catalogue_repo.region_children, _parent_id),
     "department": lambda reference: DataLoader(
         aligned(
             reference.departments if reference else catalogue_repo.departments_by_ids,
             lambda d: d.id,
         )
     ),
-    "department_by_code": lambda _: DataLoader(
-        aligned(catalogue_repo.departments_by_codes, lambda d: d.code)
-    ),
-    "base_item": lambda _: DataLoader(aligned(catalogue_repo.base_items_by_ids, lambda b: b.id)),
-    "implementation": lambda _: DataLoader(
-        aligned(catalogue_repo.implementations_by_ids, lambda i: i.id)
-    ),
-    "materials": lambda _: DataLoader(
-        grouped(catalogue_repo.materials_of, lambda m: m.implementation_id)
-    ),
-    "handling_centres": lambda _: DataLoader(_handling_centres),
-    "article": lambda _: DataLoader(aligned(catalogue_repo.articles_by_ids, lambda a: a.id)),
-    "article_items": lambda _: DataLoader(
-        grouped(catalogue_repo.article_items, lambda i: i.article_id)
-    ),
-    "terminal_services": lambda _: DataLoader(
-        grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id)
-    ),
-    "application_tasks": lambda _: DataLoader(
-        grouped(application_repo.tasks_of, lambda t: t.application_id)
-    ),
-    "application_events": lambda _: DataLoader(
-        grouped(application_repo.events_of, lambda e: e.application_id)
-    ),
-    "bundle_item_events": lambda _: DataLoader(_pairs(_bundle_item_events)),
-    "application_materials": lambda _: DataLoader(
-        grouped(application_repo.materials_of, lambda m: m.application_id)
-    ),
-    "application_rating": lambda _: DataLoader(
-        aligned(application_repo.ratings_of, lambda r: r.application_id)
-    ),
-    "document": lambda _: DataLoader(aligned(application_repo.documents_by_ids, lambda d: d.id)),
-    "payment": lambda _: DataLoader(
-        aligned(payment_repo.by_applications, lambda p: p.application_id)
-    ),
-    "payment_items": lambda _: DataLoader(grouped(payment_repo.items_of, lambda i: i.payment_id)),
-    "payment_refunds": lambda _: DataLoader(
-        grouped(payment_repo.refunds_of, lambda r: r.payment_id)
-    ),
-    "payment_receipts": lambda _: DataLoader(
-        grouped(payment_repo.receipts_of, lambda r: r.payment_id)
-    ),
-    "exchange_acknowledgement": lambda _: DataLoader(
-        aligned(exchange_repo.acks_of_messages, lambda a: a.message_id)
-    ),
-    "exchange_system": lambda _: DataLoader(aligned(exchange_repo.systems_by_ids, lambda s: s.id)),
-    "base_item_by_code": lambda _: DataLoader(
-        aligned(scenario_repo.base_items_by_codes, lambda b: b.basic_code)
-    ),
-    "theme_items": lambda _: DataLoader(grouped(scenario_repo.theme_items, lambda i: i.theme_id)),
-    "theme_scenarios": lambda _: DataLoader(_pairs(scenario_repo.published_scenarios_of_themes)),
-    "scenario_themes": lambda _: DataLoader(_pairs(scenario_repo.themes_of_scenarios)),
-    "scenario": lambda _: DataLoader(aligned(scenario_repo.scenarios_by_ids, lambda s: s.id)),
-    "scenario_submission": lambda _: DataLoader(
-        aligned(scenario_repo.submissions_of, lambda s: s.application_id)
-    ),
-    "service_in_region": lambda _: DataLoader(_services_in_regions),
+    "department_by_code": _aligned(catalogue_repo.departments_by_codes, lambda d: d.code),
+    "base_item": _aligned(catalogue_repo.base_items_by_ids, lambda b: b.id),
+    "implementation": _aligned(catalogue_repo.implementations_by_ids, lambda i: i.id),
+    "materials": _grouped(catalogue_repo.materials_of, lambda m: m.implementation_id),
+    "handling_centres": _loader(_handling_centres),
+    "article": _aligned(catalogue_repo.articles_by_ids, lambda a: a.id),
+    "article_items": _grouped(catalogue_repo.article_items, lambda i: i.article_id),
+    "terminal_services": _grouped(catalogue_repo.terminal_service_codes, lambda t: t.terminal_id),
+    "application_tasks": _grouped(application_repo.tasks_of, lambda t: t.application_id),
+    "application_events": _grouped(application_repo.events_of, lambda e: e.application_id),
+    "bundle_item_events": _loader(_pairs(_bundle_item_events)),
+    "application_materials": _grouped(application_repo.materials_of, lambda m: m.application_id),
+    "application_rating": _aligned(application_repo.ratings_of, lambda r: r.application_id),
+    "document": _aligned(application_repo.documents_by_ids, lambda d: d.id),
+    "payment": _aligned(payment_repo.by_applications, lambda p: p.application_id),
+    "payment_items": _grouped(payment_repo.items_of, lambda i: i.payment_id),
+    "payment_refunds": _grouped(payment_repo.refunds_of, lambda r: r.payment_id),
+    "payment_receipts": _grouped(payment_repo.receipts_of, lambda r: r.payment_id),
+    "exchange_acknowledgement": _aligned(exchange_repo.acks_of_messages, lambda a: a.message_id),
+    "exchange_system": _aligned(exchange_repo.systems_by_ids, lambda s: s.id),
+    "base_item_by_code": _aligned(scenario_repo.base_items_by_codes, lambda b: b.basic_code),
+    "theme_items": _grouped(scenario_repo.theme_items, lambda i: i.theme_id),
+    "theme_scenarios": _loader(_pairs(scenario_repo.published_scenarios_of_themes)),
+    "scenario_themes": _loader(_pairs(scenario_repo.themes_of_scenarios)),
+    "scenario": _aligned(scenario_repo.scenarios_by_ids, lambda s: s.id),
+    "scenario_submission": _aligned(scenario_repo.submissions_of, lambda s: s.application_id),
+    "service_in_region": _loader(_services_in_regions),
     "providers": ProviderLoaders,
-    "appeal_category": lambda _: DataLoader(aligned(appeal_repo.categories_by_ids, lambda c: c.id)),
-    "appeal_category_children": lambda _: DataLoader(
-        grouped(appeal_repo.category_children, _category_parent_id)
-    ),
-    "appeal": lambda _: DataLoader(aligned(appeal_repo.by_ids, lambda a: a.id)),
-    "appeal_merged": lambda _: DataLoader(grouped(appeal_repo.merged_into, _merged_into_id)),
-    "appeal_events": lambda _: DataLoader(grouped(appeal_repo.events_of, lambda e: e.appeal_id)),
-    "appeal_replies": lambda _: DataLoader(grouped(appeal_repo.replies_of, lambda r: r.appeal_id)),
-    "appeal_ratings": lambda _: DataLoader(grouped(appeal_repo.ratings_of, lambda r: r.appeal_id)),
-    "appeal_photos": lambda _: DataLoader(grouped(appeal_repo.photos_of, lambda p: p.appeal_id)),
-    "appeal_revisits": lambda _: DataLoader(
-        grouped(appeal_repo.revisits_of, lambda r: r.appeal_id)
-    ),
-    "delegation_events": lambda _: DataLoader(
-        grouped(delegation_repo.trails_of, lambda e: e.delegation_id)
-    ),
-    "inspection_participants": lambda _: DataLoader(
-        grouped(inspection_repo.participants_of, lambda p: p.inspection_id)
-    ),
-    "inspection_events": lambda _: DataLoader(
-        grouped(inspection_repo.events_of, lambda e: e.inspection_id)
-    ),
-    "delivery_events": lambda _: DataLoader(
-        grouped(delivery_repo.events_of, lambda e: e.delivery_id)
-    ),
+    "appeal_category": _aligned(appeal_repo.categories_by_ids, lambda c: c.id),
+    "appeal_category_children": _grouped(appeal_repo.category_children, _category_parent_id),
+    "appeal": _aligned(appeal_repo.by_ids, lambda a: a.id),
+    "appeal_merged": _grouped(appeal_repo.merged_into, _merged_into_id),
+    "appeal_events": _grouped(appeal_repo.events_of, lambda e: e.appeal_id),
+    "appeal_replies": _grouped(appeal_repo.replies_of, lambda r: r.appeal_id),
+    "appeal_ratings": _grouped(appeal_repo.ratings_of, lambda r: r.appeal_id),
+    "appeal_photos": _grouped(appeal_repo.photos_of, lambda p: p.appeal_id),
+    "appeal_revisits": _grouped(appeal_repo.revisits_of, lambda r: r.appeal_id),
+    "delegation_events": _grouped(delegation_repo.trails_of, lambda e: e.delegation_id),
+    "inspection_participants": _grouped(inspection_repo.participants_of, lambda p: p.inspection_id),
+    "inspection_events": _grouped(inspection_repo.events_of, lambda e: e.inspection_id),
+    "delivery_events": _grouped(delivery_repo.events_of, lambda e: e.delivery_id),
 }
 
 

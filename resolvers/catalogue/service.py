@@ -183,25 +183,6 @@ async def list_services(
         rows = repo.services(day, query)
         page = await keyset_page(rows, order=("name", "code"), first=first, after=after)
         return ServicePage(page=page, kind="k", _count_query=rows)
-    if not keyword:
-        # Browsing without a region: every district has its own implementation of most
-        # items, so the list is of base items, each by name, at the implementation the
-        # caller's region (else the city) would use.
-        keys = await repo.service_keys(day, query, by_name=True)
-        ranked = [entry for entry, _, _ in keys]
-    else:
-        if len(keyword) > MAX_QUERY_LENGTH:
-            raise CatalogueError(
-                CatalogueErrorCode.INVALID_INPUT, "filter.keyword", detail="关键词过长"
-            )
-        index = await search_index(resources)
-        ranked = index.search(keyword)
-        if not ranked:
-            return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
-        if query != repo.ServiceQuery():
-            keys = await repo.service_keys(
-                day, repo.ServiceQuery(**{**_fields(query), "ids": ranked})
-            )
     if region_ids is not None:
         preferred = region_ids
     else:
@@ -209,14 +190,33 @@ async def list_services(
         preferred = await caller_region_chain(resources, principal) or (
             [city.id] if city is not None else []
         )
-    if keyword and query == repo.ServiceQuery():
-        # A keyword alone: the index knows every match's keys, and keeps the cards.
-        ordered = index.cards(keyword, preferred)
-    else:
-        ordered = one_per_base_item(ranked, keys, preferred)
     if not keyword:
-        place = {entry: n for n, entry in enumerate(ranked)}
+        # Browsing without a region: every district has its own implementation of most
+        # items, so the list is of base items, each by name, at the implementation the
+        # caller's region (else the city) would use.
+        keys = await repo.service_keys(day, query, by_name=True)
+        place = {entry: n for n, (entry, _, _) in enumerate(keys)}
+        ordered = one_per_base_item(list(place), keys, preferred)
         ordered.sort(key=place.__getitem__)  # by the chosen implementation's own name
+    else:
+        if len(keyword) > MAX_QUERY_LENGTH:
+            raise CatalogueError(
+                CatalogueErrorCode.INVALID_INPUT, "filter.keyword", detail="关键词过长"
+            )
+        index = await search_index(resources)
+        if query == repo.ServiceQuery():
+            # A keyword alone: the index knows every match's keys, and keeps the cards.
+            ordered = index.cards(keyword, preferred)
+        else:
+            ranked = index.search(keyword)
+            keys = (
+                await repo.service_keys(day, repo.ServiceQuery(**{**_fields(query), "ids": ranked}))
+                if ranked
+                else []
+            )
+            ordered = one_per_base_item(ranked, keys, preferred)
+        if not ordered:
+            return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
     offset = int(after[0]) if after else 0  # type: ignore[arg-type]
     window = ordered[offset : offset + first + 1]
     by_id = {row.id: row for row in await repo.implementations_by_ids(window)}

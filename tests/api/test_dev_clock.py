@@ -92,6 +92,7 @@ async def test_the_clock_moves_forward_only(running: RunningApp) -> None:
         ({"advanceTo": 1900000000}, "INVALID_DATETIME"),
         ({}, "INVALID_DATETIME"),
         ({"advanceTo": "2020-01-06T09:00:00+08:00"}, "NOT_AHEAD"),  # in the past
+        ({"advanceTo": "9999-12-31T23:59:59+00:00"}, "TOO_FAR"),  # later dates would overflow
         (["2031-03-03T09:00:00+08:00"], "BAD_REQUEST"),
     ],
 )
