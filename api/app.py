@@ -29,7 +29,7 @@ from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
 from api.payments import notify, notify_paths
-from api.preparation import load_allow_list
+from api.preparation import load_allow_list, load_registered
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.tracing import tracing_middleware
@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> Starlette:
         ),
         cacheable_fields=PUBLIC_CATALOGUE_FIELDS if settings.response_cache else frozenset(),
         fair_share=fair_share,
+        registered=load_registered(PERSISTED_OPERATIONS),
     )
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -115,11 +115,16 @@ class GraphQLEndpoint:
         allow_list: frozenset[str] | None,
         cacheable_fields: frozenset[str],
         fair_share: FairShare,
+        registered: Mapping[str, str] | None = None,
     ) -> None:
         self.schema = schema
         self.settings = settings
         self.preparer = Preparer(
-            schema, settings, allow_list=allow_list, cacheable_fields=cacheable_fields
+            schema,
+            settings,
+            allow_list=allow_list,
+            cacheable_fields=cacheable_fields,
+            registered=registered,
         )
         self.fair_share = fair_share
         self.websocket = GraphQLWebSocket(self)

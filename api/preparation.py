@@ -256,10 +256,21 @@ def load_allow_list(path: Path | None) -> frozenset[str] | None:
     return frozenset(registered["operations"])
 
 
+def load_registered(path: Path) -> dict[str, str]:
+    """The registered operations' texts by hash: what the mini-program ships."""
+    registered = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in registered["documents"].items() if sha256(v) == k}
+
+
 def manifest(documents: dict[str, str]) -> str:
-    """The allow-list file: every registered operation's hash and name."""
+    """The allow-list file: every registered operation's hash and name, and its text (the
+    server prepares those at start and answers them by hash alone)."""
     operations = {sha256(text): name for name, text in sorted(documents.items())}
-    return json.dumps({"operations": operations}, ensure_ascii=False, indent=1) + "\n"
+    texts = {sha256(text): text for _, text in sorted(documents.items())}
+    return (
+        json.dumps({"operations": operations, "documents": texts}, ensure_ascii=False, indent=1)
+        + "\n"
+    )
 
 
 def _sizing_values(names: tuple[str, ...], variables: dict[str, Any]) -> bytes:
@@ -289,6 +300,7 @@ class Preparer:
         *,
         allow_list: frozenset[str] | None,
         cacheable_fields: frozenset[str],
+        registered: Mapping[str, str] | None = None,
     ) -> None:
         self.schema = schema
         self.settings = settings
@@ -310,6 +322,19 @@ class Preparer:
         # (over 10 ms): one document with the usual kinds of node pays for it here.
         self._warm_up()
         self._documents: OrderedDict[str, Document | InvalidDocument] = OrderedDict()
+        # The registered operations (the mini-program's), parsed and validated here, so that a
+        # resident's first search after a deploy costs what the hundredth does; held apart
+        # from the bounded cache, which a client's stream of new documents could empty.
+        self.registered = dict(registered or {})
+        self._registered: dict[str, Document] = {}
+        for query_hash, text in self.registered.items():
+            found = self._parse(text, query_hash)
+            # A registered operation the schema refuses is a release error: `make schema`.
+            assert isinstance(found, Document), (query_hash, found)
+            self._registered[text] = found
+            info = self._operation(found, None)  # one operation each, sent with or without name
+            if info.node.name is not None:
+                found.operations[info.node.name.value] = info
         self._costs: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
         # Per operation: the variables its cost depends on (see schema.cost.operation_cost).
         self._sizing: OrderedDict[tuple[str, str | None], tuple[str, ...]] = OrderedDict()
@@ -323,7 +348,11 @@ class Preparer:
                 403, "OPERATION_NOT_ALLOWLISTED", "该查询未登记，生产环境只接受已登记的查询。"
             )
         document = self.document(query, query_hash)
-        if request.persisted_hash is not None and request.query is not None:
+        if (
+            request.persisted_hash is not None
+            and request.query is not None
+            and query_hash not in self.registered
+        ):
             await self._register(query, query_hash, caller, redis)
         info = self._operation(document, request.operation_name)
         if info.type not in _ALLOWED[transport]:
@@ -350,6 +379,9 @@ class Preparer:
                 raise Refused(400, "PERSISTED_QUERY_HASH_MISMATCH", "查询文本与哈希不符。")
             return request.query, actual
         assert request.persisted_hash is not None
+        registered = self.registered.get(request.persisted_hash)
+        if registered is not None:
+            return registered, request.persisted_hash
         try:
             stored = await redis.get(Keys.persisted_query(request.persisted_hash))
         except RedisError:
@@ -391,6 +423,9 @@ class Preparer:
 
     def document(self, query: str, query_hash: str | None = None) -> Document:
         """Parsed and validated once per distinct text; invalid ones raise InvalidDocument."""
+        registered = self._registered.get(query)
+        if registered is not None:
+            return registered
         found = self._documents.get(query)
         if found is None:
             found = self._parse(query, query_hash or sha256(query))

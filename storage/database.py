@@ -7,6 +7,7 @@ the app, the migrations and the tests.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
+
+log = logging.getLogger(__name__)
 
 MODELS_APP = "models"
 MODEL_MODULES = ["storage.models"]
@@ -53,7 +56,31 @@ def _connection(url: str, pool_max: int) -> str | dict[str, Any]:
     config = expand_db_url(url)
     if config["engine"].endswith("asyncpg"):
         config["credentials"]["reset"] = _keep_session
+        config["credentials"]["init"] = _prepare_hot_statements
     return config
+
+
+# The statements the busiest reads run, with arguments that match nothing: run once on each
+# connection the pool opens, before it serves a request. A statement is planned per
+# connection, and asyncpg asks the server about every type it has not met on that connection
+# (several round trips for an array of uuids or a row of another table), which a client's
+# first request on that connection would otherwise wait for.
+_HOT_STATEMENTS: list[tuple[str, tuple[Any, ...]]] = []
+
+
+def hot_statement(sql: str, *nothing: Any) -> str:
+    """Registers `sql` to be prepared on every new connection, run with `nothing`."""
+    _HOT_STATEMENTS.append((sql, nothing))
+    return sql
+
+
+async def _prepare_hot_statements(connection: asyncpg.Connection) -> None:
+    for sql, nothing in _HOT_STATEMENTS:
+        try:
+            await connection.fetch(sql, *nothing)
+        except asyncpg.PostgresError:
+            # Before the migrations have made the tables (the migrating command's own pool).
+            log.debug("statement not prepared at connect: %s", sql, exc_info=True)
 
 
 async def _keep_session(connection: object) -> None:

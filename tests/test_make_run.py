@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from mock_wechat.client import MiniProgram
-from mock_wechat.journey import guide_journey, login_journey
+from mock_wechat.journey import guide_journey, login_journey, search_journey
 
 
 async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) -> None:
@@ -18,6 +18,7 @@ async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) ->
         ready = await api_client.get("/readyz")
         program = MiniProgram(api_client, phone, "newcomer")
         steps = await login_journey(program)
+        search = await search_journey(program)
         guide = await guide_journey(program)
         staff = await api_client.post(
             "/graphql",
@@ -36,6 +37,14 @@ async def test_make_run_serves_the_login_journey(dev_server: tuple[str, str]) ->
     assert steps[6].startswith("recommendedServices -> ")
     assert steps[6].count("; ") == 2  # a newcomer's screen is never empty
     assert staff.json()["data"]["loginStaff"]["__typename"] == "Session"
+    # Journey 2: the same services found by characters and by initials, the first one's
+    # guide, and the centres that handle it, nearest first.
+    assert search[0].startswith("services(身份证)  -> ")
+    assert "居民身份证" in search[0]
+    assert search[1].split("-> ")[1] == search[0].split("-> ")[1]
+    assert search[2].startswith("service         -> 居民身份证")
+    assert search[3].startswith("serviceCentres  -> ")
+    assert " km, " in search[3]
     # The guide screen: a structured fee, the department's phone, centres with a place on
     # the map, materials (forms and samples where staff attached them), FAQs, a sample result.
     assert guide[0].startswith("service         -> 公共场所卫生许可, ")

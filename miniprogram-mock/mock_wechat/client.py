@@ -253,6 +253,24 @@ class MiniProgram:
 
     # -- a service's guide (办事指南), as the guide screen shows it
 
+    async def search_services(
+        self, keyword: str, region_code: str | None = None, first: int = 10
+    ) -> list[dict[str, Any]]:
+        found = await self.call(
+            "SearchServices", {"keyword": keyword, "regionCode": region_code, "first": first}
+        )
+        return list(found["services"]["nodes"])
+
+    async def nearby_centres(
+        self, service_code: str, near: tuple[float, float], first: int = 3
+    ) -> list[dict[str, Any]]:
+        lat, lng = near
+        found = await self.call(
+            "NearbyCentres",
+            {"serviceCode": service_code, "near": {"lat": lat, "lng": lng}, "first": first},
+        )
+        return list(found["serviceCentres"]["nodes"])
+
     async def service_guide(
         self, code: str, region_code: str | None = None
     ) -> dict[str, Any] | None:

@@ -123,6 +123,39 @@ async def document_journey(program: MiniProgram) -> list[str]:
 DEMO_SERVICE = ("51000100020000", "510104")
 
 
+# Where the demo resident stands when asking for the nearest centre: 天府广场.
+DEMO_PLACE = (30.6574, 104.0659)
+
+
+async def search_journey(program: MiniProgram, *, region: str = "510104") -> list[str]:
+    """Search as residents type it, in characters and in pinyin initials, open the first
+    answer's guide and ask for the nearest centres that handle it (API.md journey 2)."""
+    steps = []
+    found: list[dict[str, Any]] = []
+    for keyword in ("身份证", "sfz"):
+        found = await program.search_services(keyword, region_code=region, first=5)
+        if not found:
+            raise JourneyFailed(f"services(keyword: {keyword}) found nothing")
+        steps.append(
+            f"services({keyword})  -> {len(found)}: "
+            + "; ".join(f"{s['name']} ({s['region']['name']})" for s in found[:3])
+        )
+    first = found[0]
+    guide = await program.service_guide(first["code"])
+    if guide is None:
+        raise JourneyFailed(f"service({first['code']}) is gone")
+    steps.append(f"service         -> {guide['name']}, {len(guide['materials'])} materials")
+    centres = await program.nearby_centres(first["code"], DEMO_PLACE)
+    if not centres:
+        raise JourneyFailed(f"no centre handles {first['code']}")
+    nearest = centres[0]
+    steps.append(
+        f"serviceCentres  -> {len(centres)}, nearest {nearest['name']} "
+        f"{nearest['distanceMeters'] / 1000:.1f} km, {nearest['hours']}"
+    )
+    return steps
+
+
 async def guide_journey(program: MiniProgram, *, code: str = "", region: str = "") -> list[str]:
     """The guide screen (办事指南) of one service: what it costs and by which law, whom to
     call, where to go (the handling centres with their address, map point and hours), the
@@ -643,6 +676,7 @@ async def main_async(
         elif journey == "hall":
             steps += await hall_journey(program, phone=phone_of(user), password=_demo_password())
         else:
+            steps += await search_journey(program)
             steps += await document_journey(program)
             steps += await guide_journey(program)
             steps += await scenario_journey(program)

@@ -13,6 +13,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from storage.database import hot_statement
 from storage.models.catalogue import (
     Article,
     ArticleItem,
@@ -241,6 +242,7 @@ _GUIDE_WITH_MATERIALS = (
     "AND i.status = $2 AND (i.valid_from IS NULL OR i.valid_from <= $3) "
     "AND (i.valid_until IS NULL OR i.valid_until >= $3) LIMIT 1"
 )
+hot_statement(_GUIDE_WITH_MATERIALS, "", "", date(2000, 1, 1))
 
 
 async def published_with_materials(
@@ -274,8 +276,19 @@ async def published_by_base_and_regions(
     )
 
 
+# One statement text whatever the number of ids: `IN ($1, …, $n)` would be a new statement,
+# prepared on its own round trip, for each page size a search happens to fill.
+_IMPLEMENTATIONS_BY_IDS = hot_statement(
+    "SELECT * FROM implementation WHERE id = ANY($1::uuid[])", []
+)
+
+
 async def implementations_by_ids(ids: Sequence[UUID]) -> list[Implementation]:
-    return await Implementation.filter(id__in=list(ids))
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "postgres":  # the embedded mode's SQLite
+        return await Implementation.filter(id__in=list(ids))
+    rows = await connection.execute_query_dict(_IMPLEMENTATIONS_BY_IDS, [list(ids)])
+    return [Implementation._init_from_db(**row) for row in rows]
 
 
 async def versions_for_update(code: str) -> list[Implementation]:

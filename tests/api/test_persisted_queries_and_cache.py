@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
@@ -72,6 +73,60 @@ async def test_the_allow_list_admits_only_the_mini_programs_operations(
     assert registered.json()["data"] == {"me": None}
     assert other.status_code == 403
     assert other.json()["errors"][0]["extensions"]["code"] == "OPERATION_NOT_ALLOWLISTED"
+
+
+async def test_the_mini_programs_operations_run_by_hash_alone(seeded: RunningApp) -> None:
+    """The manifest carries the registered texts: a client can send their hash alone, with
+    nothing registered in Redis first (where a hash alone of any other text is unknown)."""
+    search = (OPERATIONS / "SearchServices.graphql").read_text(encoding="utf-8")
+    sha = hashlib.sha256(search.encode()).hexdigest()
+    variables = {"keyword": "sfz", "regionCode": "510104", "first": 3}
+
+    by_hash = await seeded.client.post(
+        "/graphql", json={"extensions": apq(sha), "variables": variables}
+    )
+    by_get = await seeded.client.get(
+        "/graphql",
+        params={"extensions": json.dumps(apq(sha)), "variables": json.dumps(variables)},
+    )
+
+    names = [n["name"] for n in by_hash.json()["data"]["services"]["nodes"]]
+    assert names
+    assert all("身份证" in name for name in names)
+    assert by_get.json()["data"] == by_hash.json()["data"]
+
+
+async def test_registered_operations_are_validated_before_the_first_request(
+    seeded: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resident's first search after a deploy pays no parsing or validation: the server
+    prepared the mini-program's operations when it started."""
+    import graphql
+
+    from api import preparation
+
+    checked: list[object] = []
+
+    def validate(*args: Any, **kwargs: Any) -> list[graphql.GraphQLError]:
+        checked.append(args[1])
+        return graphql.validate(*args, **kwargs)
+
+    monkeypatch.setattr(preparation, "validate", validate)
+    for name, variables in (
+        ("SearchServices", {"keyword": "身份证"}),
+        ("ServiceGuide", {"code": "51000100020000", "regionCode": "510104"}),
+        ("NearbyCentres", {"serviceCode": "51000100020000", "near": {"lat": 30.66, "lng": 104.07}}),
+    ):
+        text = (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
+        answer = await seeded.client.post(
+            "/graphql", json={"query": text, "operationName": name, "variables": variables}
+        )
+        assert "errors" not in answer.json(), answer.json()
+
+    other = await seeded.gql('{ region(code: "510107") { name } }')
+
+    assert other.body["data"] == {"region": {"name": "武侯区"}}
+    assert len(checked) == 1  # the unregistered document only
 
 
 def test_the_committed_manifest_lists_every_operation() -> None:

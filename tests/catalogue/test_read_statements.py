@@ -125,3 +125,26 @@ async def test_the_first_search_after_start_costs_what_the_next_does(
             first, next_ = await search("sfz"), await search("身份证")
 
     assert first == next_ == 1  # building the index would have read every published guide
+
+
+async def test_each_new_connection_has_the_hot_reads_prepared(
+    settings: Settings, seeded: RunningApp
+) -> None:
+    """A connection the pool opens under load plans the guide's and the search's statements
+    (and learns their types) before any request waits on it."""
+    from tortoise import connections
+
+    from storage.repositories import catalogue as repository
+
+    app = create_app(settings)
+    async with LifespanManager(app):
+        client = connections.get("default")
+        await client._pool.expire_connections()  # the next one acquired is opened anew
+        async with client.acquire_connection() as connection:
+            prepared = {
+                row["statement"]
+                for row in await connection.fetch("SELECT statement FROM pg_prepared_statements")
+            }
+
+    assert repository._GUIDE_WITH_MATERIALS in prepared
+    assert repository._IMPLEMENTATIONS_BY_IDS in prepared

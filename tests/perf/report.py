@@ -148,7 +148,8 @@ def write_report(
 ) -> None:
     search = (
         f"first search after start {first_search['first_ms']:.1f} ms, "
-        f"hundredth {first_search['hundredth_ms']:.1f} ms"
+        f"hundredth {first_search['hundredth_ms']:.1f} ms (the same keywords, "
+        f"{' and '.join(first_search.get('keywords', []))}, each new to its process)"
         + "".join(f"; FAILED {e}" for e in first_search.get("errors", []))
         if first_search
         else ""
