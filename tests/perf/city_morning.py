@@ -243,7 +243,14 @@ def _users() -> type:
             # user holding the same resident would then present as stale.
             self.me = residents[next(_taken) % len(residents)]
 
-        def gql(self, name: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+        def gql(
+            self,
+            name: str,
+            query: str,
+            variables: dict[str, Any] | None = None,
+            *,
+            renewed: bool = False,
+        ) -> Any:
             headers = {"Authorization": f"Bearer {self.me['token']}"}
             with self.client.post(
                 "/graphql",
@@ -252,6 +259,14 @@ def _users() -> type:
                 name=name,
                 catch_response=True,
             ) as response:
+                if response.status_code == 401 and not renewed and query is not REFRESH:
+                    # The access token ran out during the run: as the app does, renew the
+                    # session with the refresh token and send the request again (counted
+                    # apart, as the sign-in it is).
+                    response.success()
+                    if self.renew():
+                        return self.gql(name, query, variables, renewed=True)
+                    return None
                 body = response.json() if response.status_code == 200 else None
                 if body is None or body.get("errors"):
                     response.failure(f"{response.status_code}: {str(body)[:200]}")
@@ -279,9 +294,14 @@ def _users() -> type:
 
         @task(WEIGHTS["sign_in"])
         def sign_in(self) -> None:
+            self.renew()
+
+        def renew(self) -> bool:
             session = self.gql("sign_in", REFRESH, {"t": self.me["refresh"]})
-            if session is not None:
-                self.me["token"], self.me["refresh"] = session["token"], session["refreshToken"]
+            if session is None:
+                return False
+            self.me["token"], self.me["refresh"] = session["token"], session["refreshToken"]
+            return True
 
         @task(WEIGHTS["upload"])
         def upload(self) -> None:
