@@ -4,12 +4,12 @@ redacted, written off the request path."""
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import copy
 import itertools
 import logging
 import os
-import queue
 import re
 import sys
 import threading
@@ -367,6 +367,8 @@ class _AccessFormatter:
     def __init__(self, *, json: bool = False) -> None:
         self._targets: dict[tuple[str, str], str] = {}
         self._json = json
+        self._second = -1
+        self._stamp = ""
 
     def target(self, path: str, query: str) -> str:
         key = (path, query)
@@ -383,7 +385,12 @@ class _AccessFormatter:
         if not request_id.startswith(_OWN_IDS) and _DIGITS.search(request_id):
             request_id = safe(request_id)
         seconds = int(line.created)
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+        if seconds != self._second:  # a busy second's lines share one rendering of it
+            self._second, self._stamp = (
+                seconds,
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)),
+            )
+        stamp = self._stamp
         msecs = int((line.created - seconds) * 1000)
         message = (
             f'{line.client} "{line.method} {self.target(line.path, line.query)} '
@@ -402,27 +409,46 @@ class _AccessFormatter:
 
 
 class _Writer:
-    """The thread that writes: it takes whatever is queued at once (a few milliseconds'
-    worth), formats it and writes it in one call, so that a busy server wakes it a few hundred
-    times a second rather than once per request."""
+    """The thread that writes. Records and access lines reach it through a deque: appending
+    is one step under the GIL, with no lock or condition on the request path (queue.Queue
+    takes a lock and signals a condition per item). The thread is woken only when the deque
+    goes from empty to not empty, then lets a burst gather for a few milliseconds and writes
+    all of it in one call, so that a busy server wakes it a few hundred times a second rather
+    than once per request."""
 
     _STOP = object()
 
-    def __init__(
-        self, records: queue.Queue[Any], handler: logging.StreamHandler[Any], *, json: bool
-    ) -> None:
-        self.queue = records
+    def __init__(self, handler: logging.StreamHandler[Any], *, json: bool) -> None:
+        self.pending: collections.deque[Any] = collections.deque()
         self.handlers = [handler]
         self._handler = handler
         self._access = _AccessFormatter(json=json)
+        self._wake = threading.Event()
+        self._writing = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
 
+    def put(self, item: Any) -> bool:
+        """Queues one record or access line; False when QUEUE_SIZE are waiting already."""
+        pending = self.pending
+        if len(pending) >= QUEUE_SIZE:
+            return False
+        was_empty = not pending
+        pending.append(item)
+        if was_empty:
+            self._wake.set()
+        return True
+
+    def idle(self) -> bool:
+        """Whether everything put has been written."""
+        return not self.pending and not self._writing
+
     def stop(self) -> None:
-        self.queue.put(self._STOP)
+        self.pending.append(self._STOP)
+        self._wake.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -432,22 +458,31 @@ class _Writer:
         self._write([record])
 
     def _run(self) -> None:
-        records = self.queue
+        pending = self.pending
         while True:
-            batch = [records.get()]
+            if not pending:
+                # A wake-up missed between the check and the wait costs at most this.
+                self._wake.wait(0.25)
+                self._wake.clear()
+                continue
             time.sleep(0.002)  # let a burst gather: one write for all of it
-            while len(batch) < 1000:
-                try:
-                    batch.append(records.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(item is self._STOP for item in batch)
+            self._writing = True
             try:
-                self._write([item for item in batch if item is not self._STOP])
+                batch: list[Any] = []
+                stop = False
+                while pending and len(batch) < 1000:
+                    item = pending.popleft()
+                    if item is self._STOP:
+                        stop = True
+                    else:
+                        batch.append(item)
+                self._write(batch)
             finally:
-                for _ in batch:
-                    records.task_done()
+                self._writing = False
             if stop:
+                if pending:
+                    self._write([i for i in pending if i is not self._STOP])
+                    pending.clear()
                 return
 
     def _write(self, items: list[Any]) -> None:
@@ -475,9 +510,9 @@ class _Enqueue(QueueHandler):
     """Hands records to the writer thread: the request id is taken here (it lives in the
     request's context), the message and traceback rendered to text, nothing is written."""
 
-    def __init__(self, records: queue.Queue[Any]) -> None:
-        super().__init__(records)
-        self.listener: _Writer | None = None
+    def __init__(self, listener: _Writer) -> None:
+        super().__init__(None)  # type: ignore[arg-type]  # enqueue() puts to the writer
+        self.listener: _Writer | None = listener
         self.dropped = 0  # approximate under threads, which is all a warning needs
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
@@ -504,9 +539,10 @@ class _Enqueue(QueueHandler):
             self.handleError(record)
 
     def enqueue(self, record: logging.LogRecord | AccessLine) -> None:
-        try:
-            self.queue.put_nowait(record)
-        except queue.Full:
+        listener = self.listener
+        if listener is None:
+            return  # closed: the process is ending
+        if not listener.put(record):
             self.dropped += 1
             return
         if self.dropped:
@@ -520,17 +556,16 @@ class _Enqueue(QueueHandler):
                     "request_id": "-",
                 }
             )
-            with contextlib.suppress(queue.Full):
-                self.queue.put_nowait(note)
+            listener.put(note)
 
     def flush(self) -> None:
         """Waits (up to 2 s) until the writer thread has written what was queued."""
-        records, listener = self.queue, self.listener
-        if not isinstance(records, queue.Queue) or listener is None:
+        listener = self.listener
+        if listener is None:
             return
         thread = listener._thread
         deadline = time.monotonic() + 2
-        while records.unfinished_tasks and thread is not None and thread.is_alive():
+        while not listener.idle() and thread is not None and thread.is_alive():
             if time.monotonic() > deadline:
                 break
             time.sleep(0.002)
@@ -542,8 +577,7 @@ class _Enqueue(QueueHandler):
         self.flush()
         listener, self.listener = self.listener, None
         if listener is not None and listener._thread is not None:
-            with contextlib.suppress(queue.Full):  # a full queue: the thread is a daemon
-                listener.stop()
+            listener.stop()
         super().close()
 
 
@@ -605,10 +639,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
             old.close()
     writer = logging.StreamHandler(sys.stderr)
     writer.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter(LINE_FORMAT))
-    records: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
-    handler = _Enqueue(records)
-    handler.listener = _Writer(records, writer, json=fmt == "json")
-    handler.listener.start()
+    listener = _Writer(writer, json=fmt == "json")
+    handler = _Enqueue(listener)
+    listener.start()
     root.addHandler(handler)
     root.setLevel(level)
     _installed = handler

@@ -3,6 +3,8 @@ app driven through its ASGI interface with its lifespan, as clients reach it."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import socket
@@ -11,7 +13,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from tortoise import Tortoise, connections
 
 from api.app import create_app
 from api.cli import run_migrations
+from api.logging import configure_logging
 from integrations.tls import client_context
 from mock_wechat.server import MockState, create_mock_app
 from province_sandbox import SandboxState, create_sandbox_app
@@ -481,3 +484,41 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     loopback.close()
+
+
+ServiceLog = Callable[[], str]
+
+
+@pytest.fixture
+def service_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceLog]:
+    """Logging configured as in production, writing to a buffer instead of stderr; calling
+    the fixture's value returns everything written so far (waiting for queued records)."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    level = root.level
+    uvicorn_loggers = {
+        name: (list(logger.handlers), logger.propagate)
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        for logger in [logging.getLogger(name)]
+    }
+    written = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", written)
+    configure_logging("INFO")
+    installed = [handler for handler in root.handlers if handler not in before]
+
+    def read() -> str:
+        for handler in installed:
+            handler.flush()
+        return written.getvalue()
+
+    try:
+        yield read
+    finally:
+        for handler in installed:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+        for name, (handlers, propagate) in uvicorn_loggers.items():
+            logger = logging.getLogger(name)
+            logger.handlers[:] = handlers
+            logger.propagate = propagate

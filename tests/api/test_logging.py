@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from typing import Any
 
 import pytest
 
+from api import logging as api_logging
 from api.logging import RedactingFormatter, redact
+from tests.conftest import ServiceLog
 
 
 @pytest.mark.parametrize(
@@ -62,3 +66,74 @@ def test_json_lines_are_redacted_objects() -> None:
     assert entry["request_id"] == "req-12345678"
     assert "13800138000" not in entry["message"]
     assert "<phone>" in entry["message"]
+
+
+def _access(n: int) -> None:
+    api_logging.log_access("203.0.113.9:5000", "GET", f"/n/{n}", "", "1.1", 200, 10, 1.0)
+
+
+def _numbers(text: str) -> list[int]:
+    return [
+        int(line.split('"GET /n/')[1].split(" ")[0]) for line in text.splitlines() if "/n/" in line
+    ]
+
+
+def test_a_burst_from_two_threads_is_written_whole_and_in_order_per_thread(
+    service_log: ServiceLog,
+) -> None:
+    def others() -> None:
+        for n in range(5000, 7000):
+            _access(n)
+
+    other = threading.Thread(target=others)
+    other.start()
+    for n in range(2000):
+        _access(n)
+    other.join()
+
+    numbers = _numbers(service_log())
+
+    assert sorted(numbers) == [*range(2000), *range(5000, 7000)]
+    assert [n for n in numbers if n < 5000] == list(range(2000))
+    assert [n for n in numbers if n >= 5000] == list(range(5000, 7000))
+
+
+def test_a_writer_that_falls_behind_drops_lines_and_says_how_many(
+    service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = api_logging._installed
+    assert handler is not None
+    assert handler.listener is not None
+    monkeypatch.setattr(api_logging, "QUEUE_SIZE", 10)
+    writing, gate = threading.Event(), threading.Event()
+    write = handler.listener._write
+
+    def slow(items: list[Any]) -> None:
+        writing.set()
+        gate.wait(5)
+        write(items)
+
+    monkeypatch.setattr(handler.listener, "_write", slow)
+    try:
+        _access(0)
+        assert writing.wait(5)  # the writer holds line 0 and writes nothing more for now
+        for n in range(1, 26):
+            _access(n)
+    finally:
+        gate.set()
+    service_log()
+    _access(99)  # room again: the drop is reported with it
+    text = service_log()
+
+    assert _numbers(text) == [*range(11), 99]
+    assert "15 log records dropped: the log writer fell behind" in text
+
+
+def test_closing_writes_what_is_still_queued(service_log: ServiceLog) -> None:
+    handler = api_logging._installed
+    assert handler is not None
+    for n in range(300):
+        _access(n)
+    handler.close()
+
+    assert _numbers(service_log()) == list(range(300))

@@ -4,25 +4,21 @@ real process (some attacks only exist behind a real HTTP server), and the servic
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from api.logging import configure_logging
 from resolvers.settings import Settings
 from tests.conftest import ROOT, RunningApp, _free_port, loopback
 
@@ -101,43 +97,6 @@ def served(settings: Settings, log_path: Path) -> Iterator[str]:
 RECORD_START = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ [\w.]+ \[")
 # Every further line of a record (a traceback) starts with this.
 CONTINUATION = "  | "
-
-ServiceLog = Callable[[], str]
-
-
-@pytest.fixture
-def service_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceLog]:
-    """Logging configured as in production, writing to a buffer instead of stderr; calling
-    the fixture's value returns everything written so far (waiting for queued records)."""
-    root = logging.getLogger()
-    before = list(root.handlers)
-    level = root.level
-    uvicorn_loggers = {
-        name: (list(logger.handlers), logger.propagate)
-        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
-        for logger in [logging.getLogger(name)]
-    }
-    written = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", written)
-    configure_logging("INFO")
-    installed = [handler for handler in root.handlers if handler not in before]
-
-    def read() -> str:
-        for handler in installed:
-            handler.flush()
-        return written.getvalue()
-
-    try:
-        yield read
-    finally:
-        for handler in installed:
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
-        for name, (handlers, propagate) in uvicorn_loggers.items():
-            logger = logging.getLogger(name)
-            logger.handlers[:] = handlers
-            logger.propagate = propagate
 
 
 def assert_one_record_per_line(output: str) -> None:

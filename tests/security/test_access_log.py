@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 import api.cli
-from tests.conftest import ROOT, RunningApp, _free_port, loopback
+from tests.conftest import ROOT, RunningApp, ServiceLog, _free_port, loopback
 from tests.documents.conftest import pdf, signed_in
-from tests.security.conftest import ServiceLog, assert_one_record_per_line
+from tests.security.conftest import assert_one_record_per_line
 
 HEX64 = "0123456789abcdef" * 4
 # A presigned GET as S3 / MinIO / COS make them, and the usual token-bearing parameters.

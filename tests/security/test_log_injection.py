@@ -11,11 +11,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import RunningApp
+from tests.conftest import RunningApp, ServiceLog
 from tests.security.conftest import (
     CONTINUATION,
     RECORD_START,
-    ServiceLog,
     assert_one_record_per_line,
 )
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tests.security.conftest import ServiceLog
+from tests.conftest import ServiceLog
 
 
 def _logged(service_log: ServiceLog, text: str) -> str:
