@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -45,6 +47,7 @@ from storage.response_cache import COMPRESS_MIN_BYTES
 
 # The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
 PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.json")))
+log = logging.getLogger(__name__)
 
 
 # GraphQL over HTTP's own media type is JSON too (the middleware's list names plain JSON only).
@@ -189,6 +192,7 @@ def serving(app: Starlette) -> Starlette:
         async with started(inner) as state:
             gc.collect()
             gc.freeze()
+            log.info("ready: process %d serves", os.getpid())
             yield state
 
     app.router.lifespan_context = lifespan

@@ -431,6 +431,14 @@ class _Writer:
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
 
+    def restart_in_child(self) -> None:
+        """In a process just forked (a pre-forking server's worker): the thread did not come
+        along, and what the parent had queued is the parent's to write."""
+        self.pending.clear()
+        self._wake = threading.Event()
+        self._writing = False
+        self.start()
+
     def put(self, item: Any) -> bool:
         """Queues one record or access line; False when QUEUE_SIZE are waiting already."""
         pending = self.pending
@@ -656,6 +664,20 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     uvicorn_access.handlers[:] = []
     uvicorn_access.propagate = False
     quiet_chatty_libraries()
+
+
+def _after_fork_in_child() -> None:
+    """A pre-forking server's worker: its own request-id prefix (the parent's would repeat
+    the same ids in every worker) and its own writer thread (threads do not survive a fork:
+    without one, a worker's lines were queued and never written)."""
+    global _OWN_IDS, _ids
+    _OWN_IDS = os.urandom(6).hex()
+    _ids = itertools.count(1)
+    if _installed is not None and _installed.listener is not None:
+        _installed.listener.restart_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -41,6 +42,8 @@ from resolvers.settings import Settings
 from schema.cost import list_bounds, operation_cost
 from schema.sdl import graphql_schema
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit
+
+log = logging.getLogger(__name__)
 
 # An APQ document lives this long after its last registration; clients re-send the text
 # when it has gone, so expiry costs one round trip, never a failure.
@@ -329,8 +332,11 @@ class Preparer:
         self._registered: dict[str, Document] = {}
         for query_hash, text in self.registered.items():
             found = self._parse(text, query_hash)
-            # A registered operation the schema refuses is a release error: `make schema`.
-            assert isinstance(found, Document), (query_hash, found)
+            if isinstance(found, InvalidDocument):
+                # Refused by this server's own limits (a lowered depth or token cap): it is
+                # then refused like any other document, with the reason, when it is sent.
+                log.warning("registered operation %s refused: %s", query_hash, found.errors[0])
+                continue
             self._registered[text] = found
             info = self._operation(found, None)  # one operation each, sent with or without name
             if info.node.name is not None:

@@ -188,3 +188,20 @@ async def test_a_published_change_is_visible_at_once_in_this_process(seeded: Run
     after = (await seeded.gql.data(QUERY))["region"]["name"]
 
     assert (before, after) == ("锦江区", "锦江区（测试）")
+
+
+async def test_a_registered_operation_beyond_this_servers_limits_is_refused_when_sent(
+    settings_factory: Any, mock_state: Any
+) -> None:
+    """An operator may lower the depth limit below what a registered operation needs: the
+    server still starts, and that operation is refused, with the reason, like any other."""
+    guide = (OPERATIONS / "ServiceGuide.graphql").read_text(encoding="utf-8")
+    async for running in start_app(settings_factory(max_query_depth=2)):
+        answer = await running.client.post(
+            "/graphql",
+            json={"query": guide, "operationName": "ServiceGuide", "variables": {"code": "x"}},
+        )
+        shallow = await running.gql('{ region(code: "510104") { name } }')
+
+        assert "depth" in answer.json()["errors"][0]["message"]
+        assert shallow.body["data"] == {"region": None}  # served: nothing is seeded here

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import psutil
@@ -36,20 +38,28 @@ def _workers(parent: psutil.Process) -> list[psutil.Process]:
 
 
 async def test_workers_are_forked_from_a_loaded_parent_and_replaced_when_killed(
-    seeded: RunningApp,
+    seeded: RunningApp, tmp_path: Path
 ) -> None:
     settings = seeded.settings
     if settings.embedded_redis or not settings.database_url.startswith("postgres"):
         pytest.skip("several workers share state only through real PostgreSQL and Redis")
-    with _server(settings) as (url, process):
+    with _server(settings, tmp_path / "server.log") as (url, process):
         parent = psutil.Process(process.pid)
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             await _exercise(client, process, parent)
             await _both_serve(url, _workers(parent))
-    _, errors = process.communicate()
-    assert process.returncode == 0, errors.decode(errors="replace")[-2000:]
+    text = (tmp_path / "server.log").read_text(errors="replace")
+    assert process.returncode == 0, text[-2000:]
     # Graceful: the one worker killed is the test's; none had to be killed at the stop.
-    assert errors.count(b"was sent SIGKILL") == 1, errors.decode(errors="replace")[-2000:]
+    assert text.count("was sent SIGKILL") == 1, text[-2000:]
+    # Each worker writes its own lines (its writer thread started after the fork), with
+    # request ids of its own: three workers ran (one replaced), each said it was ready, and
+    # the two that shared the load both logged their requests.
+    assert len(set(re.findall(r"ready: process (\d+) serves", text))) == 3, text[-2000:]
+    ids = re.findall(r"api\.access \[(\w+)-(\w+)\] \S+ \"POST /graphql", text)
+    assert len(ids) >= 64 * 5
+    assert len(set(ids)) == len(ids)  # no request id given twice
+    assert len({prefix for prefix, _ in ids}) >= 2
 
 
 async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
@@ -98,8 +108,9 @@ async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
 
 
 @contextmanager
-def _server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _server(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
+    written = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve"],
         cwd=ROOT,
@@ -110,9 +121,10 @@ def _server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
             workers="2",
             max_concurrent_per_address="1000",
             cost_budget_per_minute="100000000",
+            log_level="INFO",  # the workers' own lines are part of what is tested
         ),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=written,
     )
     try:
         yield f"http://127.0.0.1:{port}", process
@@ -124,6 +136,8 @@ def _server(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
             process.kill()
             process.wait()
             pytest.fail("Ctrl-C did not stop the server within 20 s")
+        finally:
+            written.close()
 
 
 async def _exercise(

@@ -695,7 +695,7 @@ def wait_for_workers(log: Path, count: int, timeout: float = 180) -> bool:
     has), then two quiet seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log.read_text(errors="replace").count("Application startup complete") >= count:
+        if log.read_text(errors="replace").count("ready: process ") >= count:
             time.sleep(2)
             return True
         time.sleep(0.5)
