@@ -260,9 +260,14 @@ def load_allow_list(path: Path | None) -> frozenset[str] | None:
 
 
 def load_registered(path: Path) -> dict[str, str]:
-    """The registered operations' texts by hash: what the mini-program ships."""
+    """The registered operations' texts by name: what the mini-program ships."""
     registered = json.loads(path.read_text(encoding="utf-8"))
-    return {k: v for k, v in registered["documents"].items() if sha256(v) == k}
+    names: dict[str, str] = registered["operations"]
+    return {
+        names[query_hash]: text
+        for query_hash, text in registered["documents"].items()
+        if query_hash in names and sha256(text) == query_hash
+    }
 
 
 def manifest(documents: dict[str, str]) -> str:
@@ -328,7 +333,7 @@ class Preparer:
         # The registered operations (the mini-program's), parsed and validated here, so that a
         # resident's first search after a deploy costs what the hundredth does; held apart
         # from the bounded cache, which a client's stream of new documents could empty.
-        self.registered = dict(registered or {})
+        self.registered = {sha256(text): text for text in (registered or {}).values()}
         self._registered: dict[str, Document] = {}
         for query_hash, text in self.registered.items():
             found = self._parse(text, query_hash)
