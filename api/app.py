@@ -28,7 +28,7 @@ from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
 from api.metrics import MetricsEndpoint, RequestMetrics, operation_names
-from api.middleware import AccessLog, BodySizeLimit, ClientAddress, RequestContext
+from api.middleware import AccessLog, BodySizeLimit, ClientAddress, ClientGone, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
@@ -171,9 +171,11 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=["authorization", "content-type", "x-request-id"],
                 max_age=600,
             ),
-            # Innermost: a lost database is a 503 with Retry-After (logged, counted and with
-            # CORS headers like any answer), not a 500 with a traceback.
+            # A lost database is a 503 with Retry-After (logged, counted and with CORS
+            # headers like any answer), not a 500 with a traceback.
             Middleware(DatabaseOutage),
+            # Innermost: a client gone mid-request is a 499, not a 500 with a traceback.
+            Middleware(ClientGone),
         ],
         lifespan=lifespan,
     )

@@ -251,7 +251,9 @@ def _users() -> type:
             *,
             renewed: bool = False,
         ) -> Any:
-            headers = {"Authorization": f"Bearer {self.me['token']}"}
+            # The refresh token is the credential of a renewal: the app sends no access
+            # token with it (an expired one would have the request refused as it stands).
+            headers = {} if query is REFRESH else {"Authorization": f"Bearer {self.me['token']}"}
             with self.client.post(
                 "/graphql",
                 json={"query": query, "variables": variables or {}},
