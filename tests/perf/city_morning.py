@@ -51,6 +51,10 @@ RUN_SECONDS = int(os.environ.get("RONGBAN_BENCH_RUN_SECONDS", "60"))
 # The soak after the 70% run: the same load for this long (0 skips it); no process may grow
 # by more than SOAK_GROWTH from its size a minute in, and the API stays within MAX_RSS_MIB.
 SOAK_SECONDS = int(os.environ.get("RONGBAN_BENCH_SOAK_SECONDS", "600"))
+# Users stop after the task they are in: a renewal cut off after the server rotated the
+# tokens would leave its resident with a spent refresh token, which the server then takes
+# for a replay and revokes the session (every later request of that resident a 401).
+STOP_SECONDS = 30.0
 SOAK_GROWTH = 0.10
 MAX_RSS_MIB = 400
 TARGET_RATIO = 3.0
@@ -386,7 +390,7 @@ def _soak(host: str, users: int, seconds: int, pid: int) -> dict[str, Any]:
     import gevent
     from locust.env import Environment
 
-    environment = Environment(user_classes=[USERS[0]], host=host)
+    environment = Environment(user_classes=[USERS[0]], host=host, stop_timeout=STOP_SECONDS)
     runner = environment.create_local_runner()
     runner.start(users, spawn_rate=max(1, users))
     settle = min(60, seconds // 4)
@@ -416,7 +420,7 @@ def _run(host: str, users: int, seconds: int) -> dict[str, Any]:
     import gevent
     from locust.env import Environment
 
-    environment = Environment(user_classes=[USERS[0]], host=host)
+    environment = Environment(user_classes=[USERS[0]], host=host, stop_timeout=STOP_SECONDS)
     runner = environment.create_local_runner()
     runner.start(users, spawn_rate=max(1, users))
     gevent.sleep(2)  # spawned and settled; measure from here
