@@ -27,13 +27,13 @@ from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
-from api.metrics import MetricsEndpoint, RequestMetrics, operation_names
+from api.metrics import MetricsEndpoint, RequestMetrics
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, ClientGone, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
 from api.payments import notify, notify_paths
-from api.preparation import load_allow_list, load_registered
+from api.preparation import allow_list, load_registered
 from api.providers import ROUTES as PROVIDER_API_ROUTES
 from api.resources import open_resources
 from api.tracing import tracing_middleware
@@ -47,7 +47,8 @@ from storage.database import database
 from storage.objects import DOWNLOAD_PATH, UPLOAD_PATH
 from storage.response_cache import COMPRESS_MIN_BYTES
 
-# The mini-program's operations by hash (`make schema` writes it from miniprogram-mock/).
+# The mini-program's operations, their hashes and texts (`make schema` writes it from
+# miniprogram-mock/).
 PERSISTED_OPERATIONS = Path(str(files("schema").joinpath("persisted-operations.json")))
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,17 @@ def create_app(settings: Settings) -> Starlette:
             production=settings.is_production,
         )
     )
+    registered = load_registered(PERSISTED_OPERATIONS)
     fair_share = FairShare(settings)
     # Development only (production refuses the setting): a business clock to move forward.
     dev_clock = DevClock() if settings.test_clock else None
     graphql = GraphQLEndpoint(
         schema,
         settings,
-        allow_list=load_allow_list(
-            PERSISTED_OPERATIONS if settings.persisted_queries_only else None
-        ),
+        allow_list=allow_list(registered) if settings.persisted_queries_only else None,
         cacheable_fields=PUBLIC_CATALOGUE_FIELDS if settings.response_cache else frozenset(),
         fair_share=fair_share,
-        registered=load_registered(PERSISTED_OPERATIONS),
+        registered=registered,
     )
 
     @asynccontextmanager
@@ -141,7 +141,7 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             *tracing_middleware(settings),
             # Counts and times everything below, refusals included.
-            Middleware(RequestMetrics, operation_names=operation_names(PERSISTED_OPERATIONS)),
+            Middleware(RequestMetrics, operation_names=registered.keys()),
             # Then: every limit and log line below counts the real client's address.
             Middleware(ClientAddress, proxies=settings.trusted_proxy_networks),
             # A principal this process saw THROTTLED is answered before anything is parsed.

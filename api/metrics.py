@@ -10,13 +10,11 @@ count; the outbox gauges are read from the database when scraped.
 from __future__ import annotations
 
 import hmac
-import json
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
@@ -70,13 +68,6 @@ def _status_class(status: int) -> str:
     if status == 429:
         return "429"
     return f"{status // 100}xx" if status else "none"
-
-
-def operation_names(path: Path) -> frozenset[str]:
-    """The registered operations' names (`make schema` writes the file): requests are
-    labelled with these only."""
-    registered = json.loads(path.read_text(encoding="utf-8"))
-    return frozenset(registered["operations"].values())
 
 
 class OperationNames:

@@ -5,6 +5,7 @@ the response cache."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -251,16 +252,10 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_allow_list(path: Path | None) -> frozenset[str] | None:
-    """The registered operations' hashes (`make schema` writes the file), or None: no list."""
-    if path is None:
-        return None
-    registered = json.loads(path.read_text(encoding="utf-8"))
-    return frozenset(registered["operations"])
-
-
+@functools.cache
 def load_registered(path: Path) -> dict[str, str]:
-    """The registered operations' texts by name: what the mini-program ships."""
+    """The registered operations' texts by name: what the mini-program ships (read once per
+    process; the allow-list, the metrics' operation labels and the warm-up all come from it)."""
     registered = json.loads(path.read_text(encoding="utf-8"))
     names: dict[str, str] = registered["operations"]
     return {
@@ -268,6 +263,11 @@ def load_registered(path: Path) -> dict[str, str]:
         for query_hash, text in registered["documents"].items()
         if query_hash in names and sha256(text) == query_hash
     }
+
+
+def allow_list(registered: Mapping[str, str]) -> frozenset[str]:
+    """The hashes the production allow-list admits: the registered operations'."""
+    return frozenset(sha256(text) for text in registered.values())
 
 
 def manifest(documents: dict[str, str]) -> str:
@@ -333,19 +333,24 @@ class Preparer:
         # The registered operations (the mini-program's), parsed and validated here, so that a
         # resident's first search after a deploy costs what the hundredth does; held apart
         # from the bounded cache, which a client's stream of new documents could empty.
-        self.registered = {sha256(text): text for text in (registered or {}).values()}
-        self._registered: dict[str, Document] = {}
-        for query_hash, text in self.registered.items():
+        self.registered_texts = {sha256(text): text for text in (registered or {}).values()}
+        self._registered_documents: dict[str, Document] = {}
+        for query_hash, text in self.registered_texts.items():
             found = self._parse(text, query_hash)
             if isinstance(found, InvalidDocument):
                 # Refused by this server's own limits (a lowered depth or token cap): it is
                 # then refused like any other document, with the reason, when it is sent.
                 log.warning("registered operation %s refused: %s", query_hash, found.errors[0])
                 continue
-            self._registered[text] = found
-            info = self._operation(found, None)  # one operation each, sent with or without name
-            if info.node.name is not None:
-                found.operations[info.node.name.value] = info
+            self._registered_documents[text] = found
+            operations = [
+                d for d in found.ast.definitions if isinstance(d, OperationDefinitionNode)
+            ]
+            for node in operations:
+                if node.name is not None:
+                    self._operation(found, node.name.value)
+            if len(operations) == 1:  # also sent without its name
+                self._operation(found, None)
         self._costs: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
         # Per operation: the variables its cost depends on (see schema.cost.operation_cost).
         self._sizing: OrderedDict[tuple[str, str | None], tuple[str, ...]] = OrderedDict()
@@ -362,7 +367,7 @@ class Preparer:
         if (
             request.persisted_hash is not None
             and request.query is not None
-            and query_hash not in self.registered
+            and query_hash not in self.registered_texts
         ):
             await self._register(query, query_hash, caller, redis)
         info = self._operation(document, request.operation_name)
@@ -390,7 +395,7 @@ class Preparer:
                 raise Refused(400, "PERSISTED_QUERY_HASH_MISMATCH", "查询文本与哈希不符。")
             return request.query, actual
         assert request.persisted_hash is not None
-        registered = self.registered.get(request.persisted_hash)
+        registered = self.registered_texts.get(request.persisted_hash)
         if registered is not None:
             return registered, request.persisted_hash
         try:
@@ -434,7 +439,7 @@ class Preparer:
 
     def document(self, query: str, query_hash: str | None = None) -> Document:
         """Parsed and validated once per distinct text; invalid ones raise InvalidDocument."""
-        registered = self._registered.get(query)
+        registered = self._registered_documents.get(query)
         if registered is not None:
             return registered
         found = self._documents.get(query)

@@ -257,7 +257,7 @@ def _users() -> type:
         ) -> Any:
             # The refresh token is the credential of a renewal: the app sends no access
             # token with it (an expired one would have the request refused as it stands).
-            headers = {} if query is REFRESH else {"Authorization": f"Bearer {self.me['token']}"}
+            headers = {} if query == REFRESH else {"Authorization": f"Bearer {self.me['token']}"}
             with self.client.post(
                 "/graphql",
                 json={"query": query, "variables": variables or {}},
@@ -265,7 +265,7 @@ def _users() -> type:
                 name=name,
                 catch_response=True,
             ) as response:
-                if response.status_code == 401 and not renewed and query is not REFRESH:
+                if response.status_code == 401 and not renewed and query != REFRESH:
                     # The access token ran out during the run: as the app does, renew the
                     # session with the refresh token and send the request again (counted
                     # apart, as the sign-in it is).
