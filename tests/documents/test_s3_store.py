@@ -230,7 +230,9 @@ async def test_confirming_while_s3_is_down_keeps_the_document_pending(
         store.client = working
 
     assert result["code"] == "STORAGE_UNAVAILABLE"
-    assert elapsed < 2.5
+    # Answered at the store's deadline, not at the SDK's read timeout (five times longer) or
+    # never; the margin is for a loaded CI machine (2.52 s was seen against a 2 s deadline).
+    assert elapsed < store.timeout + 2.0
     row = await Document.get()
     assert row.status is DocumentStatus.PENDING
     assert row.confirming_until is None
