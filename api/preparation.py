@@ -298,6 +298,101 @@ fragment Place on Service { region { name } department { name } }
 """
 
 
+Rules = tuple[type[ASTValidationRule], ...]
+
+
+@functools.lru_cache(maxsize=8)
+def validation_rules(max_depth: int, max_aliases: int, *, production: bool) -> Rules:
+    """The validation rules for these limits: graphql-core's own, the depth and alias caps and,
+    in production, no introspection. The same classes for every app of a process with the
+    same limits, so what graphql-core sets up per rule is set up once."""
+    rules: list[type[ASTValidationRule]] = [
+        *specified_rules,
+        depth_rule(max_depth, None, None),
+        aliases_rule(max_aliases),
+    ]
+    if production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+@functools.lru_cache(maxsize=8)
+def _validate_once(schema: strawberry.Schema, rules: Rules) -> None:
+    # graphql-core sets up each validation rule's visitor on the first document it checks
+    # (over 10 ms): one document with the usual kinds of node pays for it here.
+    errors = validate(graphql_schema(schema), parse(WARM_UP), rules)
+    # The document names public fields only: an error means the schema moved under it.
+    assert not errors, errors
+
+
+def checked(
+    schema: strawberry.Schema, rules: Rules, max_tokens: int, query: str, query_hash: str
+) -> Document | InvalidDocument:
+    """A document parsed (within the token cap) and validated, or why it is refused."""
+    try:
+        ast = parse(query, max_tokens=max_tokens)
+    except GraphQLError as error:
+        return InvalidDocument([error])
+    errors = validate(graphql_schema(schema), ast, rules)
+    if errors:
+        return InvalidDocument(list(errors))
+    fragments = {d.name.value: d for d in ast.definitions if isinstance(d, FragmentDefinitionNode)}
+    return Document(text=query, sha256=query_hash, ast=ast, fragments=fragments)
+
+
+def operation_info(document: Document, name: str | None) -> OperationInfo:
+    """What the preparation needs to know of one operation of a document, found once."""
+    found = document.operations.get(name)
+    if found is not None:
+        return found
+    candidates = [d for d in document.ast.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        candidates = [o for o in candidates if o.name is not None and o.name.value == name]
+        if not candidates:
+            raise bad_request(f"找不到名为 {name} 的操作。", field="operationName")
+    elif len(candidates) != 1:
+        raise bad_request("文档包含多个操作，请指定 operationName。", field="operationName")
+    node = candidates[0]
+    roots = frozenset(
+        s.name.value for s in node.selection_set.selections if isinstance(s, FieldNode)
+    )
+    shape = None
+    if node.operation is OperationType.QUERY and all(
+        isinstance(s, FieldNode) for s in node.selection_set.selections
+    ):
+        shape = normalise(node, document.fragments)
+    info = OperationInfo(node=node, type=node.operation, root_fields=roots, shape=shape)
+    document.operations[name] = info
+    return info
+
+
+@functools.lru_cache(maxsize=8)
+def registered_documents(
+    schema: strawberry.Schema,
+    rules: Rules,
+    max_tokens: int,
+    registered: frozenset[tuple[str, str]],
+) -> Mapping[str, Document]:
+    """The registered operations (hash, text) checked and analysed, by text: once per process
+    and limits, however many apps it builds (a test builds one per test)."""
+    documents: dict[str, Document] = {}
+    for query_hash, text in registered:
+        found = checked(schema, rules, max_tokens, text, query_hash)
+        if isinstance(found, InvalidDocument):
+            # Refused by this server's own limits (a lowered depth or token cap): it is
+            # then refused like any other document, with the reason, when it is sent.
+            log.warning("registered operation %s refused: %s", query_hash, found.errors[0])
+            continue
+        documents[text] = found
+        operations = [d for d in found.ast.definitions if isinstance(d, OperationDefinitionNode)]
+        for node in operations:
+            if node.name is not None:
+                operation_info(found, node.name.value)
+        if len(operations) == 1:  # also sent without its name
+            operation_info(found, None)
+    return documents
+
+
 class Preparer:
     """Turns a client's request into an `Operation`, or refuses it with a typed reason."""
 
@@ -315,42 +410,22 @@ class Preparer:
         self.allow_list = allow_list
         self.cacheable_fields = cacheable_fields
         self.production = settings.is_production
-        self.rules: list[type[ASTValidationRule]] = [
-            *specified_rules,
-            depth_rule(settings.max_query_depth, None, None),
-            aliases_rule(settings.max_aliases),
-        ]
-        if self.production:
-            self.rules.append(NoSchemaIntrospectionCustomRule)
+        self.rules = validation_rules(
+            settings.max_query_depth, settings.max_aliases, production=self.production
+        )
         # Validation and cost analysis read graphql-core's schema rebuilt from the SDL and the
         # bounds of its lists: built here, with the app, so that no client's first request
         # pays for them (about half a second on a quiet core).
         list_bounds(schema, settings.max_page_size)
-        # graphql-core sets up each validation rule's visitor on the first document it checks
-        # (over 10 ms): one document with the usual kinds of node pays for it here.
-        self._warm_up()
+        _validate_once(schema, self.rules)
         self._documents: OrderedDict[str, Document | InvalidDocument] = OrderedDict()
         # The registered operations (the mini-program's), parsed and validated here, so that a
         # resident's first search after a deploy costs what the hundredth does; held apart
         # from the bounded cache, which a client's stream of new documents could empty.
         self.registered_texts = {sha256(text): text for text in (registered or {}).values()}
-        self._registered_documents: dict[str, Document] = {}
-        for query_hash, text in self.registered_texts.items():
-            found = self._parse(text, query_hash)
-            if isinstance(found, InvalidDocument):
-                # Refused by this server's own limits (a lowered depth or token cap): it is
-                # then refused like any other document, with the reason, when it is sent.
-                log.warning("registered operation %s refused: %s", query_hash, found.errors[0])
-                continue
-            self._registered_documents[text] = found
-            operations = [
-                d for d in found.ast.definitions if isinstance(d, OperationDefinitionNode)
-            ]
-            for node in operations:
-                if node.name is not None:
-                    self._operation(found, node.name.value)
-            if len(operations) == 1:  # also sent without its name
-                self._operation(found, None)
+        self._registered_documents = registered_documents(
+            schema, self.rules, settings.max_tokens, frozenset(self.registered_texts.items())
+        )
         self._costs: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
         # Per operation: the variables its cost depends on (see schema.cost.operation_cost).
         self._sizing: OrderedDict[tuple[str, str | None], tuple[str, ...]] = OrderedDict()
@@ -370,7 +445,7 @@ class Preparer:
             and query_hash not in self.registered_texts
         ):
             await self._register(query, query_hash, caller, redis)
-        info = self._operation(document, request.operation_name)
+        info = operation_info(document, request.operation_name)
         if info.type not in _ALLOWED[transport]:
             raise _wrong_transport(info.type, transport)
         cost = self._cost(document, info, request)
@@ -432,11 +507,6 @@ class Preparer:
         except RedisError:
             return  # registering is an optimisation: without Redis the query still runs
 
-    def _warm_up(self) -> None:
-        errors = validate(graphql_schema(self.schema), parse(WARM_UP), self.rules)
-        # The document names public fields only: an error means the schema moved under it.
-        assert not errors, errors
-
     def document(self, query: str, query_hash: str | None = None) -> Document:
         """Parsed and validated once per distinct text; invalid ones raise InvalidDocument."""
         registered = self._registered_documents.get(query)
@@ -444,7 +514,13 @@ class Preparer:
             return registered
         found = self._documents.get(query)
         if found is None:
-            found = self._parse(query, query_hash or sha256(query))
+            found = checked(
+                self.schema,
+                self.rules,
+                self.settings.max_tokens,
+                query,
+                query_hash or sha256(query),
+            )
             self._documents[query] = found
             while len(self._documents) > DOCUMENT_CACHE_SIZE:
                 self._documents.popitem(last=False)
@@ -453,43 +529,6 @@ class Preparer:
         if isinstance(found, InvalidDocument):
             raise found
         return found
-
-    def _parse(self, query: str, query_hash: str) -> Document | InvalidDocument:
-        try:
-            ast = parse(query, max_tokens=self.settings.max_tokens)
-        except GraphQLError as error:
-            return InvalidDocument([error])
-        errors = validate(graphql_schema(self.schema), ast, self.rules)
-        if errors:
-            return InvalidDocument(list(errors))
-        fragments = {
-            d.name.value: d for d in ast.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        return Document(text=query, sha256=query_hash, ast=ast, fragments=fragments)
-
-    def _operation(self, document: Document, name: str | None) -> OperationInfo:
-        found = document.operations.get(name)
-        if found is not None:
-            return found
-        candidates = [d for d in document.ast.definitions if isinstance(d, OperationDefinitionNode)]
-        if name is not None:
-            candidates = [o for o in candidates if o.name is not None and o.name.value == name]
-            if not candidates:
-                raise bad_request(f"找不到名为 {name} 的操作。", field="operationName")
-        elif len(candidates) != 1:
-            raise bad_request("文档包含多个操作，请指定 operationName。", field="operationName")
-        node = candidates[0]
-        roots = frozenset(
-            s.name.value for s in node.selection_set.selections if isinstance(s, FieldNode)
-        )
-        shape = None
-        if node.operation is OperationType.QUERY and all(
-            isinstance(s, FieldNode) for s in node.selection_set.selections
-        ):
-            shape = normalise(node, document.fragments)
-        info = OperationInfo(node=node, type=node.operation, root_fields=roots, shape=shape)
-        document.operations[name] = info
-        return info
 
     def _cost(self, document: Document, info: OperationInfo, request: GraphQLRequest) -> int:
         # Keyed on the variables that size lists only: a guide looked up by 5,000 different

@@ -3,6 +3,8 @@ app driven through its ASGI interface with its lifespan, as clients reach it."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import logging
 import os
@@ -23,6 +25,7 @@ import pytest
 import uvicorn
 from asgi_lifespan import LifespanManager
 from tortoise import Tortoise, connections
+from tortoise.context import TortoiseContext
 
 from api.app import create_app
 from api.cli import run_migrations
@@ -144,9 +147,51 @@ def postgres_only(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(not ON_POSTGRES, reason=reason)
 
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
+_TEMPLATE_PREFIX = "rongban_template_"
+
+
+async def migrated_template(server_url: str) -> str:
+    """The name of a database on the test server holding every migration, built once for
+    this set of migration files and cloned by each test session (tortoise spends some 25 s of
+    CPU rendering its model states for a fresh migration; a clone takes a tenth of a second).
+    The name carries a digest of the migration files, so a changed migration builds a new one;
+    an advisory lock keeps parallel sessions from building it twice, and it is built under
+    another name and renamed, so a half-built template is never cloned."""
+    digest = hashlib.sha256()
+    for migration in sorted(MIGRATIONS.glob("*.py")):
+        digest.update(migration.name.encode() + b"\0" + migration.read_bytes())
+    template = f"{_TEMPLATE_PREFIX}{digest.hexdigest()[:16]}"
+    admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute("SELECT pg_advisory_lock(hashtext($1))", _TEMPLATE_PREFIX)
+        try:
+            if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", template):
+                return template
+            building = f"{template}_building"
+            await admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{building}"')
+            await run_migrations(f"{server_url.rpartition('/')[0]}/{building}")
+            await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            # Templates of migrations that no longer exist are only clutter.
+            for (old,) in await admin.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2",
+                f"{_TEMPLATE_PREFIX}%",
+                template,
+            ):
+                with contextlib.suppress(asyncpg.ObjectInUseError):  # an older checkout's run
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{old}"')
+            return template
+        finally:
+            await admin.execute("SELECT pg_advisory_unlock(hashtext($1))", _TEMPLATE_PREFIX)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A fresh, migrated database: PostgreSQL when RONGBAN_TEST_DATABASE_URL is set."""
+    """A fresh, migrated database: PostgreSQL when RONGBAN_TEST_DATABASE_URL is set, cloned
+    from a template migrated once for these migrations (`migrated_template`)."""
     server_url = os.environ.get("RONGBAN_TEST_DATABASE_URL")
     if not server_url:
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
@@ -155,14 +200,18 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield url
         return
     name = f"rongban_test_{uuid.uuid4().hex[:10]}"
+    template = await migrated_template(server_url)
     admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await admin.close()
     base, _, _ = server_url.rpartition("/")
     url = f"{base}/{name}"
-    await run_migrations(url)
+    # One ORM context for the session's apps, as a process has one (migrating used to leave
+    # it behind): each app's start re-initialises it, so a test may start a second app beside
+    # a fixture's without the two claiming tortoise's global fallback at once.
+    TortoiseContext().__enter__()
     yield url
     admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
     try:
@@ -480,6 +529,17 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     finally:
         log.close()
     assert "GraphQL API" in log_path.read_text()  # it printed where everything is
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests (`slow`, `processes`) first, in their own order: pytest-xdist hands
+    tests out in this order, so the long ones start while the many short ones fill the other
+    workers, and the run does not end with one worker alone on a minute-long test."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("slow") is None and item.get_closest_marker("processes") is None
+        )
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

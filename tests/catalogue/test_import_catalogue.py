@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from api.seed import _seed_file, seed_regions
 from resolvers.catalogue.importer import import_catalogue
 from storage.models.catalogue import (
@@ -121,6 +123,7 @@ def _cli(tmp_path: Path, database: str, document: Any) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow
 def test_the_command_reports_errors_and_exits_non_zero(tmp_path: Path) -> None:
     database = f"sqlite://{tmp_path}/cli.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")}

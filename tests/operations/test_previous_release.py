@@ -142,6 +142,7 @@ def old_server(tree: Path, settings: Settings, log: Path) -> Iterator[str]:
             process.wait()
 
 
+@pytest.mark.slow
 async def test_the_previous_release_serves_on_the_new_schema(
     seeded: RunningApp, wechat: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -264,6 +265,7 @@ def contract_violations(statements: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_the_newest_migration_is_expand_only_unless_marked_contract() -> None:
     newest = newest_migration()
     source = newest.read_text()

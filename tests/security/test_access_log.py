@@ -147,6 +147,7 @@ def _serve(database_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], st
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_what_rongban_serve_writes(database_url: str, tmp_path: Path) -> None:
     """The whole chain as deployed: uvicorn, configure_logging, the app, on stderr."""
     process, base, log_path = _serve(database_url, tmp_path)

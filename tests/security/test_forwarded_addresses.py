@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import loopback
 from tests.security.conftest import served
 
@@ -28,6 +30,7 @@ def _rotate(base: str, count: int) -> list[str]:
     return [_ask(base, f"1391234{n:04d}", f"203.0.113.{n + 1}") for n in range(count)]
 
 
+@pytest.mark.slow
 async def test_a_rotating_forwarded_header_does_not_reset_the_per_address_limit(
     settings_factory: Any, tmp_path: Path, running: Any
 ) -> None:
@@ -39,6 +42,7 @@ async def test_a_rotating_forwarded_header_does_not_reset_the_per_address_limit(
     assert answers[3:] == ["RATE_LIMITED"] * 2
 
 
+@pytest.mark.slow
 async def test_a_trusted_proxy_passes_the_clients_address(
     settings_factory: Any, tmp_path: Path, running: Any
 ) -> None:

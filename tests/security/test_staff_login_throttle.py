@@ -192,6 +192,7 @@ async def test_parallel_wrong_passwords_cannot_all_reach_the_password_check(
     assert codes.count("RATE_LIMITED") == 19 - len(spy.passwords)
 
 
+@pytest.mark.slow
 async def test_parallel_wrong_passwords_across_two_processes(app: RunningApp) -> None:
     if app.settings.embedded_redis:
         pytest.skip("two processes share state only through a real Redis")
