@@ -143,7 +143,11 @@ def create_app(settings: Settings) -> Starlette:
             # Counts and times everything below, refusals included.
             Middleware(RequestMetrics, operation_names=registered.keys()),
             # Then: every limit and log line below counts the real client's address.
-            Middleware(ClientAddress, proxies=settings.trusted_proxy_networks),
+            *(
+                [Middleware(ClientAddress, proxies=settings.trusted_proxy_networks)]
+                if settings.trusted_proxy_networks
+                else []  # no proxy is trusted: the peer is the client, as the server says
+            ),
             # A principal this process saw THROTTLED is answered before anything is parsed.
             Middleware(ShedThrottled, fair_share=fair_share),
             Middleware(RequestContext),

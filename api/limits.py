@@ -236,15 +236,22 @@ async def _timed(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def install_meter(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-    """Times every task of the loop into the meter of its request (tasks inherit the context
-    of whoever created them, so the resolvers graphql-core gathers and the DataLoader batches
-    count for the request that caused them). Returns what undoes it."""
+    """Times every task started while a request's execution is metered into that request's
+    meter (tasks inherit the context of whoever created them, so the resolvers graphql-core
+    gathers and the DataLoader batches count for the request that caused them). Any other
+    task (the server's own for each request, a cache hit's whole life) runs unwrapped: it has
+    no meter to charge, and driving its steps from Python would cost every request for
+    nothing; if it later executes, `metered` times that itself. Returns what undoes it."""
     previous = loop.get_task_factory()
 
     def factory(
         loop: asyncio.AbstractEventLoop, coroutine: Any, **kwargs: Any
     ) -> asyncio.Future[Any]:
-        wrapped = _timed(coroutine) if asyncio.iscoroutine(coroutine) else coroutine
+        context = kwargs.get("context")
+        meter = _meter.get() if context is None else context.get(_meter)
+        wrapped = (
+            _timed(coroutine) if meter is not None and asyncio.iscoroutine(coroutine) else coroutine
+        )
         if previous is not None:
             return previous(loop, wrapped, **kwargs)
         return asyncio.Task(wrapped, loop=loop, **kwargs)
@@ -289,6 +296,11 @@ class FairShare:
                 self._throttled.clear()
         self._throttled[door] = time.monotonic() + retry
         return refused
+
+    @property
+    def any_throttled(self) -> bool:
+        """Whether any principal is remembered as throttled (most of the time, none is)."""
+        return bool(self._throttled)
 
     def retry_after(self, door: str) -> int | None:
         """Seconds a remembered THROTTLED principal must still wait, or None."""
@@ -358,7 +370,7 @@ class ShedThrottled:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.path:
+        if self.fair_share.any_throttled and scope["type"] == "http" and scope["path"] == self.path:
             retry = self.fair_share.retry_after(door_key(scope))
             if retry is not None:
                 body = orjson.dumps(
