@@ -507,7 +507,9 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         stderr=subprocess.STDOUT,
     )
     api = f"http://127.0.0.1:{api_port}"
-    deadline = time.monotonic() + 60
+    # Migrating SQLite from nothing is some 25 s of tortoise's CPU on a quiet core; beside the
+    # suite's other workers it has taken over a minute.
+    deadline = time.monotonic() + 180
     while True:
         try:
             if loopback.get(f"{api}/readyz", timeout=1).status_code == 200:
