@@ -27,7 +27,7 @@ from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
-from api.metrics import MetricsEndpoint, RequestMetrics
+from api.metrics import MetricsEndpoint, RequestMetrics, flush_every_second
 from api.middleware import AccessLog, BodySizeLimit, ClientAddress, ClientGone, RequestContext
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
@@ -102,12 +102,15 @@ def create_app(settings: Settings) -> Starlette:
                 settler = asyncio.create_task(
                     fair_share.ledger.settle_forever(resources.redis, stop)
                 )
+                # The request metrics' tallies, added to the process's metrics each second.
+                flusher = asyncio.create_task(flush_every_second(stop))
                 try:
                     yield {"resources": resources}
                 finally:
                     stop.set()
                     with contextlib.suppress(asyncio.CancelledError):
                         await asyncio.wait_for(settler, timeout=10)
+                    await flusher
                     if runner is not None:
                         with contextlib.suppress(asyncio.CancelledError):
                             await asyncio.wait_for(runner, timeout=10)

@@ -99,14 +99,19 @@ def cmd_seed(settings: Settings) -> None:
 def cmd_serve(settings: Settings) -> None:
     if settings.workers > 1:
         # Several processes behind one port: prometheus-client keeps each one's values in
-        # files of this folder, and /metrics (answered by any of them) adds them up. Set
-        # before the parent loads the app, since the workers inherit what it imported.
-        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
-            prefix="rongban-metrics-"
-        )
+        # files of this folder, and /metrics (answered by any of them) adds them up. It
+        # decides where values live when it is imported, which this module has done already
+        # (the storage layer counts): without the folder, start again with it set.
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not folder:
+            folder = tempfile.mkdtemp(prefix="rongban-metrics-")
+            os.execve(  # noqa: S606 (this same program again, its own arguments)
+                sys.executable,
+                [sys.executable, "-m", "api.cli", *sys.argv[1:]],
+                os.environ | {"PROMETHEUS_MULTIPROC_DIR": folder},
+            )
         for stale in Path(folder).glob("*.db"):
             stale.unlink()  # values of a previous run's processes
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         from api import prefork
 
         prefork.serve(settings)

@@ -1,14 +1,16 @@
 """Prometheus metrics: the ASGI middleware that counts every request, the hooks the GraphQL
 endpoint calls to name the operation, and the `/metrics` endpoint (bearer token).
 
-Per request the middleware costs a few counter increments and histogram observations
-(prometheus-client's own per-value locks, nothing of ours) and one context variable for the
-SQL statement count. The metric definitions live in storage/metrics.py so that every layer can
+Per request the middleware costs a few additions to plain numbers (tallies, added to the
+prometheus values each second and before each scrape) and one context variable for the SQL
+statement count. The metric definitions live in storage/metrics.py so that every layer can
 count; the outbox gauges are read from the database when scraped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import os
 import time
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -35,7 +37,10 @@ from storage.metrics import (
     RESPONSE_CACHE,
     SQL_STATEMENTS,
     WEBSOCKETS,
+    CounterTally,
+    HistogramTally,
     counting_statements,
+    flush_tallies,
     install_statement_counter,
 )
 from storage.repositories import outbox as outbox_repo
@@ -98,12 +103,34 @@ class Observation:
 # -- hooks the GraphQL endpoint calls
 
 
+# The process's tallies by metric and label values, made on first use (`.labels()` takes a
+# lock and builds a key on each call). Label values come from small fixed sets.
+_tallies: dict[tuple[str, ...], Any] = {}
+
+
+def _tally(metric: Counter | Histogram, *labels: str) -> Any:
+    key = (metric._name, *labels)
+    tally = _tallies.get(key)
+    if tally is None:
+        child = metric.labels(*labels)
+        tally = HistogramTally(child) if isinstance(metric, Histogram) else CounterTally(child)
+        _tallies[key] = tally
+    return tally
+
+
+_ESTIMATED_COST = HistogramTally(QUERY_COST.labels("estimated"))
+_ACTUAL_COST = HistogramTally(QUERY_COST.labels("actual"))
+_CACHE_HIT = CounterTally(RESPONSE_CACHE.labels("hit"))
+_REFUSED: dict[str, CounterTally] = {}
+_SQL_STATEMENTS = HistogramTally(SQL_STATEMENTS)
+
+
 def note_operations(scope: Scope, names: Sequence[str | None], estimated_cost: int) -> None:
     observation: Observation | None = scope.get("state", {}).get(_STATE_KEY)
     if observation is None:
         return
     observation.operation = observation.names.label(names)
-    QUERY_COST.labels("estimated").observe(estimated_cost)
+    _ESTIMATED_COST.observe(estimated_cost)
 
 
 def note_outcome(scope: Scope, actual_cost: int, *, errors: bool) -> None:
@@ -111,10 +138,7 @@ def note_outcome(scope: Scope, actual_cost: int, *, errors: bool) -> None:
     if observation is None:
         return
     observation.errors = errors
-    QUERY_COST.labels("actual").observe(actual_cost)
-
-
-_CACHE_HIT = RESPONSE_CACHE.labels("hit")
+    _ACTUAL_COST.observe(actual_cost)
 
 
 def note_cached_answer(scope: Scope, name: str | None) -> None:
@@ -127,7 +151,10 @@ def note_cached_answer(scope: Scope, name: str | None) -> None:
 
 
 def note_refusal(scope: Scope, code: str) -> None:
-    REFUSALS.labels(code).inc()
+    tally = _REFUSED.get(code)
+    if tally is None:  # codes are our own error codes: a small fixed set
+        tally = _REFUSED[code] = CounterTally(REFUSALS.labels(code))
+    tally.inc()
     observation: Observation | None = scope.get("state", {}).get(_STATE_KEY)
     if observation is not None:
         observation.refused = True
@@ -141,17 +168,6 @@ class RequestMetrics:
         self.app = app
         self.names = OperationNames(operation_names)
         install_statement_counter()
-        # Label children resolved once: `.labels()` takes a lock and builds a key each call.
-        self._http_seconds = {route: HTTP_SECONDS.labels(route) for route in {*_ROUTES.values()}}
-        self._http_seconds["other"] = HTTP_SECONDS.labels("other")
-        self._children: dict[tuple[str, ...], Any] = {}
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (metric._name, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -179,9 +195,9 @@ class RequestMetrics:
             finally:
                 elapsed = time.perf_counter() - started
                 status = status or 500
-                self._http_seconds[route].observe(elapsed)
-                self._child(HTTP_REQUESTS, route, _status_class(status)).inc()
-                SQL_STATEMENTS.observe(statements[0])
+                _tally(HTTP_SECONDS, route).observe(elapsed)
+                _tally(HTTP_REQUESTS, route, _status_class(status)).inc()
+                _SQL_STATEMENTS.observe(statements[0])
                 if route == "graphql":
                     self._graphql(observation, status, elapsed)
 
@@ -194,8 +210,8 @@ class RequestMetrics:
             outcome = "error"
         else:
             outcome = "ok"
-        self._child(GRAPHQL_REQUESTS, observation.operation, outcome).inc()
-        self._child(GRAPHQL_SECONDS, observation.operation).observe(elapsed)
+        _tally(GRAPHQL_REQUESTS, observation.operation, outcome).inc()
+        _tally(GRAPHQL_SECONDS, observation.operation).observe(elapsed)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         accepted = False
@@ -212,6 +228,16 @@ class RequestMetrics:
         finally:
             if accepted:
                 WEBSOCKETS.dec()
+
+
+async def flush_every_second(stop: asyncio.Event) -> None:
+    """Adds the tallies to the metrics each second until `stop`, and once more then: in
+    multiprocess mode a scrape reads every process's values from their files, and a process
+    must have written its own for them to count."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        flush_tallies()
 
 
 # -- the outbox, read when scraped
@@ -256,6 +282,7 @@ class OutboxGauges(Collector):
 
 def exposition(outbox: OutboxGauges) -> bytes:
     """This process's metrics (every process's, in multiprocess mode) and the outbox's."""
+    flush_tallies()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -82,6 +85,96 @@ OUTBOX_HANDLED = Counter(
     "Outbox messages handled by kind and outcome (delivered, retry, dead)",
     ["kind", "outcome"],
 )
+
+# -- tallied on the request path, added to the metrics in batches
+
+# Every tally made, so that `flush_tallies` reaches them all. Tallies are made per label set,
+# and label values come from small fixed sets, so this stays small.
+_TALLIES: list[CounterTally | HistogramTally] = []
+
+
+class CounterTally:
+    """A counter's increments as a plain number, added to the prometheus child by
+    `flush_tallies`. prometheus-client takes a lock for every increment (and in multiprocess
+    mode writes a memory-mapped file): on a cached answer, the request's handful of
+    observations cost as much as the answer itself. Meant for the event loop's thread; the
+    amount flushed is a delta of a running total, so a flush from another thread loses
+    nothing."""
+
+    __slots__ = ("_child", "_flushed", "total")
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+        self.total = 0
+        self._flushed = 0
+        _TALLIES.append(self)
+
+    def inc(self, amount: int = 1) -> None:
+        self.total += amount
+
+    def flush(self) -> None:
+        total = self.total
+        if total != self._flushed:
+            self._child.inc(total - self._flushed)
+            self._flushed = total
+
+    def forget_unflushed(self) -> None:
+        self._flushed = self.total
+
+
+class HistogramTally:
+    """A histogram child's observations as plain per-bucket counts and a sum, added to the
+    child by `flush_tallies` (see CounterTally)."""
+
+    __slots__ = ("_bounds", "_child", "_flushed", "_flushed_sum", "counts", "sum")
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+        # The child's own bounds (+Inf last): an amount belongs to the first bound >= it.
+        self._bounds: tuple[float, ...] = tuple(child._upper_bounds)
+        self.counts = [0] * len(self._bounds)
+        self.sum = 0.0
+        self._flushed = [0] * len(self._bounds)
+        self._flushed_sum = 0.0
+        _TALLIES.append(self)
+
+    def observe(self, amount: float) -> None:
+        self.counts[bisect_left(self._bounds, amount)] += 1
+        self.sum += amount
+
+    def flush(self) -> None:
+        counts, total = list(self.counts), self.sum
+        if counts == self._flushed:
+            return
+        # prometheus-client has no call that adds many observations at once; these are the
+        # values its own observe() adds to, one per bucket (not cumulative) and the sum.
+        buckets = self._child._buckets
+        for i, (now, before) in enumerate(zip(counts, self._flushed, strict=True)):
+            if now != before:
+                buckets[i].inc(now - before)
+        self._child._sum.inc(total - self._flushed_sum)
+        self._flushed, self._flushed_sum = counts, total
+
+    def forget_unflushed(self) -> None:
+        self._flushed, self._flushed_sum = list(self.counts), self.sum
+
+
+def flush_tallies() -> None:
+    """Adds what every tally counted since its last flush to its metric: before a scrape, and
+    every second while a server runs (each process of a multiprocess server writes its own
+    values, which a scrape of any of them adds up)."""
+    for tally in list(_TALLIES):
+        tally.flush()
+
+
+def _forget_after_fork() -> None:
+    # What the parent counted is the parent's to flush; a worker counts from zero.
+    for tally in _TALLIES:
+        tally.forget_unflushed()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
 
 # -- SQL statements per request
 

@@ -15,10 +15,11 @@ from collections import OrderedDict
 import brotli
 
 from storage.cache import Keys, Redis, RedisError, catalogue_version
-from storage.metrics import RESPONSE_CACHE
+from storage.metrics import RESPONSE_CACHE, CounterTally
 
 log = logging.getLogger(__name__)
-_HIT, _MISS = RESPONSE_CACHE.labels("hit"), RESPONSE_CACHE.labels("miss")
+_HIT = CounterTally(RESPONSE_CACHE.labels("hit"))
+_MISS = CounterTally(RESPONSE_CACHE.labels("miss"))
 
 REDIS_TTL_SECONDS = 300
 LOCAL_TTL_SECONDS = 2.0  # how stale an answer may be after a publish, per process

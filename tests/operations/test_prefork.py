@@ -1,6 +1,7 @@
 """`rongban serve` with RONGBAN_WORKERS=2: one parent that loaded the app (modules, schema,
 search dictionaries) forks its workers, which share those pages; a worker killed is
-replaced; Ctrl-C stops everything gracefully."""
+replaced; a scrape of either worker counts both workers' requests; Ctrl-C stops everything
+gracefully."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from resolvers.settings import Settings
 from tests.conftest import RunningApp
@@ -100,11 +102,52 @@ async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
         if settled:
             break
     assert settled, "a worker kept busy with no request to serve"
+    counted = await _graphql_requests_counted(url)
     await asyncio.gather(*(resident() for _ in range(64)))
     after = busy()
+    # Each worker adds its own tallies to the shared metrics files every second, and a
+    # scrape of either adds up both: exactly the requests made, none lost or counted twice.
+    await eventually(
+        lambda: _counted_is(url, counted + 64 * 5), 10, "both workers' requests were counted"
+    )
     spent = {pid: after[pid] - before[pid] for pid in before}
     # Hashed over two sockets, 64 connections give each worker half, give or take 6%.
     assert all(share >= 0.25 * sum(spent.values()) for share in spent.values()), spent
+
+
+METRICS_TOKEN = "prefork-metrics-token"
+
+
+async def _graphql_requests(url: str) -> float:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:  # its own connection
+        answer = await client.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
+    assert answer.status_code == 200, answer.text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+        if sample.name == "rongban_http_requests_total"
+        and sample.labels == {"route": "graphql", "status": "2xx"}
+    )
+
+
+async def _graphql_requests_counted(url: str) -> float:
+    """The count once both workers have flushed what they counted (it stays the same over
+    more than a flush interval)."""
+    previous = await _graphql_requests(url)
+    for _ in range(10):
+        await asyncio.sleep(1.5)
+        now = await _graphql_requests(url)
+        if now == previous:
+            return now
+        previous = now
+    pytest.fail("the count of GraphQL requests kept changing with none being made")
+
+
+async def _counted_is(url: str, expected: float) -> bool:
+    now = await _graphql_requests(url)
+    assert now <= expected, (now, expected)
+    return now == expected
 
 
 @contextmanager
@@ -121,6 +164,7 @@ def _server(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess.Pop
             workers="2",
             max_concurrent_per_address="1000",
             cost_budget_per_minute="100000000",
+            metrics_token=METRICS_TOKEN,
             log_level="INFO",  # the workers' own lines are part of what is tested
         ),
         stdout=subprocess.DEVNULL,
