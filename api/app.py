@@ -27,8 +27,8 @@ from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
-from api.metrics import MetricsEndpoint, RequestMetrics, flush_every_second
-from api.middleware import AccessLog, BodySizeLimit, ClientAddress, ClientGone, RequestContext
+from api.metrics import MetricsEndpoint, flush_every_second
+from api.middleware import BodySizeLimit, ClientAddress, ClientGone, Observed
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
@@ -143,18 +143,16 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             *tracing_middleware(settings),
-            # Counts and times everything below, refusals included.
-            Middleware(RequestMetrics, operation_names=registered.keys()),
-            # Then: every limit and log line below counts the real client's address.
+            # Every limit and log line below counts the real client's address.
             *(
                 [Middleware(ClientAddress, proxies=settings.trusted_proxy_networks)]
                 if settings.trusted_proxy_networks
                 else []  # no proxy is trusted: the peer is the client, as the server says
             ),
+            # The request's id, access line and metrics: everything below, refusals included.
+            Middleware(Observed, operation_names=registered.keys()),
             # A principal this process saw THROTTLED is answered before anything is parsed.
             Middleware(ShedThrottled, fair_share=fair_share),
-            Middleware(RequestContext),
-            Middleware(AccessLog),
             # Anonymous requests answered before from the response cache: answered here.
             Middleware(CachedAnswers, endpoint=graphql),
             # Answers over 1 KB compressed for clients that accept it (cached answers above

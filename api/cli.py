@@ -126,7 +126,7 @@ def cmd_serve(settings: Settings) -> None:
         # anything sent from 127.0.0.1.
         proxy_headers=False,
         log_config=None,
-        access_log=False,  # api.middleware.AccessLog writes it, bearer material redacted
+        access_log=False,  # api.middleware.Observed writes it, bearer material redacted
         server_header=False,
         date_header=False,
     )

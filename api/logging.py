@@ -603,9 +603,11 @@ def log_access(
     status: int,
     sent: int,
     milliseconds: float,
+    request_id: str | None = None,
 ) -> None:
     """One access line, queued as a tuple for the writer thread (a LogRecord through the
-    logging module when configure_logging has not run, as under a test's own handlers)."""
+    logging module when configure_logging has not run, as under a test's own handlers).
+    The request id is the current one unless given."""
     handler = _installed
     if handler is None or handler.listener is None:
         access_log.info(
@@ -622,7 +624,7 @@ def log_access(
     handler.enqueue(
         AccessLine(
             time.time(),
-            request_id_var.get(),
+            request_id if request_id is not None else request_id_var.get(),
             client,
             method,
             path,
@@ -654,7 +656,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level)
     _installed = handler
     # uvicorn's server messages go through the same handler. Its access log is off: it would
-    # print paths with their credentials (/files/<token>); api.middleware.AccessLog writes
+    # print paths with their credentials (/files/<token>); api.middleware.Observed writes
     # the line instead. uvicorn logs access only while "uvicorn.access" has a handler.
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)

@@ -1,7 +1,7 @@
-"""Prometheus metrics: the ASGI middleware that counts every request, the hooks the GraphQL
-endpoint calls to name the operation, and the `/metrics` endpoint (bearer token).
+"""Prometheus metrics: what every request adds (told by api.middleware.Observed), the hooks
+the GraphQL endpoint calls to name the operation, and the `/metrics` endpoint (bearer token).
 
-Per request the middleware costs a few additions to plain numbers (tallies, added to the
+Per request this costs a few additions to plain numbers (tallies, added to the
 prometheus values each second and before each scrape) and one context variable for the SQL
 statement count. The metric definitions live in storage/metrics.py so that every layer can
 count; the outbox gauges are read from the database when scraped.
@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from storage.metrics import (
     GRAPHQL_REQUESTS,
@@ -39,7 +38,6 @@ from storage.metrics import (
     WEBSOCKETS,
     CounterTally,
     HistogramTally,
-    counting_statements,
     flush_tallies,
     install_statement_counter,
 )
@@ -72,7 +70,10 @@ def route_of(path: str) -> str:
 def _status_class(status: int) -> str:
     if status == 429:
         return "429"
-    return f"{status // 100}xx" if status else "none"
+    return _STATUS_CLASSES[status // 100] if 0 < status < 600 else "none"
+
+
+_STATUS_CLASSES = [f"{n}xx" for n in range(6)]
 
 
 class OperationNames:
@@ -161,47 +162,37 @@ def note_refusal(scope: Scope, code: str) -> None:
 
 
 class RequestMetrics:
-    """Counts and times every HTTP request by route group and status, GraphQL ones also by
-    operation and outcome, with the SQL statements each ran; keeps the WebSocket gauge."""
+    """What each request adds to the metrics, as api.middleware.Observed tells it: HTTP
+    requests counted and timed by route group and status, GraphQL ones also by operation and
+    outcome, with the SQL statements each ran; the WebSocket gauge. Not a layer of its own:
+    the request's id, access line and metrics share one layer and one `send` wrapper."""
 
-    def __init__(self, app: ASGIApp, operation_names: Iterable[str] = ()) -> None:
-        self.app = app
+    def __init__(self, operation_names: Iterable[str] = ()) -> None:
         self.names = OperationNames(operation_names)
         install_statement_counter()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        route = route_of(scope["path"])
+    def begin(self, scope: Scope, route: str) -> Observation | None:
+        """A GraphQL request's observation, which the endpoint fills through the hooks
+        above; None for other routes."""
+        if route != "graphql":
+            return None
         observation = Observation(self.names)
-        if route == "graphql":
-            scope.setdefault("state", {})[_STATE_KEY] = observation
-        status = 0
+        scope["state"][_STATE_KEY] = observation
+        return observation
 
-        async def observing_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        started = time.perf_counter()
-        with counting_statements() as statements:
-            try:
-                await self.app(scope, receive, observing_send)
-            finally:
-                elapsed = time.perf_counter() - started
-                status = status or 500
-                _tally(HTTP_SECONDS, route).observe(elapsed)
-                _tally(HTTP_REQUESTS, route, _status_class(status)).inc()
-                _SQL_STATEMENTS.observe(statements[0])
-                if route == "graphql":
-                    self._graphql(observation, status, elapsed)
-
-    def _graphql(self, observation: Observation, status: int, elapsed: float) -> None:
+    def http(
+        self,
+        route: str,
+        status: int,
+        elapsed: float,
+        statements: int,
+        observation: Observation | None,
+    ) -> None:
+        _tally(HTTP_SECONDS, route).observe(elapsed)
+        _tally(HTTP_REQUESTS, route, _status_class(status)).inc()
+        _SQL_STATEMENTS.observe(statements)
+        if observation is None:
+            return
         if status >= 500:
             outcome = "failed"
         elif observation.refused or status >= 400:
@@ -213,21 +204,13 @@ class RequestMetrics:
         _tally(GRAPHQL_REQUESTS, observation.operation, outcome).inc()
         _tally(GRAPHQL_SECONDS, observation.operation).observe(elapsed)
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accepted = False
+    @staticmethod
+    def websocket_opened() -> None:
+        WEBSOCKETS.inc()
 
-        async def observing_send(message: Message) -> None:
-            nonlocal accepted
-            if message["type"] == "websocket.accept" and not accepted:
-                accepted = True
-                WEBSOCKETS.inc()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observing_send)
-        finally:
-            if accepted:
-                WEBSOCKETS.dec()
+    @staticmethod
+    def websocket_closed() -> None:
+        WEBSOCKETS.dec()
 
 
 async def flush_every_second(stop: asyncio.Event) -> None:

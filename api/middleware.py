@@ -7,13 +7,15 @@ import ipaddress
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging import access_log, log_access, new_request_id, request_id_var
+from api.metrics import RequestMetrics, route_of
+from storage.metrics import counting_statements
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 _SECURITY_HEADERS = [
@@ -72,84 +74,124 @@ class ClientAddress:
         await self.app(scope, receive, send)
 
 
-class RequestContext:
-    """Gives every request an id (kept from X-Request-ID when sane) for logs and responses."""
+class Observed:
+    """Everything the service records about a request, in one layer: its id (X-Request-ID
+    kept when sane, else a new one) for logs and the response, with the security headers;
+    one access line in place of uvicorn's (client, method, path and query with bearer
+    material redacted by api.logging.loggable_target, status, bytes, time), queued as a tuple
+    for api.logging's writer thread; and its metrics (api.metrics.RequestMetrics). One layer
+    and one `send` wrapper rather than three: on a cached answer, each layer's call and
+    wrapper cost a noticeable share of the whole request.
 
-    def __init__(self, app: ASGIApp) -> None:
+    It sits inside ClientAddress, so the line and limits see the real client, and outside
+    everything that may refuse a request, so refusals are counted and logged too."""
+
+    def __init__(self, app: ASGIApp, operation_names: Iterable[str] = ()) -> None:
         self.app = app
+        self.metrics = RequestMetrics(operation_names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                if _SANE_REQUEST_ID.fullmatch(incoming):
-                    request_id = incoming
-                break
-        if request_id is None:
-            request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
-        added = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *added]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            request_id_var.reset(token)
-
-
-class AccessLog:
-    """One line per request, in place of uvicorn's access log: client, method, path and query
-    (bearer material redacted by api.logging.loggable_target), status, bytes and time. Sits
-    inside RequestContext, so the line carries the request id; the record is only queued
-    here, as a tuple (api.logging formats and writes it from its own thread)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not access_log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        status = 0
-        sent = 0
+        request_id = _request_id(scope)
+        route = route_of(scope["path"])
+        observation = self.metrics.begin(scope, route)
+        added = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
+        status = sent = 0
 
         async def observing_send(message: Message) -> None:
             nonlocal status, sent
-            kind = message["type"]
-            if kind in ("http.response.start", "websocket.http.response.start"):
-                status = message["status"]
-            elif kind == "http.response.body":
+            if message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
-            elif kind == "websocket.accept":
+            elif message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *added]
+            await send(message)
+
+        token = request_id_var.set(request_id)
+        try:
+            with counting_statements() as statements:
+                try:
+                    await self.app(scope, receive, observing_send)
+                finally:
+                    elapsed = time.perf_counter() - started
+                    status = status or 500  # nothing was sent: the app failed before answering
+                    self.metrics.http(route, status, elapsed, statements[0], observation)
+                    if access_log.isEnabledFor(logging.INFO):
+                        _log(scope, request_id, status, sent, elapsed)
+        finally:
+            request_id_var.reset(token)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        status = 0
+        accepted = False
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status, accepted
+            kind = message["type"]
+            if kind == "websocket.accept":
                 status = 101
+                if not accepted:
+                    accepted = True
+                    self.metrics.websocket_opened()
+            elif kind == "websocket.http.response.start":
+                status = message["status"]
             elif kind == "websocket.close" and not status:
                 status = 403  # closed before the handshake was accepted
             await send(message)
 
+        token = request_id_var.set(request_id)
         try:
             await self.app(scope, receive, observing_send)
         finally:
-            client = scope.get("client")
-            log_access(
-                f"{client[0]}:{client[1]}" if client else "-",
-                scope.get("method", "WS"),
-                scope["path"],
-                scope.get("query_string", b"").decode("latin-1"),
-                scope.get("http_version", "1.1"),
-                status or 500,  # nothing was sent: the app failed before answering
-                sent,
-                (time.perf_counter() - started) * 1000,
-            )
+            if accepted:
+                self.metrics.websocket_closed()
+            if access_log.isEnabledFor(logging.INFO):
+                _log(scope, request_id, status or 500, 0, time.perf_counter() - started)
+            request_id_var.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    """The request's id, also left in `scope["state"]` for the endpoints."""
+    request_id = None
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if _SANE_REQUEST_ID.fullmatch(incoming):
+                request_id = incoming
+            break
+    if request_id is None:
+        request_id = new_request_id()
+    state = scope.get("state")
+    if state is None:
+        state = scope["state"] = {}
+    state["request_id"] = request_id
+    return request_id
+
+
+def _log(scope: Scope, request_id: str, status: int, sent: int, elapsed: float) -> None:
+    client = scope.get("client")
+    log_access(
+        f"{client[0]}:{client[1]}" if client else "-",
+        scope.get("method", "WS"),
+        scope["path"],
+        scope.get("query_string", b"").decode("latin-1"),
+        scope.get("http_version", "1.1"),
+        status,
+        sent,
+        elapsed * 1000,
+        request_id,
+    )
 
 
 # nginx's code for a request its client closed before the answer: neither a success nor a

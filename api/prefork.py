@@ -65,7 +65,7 @@ class RongbanWorker(UvicornWorker):  # type: ignore[misc]
         # X-Forwarded-For is resolved by the app itself (api/middleware.py ClientAddress),
         # believed only from RONGBAN_TRUSTED_PROXIES.
         "proxy_headers": False,
-        # api.middleware.AccessLog writes the access log, bearer material redacted.
+        # api.middleware.Observed writes the access log, bearer material redacted.
         "access_log": False,
         "server_header": False,
         "date_header": False,

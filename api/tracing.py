@@ -65,7 +65,7 @@ def uninstall() -> None:
 
 class TraceRequestId:
     """Makes the request's trace id its request id: sits inside OpenTelemetry's middleware
-    (a span is current) and before RequestContext, which keeps a sane X-Request-ID."""
+    (a span is current) and before Observed, which keeps a sane X-Request-ID."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

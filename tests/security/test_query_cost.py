@@ -151,6 +151,8 @@ async def test_a_principal_over_its_budget_is_throttled_with_retry_after(
     assert int(second.headers["retry-after"]) >= 20  # 21 points over, at one a second
     assert flood.status_code == 429
     assert flood.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    # Refused, yet observed like any answer: an id to quote to the help desk.
+    assert len(flood.headers["x-request-id"]) >= 8
     assert other.status_code == 200
 
 
