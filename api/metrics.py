@@ -16,9 +16,8 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -104,19 +103,25 @@ class Observation:
 # -- hooks the GraphQL endpoint calls
 
 
-# The process's tallies by metric and label values, made on first use (`.labels()` takes a
-# lock and builds a key on each call). Label values come from small fixed sets.
-_tallies: dict[tuple[str, ...], Any] = {}
+# The process's tallies per kind of request: its route group and status, and for GraphQL its
+# operation and outcome. One pair of tallies (count, time) feeds the route's and the
+# operation's series, so a request costs one lookup. Label values come from small fixed sets.
+_kinds: dict[tuple[str, int, str | None, str | None], tuple[CounterTally, HistogramTally]] = {}
 
 
-def _tally(metric: Counter | Histogram, *labels: str) -> Any:
-    key = (metric._name, *labels)
-    tally = _tallies.get(key)
-    if tally is None:
-        child = metric.labels(*labels)
-        tally = HistogramTally(child) if isinstance(metric, Histogram) else CounterTally(child)
-        _tallies[key] = tally
-    return tally
+def _kind(
+    route: str, status: int, operation: str | None, outcome: str | None
+) -> tuple[CounterTally, HistogramTally]:
+    key = (route, status, operation, outcome)
+    kind = _kinds.get(key)
+    if kind is None:
+        counts = [HTTP_REQUESTS.labels(route, _status_class(status))]
+        times = [HTTP_SECONDS.labels(route)]
+        if operation is not None:
+            counts.append(GRAPHQL_REQUESTS.labels(operation, outcome))
+            times.append(GRAPHQL_SECONDS.labels(operation))
+        kind = _kinds[key] = (CounterTally(*counts), HistogramTally(*times))
+    return kind
 
 
 _ESTIMATED_COST = HistogramTally(QUERY_COST.labels("estimated"))
@@ -188,21 +193,21 @@ class RequestMetrics:
         statements: int,
         observation: Observation | None,
     ) -> None:
-        _tally(HTTP_SECONDS, route).observe(elapsed)
-        _tally(HTTP_REQUESTS, route, _status_class(status)).inc()
         _SQL_STATEMENTS.observe(statements)
         if observation is None:
-            return
-        if status >= 500:
-            outcome = "failed"
-        elif observation.refused or status >= 400:
-            outcome = "refused"
-        elif observation.errors:
-            outcome = "error"
+            requests, seconds = _kind(route, status, None, None)
         else:
-            outcome = "ok"
-        _tally(GRAPHQL_REQUESTS, observation.operation, outcome).inc()
-        _tally(GRAPHQL_SECONDS, observation.operation).observe(elapsed)
+            if status >= 500:
+                outcome = "failed"
+            elif observation.refused or status >= 400:
+                outcome = "refused"
+            elif observation.errors:
+                outcome = "error"
+            else:
+                outcome = "ok"
+            requests, seconds = _kind(route, status, observation.operation, outcome)
+        requests.inc()
+        seconds.observe(elapsed)
 
     @staticmethod
     def websocket_opened() -> None:

@@ -94,17 +94,18 @@ _TALLIES: list[CounterTally | HistogramTally] = []
 
 
 class CounterTally:
-    """A counter's increments as a plain number, added to the prometheus child by
+    """A counter's increments as a plain number, added to the prometheus children by
     `flush_tallies`. prometheus-client takes a lock for every increment (and in multiprocess
     mode writes a memory-mapped file): on a cached answer, the request's handful of
-    observations cost as much as the answer itself. Meant for the event loop's thread; the
-    amount flushed is a delta of a running total, so a flush from another thread loses
-    nothing."""
+    observations cost as much as the answer itself. One tally may feed several children
+    (a request counted by route and by operation), and several tallies one child: each
+    adds what it counted since its last flush. Meant for the event loop's thread; the amount
+    flushed is a delta of a running total, so a flush from another thread loses nothing."""
 
-    __slots__ = ("_child", "_flushed", "total")
+    __slots__ = ("_children", "_flushed", "total")
 
-    def __init__(self, child: Any) -> None:
-        self._child = child
+    def __init__(self, *children: Any) -> None:
+        self._children = children
         self.total = 0
         self._flushed = 0
         _TALLIES.append(self)
@@ -115,7 +116,8 @@ class CounterTally:
     def flush(self) -> None:
         total = self.total
         if total != self._flushed:
-            self._child.inc(total - self._flushed)
+            for child in self._children:
+                child.inc(total - self._flushed)
             self._flushed = total
 
     def forget_unflushed(self) -> None:
@@ -123,15 +125,17 @@ class CounterTally:
 
 
 class HistogramTally:
-    """A histogram child's observations as plain per-bucket counts and a sum, added to the
-    child by `flush_tallies` (see CounterTally)."""
+    """Histogram observations as plain per-bucket counts and a sum, added to the children
+    (histograms with the same buckets) by `flush_tallies` (see CounterTally)."""
 
-    __slots__ = ("_bounds", "_child", "_flushed", "_flushed_sum", "counts", "sum")
+    __slots__ = ("_bounds", "_children", "_flushed", "_flushed_sum", "counts", "sum")
 
-    def __init__(self, child: Any) -> None:
-        self._child = child
-        # The child's own bounds (+Inf last): an amount belongs to the first bound >= it.
-        self._bounds: tuple[float, ...] = tuple(child._upper_bounds)
+    def __init__(self, *children: Any) -> None:
+        self._children = children
+        # The children's bounds (+Inf last): an amount belongs to the first bound >= it.
+        self._bounds: tuple[float, ...] = tuple(children[0]._upper_bounds)
+        if any(tuple(child._upper_bounds) != self._bounds for child in children):
+            raise ValueError("a tally feeds only histograms with the same buckets")
         self.counts = [0] * len(self._bounds)
         self.sum = 0.0
         self._flushed = [0] * len(self._bounds)
@@ -148,11 +152,12 @@ class HistogramTally:
             return
         # prometheus-client has no call that adds many observations at once; these are the
         # values its own observe() adds to, one per bucket (not cumulative) and the sum.
-        buckets = self._child._buckets
-        for i, (now, before) in enumerate(zip(counts, self._flushed, strict=True)):
-            if now != before:
-                buckets[i].inc(now - before)
-        self._child._sum.inc(total - self._flushed_sum)
+        for child in self._children:
+            buckets = child._buckets
+            for i, (now, before) in enumerate(zip(counts, self._flushed, strict=True)):
+                if now != before:
+                    buckets[i].inc(now - before)
+            child._sum.inc(total - self._flushed_sum)
         self._flushed, self._flushed_sum = counts, total
 
     def forget_unflushed(self) -> None:

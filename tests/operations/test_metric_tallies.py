@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from storage.metrics import CounterTally, HistogramTally, flush_tallies
@@ -89,3 +90,27 @@ def test_a_forked_worker_does_not_flush_what_its_parent_counted() -> None:
     flush_tallies()  # the parent's own, still its own to flush
     assert registry.get_sample_value("forked_total") == 5
     assert registry.get_sample_value("forked_seconds_count") == 1
+
+
+def test_tallies_feed_several_series_and_share_them() -> None:
+    # A request counted by route and by operation: one tally, two series; two kinds of
+    # request timed under one route: two tallies, one series.
+    direct_registry, direct, tallied_registry, tallied = _pair()
+    both = HistogramTally(tallied.labels("graphql"), tallied.labels("all"))
+    other = HistogramTally(tallied.labels("all"))
+    for amount in AMOUNTS:
+        both.observe(amount)
+        other.observe(amount / 2)
+        direct.labels("graphql").observe(amount)
+        direct.labels("all").observe(amount)
+        direct.labels("all").observe(amount / 2)
+    flush_tallies()
+    assert _exposed(tallied_registry) == _exposed(direct_registry)
+
+
+def test_a_tally_refuses_histograms_with_other_buckets() -> None:
+    registry = CollectorRegistry()
+    coarse = Histogram("coarse", "c", buckets=(1, 10), registry=registry)
+    fine = Histogram("fine", "f", buckets=(1, 5, 10), registry=registry)
+    with pytest.raises(ValueError, match="same buckets"):
+        HistogramTally(coarse, fine)
