@@ -27,6 +27,7 @@ from api.exchange import CALLBACK_PATH, callbacks
 from api.graphql import GRAPHQL_RESPONSE_JSON, CachedAnswers, GraphQLEndpoint
 from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
+from api.logging import quiet_chatty_libraries
 from api.metrics import MetricsEndpoint, flush_every_second
 from api.middleware import BodySizeLimit, ClientAddress, ClientGone, Observed
 from api.open311 import ROUTES as OPEN311_ROUTES
@@ -58,6 +59,9 @@ add_compress_type(GRAPHQL_RESPONSE_JSON)
 
 
 def create_app(settings: Settings) -> Starlette:
+    # Whoever set up the logging (or nobody): SQL parameters and WeChat's URLs, which the
+    # drivers and HTTP clients log at DEBUG, never reach it.
+    quiet_chatty_libraries()
     schema = build_schema(
         SchemaOptions(
             max_operations=settings.max_operations_per_request,

@@ -470,6 +470,11 @@ async def seeded(running: RunningApp) -> RunningApp:
         _demo_rows = await _snapshot()
     else:
         await _restore(_demo_rows)
+    # Seeded behind the running app's back: its warm search index and caches are of the
+    # empty catalogue, as after any change a process did not make itself.
+    from resolvers.catalogue.service import catalogue_changed
+
+    await catalogue_changed(running.resources)
     # Statement counts of a test should not include the process's one-off reference load.
     await running.resources.reference.warm()
     return running
