@@ -1,5 +1,6 @@
 """Pure-ASGI middleware (BaseHTTPMiddleware would break contextvars): the client's address,
-request ids, the access log, the body cap."""
+each request's observation (its id, access line and metrics), a client gone mid-request, the
+body cap."""
 
 from __future__ import annotations
 
