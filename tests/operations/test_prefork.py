@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,7 +62,12 @@ async def test_workers_are_forked_from_a_loaded_parent_and_replaced_when_killed(
     ids = re.findall(r"api\.access \[(\w+)-(\w+)\] \S+ \"POST /graphql", text)
     assert len(ids) >= 64 * 5
     assert len(set(ids)) == len(ids)  # no request id given twice
-    assert len({prefix for prefix, _ in ids}) >= 2
+    # The residents' 64 connections, hashed over the two workers' sockets, give each about
+    # half, give or take 6% (their requests by the prefix of the worker that served them; the
+    # CPU each spent, measured before, moved with whatever else ran on the machine).
+    served = sorted(Counter(prefix for prefix, _ in ids).values(), reverse=True)[:2]
+    assert len(served) == 2, served
+    assert served[1] >= 0.25 * sum(served), served
 
 
 async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
@@ -106,15 +112,11 @@ async def _both_serve(url: str, workers: list[psutil.Process]) -> None:
             break
     assert settled, "a worker kept busy with no request to serve"
     await asyncio.gather(*(resident() for _ in range(64)))
-    after = busy()
     # Each worker adds its own tallies to the shared metrics files every second, and a
     # scrape of either adds up both: exactly the requests made, none lost or counted twice.
     await eventually(
         lambda: _counted_is(url, counted + 64 * 5), 10, "both workers' requests were counted"
     )
-    spent = {pid: after[pid] - before[pid] for pid in before}
-    # Hashed over two sockets, 64 connections give each worker half, give or take 6%.
-    assert all(share >= 0.25 * sum(spent.values()) for share in spent.values()), spent
 
 
 METRICS_TOKEN = "prefork-metrics-token"
