@@ -182,7 +182,7 @@ class RequestMetrics:
         if route != "graphql":
             return None
         observation = Observation(self.names)
-        scope["state"][_STATE_KEY] = observation
+        scope.setdefault("state", {})[_STATE_KEY] = observation
         return observation
 
     def http(

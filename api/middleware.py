@@ -173,10 +173,7 @@ def _request_id(scope: Scope) -> str:
             break
     if request_id is None:
         request_id = new_request_id()
-    state = scope.get("state")
-    if state is None:
-        state = scope["state"] = {}
-    state["request_id"] = request_id
+    scope.setdefault("state", {})["request_id"] = request_id
     return request_id
 
 
