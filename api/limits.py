@@ -87,26 +87,53 @@ def _throttled(settings: Settings, budget: Budget) -> Refused:
 
 
 # Principals whose charges wait for their next request, at most this many; past it every
-# charge is settled at once.
+# charge is settled at once. The same bound holds the callers whose buckets this process saw.
 _OWED_ENTRIES = 10_000
 # How often charges that no next request came to settle are sent (the most a principal
 # spreading requests over several processes can run ahead of its budget).
 SETTLE_SECONDS = 0.5
+# How long what Redis last said of a caller's buckets may decide its next admissions here.
+SEEN_SECONDS = SETTLE_SECONDS
+
+
+@dataclass(slots=True)
+class _Seen:
+    """A caller's bucket levels as Redis answered its last admission, and what this process
+    charged it since (sent or not)."""
+
+    at: float
+    levels: tuple[float, float]
+    spent: list[float]
 
 
 class Ledger:
     """Charges a request's cost after it ran without a round trip of its own: what it spent
     is owed here and added to the caller's buckets by its next admission, in the same Lua
     call that decides it (`settle_and_admit`), or within SETTLE_SECONDS by `settle` when no
-    next request comes. A principal is therefore refused exactly when it would have been had
-    every charge been sent at once, in this process; across processes, a charge reaches the
-    others at most SETTLE_SECONDS late. The answer's own cost extension counts its charge."""
+    next request comes.
+
+    A caller admitted by Redis within SEEN_SECONDS is admitted again here without a round
+    trip while its buckets, as Redis said they were plus everything this process charged it
+    since (their draining not counted), still have room: a busy caller (many residents
+    behind one carrier's address, a screen's burst of queries) pays one round trip per
+    SEEN_SECONDS rather than one per request. Once that sum reaches a bucket's capacity,
+    Redis decides, with the drain and every process's charges counted. So in this process a
+    principal is refused exactly when it would have been had every charge been sent at once;
+    across processes, what others charged counts at most SETTLE_SECONDS + SEEN_SECONDS late.
+    The answer's own cost extension counts its charge."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._owed: dict[str, tuple[Caller, float, float]] = {}
+        self._seen: dict[str, _Seen] = {}
+        cost, time_ = buckets(settings, Caller("", signed_in=False, trusted=False))
+        self._capacities = (cost.capacity, time_.capacity)
+        self._rates = (cost.per_minute / 60, time_.per_minute / 60)
 
     async def admit(self, redis: Redis, caller: Caller) -> Budget | None:
+        known = self._admit_here(caller)
+        if known is not None:
+            return known
         owed = self._owed.pop(caller.key, None)
         amounts = [owed[1], owed[2]] if owed is not None else [0.0, 0.0]
         try:
@@ -117,11 +144,51 @@ class Ledger:
             log.warning("cost budget unavailable: Redis error")
             return None
         if not budget.allowed:
+            self._seen.pop(caller.key, None)
             raise _throttled(self.settings, budget)
+        self._saw(caller, budget)
         return budget
 
+    def _admit_here(self, caller: Caller) -> Budget | None:
+        """The caller's budget without asking Redis, or None when Redis must decide."""
+        seen = self._seen.get(caller.key)
+        if seen is None:
+            return None
+        if time.monotonic() - seen.at > SEEN_SECONDS:
+            del self._seen[caller.key]
+            return None
+        levels = []
+        for level, spent, capacity, rate in zip(
+            seen.levels, seen.spent, self._capacities, self._rates, strict=True
+        ):
+            held = level + spent
+            if held >= capacity:
+                return None
+            levels.append(
+                Level(remaining=capacity - held, reset_seconds=held / rate, retry_after=0.0)
+            )
+        return Budget(allowed=True, levels=tuple(levels))
+
+    def _saw(self, caller: Caller, budget: Budget) -> None:
+        # What is still owed here was not in the answer: it counts as spent since.
+        owed = self._owed.get(caller.key)
+        spent = [owed[1], owed[2]] if owed is not None else [0.0, 0.0]
+        levels = (
+            self._capacities[0] - budget.levels[0].remaining,
+            self._capacities[1] - budget.levels[1].remaining,
+        )
+        self._seen.pop(caller.key, None)
+        if len(self._seen) >= _OWED_ENTRIES:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[caller.key] = _Seen(time.monotonic(), levels, spent)
+
     def owe(self, caller: Caller, actual: int, seconds: float) -> None:
-        self._owe(caller, float(actual), max(seconds, 0.001))
+        points, seconds = float(actual), max(seconds, 0.001)
+        seen = self._seen.get(caller.key)
+        if seen is not None:
+            seen.spent[0] += points
+            seen.spent[1] += seconds
+        self._owe(caller, points, seconds)
 
     def _owe(self, caller: Caller, points: float, seconds: float) -> None:
         before = self._owed.get(caller.key)

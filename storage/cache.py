@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 Redis = aioredis.Redis
 
@@ -251,6 +252,8 @@ end
 table.insert(result, 1, admitted)
 return result
 """
+# Redis names cached scripts by their SHA-1 (an identifier here, not a safeguard).
+_BUCKETS_SHA = hashlib.sha1(_BUCKETS.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,10 +289,13 @@ async def _buckets(
     for bucket, amount in zip(buckets, amounts, strict=True):
         arguments += [bucket.capacity, bucket.per_minute / 60, amount]
     arguments.append(1 if check else 0)
-    answer = cast(
-        "list[Any]",
-        await cast(Any, redis).eval(_BUCKETS, len(buckets), *(b.key for b in buckets), *arguments),
-    )
+    keys = [b.key for b in buckets]
+    try:
+        # By its digest: the script's text crosses the wire once per Redis, not per request.
+        answer = await cast(Any, redis).evalsha(_BUCKETS_SHA, len(keys), *keys, *arguments)
+    except NoScriptError:  # a Redis that restarted or never saw it: EVAL also caches it
+        answer = await cast(Any, redis).eval(_BUCKETS, len(keys), *keys, *arguments)
+    answer = cast("list[Any]", answer)
     numbers = [float(value) for value in answer[1:]]
     levels = tuple(
         Level(remaining=numbers[i], reset_seconds=numbers[i + 1], retry_after=numbers[i + 2])

@@ -1,0 +1,154 @@
+"""The cost ledger on real Redis: a busy caller pays one round trip per SEEN_SECONDS, never
+a request more than its budget in this process, and what other processes charged counts
+once what Redis said has aged."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from api import limits
+from api.limits import Ledger
+from api.preparation import Caller, Refused
+from resolvers.settings import Settings
+from storage import cache
+from storage.cache import Keys, Redis, create_redis
+
+pytestmark = pytest.mark.usefixtures("redis_url")
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = create_redis(redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The callers whose admission went to Redis, one entry per round trip."""
+    asked: list[str] = []
+    original = cache.settle_and_admit
+
+    async def counted(redis: Redis, buckets: Any, owed: Any) -> Any:
+        asked.append(buckets[0].key)
+        return await original(redis, buckets, owed)
+
+    monkeypatch.setattr(limits, "settle_and_admit", counted)
+    return asked
+
+
+def _caller() -> Caller:
+    return Caller(f"ip:test-{uuid.uuid4().hex}", signed_in=False, trusted=False)
+
+
+def _ledger(per_minute: float = 6000, burst_seconds: float = 20) -> Ledger:
+    # 6,000 points a minute with a 20 s burst: a bucket of 2,000 points.
+    return Ledger(
+        Settings(
+            cost_budget_per_minute=per_minute,
+            cost_burst_seconds=burst_seconds,
+            execution_seconds_per_minute=60.0,
+        )
+    )
+
+
+async def _level(redis: Redis, caller: Caller) -> float:
+    return float(await redis.hget(Keys.cost_budget(caller.key), "level") or 0)
+
+
+async def test_a_busy_caller_is_admitted_without_a_round_trip_each_time(
+    redis: Redis, round_trips: list[str]
+) -> None:
+    ledger, caller = _ledger(), _caller()
+    remaining = []
+    for _ in range(50):
+        budget = await ledger.admit(redis, caller)
+        assert budget is not None
+        assert budget.allowed
+        remaining.append(budget.levels[0].remaining)
+        ledger.owe(caller, 10, 0.001)
+
+    assert len(round_trips) == 1
+    # Each admission counts what this process charged before it, as Redis would have.
+    assert remaining[0] == pytest.approx(2000, abs=0.1)
+    assert remaining[-1] == pytest.approx(2000 - 49 * 10, abs=0.5)
+    assert [round(a - b) for a, b in itertools.pairwise(remaining)] == [10] * 49
+    # Nothing charged here is lost: the settling task sends it.
+    await ledger.settle(redis)
+    assert await _level(redis, caller) == pytest.approx(500, abs=1)
+
+
+async def test_what_redis_said_ages_and_is_asked_again(
+    redis: Redis, round_trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
+    ledger, caller = _ledger(), _caller()
+    await ledger.admit(redis, caller)
+    ledger.owe(caller, 7, 0.001)
+    await asyncio.sleep(0.1)
+    await ledger.admit(redis, caller)
+
+    assert len(round_trips) == 2
+    # The second round trip settled the first answer's charge.
+    assert await _level(redis, caller) == pytest.approx(7, abs=0.5)
+
+
+async def test_redis_decides_once_this_process_has_spent_the_room(
+    redis: Redis, round_trips: list[str]
+) -> None:
+    # 60 points a minute, a 20 s burst: a bucket of 20 points.
+    ledger, caller = _ledger(per_minute=60), _caller()
+    await ledger.admit(redis, caller)
+    ledger.owe(caller, 15, 0.001)
+    here = await ledger.admit(redis, caller)  # 15 of 20 held: room, no round trip
+    ledger.owe(caller, 10, 0.001)
+    with pytest.raises(Refused) as refused:
+        await ledger.admit(redis, caller)  # 25 held: Redis decides, and refuses
+
+    assert here is not None
+    assert here.levels[0].remaining == pytest.approx(5, abs=0.1)
+    assert len(round_trips) == 2
+    assert refused.value.code == "THROTTLED"
+    assert await _level(redis, caller) == pytest.approx(25, abs=0.5)
+    # Refused: the next admission asks Redis again rather than trusting an old answer.
+    with pytest.raises(Refused):
+        await ledger.admit(redis, caller)
+    assert len(round_trips) == 3
+
+
+async def test_another_process_charges_count_once_the_answer_has_aged(
+    redis: Redis, round_trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.2)
+    here, there, caller = _ledger(per_minute=60), _ledger(per_minute=60), _caller()
+    await here.admit(redis, caller)
+    # Another process spends the whole bucket and settles it.
+    await there.admit(redis, caller)
+    there.owe(caller, 30, 0.001)
+    await there.settle(redis)
+
+    # Within SEEN_SECONDS this process has not heard of it yet (the documented lag) ...
+    assert await here.admit(redis, caller) is not None
+    await asyncio.sleep(0.25)
+    # ... and after it, Redis refuses the caller here too.
+    with pytest.raises(Refused):
+        await here.admit(redis, caller)
+
+
+async def test_the_callers_remembered_are_bounded(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "_OWED_ENTRIES", 3)
+    ledger = _ledger()
+    for _ in range(5):
+        await ledger.admit(redis, _caller())
+
+    assert len(ledger._seen) == 3
