@@ -115,7 +115,7 @@ class Ledger:
     A caller admitted by Redis within SEEN_SECONDS is admitted again here without a round
     trip while its buckets, as Redis said they were plus everything this process charged it
     since (their draining not counted), still have room: a busy caller (many residents
-    behind one carrier's address, a screen's burst of queries) pays one round trip per
+    behind one carrier's address, a resident paging through results) pays one round trip per
     SEEN_SECONDS rather than one per request. Once that sum reaches a bucket's capacity,
     Redis decides, with the drain and every process's charges counted. So in this process a
     principal is refused exactly when it would have been had every charge been sent at once;

@@ -45,6 +45,7 @@ from schema.documents.types import Document
 from schema.error_codes import MASKED_MESSAGE, classify
 from schema.exchange.queries import ExchangeQuery
 from schema.exchange.types import ExchangeMessage
+from schema.execution import PlainValues
 from schema.hall.mutations import HallMutation
 from schema.hall.queries import HallQuery
 from schema.hall.subscriptions import HallSubscription
@@ -225,6 +226,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> strawberry.Schema:
             relay_max_results=50,
         ),
         types=[*NODE_TYPES.values(), ServiceCentre, Terminal],
+        execution_context_class=PlainValues,
     )
 
 
