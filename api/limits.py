@@ -30,7 +30,7 @@ from storage.cache import (
     Redis,
     RedisError,
     settle_and_admit,
-    spend_budget,
+    spend_budgets,
 )
 
 log = logging.getLogger(__name__)
@@ -223,15 +223,27 @@ class Ledger:
         return Budget(allowed=budget.allowed, levels=tuple(levels))
 
     async def settle(self, redis: Redis) -> None:
-        """Sends every charge still owed (the worker's periodic task, and at shutdown)."""
+        """Sends every charge still owed, all in one round trip (the worker's periodic task,
+        and at shutdown)."""
         owed, self._owed = self._owed, {}
-        for caller, points, seconds in owed.values():
-            try:
-                await spend_budget(redis, buckets(self.settings, caller), [points, seconds])
-            except RedisError:
-                self._owe(caller, points, seconds)
-                log.warning("cost budget unavailable: Redis error")
-                return
+        if not owed:
+            return
+        entries = list(owed.values())
+        try:
+            refused = await spend_budgets(
+                redis,
+                [
+                    (buckets(self.settings, caller), [points, seconds])
+                    for caller, points, seconds in entries
+                ],
+            )
+        except RedisError:
+            refused = list(range(len(entries)))
+        for position in refused:
+            caller, points, seconds = entries[position]
+            self._owe(caller, points, seconds)
+        if refused:
+            log.warning("cost budget unavailable: Redis error")
 
     async def settle_forever(self, redis: Redis, stop: asyncio.Event) -> None:
         while not stop.is_set():

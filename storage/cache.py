@@ -26,7 +26,7 @@ __all__ = [
     "create_redis",
     "hit_rate_limit",
     "settle_and_admit",
-    "spend_budget",
+    "spend_budgets",
 ]
 
 
@@ -282,19 +282,25 @@ class Budget:
         return max((level.retry_after for level in self.levels), default=0.0)
 
 
-async def _buckets(
-    redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
-) -> Budget:
-    arguments: list[object] = []
+def _script_arguments(
+    buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
+) -> list[object]:
+    arguments: list[object] = [b.key for b in buckets]
     for bucket, amount in zip(buckets, amounts, strict=True):
         arguments += [bucket.capacity, bucket.per_minute / 60, amount]
     arguments.append(1 if check else 0)
-    keys = [b.key for b in buckets]
+    return arguments
+
+
+async def _buckets(
+    redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
+) -> Budget:
+    arguments = _script_arguments(buckets, amounts, check=check)
     try:
         # By its digest: the script's text crosses the wire once per Redis, not per request.
-        answer = await cast(Any, redis).evalsha(_BUCKETS_SHA, len(keys), *keys, *arguments)
+        answer = await cast(Any, redis).evalsha(_BUCKETS_SHA, len(buckets), *arguments)
     except NoScriptError:  # a Redis that restarted or never saw it: EVAL also caches it
-        answer = await cast(Any, redis).eval(_BUCKETS, len(keys), *keys, *arguments)
+        answer = await cast(Any, redis).eval(_BUCKETS, len(buckets), *arguments)
     answer = cast("list[Any]", answer)
     numbers = [float(value) for value in answer[1:]]
     levels = tuple(
@@ -312,6 +318,30 @@ async def settle_and_admit(
     return await _buckets(redis, buckets, owed, check=True)
 
 
-async def spend_budget(redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float]) -> Budget:
-    """Adds what a request actually spent to each bucket."""
-    return await _buckets(redis, buckets, [max(amount, 0.001) for amount in amounts], check=False)
+async def spend_budgets(
+    redis: Redis, charges: Sequence[tuple[Sequence[Bucket], Sequence[float]]]
+) -> list[int]:
+    """Adds what requests actually spent to their principals' buckets, every principal in
+    one round trip; returns the positions of the charges Redis refused to run (none, unless
+    the script fails). A connection error raises: then nothing is known to have run."""
+    pending = list(range(len(charges)))
+    for script, name in ((_BUCKETS_SHA, "evalsha"), (_BUCKETS, "eval")):
+        if not pending:
+            break
+        pipeline = cast(Any, redis).pipeline(transaction=False)
+        for position in pending:
+            buckets, amounts = charges[position]
+            arguments = _script_arguments(
+                buckets, [max(amount, 0.001) for amount in amounts], check=False
+            )
+            getattr(pipeline, name)(script, len(buckets), *arguments)
+        answers = await pipeline.execute(raise_on_error=False)
+        # Those Redis had no script for did not run: they are sent again with its text (EVAL
+        # also caches it). Any other failure is final.
+        failures = [
+            (p, a) for p, a in zip(pending, answers, strict=True) if isinstance(a, Exception)
+        ]
+        pending = [position for position, _ in failures]
+        if not all(isinstance(error, NoScriptError) for _, error in failures):
+            return pending
+    return pending

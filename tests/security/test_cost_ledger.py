@@ -152,3 +152,37 @@ async def test_the_callers_remembered_are_bounded(
         await ledger.admit(redis, _caller())
 
     assert len(ledger._seen) == 3
+
+
+async def test_every_owed_charge_is_settled_in_one_round_trip(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = _ledger()
+    callers = [_caller() for _ in range(40)]
+    for n, caller in enumerate(callers):
+        await ledger.admit(redis, caller)
+        ledger.owe(caller, n + 1, 0.001)
+    # One caller's bucket is not a bucket (the script fails for it alone); and Redis has
+    # forgotten the script, as after a restart.
+    broken = callers[7]
+    await redis.set(Keys.cost_budget(broken.key), "not a hash")
+    await redis.script_flush()
+    pipelines = 0
+    original = type(redis).pipeline
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal pipelines
+        pipelines += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis), "pipeline", counted)
+    await ledger.settle(redis)
+
+    assert pipelines == 2  # by digest, then again with the text for the unknown script
+    levels = [await _level(redis, caller) for caller in callers if caller is not broken]
+    assert levels == [
+        pytest.approx(n + 1, abs=0.5) for n, caller in enumerate(callers) if caller is not broken
+    ]
+    # The charge that could not be added stays owed, for the next settling or admission.
+    assert list(ledger._owed) == [broken.key]
+    assert ledger._owed[broken.key][1] == 8
