@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck unit schema migrations lock bench bench-profile bench-insights bench-mixed wrk clean
+.PHONY: run test setup lint typecheck unit schema migrations lock bench bench-profile bench-insights bench-interleaved bench-mixed wrk clean
 
 $(STAMP): pyproject.toml constraints.txt miniprogram-mock/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -69,6 +69,11 @@ wrk:
 	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && \
 		(apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk))) || \
 		(echo "make bench needs wrk (apt-get install wrk)" && exit 1)
+
+## make bench-interleaved: what each switchable speed-up of the computed reads is worth, every
+## combination measured round by round in one process (after `make bench`, on its database)
+bench-interleaved: setup
+	$(BIN)/python -m tests.perf.interleaved
 
 ## make bench-insights: appealInsights for a month and a district over a generated year of
 ## a million appeals, from the insight aggregates (target <= 1 s)

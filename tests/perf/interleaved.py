@@ -1,0 +1,159 @@
+"""What a switchable speed-up is worth, measured where a shared machine's drift cannot hide it.
+
+`make bench-interleaved` (after `make bench`, on the database it leaves): one process
+answers uncached guides through the whole ASGI stack, on PostgreSQL and Redis, in rounds of 400
+requests (16 at a time), each a different guide. Every combination of the switches below runs
+one round in turn, six times over, and the median of the process's CPU time per guide is
+printed for each. Machine drift (another tenant, a throttled core) moves every combination
+alike, where two full `make bench` runs an hour apart can differ by half.
+
+- plain values: `schema.execution.PlainValues`, or strawberry's stock executor;
+- ledger admissions: the cost ledger admitting a caller Redis admitted within SEEN_SECONDS
+  without a round trip, or asking Redis every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import statistics
+import time
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import orjson
+from asgi_lifespan import LifespanManager
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api import limits
+from api.app import create_app, serving
+from resolvers.settings import Settings
+from schema.execution import PlainValues
+from schema.root import SchemaOptions, build_schema
+from tests.perf.bench import GUIDE, REDIS, SERVER, guide_codes
+
+ROUND = 400
+AT_ONCE = 16
+ROUNDS = int(os.environ.get("RONGBAN_INTERLEAVED_ROUNDS", "6"))
+
+
+def _settings() -> Settings:
+    return Settings(
+        database_url=f"{SERVER.rsplit('/', 1)[0]}/rongban_bench",
+        redis_url=REDIS,
+        response_cache=False,
+        # One process plays every resident: the budgets are lifted, as in the capacity runs.
+        cost_budget_per_minute=100_000_000,
+        execution_seconds_per_minute=86_400,
+        max_concurrent_per_address=1000,
+    )
+
+
+def _request(body: bytes) -> tuple[dict[str, Any], Any]:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # the client never hangs up
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    return scope, receive
+
+
+async def measure() -> dict[str, list[float]]:
+    settings = _settings()
+    codes = await guide_codes(settings.database_url)
+    schema = build_schema(
+        SchemaOptions(
+            max_operations=settings.max_operations_per_request,
+            production=settings.is_production,
+        )
+    )
+
+    def executor(on: bool) -> None:
+        schema.execution_context_class = (
+            PlainValues if on else StrawberryGraphQLCoreExecutionContext
+        )
+
+    seen_seconds = limits.SEEN_SECONDS
+
+    def admissions(on: bool) -> None:
+        limits.SEEN_SECONDS = seen_seconds if on else -1.0  # every admission asks Redis
+
+    switches: dict[str, Callable[[bool], None]] = {
+        "plain values": executor,
+        "ledger admissions": admissions,
+    }
+    app = serving(create_app(settings))
+    async with LifespanManager(app, startup_timeout=120) as manager:
+
+        async def guide(code: str) -> None:
+            scope, receive = _request(orjson.dumps({"query": GUIDE, "variables": {"code": code}}))
+            scope["state"] = dict(manager._state)
+            statuses: list[int] = []
+
+            async def send(message: MutableMapping[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            await manager.app(scope, receive, send)
+            if statuses != [200]:
+                raise SystemExit(f"the guide {code} answered {statuses}")
+
+        async def one_round(first: int) -> float:
+            async def worker(offset: int) -> None:
+                for i in range(offset, ROUND, AT_ONCE):
+                    await guide(codes[(first + i) % len(codes)])
+
+            started = time.process_time()
+            await asyncio.gather(*(worker(offset) for offset in range(AT_ONCE)))
+            return (time.process_time() - started) / ROUND * 1e6
+
+        await one_round(0)  # the pool's connections, the first statements
+        results: dict[str, list[float]] = {}
+        served = ROUND
+        for _ in range(ROUNDS):
+            for states in itertools.product((True, False), repeat=len(switches)):
+                for (_, switch), on in zip(switches.items(), states, strict=True):
+                    switch(on)
+                name = ", ".join(
+                    f"{'with' if on else 'without'} {label}"
+                    for label, on in zip(switches, states, strict=True)
+                )
+                results.setdefault(name, []).append(await one_round(served))
+                served += ROUND
+        for switch in switches.values():
+            switch(True)
+    return results
+
+
+def main() -> None:
+    results = asyncio.run(measure())
+    for name, runs in results.items():
+        rounds = " ".join(f"{r:.0f}" for r in runs)
+        print(f"{name:<48} {statistics.median(runs):7.0f} µs CPU per guide  ({rounds})")
+
+
+if __name__ == "__main__":
+    main()
