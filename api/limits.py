@@ -125,6 +125,8 @@ class Ledger:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._owed: dict[str, tuple[Caller, float, float]] = {}
+        # Charges `settle` is sending: an admission answered meanwhile may not count them.
+        self._settling: dict[str, tuple[Caller, float, float]] = {}
         self._seen: dict[str, _Seen] = {}
         cost, time_ = buckets(settings, Caller("", signed_in=False, trusted=False))
         self._capacities = (cost.capacity, time_.capacity)
@@ -170,9 +172,15 @@ class Ledger:
         return Budget(allowed=True, levels=tuple(levels))
 
     def _saw(self, caller: Caller, budget: Budget) -> None:
-        # What is still owed here was not in the answer: it counts as spent since.
-        owed = self._owed.get(caller.key)
-        spent = [owed[1], owed[2]] if owed is not None else [0.0, 0.0]
+        # What is still owed here was not in the answer: it counts as spent since. So does
+        # what `settle` is sending, which the answer may or may not count: counted twice at
+        # worst, Redis decides a little sooner, never later.
+        spent = [0.0, 0.0]
+        for pending in (self._owed, self._settling):
+            charge = pending.get(caller.key)
+            if charge is not None:
+                spent[0] += charge[1]
+                spent[1] += charge[2]
         levels = (
             self._capacities[0] - budget.levels[0].remaining,
             self._capacities[1] - budget.levels[1].remaining,
@@ -229,6 +237,7 @@ class Ledger:
         if not owed:
             return
         entries = list(owed.values())
+        self._settling = owed
         try:
             refused = await spend_budgets(
                 redis,
@@ -239,6 +248,8 @@ class Ledger:
             )
         except RedisError:
             refused = list(range(len(entries)))
+        finally:
+            self._settling = {}
         for position in refused:
             caller, points, seconds = entries[position]
             self._owe(caller, points, seconds)

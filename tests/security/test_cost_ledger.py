@@ -186,3 +186,37 @@ async def test_every_owed_charge_is_settled_in_one_round_trip(
     # The charge that could not be added stays owed, for the next settling or admission.
     assert list(ledger._owed) == [broken.key]
     assert ledger._owed[broken.key][1] == 8
+
+
+async def test_an_admission_answered_while_charges_are_being_settled_counts_them(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis answers an admission while the settling task's pipeline is still on its way:
+    # the answer may not count those charges, so what the process remembers does.
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
+    ledger, caller = _ledger(per_minute=60), _caller()  # a bucket of 20 points
+    await ledger.admit(redis, caller)
+    ledger.owe(caller, 15, 0.001)
+    await asyncio.sleep(0.1)  # what Redis said has aged: the next admission asks again
+    sending, release = asyncio.Event(), asyncio.Event()
+    original = cache.spend_budgets
+
+    async def slow(redis: Redis, charges: Any) -> Any:
+        sending.set()
+        await release.wait()
+        return await original(redis, charges)
+
+    monkeypatch.setattr(limits, "spend_budgets", slow)
+    settling = asyncio.create_task(ledger.settle(redis))
+    await sending.wait()
+    admitted = await ledger.admit(redis, caller)  # Redis has not seen the 15 points yet
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 10.0)  # that answer decides from now on
+    release.set()
+    await settling
+    ledger.owe(caller, 10, 0.001)
+
+    assert admitted is not None
+    assert admitted.levels[0].remaining == pytest.approx(20, abs=0.5)  # as Redis said
+    # 15 being settled + 10 since: 25 of 20, so Redis decides, and refuses.
+    with pytest.raises(Refused):
+        await ledger.admit(redis, caller)
