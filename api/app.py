@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Message
+from starlette.types import ASGIApp, Message
 from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.courier import COURIER_WEBHOOK_PATH, courier_webhook
@@ -58,16 +59,21 @@ log = logging.getLogger(__name__)
 add_compress_type(GRAPHQL_RESPONSE_JSON)
 
 
-def create_app(settings: Settings) -> Starlette:
-    # Whoever set up the logging (or nobody): SQL parameters and WeChat's URLs, which the
-    # drivers and HTTP clients log at DEBUG, never reach it.
-    quiet_chatty_libraries()
-    schema = build_schema(
+def schema_of(settings: Settings) -> strawberry.Schema:
+    """The schema an app with these settings runs (built once per option set)."""
+    return build_schema(
         SchemaOptions(
             max_operations=settings.max_operations_per_request,
             production=settings.is_production,
         )
     )
+
+
+def create_app(settings: Settings) -> Starlette:
+    # Whoever set up the logging (or nobody): SQL parameters and WeChat's URLs, which the
+    # drivers and HTTP clients log at DEBUG, never reach it.
+    quiet_chatty_libraries()
+    schema = schema_of(settings)
     registered = load_registered(PERSISTED_OPERATIONS)
     fair_share = FairShare(settings)
     # Development only (production refuses the setting): a business clock to move forward.
@@ -226,33 +232,37 @@ async def _warm_up(app: Starlette, state: Mapping[str, Any] | None) -> None:
     a failure is only logged, since the process serves anyway."""
     operations = load_registered(PERSISTED_OPERATIONS)
     try:
-        found = await _ask_self(
+        found = await ask_self(
             app,
-            state,
-            1,
             {
                 "query": operations["SearchServices"],
                 "operationName": "SearchServices",
                 "variables": {"keyword": WARM_UP_KEYWORD, "first": 20},
             },
+            state=state,
+            request_id="warm-up-1",
         )
         nodes = ((found.get("data") or {}).get("services") or {}).get("nodes") or []
         if nodes:
-            await _ask_self(
+            await ask_self(
                 app,
-                state,
-                2,
                 {
                     "query": operations["ServiceGuide"],
                     "operationName": "ServiceGuide",
                     "variables": {"code": nodes[0]["code"]},
                 },
+                state=state,
+                request_id="warm-up-2",
             )
     except Exception:
         log.warning("warm-up requests failed", exc_info=True)
 
 
-async def _ask_self(app: Starlette, state: Mapping[str, Any] | None, n: int, body: Any) -> Any:
+async def ask_self(
+    app: ASGIApp, body: Any, *, request_id: str, state: Mapping[str, Any] | None = None
+) -> Any:
+    """The app's JSON answer to a GraphQL POST from this process itself, through the whole
+    stack (without `state`, the app must bring its lifespan's state itself)."""
     raw = orjson.dumps(body)
     scope = {
         "type": "http",
@@ -267,7 +277,7 @@ async def _ask_self(app: Starlette, state: Mapping[str, Any] | None, n: int, bod
         "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(raw)).encode()),
-            (b"x-request-id", f"warm-up-{n}".encode()),
+            (b"x-request-id", request_id.encode()),
         ],
         "client": ("127.0.0.1", 0),
         "server": ("127.0.0.1", 0),

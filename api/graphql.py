@@ -216,7 +216,7 @@ class GraphQLEndpoint:
         note_outcome(request.scope, actual, errors=any("errors" in o.body for o in outcomes))
         seconds = sum(outcome.seconds for outcome in outcomes)
         ledger.owe(caller, actual, seconds)  # sent with the caller's next admission
-        budget = ledger.charged(admitted, caller, actual, seconds)
+        budget = ledger.charged(admitted, actual, seconds)
         extension = orjson.dumps({"cost": cost_extension(cost, actual, budget, self.settings)})
         if shared is not None and outcomes[0].data is not None and version is not None:
             assert shared.cache_key is not None

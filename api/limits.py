@@ -60,18 +60,19 @@ class Counter:
 def buckets(settings: Settings, caller: Caller) -> tuple[Bucket, Bucket]:
     """A principal's two budgets: cost points (what answers hold) and seconds of execution
     (what they took: GitHub's CPU-time limit, which also catches what the price misses)."""
-    seconds = settings.cost_burst_seconds / 60
+    (points, points_per_minute), (seconds, seconds_per_minute) = bucket_sizes(settings)
     return (
-        Bucket(
-            Keys.cost_budget(caller.key),
-            capacity=max(1.0, settings.cost_budget_per_minute * seconds),
-            per_minute=settings.cost_budget_per_minute,
-        ),
-        Bucket(
-            Keys.time_budget(caller.key),
-            capacity=settings.execution_seconds_per_minute * seconds,
-            per_minute=settings.execution_seconds_per_minute,
-        ),
+        Bucket(Keys.cost_budget(caller.key), capacity=points, per_minute=points_per_minute),
+        Bucket(Keys.time_budget(caller.key), capacity=seconds, per_minute=seconds_per_minute),
+    )
+
+
+def bucket_sizes(settings: Settings) -> tuple[tuple[float, float], tuple[float, float]]:
+    """What each of `buckets` holds and drains per minute: cost points, then seconds."""
+    burst = settings.cost_burst_seconds / 60
+    return (
+        (max(1.0, settings.cost_budget_per_minute * burst), settings.cost_budget_per_minute),
+        (settings.execution_seconds_per_minute * burst, settings.execution_seconds_per_minute),
     )
 
 
@@ -128,9 +129,9 @@ class Ledger:
         # Charges `settle` is sending: an admission answered meanwhile may not count them.
         self._settling: dict[str, tuple[Caller, float, float]] = {}
         self._seen: dict[str, _Seen] = {}
-        cost, time_ = buckets(settings, Caller("", signed_in=False, trusted=False))
-        self._capacities = (cost.capacity, time_.capacity)
-        self._rates = (cost.per_minute / 60, time_.per_minute / 60)
+        sizes = bucket_sizes(settings)
+        self._capacities = tuple(capacity for capacity, _ in sizes)
+        self._rates = tuple(per_minute / 60 for _, per_minute in sizes)
 
     async def admit(self, redis: Redis, caller: Caller) -> Budget | None:
         known = self._admit_here(caller)
@@ -209,17 +210,14 @@ class Ledger:
             log.warning("cost ledger full: a charge was dropped")
         self._owed[caller.key] = (caller, points, seconds)
 
-    def charged(
-        self, budget: Budget | None, caller: Caller, actual: int, seconds: float
-    ) -> Budget | None:
+    def charged(self, budget: Budget | None, actual: int, seconds: float) -> Budget | None:
         """The budget as it stands with this request's own charge counted (not sent yet)."""
         if budget is None:
             return None
         levels = []
-        for level, bucket, amount in zip(
-            budget.levels, buckets(self.settings, caller), (float(actual), seconds), strict=True
+        for level, rate, amount in zip(
+            budget.levels, self._rates, (float(actual), seconds), strict=True
         ):
-            rate = bucket.per_minute / 60
             remaining = level.remaining - amount
             levels.append(
                 Level(

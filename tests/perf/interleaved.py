@@ -19,18 +19,15 @@ import itertools
 import os
 import statistics
 import time
-from collections.abc import Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 
-import orjson
 from asgi_lifespan import LifespanManager
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api import limits
-from api.app import create_app, serving
+from api.app import ask_self, create_app, schema_of, serving
 from resolvers.settings import Settings
 from schema.execution import PlainValues
-from schema.root import SchemaOptions, build_schema
 from tests.perf.bench import GUIDE, REDIS, SERVER, guide_codes
 
 ROUND = 400
@@ -50,46 +47,10 @@ def _settings() -> Settings:
     )
 
 
-def _request(body: bytes) -> tuple[dict[str, Any], Any]:
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.Event().wait()  # the client never hangs up
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    return scope, receive
-
-
 async def measure() -> dict[str, list[float]]:
     settings = _settings()
     codes = await guide_codes(settings.database_url)
-    schema = build_schema(
-        SchemaOptions(
-            max_operations=settings.max_operations_per_request,
-            production=settings.is_production,
-        )
-    )
+    schema = schema_of(settings)
 
     def executor(on: bool) -> None:
         schema.execution_context_class = (
@@ -108,23 +69,20 @@ async def measure() -> dict[str, list[float]]:
     app = serving(create_app(settings))
     async with LifespanManager(app, startup_timeout=120) as manager:
 
-        async def guide(code: str) -> None:
-            scope, receive = _request(orjson.dumps({"query": GUIDE, "variables": {"code": code}}))
-            scope["state"] = dict(manager._state)
-            statuses: list[int] = []
-
-            async def send(message: MutableMapping[str, Any]) -> None:
-                if message["type"] == "http.response.start":
-                    statuses.append(message["status"])
-
-            await manager.app(scope, receive, send)
-            if statuses != [200]:
-                raise SystemExit(f"the guide {code} answered {statuses}")
+        async def guide(n: int) -> None:
+            code = codes[n % len(codes)]
+            answer = await ask_self(
+                manager.app,
+                {"query": GUIDE, "variables": {"code": code}},
+                request_id=f"interleaved-{n}",
+            )
+            if "errors" in answer or not (answer.get("data") or {}).get("service"):
+                raise SystemExit(f"the guide {code} answered {answer}")
 
         async def one_round(first: int) -> float:
             async def worker(offset: int) -> None:
                 for i in range(offset, ROUND, AT_ONCE):
-                    await guide(codes[(first + i) % len(codes)])
+                    await guide(first + i)
 
             started = time.process_time()
             await asyncio.gather(*(worker(offset) for offset in range(AT_ONCE)))
