@@ -149,7 +149,8 @@ def write_report(
     search = (
         f"first search after start {first_search['first_ms']:.1f} ms, "
         f"hundredth {first_search['hundredth_ms']:.1f} ms (the same keywords, "
-        f"{' and '.join(first_search.get('keywords', []))}, each new to its process)"
+        f"{' and '.join(first_search.get('keywords', []))}, each new to its process, each "
+        "after the same half second of idling)"
         + "".join(f"; FAILED {e}" for e in first_search.get("errors", []))
         if first_search
         else ""
