@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from api import calendar_cli, exchange_cli, insights_cli, payments_cli
 from api.logging import configure_logging
 from api.payments import NOTIFY_PATH
+from api.transport import OneWritePerResponse
 from api.wechat_push import WECHAT_PUSH_PATH
 from resolvers.settings import (
     DEV_COURIER_URL,
@@ -129,6 +130,7 @@ def cmd_serve(settings: Settings) -> None:
         access_log=False,  # api.middleware.Observed writes it, bearer material redacted
         server_header=False,
         date_header=False,
+        http=OneWritePerResponse,
     )
 
 

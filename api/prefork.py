@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from uvicorn_worker import UvicornWorker
 
 from api.app import create_app, serving
+from api.transport import OneWritePerResponse
 from resolvers.appeals import keywords as appeal_keywords
 from resolvers.catalogue import service as catalogue_service
 from resolvers.settings import Settings
@@ -60,7 +61,7 @@ class RongbanWorker(UvicornWorker):  # type: ignore[misc]
 
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         "loop": "auto",
-        "http": "auto",
+        "http": OneWritePerResponse,
         "lifespan": "on",
         # X-Forwarded-For is resolved by the app itself (api/middleware.py ClientAddress),
         # believed only from RONGBAN_TRUSTED_PROXIES.
