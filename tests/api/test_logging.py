@@ -137,3 +137,39 @@ def test_closing_writes_what_is_still_queued(service_log: ServiceLog) -> None:
     handler.close()
 
     assert _numbers(service_log()) == list(range(300))
+
+
+def test_one_wake_up_writes_every_line_gathered_in_writes_of_at_most_1000(
+    service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = api_logging._installed
+    assert handler is not None
+    assert handler.listener is not None
+    service_log()  # nothing of an earlier test left queued
+    gathered: list[int] = []
+    write = handler.listener._write
+
+    def counted(items: list[Any]) -> None:
+        gathered.append(len(items))
+        write(items)
+
+    monkeypatch.setattr(handler.listener, "_write", counted)
+    monkeypatch.setattr(api_logging, "GATHER_SECONDS", 600.0)  # until service_log's flush
+    for n in range(4500):
+        _access(n)
+
+    assert _numbers(service_log()) == list(range(4500))
+    assert max(gathered) == 1000
+    assert sum(gathered) == 4500
+
+
+def test_flush_does_not_wait_for_the_gathering(
+    service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service_log()
+    # Were flush to leave the writer to its gathering, the line would come after flush's
+    # two seconds were up, and be missing here.
+    monkeypatch.setattr(api_logging, "GATHER_SECONDS", 600.0)
+    _access(1)
+
+    assert _numbers(service_log()) == [1]
