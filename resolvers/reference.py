@@ -5,6 +5,7 @@ catalogue does. Kept per catalogue version, like the search index."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from uuid import UUID
@@ -21,7 +22,7 @@ class ReferenceData:
         self._redis = redis
         self._lock = asyncio.Lock()
         self._version: str | None = None
-        self._checked = 0.0
+        self._checked = -math.inf  # never: due however young the clock
         self._regions: dict[UUID, Region] = {}
         self._departments: dict[UUID, Department] = {}
         self._by_code: dict[str, Region] = {}
@@ -59,11 +60,24 @@ class ReferenceData:
 
     def forget_version(self) -> None:
         """The next read asks Redis for the version again (this process changed it)."""
-        self._checked = 0.0
+        self._checked = -math.inf  # never: due however young the clock
 
     async def warm(self) -> None:
         """Loads the tables now rather than on the first request that names a region."""
         await self._fresh()
+
+    def _current(self) -> bool:
+        return self._version is not None and time.monotonic() - self._checked < VERSION_TTL_SECONDS
+
+    def region_now(self, region_id: UUID) -> Region | None:
+        """The region from memory while the tables' version was checked within the last
+        VERSION_TTL_SECONDS, without awaiting anything; None when a check is due or the
+        region is not in them (`regions` then checks, or reads it)."""
+        return self._regions.get(region_id) if self._current() else None
+
+    def department_now(self, department_id: UUID) -> Department | None:
+        """A department, as `region_now` gives a region."""
+        return self._departments.get(department_id) if self._current() else None
 
     async def regions(self, ids: Sequence[UUID]) -> list[Region]:
         await self._fresh()

@@ -79,6 +79,7 @@ from storage.repositories import scenarios as scenario_repo
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+R = TypeVar("R")
 
 
 def aligned(
@@ -146,6 +147,27 @@ class ProviderLoaders(_Lazy):
 
 
 class Loaders(_Lazy):
+    """The request's loaders. `region_or_load` and `department_or_load` answer from the
+    process's reference data when it is current, without awaiting: a card's or a guide's
+    region and department are then complete as soon as the card is, where an awaited load
+    made graphql-core gather every card of a page."""
+
+    def region_or_load(self, region_id: UUID) -> Region | Awaitable[Region | None] | None:
+        if self._reference is not None:
+            found = self._reference.region_now(region_id)
+            if found is not None:
+                return found
+        return self.region.load(region_id)
+
+    def department_or_load(
+        self, department_id: UUID
+    ) -> Department | Awaitable[Department | None] | None:
+        if self._reference is not None:
+            found = self._reference.department_now(department_id)
+            if found is not None:
+                return found
+        return self.department.load(department_id)
+
     account: DataLoader[UUID, Account | None]
     region: DataLoader[UUID, Region | None]
     region_by_code: DataLoader[str, Region | None]
@@ -359,6 +381,27 @@ _LOADERS: dict[str, _Factory] = {
     "inspection_events": _grouped(inspection_repo.events_of, lambda e: e.inspection_id),
     "delivery_events": _grouped(delivery_repo.events_of, lambda e: e.delivery_id),
 }
+
+
+def known_or_load(loader: DataLoader[K, V], key: K) -> V | Awaitable[V]:
+    """The loader's value for `key` when the request has it already (primed, or loaded
+    before), without awaiting; else the load, to await."""
+    found = loader.cache_map.get(key) if loader.cache else None
+    if found is not None and found.done() and not found.cancelled() and found.exception() is None:
+        return found.result()
+    return loader.load(key)
+
+
+def then(value: V | Awaitable[V], apply: Callable[[V], R]) -> R | Awaitable[R]:
+    """`apply` to the value now when it is there, else once it has been awaited: a resolver
+    that returns no awaitable lets graphql-core complete its object without awaiting."""
+    if isinstance(value, Awaitable):
+
+        async def later() -> R:
+            return apply(await value)
+
+        return later()
+    return apply(value)
 
 
 def create_loaders(reference: ReferenceData | None = None) -> Loaders:

@@ -3,6 +3,7 @@ terminals, and the staff mutations' inputs, results and errors."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
@@ -43,6 +44,7 @@ from resolvers.catalogue.service import (
 from schema.context import Info
 from schema.cost import bounded
 from schema.errors import UserError
+from schema.loaders import known_or_load, then
 from schema.pagination import Connection, ListLimit
 from storage.models import catalogue as models
 from storage.models.catalogue import (
@@ -158,11 +160,23 @@ class Department:
     def of(cls, model: models.Department) -> Self:
         return cls(code=model.code, name=model.name, _model=model)
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        region = await info.context.loaders.region.load(self._model.region_id)
-        assert region is not None  # a foreign key with RESTRICT
-        return Region.of(region)
+    @strawberry.field(graphql_type=Region)
+    def region(self, info: Info) -> Region | Awaitable[Region]:
+        return then(info.context.loaders.region_or_load(self._model.region_id), _region)
+
+
+def _region(row: models.Region | None) -> Region:
+    assert row is not None  # a foreign key with RESTRICT
+    return Region.of(row)
+
+
+def _department(row: models.Department | None) -> Department:
+    assert row is not None  # a foreign key with RESTRICT
+    return Department.of(row)
+
+
+def _materials(rows: list[models.Material]) -> list[Material]:
+    return [Material.of(row) for row in rows]
 
 
 _NO_ID = UUID(int=0)
@@ -462,27 +476,27 @@ class Service(relay.Node):
             for s in self._model.steps
         ]
 
-    @strawberry.field
-    async def department(self, info: Info) -> Department:
-        row = await info.context.loaders.department.load(self._model.department_id)
-        assert row is not None
-        return Department.of(row)
+    @strawberry.field(graphql_type=Department)
+    def department(self, info: Info) -> Department | Awaitable[Department]:
+        return then(info.context.loaders.department_or_load(self._model.department_id), _department)
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        row = await info.context.loaders.region.load(self._model.region_id)
-        assert row is not None
-        return Region.of(row)
+    @strawberry.field(graphql_type=Region)
+    def region(self, info: Info) -> Region | Awaitable[Region]:
+        return then(info.context.loaders.region_or_load(self._model.region_id), _region)
 
     @strawberry.field(directives=bounded(len(ServiceObject)), description="服务对象, each once.")
     async def audiences(self, info: Info) -> list[ServiceObject]:
         base = await info.context.loaders.base_item.load(self._model.base_id)
         return [ServiceObject(a) for a in base.audiences] if base else []
 
-    @strawberry.field(directives=bounded(MAX_MATERIALS), description=f"At most {MAX_MATERIALS}.")
-    async def materials(self, info: Info) -> list[Material]:
-        rows = await info.context.loaders.materials.load(self._model.id)
-        return [Material.of(row) for row in rows]
+    @strawberry.field(
+        graphql_type=list[Material],
+        directives=bounded(MAX_MATERIALS),
+        description=f"At most {MAX_MATERIALS}.",
+    )
+    def materials(self, info: Info) -> list[Material] | Awaitable[list[Material]]:
+        # A guide's materials are primed with it: then known without awaiting.
+        return then(known_or_load(info.context.loaders.materials, self._model.id), _materials)
 
     @strawberry.field(
         directives=bounded(MAX_COOPERATING_DEPARTMENTS),
