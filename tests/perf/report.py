@@ -35,6 +35,15 @@ class Target:
     def met(self) -> bool:
         return self.ratio >= self.needed
 
+    @property
+    def shown(self) -> str:
+        """The ratio with as many decimals as it takes not to read as the other verdict
+        (0.7954 is 0.795, not the 0.80 it needs)."""
+        digits = 2
+        while digits < 6 and (round(self.ratio, digits) >= self.needed) != self.met:
+            digits += 1
+        return f"{self.ratio:.{digits}f}"
+
 
 HEADER = ("scenario", "req/s", "p50 ms", "p99 ms", "x fair REST", "x bare", "SQL/req", "failed")
 
@@ -88,7 +97,7 @@ def markdown_table(rows: Sequence[Row]) -> str:
 
 def targets_text(targets: Sequence[Target]) -> str:
     return "\n".join(
-        f"{'met    ' if t.met else 'NOT MET'}  {t.name}: {t.ratio:.2f} (needs {t.needed:.2f})"
+        f"{'met    ' if t.met else 'NOT MET'}  {t.name}: {t.shown} (needs {t.needed:.2f})"
         for t in targets
     )
 
