@@ -9,7 +9,9 @@ alike, where two full `make bench` runs an hour apart can differ by half.
 
 - plain values: `schema.execution.PlainValues`, or strawberry's stock executor;
 - ledger admissions: the cost ledger admitting a caller Redis admitted within SEEN_SECONDS
-  without a round trip, or asking Redis every time.
+  without a round trip, or asking Redis every time;
+- reference without awaiting: a guide's region and department read from the reference data
+  at once while it is current (`Loaders.region_or_load`), or always through the loaders.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api import limits
 from api.app import ask_self, create_app, schema_of, serving
+from resolvers.reference import ReferenceData
 from resolvers.settings import Settings
 from schema.execution import PlainValues
 from tests.perf.bench import GUIDE, REDIS, SERVER, guide_codes
@@ -62,9 +65,15 @@ async def measure() -> dict[str, list[float]]:
     def admissions(on: bool) -> None:
         limits.SEEN_SECONDS = seen_seconds if on else -1.0  # every admission asks Redis
 
+    current = ReferenceData._current
+
+    def reference(on: bool) -> None:
+        ReferenceData._current = current if on else (lambda self: False)  # type: ignore[method-assign]
+
     switches: dict[str, Callable[[bool], None]] = {
         "plain values": executor,
         "ledger admissions": admissions,
+        "reference without awaiting": reference,
     }
     app = serving(create_app(settings))
     async with LifespanManager(app, startup_timeout=120) as manager:
@@ -108,9 +117,10 @@ async def measure() -> dict[str, list[float]]:
 
 def main() -> None:
     results = asyncio.run(measure())
+    width = max(map(len, results))
     for name, runs in results.items():
         rounds = " ".join(f"{r:.0f}" for r in runs)
-        print(f"{name:<48} {statistics.median(runs):7.0f} µs CPU per guide  ({rounds})")
+        print(f"{name:<{width}} {statistics.median(runs):7.0f} µs CPU per guide  ({rounds})")
 
 
 if __name__ == "__main__":
