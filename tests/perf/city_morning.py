@@ -232,6 +232,7 @@ def _users() -> type:
     import base64
     import random
 
+    import gevent
     from locust import HttpUser, constant_throughput, task
 
     residents, codes = _residents, _codes
@@ -246,6 +247,11 @@ def _users() -> type:
             # One resident per user: a sign-in rotates the resident's tokens, which another
             # user holding the same resident would then present as stale.
             self.me = residents[next(_taken) % len(residents)]
+            # Each at its own moment of the second, as residents are: spawned together and
+            # paced alike, the users would otherwise all send at once, every second (seen as
+            # a burst of a hundred requests at the same instant each second, shed with 503
+            # by the process's cap on executions at once, and the p99 their queue).
+            gevent.sleep(random.uniform(0, 1 / PER_USER))
 
         def gql(
             self,
