@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -240,11 +241,46 @@ def lua_rotating(
     return "\n".join(lines) + "\n"
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far: the Python processes other than this one (the server being
+    measured; the others idle meanwhile), PostgreSQL's, Redis's, and this process's waited-for
+    children (wrk, once it has ended)."""
+    used = {"server": 0.0, "PostgreSQL": 0.0, "Redis": 0.0}
+    me = os.getpid()
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        name, times = process.info["name"] or "", process.info["cpu_times"]
+        if times is None or process.pid == me:
+            continue
+        kind = (
+            "PostgreSQL"
+            if name.startswith("postgres")
+            else "Redis"
+            if name.startswith("redis")
+            else "server"
+            if name.startswith("python")
+            else None
+        )
+        if kind is not None:
+            used[kind] += times.user + times.system
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["wrk"] = children.ru_utime + children.ru_stime
+    return used
+
+
+def cores_text(cores: dict[str, float]) -> str:
+    return " / ".join(f"{cores[kind]:.2f}" for kind in CORE_KINDS)
+
+
+# The columns of "CPU cores": how much of the machine each part used during a scenario.
+CORE_KINDS = ("server", "PostgreSQL", "Redis", "wrk")
+
+
 def wrk(
     name: str, base: str, script: str, *, folder: Path, connections: str = CONNECTIONS
 ) -> Result:
     path = folder / (re.sub(r"\W+", "_", name) + ".lua")
     path.write_text(script, encoding="utf-8")
+    before, started = cpu_seconds(), time.monotonic()
     completed = subprocess.run(
         [
             "wrk",
@@ -262,6 +298,8 @@ def wrk(
         text=True,
         check=False,
     )
+    elapsed, after = time.monotonic() - started, cpu_seconds()
+    cores = {kind: (after[kind] - before[kind]) / elapsed for kind in CORE_KINDS}
     output = completed.stdout
     if completed.returncode != 0 or "Requests/sec" not in output:
         raise SystemExit(f"{name}: wrk failed:\n{output}\n{completed.stderr}")
@@ -280,10 +318,12 @@ def wrk(
         _latency(output, "99%"),
         requests=requests,
         failed=bad,
+        extra={"cores": cores},
     )
     print(
         f"  {name:<44}{result.requests_per_second:>9.0f} req/s  p50 {result.p50_ms:7.2f} ms"
-        f"  p99 {result.p99_ms:7.2f} ms{f'  FAILED {bad}' if bad else ''}",
+        f"  p99 {result.p99_ms:7.2f} ms  cores {cores_text(cores)}"
+        f"{f'  FAILED {bad}' if bad else ''}",
         flush=True,
     )
     return result
@@ -1009,6 +1049,7 @@ def tabulate(
                 result.requests_per_second / bare if bare else None,
                 sql.get(sql_of.get(name, name)),
                 result.failed,
+                result.extra.get("cores"),
             )
         )
 

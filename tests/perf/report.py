@@ -21,6 +21,8 @@ class Row:
     x_bare: float | None
     sql_per_request: float | None
     failed: int = 0
+    # Cores each part of the machine used meanwhile (bench.CORE_KINDS), for wrk's scenarios.
+    cores: dict[str, float] | None = None
 
 
 @dataclass
@@ -45,7 +47,17 @@ class Target:
         return f"{self.ratio:.{digits}f}"
 
 
-HEADER = ("scenario", "req/s", "p50 ms", "p99 ms", "x fair REST", "x bare", "SQL/req", "failed")
+HEADER = (
+    "scenario",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "x fair REST",
+    "x bare",
+    "SQL/req",
+    "failed",
+    "cores: server / PostgreSQL / Redis / wrk",
+)
 
 
 def _cells(row: Row) -> tuple[str, ...]:
@@ -63,6 +75,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         ratio(row.x_bare),
         "—" if row.sql_per_request is None else f"{row.sql_per_request:.1f}",
         str(row.failed),
+        "—" if row.cores is None else " / ".join(f"{v:.2f}" for v in row.cores.values()),
     )
 
 
@@ -176,7 +189,10 @@ def write_report(
         "off, each request asking for another guide or word; `page cached` and `guide signed "
         "in` on `rongban serve` with default settings (access log at INFO). SQL/req: "
         "statements sent per request, counted on asyncpg's connections in-process on the "
-        "same database (pool resets not counted; `make bench-profile` lists them)."
+        "same database (pool resets not counted; `make bench-profile` lists them). Cores: "
+        "CPU time used during the scenario per second of it, by the Python processes other "
+        "than the bench's (the server measured; the others idle), PostgreSQL, Redis and wrk; "
+        "the machine's cores are its ceiling."
     )
     body = [
         f"# make bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
