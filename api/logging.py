@@ -417,9 +417,9 @@ class _Writer:
     goes from empty to not empty, then lets lines gather for GATHER_SECONDS and writes all
     of them, so that a busy server wakes it about twenty times a second rather than once per
     request: each wake-up takes the GIL from the event loop's thread, which on a busy server
-    cost more than formatting the lines (a cached answer served 19,700 a second with a wake-up
-    every 2 ms, 21,000-22,000 with one every 50 ms, 24,500 with no access log). `flush` cuts
-    the wait short."""
+    cost more than formatting the lines (a cached answer served 19,300-20,100 a second with a
+    wake-up every 2 ms, 23,200-23,600 with one every 50 ms, 24,200-24,900 with the access log
+    off). `flush` cuts the wait short."""
 
     _STOP = object()
 
