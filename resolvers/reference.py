@@ -28,14 +28,13 @@ class ReferenceData:
         self._by_code: dict[str, Region] = {}
 
     async def _fresh(self) -> None:
-        now = time.monotonic()
-        if self._version is not None and now - self._checked < VERSION_TTL_SECONDS:
+        if self._current():
             return
         try:
             version = await catalogue_version(self._redis)
         except RedisError:
             version = self._version or "redis-down"
-        self._checked = now
+        self._checked = time.monotonic()
         if version == self._version:
             return
         async with self._lock:  # one reload at a time; the others wait for its result
@@ -67,6 +66,7 @@ class ReferenceData:
         await self._fresh()
 
     def _current(self) -> bool:
+        """Whether the version was checked within the last VERSION_TTL_SECONDS."""
         return self._version is not None and time.monotonic() - self._checked < VERSION_TTL_SECONDS
 
     def region_now(self, region_id: UUID) -> Region | None:

@@ -153,20 +153,14 @@ class Loaders(_Lazy):
     made graphql-core gather every card of a page."""
 
     def region_or_load(self, region_id: UUID) -> Region | Awaitable[Region | None] | None:
-        if self._reference is not None:
-            found = self._reference.region_now(region_id)
-            if found is not None:
-                return found
-        return self.region.load(region_id)
+        found = self._reference.region_now(region_id) if self._reference else None
+        return found if found is not None else self.region.load(region_id)
 
     def department_or_load(
         self, department_id: UUID
     ) -> Department | Awaitable[Department | None] | None:
-        if self._reference is not None:
-            found = self._reference.department_now(department_id)
-            if found is not None:
-                return found
-        return self.department.load(department_id)
+        found = self._reference.department_now(department_id) if self._reference else None
+        return found if found is not None else self.department.load(department_id)
 
     account: DataLoader[UUID, Account | None]
     region: DataLoader[UUID, Region | None]

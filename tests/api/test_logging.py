@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -78,6 +79,22 @@ def _numbers(text: str) -> list[int]:
     ]
 
 
+def _before_each_write(
+    monkeypatch: pytest.MonkeyPatch, before: Callable[[list[Any]], object]
+) -> None:
+    """Runs `before` with each batch the installed writer thread is about to write."""
+    handler = api_logging._installed
+    assert handler is not None
+    assert handler.listener is not None
+    write = handler.listener._write
+
+    def spied(items: list[Any]) -> None:
+        before(items)
+        write(items)
+
+    monkeypatch.setattr(handler.listener, "_write", spied)
+
+
 def test_a_burst_from_two_threads_is_written_whole_and_in_order_per_thread(
     service_log: ServiceLog,
 ) -> None:
@@ -101,19 +118,14 @@ def test_a_burst_from_two_threads_is_written_whole_and_in_order_per_thread(
 def test_a_writer_that_falls_behind_drops_lines_and_says_how_many(
     service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    handler = api_logging._installed
-    assert handler is not None
-    assert handler.listener is not None
     monkeypatch.setattr(api_logging, "QUEUE_SIZE", 10)
     writing, gate = threading.Event(), threading.Event()
-    write = handler.listener._write
 
     def slow(items: list[Any]) -> None:
         writing.set()
         gate.wait(5)
-        write(items)
 
-    monkeypatch.setattr(handler.listener, "_write", slow)
+    _before_each_write(monkeypatch, slow)
     try:
         _access(0)
         assert writing.wait(5)  # the writer holds line 0 and writes nothing more for now
@@ -142,18 +154,9 @@ def test_closing_writes_what_is_still_queued(service_log: ServiceLog) -> None:
 def test_one_wake_up_writes_every_line_gathered_in_writes_of_at_most_1000(
     service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    handler = api_logging._installed
-    assert handler is not None
-    assert handler.listener is not None
     service_log()  # nothing of an earlier test left queued
     gathered: list[int] = []
-    write = handler.listener._write
-
-    def counted(items: list[Any]) -> None:
-        gathered.append(len(items))
-        write(items)
-
-    monkeypatch.setattr(handler.listener, "_write", counted)
+    _before_each_write(monkeypatch, lambda items: gathered.append(len(items)))
     monkeypatch.setattr(api_logging, "GATHER_SECONDS", 600.0)  # until service_log's flush
     for n in range(4500):
         _access(n)

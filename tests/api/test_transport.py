@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -106,6 +107,18 @@ async def server() -> AsyncIterator[tuple[int, asyncio.Event]]:
         await asyncio.wait_for(task, 10)
 
 
+@asynccontextmanager
+async def _connection(
+    port: int,
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """A raw loopback connection to the server, closed afterwards."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+
+
 async def _read_response(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     length = next(
@@ -120,15 +133,12 @@ async def test_each_response_is_one_write_on_a_kept_alive_connection(
     server: tuple[int, asyncio.Event],
 ) -> None:
     port, _ = server
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with _connection(port) as (reader, writer):
         for n in range(3):
             writer.write(f"GET /small?n={n} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
             head, body = await _read_response(reader)
             assert head.startswith(b"HTTP/1.1 200")
             assert json.loads(body) == {"n": n}
-    finally:
-        writer.close()
     # uvicorn's own protocol writes the head and the body apart: six writes for three.
     assert len(WRITES) == 3
     assert all(w.startswith(b"HTTP/1.1 200") and w.endswith(b"}") for w in WRITES)
@@ -136,14 +146,11 @@ async def test_each_response_is_one_write_on_a_kept_alive_connection(
 
 async def test_pipelined_requests_are_answered_in_order(server: tuple[int, asyncio.Event]) -> None:
     port, _ = server
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with _connection(port) as (reader, writer):
         writer.write(
             b"".join(f"GET /small?n={n} HTTP/1.1\r\nHost: test\r\n\r\n".encode() for n in range(5))
         )
         answers = [json.loads((await _read_response(reader))[1]) for _ in range(5)]
-    finally:
-        writer.close()
     assert answers == [{"n": n} for n in range(5)]
 
 
@@ -151,10 +158,9 @@ async def test_connection_close_sends_the_answer_then_closes(
     server: tuple[int, asyncio.Event],
 ) -> None:
     port, _ = server
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /small?n=7 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-    everything = await asyncio.wait_for(reader.read(), 5)  # up to the server's close
-    writer.close()
+    async with _connection(port) as (reader, writer):
+        writer.write(b"GET /small?n=7 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        everything = await asyncio.wait_for(reader.read(), 5)  # up to the server's close
     head, _, body = everything.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     assert json.loads(body) == {"n": 7}
@@ -189,8 +195,7 @@ async def test_websocket_upgrade_after_an_answer_on_the_same_connection(
     server: tuple[int, asyncio.Event],
 ) -> None:
     port, _ = server
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with _connection(port) as (reader, writer):
         writer.write(b"GET /small?n=1 HTTP/1.1\r\nHost: test\r\n\r\n")
         assert json.loads((await _read_response(reader))[1]) == {"n": 1}
         writer.write(
@@ -207,8 +212,6 @@ async def test_websocket_upgrade_after_an_answer_on_the_same_connection(
         header = await asyncio.wait_for(reader.readexactly(2), 5)
         assert header[0] == 0x81
         assert (await reader.readexactly(header[1])).decode() == "echo 你好"
-    finally:
-        writer.close()
 
 
 async def test_websocket_clients_connect_and_talk(server: tuple[int, asyncio.Event]) -> None:
