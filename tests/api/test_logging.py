@@ -176,3 +176,22 @@ def test_flush_does_not_wait_for_the_gathering(
     _access(1)
 
     assert _numbers(service_log()) == [1]
+
+
+def test_a_warning_is_written_without_waiting_for_the_gathering(
+    service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service_log()
+    written = threading.Event()
+    _before_each_write(monkeypatch, lambda items: written.set())
+    monkeypatch.setattr(api_logging, "GATHER_SECONDS", 600.0)
+    _access(1)
+    logging.getLogger("api.test").info("an ordinary line")
+    assert not written.wait(0.3)  # gathering
+    logging.getLogger("api.test").warning("a worker is about to be killed")
+
+    assert written.wait(5)  # without a flush: a process killed now keeps its warning
+    text = service_log()
+    assert _numbers(text) == [1]
+    assert "an ordinary line" in text
+    assert "a worker is about to be killed" in text

@@ -46,12 +46,13 @@ async def test_workers_are_forked_from_a_loaded_parent_and_replaced_when_killed(
     settings = seeded.settings
     if settings.embedded_redis or not settings.database_url.startswith("postgres"):
         pytest.skip("several workers share state only through real PostgreSQL and Redis")
-    with _server(settings, tmp_path / "server.log") as (url, process):
+    log = tmp_path / "server.log"
+    with _server(settings, log) as (url, process):
         parent = psutil.Process(process.pid)
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await _exercise(client, process, parent)
+            await _exercise(client, process, parent, log)
             await _both_serve(url, _workers(parent))
-    text = (tmp_path / "server.log").read_text(errors="replace")
+    text = log.read_text(errors="replace")
     assert process.returncode == 0, text[-2000:]
     # Graceful: the one worker killed is the test's; none had to be killed at the stop.
     assert text.count("was sent SIGKILL") == 1, text[-2000:]
@@ -189,8 +190,12 @@ def _server(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess.Pop
             written.close()
 
 
+def _ready_pids(log: Path) -> set[int]:
+    return {int(pid) for pid in re.findall(r"ready: process (\d+) serves", log.read_text())}
+
+
 async def _exercise(
-    client: httpx.AsyncClient, process: subprocess.Popen[bytes], parent: psutil.Process
+    client: httpx.AsyncClient, process: subprocess.Popen[bytes], parent: psutil.Process, log: Path
 ) -> None:
     async def ready() -> bool:
         assert process.poll() is None, "the server ended"
@@ -202,6 +207,10 @@ async def _exercise(
     await eventually(ready, 90, "the server answered /readyz")
     await eventually(lambda: len(_workers(parent)) == 2, 30, "two workers ran")
     workers = _workers(parent)
+    # /readyz is answered by whichever worker is up: the other may still be warming up.
+    await eventually(
+        lambda: {w.pid for w in workers} <= _ready_pids(log), 90, "both workers said ready"
+    )
 
     # Searches load nothing new in a worker: the dictionaries came from the parent.
     for word in ("身份证", "shebao", "sfz"):
