@@ -1,8 +1,10 @@
 """`make bench`'s verdicts read the way they were decided: a ratio just short of its target
-is never printed as the target itself."""
+is never printed as the target itself, and a scenario measured in rounds is reported by its
+median round."""
 
 from __future__ import annotations
 
+from tests.perf.bench import Result, median_round
 from tests.perf.report import Target, targets_text
 
 
@@ -16,3 +18,14 @@ def test_a_ratio_just_short_shows_the_decimals_that_make_it_short() -> None:
     ]
     assert Target("x", 0.7999991, 0.8).shown == "0.799999"
     assert Target("x", 0.61, 0.5).shown == "0.61"
+
+
+def test_rounds_in_turns_are_reported_by_their_median_round() -> None:
+    rounds = [Result("page cached", rps, 1.0, 2.0) for rps in (21_600.0, 15_400.0, 20_100.0)]
+
+    chosen = median_round(rounds)
+
+    assert chosen.requests_per_second == 20_100.0
+    assert chosen.note == "median of 3 rounds (15400-21600 req/s)"
+    assert median_round(rounds[:2]).requests_per_second == 15_400.0  # the lower middle
+    assert median_round(rounds[:1]).note == ""

@@ -183,7 +183,9 @@ def write_report(
     print("\ntargets (ratios from this run; a target never fails the run):")
     print(targets_text(targets))
     notes = (
-        "Reads: wrk, one thread, 16 connections; writes: wrk the same way (closed loop) "
+        "Reads: wrk, one thread, 16 connections; `bare Starlette` and `page cached` are "
+        "each the median of three rounds measured in turns, side by side (the machine's "
+        "speed drifts over minutes); writes: wrk the same way (closed loop) "
         "and an open-loop client at the target rate (latency from each request's scheduled "
         "start). `guide uncached` and the searches run on the app with its response cache "
         "off, each request asking for another guide or word; `page cached` and `guide signed "
