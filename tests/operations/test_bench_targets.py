@@ -4,7 +4,7 @@ median round."""
 
 from __future__ import annotations
 
-from tests.perf.bench import Result, median_round
+from tests.perf.bench import Result, median_round, paired_ratio
 from tests.perf.report import Target, targets_text
 
 
@@ -29,3 +29,22 @@ def test_rounds_in_turns_are_reported_by_their_median_round() -> None:
     assert chosen.note == "median of 3 rounds (15400-21600 req/s)"
     assert median_round(rounds[:2]).requests_per_second == 15_400.0  # the lower middle
     assert median_round(rounds[:1]).note == ""
+
+
+def _in_turns(name: str, group: str, *rounds: float) -> Result:
+    chosen = median_round([Result(name, rps, 1.0, 2.0) for rps in rounds])
+    chosen.extra |= {"rounds": list(rounds), "turns": group}
+    return chosen
+
+
+def test_scenarios_run_in_turns_are_compared_round_by_round() -> None:
+    # A slow spell in the second round slows both of its runs.
+    one = _in_turns("guide signed in", "reads", 836.0, 643.0, 712.0)
+    two = _in_turns("2 workers", "reads", 1500.0, 1100.0, 1200.0)
+    elsewhere = _in_turns("bare Starlette", "page", 24_000.0, 23_700.0, 23_800.0)
+
+    assert paired_ratio(two, one) == 1100.0 / 643.0  # the median of the rounds' own ratios
+    assert paired_ratio(two, one) != two.requests_per_second / one.requests_per_second
+    # Not run in turns with each other: the two reported figures.
+    assert paired_ratio(one, elsewhere) == 712.0 / 23_800.0
+    assert paired_ratio(one, Result("REST", 5000.0, 1.0, 2.0)) == 712.0 / 5000.0

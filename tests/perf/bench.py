@@ -61,8 +61,8 @@ SERVER = os.environ.get("RONGBAN_BENCH_POSTGRES", "postgres://postgres@127.0.0.1
 REDIS = os.environ.get("RONGBAN_BENCH_REDIS", "redis://127.0.0.1:6379/12")
 DURATION = os.environ.get("RONGBAN_BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("RONGBAN_BENCH_CONNECTIONS", "16")
-# Rounds of bare Starlette and the cached page, in turns.
-PAIRED_ROUNDS = 3
+# Rounds of the scenarios that targets compare with each other, run in turns.
+ROUNDS = 3
 RESIDENTS = int(os.environ.get("RONGBAN_BENCH_RESIDENTS", "64"))
 PROFILE = os.environ.get("PROFILE", "") not in ("", "0") or "--profile" in sys.argv
 OUT = ROOT / "var" / "bench"
@@ -288,6 +288,19 @@ def median_round(rounds: Sequence[Result]) -> Result:
             f"-{ordered[-1].requests_per_second:.0f} req/s)"
         )
     return chosen
+
+
+def paired_ratio(result: Result, other: Result) -> float:
+    """`result`'s throughput over `other`'s. When the two ran in turns with each other, the
+    median of each round's own ratio: a round's two runs are a minute apart at most, the two
+    median rounds may be several minutes apart."""
+    mine, theirs = result.extra.get("rounds"), other.extra.get("rounds")
+    together = result.extra.get("turns") is not None and (
+        result.extra.get("turns") == other.extra.get("turns")
+    )
+    if together and mine and theirs and len(mine) == len(theirs):
+        return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
+    return result.requests_per_second / other.requests_per_second
 
 
 def wrk(
@@ -544,22 +557,28 @@ def main() -> None:
                 warm_up(base, **script)
                 results[name] = wrk(name, base, lua_rotating(**script), folder=where)
 
-            # The cached page's target is a ratio to the machine's ceiling, and this virtual
-            # machine's speed drifts by a tenth or more over minutes: the two are measured in
-            # turns, side by side, and each reported by its median round.
-            paired: dict[str, list[Result]] = {"bare Starlette": [], "page cached": []}
-            for _ in range(PAIRED_ROUNDS):
-                run(
-                    "bare Starlette",
-                    f"http://127.0.0.1:{ports['bare']}",
-                    method="GET",
-                    paths=["/bare"],
-                )
-                paired["bare Starlette"].append(results["bare Starlette"])
-                run("page cached", graphql, method="POST", paths=["/graphql"], bodies=[gql(PAGE)])
-                paired["page cached"].append(results["page cached"])
-            for name, rounds in paired.items():
-                results[name] = median_round(rounds)
+            def in_turns(scenarios: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+                """Scenarios whose targets compare them with each other, run in turns for
+                ROUNDS rounds, each reported by its median round: this virtual machine's
+                speed drifts by a tenth or more over minutes, more than some targets' margins."""
+                rounds: dict[str, list[Result]] = {name: [] for name, _, _ in scenarios}
+                for _ in range(ROUNDS):
+                    for name, base, script in scenarios:
+                        run(name, base, **script)
+                        rounds[name].append(results[name])
+                for name, measured in rounds.items():
+                    results[name] = median_round(measured)
+                    results[name].extra["rounds"] = [r.requests_per_second for r in measured]
+                    results[name].extra["turns"] = scenarios[0][0]  # the group, by its first
+
+            bare_url = f"http://127.0.0.1:{ports['bare']}"
+            cached_page = {"method": "POST", "paths": ["/graphql"], "bodies": [gql(PAGE)]}
+            in_turns(
+                [
+                    ("bare Starlette", bare_url, {"method": "GET", "paths": ["/bare"]}),
+                    ("page cached", graphql, cached_page),
+                ]
+            )
             run(
                 "REST page",
                 rest_base,
@@ -581,29 +600,49 @@ def main() -> None:
                     method="GET",
                     paths=[f"/rest/search?q={quote(v)}&limit=20" for v in values],
                 )
-            run(
-                "guide uncached",
-                computed_url,
-                method="POST",
-                paths=["/graphql"],
-                bodies=[gql(GUIDE, {"code": c}) for c in codes],
+            # Two workers beside the one, idle until their turn.
+            two = serve(
+                ["api.cli", "serve"],
+                env | {"RONGBAN_PORT": str(ports["two"]), "RONGBAN_WORKERS": "2"},
+                ports["two"],
             )
-            run(
-                "guide signed in",
-                graphql,
-                method="POST",
-                paths=["/graphql"],
-                bodies=[gql(GUIDE, {"code": c}) for c in codes],
-                tokens=tokens,
+            started.append(two)
+            two_log = OUT / f"server-{ports['two']}.log"
+            wait_for_workers(two_log, 2)
+            memory["two_workers_after_start"] = worker_memory(two.pid)
+            guides = [gql(GUIDE, {"code": c}) for c in codes]
+            guide = {"method": "POST", "paths": ["/graphql"], "bodies": guides}
+            # Each next to what its target compares it with: the searches and the uncached
+            # guide, the uncached and the signed-in guide, one worker and two.
+            in_turns(
+                [
+                    *(
+                        (
+                            f"search {kind}",
+                            computed_url,
+                            {
+                                "method": "POST",
+                                "paths": ["/graphql"],
+                                "bodies": [gql(SEARCH, {"keyword": v}) for v in values],
+                            },
+                        )
+                        for kind, values in words.items()
+                    ),
+                    ("guide uncached", computed_url, guide),
+                    ("guide signed in", graphql, guide | {"tokens": tokens}),
+                    # Where the server's work dominates.
+                    (
+                        "guide signed in, 2 workers",
+                        f"http://127.0.0.1:{ports['two']}/graphql",
+                        guide | {"tokens": tokens},
+                    ),
+                ]
             )
-            for kind, values in words.items():
-                run(
-                    f"search {kind}",
-                    computed_url,
-                    method="POST",
-                    paths=["/graphql"],
-                    bodies=[gql(SEARCH, {"keyword": v}) for v in values],
-                )
+            memory["two_workers_after_load"] = worker_memory(two.pid)
+            restarts = two_log.read_text(errors="replace").count("died")
+            if restarts:
+                results["guide signed in, 2 workers"].note += f"; {restarts} worker restarts"
+            stop(two)
             memory["api_rss_after_reads_mib"] = rss(app.pid)
             edge = edge_checks(graphql, tokens[0])
             sql |= asyncio.run(
@@ -673,29 +712,6 @@ def main() -> None:
 
             first_search = search_latencies(fresh, computed_url, words["pinyin"])
             stop(app)
-            # Two workers on the signed-in guide, where the server's work dominates.
-            two = serve(
-                ["api.cli", "serve"],
-                env | {"RONGBAN_PORT": str(ports["two"]), "RONGBAN_WORKERS": "2"},
-                ports["two"],
-            )
-            started.append(two)
-            two_log = OUT / f"server-{ports['two']}.log"
-            wait_for_workers(two_log, 2)
-            memory["two_workers_after_start"] = worker_memory(two.pid)
-            run(
-                "guide signed in, 2 workers",
-                f"http://127.0.0.1:{ports['two']}/graphql",
-                method="POST",
-                paths=["/graphql"],
-                bodies=[gql(GUIDE, {"code": c}) for c in codes],
-                tokens=tokens,
-            )
-            memory["two_workers_after_load"] = worker_memory(two.pid)
-            restarts = two_log.read_text(errors="replace").count("died")
-            if restarts:
-                results["guide signed in, 2 workers"].note = f"{restarts} worker restarts"
-            stop(two)
         if PROFILE:
             profiles = asyncio.run(
                 profile_all(env, database, codes, tokens, words, service_code, residents)
@@ -1080,17 +1096,17 @@ def tabulate(
             )
         )
 
-    def rps(name: str) -> float:
-        return results[name].requests_per_second
+    def ratio(name: str, other: str) -> float:
+        return paired_ratio(results[name], results[other])
 
-    guide = rps("guide uncached")
+    guide = "guide uncached"
     targets = [
-        Target("cached page >= 0.8x bare Starlette", rps("page cached") / bare, 0.8),
-        Target("uncached guide >= 1.5x REST guide", guide / rps("REST guide"), 1.5),
-        Target("uncached guide >= 0.15x bare Starlette", guide / bare, 0.15),
-        Target("signed-in guide >= 0.7x uncached guide", rps("guide signed in") / guide, 0.7),
+        Target("cached page >= 0.8x bare Starlette", ratio("page cached", "bare Starlette"), 0.8),
+        Target("uncached guide >= 1.5x REST guide", ratio(guide, "REST guide"), 1.5),
+        Target("uncached guide >= 0.15x bare Starlette", ratio(guide, "bare Starlette"), 0.15),
+        Target("signed-in guide >= 0.7x uncached guide", ratio("guide signed in", guide), 0.7),
         *[
-            Target(f"{kind} search >= 0.5x uncached guide", rps(f"search {kind}") / guide, 0.5)
+            Target(f"{kind} search >= 0.5x uncached guide", ratio(f"search {kind}", guide), 0.5)
             for kind in ("Chinese", "pinyin", "initials")
         ],
         Target(
@@ -1102,7 +1118,7 @@ def tabulate(
         ),
         Target(
             "2 workers >= 1.7x 1 worker (signed-in guide)",
-            rps("guide signed in, 2 workers") / rps("guide signed in"),
+            ratio("guide signed in, 2 workers", "guide signed in"),
             1.7,
         ),
     ]

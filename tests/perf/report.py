@@ -183,9 +183,11 @@ def write_report(
     print("\ntargets (ratios from this run; a target never fails the run):")
     print(targets_text(targets))
     notes = (
-        "Reads: wrk, one thread, 16 connections; `bare Starlette` and `page cached` are "
-        "each the median of three rounds measured in turns, side by side (the machine's "
-        "speed drifts over minutes); writes: wrk the same way (closed loop) "
+        "Reads: wrk, one thread, 16 connections. Scenarios that targets compare with each "
+        "other run in turns, three rounds, each reported by its median round, and such a "
+        "target is the median of the rounds' own ratios (the machine's speed drifts over "
+        "minutes): bare Starlette with the cached page; the searches, the uncached and "
+        "signed-in guides and two workers. Writes: wrk the same way (closed loop) "
         "and an open-loop client at the target rate (latency from each request's scheduled "
         "start). `guide uncached` and the searches run on the app with its response cache "
         "off, each request asking for another guide or word; `page cached` and `guide signed "
