@@ -36,6 +36,10 @@ CONTINUATION = "  | "
 QUEUE_SIZE = 10_000
 # How long the writer lets lines gather once woken (see _Writer).
 GATHER_SECONDS = 0.05
+# How long lines still gather once hurried (a warning, a flush): enough that a storm of
+# warnings (every request's, while Redis is down) wakes the writer a few hundred times a
+# second rather than once per warning.
+HURRIED_SECONDS = 0.005
 # The server's own start and stop lines are written at once, after whatever is queued:
 # uvicorn re-raises SIGTERM right after its last line, which ends the process before a
 # writer thread would get to it.
@@ -419,7 +423,7 @@ class _Writer:
     request: each wake-up takes the GIL from the event loop's thread, which on a busy server
     cost more than formatting the lines (a cached answer served 19,300-20,100 a second with a
     wake-up every 2 ms, 23,200-23,600 with one every 50 ms, 24,200-24,900 with the access log
-    off). `flush` cuts the wait short, and so does a warning or an error."""
+    off). `flush` cuts the wait short to HURRIED_SECONDS, and so does a warning or an error."""
 
     _STOP = object()
 
@@ -487,7 +491,9 @@ class _Writer:
                 self._wake.wait(0.25)
                 self._wake.clear()
                 continue
-            self._now.wait(GATHER_SECONDS)  # let lines gather: one write for all of them
+            # Let lines gather: one write for all of them.
+            if self._now.wait(GATHER_SECONDS):
+                time.sleep(HURRIED_SECONDS)
             self._now.clear()
             self._writing = True
             stop = False

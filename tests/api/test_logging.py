@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -195,3 +196,21 @@ def test_a_warning_is_written_without_waiting_for_the_gathering(
     assert _numbers(text) == [1]
     assert "an ordinary line" in text
     assert "a worker is about to be killed" in text
+
+
+def test_warnings_in_a_burst_are_written_together(
+    service_log: ServiceLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While Redis is down every request warns: each warning hurries the writer, which still
+    # gathers a little, so that the burst is not one wake-up (and one write) per warning.
+    service_log()
+    batches: list[int] = []
+    _before_each_write(monkeypatch, lambda items: batches.append(len(items)))
+    monkeypatch.setattr(api_logging, "HURRIED_SECONDS", 1.0)
+    for n in range(20):  # over about 0.2 s, each of them long enough for the writer to wake
+        logging.getLogger("api.test").warning("session cache unavailable %d", n)
+        time.sleep(0.01)
+
+    text = service_log()
+    assert all(f"session cache unavailable {n}" in text for n in range(20))
+    assert batches == [20]
