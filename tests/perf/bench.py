@@ -51,7 +51,7 @@ from resolvers.settings import Settings
 from storage.database import tortoise_config
 from tests.perf import profile as prof
 from tests.perf.abuse import AbuseReport, as_dict, print_report, run_abuse
-from tests.perf.report import Row, Target, write_report
+from tests.perf.report import CORE_KINDS, Row, Target, cores_text, write_report
 from tests.perf.residents import HYGIENE_BASIC_CODE, HYGIENE_REGION, Resident, make_residents
 from tests.perf.rest_baseline import build_search_table
 from tests.perf.scale import SUBJECTS, generate
@@ -269,14 +269,6 @@ def cpu_seconds() -> dict[str, float]:
     return used
 
 
-def cores_text(cores: dict[str, float]) -> str:
-    return " / ".join(f"{cores[kind]:.2f}" for kind in CORE_KINDS)
-
-
-# The columns of "CPU cores": how much of the machine each part used during a scenario.
-CORE_KINDS = ("server", "PostgreSQL", "Redis", "wrk")
-
-
 def median_round(rounds: Sequence[Result]) -> Result:
     """The round with the median throughput (the lower middle one of an even number), noted
     with the range of all of them."""
@@ -295,10 +287,12 @@ def paired_ratio(result: Result, other: Result) -> float:
     median of each round's own ratio: a round's two runs are a minute apart at most, the two
     median rounds may be several minutes apart."""
     mine, theirs = result.extra.get("rounds"), other.extra.get("rounds")
-    together = result.extra.get("turns") is not None and (
-        result.extra.get("turns") == other.extra.get("turns")
-    )
-    if together and mine and theirs and len(mine) == len(theirs):
+    if (
+        mine
+        and theirs
+        and len(mine) == len(theirs)
+        and result.extra["turns"] == other.extra["turns"]
+    ):
         return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
     return result.requests_per_second / other.requests_per_second
 

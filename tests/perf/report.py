@@ -21,8 +21,16 @@ class Row:
     x_bare: float | None
     sql_per_request: float | None
     failed: int = 0
-    # Cores each part of the machine used meanwhile (bench.CORE_KINDS), for wrk's scenarios.
+    # Cores each part of the machine used meanwhile (CORE_KINDS), for wrk's scenarios.
     cores: dict[str, float] | None = None
+
+
+# The parts of the machine whose CPU a scenario's "cores" counts.
+CORE_KINDS = ("server", "PostgreSQL", "Redis", "wrk")
+
+
+def cores_text(cores: dict[str, float]) -> str:
+    return " / ".join(f"{cores[kind]:.2f}" for kind in CORE_KINDS)
 
 
 @dataclass
@@ -56,7 +64,7 @@ HEADER = (
     "x bare",
     "SQL/req",
     "failed",
-    "cores: server / PostgreSQL / Redis / wrk",
+    "cores: " + " / ".join(CORE_KINDS),
 )
 
 
@@ -75,7 +83,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         ratio(row.x_bare),
         "—" if row.sql_per_request is None else f"{row.sql_per_request:.1f}",
         str(row.failed),
-        "—" if row.cores is None else " / ".join(f"{v:.2f}" for v in row.cores.values()),
+        "—" if row.cores is None else cores_text(row.cores),
     )
 
 
