@@ -16,6 +16,7 @@ from integrations.wechat import WeChatpyGateway
 from integrations.wechatpay.client import WeChatPayClient
 from integrations.wechatpay.protocol import PaymentGateway
 from resolvers.accounts.passwords import PasswordGate
+from resolvers.catalogue.guides import PublishedGuides
 from resolvers.catalogue.search import CatalogueIndex
 from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
@@ -130,13 +131,15 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         https_only=settings.is_production,
     )
     payments = payment_gateway_of(settings)
+    reference = ReferenceData(redis)
     try:
         yield Resources(
             settings=settings,
             keyring=keyring,
             redis=redis,
             response_cache=ResponseCache(redis),
-            reference=ReferenceData(redis),
+            reference=reference,
+            guides=PublishedGuides(reference, settings.guide_cache_entries),
             events=events,
             passwords=PasswordGate(
                 settings.password_hash_concurrency, settings.password_hash_wait_seconds

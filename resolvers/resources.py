@@ -28,6 +28,7 @@ from storage.response_cache import ResponseCache
 
 if TYPE_CHECKING:
     from resolvers.accounts.passwords import PasswordGate
+    from resolvers.catalogue.guides import PublishedGuides
     from resolvers.catalogue.search import CatalogueIndex
 
 
@@ -53,6 +54,7 @@ class Resources:
     sms: SmsSender
     response_cache: ResponseCache
     reference: ReferenceData
+    guides: PublishedGuides  # the guide pages read, in this process
     events: EventHub  # pub/sub for subscriptions: one Redis connection per process
     passwords: PasswordGate  # argon2 checks of this process, bounded
     search_index: CatalogueIndex  # keyword search over the catalogue, in this process

@@ -223,6 +223,14 @@ class Settings(BaseSettings):
     response_cache: bool = Field(
         default=True, description="Cache whole answers of anonymous catalogue queries"
     )
+    guide_cache_entries: int = Field(
+        default=8192,
+        ge=0,
+        description=(
+            "Published guides each process keeps in memory, by code (0: each read from the "
+            "database)"
+        ),
+    )
     persisted_queries_only: bool = Field(
         default=False,
         description="Residents and devices may only run the registered operations (by hash)",

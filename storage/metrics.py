@@ -70,6 +70,11 @@ RESPONSE_CACHE = Counter(
     "Lookups of whole cached anonymous answers, by result (hit, miss)",
     ["result"],
 )
+GUIDE_CACHE = Counter(
+    "rongban_guide_cache_lookups",
+    "Lookups of published guides held in a process's memory, by result (hit, miss)",
+    ["result"],
+)
 WEBSOCKETS = Gauge(
     "rongban_websocket_connections",
     "Open GraphQL WebSocket connections",

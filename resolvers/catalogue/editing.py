@@ -74,6 +74,7 @@ async def catalogue_changed(resources: Resources) -> None:
         # Caches expire on their own within minutes; the change itself is committed.
         log.warning("catalogue version not bumped: Redis unavailable")
     resources.reference.forget_version()
+    resources.guides.forget()
 
 
 # -- base items

@@ -256,7 +256,7 @@ async def warm(resources: Resources) -> None:
         # are prepared and asyncpg has learnt the types they return.
         page = await list_services(resources, ServiceFilter(keyword="办理"), first=1, after=None)
         if page is not None and page.page.rows:
-            await get_service_with_materials(page.page.rows[0].code, None)
+            await get_service_with_materials(resources, page.page.rows[0].code, None)
     except Exception:
         log.warning("catalogue reads not warmed at start-up", exc_info=True)
 
@@ -301,12 +301,16 @@ async def get_service(code: str, region_code: str | None) -> Implementation | No
 
 
 async def get_service_with_materials(
-    code: str, region_code: str | None
+    resources: Resources, code: str, region_code: str | None
 ) -> tuple[Implementation, list[Material] | None] | None:
     """`get_service` for a guide page: by implementation code, the guide and its materials
-    in one statement (None for the materials otherwise: they are loaded as usual)."""
+    in one statement, or from this process's memory of it (None for the materials otherwise:
+    they are loaded as usual)."""
     if ("-" in code or region_code is None) and 0 < len(code) <= 96 and code.isprintable():
-        return await repo.published_with_materials(code, today())
+        day = today()
+        return await resources.guides.get(
+            code, day, lambda: repo.published_with_materials(code, day)
+        )
     row = await get_service(code, region_code)
     return (row, None) if row is not None else None
 

@@ -204,7 +204,7 @@ class CatalogueQuery:
     async def service(
         self, info: Info, code: str, region_code: str | None = None
     ) -> Service | None:
-        found = await service.get_service_with_materials(code, region_code)
+        found = await service.get_service_with_materials(info.context.resources, code, region_code)
         if found is None:
             return None
         row, materials = found

@@ -1,6 +1,8 @@
 """Two API processes sharing one cache: a staff publish through process A reaches readers of
 process B within the documented in-process delay, and a publish during a slow read leaves the
-slow answer (right when it was computed) never stored under the new catalogue version."""
+slow answer (right when it was computed) never stored under the new catalogue version. Both
+with the answers cached and without: then each process's memory of the guides is what could
+be stale."""
 
 from __future__ import annotations
 
@@ -58,17 +60,25 @@ async def _two_versions(seeded: RunningApp) -> tuple[str, str]:
     return token, code
 
 
+# The response cache on (whole answers cached) and off (each process's guides in memory).
+CACHES = pytest.mark.parametrize(
+    "response_cache", ["true", "false"], ids=["answers cached", "guides in memory"]
+)
+
+
+@CACHES
 async def test_a_publish_through_one_process_reaches_readers_of_the_other(
-    seeded: RunningApp,
+    seeded: RunningApp, response_cache: str
 ) -> None:
     settings = seeded.settings
     if settings.embedded_redis or not settings.database_url.startswith("postgres"):
         pytest.skip("two processes share state only through real PostgreSQL and Redis")
     token, code = await _two_versions(seeded)
 
-    with api_processes(settings, 2) as (one, two):
+    with api_processes(settings, 2, response_cache=response_cache) as (one, two):
         async with httpx.AsyncClient(timeout=30) as client:
-            # B has the live guide cached, in Redis and in its own memory (a hit the second time).
+            # B has the live guide cached, in Redis and in its own memory (a hit the second
+            # time), or its rows in memory.
             before = [await _hours(client, two, code) for _ in range(2)]
             response = await client.post(
                 f"{one}/graphql",
@@ -95,7 +105,10 @@ async def test_a_publish_through_one_process_reaches_readers_of_the_other(
     assert after == ["全天 8:00-20:00"] * 4
 
 
-async def test_a_publish_during_a_slow_read_leaves_no_stale_answer(seeded: RunningApp) -> None:
+@CACHES
+async def test_a_publish_during_a_slow_read_leaves_no_stale_answer(
+    seeded: RunningApp, response_cache: str
+) -> None:
     settings = seeded.settings
     if settings.embedded_redis or not settings.database_url.startswith("postgres"):
         pytest.skip("two processes share state only through real PostgreSQL and Redis")
@@ -104,7 +117,11 @@ async def test_a_publish_during_a_slow_read_leaves_no_stale_answer(seeded: Runni
 
     # A read held up by the test may take longer than a request normally may.
     with api_processes(
-        settings, 2, execution_timeout_seconds="60", execution_seconds_per_minute="60"
+        settings,
+        2,
+        execution_timeout_seconds="60",
+        execution_seconds_per_minute="60",
+        response_cache=response_cache,
     ) as (one, two):
         async with httpx.AsyncClient(timeout=60) as client:
             lock = await asyncpg.connect(settings.database_url)

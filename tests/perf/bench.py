@@ -465,7 +465,9 @@ def main() -> None:
         old.unlink()
     database = asyncio.run(prepare_database())
     redis.Redis.from_url(REDIS).flushdb()  # this benchmark's own DB: no stale cache or session
-    ports = {name: free_port() for name in ("app", "computed", "rest", "bare", "mock", "two")}
+    ports = {
+        name: free_port() for name in ("app", "computed", "rows", "rest", "bare", "mock", "two")
+    }
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")}
     mock_url = f"http://127.0.0.1:{ports['mock']}"
     env = base_env | {
@@ -633,6 +635,16 @@ def main() -> None:
                 ]
             )
             memory["two_workers_after_load"] = worker_memory(two.pid)
+            # What the guides kept in memory are worth: every guide's rows from PostgreSQL.
+            from_database = serve(
+                ["api.cli", "serve"],
+                computed_env
+                | {"RONGBAN_PORT": str(ports["rows"]), "RONGBAN_GUIDE_CACHE_ENTRIES": "0"},
+                ports["rows"],
+            )
+            started.append(from_database)
+            run("guide from PostgreSQL", f"http://127.0.0.1:{ports['rows']}/graphql", **guide)
+            stop(from_database)
             restarts = two_log.read_text(errors="replace").count("died")
             if restarts:
                 results["guide signed in, 2 workers"].note += f"; {restarts} worker restarts"
@@ -1064,12 +1076,14 @@ def tabulate(
     baseline = {
         "page cached": "REST page",
         "guide uncached": "REST guide",
+        "guide from PostgreSQL": "REST guide",
         "guide signed in": "REST guide signed in",
         "guide signed in, 2 workers": "REST guide signed in",
         **{f"search {k}": f"REST search {k}" for k in ("Chinese", "pinyin", "initials")},
     }
     sql_of = {
         "guide signed in, 2 workers": "guide signed in",
+        "guide from PostgreSQL": "guide uncached",
         "submitApplication at 50/s": "submitApplication (closed loop)",
         "fileAppeal at 20/s": "fileAppeal (closed loop)",
     }

@@ -1,0 +1,208 @@
+"""Published guides kept in each process's memory: a guide read again costs no statement, a
+publish in this process is read at once, one in another process once the version is checked
+(at most a second later), a guide leaves at the end of its last valid day, and the memory is
+bounded. The response cache is off here, so every answer is computed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from resolvers.catalogue import guides as guides_module
+from resolvers.catalogue import service
+from resolvers.catalogue.guides import PublishedGuides
+from resolvers.reference import VERSION_TTL_SECONDS
+from storage.cache import bump_catalogue_version
+from storage.models.catalogue import Implementation, PublicationStatus
+from tests.catalogue.editing import guide_input, officer_of
+from tests.catalogue.test_publish_implementation import OFFICE, draft, publish
+from tests.conftest import RunningApp, postgres_only
+from tests.processes import eventually
+from tests.sql import count_statements
+
+GUIDE = (
+    "query Guide($code: String!) { service(code: $code) { code hours validUntil "
+    "materials { name necessity } department { name } region { name } } }"
+)
+
+
+@pytest.fixture
+def settings(settings_factory: Any) -> Any:
+    return settings_factory(response_cache=False)
+
+
+async def _guide(app: RunningApp, code: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = (await app.gql.data(GUIDE, {"code": code}))["service"]
+    return found
+
+
+async def _published_code(app: RunningApp) -> str:
+    row = await Implementation.filter(status=PublicationStatus.PUBLISHED).order_by("code").first()
+    assert row is not None
+    return row.code
+
+
+@postgres_only("statement counts are those of PostgreSQL (SQLite reads a guide in two)")
+async def test_a_guide_read_again_costs_no_statement(seeded: RunningApp) -> None:
+    code = await _published_code(seeded)
+    with count_statements() as first:
+        computed = await _guide(seeded, code)
+    with count_statements() as again:
+        answers = await asyncio.gather(*(_guide(seeded, code) for _ in range(8)))
+
+    assert computed is not None
+    assert computed["materials"]
+    assert first.count >= 1  # the guide, and the region tree on a first request
+    assert again.count == 0
+    assert answers == [computed] * 8
+
+
+async def test_a_publish_in_this_process_is_read_at_once(seeded: RunningApp) -> None:
+    token, department = await officer_of(seeded, OFFICE)
+    code = (await draft(seeded, token, **guide_input(department.code, hours="9:00-17:00")))["code"]
+    await publish(seeded, token, code)
+    before = await _guide(seeded, code)
+    await draft(seeded, token, **guide_input(department.code, hours="8:00-20:00"))
+
+    await publish(seeded, token, code)
+
+    assert before is not None
+    assert before["hours"] == "9:00-17:00"
+    assert (await _guide(seeded, code) or {}).get("hours") == "8:00-20:00"
+
+
+async def test_a_change_another_process_made_is_read_once_the_version_is_checked(
+    seeded: RunningApp,
+) -> None:
+    if seeded.settings.embedded_redis:
+        pytest.skip("processes share the catalogue version through Redis")
+    code = await _published_code(seeded)
+    before = await _guide(seeded, code)
+    # Another process's publish: the row changes, then the version moves.
+    await Implementation.filter(code=code, status=PublicationStatus.PUBLISHED).update(
+        hours="全天 0:00-24:00"
+    )
+    await bump_catalogue_version(seeded.resources.redis)
+
+    async def new() -> bool:
+        return (await _guide(seeded, code) or {}).get("hours") == "全天 0:00-24:00"
+
+    await eventually(new, VERSION_TTL_SECONDS + 1, "the other process's change was read")
+    assert before is not None
+    assert before["hours"] != "全天 0:00-24:00"
+
+
+async def test_a_guide_leaves_at_the_end_of_its_last_valid_day(
+    seeded: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = await _published_code(seeded)
+    today = service.today()
+    await Implementation.filter(code=code, status=PublicationStatus.PUBLISHED).update(
+        valid_until=today
+    )
+    on_the_day = await _guide(seeded, code)
+
+    monkeypatch.setattr(service, "today", lambda: today + timedelta(days=1))
+
+    assert on_the_day is not None
+    assert on_the_day["validUntil"] == today.isoformat()
+    assert await _guide(seeded, code) is None
+
+
+# -- the memory itself, without a database
+
+
+class _Version:
+    def __init__(self) -> None:
+        self.value = "v1"
+
+    async def version(self) -> str:
+        return self.value
+
+
+class _Loads:
+    """A stand-in for the database read: counts the reads of each code."""
+
+    def __init__(self, published: set[str]) -> None:
+        self.published = published
+        self.reads: list[str] = []
+
+    def of(self, code: str) -> Any:
+        async def load() -> Any:
+            self.reads.append(code)
+            return (object(), []) if code in self.published else None
+
+        return load
+
+
+DAY = date(2026, 12, 6)
+
+
+async def test_the_memory_keeps_the_most_recently_read_guides() -> None:
+    guides = PublishedGuides(_Version(), entries=2)
+    loads = _Loads({"a", "b", "c"})
+    for code in ("a", "b", "a", "c", "a", "b"):
+        await guides.get(code, DAY, loads.of(code))
+
+    # "b" was the least recently read when "c" came; "a", read since, stayed.
+    assert loads.reads == ["a", "b", "c", "b"]
+    assert len(guides) == 2
+
+
+async def test_a_code_with_nothing_published_is_read_each_time_and_not_kept() -> None:
+    guides = PublishedGuides(_Version(), entries=8)
+    loads = _Loads(set())
+    for _ in range(3):
+        assert await guides.get("made-up", DAY, loads.of("made-up")) is None
+
+    assert loads.reads == ["made-up"] * 3
+    assert len(guides) == 0
+
+
+async def test_a_new_version_a_new_day_or_a_long_time_reads_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    version = _Version()
+    guides = PublishedGuides(version, entries=8)
+    loads = _Loads({"a"})
+    clock = [1000.0]
+    monkeypatch.setattr("resolvers.catalogue.guides.time.monotonic", lambda: clock[0])
+
+    kept = await guides.get("a", DAY, loads.of("a"))
+    assert await guides.get("a", DAY, loads.of("a")) is kept
+    version.value = "v2"
+    await guides.get("a", DAY, loads.of("a"))
+    await guides.get("a", DAY + timedelta(days=1), loads.of("a"))
+    clock[0] += guides_module.MAX_AGE_SECONDS - 1
+    await guides.get("a", DAY + timedelta(days=1), loads.of("a"))  # still young enough
+    clock[0] += 2
+    await guides.get("a", DAY + timedelta(days=1), loads.of("a"))
+
+    assert loads.reads == ["a"] * 4
+
+
+async def test_a_read_overtaken_by_a_change_in_this_process_is_not_kept() -> None:
+    guides = PublishedGuides(_Version(), entries=8)
+    reads = []
+
+    async def load_while_publishing() -> Any:
+        reads.append("a")
+        guides.forget()  # this process published while the read was on its way
+        return (object(), [])
+
+    await guides.get("a", DAY, load_while_publishing)
+    await guides.get("a", DAY, load_while_publishing)
+
+    assert reads == ["a", "a"]
+
+
+async def test_no_memory_reads_each_time() -> None:
+    guides = PublishedGuides(_Version(), entries=0)
+    loads = _Loads({"a"})
+    for _ in range(3):
+        await guides.get("a", DAY, loads.of("a"))
+
+    assert loads.reads == ["a"] * 3
