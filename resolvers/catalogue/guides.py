@@ -4,17 +4,23 @@ does. Kept per catalogue version and day (validity dates decide what is publishe
 search index and the reference tables are, so a publish reaches this process as soon as it
 checks the version (at most a second later; at once in the process that published).
 
-The entries are shared by every request that reads them: nothing may change a row or a
-materials list it was given from here."""
+A guide is kept packed: its fields as a tuple of plain values (identifiers as bytes, enums by
+value, JSON as its text), which the cyclic garbage collector leaves alone once it has seen
+them. Kept as rows, 5,000 guides were 131,000 objects for every full collection to walk (16 ms
+each, on whichever requests were running: the p99 of every computed read in the process
+tripled). Each read gets rows of its own, rebuilt in a few microseconds."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from enum import Enum
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+import orjson
 
 from storage.metrics import GUIDE_CACHE, CounterTally
 from storage.models.catalogue import Implementation, Material
@@ -36,12 +42,44 @@ class Versioned(Protocol):
     async def version(self) -> str: ...
 
 
-@dataclass(slots=True, frozen=True)
-class _Entry:
-    version: str
-    day: date
-    stored_at: float
-    guide: Guide
+_PLAIN, _UUID, _ENUM, _JSON = range(4)
+# Per model and attribute, the enum its values are members of (bounded by the models' fields).
+_enums: dict[tuple[type, str], type[Enum]] = {}
+
+_Model = TypeVar("_Model", Implementation, Material)
+# A row packed: (attribute, kind, value) for each attribute the row holds.
+_Packed = tuple[tuple[str, int, Any], ...]
+# What is kept of a guide: (catalogue version, day, when stored, the row, its materials).
+_Entry = tuple[str, date, float, _Packed, tuple[_Packed, ...]]
+
+
+def _pack(row: Implementation | Material) -> _Packed:
+    packed = []
+    for name, value in vars(row).items():
+        if isinstance(value, UUID):
+            packed.append((name, _UUID, value.bytes))
+        elif isinstance(value, Enum):
+            _enums[(type(row), name)] = type(value)
+            packed.append((name, _ENUM, value.value))
+        elif isinstance(value, list | dict):
+            packed.append((name, _JSON, orjson.dumps(value)))
+        else:  # str, int, bool, None, date, datetime, Decimal: already plain
+            packed.append((name, _PLAIN, value))
+    return tuple(packed)
+
+
+def _unpack(model: type[_Model], packed: _Packed) -> _Model:
+    row = model.__new__(model)
+    fields = vars(row)
+    for name, kind, value in packed:
+        if kind == _UUID:
+            value = UUID(bytes=value)
+        elif kind == _ENUM:
+            value = _enums[(model, name)](value)
+        elif kind == _JSON:
+            value = orjson.loads(value)
+        fields[name] = value
+    return row
 
 
 class PublishedGuides:
@@ -66,20 +104,27 @@ class PublishedGuides:
         entry = self._guides.get(code)
         if (
             entry is not None
-            and entry.version == version
-            and entry.day == day
-            and now - entry.stored_at < MAX_AGE_SECONDS
+            and entry[0] == version
+            and entry[1] == day
+            and now - entry[2] < MAX_AGE_SECONDS
         ):
             self._guides.move_to_end(code)
             _HIT.inc()
-            return entry.guide
+            return _unpack(Implementation, entry[3]), [_unpack(Material, m) for m in entry[4]]
         _MISS.inc()
         generation = self._generation
         guide = await load()
         if guide is None:
             self._guides.pop(code, None)
         elif generation == self._generation:
-            self._guides[code] = _Entry(version, day, now, guide)
+            row, materials = guide
+            self._guides[code] = (
+                version,
+                day,
+                now,
+                _pack(row),
+                tuple(_pack(material) for material in materials),
+            )
             self._guides.move_to_end(code)
             while len(self._guides) > self._entries:
                 self._guides.popitem(last=False)
