@@ -47,31 +47,42 @@ _PLAIN, _UUID, _ENUM, _JSON = range(4)
 _enums: dict[tuple[type, str], type[Enum]] = {}
 
 _Model = TypeVar("_Model", Implementation, Material)
-# A row packed: (attribute, kind, value) for each attribute the row holds.
-_Packed = tuple[tuple[str, int, Any], ...]
+# A row's layout: (attribute, kind) for each attribute it holds, in order; rows read by the
+# same statement share one (bounded by the models' shapes).
+_Layout = tuple[tuple[str, int], ...]
+_layouts: dict[_Layout, _Layout] = {}
+# A row packed: its layout and its values in that order.
+_Packed = tuple[_Layout, tuple[Any, ...]]
 # What is kept of a guide: (catalogue version, day, when stored, the row, its materials).
 _Entry = tuple[str, date, float, _Packed, tuple[_Packed, ...]]
 
 
 def _pack(row: Implementation | Material) -> _Packed:
-    packed = []
+    layout: list[tuple[str, int]] = []
+    values: list[Any] = []
     for name, value in vars(row).items():
         if isinstance(value, UUID):
-            packed.append((name, _UUID, value.bytes))
+            kind, value = _UUID, value.bytes
         elif isinstance(value, Enum):
             _enums[(type(row), name)] = type(value)
-            packed.append((name, _ENUM, value.value))
+            kind, value = _ENUM, value.value
         elif isinstance(value, list | dict):
-            packed.append((name, _JSON, orjson.dumps(value)))
+            # As text: orjson's bytes keep the whole buffer they were written in (1 KiB or
+            # more), however short the JSON.
+            kind, value = _JSON, orjson.dumps(value).decode()
         else:  # str, int, bool, None, date, datetime, Decimal: already plain
-            packed.append((name, _PLAIN, value))
-    return tuple(packed)
+            kind = _PLAIN
+        layout.append((name, kind))
+        values.append(value)
+    shape = tuple(layout)
+    return _layouts.setdefault(shape, shape), tuple(values)
 
 
 def _unpack(model: type[_Model], packed: _Packed) -> _Model:
     row = model.__new__(model)
     fields = vars(row)
-    for name, kind, value in packed:
+    layout, values = packed
+    for (name, kind), value in zip(layout, values, strict=True):
         if kind == _UUID:
             value = UUID(bytes=value)
         elif kind == _ENUM:
