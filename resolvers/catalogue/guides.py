@@ -8,7 +8,7 @@ A guide is kept packed: its fields as a tuple of plain values (identifiers as by
 value, JSON as its text), which the cyclic garbage collector leaves alone once it has seen
 them. Kept as rows, 5,000 guides were 131,000 objects for every full collection to walk (16 ms
 each, on whichever requests were running: the p99 of every computed read in the process
-tripled). Each read gets rows of its own, rebuilt in a few microseconds."""
+doubled). Each read gets rows of its own, rebuilt in a few microseconds."""
 
 from __future__ import annotations
 
