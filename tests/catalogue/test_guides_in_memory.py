@@ -1,7 +1,9 @@
 """Published guides kept in each process's memory: a guide read again costs no statement, a
 publish in this process is read at once, one in another process once the version is checked
 (at most a second later), a guide leaves at the end of its last valid day, and the memory is
-bounded. The response cache is off here, so every answer is computed."""
+bounded; each read gets rows of its own, and what is kept costs about its own size and
+nothing to the garbage collector. The response cache is off here, so every answer is
+computed."""
 
 from __future__ import annotations
 
