@@ -3,10 +3,12 @@ is refused, and the mock delivers them duplicated, out of order and again until 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -207,6 +209,23 @@ async def test_a_refund_notification_parses_and_out_of_order_resends_come_newest
     ]
 
 
+async def _acknowledged(
+    phone: httpx.AsyncClient, out_trade_no: str, within: float = 5.0
+) -> dict[str, Any]:
+    """The mock's log of one notification once it has recorded the answer that acknowledged
+    it: the sink has the body before the mock has the sink's answer."""
+    deadline = time.monotonic() + within
+    while True:
+        [log] = [
+            n
+            for n in (await phone.get("/__mock__/pay/notifications")).json()
+            if n["outTradeNo"] == out_trade_no
+        ]
+        if log["acknowledged"] or time.monotonic() > deadline:
+            return dict(log)
+        await asyncio.sleep(0.05)
+
+
 async def test_notifications_are_retried_until_answered(
     pay: WeChatPayClient, phone: httpx.AsyncClient
 ) -> None:
@@ -218,11 +237,7 @@ async def test_notifications_are_retried_until_answered(
 
     [received] = await sink(phone, 1)
     assert isinstance(_parse(pay, received), PaymentNotice)
-    [log] = [
-        n
-        for n in (await phone.get("/__mock__/pay/notifications")).json()
-        if n["outTradeNo"] == out_trade_no
-    ]
+    log = await _acknowledged(phone, out_trade_no)
     assert log["deliveries"] == [500, 500, 204]
     assert log["acknowledged"] is True
 
