@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any, Protocol, TypeVar
@@ -53,8 +53,9 @@ _Layout = tuple[tuple[str, int], ...]
 _layouts: dict[_Layout, _Layout] = {}
 # A row packed: its layout and its values in that order.
 _Packed = tuple[_Layout, tuple[Any, ...]]
-# What is kept of a guide: (catalogue version, day, when stored, the row, its materials).
-_Entry = tuple[str, date, float, _Packed, tuple[_Packed, ...]]
+# What is kept of a guide: (catalogue version, day, when stored, the row, its materials or
+# None when only the row was read (a search's page), the row's id).
+_Entry = tuple[str, date, float, _Packed, tuple[_Packed, ...] | None, bytes]
 
 
 def _pack(row: Implementation | Material) -> _Packed:
@@ -98,6 +99,8 @@ class PublishedGuides:
         self._reference = reference
         self._entries = entries
         self._guides: OrderedDict[str, _Entry] = OrderedDict()
+        # The code each kept row's id is kept under (a search's page names rows by id).
+        self._codes: dict[bytes, str] = {}
         # Bumped by `forget`: a read that began before it must not store what it read.
         self._generation = 0
 
@@ -113,12 +116,7 @@ class PublishedGuides:
         version = await self._reference.version()
         now = time.monotonic()
         entry = self._guides.get(code)
-        if (
-            entry is not None
-            and entry[0] == version
-            and entry[1] == day
-            and now - entry[2] < MAX_AGE_SECONDS
-        ):
+        if entry is not None and entry[4] is not None and _current(entry, version, day, now):
             self._guides.move_to_end(code)
             _HIT.inc()
             return _unpack(Implementation, entry[3]), [_unpack(Material, m) for m in entry[4]]
@@ -126,25 +124,80 @@ class PublishedGuides:
         generation = self._generation
         guide = await load()
         if guide is None:
-            self._guides.pop(code, None)
+            self._drop(code)
         elif generation == self._generation:
             row, materials = guide
-            self._guides[code] = (
-                version,
-                day,
-                now,
-                _pack(row),
-                tuple(_pack(material) for material in materials),
-            )
-            self._guides.move_to_end(code)
-            while len(self._guides) > self._entries:
-                self._guides.popitem(last=False)
+            materials_packed = tuple(_pack(material) for material in materials)
+            self._keep(row.code, (version, day, now, _pack(row), materials_packed, row.id.bytes))
         return guide
+
+    async def rows(
+        self,
+        ids: Sequence[UUID],
+        version: str,
+        day: date,
+        load: Callable[[list[UUID]], Awaitable[list[Implementation]]],
+    ) -> dict[UUID, Implementation]:
+        """Published rows by id (a page of cards), chosen under catalogue `version` on `day`:
+        those kept under the current version from memory, the others from `load`, kept
+        without their materials (under `version`, so that rows chosen before a publish this
+        process has not yet heard of are read again once it has)."""
+        if self._entries <= 0:
+            return {row.id: row for row in await load(list(ids))}
+        current = await self._reference.version()
+        now = time.monotonic()
+        found: dict[UUID, Implementation] = {}
+        missing: list[UUID] = []
+        for row_id in ids:
+            code = self._codes.get(row_id.bytes)
+            entry = self._guides.get(code) if code is not None else None
+            if (
+                code is not None
+                and entry is not None
+                and entry[5] == row_id.bytes
+                and _current(entry, current, day, now)
+            ):
+                self._guides.move_to_end(code)
+                found[row_id] = _unpack(Implementation, entry[3])
+            else:
+                missing.append(row_id)
+        _HIT.inc(len(found))
+        if not missing:
+            return found
+        _MISS.inc(len(missing))
+        generation = self._generation
+        loaded = await load(missing)
+        for row in loaded:
+            found[row.id] = row
+            if generation != self._generation:
+                continue
+            kept = self._guides.get(row.code)
+            if kept is None or kept[4] is None or not _current(kept, version, day, now):
+                self._keep(row.code, (version, day, now, _pack(row), None, row.id.bytes))
+        return found
 
     def forget(self) -> None:
         """Drops every guide (this process changed the catalogue)."""
         self._guides.clear()
+        self._codes.clear()
         self._generation += 1
 
     def __len__(self) -> int:
         return len(self._guides)
+
+    def _keep(self, code: str, entry: _Entry) -> None:
+        self._drop(code)
+        self._guides[code] = entry
+        self._codes[entry[5]] = code
+        while len(self._guides) > self._entries:
+            _, evicted = self._guides.popitem(last=False)
+            self._codes.pop(evicted[5], None)
+
+    def _drop(self, code: str) -> None:
+        dropped = self._guides.pop(code, None)
+        if dropped is not None:
+            self._codes.pop(dropped[5], None)
+
+
+def _current(entry: _Entry, version: str, day: date, now: float) -> bool:
+    return entry[0] == version and entry[1] == day and now - entry[2] < MAX_AGE_SECONDS

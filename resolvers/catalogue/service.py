@@ -139,6 +139,8 @@ async def list_services(
     keyword and without a region, by name; with a region it lists every implementation a
     resident there may use (the region's and those above it)."""
     day = today()
+    # Read before the page's rows are chosen: rows kept from this page are kept under it.
+    version = await resources.reference.version()
     region_ids = None
     if filters.region_code is not None:
         region = await _region(filters.region_code)
@@ -219,7 +221,7 @@ async def list_services(
             return ServicePage(page=Page(rows=[], has_next=False, positions=[]), kind="o", total=0)
     offset = int(after[0]) if after else 0  # type: ignore[arg-type]
     window = ordered[offset : offset + first + 1]
-    by_id = {row.id: row for row in await repo.implementations_by_ids(window)}
+    by_id = await resources.guides.rows(window, version, day, repo.implementations_by_ids)
     found = [by_id[i] for i in window if i in by_id]
     page = Page(
         rows=found[:first],

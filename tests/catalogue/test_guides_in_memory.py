@@ -56,6 +56,51 @@ async def _published_code(app: RunningApp) -> str:
     return row.code
 
 
+SEARCH = (
+    "query Search($keyword: String!) { services(filter: {keyword: $keyword}, first: 20) "
+    "{ nodes { code name hours region { name } } } }"
+)
+
+
+@postgres_only("statement counts are those of PostgreSQL (SQLite reads a guide in two)")
+async def test_a_search_page_read_again_costs_no_statement(seeded: RunningApp) -> None:
+    await seeded.gql.data(SEARCH, {"keyword": "结婚"})  # the index, for this version
+    with count_statements() as first:
+        computed = await seeded.gql.data(SEARCH, {"keyword": "身份证"})
+    with count_statements() as again:
+        answer = await seeded.gql.data(SEARCH, {"keyword": "身份证"})
+    code = computed["services"]["nodes"][0]["code"]
+    with count_statements() as guide:
+        found = await _guide(seeded, code)  # its materials were never read
+
+    assert computed["services"]["nodes"]
+    assert (first.count, again.count, guide.count) == (1, 0, 1)
+    assert answer == computed
+    assert found is not None
+    assert found["code"] == code
+
+
+async def test_a_publish_in_this_process_reaches_the_search_page_at_once(
+    seeded: RunningApp,
+) -> None:
+    token, department = await officer_of(seeded, OFFICE)
+    code = (await draft(seeded, token, **guide_input(department.code, hours="9:00-17:00")))["code"]
+    await publish(seeded, token, code)
+    name = (await _guide(seeded, code) or {})["code"]
+    keyword = (await Implementation.get(code=code, status=PublicationStatus.PUBLISHED)).name
+
+    def hours(page: dict[str, Any]) -> list[str]:
+        return [n["hours"] for n in page["services"]["nodes"] if n["code"] == name]
+
+    before = hours(await seeded.gql.data(SEARCH, {"keyword": keyword}))
+    await draft(seeded, token, **guide_input(department.code, hours="8:00-20:00"))
+    await publish(seeded, token, code)
+    after = hours(await seeded.gql.data(SEARCH, {"keyword": keyword}))
+
+    assert before == ["9:00-17:00"]
+    assert after == ["8:00-20:00"]
+
+
 @postgres_only("statement counts are those of PostgreSQL (SQLite reads a guide in two)")
 async def test_a_guide_read_again_costs_no_statement(seeded: RunningApp) -> None:
     code = await _published_code(seeded)
@@ -312,3 +357,26 @@ async def test_a_kept_guide_costs_about_its_own_size() -> None:
     )
 
     assert 0 < kept / 200 < 2048
+
+
+async def test_a_page_reads_only_the_rows_it_does_not_keep_under_their_own_ids() -> None:
+    guides = PublishedGuides(_Version(), entries=8)
+    a, b = _guide_rows("a")[0], _guide_rows("b")[0]
+    newer_a = _guide_rows("a")[0]  # the same code published again: another row, another id
+    read: list[list[Any]] = []
+
+    def load(rows: list[Implementation]) -> Any:
+        async def by_ids(ids: list[Any]) -> list[Implementation]:
+            read.append(ids)
+            return [r for r in rows if r.id in ids]
+
+        return by_ids
+
+    await guides.rows([a.id, b.id], "v1", DAY, load([a, b]))
+    again = await guides.rows([a.id, b.id], "v1", DAY, load([a, b]))
+    await guides.rows([newer_a.id], "v1", DAY, load([newer_a]))
+    await guides.rows([a.id], "v1", DAY, load([a]))  # no longer the row kept for "a"
+
+    assert read == [[a.id, b.id], [newer_a.id], [a.id]]
+    assert vars(again[a.id]) == vars(a)
+    assert again[a.id] is not a

@@ -73,6 +73,7 @@ async def test_a_keyword_search_is_one_statement(catalogue: RunningApp) -> None:
     await catalogue.gql.data(SEARCH, {"keyword": "结婚"})  # the index, for this version
     counts = {}
     for keyword in ("身份证", "shenfenzheng", "sfz"):
+        catalogue.resources.guides.forget()  # the page's rows not yet in the process's memory
         with count_statements() as counted:
             found = await catalogue.gql.data(SEARCH, {"keyword": keyword})
         assert found["services"]["nodes"], keyword
@@ -122,7 +123,9 @@ async def test_the_first_search_after_start_costs_what_the_next_does(
                 assert response.json()["data"]["services"]["nodes"], keyword
                 return counted.count
 
-            first, next_ = await search("sfz"), await search("身份证")
+            first = await search("sfz")
+            app.state.resources.guides.forget()  # the same page's rows, read again
+            next_ = await search("身份证")
 
     assert first == next_ == 1  # building the index would have read every published guide
 
