@@ -86,11 +86,11 @@ async def test_a_publish_in_this_process_reaches_the_search_page_at_once(
     token, department = await officer_of(seeded, OFFICE)
     code = (await draft(seeded, token, **guide_input(department.code, hours="9:00-17:00")))["code"]
     await publish(seeded, token, code)
-    name = (await _guide(seeded, code) or {})["code"]
+    assert await _guide(seeded, code) is not None  # kept whole: the page must not reuse it
     keyword = (await Implementation.get(code=code, status=PublicationStatus.PUBLISHED)).name
 
     def hours(page: dict[str, Any]) -> list[str]:
-        return [n["hours"] for n in page["services"]["nodes"] if n["code"] == name]
+        return [n["hours"] for n in page["services"]["nodes"] if n["code"] == code]
 
     before = hours(await seeded.gql.data(SEARCH, {"keyword": keyword}))
     await draft(seeded, token, **guide_input(department.code, hours="8:00-20:00"))
