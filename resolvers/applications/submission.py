@@ -259,17 +259,21 @@ async def create_submitted(
         submitted_at=now,
         **acceptance_due.columns("acceptance_due_date"),
     )
-    for material, document, state in plan.rows:
-        await repo.add_material(
-            application_id=application.id,
-            position=material.position,
-            name=material.name,
-            necessity=material.necessity,
-            source=material.source,
-            document_kind=material.document_kind,
-            document_id=document.id if document else None,
-            state=state,
-        )
+    await repo.add_materials(
+        [
+            {
+                "application_id": application.id,
+                "position": material.position,
+                "name": material.name,
+                "necessity": material.necessity,
+                "source": material.source,
+                "document_kind": material.document_kind,
+                "document_id": document.id if document else None,
+                "state": state,
+            }
+            for material, document, state in plan.rows
+        ]
+    )
     await record(
         application, EventType.SUBMITTED, application.status, at=now, actor_id=actor_id or owner_id
     )
@@ -283,7 +287,9 @@ async def create_submitted(
         acceptance_due=application.acceptance_due_date,
     )
     if parent_id is None:
-        await notify_owner(application, application.status, at=now)
+        await notify_owner(
+            application, application.status, at=now, service_name=implementation.name
+        )
     return application
 
 

@@ -160,17 +160,25 @@ def resume_of(application: Application) -> ApplicationStatus | None:
 
 
 async def notify_owner(
-    application: Application, status: ApplicationStatus, *, at: datetime, extra: str = ""
+    application: Application,
+    status: ApplicationStatus,
+    *,
+    at: datetime,
+    extra: str = "",
+    service_name: str | None = None,
 ) -> str:
     """Inside the transaction: the owner's inbox always, WeChat when they granted it. An item
     of a scenario bundle messages WeChat only when the resident must act (补正): the bundle
-    sends one message for all of its items when they are finished. Returns the item's name."""
-    implementation = (
-        await repo.implementation(application.implementation_id)
-        if application.implementation_id
-        else None
-    )
-    name = implementation.name if implementation else "政务服务事项"
+    sends one message for all of its items when they are finished. Returns the item's name.
+    `service_name`: the item's name when the caller has its row at hand (else it is read)."""
+    name = service_name
+    if name is None:
+        implementation = (
+            await repo.implementation(application.implementation_id)
+            if application.implementation_id
+            else None
+        )
+        name = implementation.name if implementation else "政务服务事项"
     label = STATUS_LABELS[status]
     body = f"您申请的“{name}”（{application.number}）{label}。{extra}".strip()
     await enqueue_inbox(

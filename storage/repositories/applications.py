@@ -3,7 +3,7 @@ only place they are written). Row scoping lives in `readable_by`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -254,8 +254,10 @@ async def create(**fields: Any) -> Application:
     return await Application.create(**fields)
 
 
-async def add_material(**fields: Any) -> ApplicationMaterial:
-    return await ApplicationMaterial.create(**fields)
+async def add_materials(rows: Sequence[Mapping[str, Any]]) -> None:
+    """An application's materials in one statement, however many its service asks for."""
+    if rows:
+        await ApplicationMaterial.bulk_create([ApplicationMaterial(**fields) for fields in rows])
 
 
 async def add_task(**fields: Any) -> ApplicationTask:
