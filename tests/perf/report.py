@@ -143,6 +143,10 @@ def memory_text(memory: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _samples(values: Sequence[float]) -> str:
+    return "/".join(f"{value:.1f}" for value in values)
+
+
 def chart(path: Path, rows: Sequence[Row]) -> None:
     import matplotlib
 
@@ -178,8 +182,11 @@ def write_report(
 ) -> None:
     search = (
         f"first search after start {first_search['first_ms']:.1f} ms, "
-        f"hundredth {first_search['hundredth_ms']:.1f} ms (the same keywords, "
-        f"{' and '.join(first_search.get('keywords', []))}, each new to its process, each "
+        f"hundredth {first_search['hundredth_ms']:.1f} ms (medians of "
+        f"{len(first_search.get('firsts_ms', []))} fresh processes: firsts "
+        f"{_samples(first_search.get('firsts_ms', []))}, hundredths "
+        f"{_samples(first_search.get('hundredths_ms', []))}; the same keywords, "
+        f"{', '.join(first_search.get('keywords', []))}, each new to its process, each "
         "after the same half second of idling)"
         + "".join(f"; FAILED {e}" for e in first_search.get("errors", []))
         if first_search
