@@ -4,7 +4,7 @@ does. Kept per catalogue version and day (validity dates decide what is publishe
 search index and the reference tables are, so a publish reaches this process as soon as it
 checks the version (at most a second later; at once in the process that published).
 
-A guide is kept packed: its fields as a tuple of plain values (identifiers as bytes, enums by
+A guide is kept packed: its fields as a tuple of plain values (identifiers as integers, enums by
 value, JSON as its text), which the cyclic garbage collector leaves alone once it has seen
 them. Kept as rows, 5,000 guides were 131,000 objects for every full collection to walk (16 ms
 each, on whichever requests were running: the p99 of every computed read in the process
@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any, Protocol, TypeVar
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import orjson
 
@@ -63,7 +63,7 @@ def _pack(row: Implementation | Material) -> _Packed:
     values: list[Any] = []
     for name, value in vars(row).items():
         if isinstance(value, UUID):
-            kind, value = _UUID, value.bytes
+            kind, value = _UUID, value.int
         elif isinstance(value, Enum):
             _enums[(type(row), name)] = type(value)
             kind, value = _ENUM, value.value
@@ -79,18 +79,50 @@ def _pack(row: Implementation | Material) -> _Packed:
     return _layouts.setdefault(shape, shape), tuple(values)
 
 
+# Per model and layout (by id: layouts are interned above and never freed), how its rows are
+# rebuilt: the attribute names in order, and the attributes whose kept value is converted
+# back (index, name, conversion). Bounded by the models' shapes.
+_Rebuild = tuple[tuple[str, ...], tuple[tuple[int, str, Callable[[Any], Any]], ...]]
+_rebuilds: dict[tuple[type, int], _Rebuild] = {}
+
+
+def _rebuild(model: type, layout: _Layout) -> _Rebuild:
+    conversions: list[tuple[int, str, Callable[[Any], Any]]] = []
+    for index, (name, kind) in enumerate(layout):
+        if kind == _UUID:
+            conversions.append((index, name, _uuid))
+        elif kind == _ENUM:
+            # The member by its value, without the enum's call machinery.
+            conversions.append((index, name, _enums[(model, name)]._value2member_map_.__getitem__))
+        elif kind == _JSON:
+            conversions.append((index, name, orjson.loads))
+    rebuild = (tuple(name for name, _ in layout), tuple(conversions))
+    _rebuilds[(model, id(layout))] = rebuild
+    return rebuild
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _uuid(value: int) -> UUID:
+    """`UUID(int=value)` without its checks, which the value passed when it was kept: a guide
+    rebuilds a dozen identifiers, and the checks cost three times the rest (UUID's own
+    __setattr__ refuses, as it does for everyone: the value is immutable once made)."""
+    rebuilt = _new(UUID)
+    _set(rebuilt, "int", value)
+    _set(rebuilt, "is_safe", SafeUUID.unknown)
+    return rebuilt
+
+
 def _unpack(model: type[_Model], packed: _Packed) -> _Model:
+    layout, values = packed
+    names, conversions = _rebuilds.get((model, id(layout))) or _rebuild(model, layout)
     row = model.__new__(model)
     fields = vars(row)
-    layout, values = packed
-    for (name, kind), value in zip(layout, values, strict=True):
-        if kind == _UUID:
-            value = UUID(bytes=value)
-        elif kind == _ENUM:
-            value = _enums[(model, name)](value)
-        elif kind == _JSON:
-            value = orjson.loads(value)
-        fields[name] = value
+    fields.update(zip(names, values, strict=True))
+    for index, name, convert in conversions:
+        fields[name] = convert(values[index])
     return row
 
 

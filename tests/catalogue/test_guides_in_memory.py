@@ -12,7 +12,7 @@ import gc
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, SafeUUID, uuid4
 
 import pytest
 
@@ -313,6 +313,12 @@ async def test_each_read_gets_the_guide_as_read_in_rows_of_its_own() -> None:
     assert again[1][0].necessity is Necessity.REQUIRED
     assert isinstance(again[0].steps, list)
     assert again[0] is not first[0]
+    # Identifiers come back as UUIDs that behave as the ones read: printed, hashed, compared.
+    assert isinstance(again[0].id, UUID)
+    assert str(again[0].id) == str(row.id)
+    assert {row.id: "kept"}[again[0].id] == "kept"
+    assert again[1][0].implementation_id == again[0].id
+    assert again[0].id.is_safe is SafeUUID.unknown
 
 
 async def test_kept_guides_are_left_alone_by_the_garbage_collector() -> None:
