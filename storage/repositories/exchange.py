@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
+from tortoise import connections
+from tortoise.exceptions import DoesNotExist, IntegrityError
 
+from storage.database import hot_statement
 from storage.models.applications import (
     Application,
     ApplicationEvent,
@@ -18,7 +20,7 @@ from storage.models.applications import (
     EventType,
     Rating,
 )
-from storage.models.catalogue import Department, Implementation
+from storage.models.catalogue import BaseItem, Department, Implementation, Region
 from storage.models.exchange import (
     CallbackKind,
     ExchangeAcknowledgement,
@@ -52,18 +54,46 @@ async def stream_tail(application_id: UUID) -> OutboxMessage | None:
     )
 
 
+# The application and its implementation with the rows the message names, in one statement:
+# each related row comes as a value of its own table's row type, decoded by the driver like any
+# row of it. Built by the ORM, the two reads spent more on writing their SQL (joins over four
+# wide tables) than the rest of a submission's push: about 3 ms of CPU.
+_FACTS = hot_statement(
+    "SELECT a.*, (SELECT p FROM application p WHERE p.id = a.parent_id) AS parent__row, "
+    "i AS implementation__row, b AS base__row, r AS region__row, d AS department__row "
+    "FROM application a JOIN implementation i ON i.id = a.implementation_id "
+    "JOIN base_item b ON b.id = i.base_id JOIN region r ON r.id = i.region_id "
+    "JOIN department d ON d.id = i.department_id WHERE a.id = $1",
+    UUID(int=0),
+)
+
+
 async def facts_rows(
     application_id: UUID, task_id: UUID | None
 ) -> tuple[Application, Implementation, ApplicationTask | None]:
     """The application as it is now (after the event's own update) with its bundle parent,
     its implementation with base item, region and organ, and the task of the event (with its
     department)."""
-    application = await Application.filter(id=application_id).select_related("parent").get()
-    implementation = (
-        await Implementation.filter(id=application.implementation_id)
-        .select_related("base", "region", "department")
-        .get()
-    )
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        rows = await connection.execute_query_dict(_FACTS, [application_id])
+        if not rows:
+            raise DoesNotExist(Application)
+        row = rows[0]
+        parent = row.pop("parent__row")
+        implementation = Implementation._init_from_db(**dict(row.pop("implementation__row")))
+        implementation.base = BaseItem._init_from_db(**dict(row.pop("base__row")))
+        implementation.region = Region._init_from_db(**dict(row.pop("region__row")))
+        implementation.department = Department._init_from_db(**dict(row.pop("department__row")))
+        application = Application._init_from_db(**row)
+        application.parent = Application._init_from_db(**dict(parent)) if parent else None
+    else:  # the embedded mode's SQLite
+        application = await Application.filter(id=application_id).select_related("parent").get()
+        implementation = (
+            await Implementation.filter(id=application.implementation_id)
+            .select_related("base", "region", "department")
+            .get()
+        )
     task = None
     if task_id is not None:
         task = await ApplicationTask.filter(id=task_id).select_related("department").first()
