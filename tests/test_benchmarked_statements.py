@@ -30,7 +30,7 @@ CEILINGS = {
     "guide": 1,
     "guide signed in": 2,
     "search": 1,
-    "submitApplication": 18,
+    "submitApplication": 16,
     # Filing keeps the insight aggregates in the same transaction (their cell and terms).
     "fileAppeal": 29,
 }

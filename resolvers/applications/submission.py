@@ -21,7 +21,7 @@ from resolvers.applications.errors import ApplicationErrorCode as Code
 from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.transitions import acting, notify_owner, record
 from resolvers.calendar.service import Deadline, china_date
-from resolvers.catalogue.service import get_service
+from resolvers.catalogue.service import published_service
 from resolvers.payments import service as payments
 from resolvers.principal import Principal
 from resolvers.resources import Resources
@@ -324,16 +324,16 @@ async def submit(
     await require_real_name(owner_id)
     if not at_terminal:
         require_self_service(channel)
-    implementation = await get_service(service_code, region_code)
-    if implementation is None:
+    service = await published_service(resources, service_code, region_code)
+    if service is None:
         raise ApplicationError(Code.SERVICE_NOT_FOUND, "serviceCode")
+    implementation, materials = service
     if channel.value not in implementation.channels:
         # At a terminal the item is what is not offered there: the channel was not chosen.
         raise ApplicationError(
             Code.CHANNEL_NOT_ALLOWED, "serviceCode" if at_terminal else "channel"
         )
     form_text = check_form(resources, form, implementation.form_schema)
-    materials = await repo.implementation_materials(implementation.id)
     plan = await _plan_materials(
         owner_id, materials, document_ids, settings.application_max_documents
     )

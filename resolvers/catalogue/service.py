@@ -317,6 +317,19 @@ async def get_service_with_materials(
     return (row, None) if row is not None else None
 
 
+async def published_service(
+    resources: Resources, code: str, region_code: str | None
+) -> tuple[Implementation, list[Material]] | None:
+    """The published service a resident applies under, with its materials in position order:
+    the guide they have just read, from this process's memory of guides when it keeps it
+    (within a second of a publish, as the guide page), else from the database."""
+    found = await get_service_with_materials(resources, code, region_code)
+    if found is None:
+        return None
+    row, materials = found
+    return row, materials if materials is not None else await repo.materials_of([row.id])
+
+
 async def _nearest_implementation(
     basic_code: str, chain: Sequence[UUID], day: date
 ) -> Implementation | None:

@@ -28,7 +28,7 @@ from resolvers import policy
 from resolvers.applications import service as applications
 from resolvers.applications.errors import ApplicationError, ApplicationErrorCode
 from resolvers.calendar.service import china_date
-from resolvers.catalogue.service import get_service
+from resolvers.catalogue.service import published_service
 from resolvers.delegation.errors import AgentSubmissionError, DelegationError
 from resolvers.delegation.errors import DelegationErrorCode as Code
 from resolvers.notifications.service import enqueue_inbox
@@ -379,15 +379,15 @@ async def _submit_as_agent(
     if found.agent_kind is AgentKind.RESIDENT:
         await applications.require_real_name(agent_id)
     applications.require_self_service(channel)
-    implementation = await get_service(service_code, region_code)
-    if implementation is None:
+    service = await published_service(resources, service_code, region_code)
+    if service is None:
         raise ApplicationError(ApplicationErrorCode.SERVICE_NOT_FOUND, "serviceCode")
+    implementation, materials = service
     if not await _delegated_item(found, implementation):
         raise DelegationError(Code.SERVICE_NOT_DELEGATED, "serviceCode")
     if channel.value not in implementation.channels:
         raise ApplicationError(ApplicationErrorCode.CHANNEL_NOT_ALLOWED, "channel")
     form_text = applications.check_form(resources, form, implementation.form_schema)
-    materials = await application_repo.implementation_materials(implementation.id)
     documents = await applications.chosen_documents(
         agent_id, document_ids, settings.application_max_documents
     )
