@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, SafeUUID, uuid4
 
+import httpx
 import pytest
 
 from resolvers.catalogue import guides as guides_module
@@ -28,6 +29,7 @@ from storage.models.catalogue import (
     Necessity,
     PublicationStatus,
 )
+from tests.applications.conftest import verified_resident
 from tests.catalogue.editing import guide_input, officer_of
 from tests.catalogue.test_publish_implementation import OFFICE, draft, publish
 from tests.conftest import RunningApp, postgres_only
@@ -128,6 +130,39 @@ async def test_a_publish_in_this_process_is_read_at_once(seeded: RunningApp) -> 
     assert before is not None
     assert before["hours"] == "9:00-17:00"
     assert (await _guide(seeded, code) or {}).get("hours") == "8:00-20:00"
+
+
+async def test_a_submission_applies_under_the_version_published_a_moment_before(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    """A submission takes the service from the guides kept in memory: one published in this
+    process since the resident read the guide is the one they apply under."""
+    token, department = await officer_of(seeded, OFFICE)
+    first = guide_input(
+        department.code,
+        materials=[
+            {"name": "经营场所照片", "necessity": "OPTIONAL", "source": "APPLICANT"},
+        ],
+    )
+    code = (await draft(seeded, token, **first))["code"]
+    await publish(seeded, token, code)
+    program = await verified_resident(seeded, wechat, "applicant")
+    assert (await _guide(seeded, code) or {}).get("materials") == [
+        {"name": "经营场所照片", "necessity": "OPTIONAL"}
+    ]  # now kept in this process's memory
+    applied = await program.submit_application(code, [])
+    assert applied["__typename"] == "Application", applied
+    assert [m["name"] for m in applied["materials"]] == ["经营场所照片"]
+
+    await draft(seeded, token, **(first | {"channels": ["SERVICE_HALL"]}))
+    await publish(seeded, token, code)
+    refused = await program.submit_application(code, [])
+
+    # The latest version offers no mini-program channel: applying there is refused.
+    assert (refused["__typename"], refused.get("code")) == (
+        "SubmitApplicationError",
+        "CHANNEL_NOT_ALLOWED",
+    ), refused
 
 
 async def test_a_change_another_process_made_is_read_once_the_version_is_checked(
