@@ -171,7 +171,8 @@ async def _seed() -> dict[str, Any]:
     try:
         now = datetime.now(UTC)
         accounts, sessions, documents, residents = [], [], [], []
-        for i in range(RESIDENTS):
+        # Two sets: the capacity search's, and the 70% run's and the soak's (see main).
+        for i in range(2 * RESIDENTS):
             account = Account(
                 id=uuid4(),
                 roles=["RESIDENT"],
@@ -475,7 +476,7 @@ USERS: list[type] = []
 
 
 def main() -> None:
-    global JPEG
+    global JPEG, _taken
     from tests.perf.bench import free_port, serve
 
     with tempfile.TemporaryDirectory() as folder:
@@ -506,7 +507,7 @@ def main() -> None:
     server = serve(["api.cli", "serve"], env, port)
     try:
         JPEG = _jpeg()
-        _residents.extend(prepared["residents"])
+        _residents.extend(prepared["residents"][:RESIDENTS])
         _codes.extend(prepared["codes"])
         USERS.append(_users())
         host = f"http://127.0.0.1:{port}"
@@ -535,6 +536,12 @@ def main() -> None:
         clean = [s for s in steps if not s["errors"]] or steps
         capacity = max(s["rps"] for s in clean)
         load = max(1, round(0.7 * capacity / (PER_USER * REQUESTS_PER_TASK)))
+        # The search's last step overloads the server on purpose: a renewal whose client gave
+        # up waiting, after the server had rotated the tokens, leaves that resident with a
+        # spent refresh token, refused from then on. The 70% run and the soak play residents
+        # the search never used.
+        _residents[:] = prepared["residents"][RESIDENTS:]
+        _taken = itertools.count()
         run = _run(host, load, RUN_SECONDS)
         ratio = run["p99_ms"] / max(unloaded["p50_ms"], 1.0)
         verdict = "OK" if ratio <= TARGET_RATIO and not run["errors"] else "MISSED"
