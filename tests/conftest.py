@@ -9,7 +9,6 @@ import io
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from mock_wechat.server import MockState, create_mock_app
 from province_sandbox import SandboxState, create_sandbox_app
 from resolvers.settings import Settings
 from tests.graphql import GraphQLClient
+from tests.processes import free_port
 
 APP_ID = "wxtest00000000001"
 APP_SECRET = "test-app-secret-0123456789"
@@ -50,10 +50,7 @@ EXCHANGE_SECRET = "test-exchange-secret-0123456789-abcdef"
 loopback = httpx.Client(verify=client_context(), trust_env=False, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_free_port = free_port  # the name the tests import from here
 
 
 class ServerThread:

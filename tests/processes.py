@@ -19,11 +19,22 @@ import httpx
 
 from resolvers.settings import Settings
 
+# Ports this process has handed out: the OS may give the same free port to two binds in a row
+# once the first socket is closed, and a test that takes several ports before starting its
+# servers then started two of them on one port (seen in CI: `rongban dev`'s API and its
+# province sandbox).
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on now, and never one this process handed out before."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from tests.perf.report import CORE_KINDS, Row, Target, cores_text, write_report
 from tests.perf.residents import HYGIENE_BASIC_CODE, HYGIENE_REGION, Resident, make_residents
 from tests.perf.rest_baseline import build_search_table
 from tests.perf.scale import SUBJECTS, generate
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("RONGBAN_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -110,12 +110,6 @@ class Result:
     failed: int = 0
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def seconds(duration: str) -> float:

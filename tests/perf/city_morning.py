@@ -477,7 +477,8 @@ USERS: list[type] = []
 
 def main() -> None:
     global JPEG, _taken
-    from tests.perf.bench import free_port, serve
+    from tests.perf.bench import serve
+    from tests.processes import free_port
 
     with tempfile.TemporaryDirectory() as folder:
         seeded = Path(folder) / "seeded.json"

@@ -33,7 +33,8 @@ from resolvers.settings import Settings
 from storage.database import tortoise_config
 from storage.models.appeals import AppealTerm
 from storage.repositories import appeal_stats
-from tests.perf.bench import REDIS, SERVER, free_port, serve
+from tests.perf.bench import REDIS, SERVER, serve
+from tests.processes import free_port
 
 APPEALS = int(os.environ.get("RONGBAN_BENCH_APPEALS", "1000000"))
 TARGET_SECONDS = 1.0
