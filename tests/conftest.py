@@ -50,15 +50,12 @@ EXCHANGE_SECRET = "test-exchange-secret-0123456789-abcdef"
 loopback = httpx.Client(verify=client_context(), trust_env=False, timeout=30)
 
 
-_free_port = free_port  # the name the tests import from here
-
-
 class ServerThread:
     """A real uvicorn server on loopback in a thread, for peers that speak plain HTTP
     (wechatpy uses requests, which cannot call an in-process ASGI app)."""
 
     def __init__(self, app: Any) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -488,7 +485,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     process, started once for all the journeys: each journey is its own residents, with their
     own phone and ID number (tests.identity), as on a shared demo server."""
     tmp_path = tmp_path_factory.mktemp("make-run")
-    api_port, mock_port, sandbox_port = _free_port(), _free_port(), _free_port()
+    api_port, mock_port, sandbox_port = free_port(), free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("RONGBAN_")} | {
         "PORT": str(api_port),
         "WECHAT_MOCK_PORT": str(mock_port),

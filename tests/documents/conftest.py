@@ -24,7 +24,8 @@ from tortoise import connections
 
 from mock_wechat.client import MiniProgram
 from mock_wechat.server import MockState
-from tests.conftest import RunningApp, _free_port, loopback, start_app
+from tests.conftest import RunningApp, loopback, start_app
+from tests.processes import free_port
 
 BUCKET = "rongban-documents-test"
 
@@ -128,7 +129,7 @@ async def post_form(
 def moto_url() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -212,7 +213,7 @@ def clamd(folder: Path, port: int) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def clamd_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The session's clamd on a free loopback port."""
-    with clamd(tmp_path_factory.mktemp("clamd"), _free_port()) as address:
+    with clamd(tmp_path_factory.mktemp("clamd"), free_port()) as address:
         yield address
 
 

@@ -6,7 +6,7 @@ import httpx
 
 from integrations.scanner import ClamdScanner, ScannerUnavailable
 from storage.models.documents import Document, DocumentStatus
-from tests.conftest import RunningApp, _free_port, start_app
+from tests.conftest import RunningApp, start_app
 from tests.documents.conftest import (
     EICAR,
     count_rows,
@@ -16,6 +16,7 @@ from tests.documents.conftest import (
     signed_in,
     stored_files,
 )
+from tests.processes import free_port
 
 
 async def _chunks(*parts: bytes):
@@ -80,7 +81,7 @@ async def test_clean_files_pass_the_scanner(
 async def test_a_scanner_that_is_down_keeps_the_document_pending(
     settings_factory, mock_state, wechat: httpx.AsyncClient
 ) -> None:
-    dead = f"tcp://127.0.0.1:{_free_port()}"
+    dead = f"tcp://127.0.0.1:{free_port()}"
     async for running in start_app(settings_factory(clamd_address=dead)):
         program = await signed_in(running, wechat, "a")
 
@@ -110,7 +111,7 @@ async def test_a_scanner_address_that_is_not_clamd_fails_closed() -> None:
 
     with pytest.raises(ValueError):
         ClamdScanner("http://127.0.0.1:3310")
-    scanner = ClamdScanner(f"tcp://127.0.0.1:{_free_port()}", timeout=1)
+    scanner = ClamdScanner(f"tcp://127.0.0.1:{free_port()}", timeout=1)
     with pytest.raises(ScannerUnavailable):
         await scanner.scan(_chunks(b"x"))
     assert not await scanner.ping()

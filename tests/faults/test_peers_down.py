@@ -28,10 +28,10 @@ from tests.applications.conftest import (
     verified_resident,
 )
 from tests.applications.test_outbox import GRANT
-from tests.conftest import RunningApp, _free_port, start_app
+from tests.conftest import RunningApp, start_app
 from tests.documents.conftest import EICAR, clamd, jpeg, signed_in
 from tests.exchange.conftest import Sandbox, completed_application, pushes
-from tests.processes import eventually, worker_processes
+from tests.processes import eventually, free_port, worker_processes
 
 # Refusals before the province is back: several worker cycles of every stream's head.
 OUTAGE = 12
@@ -222,7 +222,7 @@ async def test_clamav_down_keeps_uploads_pending_until_it_is_back(
     settings_factory: Any, mock_state: MockState, wechat: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     # Nothing listens on the scanner's port until the test starts clamd there.
-    port = _free_port()
+    port = free_port()
     infected = b"%PDF-1.4\n" + EICAR + b"\n%%EOF\n"
     async for running in start_app(settings_factory(clamd_address=f"tcp://127.0.0.1:{port}")):
         program = await signed_in(running, wechat, "c")

@@ -11,8 +11,9 @@ import pytest
 from integrations.wechatpay.client import WeChatPayClient
 from integrations.wechatpay.protocol import PaymentRejected, PaymentUnavailable
 from mock_wechat import pay_keys
-from tests.conftest import ServerThread, _free_port
+from tests.conftest import ServerThread
 from tests.payments_gateway.conftest import client_for, order_request
+from tests.processes import free_port
 
 
 def _trade_no() -> str:
@@ -47,7 +48,7 @@ async def test_a_slow_answer_is_unavailable(
 
 
 async def test_nobody_listening_is_unavailable(mock_state) -> None:
-    gone = client_for(f"http://127.0.0.1:{_free_port()}")
+    gone = client_for(f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(PaymentUnavailable):
         await gone.query_order(_trade_no())

@@ -20,7 +20,8 @@ from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
 from resolvers.settings import Settings
-from tests.conftest import ROOT, RunningApp, _free_port, loopback
+from tests.conftest import ROOT, RunningApp, loopback
+from tests.processes import free_port
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -62,7 +63,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 @contextmanager
 def served(settings: Settings, log_path: Path) -> Iterator[str]:
     """`rongban serve` on a spare loopback port, as operators run it; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = settings_environment(settings.model_copy(update={"port": port, "host": "127.0.0.1"}))
     with log_path.open("w") as log:
         process = subprocess.Popen(

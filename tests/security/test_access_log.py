@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 import api.cli
-from tests.conftest import ROOT, RunningApp, ServiceLog, _free_port, loopback
+from tests.conftest import ROOT, RunningApp, ServiceLog, loopback
 from tests.documents.conftest import pdf, signed_in
+from tests.processes import free_port
 from tests.security.conftest import assert_one_record_per_line
 
 HEX64 = "0123456789abcdef" * 4
@@ -116,7 +117,7 @@ def test_uvicorn_access_log_is_off(
 
 
 def _serve(database_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("RONGBAN_")}
     env |= {
         "RONGBAN_DATABASE_URL": database_url,
