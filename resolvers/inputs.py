@@ -96,7 +96,7 @@ async def owned_documents(
         if document_id in ids:
             raise error(codes.duplicate, at)
         ids.append(document_id)
-    rows: Sequence[Any] = await load(ids)
+    rows: Sequence[Any] = await load(ids) if ids else []
     found = {d.id: d for d in rows}
     documents: list[D] = []
     for index, document_id in enumerate(ids):

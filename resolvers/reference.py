@@ -61,6 +61,12 @@ class ReferenceData:
         """The next read asks Redis for the version again (this process changed it)."""
         self._checked = -math.inf  # never: due however young the clock
 
+    def forget(self) -> None:
+        """Drops the tables held: the next read loads them again, whatever the version says
+        (the database under this process was emptied or replaced)."""
+        self._version = None
+        self._checked = -math.inf
+
     async def warm(self) -> None:
         """Loads the tables now rather than on the first request that names a region."""
         await self._fresh()

@@ -351,11 +351,10 @@ async def start_app(settings: Settings) -> AsyncIterator[RunningApp]:
     async with LifespanManager(app) as manager:
         await _clean_database()
         resources = app.state.resources
+        # The lifespan loaded the regions of the database before it was emptied.
+        resources.reference.forget()
         if not settings.embedded_redis:
             await resources.redis.flushdb()
-            # The lifespan read the catalogue version before it was emptied: ask again now,
-            # as a process started on an empty Redis would (not in the middle of a test).
-            resources.reference.forget_version()
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield RunningApp(app, manager.app, client, settings)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from resolvers.calendar.service import china_date, deadline
+from resolvers.calendar.service import china_date, deadlines
 from resolvers.notifications.service import enqueue_inbox
 from resolvers.resources import Resources
 from resolvers.settings import Settings
@@ -80,9 +80,10 @@ class Round:
 async def round_from(
     settings: Settings, found: Limits, received_on: date, extension: int = 0
 ) -> Round:
-    sign = await deadline(received_on, found.sign_days)
-    reply = await deadline(received_on, found.reply_days + extension)
-    back = await deadline(received_on, settings.appeal_return_days)
+    sign, reply, back = await deadlines(
+        received_on,
+        [found.sign_days, found.reply_days + extension, settings.appeal_return_days],
+    )
     return Round(
         received_on=received_on,
         sign_due=sign.due,

@@ -53,8 +53,11 @@ class Place:
     district: Region
 
 
-async def place_of(region: Region) -> Place:
-    chain = await repo.region_chain(region.id)
+async def place_of(resources: Resources, region: Region) -> Place:
+    """The region's place, from the regions held in memory."""
+    ids = await resources.reference.region_chain(region.id)
+    rows = {r.id: r for r in await resources.reference.regions(ids)}
+    chain = [rows[i] for i in ids]
     district = next(
         (r for r in chain if r.level in (RegionLevel.COUNTY, RegionLevel.ZONE)), chain[-1]
     )

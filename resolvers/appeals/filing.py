@@ -54,7 +54,7 @@ class Filing:
     """A filing, checked and ready to be written."""
 
     kind: AppealKind
-    category: AppealCategory
+    leaf: Leaf
     place: dispatch.Place
     channel: AppealChannel
     content: str
@@ -68,19 +68,31 @@ class Filing:
     check_photos: bool = False
 
 
-async def leaf_category(code: str, field: str = "categoryCode") -> AppealCategory:
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A category appeals are filed under, with its group (whose 时限 it may inherit)."""
+
+    category: AppealCategory
+    group: AppealCategory | None
+
+
+async def leaf_category(code: str, field: str = "categoryCode") -> Leaf:
     rows = await repo.categories_by_codes([code.strip()]) if code and len(code) <= 16 else []
     if not rows or not await repo.is_leaf(rows[0].id):
         raise AppealError(Code.CATEGORY_NOT_FOUND, field)
     category = rows[0]
-    group = await repo.categories_by_ids([category.parent_id]) if category.parent_id else []
-    if not category.active or any(not g.active for g in group):
+    groups = await repo.categories_by_ids([category.parent_id]) if category.parent_id else []
+    if not category.active or any(not g.active for g in groups):
         raise AppealError(Code.CATEGORY_RETIRED, field)  # a retired leaf, or in a retired group
-    return category
+    return Leaf(category, groups[0] if groups else None)
 
 
-async def region_of(code: str | None, field: str = "regionCode") -> Region:
-    region = await repo.region_by_code(code.strip()) if code and len(code) <= 12 else None
+async def region_of(resources: Resources, code: str | None, field: str = "regionCode") -> Region:
+    region = None
+    if code and len(code) <= 12:
+        # From the regions held in memory; one added since they were loaded is read.
+        region = await resources.reference.region_by_code(code.strip())
+        region = region or await repo.region_by_code(code.strip())
     if region is None or region.retired:
         raise AppealError(Code.REGION_NOT_FOUND, field)
     return region
@@ -190,8 +202,8 @@ async def file_appeal(
         raise AppealError(Code.CHANNEL_NOT_ALLOWED, "channel")
     check_reply_choice(kind, no_reply_wanted)
     text = check_content(resources, content)
-    category = await leaf_category(category_code)
-    region = await region_of(region_code)
+    leaf = await leaf_category(category_code)
+    region = await region_of(resources, region_code)
     check_location(latitude, longitude)
     where = clean_text(address, "address", limit=MAX_ADDRESS)
     owner = await repo.account(owner_id)
@@ -201,8 +213,8 @@ async def file_appeal(
     await rate_limit(resources, owner_id)
     filing = Filing(
         kind=kind,
-        category=category,
-        place=await dispatch.place_of(region),
+        leaf=leaf,
+        place=await dispatch.place_of(resources, region),
         channel=AppealChannel(channel.value),
         content=text,
         latitude=latitude,
@@ -228,12 +240,13 @@ async def create(
     in the 12345 centre's queue when the table names nobody."""
     now = resources.clock()
     words = await anyio.to_thread.run_sync(keywords.extract, filing.content)
-    department_id = None if verdict.hold else await dispatch.route(filing.category, filing.place)
+    category = filing.leaf.category
+    department_id = None if verdict.hold else await dispatch.route(category, filing.place)
     found = None
     if department_id is not None:
         found = await deadlines.round_from(
             resources.settings,
-            await deadlines.limits_of(resources.settings, filing.category.id),
+            deadlines.limits(resources.settings, category, filing.leaf.group),
             china_date(now),
         )
     # Taken before the transaction: the day's counter is held for one statement, not for
@@ -246,7 +259,7 @@ async def create(
             owner_id=owner_id,
             open311_client_id=open311_client_id,
             kind=filing.kind,
-            category_id=filing.category.id,
+            category_id=category.id,
             region_id=filing.place.region.id,
             district_id=filing.place.district.id,
             channel=filing.channel,
@@ -286,7 +299,9 @@ async def create(
                 actor_id=None,
                 note=HOLD_NOTES[verdict.hold],
             )
-            await notify_owner(appeal, status, at=now, extra="内容审核通过后将转交承办部门。")
+            await notify_owner(
+                appeal, status, at=now, extra="内容审核通过后将转交承办部门。", category=category
+            )
         elif department_id is not None and found is not None:
             await dispatch_in(
                 appeal,
@@ -296,9 +311,12 @@ async def create(
                 by=None,
                 actor_id=None,
                 note="按派单目录自动派单",
+                category=category,
             )
         else:
-            await notify_owner(appeal, status, at=now, extra="将由12345热线派至承办部门。")
+            await notify_owner(
+                appeal, status, at=now, extra="将由12345热线派至承办部门。", category=category
+            )
     fresh = await repo.by_id(appeal.id)
     assert fresh is not None
     return fresh

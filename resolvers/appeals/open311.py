@@ -129,7 +129,7 @@ async def services(resources: Resources) -> list[dict[str, Any]]:
 async def definition(resources: Resources, code: str) -> dict[str, Any]:
     service_code(code)
     try:
-        category = await filing.leaf_category(code)
+        category = (await filing.leaf_category(code)).category
     except AppealError:
         raise Open311Error(404, f"service_code {code} not found") from None
     counties = await repo.county_regions()
@@ -350,11 +350,6 @@ def _general_address(row: Appeal, regions: Mapping[UUID, Any]) -> str:
     return "".join(parts)
 
 
-async def notice(resources: Resources, category: AppealCategory) -> str:
-    parent = (await repo.categories_by_ids([category.parent_id]))[0] if category.parent_id else None
-    return notice_of(resources, category, parent)
-
-
 def notice_of(resources: Resources, category: AppealCategory, parent: AppealCategory | None) -> str:
     """What the client can tell the reporter about the deadlines of this kind of matter."""
     limits = deadlines.limits(resources.settings, category, parent)
@@ -389,7 +384,7 @@ async def file_request(
         raise Open311Error(400, "service_code was not provided")
     service_code(code)
     try:
-        category = await filing.leaf_category(code)
+        leaf = await filing.leaf_category(code)
     except AppealError:
         raise Open311Error(404, f"service_code {code} not found") from None
     lat, lng = _coordinate(form.get("lat"), "lat"), _coordinate(form.get("long"), "long")
@@ -407,7 +402,7 @@ async def file_request(
             400, f"{_FIELDS.get(error.field or '', error.field)}: {error.message}"
         ) from None
     kind = _kind(form.get("attribute[KIND]"))
-    region = await _region(form.get("attribute[REGION]"), lat, lng)
+    region = await _region(resources, form.get("attribute[REGION]"), lat, lng)
     contact = {
         key: value.strip()[:64]
         for key, value in (
@@ -419,8 +414,8 @@ async def file_request(
     }
     checked = filing.Filing(
         kind=kind,
-        category=category,
-        place=await dispatch.place_of(region),
+        leaf=leaf,
+        place=await dispatch.place_of(resources, region),
         channel=AppealChannel.OPEN311,
         content=content,
         latitude=lat,
@@ -435,7 +430,7 @@ async def file_request(
     await repo.open311_touch(client.id, resources.clock())
     return {
         "service_request_id": appeal.number,
-        "service_notice": await notice(resources, category),
+        "service_notice": notice_of(resources, leaf.category, leaf.group),
         "account_id": None,
     }
 
@@ -504,10 +499,12 @@ def _kind(value: str | None) -> AppealKind:
     return kind
 
 
-async def _region(code: str | None, lat: float | None, lng: float | None) -> Any:
+async def _region(
+    resources: Resources, code: str | None, lat: float | None, lng: float | None
+) -> Any:
     if code:
         try:
-            return await filing.region_of(code)
+            return await filing.region_of(resources, code)
         except AppealError:
             raise Open311Error(400, f"attribute[REGION] {code} is not a region code") from None
     if lat is not None and lng is not None:

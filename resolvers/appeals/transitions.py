@@ -198,13 +198,20 @@ async def category_of(appeal: Appeal) -> AppealCategory:
 
 
 async def notify_owner(
-    appeal: Appeal, status: AppealStatus, *, at: datetime, extra: str = "", wechat: bool = False
+    appeal: Appeal,
+    status: AppealStatus,
+    *,
+    at: datetime,
+    extra: str = "",
+    wechat: bool = False,
+    category: AppealCategory | None = None,
 ) -> None:
     """Inside the transaction: the resident's inbox; WeChat too for a reply, if granted.
-    Open311 filings have no account to tell: their client polls the request instead."""
+    Open311 filings have no account to tell: their client polls the request instead.
+    `category`: the appeal's, when the caller holds it (else it is read)."""
     if appeal.owner_id is None:
         return
-    category = await category_of(appeal)
+    category = category or await category_of(appeal)
     label = STATUS_LABELS[status]
     body = f"您反映的“{category.name}”诉求（{appeal.number}）{label}。{extra}".strip()
     await enqueue_inbox(
@@ -270,11 +277,18 @@ def dispatch_changes(
     }
 
 
-async def dispatched(moved: Move, department_id: UUID, found: deadlines.Round) -> None:
+async def dispatched(
+    moved: Move,
+    department_id: UUID,
+    found: deadlines.Round,
+    category: AppealCategory | None = None,
+) -> None:
     """Inside the transaction, once dispatched: the last round's 督办 are settled, the
     department is told, and so is the resident the first time."""
     appeal = moved.row
-    await repo.resolve_all_supervisions(appeal.id, moved.at)
+    if moved.event is not AppealEventType.DISPATCHED:
+        # 督办 are raised on a department's round: the first dispatch follows none.
+        await repo.resolve_all_supervisions(appeal.id, moved.at)
     await notify_department(
         appeal,
         department_id,
@@ -284,7 +298,9 @@ async def dispatched(moved: Move, department_id: UUID, found: deadlines.Round) -
         f"{due_text(found.reply_due)} 前答复。",
     )
     if moved.event is AppealEventType.DISPATCHED:
-        await notify_owner(appeal, moved.target, at=moved.at, extra="已转交承办部门办理。")
+        await notify_owner(
+            appeal, moved.target, at=moved.at, extra="已转交承办部门办理。", category=category
+        )
 
 
 async def dispatch_in(
@@ -296,10 +312,12 @@ async def dispatch_in(
     by: policy.Action | None,
     actor_id: UUID | None,
     note: str,
+    category: AppealCategory | None = None,
 ) -> None:
     """Inside a transaction that holds the appeal's lock: it goes to `department_id` with a
     new round of deadlines. `by`: the policy action of the person dispatching it (None: the
-    dispatch table, at filing or release)."""
+    dispatch table, at filing or release). `category`: the appeal's, when the caller holds
+    it."""
     moved = await APPEALS.apply(
         appeal,
         Action.DISPATCH,
@@ -310,7 +328,7 @@ async def dispatch_in(
         changes=dispatch_changes(appeal, department_id, found, at=at),
         department_id=department_id,
     )
-    await dispatched(moved, department_id, found)
+    await dispatched(moved, department_id, found, category)
 
 
 def due_text(day: Any) -> str:

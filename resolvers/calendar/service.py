@@ -13,6 +13,7 @@ from resolvers.calendar.workdays import (
     add_working_days,
     china_date,
     deadline,
+    deadlines,
     today_in_china,
     working_days_between,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "china_date",
     "days",
     "deadline",
+    "deadlines",
     "today_in_china",
     "working_days_between",
 ]

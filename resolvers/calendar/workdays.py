@@ -11,6 +11,7 @@ arithmetic that reaches one says so (`BeyondCalendar`) instead of guessing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -63,32 +64,53 @@ async def add_working_days(start: date, days: int) -> date:
     return (await _add_working_days(start, days))[0]
 
 
-async def _add_working_days(start: date, days: int) -> tuple[date, bool]:
+class _Days:
+    """The calendar after `start`, read in chunks as counts walk past what was read: the
+    deadlines counted from one day share their reads."""
+
+    def __init__(self, start: date, chunk: int) -> None:
+        self.start = start
+        self.chunk = chunk
+        self.read_until = start
+        self.known: dict[date, tuple[bool, bool]] = {}
+
+    async def day(self, day: date) -> tuple[bool, bool]:
+        """Whether `day` is a working day, and whether that is provisional."""
+        if day > self.read_until:
+            if (day - self.start).days > _WINDOW_DAYS:
+                raise BeyondCalendar(day.isoformat())
+            self.read_until = min(
+                day + timedelta(days=self.chunk - 1), self.start + timedelta(days=_WINDOW_DAYS)
+            )
+            self.known.update(await repo.days_between(day, self.read_until))
+        found = self.known.get(day)
+        if found is None:
+            raise BeyondCalendar(day.isoformat())
+        return found
+
+
+def _chunk(days: int) -> int:
+    # Two calendar days per working day covers Golden Week and Spring Festival: a
+    # submission's few working days cost a few dozen rows, not the whole window.
+    return min(_WINDOW_DAYS, 2 * days + 21)
+
+
+async def _add_working_days(
+    start: date, days: int, calendar: _Days | None = None
+) -> tuple[date, bool]:
     """add_working_days, and whether a provisional day was counted on the way."""
     if days < 0:
         raise ValueError("days must not be negative")
     if days == 0:
         return start, False
-    # Read what the count needs (two calendar days per working day covers Golden Week and
-    # Spring Festival), then further chunks up to the window: a submission's few working
-    # days cost a few dozen rows, not the whole window.
-    chunk = min(_WINDOW_DAYS, 2 * days + 21)
-    read_until = start
-    known: dict[date, tuple[bool, bool]] = {}
+    if calendar is None:
+        calendar = _Days(start, _chunk(days))
     counted = 0
     provisional = False
     day = start
     while True:
         day += timedelta(days=1)
-        if day > read_until:
-            if (day - start).days > _WINDOW_DAYS:
-                raise BeyondCalendar(day.isoformat())
-            read_until = min(day + timedelta(days=chunk - 1), start + timedelta(days=_WINDOW_DAYS))
-            known = await repo.days_between(day, read_until)
-        found = known.get(day)
-        if found is None:
-            raise BeyondCalendar(day.isoformat())
-        workday, guessed = found
+        workday, guessed = await calendar.day(day)
         provisional = provisional or guessed
         if workday:
             counted += 1
@@ -97,11 +119,22 @@ async def _add_working_days(start: date, days: int) -> tuple[date, bool]:
 
 
 async def deadline(start: date, days: int) -> Deadline:
-    try:
-        due, provisional = await _add_working_days(start, days)
-    except BeyondCalendar:
-        return Deadline(None, beyond_calendar=True)
-    return Deadline(due, beyond_calendar=False, provisional=provisional)
+    return (await deadlines(start, [days]))[0]
+
+
+async def deadlines(start: date, counts: Sequence[int]) -> list[Deadline]:
+    """`deadline` for several counts of working days from the same day, the calendar read
+    once for the longest."""
+    calendar = _Days(start, _chunk(max(counts, default=0)))
+    found = []
+    for days in counts:
+        try:
+            due, provisional = await _add_working_days(start, days, calendar)
+        except BeyondCalendar:
+            found.append(Deadline(None, beyond_calendar=True))
+        else:
+            found.append(Deadline(due, beyond_calendar=False, provisional=provisional))
+    return found
 
 
 async def working_days_between(after: date, until: date) -> int:

@@ -211,19 +211,6 @@ async def region_by_code(code: str) -> Region | None:
     return await Region.get_or_none(code=code)
 
 
-async def region_chain(region_id: UUID) -> list[Region]:
-    """The region and every region above it, nearest first (at most five levels)."""
-    chain: list[Region] = []
-    current: UUID | None = region_id
-    while current is not None and len(chain) < 6:
-        region = await Region.get_or_none(id=current)
-        if region is None:
-            break
-        chain.append(region)
-        current = region.parent_id
-    return chain
-
-
 async def regions_by_ids(ids: Iterable[UUID]) -> list[Region]:
     return await Region.filter(id__in=list(ids))
 

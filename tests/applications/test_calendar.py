@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from resolvers.calendar.workdays import add_working_days
+from resolvers.calendar.workdays import add_working_days, deadline, deadlines
 from tests.catalogue.editing import officer_of, staff_token
 from tests.conftest import RunningApp
+from tests.sql import count_statements
 
 RANGE = """query($start: Date!, $end: Date!) {
   calendar(start: $start, end: $end) { day isWorkday note source }
@@ -25,6 +26,24 @@ async def test_the_2026_spring_festival_and_its_adjusted_workdays(seeded: Runnin
     assert by_day["2026-02-14"]["isWorkday"] is True  # a Saturday worked instead (调休)
     assert by_day["2026-02-28"]["isWorkday"] is True
     assert {d["source"] for d in days} == {"CHINESECALENDAR"}
+
+
+async def test_deadlines_from_one_day_are_counted_on_one_read(seeded: RunningApp) -> None:
+    # A dispatch's three 时限 (sign, reply, 退单) from the day before the 2026 Spring Festival;
+    # 0 days is the day itself, and a count past the calendar's end says so.
+    start, counts = date(2026, 2, 13), [1, 15, 0, 3, 600]
+    one_by_one = [await deadline(start, days) for days in counts]
+
+    with count_statements() as counted:
+        together = await deadlines(start, counts)
+
+    assert together == one_by_one
+    assert together[0].due == date(2026, 2, 14)  # the Saturday worked instead (调休)
+    assert together[2].due == start
+    assert together[4].beyond_calendar
+    assert together[4].due is None
+    # The window for the longest count, read once: not once per count.
+    assert counted.count == 1
 
 
 async def test_the_calendar_says_how_far_it_knows(seeded: RunningApp) -> None:
