@@ -1,6 +1,8 @@
-"""Regions and departments held in memory per process: small reference tables that nearly
-every answer names (a guide's organ and region, a centre's district), changing only when the
-catalogue does. Kept per catalogue version, like the search index."""
+"""Regions, departments and the dispatch catalogue held in memory per process: small
+reference tables that nearly every answer names (a guide's organ and region, a centre's
+district) or every filing reads (an appeal's category, its group, the dispatch table),
+changing only when the catalogue does (its edits, the dispatch catalogue's included, bump the
+catalogue version). Kept per catalogue version, like the search index."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from storage.cache import Redis, RedisError, catalogue_version
+from storage.models.appeals import AppealCategory, AppealRoute
 from storage.models.catalogue import Department, Region
+from storage.repositories import appeals as appeals_repo
 from storage.repositories import catalogue as repo
 
 VERSION_TTL_SECONDS = 1.0
@@ -26,6 +30,10 @@ class ReferenceData:
         self._regions: dict[UUID, Region] = {}
         self._departments: dict[UUID, Department] = {}
         self._by_code: dict[str, Region] = {}
+        self._categories: dict[UUID, AppealCategory] = {}
+        self._category_codes: dict[str, AppealCategory] = {}
+        self._groups: frozenset[UUID] = frozenset()  # categories with children
+        self._routes: dict[tuple[UUID, UUID], UUID] = {}  # (region, category): department
 
     async def _fresh(self) -> None:
         if self._current():
@@ -42,6 +50,11 @@ class ReferenceData:
                 self._regions = {r.id: r for r in await repo.all_regions()}
                 self._by_code = {}
                 self._departments = {d.id: d for d in await repo.all_departments()}
+                categories = await appeals_repo.categories()
+                self._categories = {c.id: c for c in categories}
+                self._category_codes = {c.code: c for c in categories}
+                self._groups = frozenset(c.parent_id for c in categories if c.parent_id)
+                self._routes = _table(await appeals_repo.all_routes())
                 self._version = version
 
     async def version(self) -> str:
@@ -56,6 +69,39 @@ class ReferenceData:
         if len(self._by_code) != len(self._regions):
             self._by_code = {r.code: r for r in self._regions.values()}
         return self._by_code.get(code)
+
+    async def appeal_category(self, code: str) -> tuple[AppealCategory, bool] | None:
+        """A category of the dispatch catalogue by code, and whether it is a leaf; a category
+        added since the tables were loaded is read."""
+        await self._fresh()
+        found = self._category_codes.get(code)
+        if found is not None:
+            return found, found.id not in self._groups
+        rows = await appeals_repo.categories_by_codes([code])
+        if not rows:
+            return None
+        return rows[0], await appeals_repo.is_leaf(rows[0].id)
+
+    async def appeal_categories(self, ids: Sequence[UUID]) -> list[AppealCategory]:
+        await self._fresh()
+        found = [self._categories[i] for i in ids if i in self._categories]
+        missing = [i for i in ids if i not in self._categories]
+        return found + (await appeals_repo.categories_by_ids(missing) if missing else [])
+
+    async def appeal_routes(
+        self, category_ids: Sequence[UUID], region_ids: Sequence[UUID]
+    ) -> dict[tuple[UUID, UUID], UUID]:
+        """The dispatch table's departments for these categories in these regions, by
+        (region, category); read when a category is newer than the tables held."""
+        await self._fresh()
+        if any(c not in self._categories for c in category_ids):
+            return _table(await appeals_repo.routes(category_ids, region_ids))
+        return {
+            (region, category): self._routes[region, category]
+            for region in region_ids
+            for category in category_ids
+            if (region, category) in self._routes
+        }
 
     def forget_version(self) -> None:
         """The next read asks Redis for the version again (this process changed it)."""
@@ -127,3 +173,7 @@ class ReferenceData:
             frontier = [child for parent in frontier for child in children.get(parent, [])]
             found += frontier
         return found
+
+
+def _table(routes: Sequence[AppealRoute]) -> dict[tuple[UUID, UUID], UUID]:
+    return {(r.region_id, r.category_id): r.department_id for r in routes}

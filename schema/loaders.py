@@ -361,7 +361,12 @@ _LOADERS: dict[str, _Factory] = {
     "scenario_submission": _aligned(scenario_repo.submissions_of, lambda s: s.application_id),
     "service_in_region": _loader(_services_in_regions),
     "providers": ProviderLoaders,
-    "appeal_category": _aligned(appeal_repo.categories_by_ids, lambda c: c.id),
+    "appeal_category": lambda reference: DataLoader(
+        aligned(
+            reference.appeal_categories if reference else appeal_repo.categories_by_ids,
+            lambda c: c.id,
+        )
+    ),
     "appeal_category_children": _grouped(appeal_repo.category_children, _category_parent_id),
     "appeal": _aligned(appeal_repo.by_ids, lambda a: a.id),
     "appeal_merged": _grouped(appeal_repo.merged_into, _merged_into_id),

@@ -32,7 +32,7 @@ CEILINGS = {
     "search": 1,
     "submitApplication": 16,
     # Filing keeps the insight aggregates in the same transaction (their cell and terms).
-    "fileAppeal": 18,
+    "fileAppeal": 13,
 }
 
 

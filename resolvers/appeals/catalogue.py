@@ -294,6 +294,7 @@ async def set_route(
     except _Unchanged as unchanged:
         same: RouteChange = unchanged.found
         return same
+    await catalogue_changed(resources)  # filings dispatch by the table held in memory
     return RouteChange(category, region_id, department.id, version)
 
 
@@ -328,6 +329,7 @@ async def remove_route(
             after=None,
             request_id=request_id,
         )
+    await catalogue_changed(resources)
     return RouteChange(category, region_id, None, version)
 
 

@@ -64,13 +64,12 @@ async def place_of(resources: Resources, region: Region) -> Place:
     return Place(region=region, chain=chain, district=district)
 
 
-async def route(category: AppealCategory, place: Place) -> UUID | None:
+async def route(resources: Resources, category: AppealCategory, place: Place) -> UUID | None:
     """The department the dispatch table names for this category here: the region's own
     row first, then each region above (属地 before the city), and at each level the leaf
     category before its group. None: the 12345 centre dispatches it by hand."""
     categories = [category.id] + ([category.parent_id] if category.parent_id else [])
-    rows = await repo.routes(categories, [r.id for r in place.chain])
-    table = {(row.region_id, row.category_id): row.department_id for row in rows}
+    table = await resources.reference.appeal_routes(categories, [r.id for r in place.chain])
     for region in place.chain:
         for category_id in categories:
             found = table.get((region.id, category_id))

@@ -76,12 +76,14 @@ class Leaf:
     group: AppealCategory | None
 
 
-async def leaf_category(code: str, field: str = "categoryCode") -> Leaf:
-    rows = await repo.categories_by_codes([code.strip()]) if code and len(code) <= 16 else []
-    if not rows or not await repo.is_leaf(rows[0].id):
+async def leaf_category(resources: Resources, code: str, field: str = "categoryCode") -> Leaf:
+    """The category by code from the dispatch catalogue held in memory."""
+    reference = resources.reference
+    found = await reference.appeal_category(code.strip()) if code and len(code) <= 16 else None
+    if found is None or not found[1]:
         raise AppealError(Code.CATEGORY_NOT_FOUND, field)
-    category = rows[0]
-    groups = await repo.categories_by_ids([category.parent_id]) if category.parent_id else []
+    category = found[0]
+    groups = await reference.appeal_categories([category.parent_id]) if category.parent_id else []
     if not category.active or any(not g.active for g in groups):
         raise AppealError(Code.CATEGORY_RETIRED, field)  # a retired leaf, or in a retired group
     return Leaf(category, groups[0] if groups else None)
@@ -202,7 +204,7 @@ async def file_appeal(
         raise AppealError(Code.CHANNEL_NOT_ALLOWED, "channel")
     check_reply_choice(kind, no_reply_wanted)
     text = check_content(resources, content)
-    leaf = await leaf_category(category_code)
+    leaf = await leaf_category(resources, category_code)
     region = await region_of(resources, region_code)
     check_location(latitude, longitude)
     where = clean_text(address, "address", limit=MAX_ADDRESS)
@@ -241,7 +243,9 @@ async def create(
     now = resources.clock()
     words = await anyio.to_thread.run_sync(keywords.extract, filing.content)
     category = filing.leaf.category
-    department_id = None if verdict.hold else await dispatch.route(category, filing.place)
+    department_id = (
+        None if verdict.hold else await dispatch.route(resources, category, filing.place)
+    )
     found = None
     if department_id is not None:
         found = await deadlines.round_from(

@@ -151,7 +151,9 @@ async def decide_hold(
     if release:
         category = await category_of(preview)
         region = await repo.region(preview.region_id)
-        department_id = await dispatch.route(category, await dispatch.place_of(resources, region))
+        department_id = await dispatch.route(
+            resources, category, await dispatch.place_of(resources, region)
+        )
         if department_id is not None:
             found = await deadlines.round_from(
                 resources.settings,

@@ -129,7 +129,7 @@ async def services(resources: Resources) -> list[dict[str, Any]]:
 async def definition(resources: Resources, code: str) -> dict[str, Any]:
     service_code(code)
     try:
-        category = (await filing.leaf_category(code)).category
+        category = (await filing.leaf_category(resources, code)).category
     except AppealError:
         raise Open311Error(404, f"service_code {code} not found") from None
     counties = await repo.county_regions()
@@ -384,7 +384,7 @@ async def file_request(
         raise Open311Error(400, "service_code was not provided")
     service_code(code)
     try:
-        leaf = await filing.leaf_category(code)
+        leaf = await filing.leaf_category(resources, code)
     except AppealError:
         raise Open311Error(404, f"service_code {code} not found") from None
     lat, lng = _coordinate(form.get("lat"), "lat"), _coordinate(form.get("long"), "long")

@@ -27,7 +27,7 @@ from resolvers.applications.events import StatusChange, publish
 from resolvers.applications.on_behalf_errors import WindowError, translated
 from resolvers.applications.on_behalf_errors import WindowErrorCode as Code
 from resolvers.calendar.service import china_date
-from resolvers.catalogue.service import get_service
+from resolvers.catalogue.service import published_service
 from resolvers.devices import service as devices
 from resolvers.devices.errors import DeviceError
 from resolvers.principal import ClientInfo, Principal
@@ -134,9 +134,10 @@ async def submit_on_behalf(
     assert centre is not None
     # Input the officer typed is checked before the read is spent: a typo costs no re-read.
     try:
-        implementation = await get_service(service_code, region_code)
-        if implementation is None:
+        published = await published_service(resources, service_code, region_code)
+        if published is None:
             raise ApplicationError(ApplicationErrorCode.SERVICE_NOT_FOUND, "serviceCode")
+        implementation, materials = published
         if Channel.SERVICE_HALL.value not in implementation.channels:
             raise ApplicationError(ApplicationErrorCode.CHANNEL_NOT_ALLOWED, "serviceCode")
         form_text = submission.check_form(resources, form, implementation.form_schema)
@@ -151,7 +152,6 @@ async def submit_on_behalf(
     resident = await _trusted_holder(resources, signed, device, client)
     try:
         await submission.require_real_name(resident.id)
-        materials = await application_repo.implementation_materials(implementation.id)
         await submission.plan_materials(resident.id, materials, scans)
     except ApplicationError as error:
         raise _scan_field(translated(error)) from None

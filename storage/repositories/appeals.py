@@ -100,6 +100,11 @@ async def routes(category_ids: Sequence[UUID], region_ids: Sequence[UUID]) -> li
     )
 
 
+async def all_routes() -> list[AppealRoute]:
+    """The whole dispatch table (a few hundred rows: categories by districts and streets)."""
+    return await AppealRoute.all()
+
+
 # -- editing the dispatch catalogue and table (the 12345 centre, ADMIN)
 
 CATALOGUE_COUNTER = "dispatch"

@@ -4,15 +4,19 @@ and dispatch following the rows as they stand, bad edits refused with a code and
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
+from resolvers.reference import VERSION_TTL_SECONDS
 from storage.models.accounts import AuditEvent
 from storage.models.appeals import AppealCatalogueChange
 from tests.appeals.conftest import (
     CENTRE,
     CHUNXI_STREET,
+    FILE,
     URBAN,
     WATER,
     admin_token,
@@ -21,6 +25,7 @@ from tests.appeals.conftest import (
     staff_token,
 )
 from tests.conftest import RunningApp
+from tests.processes import api_processes
 from tests.sql import count_statements
 
 CATEGORY_FIELDS = "code name description keywords active version parent { code }"
@@ -128,6 +133,51 @@ async def test_the_centre_adds_a_category_and_routes_it(
         "version 3: 1402@510104",
     ]
     assert {a.actor_id for a in audit} == {changes[0].actor_id}
+
+
+@pytest.mark.processes
+async def test_a_route_set_through_one_process_dispatches_filings_through_the_other(
+    seeded: RunningApp, wechat: httpx.AsyncClient
+) -> None:
+    """Each process holds the dispatch table in memory: an edit through one reaches filings
+    through another once that one checks the catalogue version again (within a second)."""
+    settings = seeded.settings
+    if settings.embedded_redis or not settings.database_url.startswith("postgres"):
+        pytest.skip("two processes share state only through real PostgreSQL and Redis")
+    centre = await staff_token(seeded, CENTRE)
+    program = await resident(seeded, wechat, "a")
+    assert (await run(seeded, UPSERT, centre, **STREET_LAMP))["__typename"] == "AppealCategory"
+    filing = {
+        "kind": "COMPLAINT",
+        "categoryCode": "1402",
+        "content": "春熙路口的智慧灯杆显示屏坏了，晚上一直闪烁。",
+        "regionCode": CHUNXI_STREET,
+        "documentIds": [],
+        "channel": "WEB_HALL",
+    }
+    route = {"categoryCode": "1402", "regionCode": "510104", "departmentCode": URBAN}
+
+    with api_processes(settings, 2) as (one, two):
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def gql(url: str, document: str, values: Any, token: str) -> Any:
+                response = await client.post(
+                    f"{url}/graphql",
+                    json={"query": document, "variables": {"input": values}},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                assert response.status_code == 200, response.text
+                return next(iter(response.json()["data"].values()))
+
+            assert program.token is not None
+            queued = await gql(two, FILE, filing, program.token)  # the second holds the table
+            routed = await gql(one, SET_ROUTE, route, centre)
+            await asyncio.sleep(VERSION_TTL_SECONDS + 0.5)
+            dispatched = await gql(two, FILE, filing, program.token)
+
+    assert (queued["status"], queued["department"]) == ("SUBMITTED", None)
+    assert routed["__typename"] == "AppealRouteChange"
+    assert dispatched["department"]["code"] == URBAN
 
 
 async def test_a_retired_category_stays_for_its_appeals_but_is_never_chosen(
