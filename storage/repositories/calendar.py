@@ -5,13 +5,31 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from tortoise import connections
 from tortoise.functions import Max, Min
 
+from storage.database import hot_statement
 from storage.models.calendar import CalendarDay, CalendarSource
+
+# Every deadline counted reads a window of days (a few dozen rows, a year for the longest):
+# one prepared statement, its rows read as they come rather than through the ORM's fields.
+_DAYS_BETWEEN = hot_statement(
+    "SELECT day, is_workday, source = $3 AS provisional FROM calendar_day "
+    "WHERE day >= $1 AND day <= $2",
+    date(2000, 1, 1),
+    date(2000, 1, 1),
+    CalendarSource.PROVISIONAL.value,
+)
 
 
 async def days_between(first: date, last: date) -> dict[date, tuple[bool, bool]]:
     """(is_workday, provisional) for every known date in [first, last]."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        _, records = await connection.execute_query(
+            _DAYS_BETWEEN, [first, last, CalendarSource.PROVISIONAL.value]
+        )
+        return {day: (workday, provisional) for day, workday, provisional in records}
     rows = await CalendarDay.filter(day__gte=first, day__lte=last).values_list(
         "day", "is_workday", "source"
     )
