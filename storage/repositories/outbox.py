@@ -41,9 +41,10 @@ async def enqueue(
     `message_id` lets the caller name the row up front (when the id is part of the payload)."""
     seq = next_seq()
     if strict:
-        tail = await OutboxMessage.filter(key=key).order_by("-seq").first()
-        if tail is not None and tail.seq >= seq:
-            seq = tail.seq + 1
+        # The tail's position only: its payload is not decoded for it.
+        tail = await OutboxMessage.filter(key=key).order_by("-seq").limit(1).values_list("seq")
+        if tail and tail[0][0] >= seq:
+            seq = tail[0][0] + 1
     return await OutboxMessage.create(
         id=message_id or uuid.uuid4(),
         kind=kind,
