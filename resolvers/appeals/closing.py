@@ -188,7 +188,7 @@ async def next_round(resources: Resources, appeal_id: UUID, now: datetime) -> de
         raise AppealError(Code.NOT_FOUND, "appealId")
     return await deadlines.round_from(
         resources.settings,
-        await deadlines.limits_of(resources.settings, appeal.category_id),
+        await deadlines.limits_of(resources, appeal.category_id),
         china_date(now),
     )
 

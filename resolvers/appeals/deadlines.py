@@ -50,11 +50,13 @@ def limits(settings: Settings, category: AppealCategory, parent: AppealCategory 
     )
 
 
-async def limits_of(settings: Settings, category_id: UUID) -> Limits:
-    rows = await repo.categories_by_ids([category_id])
-    category = rows[0]
-    parent = (await repo.categories_by_ids([category.parent_id]))[0] if category.parent_id else None
-    return limits(settings, category, parent)
+async def limits_of(resources: Resources, category_id: UUID) -> Limits:
+    """The limits of an appeal's category, from the dispatch catalogue held in memory."""
+    (category,) = await resources.reference.appeal_categories([category_id])
+    parent = None
+    if category.parent_id is not None:
+        (parent,) = await resources.reference.appeal_categories([category.parent_id])
+    return limits(resources.settings, category, parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ async def scan(resources: Resources, *, batch: int = 200) -> Scan:
             if appeal.due_beyond_calendar and appeal.received_on is not None:
                 found = await round_from(
                     resources.settings,
-                    await limits_of(resources.settings, appeal.category_id),
+                    await limits_of(resources, appeal.category_id),
                     appeal.received_on,
                     appeal.extension_days,
                 )

@@ -73,7 +73,7 @@ async def dispatch_appeal(
     now = resources.clock()
     found = await deadlines.round_from(
         resources.settings,
-        await deadlines.limits_of(resources.settings, preview.category_id),
+        await deadlines.limits_of(resources, preview.category_id),
         china_date(now),
     )
 
@@ -157,7 +157,7 @@ async def decide_hold(
         if department_id is not None:
             found = await deadlines.round_from(
                 resources.settings,
-                await deadlines.limits_of(resources.settings, preview.category_id),
+                await deadlines.limits_of(resources, preview.category_id),
                 china_date(now),
             )
 
@@ -246,7 +246,7 @@ async def decide_extension(
     await authorize(resources, principal, policy.Action.APPEAL_DECIDE_EXTENSION, preview)
     assert preview is not None
     actor_id = acting(principal)
-    limits = await deadlines.limits_of(resources.settings, preview.category_id)
+    limits = await deadlines.limits_of(resources, preview.category_id)
     now = resources.clock()
     async with changing(resources):
         # Lock and apply rather than run: the table names the move by its approval, a
@@ -365,7 +365,7 @@ async def request_extension(
     preview = await repo.by_id(appeal_id)
     await authorize(resources, principal, policy.Action.APPEAL_REQUEST_EXTENSION, preview)
     assert preview is not None
-    limits = await deadlines.limits_of(resources.settings, preview.category_id)
+    limits = await deadlines.limits_of(resources, preview.category_id)
     now = resources.clock()
 
     async def ask(appeal: Appeal) -> None:
