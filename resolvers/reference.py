@@ -47,14 +47,19 @@ class ReferenceData:
             return
         async with self._lock:  # one reload at a time; the others wait for its result
             if version != self._version:
-                self._regions = {r.id: r for r in await repo.all_regions()}
-                self._by_code = {}
-                self._departments = {d.id: d for d in await repo.all_departments()}
+                # Read whole, then swapped in at once: readers that do not wait for the lock
+                # (the version was checked a moment ago) never see one table new, one old.
+                regions = await repo.all_regions()
+                departments = await repo.all_departments()
                 categories = await appeals_repo.categories()
+                routes = await appeals_repo.all_routes()
+                self._regions = {r.id: r for r in regions}
+                self._by_code = {}
+                self._departments = {d.id: d for d in departments}
                 self._categories = {c.id: c for c in categories}
                 self._category_codes = {c.code: c for c in categories}
                 self._groups = frozenset(c.parent_id for c in categories if c.parent_id)
-                self._routes = _table(await appeals_repo.all_routes())
+                self._routes = _table(routes)
                 self._version = version
 
     async def version(self) -> str:
