@@ -3,14 +3,18 @@ app driven through its ASGI interface with its lifespan, as clients reach it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import hashlib
 import io
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -145,6 +149,42 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
 _TEMPLATE_PREFIX = "rongban_template_"
 
 
+def _migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for migration in sorted(MIGRATIONS.glob("*.py")):
+        digest.update(migration.name.encode() + b"\0" + migration.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migrated_sqlite(destination: Path) -> None:
+    """Writes a SQLite database holding every migration to `destination`: a copy of one
+    migrated once for this set of migration files (some 20 s of tortoise's CPU each time
+    otherwise), kept in the temporary folder. A file lock keeps parallel workers from
+    building it twice; it is built under another name and renamed, so a half-built one is
+    never copied. `rongban migrate` builds it, in its own process, as a deployment would."""
+    cache = Path(tempfile.gettempdir()) / f"rongban-migrated-{_migrations_digest()}.sqlite3"
+    with (cache.parent / "rongban-migrated.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            building = cache.with_suffix(".building")
+            building.unlink(missing_ok=True)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")}
+            env["RONGBAN_DATABASE_URL"] = f"sqlite://{building}"
+            subprocess.run(
+                [sys.executable, "-m", "api.cli", "migrate"],
+                cwd=MIGRATIONS.parents[1],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            building.rename(cache)
+            for old in cache.parent.glob("rongban-migrated-*.sqlite3"):
+                if old != cache:  # an older set of migrations
+                    old.unlink(missing_ok=True)
+    shutil.copyfile(cache, destination)
+
+
 async def migrated_template(server_url: str) -> str:
     """The name of a database on the test server holding every migration, built once for
     this set of migration files and cloned by each test session (tortoise spends some 25 s of
@@ -152,10 +192,7 @@ async def migrated_template(server_url: str) -> str:
     The name carries a digest of the migration files, so a changed migration builds a new one;
     an advisory lock keeps parallel sessions from building it twice, and it is built under
     another name and renamed, so a half-built template is never cloned."""
-    digest = hashlib.sha256()
-    for migration in sorted(MIGRATIONS.glob("*.py")):
-        digest.update(migration.name.encode() + b"\0" + migration.read_bytes())
-    template = f"{_TEMPLATE_PREFIX}{digest.hexdigest()[:16]}"
+    template = f"{_TEMPLATE_PREFIX}{_migrations_digest()}"
     admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
     try:
         await admin.execute("SELECT pg_advisory_lock(hashtext($1))", _TEMPLATE_PREFIX)
@@ -189,9 +226,9 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     server_url = os.environ.get("RONGBAN_TEST_DATABASE_URL")
     if not server_url:
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
-        url = f"sqlite://{path}"
-        await run_migrations(url)
-        yield url
+        await asyncio.to_thread(migrated_sqlite, path)
+        TortoiseContext().__enter__()  # as below
+        yield f"sqlite://{path}"
         return
     name = f"rongban_test_{uuid.uuid4().hex[:10]}"
     template = await migrated_template(server_url)
@@ -495,6 +532,8 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     }
     # Its output goes to a file: a pipe nobody reads while the journeys run would fill up
     # and stop the server mid-request.
+    # Migrated already, as a demo server that ran before (`rongban dev` still migrates).
+    migrated_sqlite(tmp_path / "rongban.sqlite3")
     log_path = tmp_path / "rongban-dev.log"
     log = log_path.open("w")
     process = subprocess.Popen(

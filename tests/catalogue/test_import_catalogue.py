@@ -21,7 +21,7 @@ from storage.models.catalogue import (
     PublicationStatus,
     ServiceCentre,
 )
-from tests.conftest import RunningApp
+from tests.conftest import RunningApp, migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,14 +128,7 @@ def test_the_command_reports_errors_and_exits_non_zero(tmp_path: Path) -> None:
     database = f"sqlite://{tmp_path}/cli.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RONGBAN_")}
     env["RONGBAN_DATABASE_URL"] = database
-    subprocess.run(
-        [sys.executable, "-m", "api.cli", "migrate"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    migrated_sqlite(tmp_path / "cli.sqlite3")
     subprocess.run(
         [sys.executable, "-m", "api.cli", "seed"],
         cwd=ROOT,
