@@ -5,6 +5,7 @@ fair share; WebSockets go to api/websocket.py. Both prepare requests in api/prep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,7 @@ from resolvers.settings import Settings
 from schema.context import Context
 from schema.error_codes import is_request_error
 from schema.loaders import create_loaders
+from schema.plans import Unplanned
 from storage.response_cache import Answer
 
 log = logging.getLogger(__name__)
@@ -288,17 +290,24 @@ class GraphQLEndpoint:
             document=operation.document.ast,
         )
         meter = Meter()
+        plan = self.preparer.plan(operation)
         try:
             async with asyncio.timeout(self.settings.execution_timeout_seconds):
-                result = await metered(
-                    self.schema.execute(
-                        operation.query,
-                        variable_values=operation.variables,
-                        context_value=context,
-                        operation_name=operation.operation_name,
-                    ),
-                    meter,
-                )
+                result = None
+                if plan is not None:
+                    with contextlib.suppress(Unplanned):
+                        data = await metered(plan.run(context, operation.variables), meter)
+                        result = ExecutionResult(data=data, errors=None)
+                if result is None:
+                    result = await metered(
+                        self.schema.execute(
+                            operation.query,
+                            variable_values=operation.variables,
+                            context_value=context,
+                            operation_name=operation.operation_name,
+                        ),
+                        meter,
+                    )
         except TimeoutError:
             return _Outcome(
                 {

@@ -41,6 +41,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from resolvers.settings import Settings
 from schema.cost import list_bounds, operation_cost
+from schema.plans import Plan, plan_of
+from schema.root import PUBLIC_CATALOGUE_FIELDS
 from schema.sdl import graphql_schema
 from storage.cache import Keys, Redis, RedisError, hit_rate_limit
 
@@ -214,6 +216,8 @@ class Document:
     ast: DocumentNode
     fragments: dict[str, FragmentDefinitionNode]
     operations: dict[str | None, OperationInfo] = field(default_factory=dict)
+    # Per operation name: its plan (schema.plans), or None where plans do not cover it.
+    plans: dict[str | None, Plan | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +463,21 @@ class Preparer:
             variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
             cache_key = hashlib.sha256(info.shape.text.encode() + b"\0" + variables).hexdigest()
         return Operation(request, document, info, cost, cache_key)
+
+    def plan(self, operation: Operation) -> Plan | None:
+        """The operation's plan, worked out the first time its document runs it; None for
+        what plans do not cover (and for a plan a run showed cannot answer)."""
+        if operation.info.type is not OperationType.QUERY:
+            return None
+        plans = operation.document.plans
+        name = operation.operation_name
+        try:
+            plan = plans[name]
+        except KeyError:
+            plan = plans[name] = plan_of(
+                self.schema, operation.document.ast, name, PUBLIC_CATALOGUE_FIELDS
+            )
+        return None if plan is None or plan.dead else plan
 
     async def _text(self, request: GraphQLRequest, redis: Redis) -> tuple[str, str]:
         """The document's text and hash, from the request or from APQ storage."""

@@ -1,0 +1,240 @@
+"""Public reads answered by a plan (schema/plans.py) answer exactly what graphql-core's executor
+answers: every request below is sent twice to the same app without a response cache, once
+with plans and once without, and the two answers must be the same. Requests a plan cannot
+finish go to the executor; documents plans do not cover get no plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import schema.catalogue.types as catalogue_types
+from api.preparation import Preparer
+from api.seed import seed_demo
+from resolvers.catalogue.rules import basic_code_of
+from resolvers.catalogue.service import catalogue_changed
+from schema.plans import Plan, Unplanned, plan_of
+from schema.root import PUBLIC_CATALOGUE_FIELDS, build_schema
+from tests.conftest import RunningApp, ServerThread, loopback, make_settings, start_app
+from tests.sql import count_statements
+
+REGISTERED = Path(__file__).resolve().parents[2] / "schema" / "persisted-operations.json"
+
+GUIDE = """
+query Guide($code: String!) {
+  service(code: $code) {
+    __typename
+    code
+    title: name
+    ...Terms
+    ... on Service { fee visits onlineDepth channels isFree feeItems { name amountFen } }
+    steps { name description }
+    faqs { question answer }
+    materials { name necessity source documentKind original copies }
+    department { code name region { code name parent { name } } }
+    region { code name level }
+  }
+}
+fragment Terms on Service { legalBasis conditions statutoryDays promisedDays validFrom }
+"""
+PAGE = """
+query Page($region: String, $first: Int) {
+  services(filter: {regionCode: $region}, first: $first) {
+    totalCount
+    nodes { code name visits department { name } region { name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def registered(name: str) -> str:
+    manifest = json.loads(REGISTERED.read_text(encoding="utf-8"))
+    by_name = {operation: digest for digest, operation in manifest["operations"].items()}
+    text: str = manifest["documents"][by_name[name]]
+    return text
+
+
+@pytest.fixture(scope="module")
+async def uncached(
+    database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    mock_wechat_server: ServerThread,
+) -> AsyncIterator[RunningApp]:
+    """The demo catalogue, served without the response cache: every answer is executed."""
+    settings = make_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        storage=tmp_path_factory.mktemp("objects"),
+        wechat_url=mock_wechat_server.url,
+        response_cache=False,
+    )
+    loopback.post(f"{mock_wechat_server.url}/__mock__/reset").raise_for_status()
+    async for app in start_app(settings):
+        await seed_demo(settings)
+        await catalogue_changed(app.resources)
+        yield app
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations a plan answered, in order (a plan that raised Unplanned is not here)."""
+    answered: list[str] = []
+    run = Plan.run
+
+    async def counted(self: Plan, context: Any, variables: Any) -> Any:
+        data = await run(self, context, variables)
+        answered.append(self._operation.name.value if self._operation.name else "")
+        return data
+
+    monkeypatch.setattr(Plan, "run", counted)
+    return answered
+
+
+async def both_ways(
+    app: RunningApp, monkeypatch: pytest.MonkeyPatch, query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """The answer with plans, checked equal to the answer without them."""
+    with_plans = await app.gql(query, variables)
+    with monkeypatch.context() as patch:
+        patch.setattr(Preparer, "plan", lambda self, operation: None)
+        without = await app.gql(query, variables)
+    assert with_plans.status == without.status
+    assert with_plans.body.get("errors") == without.body.get("errors")
+    assert with_plans.body.get("data") == without.body.get("data")
+    return with_plans.body
+
+
+async def test_guides_pages_and_searches_are_answered_by_their_plans_as_executed(
+    uncached: RunningApp, planned: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = await both_ways(uncached, monkeypatch, PAGE, {"first": 20})
+    nodes = page["data"]["services"]["nodes"]
+    assert len(nodes) > 5
+    assert all(node["department"]["name"] for node in nodes)
+    for node in nodes[:8]:
+        guide = await both_ways(uncached, monkeypatch, GUIDE, {"code": node["code"]})
+        assert "errors" not in guide, guide
+        assert guide["data"]["service"]["code"] == node["code"]
+        assert guide["data"]["service"]["materials"]
+        guide = await both_ways(
+            uncached, monkeypatch, registered("ServiceGuide"), {"code": node["code"]}
+        )
+        assert guide["data"]["service"]["code"] == node["code"]
+    for keyword in ("身份证", "shenfenzheng", "户口", "营业执照", "jsz"):
+        await both_ways(
+            uncached, monkeypatch, registered("SearchServices"), {"keyword": keyword, "first": 10}
+        )
+    await both_ways(uncached, monkeypatch, registered("Themes"), {})
+    second = {"first": 5, "after": page["data"]["services"]["pageInfo"]["endCursor"]}
+    await both_ways(uncached, monkeypatch, PAGE, second)
+
+    assert planned.count("Guide") == 8
+    assert planned.count("ServiceGuide") == 8
+    assert planned.count("SearchServices") == 5
+    assert planned.count("Page") == 2
+    assert "Themes" in planned
+
+
+async def test_a_null_guide_and_bad_variables_answer_as_executed(
+    uncached: RunningApp, planned: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = await both_ways(uncached, monkeypatch, GUIDE, {"code": "no-such-code"})
+    assert unknown["data"] == {"service": None}
+    assert planned == ["Guide"]  # a null guide is the plan's own answer
+
+    wrong = await both_ways(uncached, monkeypatch, GUIDE, {"code": 12})
+    assert wrong["errors"]
+    assert "data" not in wrong
+    missing = await both_ways(uncached, monkeypatch, GUIDE, {})
+    assert missing["errors"]
+    page = await both_ways(uncached, monkeypatch, PAGE, {"first": "twenty"})
+    assert page["errors"]
+    assert planned == ["Guide"]  # the executor words those refusals
+
+
+async def test_a_plan_a_resolver_cannot_run_under_is_left_to_the_executor_from_then_on(
+    uncached: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resolver asking `info` for more than plans give (its selection, its whole path)
+    raises a lasting Unplanned: that request and every later one go to the executor."""
+    query = "query WithBase($code: String!) { service(code: $code) { id code baseCode } }"
+    codes = [
+        node["code"] for node in (await uncached.gql.data(PAGE, {"first": 3}))["services"]["nodes"]
+    ]
+    asked: list[str] = []
+
+    def first_time_asks_for_more(code: str) -> str:
+        if not asked:
+            asked.append(code)
+            raise Unplanned("info.field_nodes", lasting=True)
+        return basic_code_of(code)
+
+    monkeypatch.setattr(catalogue_types, "basic_code_of", first_time_asks_for_more)
+    attempts: list[bool] = []
+    run = Plan.run
+
+    async def watched(self: Plan, context: Any, variables: Any) -> Any:
+        try:
+            data = await run(self, context, variables)
+        except Unplanned:
+            attempts.append(False)
+            raise
+        attempts.append(True)
+        return data
+
+    monkeypatch.setattr(Plan, "run", watched)
+    for code in codes:
+        answer = await both_ways(uncached, monkeypatch, query, {"code": code})
+        assert answer["data"]["service"]["baseCode"] == basic_code_of(code)
+        assert answer["data"]["service"]["id"]
+    assert attempts == [False]  # tried once; the plan is not tried again
+
+
+async def test_a_page_of_cards_costs_the_same_statements_with_its_plan(
+    uncached: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan gathers the cards' loads as the executor does, so that a page's departments
+    and regions are read in one batch each (never one card at a time)."""
+    await uncached.gql.data(PAGE, {"first": 20, "region": "510104"})
+    uncached.resources.reference.forget()  # regions and departments through the loaders
+
+    with count_statements() as planned:
+        await uncached.gql.data(PAGE, {"first": 20, "region": "510104"})
+    uncached.resources.reference.forget()
+    with monkeypatch.context() as patch:
+        patch.setattr(Preparer, "plan", lambda self, operation: None)
+        with count_statements() as executed:
+            await uncached.gql.data(PAGE, {"first": 20, "region": "510104"})
+    assert planned.count == executed.count, (planned.texts, executed.texts)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "mutation M { __typename }",
+        "query Own { me { id } }",
+        "query Mixed($code: String!) { service(code: $code) { code } me { id } }",
+        "query Skipped($s: Boolean!) { services(first: 1) @skip(if: $s) { totalCount } }",
+        "query Merged { services(first: 1) { totalCount } services(first: 1) { totalCount } }",
+        'query Node { node(id: "x") { id } }',
+        "query Introspection { __schema { queryType { name } } }",
+    ],
+)
+def test_documents_outside_public_reads_get_no_plan(document: str) -> None:
+    from graphql import parse
+
+    assert plan_of(build_schema(), parse(document), None, PUBLIC_CATALOGUE_FIELDS) is None
+
+
+def test_public_reads_with_fragments_and_aliases_get_a_plan() -> None:
+    from graphql import parse
+
+    assert plan_of(build_schema(), parse(GUIDE), "Guide", PUBLIC_CATALOGUE_FIELDS) is not None
+    assert plan_of(build_schema(), parse(PAGE), None, PUBLIC_CATALOGUE_FIELDS) is not None
+    assert plan_of(build_schema(), parse(GUIDE + PAGE), "Other", PUBLIC_CATALOGUE_FIELDS) is None
