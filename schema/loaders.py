@@ -11,9 +11,11 @@ add a layer that passes keys along. A read that chooses rows for a caller belong
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import TypeVar
+from typing import TypeVar, cast
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -393,14 +395,17 @@ def known_or_load(loader: DataLoader[K, V], key: K) -> V | Awaitable[V]:
 
 def then(value: V | Awaitable[V], apply: Callable[[V], R]) -> R | Awaitable[R]:
     """`apply` to the value now when it is there, else once it has been awaited: a resolver
-    that returns no awaitable lets graphql-core complete its object without awaiting."""
-    if isinstance(value, Awaitable):
+    that returns no awaitable lets graphql-core complete its object without awaiting. Pending
+    is a load (a future) or a coroutine; a row is a value, though tortoise's models define
+    `__await__` and so count as awaitable to `isinstance(value, Awaitable)`."""
+    if isinstance(value, asyncio.Future) or inspect.iscoroutine(value):
+        pending = value
 
         async def later() -> R:
-            return apply(await value)
+            return apply(await pending)
 
         return later()
-    return apply(value)
+    return apply(cast(V, value))
 
 
 def create_loaders(reference: ReferenceData | None = None) -> Loaders:

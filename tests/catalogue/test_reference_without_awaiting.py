@@ -5,6 +5,7 @@ reference data is due a version check, the loaders answer instead, with the same
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 import resolvers.reference
 from schema.loaders import known_or_load, then
+from storage.models.catalogue import Region, RegionLevel
 from tests.conftest import RunningApp
 
 GUIDE = (
@@ -123,3 +125,25 @@ async def test_then_applies_now_or_after_awaiting() -> None:
     later = then(two(), tenfold)
     assert not isinstance(later, int)
     assert await later == 20
+
+
+async def test_a_row_is_a_value_though_tortoise_models_are_awaitable() -> None:
+    """Tortoise's models define `__await__`: the region a card's reference data holds must
+    still be applied now, not wrapped in a coroutine that makes the page gather its cards."""
+    row = Region(code="510104", name="锦江区", level=RegionLevel.COUNTY)
+    assert isinstance(row, Awaitable)
+
+    assert then(row, lambda region: region.name) == "锦江区"
+
+    loader: DataLoader[str, Region] = DataLoader(load_fn=_regions_of)
+
+    def name_of(region: Region) -> str:
+        return region.name
+
+    pending = then(loader.load("510104"), name_of)
+    assert not isinstance(pending, str)
+    assert await pending == "锦江区"
+
+
+async def _regions_of(codes: list[str]) -> list[Region]:
+    return [Region(code=code, name="锦江区", level=RegionLevel.COUNTY) for code in codes]
