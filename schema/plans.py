@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 import strawberry
 from graphql import (
     DocumentNode,
@@ -58,6 +59,11 @@ from resolvers.policy import Action, gate
 from schema.authorised import Authorised
 from schema.context import Context
 
+# Per field, the arguments converted to the resolver's types (strawberry's input objects,
+# enums), by the values given: a search's filter is converted once per keyword, not once per
+# request. The resolvers of public reads copy what they need from their arguments and never
+# change them, so one converted value serves every request that gives the same.
+_CONVERTED_ENTRIES = 512
 # The policy's actions a planned field may be guarded by (the policy still decides).
 _PUBLIC = frozenset({Action.READ_PUBLIC})
 # Completes one resolved value: the answer's value now, or an awaitable of it.
@@ -306,18 +312,31 @@ class _Compiler:
         config, scalars = self.config, self.scalars
         call = cast(Callable[..., Any], resolver.wrapped_func)
 
+        converted: dict[bytes, dict[str, Any]] = {}
+
         def resolved(source: Any, run: _Run) -> Any:
             kwargs: dict[str, Any] = {}
             info = _Info(run.context, typename)
             if arguments:
                 given = get_argument_values(field, node, run.variables)
-                kwargs = convert_arguments(
-                    given,
-                    arguments,
-                    scalar_registry=scalars,
-                    config=config,
-                    info=info,  # type: ignore[arg-type]
-                )
+                try:
+                    key: bytes | None = orjson.dumps(given, option=orjson.OPT_SORT_KEYS)
+                except TypeError:  # a value orjson cannot write: converted every time
+                    key = None
+                known = converted.get(key) if key is not None else None
+                if known is None:
+                    known = convert_arguments(
+                        given,
+                        arguments,
+                        scalar_registry=scalars,
+                        config=config,
+                        info=info,  # type: ignore[arg-type]
+                    )
+                    if key is not None:
+                        if len(converted) >= _CONVERTED_ENTRIES:
+                            converted.clear()
+                        converted[key] = known
+                kwargs = dict(known)
             for parameter in by_name:
                 kwargs[parameter] = source
             if info_name is not None:
