@@ -9,6 +9,7 @@ from datetime import date
 import httpx
 import pytest
 
+from mock_wechat.client import THROTTLED_WAITS, GraphQLFailure, MiniProgram
 from mock_wechat.server import MockState
 from resolvers.accounts.identity import person_name, resident_id
 from tests.conftest import APP_ID, APP_SECRET
@@ -343,3 +344,50 @@ async def test_each_user_is_a_valid_person_of_their_own(wechat: httpx.AsyncClien
     for person in people:
         resident_id(person["idNumber"], today=date(2026, 1, 1))
         person_name(person["name"])
+
+
+def _throttling(answers: list[httpx.Response], sent: list[httpx.Request]) -> httpx.AsyncClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answers.pop(0)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://api")
+
+
+def _throttled(retry_after: str | None) -> httpx.Response:
+    headers = {"retry-after": retry_after} if retry_after is not None else {}
+    body = {"errors": [{"message": "请稍后再试。", "extensions": {"code": "THROTTLED"}}]}
+    return httpx.Response(429, json=body, headers=headers)
+
+
+async def test_the_scripted_mini_program_waits_out_a_throttled_answer() -> None:
+    """A 429 was refused before anything ran: the client sends it again, unchanged, after
+    the wait Retry-After names, as the real mini-program does."""
+    sent: list[httpx.Request] = []
+    ok = httpx.Response(200, json={"data": {"me": None}})
+    async with _throttling([_throttled("0"), _throttled("0"), ok], sent) as api:
+        program = MiniProgram(api, api, "someone")
+        assert await program.call("Me") == {"me": None}
+    assert len(sent) == 3
+    assert len({request.content for request in sent}) == 1
+
+
+@pytest.mark.parametrize("retry_after", [None, "soon", "3600"])
+async def test_a_throttled_answer_without_a_wait_worth_waiting_fails_at_once(
+    retry_after: str | None,
+) -> None:
+    sent: list[httpx.Request] = []
+    async with _throttling([_throttled(retry_after)], sent) as api:
+        with pytest.raises(GraphQLFailure) as failure:
+            await MiniProgram(api, api, "someone").call("Me")
+    assert failure.value.status == 429
+    assert len(sent) == 1
+
+
+async def test_the_waits_for_a_throttled_answer_end() -> None:
+    sent: list[httpx.Request] = []
+    answers = [_throttled("0") for _ in range(THROTTLED_WAITS + 1)]
+    async with _throttling(answers, sent) as api:
+        with pytest.raises(GraphQLFailure):
+            await MiniProgram(api, api, "someone").call("Me")
+    assert len(sent) == THROTTLED_WAITS + 1

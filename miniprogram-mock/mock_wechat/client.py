@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,38 @@ OPERATIONS = Path(__file__).resolve().parent.parent / "operations"
 def operation(name: str) -> str:
     """The text of `operations/<name>.graphql`, exactly what the mini-program ships."""
     return (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+# How many times a THROTTLED request is sent again after the wait its Retry-After names
+# (as the real mini-program does), and the longest wait it accepts.
+THROTTLED_WAITS = 3
+_LONGEST_WAIT_SECONDS = 60.0
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 429 asks the client to wait, when it names a wait worth waiting."""
+    if response.status_code != 429:
+        return None
+    try:
+        wait = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return wait if 0 <= wait <= _LONGEST_WAIT_SECONDS else None
+
+
+async def post_graphql(
+    api: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]
+) -> httpx.Response:
+    """POSTs one GraphQL request. A 429 (THROTTLED) was refused before anything ran: it is
+    sent again as it was once the wait its Retry-After names is over, as the real
+    mini-program does, up to THROTTLED_WAITS times."""
+    for waited in range(THROTTLED_WAITS + 1):
+        response = await api.post("/graphql", json=body, headers=headers)
+        wait = _retry_after(response)
+        if wait is None or waited == THROTTLED_WAITS:
+            break
+        await asyncio.sleep(wait)
+    return response
 
 
 class GraphQLFailure(Exception):
@@ -47,10 +80,10 @@ class MiniProgram:
         headers = {"accept": "application/graphql-response+json"}
         if self.token:
             headers["authorization"] = f"Bearer {self.token}"
-        response = await self.api.post(
-            "/graphql",
-            json={"query": operation(name), "operationName": name, "variables": variables or {}},
-            headers=headers,
+        response = await post_graphql(
+            self.api,
+            {"query": operation(name), "operationName": name, "variables": variables or {}},
+            headers,
         )
         body = response.json()
         if response.status_code != 200 or body.get("errors"):

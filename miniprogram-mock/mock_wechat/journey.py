@@ -20,7 +20,7 @@ import httpx
 from stdnum.cn import uscc
 
 from mock_wechat import journey_delegation
-from mock_wechat.client import MiniProgram
+from mock_wechat.client import MiniProgram, post_graphql
 from mock_wechat.journey_hall import hall_journey
 from mock_wechat.journey_payment import JourneyFailed, payment_journey
 from mock_wechat.journey_terminal import terminal_journey
@@ -218,10 +218,10 @@ async def application_journey(
     steps.append(f"grantSubscriptions -> {granted['__typename']}")
 
     async def staff_call(token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await program.api.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {token}"} if token else {},
+        response = await post_graphql(
+            program.api,
+            {"query": query, "variables": variables},
+            {"authorization": f"Bearer {token}"} if token else {},
         )
         data: dict[str, Any] = response.json()["data"]
         return data
@@ -436,9 +436,7 @@ async def provider_journey(
 
     async def graphql(token: str | None, query: str, variables: dict[str, Any]) -> Any:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        response = await api.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=headers
-        )
+        response = await post_graphql(api, {"query": query, "variables": variables}, headers)
         return response.json()["data"]
 
     registered = await owner.register_provider(
@@ -597,10 +595,10 @@ async def appeal_journey(program: MiniProgram) -> list[str]:
     steps.append(f"grantSubscriptions -> {granted['__typename']}")
 
     async def staff_call(token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await program.api.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {token}"} if token else {},
+        response = await post_graphql(
+            program.api,
+            {"query": query, "variables": variables},
+            {"authorization": f"Bearer {token}"} if token else {},
         )
         data: dict[str, Any] = response.json()["data"]
         return data

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from mock_wechat.client import MiniProgram
+from mock_wechat.client import MiniProgram, post_graphql
 
 HYGIENE = ("51000100020000", "510104")  # 公共场所卫生许可 in 锦江区
 
@@ -26,10 +26,10 @@ class DelegationJourneyFailed(SystemExit):
 async def _graphql(
     program: MiniProgram, token: str | None, query: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
-    response = await program.api.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"authorization": f"Bearer {token}"} if token else {},
+    response = await post_graphql(
+        program.api,
+        {"query": query, "variables": variables},
+        {"authorization": f"Bearer {token}"} if token else {},
     )
     body = response.json()
     if response.status_code != 200 or body.get("errors"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from mock_wechat.client import MiniProgram
+from mock_wechat.client import MiniProgram, post_graphql
 
 # 锦江区公安分局's ID-card items in the demo catalogue.
 RENEWAL = ("51002000010000", "510104")
@@ -60,10 +60,10 @@ class Staff:
         self.token = ""
 
     async def call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await self.api.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {self.token}"} if self.token else {},
+        response = await post_graphql(
+            self.api,
+            {"query": query, "variables": variables},
+            {"authorization": f"Bearer {self.token}"} if self.token else {},
         )
         body = response.json()
         if body.get("errors"):

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from mock_wechat.client import MiniProgram
+from mock_wechat.client import MiniProgram, post_graphql
 
 
 class JourneyFailed(Exception):
@@ -22,9 +22,7 @@ async def _gql(
     api: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, token: str = ""
 ) -> dict[str, Any]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    response = await api.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-    )
+    response = await post_graphql(api, {"query": query, "variables": variables or {}}, headers)
     return dict(response.json())
 
 
