@@ -22,7 +22,7 @@ from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
 from resolvers.resources import Resources
 from resolvers.settings import Settings
-from storage.cache import create_redis
+from storage.cache import CoalescedGets, create_redis
 from storage.crypto import Keyring
 from storage.database import database
 from storage.events import EventHub
@@ -145,6 +145,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 settings.password_hash_concurrency, settings.password_hash_wait_seconds
             ),
             search_index=CatalogueIndex(),
+            redis_gets=CoalescedGets(redis),
             provider_index=CatalogueIndex(),
             objects=objects,
             wechat=wechat,

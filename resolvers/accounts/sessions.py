@@ -106,7 +106,7 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
     key = Keys.session(access_hash)
     now = _now()
     try:
-        cached = await resources.redis.get(key)
+        cached = await resources.redis_gets.get(key)
     except RedisError:
         cached = None  # Redis down: sessions still resolve from the database
     if cached:
