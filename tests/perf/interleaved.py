@@ -7,7 +7,9 @@ one round in turn, six times over, and the median of the process's CPU time per 
 printed for each. Machine drift (another tenant, a throttled core) moves every combination
 alike, where two full `make bench` runs an hour apart can differ by half.
 
-- plain values: `schema.execution.PlainValues`, or strawberry's stock executor;
+- plans: the public catalogue's reads run by their plan (`schema.plans`), or executed;
+- plain values: `schema.execution.PlainValues`, or strawberry's stock executor (what runs
+  documents without a plan);
 - ledger admissions: the cost ledger admitting a caller Redis admitted within SEEN_SECONDS
   without a round trip, or asking Redis every time;
 - reference without awaiting: a guide's region and department read from the reference data
@@ -28,6 +30,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api import limits
 from api.app import ask_self, create_app, schema_of, serving
+from api.preparation import Preparer
 from resolvers.reference import ReferenceData
 from resolvers.settings import Settings
 from schema.execution import PlainValues
@@ -70,7 +73,13 @@ async def measure() -> dict[str, list[float]]:
     def reference(on: bool) -> None:
         ReferenceData._current = current if on else (lambda self: False)  # type: ignore[method-assign]
 
+    plan = Preparer.plan
+
+    def plans(on: bool) -> None:
+        Preparer.plan = plan if on else (lambda self, operation: None)  # type: ignore[method-assign]
+
     switches: dict[str, Callable[[bool], None]] = {
+        "plans": plans,
         "plain values": executor,
         "ledger admissions": admissions,
         "reference without awaiting": reference,
