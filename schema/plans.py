@@ -121,7 +121,6 @@ class _Run:
 @dataclass(frozen=True, slots=True)
 class _Field:
     key: str  # the response name (the alias, if any)
-    node: FieldNode
     read: Callable[[Any, _Run], Any]  # the source's value for this field, or an awaitable
     complete: _Complete
 
@@ -264,7 +263,7 @@ class _Compiler:
         name = node.name.value
         if name == "__typename":
             type_name = parent.name
-            return _Field(key, node, lambda _source, _run: type_name, _leaf(lambda v: v))
+            return _Field(key, lambda _source, _run: type_name, _leaf(lambda v: v))
         if name.startswith("__"):
             raise _NotPlannable
         field = parent.fields.get(name)
@@ -283,7 +282,7 @@ class _Compiler:
         if parent is self.core.query_type and not actions:
             raise _NotPlannable
         read = self._reader(parent.name, field, definition, node, tuple(actions))
-        return _Field(key, node, read, self._completer(field.type, node))
+        return _Field(key, read, self._completer(field.type, node))
 
     def _reader(
         self,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
@@ -102,7 +103,7 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
     """Maps a bearer token to its principal: Redis first, then the database."""
     if not token or len(token) > 128:
         return None
-    access_hash = resources.keyring.token_hash(token)
+    access_hash = _access_hash(resources, token)
     key = Keys.session(access_hash)
     now = _now()
     try:
@@ -110,22 +111,14 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
     except RedisError:
         cached = None  # Redis down: sessions still resolve from the database
     if cached:
-        data = orjson.loads(cached)
-        if data["exp"] > now.timestamp():
-            terminal_id: UUID | Literal[False] | None = None
-            if data.get("t"):
-                terminal_id = await _still_active(resources, access_hash)
-                if terminal_id is None:
-                    return None
-            return Principal(
-                account_id=UUID(data["a"]),
-                roles=frozenset(Role(r) for r in data["r"]),
-                session_id=UUID(data["s"]),
-                department_id=UUID(data["d"]) if data["d"] else None,
-                region_id=UUID(data["g"]) if data["g"] else None,
-                tv=bool(data.get("v")),
-                terminal_id=terminal_id or None,
-            )
+        expires, principal, at_terminal = _parsed(cached)
+        if expires > now.timestamp():
+            if not at_terminal:
+                return principal
+            terminal_id = await _still_active(resources, access_hash)
+            if terminal_id is None:
+                return None
+            return replace(principal, terminal_id=terminal_id or None)
     session = await repo.live_session_by_access(access_hash, now)
     if session is None or session.account.disabled:
         return None
@@ -161,6 +154,51 @@ async def authenticate(resources: Resources, token: str) -> Principal | None:
         except RedisError:
             log.warning("session cache unavailable")
     return principal
+
+
+# What every signed-in request works out anew from the same inputs, kept per process (at
+# most _MEMO_ENTRIES of each, then started afresh): a token's keyed hash, by the token's
+# SHA-256 (the token itself is never kept), and the principal a cached session's payload
+# describes, by the payload. Both are functions of their key alone: Redis is still asked for
+# the session on every request, so a signed-out or changed session is never answered here.
+_MEMO_ENTRIES = 10_000
+_ACCESS_HASHES: dict[bytes, str] = {}
+_PRINCIPALS: dict[str, tuple[float, Principal, bool]] = {}
+
+
+def _access_hash(resources: Resources, token: str) -> str:
+    digest = hashlib.sha256(token.encode()).digest()
+    found = _ACCESS_HASHES.get(digest)
+    if found is None:
+        found = resources.keyring.token_hash(token)
+        if len(_ACCESS_HASHES) >= _MEMO_ENTRIES:
+            _ACCESS_HASHES.clear()
+        _ACCESS_HASHES[digest] = found
+    return found
+
+
+def _parsed(payload: str) -> tuple[float, Principal, bool]:
+    """A cached session's expiry, its principal and whether it is a terminal's."""
+    found = _PRINCIPALS.get(payload)
+    if found is not None:
+        return found
+    data = orjson.loads(payload)
+    found = (
+        float(data["exp"]),
+        Principal(
+            account_id=UUID(data["a"]),
+            roles=frozenset(Role(r) for r in data["r"]),
+            session_id=UUID(data["s"]),
+            department_id=UUID(data["d"]) if data["d"] else None,
+            region_id=UUID(data["g"]) if data["g"] else None,
+            tv=bool(data.get("v")),
+        ),
+        bool(data.get("t")),
+    )
+    if len(_PRINCIPALS) >= _MEMO_ENTRIES:
+        _PRINCIPALS.clear()
+    _PRINCIPALS[payload] = found
+    return found
 
 
 async def _still_active(resources: Resources, access_hash: str) -> UUID | Literal[False] | None:
