@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
 
 from mock_wechat.client import GraphQLFailure, MiniProgram
+from resolvers.accounts import sessions
+from resolvers.resources import Resources
+from storage.crypto import Keyring
 from storage.models.accounts import AuthSession
 from tests.conftest import RunningApp
 
@@ -183,3 +188,18 @@ async def test_the_scripted_client_surfaces_http_failures(
         await program.me()
 
     assert failure.value.status == 401
+
+
+def test_a_tokens_keyed_hash_is_reused_only_under_the_keyring_that_made_it() -> None:
+    """The process keeps each token's keyed hash; a process running apps with two master
+    secrets (as tests do) must never look a session up under the other one's hash."""
+    token = "t" * 43
+    first = Keyring([b"first master secret, 32 bytes.."])
+    second = Keyring([b"second master secret, 32 bytes."])
+    assert first.token_hash(token) != second.token_hash(token)
+    under_first = cast(Resources, SimpleNamespace(keyring=first))
+    under_second = cast(Resources, SimpleNamespace(keyring=second))
+
+    assert sessions._access_hash(under_first, token) == first.token_hash(token)
+    assert sessions._access_hash(under_second, token) == second.token_hash(token)
+    assert sessions._access_hash(under_first, token) == first.token_hash(token)
