@@ -295,6 +295,8 @@ class GraphQLEndpoint:
             async with asyncio.timeout(self.settings.execution_timeout_seconds):
                 result = None
                 if plan is not None:
+                    # What the plan cannot answer as the executor would, the executor
+                    # answers from the start: planned reads change nothing.
                     with contextlib.suppress(Unplanned):
                         data = await metered(plan.run(context, operation.variables), meter)
                         result = ExecutionResult(data=data, errors=None)
