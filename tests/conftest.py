@@ -50,8 +50,16 @@ EXCHANGE_SECRET = "test-exchange-secret-0123456789-abcdef"
 
 
 # One client for every call to the loopback test servers: each new httpx client builds a
-# TLS context (~50 ms), which per test added up to minutes of the suite.
-loopback = httpx.Client(verify=client_context(), trust_env=False, timeout=30)
+# TLS context (~50 ms), which per test added up to minutes of the suite. It drops a pooled
+# connection idle for a second, well before the servers' own keep-alive timeout (uvicorn's
+# 5 s): reusing one the server is closing that moment fails with "Server disconnected
+# without sending a response" (httpx's default expiry is the same 5 s).
+loopback = httpx.Client(
+    verify=client_context(),
+    trust_env=False,
+    timeout=30,
+    limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=1.0),
+)
 
 
 class ServerThread:
