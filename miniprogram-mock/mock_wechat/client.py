@@ -50,6 +50,24 @@ async def post_graphql(
     return response
 
 
+class UploadRefused(SystemExit):
+    """The API refused an upload (a journey run again soon as the same resident meets the
+    hourly upload limit): the command ends with why, not with a traceback."""
+
+
+def document_id(uploaded: dict[str, Any]) -> str:
+    """The id of the document `upload_document` confirmed, else UploadRefused saying why."""
+    confirmed = uploaded.get("confirm") or {}
+    if confirmed.get("id"):
+        return str(confirmed["id"])
+    refusal = confirmed or uploaded.get("ticket") or {}
+    wait = refusal.get("retryAfterSeconds")
+    raise UploadRefused(
+        f"upload refused: {refusal.get('code')} {refusal.get('message')}"
+        + (f" (try again in {wait} s, or as another user: --user)" if wait else "")
+    )
+
+
 class GraphQLFailure(Exception):
     def __init__(self, status: int, body: Any) -> None:
         super().__init__(f"GraphQL request failed with HTTP {status}: {body}")

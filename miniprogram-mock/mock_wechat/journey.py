@@ -20,7 +20,7 @@ import httpx
 from stdnum.cn import uscc
 
 from mock_wechat import journey_delegation
-from mock_wechat.client import MiniProgram, post_graphql
+from mock_wechat.client import MiniProgram, document_id, post_graphql
 from mock_wechat.journey_hall import hall_journey
 from mock_wechat.journey_payment import JourneyFailed, payment_journey
 from mock_wechat.journey_terminal import terminal_journey
@@ -210,7 +210,7 @@ async def application_journey(
         ("OTHER", "卫生管理制度.pdf", "application/pdf", DEMO_PDF),
     ):
         uploaded = await program.upload_document(kind, name, content_type, data)
-        documents.append(uploaded["confirm"]["id"])
+        documents.append(document_id(uploaded))
     code, region = DEMO_SERVICE
     submitted = await program.submit_application(code, documents, region_code=region)
     steps.append(f"submitApplication  -> {submitted['__typename']} {submitted.get('status')}")
@@ -384,7 +384,7 @@ async def scenario_journey(
             uploaded = await program.upload_document(kind, f"{kind}.jpg", "image/jpeg", DEMO_JPEG)
         else:
             uploaded = await program.upload_document(kind, "材料.pdf", "application/pdf", DEMO_PDF)
-        documents.append(uploaded["confirm"]["id"])
+        documents.append(document_id(uploaded))
     steps.append(f"uploads         -> {len(documents)} documents, {reused} from the wallet")
     forms = {
         item["baseCode"]: DEMO_FORMS[item["baseCode"]]
@@ -480,6 +480,8 @@ async def provider_journey(
         "... on CreateProviderServiceError { code field } } }",
         {
             "input": {
+                # Named: a second run makes the same person a member of two organisations.
+                "providerId": registered["id"],
                 "name": "上门保洁预约（演示）",
                 "description": "日常保洁与开荒保洁上门服务，价格事先公示，服务人员持证上岗。",
                 "category": "HOUSEKEEPING",
@@ -513,9 +515,9 @@ async def provider_journey(
     steps.append(f"grantHandoffConsent     -> {granted['__typename']} {granted['link']['kind']}")
     key = await graphql(
         owner.token,
-        'mutation { createApiKey(input: {name: "预约系统", scopes: [HANDOFFS]}) '
-        "{ ... on CreatedApiKey { secret } } }",
-        {},
+        'mutation($provider: ID!) { createApiKey(input: {providerId: $provider, name: "预约系统", '
+        "scopes: [HANDOFFS]}) { ... on CreatedApiKey { secret } } }",
+        {"provider": registered["id"]},
     )
     exchanged = await api.post(
         "/provider-api/v1/handoffs/exchange",

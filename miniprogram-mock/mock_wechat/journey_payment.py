@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from mock_wechat.client import MiniProgram, post_graphql
+from mock_wechat.client import MiniProgram, document_id, post_graphql
 
 # 锦江区公安分局's ID-card items in the demo catalogue.
 RENEWAL = ("51002000010000", "510104")
@@ -92,7 +92,7 @@ async def _submit(program: MiniProgram, service: tuple[str, str], kinds: list[st
     documents = []
     for kind in kinds:
         uploaded = await program.upload_document(kind, f"{kind}.jpg", "image/jpeg", DEMO_JPEG)
-        documents.append(uploaded["confirm"]["id"])
+        documents.append(document_id(uploaded))
     submitted = await program.submit_application(service[0], documents, region_code=service[1])
     check(submitted["__typename"] == "Application", "submitApplication", submitted)
     return str(submitted["id"])

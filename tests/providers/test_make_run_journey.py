@@ -6,8 +6,9 @@ OWNER invites the resident, cancels, invites again, and the resident joins."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from mock_wechat.client import MiniProgram
+from mock_wechat.client import MiniProgram, UploadRefused, document_id
 from mock_wechat.journey import login_journey, provider_journey
 from tests.identity import id_number, phone_number
 
@@ -49,3 +50,43 @@ async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str])
     # The demo seed's social services, marked as demo data, found by keyword.
     names = sorted(edge["node"]["name"] for edge in demo["edges"])
     assert {"自来水过户（演示）", "电力过户（演示）", "燃气过户（演示）"} <= set(names)
+
+
+async def test_the_provider_journey_runs_again_for_the_same_people(
+    dev_server: tuple[str, str],
+) -> None:
+    """A second run registers a second organisation with the same owner, who then belongs to
+    two: the journey names its organisation wherever the API would otherwise have to guess."""
+    api, mock = dev_server
+    async with (
+        httpx.AsyncClient(base_url=api, timeout=30) as api_client,
+        httpx.AsyncClient(base_url=mock) as phone,
+    ):
+        owner = MiniProgram(api_client, phone, "provider-owner-again")
+        resident = MiniProgram(api_client, phone, "buyer-again")
+        await owner.login()
+        number = phone_number()
+        await login_journey(resident, phone=number, id_number=id_number())
+        runs = [await provider_journey(owner, resident, resident_phone=number) for _ in range(2)]
+
+    for steps in runs:
+        assert "createProviderService   -> ProviderService DRAFT" in steps
+        assert "reviewProviderService   -> {'status': 'PUBLISHED'}" in steps
+        assert any(step.startswith("provider API exchange   -> HTTP 200") for step in steps)
+        assert steps[-1] == "acceptProviderInvitation -> Provider APPROVED"
+
+
+def test_a_refused_upload_ends_the_journey_saying_why() -> None:
+    refused = {
+        "ticket": {
+            "__typename": "RequestDocumentUploadError",
+            "code": "RATE_LIMITED",
+            "message": "上传过于频繁，请稍后再试。",
+            "retryAfterSeconds": 3575,
+        },
+        "upload": None,
+        "confirm": None,
+    }
+    with pytest.raises(UploadRefused, match=r"RATE_LIMITED .* 3575 s"):
+        document_id(refused)
+    assert document_id({"ticket": {}, "upload": 204, "confirm": {"id": "RG9j"}}) == "RG9j"
