@@ -59,10 +59,7 @@ from resolvers.policy import Action, gate
 from schema.authorised import Authorised
 from schema.context import Context
 
-# Per field, the arguments converted to the resolver's types (strawberry's input objects,
-# enums), by the values given: a search's filter is converted once per keyword, not once per
-# request. The resolvers of public reads copy what they need from their arguments and never
-# change them, so one converted value serves every request that gives the same.
+# Per field, the converted arguments kept (see _Arguments).
 _CONVERTED_ENTRIES = 512
 # The policy's actions a planned field may be guarded by (the policy still decides).
 _PUBLIC = frozenset({Action.READ_PUBLIC})
@@ -307,35 +304,17 @@ class _Compiler:
             p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p is not None
         ]
         info_name = resolver.info_parameter.name if resolver.info_parameter else None
-        arguments = definition.arguments
-        config, scalars = self.config, self.scalars
         call = cast(Callable[..., Any], resolver.wrapped_func)
 
-        converted: dict[bytes, dict[str, Any]] = {}
+        converting = (
+            _Arguments(field, node, definition, self.config, self.scalars)
+            if definition.arguments
+            else None
+        )
 
         def resolved(source: Any, run: _Run) -> Any:
-            kwargs: dict[str, Any] = {}
-            info = _Info(run.context, typename)
-            if arguments:
-                given = get_argument_values(field, node, run.variables)
-                try:
-                    key: bytes | None = orjson.dumps(given, option=orjson.OPT_SORT_KEYS)
-                except TypeError:  # a value orjson cannot write: converted every time
-                    key = None
-                known = converted.get(key) if key is not None else None
-                if known is None:
-                    known = convert_arguments(
-                        given,
-                        arguments,
-                        scalar_registry=scalars,
-                        config=config,
-                        info=info,  # type: ignore[arg-type]
-                    )
-                    if key is not None:
-                        if len(converted) >= _CONVERTED_ENTRIES:
-                            converted.clear()
-                        converted[key] = known
-                kwargs = dict(known)
+            info = _Info(run.context, typename) if converting or info_name else None
+            kwargs = converting.of(run, info) if converting else {}
             for parameter in by_name:
                 kwargs[parameter] = source
             if info_name is not None:
@@ -401,6 +380,47 @@ _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list, tuple})
 
 def _awaitable(value: Any) -> bool:
     return type(value) not in _PLAIN_TYPES and inspect.isawaitable(value)
+
+
+class _Arguments:
+    """A field's arguments for one request, converted to the resolver's types (strawberry's
+    input objects, enums) once per distinct value given: a search's filter once per keyword,
+    not once per request. The resolvers of public reads copy what they need from their
+    arguments and never change them, so one converted value serves every request giving the
+    same (at most _CONVERTED_ENTRIES per field, then started afresh)."""
+
+    def __init__(
+        self,
+        field: Any,
+        node: FieldNode,
+        definition: StrawberryField,
+        config: Any,
+        scalars: Any,
+    ) -> None:
+        self._field, self._node, self._arguments = field, node, definition.arguments
+        self._config, self._scalars = config, scalars
+        self._converted: dict[bytes, dict[str, Any]] = {}
+
+    def of(self, run: _Run, info: _Info | None) -> dict[str, Any]:
+        given = get_argument_values(self._field, self._node, run.variables)
+        try:
+            key: bytes | None = orjson.dumps(given, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # a value orjson cannot write: converted every time
+            key = None
+        known = self._converted.get(key) if key is not None else None
+        if known is None:
+            known = convert_arguments(
+                given,
+                self._arguments,
+                scalar_registry=self._scalars,
+                config=self._config,
+                info=info,  # type: ignore[arg-type]
+            )
+            if key is not None:
+                if len(self._converted) >= _CONVERTED_ENTRIES:
+                    self._converted.clear()
+                self._converted[key] = known
+        return dict(known)  # the caller adds the resolver's reserved parameters
 
 
 def _leaf(serialise: Callable[[Any], Any]) -> _Complete:

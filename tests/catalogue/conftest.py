@@ -4,6 +4,7 @@ catalogue takes most of a second, and these tests change nothing."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -19,11 +20,26 @@ async def catalogue(
     tmp_path_factory: pytest.TempPathFactory,
     mock_wechat_server: ServerThread,
 ) -> AsyncIterator[RunningApp]:
+    async for app in seeded_catalogue(
+        database_url, redis_url, tmp_path_factory, mock_wechat_server
+    ):
+        yield app
+
+
+async def seeded_catalogue(
+    database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    mock_wechat_server: ServerThread,
+    **overrides: Any,
+) -> AsyncIterator[RunningApp]:
+    """The app with the demo catalogue, with these settings overridden."""
     settings = make_settings(
         database_url=database_url,
         redis_url=redis_url,
         storage=tmp_path_factory.mktemp("objects"),
         wechat_url=mock_wechat_server.url,
+        **overrides,
     )
     loopback.post(f"{mock_wechat_server.url}/__mock__/reset").raise_for_status()
     async for app in start_app(settings):

@@ -5,24 +5,20 @@ finish go to the executor; documents plans do not cover get no plan."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import schema.catalogue.types as catalogue_types
-from api.preparation import Preparer
-from api.seed import seed_demo
+from api.app import PERSISTED_OPERATIONS
+from api.preparation import Preparer, load_registered
 from resolvers.catalogue.rules import basic_code_of
-from resolvers.catalogue.service import catalogue_changed
 from schema.plans import Plan, Unplanned, plan_of
 from schema.root import PUBLIC_CATALOGUE_FIELDS, build_schema
-from tests.conftest import RunningApp, ServerThread, loopback, make_settings, start_app
+from tests.catalogue.conftest import seeded_catalogue
+from tests.conftest import RunningApp, ServerThread
 from tests.sql import count_statements
-
-REGISTERED = Path(__file__).resolve().parents[2] / "schema" / "persisted-operations.json"
 
 GUIDE = """
 query Guide($code: String!) {
@@ -53,10 +49,8 @@ query Page($region: String, $first: Int) {
 
 
 def registered(name: str) -> str:
-    manifest = json.loads(REGISTERED.read_text(encoding="utf-8"))
-    by_name = {operation: digest for digest, operation in manifest["operations"].items()}
-    text: str = manifest["documents"][by_name[name]]
-    return text
+    """The text of the mini-program's registered operation `name`."""
+    return load_registered(PERSISTED_OPERATIONS)[name]
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +61,9 @@ async def uncached(
     mock_wechat_server: ServerThread,
 ) -> AsyncIterator[RunningApp]:
     """The demo catalogue, served without the response cache: every answer is executed."""
-    settings = make_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        storage=tmp_path_factory.mktemp("objects"),
-        wechat_url=mock_wechat_server.url,
-        response_cache=False,
-    )
-    loopback.post(f"{mock_wechat_server.url}/__mock__/reset").raise_for_status()
-    async for app in start_app(settings):
-        await seed_demo(settings)
-        await catalogue_changed(app.resources)
+    async for app in seeded_catalogue(
+        database_url, redis_url, tmp_path_factory, mock_wechat_server, response_cache=False
+    ):
         yield app
 
 

@@ -5,6 +5,9 @@ OWNER invites the resident, cancels, invites again, and the resident joins."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import httpx
 import pytest
 
@@ -13,19 +16,27 @@ from mock_wechat.journey import login_journey, provider_journey
 from tests.identity import id_number, phone_number
 
 
-async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str]) -> None:
+@asynccontextmanager
+async def people(
+    dev_server: tuple[str, str], owner_name: str, resident_name: str
+) -> AsyncIterator[tuple[MiniProgram, MiniProgram, str]]:
+    """An owner-to-be, signed in (registering needs nothing more), and a resident with a
+    bound phone and a verified real name (both shareable), with the resident's phone."""
     api, mock = dev_server
     async with (
         httpx.AsyncClient(base_url=api, timeout=30) as api_client,
         httpx.AsyncClient(base_url=mock) as phone,
     ):
-        owner = MiniProgram(api_client, phone, "provider-owner")
-        resident = MiniProgram(api_client, phone, "buyer")
-        await owner.login()  # registering needs a signed-in resident, nothing more
+        owner = MiniProgram(api_client, phone, owner_name)
+        resident = MiniProgram(api_client, phone, resident_name)
+        await owner.login()
         number = phone_number()
-        await login_journey(
-            resident, phone=number, id_number=id_number()
-        )  # phone bound and real name verified: both shareable
+        await login_journey(resident, phone=number, id_number=id_number())
+        yield owner, resident, number
+
+
+async def test_make_run_serves_the_provider_journey(dev_server: tuple[str, str]) -> None:
+    async with people(dev_server, "provider-owner", "buyer") as (owner, resident, number):
         steps = await provider_journey(owner, resident, resident_phone=number)
         demo = await resident.search_provider_services("过户")
 
@@ -57,16 +68,11 @@ async def test_the_provider_journey_runs_again_for_the_same_people(
 ) -> None:
     """A second run registers a second organisation with the same owner, who then belongs to
     two: the journey names its organisation wherever the API would otherwise have to guess."""
-    api, mock = dev_server
-    async with (
-        httpx.AsyncClient(base_url=api, timeout=30) as api_client,
-        httpx.AsyncClient(base_url=mock) as phone,
+    async with people(dev_server, "provider-owner-again", "buyer-again") as (
+        owner,
+        resident,
+        number,
     ):
-        owner = MiniProgram(api_client, phone, "provider-owner-again")
-        resident = MiniProgram(api_client, phone, "buyer-again")
-        await owner.login()
-        number = phone_number()
-        await login_journey(resident, phone=number, id_number=id_number())
         runs = [await provider_journey(owner, resident, resident_phone=number) for _ in range(2)]
 
     for steps in runs:
