@@ -291,6 +291,7 @@ class GraphQLEndpoint:
         )
         meter = Meter()
         plan = self.preparer.plan(operation)
+        objects = None
         try:
             async with asyncio.timeout(self.settings.execution_timeout_seconds):
                 result = None
@@ -298,7 +299,7 @@ class GraphQLEndpoint:
                     # What the plan cannot answer as the executor would, the executor
                     # answers from the start: planned reads change nothing.
                     with contextlib.suppress(Unplanned):
-                        data = await metered(plan.run(context, operation.variables), meter)
+                        data, objects = await metered(plan.run(context, operation.variables), meter)
                         result = ExecutionResult(data=data, errors=None)
                 if result is None:
                     result = await metered(
@@ -324,12 +325,17 @@ class GraphQLEndpoint:
                 seconds=meter.seconds,
             )
         started = time.perf_counter()
-        outcome = self._outcome(result, operation, context.request_id, cacheable)
+        outcome = self._outcome(result, operation, context.request_id, cacheable, objects)
         outcome.seconds = meter.seconds + time.perf_counter() - started
         return outcome
 
     def _outcome(
-        self, result: ExecutionResult, operation: Operation, request_id: str, cacheable: bool
+        self,
+        result: ExecutionResult,
+        operation: Operation,
+        request_id: str,
+        cacheable: bool,
+        objects: int | None = None,
     ) -> _Outcome:
         errors: list[GraphQLError] = list(result.errors or [])
         body: dict[str, Any] = {}
@@ -338,7 +344,7 @@ class GraphQLEndpoint:
         mutations = (
             len(operation.info.root_fields) if operation.info.type is OperationType.MUTATION else 0
         )
-        actual = actual_cost(result.data, mutations)
+        actual = actual_cost(result.data, mutations, objects)
         if errors:
             body["errors"] = format_errors(self.preparer.public_errors(errors), request_id)
             return _Outcome(body, actual)

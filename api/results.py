@@ -53,9 +53,12 @@ def cost_extension(
     return extension
 
 
-def actual_cost(data: object, mutations: int = 0) -> int:
-    """What an answer cost: every object it holds (leaves are free) and 10 per mutation."""
-    return max(1, _objects(data) - 1 + MUTATION_COST * mutations)
+def actual_cost(data: object, mutations: int = 0, objects: int | None = None) -> int:
+    """What an answer cost: every object it holds (leaves are free) and 10 per mutation.
+    `objects`: the objects in `data`, its own included, when whoever built it counted them
+    (a plan does), so that the answer is not walked again."""
+    counted = _objects(data) if objects is None else objects
+    return max(1, counted - 1 + MUTATION_COST * mutations)
 
 
 def _objects(value: object) -> int:

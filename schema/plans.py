@@ -53,6 +53,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from resolvers.policy import Action, gate
@@ -113,6 +114,7 @@ class _Run:
     context: Context
     variables: VariableValues
     decisions: dict[Action, bool]
+    objects: int = 0  # the answer's objects so far, the root's included
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +138,11 @@ class Plan:
         self._fields = tuple(fields)
         self.dead = False  # set when a run showed the plan can never answer
 
-    async def run(self, context: Context, variables: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The answer's `data`, or Unplanned."""
+    async def run(
+        self, context: Context, variables: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], int]:
+        """The answer's `data` and the number of objects in it (the root's included, as
+        `api.results.actual_cost` counts them), or Unplanned."""
         coerced = get_variable_values(
             self._schema, self._operation.variable_definitions or (), dict(variables or {})
         )
@@ -155,7 +160,7 @@ class Plan:
         except Exception as error:  # the executor decides, locates and logs it
             raise Unplanned(type(error).__name__) from error
         result: dict[str, Any] = answer
-        return result
+        return result, run.objects
 
 
 def plan_of(
@@ -387,7 +392,11 @@ class _Arguments:
     input objects, enums) once per distinct value given: a search's filter once per keyword,
     not once per request. The resolvers of public reads copy what they need from their
     arguments and never change them, so one converted value serves every request giving the
-    same (at most _CONVERTED_ENTRIES per field, then started afresh)."""
+    same (at most _CONVERTED_ENTRIES per field, then started afresh).
+
+    Arguments that are all built-in scalars (a guide's code, a page's size) are what
+    graphql-core coerced already: strawberry's conversion would hand each value on as it is,
+    so they are only renamed to the resolver's parameters, and not kept."""
 
     def __init__(
         self,
@@ -400,9 +409,12 @@ class _Arguments:
         self._field, self._node, self._arguments = field, node, definition.arguments
         self._config, self._scalars = config, scalars
         self._converted: dict[bytes, dict[str, Any]] = {}
+        self._renamed = _renamed_scalars(definition, config)
 
     def of(self, run: _Run, info: _Info | None) -> dict[str, Any]:
         given = get_argument_values(self._field, self._node, run.variables)
+        if self._renamed is not None:
+            return {python: given[name] for name, python in self._renamed if name in given}
         try:
             key: bytes | None = orjson.dumps(given, option=orjson.OPT_SORT_KEYS)
         except TypeError:  # a value orjson cannot write: converted every time
@@ -421,6 +433,27 @@ class _Arguments:
                     self._converted.clear()
                 self._converted[key] = known
         return dict(known)  # the caller adds the resolver's reserved parameters
+
+
+# Argument types strawberry's conversion returns unchanged (a GlobalID it decodes; enums,
+# lists and input objects it builds).
+_PASSED_ON = frozenset({str, int, float, bool, strawberry.ID})
+
+
+def _renamed_scalars(
+    definition: StrawberryField, config: Any
+) -> tuple[tuple[str, str], ...] | None:
+    """(GraphQL name, parameter name) per argument when every argument is a built-in scalar,
+    or an optional one; else None."""
+    renamed = []
+    for argument in definition.arguments:
+        kind = argument.type
+        if type(kind) is StrawberryOptional:
+            kind = kind.of_type
+        if kind not in _PASSED_ON or argument.python_name is None:
+            return None
+        renamed.append((config.name_converter.from_argument(argument), argument.python_name))
+    return tuple(renamed)
 
 
 def _leaf(serialise: Callable[[Any], Any]) -> _Complete:
@@ -456,6 +489,7 @@ def _object(fields: tuple[_Field, ...], source: Any, run: _Run) -> Any:
     """The object's answer in selection order; its fields' loads gathered, as the executor
     does, so that the loaders batch them."""
     answer: dict[str, Any] = {}
+    run.objects += 1
     pending: list[tuple[str, _Field, Awaitable[Any]]] = []
     for field in fields:
         value = field.read(source, run)

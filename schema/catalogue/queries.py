@@ -208,9 +208,7 @@ class CatalogueQuery:
         if found is None:
             return None
         row, materials = found
-        if materials is not None:
-            info.context.loaders.materials.prime(row.id, materials)
-        return Service.of(row)
+        return Service.of(row, materials)
 
     @strawberry.field(
         extensions=authorised(Action.READ_PUBLIC),

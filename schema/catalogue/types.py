@@ -374,9 +374,12 @@ class Service(relay.Node):
     valid_until: date | None
     published_at: datetime | None
     _model: strawberry.Private[models.Implementation]
+    # The guide's materials when they were read with it (a guide by code), else None: then
+    # the request's loader reads them.
+    _materials: strawberry.Private[list[models.Material] | None] = None
 
     @classmethod
-    def of(cls, row: models.Implementation) -> Self:
+    def of(cls, row: models.Implementation, materials: list[models.Material] | None = None) -> Self:
         return cls(
             id=str(row.id),
             code=row.code,
@@ -408,6 +411,7 @@ class Service(relay.Node):
             valid_until=row.valid_until,
             published_at=row.published_at,
             _model=row,
+            _materials=materials,
         )
 
     @strawberry.field(description="The basic code shared by every region's implementation.")
@@ -495,7 +499,8 @@ class Service(relay.Node):
         description=f"At most {MAX_MATERIALS}.",
     )
     def materials(self, info: Info) -> list[Material] | Awaitable[list[Material]]:
-        # A guide's materials are primed with it: then known without awaiting.
+        if self._materials is not None:
+            return _materials(self._materials)
         return then(known_or_load(info.context.loaders.materials, self._model.id), _materials)
 
     @strawberry.field(

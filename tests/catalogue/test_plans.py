@@ -47,6 +47,12 @@ query Page($region: String, $first: Int) {
 }
 """
 
+BY_BASIC_CODE = """
+query ByBasicCode($code: String!, $region: String) {
+  service(code: $code, regionCode: $region) { code region { code } materials { name } }
+}
+"""
+
 
 def registered(name: str) -> str:
     """The text of the mini-program's registered operation `name`."""
@@ -93,6 +99,11 @@ async def both_ways(
     assert with_plans.status == without.status
     assert with_plans.body.get("errors") == without.body.get("errors")
     assert with_plans.body.get("data") == without.body.get("data")
+    # What the answer cost: a plan counts its objects as it builds them, the executor's
+    # answer is walked.
+    cost = with_plans.body["extensions"]["cost"]
+    assert cost["actual"] == without.body["extensions"]["cost"]["actual"]
+    assert cost["requested"] == without.body["extensions"]["cost"]["requested"]
     return with_plans.body
 
 
@@ -103,15 +114,29 @@ async def test_guides_pages_and_searches_are_answered_by_their_plans_as_executed
     nodes = page["data"]["services"]["nodes"]
     assert len(nodes) > 5
     assert all(node["department"]["name"] for node in nodes)
+    regions = {}
     for node in nodes[:8]:
         guide = await both_ways(uncached, monkeypatch, GUIDE, {"code": node["code"]})
         assert "errors" not in guide, guide
         assert guide["data"]["service"]["code"] == node["code"]
         assert guide["data"]["service"]["materials"]
+        regions[node["code"]] = guide["data"]["service"]["region"]["code"]
         guide = await both_ways(
             uncached, monkeypatch, registered("ServiceGuide"), {"code": node["code"]}
         )
         assert guide["data"]["service"]["code"] == node["code"]
+    # A basic code with a region, with none, and with null: the arguments are scalars, only
+    # renamed to the resolver's parameters.
+    base = {"code": basic_code_of(nodes[0]["code"])}
+    found = await both_ways(
+        uncached, monkeypatch, BY_BASIC_CODE, base | {"region": regions[nodes[0]["code"]]}
+    )
+    assert found["data"]["service"]["code"] == nodes[0]["code"]
+    assert found["data"]["service"]["materials"]
+    for nothing in ({"region": None}, {}):  # a basic code alone names no guide
+        assert (await both_ways(uncached, monkeypatch, BY_BASIC_CODE, base | nothing))["data"] == {
+            "service": None
+        }
     # Twice over: the second time the plan reuses the filter it converted the first time.
     for keyword in ("身份证", "shenfenzheng", "户口", "营业执照", "jsz") * 2:
         await both_ways(
@@ -125,6 +150,7 @@ async def test_guides_pages_and_searches_are_answered_by_their_plans_as_executed
     assert planned.count("ServiceGuide") == 8
     assert planned.count("SearchServices") == 10
     assert planned.count("Page") == 2
+    assert planned.count("ByBasicCode") == 3
     assert "Themes" in planned
 
 
