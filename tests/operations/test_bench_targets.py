@@ -1,10 +1,12 @@
 """`make bench`'s verdicts read the way they were decided: a ratio just short of its target
 is never printed as the target itself, and a scenario measured in rounds is reported by its
-median round."""
+median round; the cores each part used never come out negative."""
 
 from __future__ import annotations
 
-from tests.perf.bench import Result, median_round, paired_ratio
+import pytest
+
+from tests.perf.bench import Result, cores_between, median_round, paired_ratio
 from tests.perf.report import Target, targets_text
 
 
@@ -48,3 +50,13 @@ def test_scenarios_run_in_turns_are_compared_round_by_round() -> None:
     # Not run in turns with each other: the two reported figures.
     assert paired_ratio(one, elsewhere) == 712.0 / 23_800.0
     assert paired_ratio(one, Result("REST", 5000.0, 1.0, 2.0)) == 712.0 / 5000.0
+
+
+def test_a_process_that_ends_between_two_readings_takes_its_seconds_out_of_neither() -> None:
+    before = {("PostgreSQL", 10): 50.0, ("PostgreSQL", 11): 7.0, ("server", 20): 3.0, ("wrk", 0): 1}
+    # Backend 10 closed its connection; backend 12 started (its seconds all count).
+    after = {("PostgreSQL", 11): 9.0, ("PostgreSQL", 12): 1.0, ("server", 20): 13.0, ("wrk", 0): 2}
+
+    cores = cores_between(before, after, elapsed=10.0)
+
+    assert cores == pytest.approx({"server": 1.0, "PostgreSQL": 0.3, "Redis": 0.0, "wrk": 0.1})

@@ -237,11 +237,13 @@ def lua_rotating(
     return "\n".join(lines) + "\n"
 
 
-def cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far: the Python processes other than this one (the server being
-    measured; the others idle meanwhile), PostgreSQL's, Redis's, and this process's waited-for
-    children (wrk, once it has ended)."""
-    used = {"server": 0.0, "PostgreSQL": 0.0, "Redis": 0.0}
+def cpu_seconds() -> dict[tuple[str, int], float]:
+    """CPU seconds used so far, per (kind, process): the Python processes other than this one
+    (the server being measured; the others idle meanwhile), PostgreSQL's, Redis's, and this
+    process's waited-for children (wrk, once it has ended). Per process, so that one that ends
+    in between (a PostgreSQL backend whose connection closed) takes its seconds out of neither
+    figure (`cores_between`)."""
+    used: dict[tuple[str, int], float] = {}
     me = os.getpid()
     for process in psutil.process_iter(["name", "cpu_times"]):
         name, times = process.info["name"] or "", process.info["cpu_times"]
@@ -257,10 +259,22 @@ def cpu_seconds() -> dict[str, float]:
             else None
         )
         if kind is not None:
-            used[kind] += times.user + times.system
+            used[(kind, process.pid)] = times.user + times.system
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used["wrk"] = children.ru_utime + children.ru_stime
+    used[("wrk", 0)] = children.ru_utime + children.ru_stime
     return used
+
+
+def cores_between(
+    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float], elapsed: float
+) -> dict[str, float]:
+    """The cores each kind used between two readings: what each process still there used
+    since the first (all of it for one started in between)."""
+    cores = dict.fromkeys(CORE_KINDS, 0.0)
+    for (kind, pid), seconds in after.items():
+        if kind in cores:
+            cores[kind] += (seconds - before.get((kind, pid), 0.0)) / elapsed
+    return cores
 
 
 def median_round(rounds: Sequence[Result]) -> Result:
@@ -315,7 +329,7 @@ def wrk(
         check=False,
     )
     elapsed, after = time.monotonic() - started, cpu_seconds()
-    cores = {kind: (after[kind] - before[kind]) / elapsed for kind in CORE_KINDS}
+    cores = cores_between(before, after, elapsed)
     output = completed.stdout
     if completed.returncode != 0 or "Requests/sec" not in output:
         raise SystemExit(f"{name}: wrk failed:\n{output}\n{completed.stderr}")
