@@ -376,7 +376,7 @@ class Service(relay.Node):
     _model: strawberry.Private[models.Implementation]
     # The guide's materials when they were read with it (a guide by code), else None: then
     # the request's loader reads them.
-    _materials: strawberry.Private[list[models.Material] | None] = None
+    _known_materials: strawberry.Private[list[models.Material] | None] = None
 
     @classmethod
     def of(cls, row: models.Implementation, materials: list[models.Material] | None = None) -> Self:
@@ -411,7 +411,7 @@ class Service(relay.Node):
             valid_until=row.valid_until,
             published_at=row.published_at,
             _model=row,
-            _materials=materials,
+            _known_materials=materials,
         )
 
     @strawberry.field(description="The basic code shared by every region's implementation.")
@@ -499,8 +499,8 @@ class Service(relay.Node):
         description=f"At most {MAX_MATERIALS}.",
     )
     def materials(self, info: Info) -> list[Material] | Awaitable[list[Material]]:
-        if self._materials is not None:
-            return _materials(self._materials)
+        if self._known_materials is not None:
+            return _materials(self._known_materials)
         return then(known_or_load(info.context.loaders.materials, self._model.id), _materials)
 
     @strawberry.field(
