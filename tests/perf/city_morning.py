@@ -62,7 +62,7 @@ WARM_USERS = 10
 UNLOADED_SECONDS = 30
 # Each step of the capacity search offers this much more than the last: the capacity found is
 # at most this far below the real one, so the 70% run is at 56-70% of it (at 1.5, one run's
-# search went from 302 req/s kept up with to 440 not, and the "70%" may have been 48%).
+# search went from 302 req/s kept up with to 440 not, and the "70%" may have been 47%).
 STEP_GROWTH = 1.25
 MAX_RSS_MIB = 400
 TARGET_RATIO = 3.0
@@ -586,7 +586,9 @@ def main() -> None:
         # Per kind, what load did to it: its p99 here against its own unloaded p50.
         for name, (count, _, p99) in sorted(run["by_name"].items()):
             alone = unloaded["by_name"].get(name, (0, None, None))[1]
-            against = f" = {p99 / alone:.1f}x its unloaded p50 {alone:.0f} ms" if alone else ""
+            against = (
+                f" = {p99 / alone:.1f}x its unloaded p50 {alone:.0f} ms" if alone and p99 else ""
+            )
             print(f"  {name:18} {count:6d} requests, p99 {p99 or 0:.0f} ms{against}", flush=True)
         for error in run["first_errors"]:
             print(f"  error: {error}", flush=True)
