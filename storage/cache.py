@@ -89,16 +89,19 @@ class CoalescedGets:
         keys = list(waiting)
         try:
             values = await self._redis.mget(keys)
-        except asyncio.CancelledError:  # the process is stopping
-            _fail(waiting, RedisError("the read was cancelled"))
-            raise
+            answered = list(zip(keys, values, strict=True))
         except RedisError as error:  # each caller decides what Redis down means to it
             _fail(waiting, error)
             return
         except OSError as error:
             _fail(waiting, RedisError(str(error)))
             return
-        for key, value in zip(keys, values, strict=True):
+        except BaseException as error:
+            # Anything else (the process stopping, a reply of the wrong length): no reader
+            # is left waiting for an answer that will never come, each gets a Redis error.
+            _fail(waiting, RedisError(f"the read failed: {type(error).__name__}"))
+            raise
+        for key, value in answered:
             for future in waiting[key]:
                 if not future.done():  # its request may have been cancelled meanwhile
                     future.set_result(cast(str | None, value))

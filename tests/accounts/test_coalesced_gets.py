@@ -64,3 +64,22 @@ async def test_redis_down_fails_every_reader_with_a_redis_error() -> None:
 
     assert all(isinstance(result, RedisError) for result in results)
     await redis.aclose()
+
+
+async def test_an_unexpected_failure_fails_every_reader_rather_than_leaving_them_waiting(
+    redis_url: str,
+) -> None:
+    redis = create_redis(redis_url)
+
+    async def short_reply(keys: Any, *args: Any) -> Any:
+        return [None]  # one value for two keys
+
+    redis.mget = short_reply  # type: ignore[method-assign]
+    gets = CoalescedGets(redis)
+
+    results = await asyncio.wait_for(
+        asyncio.gather(gets.get("a"), gets.get("b"), return_exceptions=True), 5
+    )
+
+    assert all(isinstance(result, RedisError) for result in results), results
+    await redis.aclose()
