@@ -206,7 +206,7 @@ class GraphQLEndpoint:
             version = await cache.version()
         ledger = self.fair_share.ledger
         try:
-            admitted = await ledger.admit(resources.redis, caller)
+            admitted = await ledger.admit(resources.redis_hot, caller)
         except Refused as refused:
             raise self.fair_share.throttled(refused, door_key(request.scope)) from None
         with self.fair_share.execution(caller):

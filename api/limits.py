@@ -25,6 +25,7 @@ from resolvers.settings import Settings
 from storage.cache import (
     Bucket,
     Budget,
+    HotCommands,
     Keys,
     Level,
     Redis,
@@ -133,7 +134,7 @@ class Ledger:
         self._capacities = tuple(capacity for capacity, _ in sizes)
         self._rates = tuple(per_minute / 60 for _, per_minute in sizes)
 
-    async def admit(self, redis: Redis, caller: Caller) -> Budget | None:
+    async def admit(self, redis: Redis | HotCommands, caller: Caller) -> Budget | None:
         known = self._admit_here(caller)
         if known is not None:
             return known
@@ -141,7 +142,7 @@ class Ledger:
         amounts = [owed[1], owed[2]] if owed is not None else [0.0, 0.0]
         try:
             budget = await settle_and_admit(redis, buckets(self.settings, caller), amounts)
-        except RedisError:
+        except (RedisError, OSError):
             if owed is not None:
                 self._owe(caller, owed[1], owed[2])
             log.warning("cost budget unavailable: Redis error")

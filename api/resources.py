@@ -22,7 +22,7 @@ from resolvers.exchange.signing import platform_signer, province_verifier
 from resolvers.reference import ReferenceData
 from resolvers.resources import Resources
 from resolvers.settings import Settings
-from storage.cache import CoalescedGets, create_redis
+from storage.cache import CoalescedGets, HotCommands, create_redis
 from storage.crypto import Keyring
 from storage.database import database
 from storage.events import EventHub
@@ -132,6 +132,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     )
     payments = payment_gateway_of(settings)
     reference = ReferenceData(redis)
+    redis_hot = HotCommands(redis)
     try:
         yield Resources(
             settings=settings,
@@ -145,7 +146,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 settings.password_hash_concurrency, settings.password_hash_wait_seconds
             ),
             search_index=CatalogueIndex(),
-            redis_gets=CoalescedGets(redis),
+            redis_hot=redis_hot,
+            redis_gets=CoalescedGets(redis_hot),
             provider_index=CatalogueIndex(),
             objects=objects,
             wechat=wechat,
@@ -166,6 +168,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         await realname_relay.close()
         await wechat.close()
         await objects.close()
+        await redis_hot.aclose()
         await redis.aclose()
 
 

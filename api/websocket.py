@@ -235,7 +235,7 @@ class _Connection:
                 request, caller, Transport.WEBSOCKET, self.resources.redis
             )
             check_cost(self.settings, operation.cost)
-            await self.endpoint.fair_share.ledger.admit(self.resources.redis, caller)
+            await self.endpoint.fair_share.ledger.admit(self.resources.redis_hot, caller)
         except Refused as refused:
             await self._error(ident, [refused.error()])
             return

@@ -20,7 +20,7 @@ from integrations.wechat import WeChatGateway
 from integrations.wechatpay.protocol import PaymentGateway
 from resolvers.reference import ReferenceData
 from resolvers.settings import Settings
-from storage.cache import CoalescedGets, Redis
+from storage.cache import CoalescedGets, HotCommands, Redis
 from storage.crypto import Keyring
 from storage.events import EventHub
 from storage.objects import ObjectStore
@@ -58,6 +58,8 @@ class Resources:
     events: EventHub  # pub/sub for subscriptions: one Redis connection per process
     passwords: PasswordGate  # argon2 checks of this process, bounded
     search_index: CatalogueIndex  # keyword search over the catalogue, in this process
+    # The commands every signed-in request waits for, over connections of their own.
+    redis_hot: HotCommands
     # Concurrent GETs (the signed-in requests' sessions) sent as one MGET.
     redis_gets: CoalescedGets
     provider_index: CatalogueIndex  # and over providers' social services

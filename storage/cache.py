@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import uuid
@@ -11,12 +12,17 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Redis = aioredis.Redis
 
 __all__ = [
     "Bucket",
+    "CoalescedGets",
+    "HotCommands",
     "Keys",
     "RateLimit",
     "Redis",
@@ -55,6 +61,87 @@ def create_redis(url: str, max_connections: int = 64) -> Redis:
     return aioredis.Redis.from_pool(pool)  # closing the client closes its pool
 
 
+class HotCommands:
+    """The commands on every signed-in request's path (its session's read, its cost budget's
+    admission), sent over connections of their own rather than through the client.
+
+    redis-py's command path around the round trip cost about half of a command's CPU: the
+    blocking pool's condition and timeout, its check that a pooled connection has nothing
+    unread, the retry wrapper, the observability hooks, and a task per write (the socket
+    timeout is applied to the write with `asyncio.wait_for`). Here a connection serves one
+    command at a time and is kept for the next only when its reply was read whole, so the
+    checks are not needed, and the client's socket timeout bounds the whole command as one
+    deadline. Up to CONNECTIONS are kept; a command beyond them goes through the client, as
+    does everything else."""
+
+    # About the commands one process has waiting on Redis at once under load (a session
+    # read and an admission for each request running).
+    CONNECTIONS = 16
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        pool = redis.connection_pool
+        self._timeout: float | None = pool.connection_kwargs.get("socket_timeout")
+        # The deadline is this class's: the connection's own would wrap each write in a task.
+        self._connection_kwargs = pool.connection_kwargs | {"socket_timeout": None}
+        self._idle: list[AbstractConnection] = []
+        self._open = 0
+        self._closed = False
+
+    async def execute_command(self, *args: Any) -> Any:
+        if self._idle:
+            connection = self._idle.pop()
+            try:
+                return await self._on(connection, args)
+            except (RedisConnectionError, ConnectionError):
+                # A kept connection Redis closed meanwhile (a restart, an idle timeout): once
+                # more on a new one, as the client itself retries. A timeout is not retried:
+                # Redis is slow, not gone, and the caller has waited already.
+                pass
+        elif self._open >= self.CONNECTIONS:
+            return await cast(Any, self.redis).execute_command(*args)
+        self._open += 1
+        connection = self.redis.connection_pool.connection_class(**self._connection_kwargs)
+        return await self._on(connection, args)
+
+    async def aclose(self) -> None:
+        """Closes the kept connections (one still in a command is closed when it ends)."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        for connection in idle:
+            await connection.disconnect()
+
+    async def _on(self, connection: AbstractConnection, args: tuple[Any, ...]) -> Any:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await connection.send_packed_command(connection.pack_command(*args))
+                reply = await connection.read_response()
+        except TimeoutError:
+            self._open -= 1
+            with contextlib.suppress(Exception):
+                await connection.disconnect()
+            raise RedisTimeoutError("Redis did not answer in time") from None
+        except ResponseError:
+            await self._keep(connection)  # an error reply (NOSCRIPT) was read whole
+            raise
+        except BaseException:
+            # Anything else may leave a reply half read, which would answer the next command.
+            self._open -= 1
+            with contextlib.suppress(Exception):
+                await connection.disconnect()
+            raise
+        await self._keep(connection)
+        return reply
+
+    async def _keep(self, connection: AbstractConnection) -> None:
+        if self._closed:
+            self._open -= 1
+            await connection.disconnect()
+        else:
+            self._idle.append(connection)
+
+
 class CoalescedGets:
     """GETs of one process that are waiting at once, sent to Redis as one MGET.
 
@@ -65,8 +152,8 @@ class CoalescedGets:
     each key is still read from Redis after its request asked (nothing is kept between
     batches: a session deleted a moment ago is never answered)."""
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, hot: HotCommands) -> None:
+        self._hot = hot
         self._waiting: dict[str, list[asyncio.Future[str | None]]] = {}
         self._fetching: set[asyncio.Task[None]] = set()
 
@@ -88,7 +175,7 @@ class CoalescedGets:
     async def _fetch(self, waiting: dict[str, list[asyncio.Future[str | None]]]) -> None:
         keys = list(waiting)
         try:
-            values = await self._redis.mget(keys)
+            values = await self._mget(keys)
             answered = list(zip(keys, values, strict=True))
         except RedisError as error:  # each caller decides what Redis down means to it
             _fail(waiting, error)
@@ -105,6 +192,9 @@ class CoalescedGets:
             for future in waiting[key]:
                 if not future.done():  # its request may have been cancelled meanwhile
                     future.set_result(cast(str | None, value))
+
+    async def _mget(self, keys: list[str]) -> list[Any]:
+        return cast(list[Any], await self._hot.execute_command("MGET", *keys))
 
 
 def _fail(waiting: dict[str, list[asyncio.Future[str | None]]], error: RedisError) -> None:
@@ -354,14 +444,14 @@ def _script_arguments(
 
 
 async def _buckets(
-    redis: Redis, buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
+    redis: Redis | HotCommands, buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
 ) -> Budget:
     arguments = _script_arguments(buckets, amounts, check=check)
     try:
         # By its digest: the script's text crosses the wire once per Redis, not per request.
-        answer = await cast(Any, redis).evalsha(_BUCKETS_SHA, len(buckets), *arguments)
+        answer = await redis.execute_command("EVALSHA", _BUCKETS_SHA, len(buckets), *arguments)
     except NoScriptError:  # a Redis that restarted or never saw it: EVAL also caches it
-        answer = await cast(Any, redis).eval(_BUCKETS, len(buckets), *arguments)
+        answer = await redis.execute_command("EVAL", _BUCKETS, len(buckets), *arguments)
     answer = cast("list[Any]", answer)
     numbers = [float(value) for value in answer[1:]]
     levels = tuple(
@@ -372,7 +462,7 @@ async def _buckets(
 
 
 async def settle_and_admit(
-    redis: Redis, buckets: Sequence[Bucket], owed: Sequence[float]
+    redis: Redis | HotCommands, buckets: Sequence[Bucket], owed: Sequence[float]
 ) -> Budget:
     """Adds what earlier requests spent and still owe, then whether every bucket has room
     for another request, in one round trip (nothing owed: only whether there is room)."""
