@@ -94,8 +94,11 @@ _OWED_ENTRIES = 10_000
 # How often charges that no next request came to settle are sent (the most a principal
 # spreading requests over several processes can run ahead of its budget).
 SETTLE_SECONDS = 0.5
-# How long what Redis last said of a caller's buckets may decide its next admissions here.
-SEEN_SECONDS = SETTLE_SECONDS
+# How long what Redis last said of a caller's buckets may decide its next admissions here:
+# longer than a settling period, so that a busy caller's next settle answers before what the
+# last one said has aged (the period is SETTLE_SECONDS plus the loop's lateness and the
+# round trip).
+SEEN_SECONDS = 1.5 * SETTLE_SECONDS
 
 
 @dataclass(slots=True)
@@ -117,8 +120,10 @@ class Ledger:
     A caller admitted by Redis within SEEN_SECONDS is admitted again here without a round
     trip while its buckets, as Redis said they were plus everything this process charged it
     since (their draining not counted), still have room: a busy caller (many residents
-    behind one carrier's address, a resident paging through results) pays one round trip per
-    SEEN_SECONDS rather than one per request. Once that sum reaches a bucket's capacity,
+    behind one carrier's address, a resident paging through results) pays no round trip of
+    its own, since each `settle` of its charges answers with its buckets' levels as well,
+    and at most one per SEEN_SECONDS when its charges were carried by an admission instead
+    of a settle. Once that sum reaches a bucket's capacity,
     Redis decides, with the drain and every process's charges counted. So in this process a
     principal is refused exactly when it would have been had every charge been sent at once;
     across processes, what others charged counts at most SETTLE_SECONDS + SEEN_SECONDS late.
@@ -231,14 +236,18 @@ class Ledger:
 
     async def settle(self, redis: Redis) -> None:
         """Sends every charge still owed, all in one round trip (the worker's periodic task,
-        and at shutdown)."""
+        and at shutdown). Redis answers each with the caller's buckets as they then stand,
+        which this process remembers as it would an admission's answer: a caller busy here
+        is admitted without a round trip of its own for as long as its requests keep coming,
+        and others' charges are heard of as soon as they would have been."""
         owed, self._owed = self._owed, {}
         if not owed:
             return
+        asked = time.monotonic()
         entries = list(owed.values())
         self._settling = owed
         try:
-            refused = await spend_budgets(
+            settled = await spend_budgets(
                 redis,
                 [
                     (buckets(self.settings, caller), [points, seconds])
@@ -246,13 +255,19 @@ class Ledger:
                 ],
             )
         except RedisError:
-            refused = list(range(len(entries)))
+            settled = [None] * len(entries)
         finally:
             self._settling = {}
-        for position in refused:
-            caller, points, seconds = entries[position]
-            self._owe(caller, points, seconds)
-        if refused:
+        failed = False
+        for (caller, points, seconds), budget in zip(entries, settled, strict=True):
+            if budget is None:
+                failed = True
+                self._owe(caller, points, seconds)
+                continue
+            seen = self._seen.get(caller.key)
+            if seen is None or seen.at < asked:  # not an admission's answer heard since
+                self._saw(caller, budget)
+        if failed:
             log.warning("cost budget unavailable: Redis error")
 
     async def settle_forever(self, redis: Redis, stop: asyncio.Event) -> None:

@@ -452,6 +452,11 @@ async def _buckets(
         answer = await redis.execute_command("EVALSHA", _BUCKETS_SHA, len(buckets), *arguments)
     except NoScriptError:  # a Redis that restarted or never saw it: EVAL also caches it
         answer = await redis.execute_command("EVAL", _BUCKETS, len(buckets), *arguments)
+    return _budget_of(answer)
+
+
+def _budget_of(answer: Any) -> Budget:
+    """The script's answer: whether it admitted, then each bucket's level."""
     answer = cast("list[Any]", answer)
     numbers = [float(value) for value in answer[1:]]
     levels = tuple(
@@ -471,10 +476,12 @@ async def settle_and_admit(
 
 async def spend_budgets(
     redis: Redis, charges: Sequence[tuple[Sequence[Bucket], Sequence[float]]]
-) -> list[int]:
+) -> list[Budget | None]:
     """Adds what requests actually spent to their principals' buckets, every principal in
-    one round trip; returns the positions of the charges Redis refused to run (none, unless
-    the script fails). A connection error raises: then nothing is known to have run."""
+    one round trip; returns each charge's buckets as they stand after it, or None where
+    Redis refused to run it (never, unless the script fails). A connection error raises:
+    then nothing is known to have run."""
+    settled: list[Budget | None] = [None] * len(charges)
     pending = list(range(len(charges)))
     for script, name in ((_BUCKETS_SHA, "evalsha"), (_BUCKETS, "eval")):
         if not pending:
@@ -489,10 +496,13 @@ async def spend_budgets(
         answers = await pipeline.execute(raise_on_error=False)
         # Those Redis had no script for did not run: they are sent again with its text (EVAL
         # also caches it). Any other failure is final.
-        failures = [
-            (p, a) for p, a in zip(pending, answers, strict=True) if isinstance(a, Exception)
-        ]
+        failures = []
+        for position, answer in zip(pending, answers, strict=True):
+            if isinstance(answer, Exception):
+                failures.append((position, answer))
+            else:
+                settled[position] = _budget_of(answer)
         pending = [position for position, _ in failures]
         if not all(isinstance(error, NoScriptError) for _, error in failures):
-            return pending
-    return pending
+            break
+    return settled

@@ -220,3 +220,60 @@ async def test_an_admission_answered_while_charges_are_being_settled_counts_them
     # 15 being settled + 10 since: 25 of 20, so Redis decides, and refuses.
     with pytest.raises(Refused):
         await ledger.admit(redis, caller)
+
+
+async def test_a_caller_whose_charges_were_settled_is_admitted_on_the_settles_answer(
+    redis: Redis, round_trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settling task's answer says where the caller's buckets stand, as an admission's
+    would: a caller busy here pays no round trip of its own while its requests keep coming,
+    and what another process charged is heard of from that answer."""
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.2)
+    here, there, caller = _ledger(per_minute=60), _ledger(per_minute=60), _caller()  # 20 points
+    await here.admit(redis, caller)
+    here.owe(caller, 5, 0.001)
+    await asyncio.sleep(0.15)
+    await here.settle(redis)
+    await asyncio.sleep(0.1)  # what the admission said has aged; what the settle said has not
+
+    budget = await here.admit(redis, caller)
+    assert len(round_trips) == 1
+    assert budget is not None
+    assert budget.levels[0].remaining == pytest.approx(15, abs=0.5)
+
+    # Another process spends the bucket; this one hears of it with its next settle.
+    await there.admit(redis, caller)
+    there.owe(caller, 18, 0.001)
+    await there.settle(redis)
+    here.owe(caller, 1, 0.001)
+    await here.settle(redis)  # 5 + 18 + 1 of 20 (a point drains per second)
+    with pytest.raises(Refused):  # the room is spent: Redis decides, and refuses
+        await here.admit(redis, caller)
+    assert len(round_trips) == 3  # there's admission, and here's once the room was spent
+
+
+async def test_a_settles_answer_does_not_replace_an_admissions_heard_since(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
+    ledger, caller = _ledger(), _caller()
+    await ledger.admit(redis, caller)
+    ledger.owe(caller, 15, 0.001)
+    await asyncio.sleep(0.1)
+    sending, release = asyncio.Event(), asyncio.Event()
+    original = cache.spend_budgets
+
+    async def slow(redis: Redis, charges: Any) -> Any:
+        sending.set()
+        await release.wait()
+        return await original(redis, charges)
+
+    monkeypatch.setattr(limits, "spend_budgets", slow)
+    settling = asyncio.create_task(ledger.settle(redis))
+    await sending.wait()
+    await ledger.admit(redis, caller)  # answered before the settle's charge reached Redis
+    heard = ledger._seen[caller.key]
+    release.set()
+    await settling
+
+    assert ledger._seen[caller.key] is heard
