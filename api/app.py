@@ -17,7 +17,6 @@ import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message
 from starlette_compress import CompressMiddleware, add_compress_type
@@ -30,7 +29,7 @@ from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
 from api.logging import quiet_chatty_libraries
 from api.metrics import MetricsEndpoint, flush_every_second
-from api.middleware import BodySizeLimit, ClientAddress, ClientGone, Observed
+from api.middleware import BodySizeLimit, ClientAddress, ClientGone, Cors, Observed
 from api.open311 import ROUTES as OPEN311_ROUTES
 from api.outage import DatabaseOutage
 from api.outbox import dispatcher
@@ -180,7 +179,7 @@ def create_app(settings: Settings) -> Starlette:
                 exempt_paths=(UPLOAD_PATH, CALLBACK_PATH),
             ),
             Middleware(
-                CORSMiddleware,
+                Cors,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],

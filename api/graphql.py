@@ -58,8 +58,10 @@ APPLICATION_JSON = "application/json"
 PUBLIC_MAX_AGE_SECONDS = 30
 _PUBLIC = f"public, max-age={PUBLIC_MAX_AGE_SECONDS}".encode()
 # What a cached answer depends on besides its URL: a signed-in request must never be
-# answered from a shared cache's copy of an anonymous one.
-_VARY = b"Accept, Accept-Encoding, Authorization"
+# answered from a shared cache's copy of an anonymous one, nor a web page (whose Origin CORS
+# answers by name) from a copy made for a request without one. Said here as well as by
+# api.middleware.Cors: CachedAnswers answers ahead of it.
+_VARY = b"Accept, Accept-Encoding, Authorization, Origin"
 # The scope key under which CachedAnswers leaves the raw request it could not answer, so
 # that the endpoint can remember which cached answer that request is.
 RAW_REQUEST = "rongban.raw_request"
