@@ -193,33 +193,32 @@ _statements: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
 )
 
 
-class _StatementCounter(logging.Handler):
-    """Tortoise logs every statement at DEBUG on `tortoise.db_client`: count, never write."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        tally = _statements.get()
-        if tally is not None:
-            tally[0] += 1
-        return True
-
-    def emit(self, record: logging.LogRecord) -> None:  # handle() does the work
-        return None
-
-
-_counter = _StatementCounter()
+_SQL_LOGGER = "tortoise.db_client"
 
 
 def install_statement_counter() -> None:
-    """Counts statements per request from here on. The logger stops propagating: its records
-    carry SQL parameters (openids, keyed digests), which must never reach a log."""
-    logger = logging.getLogger("tortoise.db_client")
-    if _counter not in logger.handlers:
-        logger.addHandler(_counter)
+    """Counts statements per request from here on. Tortoise announces every statement with a
+    DEBUG call on the `tortoise.db_client` logger, which all its clients share: that call is
+    replaced on the logger itself by one that counts, so a statement costs an increment
+    rather than a log record (a record and the caller's frame looked up: about 4 µs, a
+    fiftieth of a submission's CPU). The record is still made for a handler put on the logger
+    itself (the tests' statement log, tests/sql.py). The logger stops propagating: its
+    records carry SQL parameters (openids, keyed digests), which must never reach a log."""
+    logger = logging.getLogger(_SQL_LOGGER)
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
+    if "debug" in vars(logger):
+        return
+    recorded = logger.debug
+
+    def debug(msg: object, *args: object, **kwargs: Any) -> None:
+        tally = _statements.get()
+        if tally is not None:
+            tally[0] += 1
+        if logger.handlers:
+            recorded(msg, *args, **kwargs)
+
+    logger.debug = debug  # type: ignore[method-assign]
 
 
 class counting_statements:

@@ -5,6 +5,7 @@ A `rongban worker` process serves its own on RONGBAN_WORKER_METRICS_PORT."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,3 +204,33 @@ async def test_a_worker_process_serves_its_metrics_on_its_own_port(
     assert value(found, "rongban_outbox_backlog", kind=INBOX) == 0
     assert value(found, "rongban_outbox_backlog", kind="metrics.unhandled") == 0
     assert value(found, "rongban_outbox_oldest_age_seconds", kind=INBOX) == 0
+
+
+async def test_statements_are_counted_without_a_log_record_each(
+    observed: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tortoise announces each statement on its DEBUG log; the count must not cost a record
+    (and the caller's frame looked up) per statement when nothing reads those records."""
+    sql_log = logging.getLogger("tortoise.db_client")
+    monkeypatch.setattr(sql_log, "handlers", [])  # what a serving process has
+    made = logging.getLogRecordFactory()
+    records: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = made(*args, **kwargs)
+        records.append(record.name)
+        return record
+
+    logging.setLogRecordFactory(counted)
+    try:
+        before = await scrape(observed)
+        answer = await observed.client.post(
+            "/graphql", json={"query": "{ services(first: 5) { nodes { name } } }"}
+        )
+        after = await scrape(observed)
+    finally:
+        logging.setLogRecordFactory(made)
+
+    assert answer.status_code == 200
+    assert grew(before, after, "rongban_sql_statements_per_request_sum") > 1
+    assert "tortoise.db_client" not in records
