@@ -309,7 +309,7 @@ class Cors(CORSMiddleware):
     """Starlette's CORS, with the common request made cheap: one without an Origin (the
     mini-program, the app, terminals, providers' servers) only has `Vary: Origin` added to
     its answer, as Starlette adds it, without Starlette parsing the request's and the
-    answer's headers into header objects first (a noticeable share of a computed read)."""
+    answer's headers into header objects on every answer first."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not any(name == b"origin" for name, _ in scope["headers"]):

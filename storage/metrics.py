@@ -200,10 +200,10 @@ def install_statement_counter() -> None:
     """Counts statements per request from here on. Tortoise announces every statement with a
     DEBUG call on the `tortoise.db_client` logger, which all its clients share: that call is
     replaced on the logger itself by one that counts, so a statement costs an increment
-    rather than a log record (a record and the caller's frame looked up: about 4 µs, a
-    fiftieth of a submission's CPU). The record is still made for a handler put on the logger
-    itself (the tests' statement log, tests/sql.py). The logger stops propagating: its
-    records carry SQL parameters (openids, keyed digests), which must never reach a log."""
+    rather than a log record (a record and the caller's frame looked up: about 4 µs, some
+    70 µs of a submission's 18 statements). The record is still made for a handler put on
+    the logger itself (the tests' statement log, tests/sql.py). The logger stops propagating:
+    its records carry SQL parameters (openids, keyed digests), which must never reach a log."""
     logger = logging.getLogger(_SQL_LOGGER)
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
