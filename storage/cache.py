@@ -117,19 +117,16 @@ class HotCommands:
             async with asyncio.timeout(self._timeout):
                 await connection.send_packed_command(connection.pack_command(*args))
                 reply = await connection.read_response()
-        except TimeoutError:
-            self._open -= 1
-            with contextlib.suppress(Exception):
-                await connection.disconnect()
-            raise RedisTimeoutError("Redis did not answer in time") from None
         except ResponseError:
             await self._keep(connection)  # an error reply (NOSCRIPT) was read whole
             raise
-        except BaseException:
+        except BaseException as error:
             # Anything else may leave a reply half read, which would answer the next command.
             self._open -= 1
             with contextlib.suppress(Exception):
                 await connection.disconnect()
+            if isinstance(error, TimeoutError):
+                raise RedisTimeoutError("Redis did not answer in time") from None
             raise
         await self._keep(connection)
         return reply

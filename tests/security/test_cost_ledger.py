@@ -45,6 +45,33 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return asked
 
 
+class HeldSettle:
+    """The settling task's pipeline, held on its way to Redis until `release` is set."""
+
+    def __init__(self) -> None:
+        self.sending, self.release = asyncio.Event(), asyncio.Event()
+
+    async def settle(self, ledger: Ledger, redis: Redis) -> asyncio.Task[None]:
+        """The ledger's settling, started and waiting to be released."""
+        settling = asyncio.create_task(ledger.settle(redis))
+        await self.sending.wait()
+        return settling
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> HeldSettle:
+    hold = HeldSettle()
+    original = cache.spend_budgets
+
+    async def slow(redis: Redis, charges: Any) -> Any:
+        hold.sending.set()
+        await hold.release.wait()
+        return await original(redis, charges)
+
+    monkeypatch.setattr(limits, "spend_budgets", slow)
+    return hold
+
+
 def _caller() -> Caller:
     return Caller(f"ip:test-{uuid.uuid4().hex}", signed_in=False, trusted=False)
 
@@ -189,7 +216,7 @@ async def test_every_owed_charge_is_settled_in_one_round_trip(
 
 
 async def test_an_admission_answered_while_charges_are_being_settled_counts_them(
-    redis: Redis, monkeypatch: pytest.MonkeyPatch
+    redis: Redis, held: HeldSettle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Redis answers an admission while the settling task's pipeline is still on its way:
     # the answer may not count those charges, so what the process remembers does.
@@ -198,20 +225,10 @@ async def test_an_admission_answered_while_charges_are_being_settled_counts_them
     await ledger.admit(redis, caller)
     ledger.owe(caller, 15, 0.001)
     await asyncio.sleep(0.1)  # what Redis said has aged: the next admission asks again
-    sending, release = asyncio.Event(), asyncio.Event()
-    original = cache.spend_budgets
-
-    async def slow(redis: Redis, charges: Any) -> Any:
-        sending.set()
-        await release.wait()
-        return await original(redis, charges)
-
-    monkeypatch.setattr(limits, "spend_budgets", slow)
-    settling = asyncio.create_task(ledger.settle(redis))
-    await sending.wait()
+    settling = await held.settle(ledger, redis)
     admitted = await ledger.admit(redis, caller)  # Redis has not seen the 15 points yet
     monkeypatch.setattr(limits, "SEEN_SECONDS", 10.0)  # that answer decides from now on
-    release.set()
+    held.release.set()
     await settling
     ledger.owe(caller, 10, 0.001)
 
@@ -253,27 +270,17 @@ async def test_a_caller_whose_charges_were_settled_is_admitted_on_the_settles_an
 
 
 async def test_a_settles_answer_does_not_replace_an_admissions_heard_since(
-    redis: Redis, monkeypatch: pytest.MonkeyPatch
+    redis: Redis, held: HeldSettle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
     ledger, caller = _ledger(), _caller()
     await ledger.admit(redis, caller)
     ledger.owe(caller, 15, 0.001)
     await asyncio.sleep(0.1)
-    sending, release = asyncio.Event(), asyncio.Event()
-    original = cache.spend_budgets
-
-    async def slow(redis: Redis, charges: Any) -> Any:
-        sending.set()
-        await release.wait()
-        return await original(redis, charges)
-
-    monkeypatch.setattr(limits, "spend_budgets", slow)
-    settling = asyncio.create_task(ledger.settle(redis))
-    await sending.wait()
+    settling = await held.settle(ledger, redis)
     await ledger.admit(redis, caller)  # answered before the settle's charge reached Redis
     heard = ledger._seen[caller.key]
-    release.set()
+    held.release.set()
     await settling
 
     assert ledger._seen[caller.key] is heard
