@@ -37,11 +37,15 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -51,7 +55,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
@@ -122,6 +126,22 @@ class _Field:
     key: str  # the response name (the alias, if any)
     read: Callable[[Any, _Run], Any]  # the source's value for this field, or an awaitable
     complete: _Complete
+    # A plain attribute of a built-in scalar type (most of a guide's fields): read and taken
+    # as it is when the value is already what serialising gives, without the two calls.
+    attribute: str | None = None
+    plain: type | None = None  # the value's type that serialises to itself
+    nullable: bool = False
+
+
+# What graphql-core's serialisers give back unchanged: a str for String and ID, a bool for
+# Boolean, an int within 32 bits for Int (one outside is an error, the serialiser's to raise).
+_PLAIN_SCALARS: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 class Plan:
@@ -284,7 +304,13 @@ class _Compiler:
         if parent is self.core.query_type and not actions:
             raise _NotPlannable
         read = self._reader(parent.name, field, definition, node, tuple(actions))
-        return _Field(key, read, self._completer(field.type, node))
+        complete = self._completer(field.type, node)
+        kind = field.type
+        nullable = not isinstance(kind, GraphQLNonNull)
+        plain = _PLAIN_SCALARS.get(kind if nullable else kind.of_type)
+        if plain is None or actions or definition.base_resolver is not None:
+            return _Field(key, read, complete)
+        return _Field(key, read, complete, definition.python_name, plain, nullable)
 
     def _reader(
         self,
@@ -330,7 +356,7 @@ class _Compiler:
 
     def _completer(self, kind: GraphQLOutputType, node: FieldNode) -> _Complete:
         if isinstance(kind, GraphQLNonNull) and is_leaf_type(kind.of_type):
-            serialise = kind.of_type.serialize
+            serialise = _serialiser(kind.of_type)
 
             def required_leaf(value: Any, _run: _Run) -> Any:
                 if value is None:
@@ -368,7 +394,7 @@ class _Compiler:
 
             return listed
         if is_leaf_type(kind):
-            return _leaf(kind.serialize)
+            return _leaf(_serialiser(kind))
         if isinstance(kind, GraphQLObjectType) and node.selection_set is not None:
             fields = tuple(self.selection(kind, node.selection_set.selections))
 
@@ -456,6 +482,23 @@ def _renamed_scalars(
     return tuple(renamed)
 
 
+def _serialiser(kind: Any) -> Callable[[Any], Any]:
+    """The leaf type's serialiser. An enum's members are named from a table made once:
+    strawberry's own finds the name by walking the enum's values for every value it writes."""
+    serialise: Callable[[Any], Any] = kind.serialize
+    if not isinstance(kind, CustomGraphQLEnumType):
+        return serialise
+    enum = kind.wrapped_cls
+    names: dict[Any, str] = {}
+    for name, value in kind.values.items():
+        names.setdefault(enum(value.value), name)  # an alias is named as strawberry names it
+
+    def enum_name(value: Any) -> Any:
+        return names[value] if type(value) is enum else serialise(value)
+
+    return enum_name
+
+
 def _leaf(serialise: Callable[[Any], Any]) -> _Complete:
     def leaf(value: Any, _run: _Run) -> Any:
         serialised = serialise(value)
@@ -492,7 +535,19 @@ def _object(fields: tuple[_Field, ...], source: Any, run: _Run) -> Any:
     run.objects += 1
     pending: list[tuple[str, _Field, Awaitable[Any]]] = []
     for field in fields:
-        value = field.read(source, run)
+        attribute = field.attribute
+        if attribute is not None:
+            value = getattr(source, attribute)
+            plain = type(value)
+            if plain is field.plain:
+                if plain is not int or _INT_MIN <= value <= _INT_MAX:
+                    answer[field.key] = value
+                    continue
+            elif value is None and field.nullable:
+                answer[field.key] = None
+                continue
+        else:
+            value = field.read(source, run)
         if _awaitable(value):
             answer[field.key] = None
             pending.append((field.key, field, value))

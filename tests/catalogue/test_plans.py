@@ -5,16 +5,19 @@ finish go to the executor; documents plans do not cover get no plan."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import strawberry
+from graphql import GraphQLEnumType
 
 import schema.catalogue.types as catalogue_types
 from api.app import PERSISTED_OPERATIONS
 from api.preparation import Preparer, load_registered
 from resolvers.catalogue.rules import basic_code_of
-from schema.plans import Plan, Unplanned, plan_of
+from schema.plans import Plan, Unplanned, _serialiser, plan_of
 from schema.root import PUBLIC_CATALOGUE_FIELDS, build_schema
 from tests.catalogue.conftest import seeded_catalogue
 from tests.conftest import RunningApp, ServerThread
@@ -88,6 +91,17 @@ def planned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return answered
 
 
+def _located(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The answer's errors as the client reads them, without the request id each carries."""
+    errors = body.get("errors")
+    if errors is None:
+        return None
+    return [
+        e | {"extensions": {k: v for k, v in e.get("extensions", {}).items() if k != "requestId"}}
+        for e in errors
+    ]
+
+
 async def both_ways(
     app: RunningApp, monkeypatch: pytest.MonkeyPatch, query: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
@@ -97,7 +111,7 @@ async def both_ways(
         patch.setattr(Preparer, "plan", lambda self, operation: None)
         without = await app.gql(query, variables)
     assert with_plans.status == without.status
-    assert with_plans.body.get("errors") == without.body.get("errors")
+    assert _located(with_plans.body) == _located(without.body)
     assert with_plans.body.get("data") == without.body.get("data")
     # What the answer cost: a plan counts its objects as it builds them, the executor's
     # answer is walked.
@@ -169,6 +183,67 @@ async def test_a_null_guide_and_bad_variables_answer_as_executed(
     page = await both_ways(uncached, monkeypatch, PAGE, {"first": "twenty"})
     assert page["errors"]
     assert planned == ["Guide"]  # the executor words those refusals
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "planned_answers"),
+    [
+        ("name", 12345, True),  # an int where a String is promised: written as text
+        ("visits", True, True),  # a bool where an Int is promised: written as 1
+        ("visits", 2**31, False),  # beyond 32 bits: the executor's error
+        ("legal_basis", None, False),  # a null where a value is promised: the executor's error
+    ],
+)
+async def test_values_not_already_what_they_serialise_to_answer_as_executed(
+    uncached: RunningApp,
+    planned: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    attribute: str,
+    value: Any,
+    planned_answers: bool,
+) -> None:
+    """A plan takes a str, a bool or a 32-bit int as it is; any other value goes through the
+    field's serialiser, or to the executor, as the executor would have it."""
+    code = (await uncached.gql.data(PAGE, {"first": 1}))["services"]["nodes"][0]["code"]
+    of = catalogue_types.Service.of
+
+    def odd(cls: Any, row: Any, materials: Any = None) -> Any:
+        built = of(row, materials)
+        setattr(built, attribute, value)
+        return built
+
+    monkeypatch.setattr(catalogue_types.Service, "of", classmethod(odd))
+    planned.clear()
+    answer = await both_ways(uncached, monkeypatch, GUIDE, {"code": code})
+    assert planned == (["Guide"] if planned_answers else [])
+    if planned_answers:
+        service = answer["data"]["service"]
+        assert service["title" if attribute == "name" else "visits"] in ("12345", 1)
+    else:
+        assert answer["errors"]
+
+
+@strawberry.enum
+class Level(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+    TOP = "high"  # noqa: PIE796 (an alias of HIGH, on purpose)
+
+
+@strawberry.type
+class LevelQuery:
+    level: Level = Level.LOW
+
+
+def test_an_enum_is_named_as_strawberry_names_it() -> None:
+    """The plans' table of an enum's names gives what strawberry's serialiser gives, for an
+    alias too (its first name), and leaves anything else to that serialiser."""
+    kind = strawberry.Schema(query=LevelQuery)._schema.get_type("Level")
+    assert isinstance(kind, GraphQLEnumType)
+    serialise = _serialiser(kind)
+    for member in (Level.LOW, Level.HIGH, Level.TOP):
+        assert serialise(member) == kind.serialize(member)
+    assert serialise("low") == kind.serialize("low")
 
 
 async def test_a_plan_a_resolver_cannot_run_under_is_left_to_the_executor_from_then_on(
