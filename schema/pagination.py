@@ -34,7 +34,15 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
+    # The cursor is written only when asked for: most clients read `nodes`, and a page of
+    # cursors is an encoding per card.
+    _at: strawberry.Private[Sequence[Scalar]]
+    _kind: strawberry.Private[str]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return encode_cursor(self._at, self._kind)
+
     node: T
 
 
@@ -130,13 +138,20 @@ def connection_of(
     page: Page[Any], convert: Callable[[Any], T], kind: str
 ) -> tuple[list[Edge[T]], PageInfo]:
     """Edges and page info for a page of rows; domain connections add their own fields."""
+    return edges_of([convert(row) for row in page.rows], page.positions, kind, page.has_next)
+
+
+def edges_of(
+    nodes: Sequence[T], positions: Sequence[Sequence[Scalar]], kind: str, has_next: bool
+) -> tuple[list[Edge[T]], PageInfo]:
+    """Edges for nodes at their positions (keyset values, or [offset]), and the page's info."""
     edges = [
-        Edge(cursor=encode_cursor(position, kind), node=convert(row))
-        for row, position in zip(page.rows, page.positions, strict=True)
+        Edge(_at=position, _kind=kind, node=node)
+        for node, position in zip(nodes, positions, strict=True)
     ]
     info = PageInfo(
-        has_next_page=page.has_next,
-        end_cursor=edges[-1].cursor if edges else None,
-        start_cursor=edges[0].cursor if edges else None,
+        has_next_page=has_next,
+        end_cursor=encode_cursor(positions[-1], kind) if positions else None,
+        start_cursor=encode_cursor(positions[0], kind) if positions else None,
     )
     return edges, info

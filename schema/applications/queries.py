@@ -38,7 +38,7 @@ from schema.context import Info
 from schema.cost import bounded
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
-from schema.pagination import PageInfo, connection_of, encode_cursor, page_request
+from schema.pagination import connection_of, edges_of, page_request
 from storage.models.applications import RatingLevel, RectificationStatus
 
 MAX_CALENDAR_DAYS = 400  # days in one answer, both ends included
@@ -120,30 +120,19 @@ class ApplicationQuery:
             )
         except ValueError:
             raise _bad_cursor() from None
-        from schema.pagination import Edge
-
-        edges = [
-            Edge(
-                cursor=encode_cursor(position, request.kind),
-                node=WorkItem(
-                    kind=item.kind,
-                    due_date=item.due_date,
-                    overdue=item.overdue,
-                    application=Application.of(item.application) if item.application else None,
-                    task=ApplicationTask.of(item.task) if item.task else None,
-                    appeal=Appeal.of(item.appeal) if item.appeal else None,
-                ),
+        nodes = [
+            WorkItem(
+                kind=item.kind,
+                due_date=item.due_date,
+                overdue=item.overdue,
+                application=Application.of(item.application) if item.application else None,
+                task=ApplicationTask.of(item.task) if item.task else None,
+                appeal=Appeal.of(item.appeal) if item.appeal else None,
             )
-            for item, position in zip(items, positions, strict=True)
+            for item in items
         ]
-        return WorkItemConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next,
-                end_cursor=edges[-1].cursor if edges else None,
-                start_cursor=edges[0].cursor if edges else None,
-            ),
-        )
+        edges, page_info = edges_of(nodes, positions, request.kind, has_next)
+        return WorkItemConnection(edges=edges, page_info=page_info)
 
     @strawberry.field(
         extensions=authorised(Action.APPLICATIONS_OVERDUE),

@@ -35,7 +35,7 @@ from schema.catalogue.types import (
 from schema.context import Info
 from schema.error_codes import PublicError
 from schema.ids import node_uuid
-from schema.pagination import Edge, PageInfo, connection_of, encode_cursor, page_request
+from schema.pagination import Edge, PageInfo, connection_of, edges_of, page_request
 
 T = TypeVar("T")
 
@@ -74,15 +74,8 @@ def _near(point: object | None) -> tuple[float, float] | None:
 def _placed_connection(
     found: service.PlacedPage, convert: Callable[[service.Placed], T]
 ) -> tuple[list[Edge[T]], PageInfo]:
-    edges = [
-        Edge(cursor=encode_cursor(position, found.kind), node=convert(place))
-        for place, position in zip(found.places, found.positions, strict=True)
-    ]
-    return edges, PageInfo(
-        has_next_page=found.has_next,
-        end_cursor=edges[-1].cursor if edges else None,
-        start_cursor=edges[0].cursor if edges else None,
-    )
+    nodes = [convert(place) for place in found.places]
+    return edges_of(nodes, found.positions, found.kind, found.has_next)
 
 
 @strawberry.type
