@@ -37,6 +37,11 @@ class EventHub:
         return len(self._queues)
 
     @property
+    def listening(self) -> tuple[str, ...]:
+        """The channels this process listens to."""
+        return tuple(self._queues)
+
+    @property
     def subscribers(self) -> int:
         return sum(len(queues) for queues in self._queues.values())
 

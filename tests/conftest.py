@@ -390,6 +390,19 @@ class RunningApp:
     def resources(self) -> Any:
         return self.app.state.resources
 
+    async def until_subscribed(self, channels: int = 1) -> None:
+        """Until the app listens on `channels` channels and Redis holds each subscription: an
+        event published before then would reach no one, however long a test slept."""
+        hub, redis = self.resources.events, self.resources.redis
+        async with asyncio.timeout(10):
+            while True:
+                names = hub.listening
+                if len(names) >= channels:
+                    counts = await redis.pubsub_numsub(*names)
+                    if all(count >= 1 for _, count in counts):
+                        return
+                await asyncio.sleep(0.01)
+
 
 async def start_app(settings: Settings) -> AsyncIterator[RunningApp]:
     app = create_app(settings)

@@ -43,7 +43,7 @@ async def test_account_events_reach_the_residents_other_device(
         await ws.send_json(
             {"id": "1", "type": "subscribe", "payload": {"query": "subscription { accountEvents }"}}
         )
-        await asyncio.sleep(0.1)  # let the subscription reach Redis before the event
+        await running.until_subscribed()
 
         await program.bind_phone("13800138000")
 

@@ -40,7 +40,7 @@ async def test_the_owner_sees_acceptance_as_it_happens(
                 "payload": {"query": SUBSCRIBE, "variables": {"id": submitted["id"]}},
             }
         )
-        await asyncio.sleep(0.1)  # the subscription reaches Redis before the change
+        await seeded.until_subscribed()
 
         accepted = await seeded.gql.data(
             ACCEPT, {"input": {"applicationId": submitted["id"]}}, token=tokens["lead"]

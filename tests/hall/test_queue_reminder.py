@@ -129,7 +129,7 @@ async def test_the_position_arrives_live_until_the_ticket_is_called(
             }
         )
         first = await asyncio.wait_for(ws.receive_json(), 5)
-        await asyncio.sleep(0.1)  # the subscription reaches Redis before the change
+        await seeded.until_subscribed()
         await act(seeded, CALL_NEXT, officer, windowId=await window_id("1"))
         moved = await asyncio.wait_for(ws.receive_json(), 5)
         await act(seeded, CALL_NEXT, officer, windowId=await window_id("2"))
