@@ -214,6 +214,9 @@ class _Version:
         return self.value
 
 
+REGION_ID, DEPARTMENT_ID = uuid4(), uuid4()
+
+
 def _guide_rows(code: str) -> tuple[Implementation, list[Material]]:
     """A guide and a material as the database read gives them (the attributes that matter
     here: identifiers, enums, JSON, dates, text)."""
@@ -221,6 +224,8 @@ def _guide_rows(code: str) -> tuple[Implementation, list[Material]]:
     vars(row).update(
         id=uuid4(),
         code=code,
+        region_id=REGION_ID,
+        department_id=DEPARTMENT_ID,
         name="居民身份证换领",
         status=PublicationStatus.PUBLISHED,
         steps=[{"name": "申请", "description": "持原证件"}, {"name": "受理"}],
@@ -354,6 +359,31 @@ async def test_each_read_gets_the_guide_as_read_in_rows_of_its_own() -> None:
     assert {row.id: "kept"}[again[0].id] == "kept"
     assert again[1][0].implementation_id == again[0].id
     assert again[0].id.is_safe is SafeUUID.unknown
+
+
+async def test_rows_share_the_keys_of_reference_rows_and_nothing_of_their_own() -> None:
+    """A region's or a department's key is one UUID however many rows name it. A guide's own
+    id and its materials' are made afresh for each read, so that the keys shared stay as few
+    as the reference rows, whatever guides the traffic reads."""
+    guides = PublishedGuides(_Version(), entries=8)
+    row, materials = _guide_rows("a")
+
+    async def load() -> Any:
+        return row, materials
+
+    await guides.get("a", DAY, load)
+    first = await guides.get("a", DAY, load)
+    again = await guides.get("a", DAY, load)
+
+    assert first is not None
+    assert again is not None
+    assert again[0].region_id == REGION_ID
+    assert again[0].region_id is first[0].region_id
+    assert again[0].department_id is first[0].department_id
+    assert again[0].id == first[0].id
+    assert again[0].id is not first[0].id
+    assert again[1][0].id is not first[1][0].id
+    assert again[1][0].implementation_id is not first[1][0].implementation_id
 
 
 async def test_kept_guides_are_left_alone_by_the_garbage_collector() -> None:
