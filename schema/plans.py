@@ -8,7 +8,8 @@ CPU, though nothing in it changes between two requests for the same document. A 
 that walk once, when the document is first prepared: per field, the attribute to read or the
 resolver to call with its arguments, and how to complete what comes back. A request then
 runs the plan: the same resolvers, the same loaders (their loads still gathered, so that a
-page's departments are one batch), the same serialisers.
+page's departments are one batch), the same serialisers, except where the answer is known
+without them: a str for a String is itself, an enum member's name is looked up in a table.
 
 A plan answers only what it can answer exactly as the executor would, and only the public
 catalogue's reads (the root fields the caller names, `schema.root.PUBLIC_CATALOGUE_FIELDS`:
