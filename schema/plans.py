@@ -29,6 +29,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import GeneratorType
 from typing import Any, cast
 
 import orjson
@@ -39,6 +40,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLBoolean,
+    GraphQLError,
     GraphQLID,
     GraphQLInt,
     GraphQLList,
@@ -55,7 +57,16 @@ from graphql import (
     is_abstract_type,
     is_leaf_type,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.get_variable_signature import (
+    GraphQLVariableSignature,
+    get_variable_signature,
+)
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_argument_values,
+    get_variable_values,
+)
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryOptional
@@ -145,6 +156,13 @@ _PLAIN_SCALARS: dict[Any, type] = {
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
+def _as_it_is(value: Any, plain: type | None) -> bool:
+    """Whether serialising the value, or coercing it as a variable, keeps it as it is."""
+    if type(value) is not plain:
+        return False
+    return plain is not int or _INT_MIN <= cast(int, value) <= _INT_MAX
+
+
 class Plan:
     """One query operation of one document, as a plan (see the module's docstring)."""
 
@@ -157,6 +175,7 @@ class Plan:
         self._schema = schema
         self._operation = operation
         self._fields = tuple(fields)
+        self._plain_variables = _plain_variables(schema, operation)
         self.dead = False  # set when a run showed the plan can never answer
 
     async def run(
@@ -164,12 +183,7 @@ class Plan:
     ) -> tuple[dict[str, Any], int]:
         """The answer's `data` and the number of objects in it (the root's included, as
         `api.results.actual_cost` counts them), or Unplanned."""
-        coerced = get_variable_values(
-            self._schema, self._operation.variable_definitions or (), dict(variables or {})
-        )
-        if isinstance(coerced, list):
-            raise Unplanned("variables")
-        run = _Run(context, coerced, {})
+        run = _Run(context, self._coerced(variables or {}), {})
         try:
             answer = _object(self._fields, None, run)
             if _awaitable(answer):
@@ -182,6 +196,53 @@ class Plan:
             raise Unplanned(type(error).__name__) from error
         result: dict[str, Any] = answer
         return result, run.objects
+
+    def _coerced(self, given: Mapping[str, Any]) -> VariableValues:
+        """The variables as graphql-core coerces them. Where each is a built-in scalar given
+        as the value coercing would keep (a code as a str), they are taken as they are."""
+        plain = self._plain_variables
+        if plain is not None:
+            sources: dict[str, VariableValueSource] = {}
+            coerced: dict[str, Any] = {}
+            for signature, kept, nullable in plain:
+                name = signature.name
+                if name not in given:
+                    if not nullable:
+                        break  # graphql-core's to refuse
+                    sources[name] = VariableValueSource(signature)  # and left out, as there
+                    continue
+                value = given[name]
+                if not (_as_it_is(value, kept) or (value is None and nullable)):
+                    break  # graphql-core's to coerce or refuse
+                sources[name] = VariableValueSource(signature, value)
+                coerced[name] = value
+            else:
+                return VariableValues(sources, coerced)
+        found = get_variable_values(
+            self._schema, self._operation.variable_definitions or (), dict(given)
+        )
+        if isinstance(found, list):
+            raise Unplanned("variables")
+        return found
+
+
+def _plain_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode
+) -> tuple[tuple[GraphQLVariableSignature, type, bool], ...] | None:
+    """(signature, the value's type coercing keeps, nullable) per variable when every
+    variable is a built-in scalar without a default; else None."""
+    plain = []
+    for definition in operation.variable_definitions or ():
+        signature = get_variable_signature(schema, definition)
+        if isinstance(signature, GraphQLError) or definition.default_value is not None:
+            return None
+        kind = signature.type
+        nullable = not isinstance(kind, GraphQLNonNull)
+        kept = _PLAIN_SCALARS.get(kind.of_type if isinstance(kind, GraphQLNonNull) else kind)
+        if kept is None:
+            return None
+        plain.append((signature, kept, nullable))
+    return tuple(plain)
 
 
 def plan_of(
@@ -406,12 +467,22 @@ class _Compiler:
         raise _NotPlannable  # interfaces and unions: the executor resolves their types
 
 
-# What most values are: never awaitable, told apart without isinstance's ABC checks.
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+# Types whose values are never awaitable, told apart without isinstance's ABC checks: the
+# plain ones, and each type seen not to be (the answer's object types; bounded by the
+# schema's). A generator is awaitable or not by how it was made, so it is asked each time.
+_NEVER_AWAITABLE = {str, int, float, bool, type(None), dict, list, tuple}
+_NEVER_AWAITABLE_KEPT = 1024
 
 
 def _awaitable(value: Any) -> bool:
-    return type(value) not in _PLAIN_TYPES and inspect.isawaitable(value)
+    kind = type(value)
+    if kind in _NEVER_AWAITABLE:
+        return False
+    if inspect.isawaitable(value):
+        return True
+    if kind is not GeneratorType and len(_NEVER_AWAITABLE) < _NEVER_AWAITABLE_KEPT:
+        _NEVER_AWAITABLE.add(kind)
+    return False
 
 
 class _Arguments:
@@ -539,13 +610,8 @@ def _object(fields: tuple[_Field, ...], source: Any, run: _Run) -> Any:
         attribute = field.attribute
         if attribute is not None:
             value = getattr(source, attribute)
-            plain = type(value)
-            if plain is field.plain:
-                if plain is not int or _INT_MIN <= value <= _INT_MAX:
-                    answer[field.key] = value
-                    continue
-            elif value is None and field.nullable:
-                answer[field.key] = None
+            if _as_it_is(value, field.plain) or (value is None and field.nullable):
+                answer[field.key] = value
                 continue
         else:
             value = field.read(source, run)

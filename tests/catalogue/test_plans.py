@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import GraphQLEnumType
+from graphql.execution.values import get_variable_values
 
 import schema.catalogue.types as catalogue_types
+import schema.plans as plans
 from api.app import PERSISTED_OPERATIONS
 from api.preparation import Preparer, load_registered
 from resolvers.catalogue.rules import basic_code_of
@@ -180,9 +182,36 @@ async def test_a_null_guide_and_bad_variables_answer_as_executed(
     assert "data" not in wrong
     missing = await both_ways(uncached, monkeypatch, GUIDE, {})
     assert missing["errors"]
-    page = await both_ways(uncached, monkeypatch, PAGE, {"first": "twenty"})
-    assert page["errors"]
-    assert planned == ["Guide"]  # the executor words those refusals
+    for first in ("twenty", 2**31, True, None):
+        page = await both_ways(uncached, monkeypatch, PAGE, {"first": first})
+        assert ("errors" in page) is (first is not None), first
+    assert planned == ["Guide", "Page"]  # the executor words those refusals
+
+
+async def test_variables_given_as_coercing_keeps_them_are_taken_as_they_are(
+    uncached: RunningApp, planned: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code given as a str, a size as an int within 32 bits, a region left out or null:
+    the plan takes them as graphql-core's coercion would leave them, without it; anything
+    else goes through it."""
+    coerced: list[dict[str, Any]] = []
+    coerce = get_variable_values
+
+    def counted(schema: Any, definitions: Any, given: dict[str, Any]) -> Any:
+        coerced.append(given)
+        return coerce(schema, definitions, given)
+
+    monkeypatch.setattr(plans, "get_variable_values", counted)
+    node = (await uncached.gql.data(PAGE, {"first": 1}))["services"]["nodes"][0]
+    base = basic_code_of(node["code"])
+    await both_ways(uncached, monkeypatch, GUIDE, {"code": node["code"]})
+    await both_ways(uncached, monkeypatch, BY_BASIC_CODE, {"code": base, "region": None})
+    await both_ways(uncached, monkeypatch, BY_BASIC_CODE, {"code": base})
+    assert coerced == []
+    await both_ways(uncached, monkeypatch, PAGE, {"first": 2**31})
+
+    assert coerced == [{"first": 2**31}]
+    assert planned == ["Page", "Guide", "ByBasicCode", "ByBasicCode"]
 
 
 @pytest.mark.parametrize(
