@@ -156,6 +156,14 @@ _PLAIN_SCALARS: dict[Any, type] = {
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
+def _plain_of(kind: Any) -> tuple[type | None, bool]:
+    """The type whose values the GraphQL type `kind` keeps as they are, if any (see
+    _PLAIN_SCALARS), and whether `kind` is nullable."""
+    if isinstance(kind, GraphQLNonNull):
+        return _PLAIN_SCALARS.get(kind.of_type), False
+    return _PLAIN_SCALARS.get(kind), True
+
+
 def _as_it_is(value: Any, plain: type | None) -> bool:
     """Whether serialising the value, or coercing it as a variable, keeps it as it is."""
     if type(value) is not plain:
@@ -236,9 +244,7 @@ def _plain_variables(
         signature = get_variable_signature(schema, definition)
         if isinstance(signature, GraphQLError) or definition.default_value is not None:
             return None
-        kind = signature.type
-        nullable = not isinstance(kind, GraphQLNonNull)
-        kept = _PLAIN_SCALARS.get(kind.of_type if isinstance(kind, GraphQLNonNull) else kind)
+        kept, nullable = _plain_of(signature.type)
         if kept is None:
             return None
         plain.append((signature, kept, nullable))
@@ -367,9 +373,7 @@ class _Compiler:
             raise _NotPlannable
         read = self._reader(parent.name, field, definition, node, tuple(actions))
         complete = self._completer(field.type, node)
-        kind = field.type
-        nullable = not isinstance(kind, GraphQLNonNull)
-        plain = _PLAIN_SCALARS.get(kind if nullable else kind.of_type)
+        plain, nullable = _plain_of(field.type)
         if plain is None or actions or definition.base_resolver is not None:
             return _Field(key, read, complete)
         return _Field(key, read, complete, definition.python_name, plain, nullable)
