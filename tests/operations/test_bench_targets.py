@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.perf.bench import Result, cores_between, median_round, paired_ratio
+from tests.perf.bench import (
+    BARE_BESIDE_GUIDES,
+    Result,
+    cores_between,
+    median_round,
+    paired_ratio,
+    tabulate,
+)
 from tests.perf.report import Target, targets_text
 
 
@@ -60,3 +67,38 @@ def test_a_process_that_ends_between_two_readings_takes_its_seconds_out_of_neith
     cores = cores_between(before, after, elapsed=10.0)
 
     assert cores == pytest.approx({"server": 1.0, "PostgreSQL": 0.3, "Redis": 0.0, "wrk": 0.1})
+
+
+def test_the_uncached_guide_is_compared_with_the_bare_starlette_of_its_own_rounds() -> None:
+    """The machine slowed between the cached page's rounds and the guides': the guide's share
+    of the machine is taken against bare Starlette measured beside it, in the table too."""
+    results = {
+        "bare Starlette": _in_turns("bare Starlette", "page", 32_000.0, 31_000.0, 31_500.0),
+        "page cached": _in_turns("page cached", "page", 26_000.0, 25_000.0, 25_500.0),
+        BARE_BESIDE_GUIDES: _in_turns(BARE_BESIDE_GUIDES, "reads", 28_000.0, 27_000.0, 26_000.0),
+        "REST guide": _in_turns("REST guide", "reads", 7_000.0, 6_800.0, 6_500.0),
+        "guide uncached": _in_turns("guide uncached", "reads", 4_480.0, 4_320.0, 4_030.0),
+        **{
+            name: _in_turns(name, "reads", 3_000.0, 2_900.0, 2_800.0)
+            for name in (
+                "guide signed in",
+                "guide signed in, 2 workers",
+                "search Chinese",
+                "search pinyin",
+                "search initials",
+            )
+        },
+        "submitApplication at 50/s": Result("submitApplication at 50/s", 50.0, 10.0, 30.0),
+        "fileAppeal at 20/s": Result("fileAppeal at 20/s", 20.0, 10.0, 30.0),
+    }
+    first = {"first_ms": 6.0, "hundredth_ms": 5.0, "errors": 0}
+
+    rows, targets = tabulate(results, {}, first, {})
+
+    verdicts = {t.name: t.ratio for t in targets}
+    assert verdicts["uncached guide >= 0.15x bare Starlette"] == pytest.approx(0.16)
+    assert verdicts["uncached guide >= 1.5x REST guide"] == pytest.approx(4_320.0 / 6_800.0)
+    guide_row = next(r for r in rows if r.scenario == "guide uncached")
+    assert guide_row.x_bare == pytest.approx(4_320.0 / 27_000.0)
+    page_row = next(r for r in rows if r.scenario == "page cached")
+    assert page_row.x_bare == pytest.approx(25_500.0 / 31_500.0)
