@@ -87,6 +87,19 @@ def _ledger(per_minute: float = 6000, burst_seconds: float = 20) -> Ledger:
     )
 
 
+async def _charged_and_aged(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch, points: int, ledger: Ledger | None = None
+) -> tuple[Ledger, Caller]:
+    """A caller admitted once and charged `points`, whose answer from Redis has since aged:
+    its next admission asks Redis again."""
+    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
+    ledger, caller = ledger or _ledger(), _caller()
+    await ledger.admit(redis, caller)
+    ledger.owe(caller, points, 0.001)
+    await asyncio.sleep(0.1)
+    return ledger, caller
+
+
 async def _level(redis: Redis, caller: Caller) -> float:
     return float(await redis.hget(Keys.cost_budget(caller.key), "level") or 0)
 
@@ -116,11 +129,7 @@ async def test_a_busy_caller_is_admitted_without_a_round_trip_each_time(
 async def test_what_redis_said_ages_and_is_asked_again(
     redis: Redis, round_trips: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
-    ledger, caller = _ledger(), _caller()
-    await ledger.admit(redis, caller)
-    ledger.owe(caller, 7, 0.001)
-    await asyncio.sleep(0.1)
+    ledger, caller = await _charged_and_aged(redis, monkeypatch, 7)
     await ledger.admit(redis, caller)
 
     assert len(round_trips) == 2
@@ -220,11 +229,8 @@ async def test_an_admission_answered_while_charges_are_being_settled_counts_them
 ) -> None:
     # Redis answers an admission while the settling task's pipeline is still on its way:
     # the answer may not count those charges, so what the process remembers does.
-    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
-    ledger, caller = _ledger(per_minute=60), _caller()  # a bucket of 20 points
-    await ledger.admit(redis, caller)
-    ledger.owe(caller, 15, 0.001)
-    await asyncio.sleep(0.1)  # what Redis said has aged: the next admission asks again
+    # A bucket of 20 points; what Redis said has aged: the next admission asks again.
+    ledger, caller = await _charged_and_aged(redis, monkeypatch, 15, _ledger(per_minute=60))
     settling = await held.settle(ledger, redis)
     admitted = await ledger.admit(redis, caller)  # Redis has not seen the 15 points yet
     monkeypatch.setattr(limits, "SEEN_SECONDS", 10.0)  # that answer decides from now on
@@ -272,11 +278,7 @@ async def test_a_caller_whose_charges_were_settled_is_admitted_on_the_settles_an
 async def test_a_settles_answer_does_not_replace_an_admissions_heard_since(
     redis: Redis, held: HeldSettle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits, "SEEN_SECONDS", 0.05)
-    ledger, caller = _ledger(), _caller()
-    await ledger.admit(redis, caller)
-    ledger.owe(caller, 15, 0.001)
-    await asyncio.sleep(0.1)
+    ledger, caller = await _charged_and_aged(redis, monkeypatch, 15)
     settling = await held.settle(ledger, redis)
     await ledger.admit(redis, caller)  # answered before the settle's charge reached Redis
     heard = ledger._seen[caller.key]
