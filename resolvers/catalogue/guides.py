@@ -17,13 +17,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from enum import Enum
+from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, SafeUUID
 
 import orjson
 
 from storage.metrics import GUIDE_CACHE, CounterTally
-from storage.models.catalogue import Implementation, Material
+from storage.models.catalogue import JSON_TEXTS, Implementation, Material
 
 Guide = tuple[Implementation, list[Material]]
 
@@ -80,23 +81,36 @@ def _pack(row: Implementation | Material) -> _Packed:
 
 
 # Per model and layout (by id: layouts are interned above and never freed), how its rows are
-# rebuilt: the attribute names in order, and the attributes whose kept value is converted
-# back (index, name, conversion). Bounded by the models' shapes.
-_Rebuild = tuple[tuple[str, ...], tuple[tuple[int, str, Callable[[Any], Any]], ...]]
+# rebuilt: the attributes kept as they are (their names, and a getter of their values in that
+# order), those converted back (index, name, conversion), and the JSON ones (index, name).
+# Bounded by the models' shapes.
+_Rebuild = tuple[
+    tuple[str, ...],
+    Callable[[tuple[Any, ...]], tuple[Any, ...]],
+    tuple[tuple[int, str, Callable[[Any], Any]], ...],
+    tuple[tuple[int, str], ...],
+]
 _rebuilds: dict[tuple[type, int], _Rebuild] = {}
 
 
 def _rebuild(model: type, layout: _Layout) -> _Rebuild:
+    kept: list[int] = []
     conversions: list[tuple[int, str, Callable[[Any], Any]]] = []
+    texts: list[tuple[int, str]] = []
     for index, (name, kind) in enumerate(layout):
-        if kind == _UUID:
+        if kind == _PLAIN:
+            kept.append(index)
+        elif kind == _UUID:
             conversions.append((index, name, _reference if name in _REFERENCE_KEYS else _uuid))
         elif kind == _ENUM:
             # The member by its value, without the enum's call machinery.
             conversions.append((index, name, _enums[(model, name)]._value2member_map_.__getitem__))
-        elif kind == _JSON:
-            conversions.append((index, name, orjson.loads))
-    rebuild = (tuple(name for name, _ in layout), tuple(conversions))
+        else:
+            texts.append((index, name))
+    # itemgetter of one index gives the value, not a tuple of it (and of none, nothing).
+    pick = itemgetter(*kept) if len(kept) > 1 else lambda values: tuple(values[i] for i in kept)
+    names = tuple(layout[index][0] for index in kept)
+    rebuild = (names, pick, tuple(conversions), tuple(texts))
     _rebuilds[(model, id(layout))] = rebuild
     return rebuild
 
@@ -134,14 +148,23 @@ def _reference(value: int) -> UUID:
     return shared
 
 
-def _unpack(model: type[_Model], packed: _Packed) -> _Model:
+def _unpack(model: type[_Model], packed: _Packed, *, cards: bool = False) -> _Model:
+    """A row of its own from what was kept. For `cards` (a search's page), its JSON fields stay
+    text until something reads them (storage.models.catalogue.JSON_TEXTS): a card shows none
+    of them, and decoding them was half the cost of the row. A guide shows them all, and
+    decoding them here is cheaper than on each first read."""
     layout, values = packed
-    names, conversions = _rebuilds.get((model, id(layout))) or _rebuild(model, layout)
+    names, pick, conversions, texts = _rebuilds.get((model, id(layout))) or _rebuild(model, layout)
     row = model.__new__(model)
     fields = vars(row)
-    fields.update(zip(names, values, strict=True))
+    fields.update(zip(names, pick(values), strict=True))
     for index, name, convert in conversions:
         fields[name] = convert(values[index])
+    if cards:
+        fields[JSON_TEXTS] = {name: values[index] for index, name in texts}
+    else:
+        for index, name in texts:
+            fields[name] = orjson.loads(values[index])
     return row
 
 
@@ -209,7 +232,7 @@ class PublishedGuides:
                 and _current(entry, current, day, now)
             ):
                 self._guides.move_to_end(code)
-                found[row_id] = _unpack(Implementation, entry[3])
+                found[row_id] = _unpack(Implementation, entry[3], cards=True)
             else:
                 missing.append(row_id)
         _HIT.inc(len(found))

@@ -325,6 +325,22 @@ class BaseItem:
         )
 
 
+# A guide's fields read from its JSON and fee items: resolved only when asked for, since a
+# search's page of cards asks for none of them, and its rows keep their JSON as text until read
+# (resolvers/catalogue/guides.py).
+def _fee_text(root: Service) -> str:
+    row = root._model
+    return row.fee or fee_text(row.fee_items) or "免费"
+
+
+def _channels(root: Service) -> list[Channel]:
+    return [_CHANNELS[c] for c in root._model.channels]
+
+
+def _faqs(root: Service) -> list[Faq]:
+    return [Faq(question=f["question"], answer=f["answer"]) for f in root._model.faqs]
+
+
 @strawberry.type(
     description=(
         "One region's implementation of an item: its complete guide (办事指南). All time limits "
@@ -343,6 +359,7 @@ class Service(relay.Node):
     promised_days: int = strawberry.field(description="承诺办结时限, working days")
     handling_type: HandlingType
     fee: str = strawberry.field(
+        resolver=_fee_text,
         description="The fee as text; 免费 when free of charge.",
         deprecation_reason="Use `isFree` and `feeItems`.",
     )
@@ -359,7 +376,7 @@ class Service(relay.Node):
         )
     )
     channels: list[Channel] = strawberry.field(
-        directives=bounded(len(Channel)), description="办理渠道, each once."
+        resolver=_channels, directives=bounded(len(Channel)), description="办理渠道, each once."
     )
     scope: Scope
     address: str
@@ -369,7 +386,7 @@ class Service(relay.Node):
     result_name: str
     result_sample: str
     faqs: list[Faq] = strawberry.field(
-        directives=bounded(MAX_FAQS), description=f"At most {MAX_FAQS}."
+        resolver=_faqs, directives=bounded(MAX_FAQS), description=f"At most {MAX_FAQS}."
     )
     version: int
     status: PublicationStatus
@@ -394,12 +411,10 @@ class Service(relay.Node):
             statutory_days=row.statutory_days,
             promised_days=row.promised_days,
             handling_type=row.handling_type,
-            fee=row.fee or fee_text(row.fee_items) or "免费",
             fee_basis=row.fee_basis,
             visits=row.visits,
             visit_reason=row.visit_reason,
             online_depth=row.online_depth,
-            channels=[_CHANNELS[c] for c in row.channels],
             scope=row.scope,
             address=row.address,
             hours=row.hours,
@@ -407,7 +422,6 @@ class Service(relay.Node):
             complaint_phone=row.complaint_phone,
             result_name=row.result_name,
             result_sample=row.result_sample,
-            faqs=[Faq(question=f["question"], answer=f["answer"]) for f in row.faqs],
             version=row.version,
             status=row.status,
             valid_from=row.valid_from,

@@ -7,6 +7,7 @@ from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import orjson
 from tortoise import fields
 from tortoise.models import Model
 
@@ -157,7 +158,29 @@ class BaseItem(Model):
         ordering = ["basic_code"]
 
 
-class Implementation(Model):
+# Where a row rebuilt from memory (resolvers/catalogue/guides.py) holds the text of its JSON
+# fields not yet read: {attribute: text}.
+JSON_TEXTS = "_json_texts"
+
+
+class _JsonDecodedWhenRead:
+    """A row rebuilt from memory may carry its JSON fields as text, each decoded the first
+    time it is read: a search's page of cards reads none of them, and decoding them all was
+    half the cost of rebuilding a row. A row read from the database holds every field, so
+    it never gets here. Unseen by mypy, which would otherwise take any misspelt attribute of
+    these models for a JSON field."""
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            texts = self.__dict__.get(JSON_TEXTS)
+            if texts is None or name not in texts:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = self.__dict__[name] = orjson.loads(texts.pop(name))
+            return value
+
+
+class Implementation(_JsonDecodedWhenRead, Model):
     """One region's and one organ's implementation of a base item: a versioned guide.
 
     Every edit happens on a DRAFT version; publishing archives the previous version, so that
@@ -230,7 +253,7 @@ class Implementation(Model):
         indexes = (("status", "region_id"),)
 
 
-class Material(Model):
+class Material(_JsonDecodedWhenRead, Model):
     """One material of one implementation version."""
 
     id = fields.UUIDField(primary_key=True)

@@ -82,6 +82,33 @@ async def test_a_search_page_read_again_costs_no_statement(seeded: RunningApp) -
     assert found["code"] == code
 
 
+GUIDE_JSON = (
+    "fee channels faqs { question answer } steps { name description } "
+    "feeItems { name amountFen exemptions { code } } isFree"
+)
+
+
+async def test_a_search_page_kept_in_memory_shows_what_the_guide_shows(
+    seeded: RunningApp,
+) -> None:
+    """A page's rows rebuilt from memory keep their JSON fields as text until read: asked for,
+    the cards show them as the page read from the database and each guide show them."""
+    search = (
+        "query Search($keyword: String!) { services(filter: {keyword: $keyword}, first: 20) "
+        f"{{ nodes {{ code {GUIDE_JSON} }} }} }}"
+    )
+    guide = f"query Guide($code: String!) {{ service(code: $code) {{ code {GUIDE_JSON} }} }}"
+    read = (await seeded.gql.data(search, {"keyword": "身份证"}))["services"]["nodes"]
+    with count_statements() as again:
+        kept = (await seeded.gql.data(search, {"keyword": "身份证"}))["services"]["nodes"]
+    guides = [(await seeded.gql.data(guide, {"code": n["code"]}))["service"] for n in read]
+
+    assert again.count == 0
+    assert any(n["faqs"] for n in read)
+    assert any(n["feeItems"] for n in read)
+    assert kept == read == guides
+
+
 async def test_a_publish_in_this_process_reaches_the_search_page_at_once(
     seeded: RunningApp,
 ) -> None:
@@ -452,5 +479,26 @@ async def test_a_page_reads_only_the_rows_it_does_not_keep_under_their_own_ids()
     await guides.rows([a.id], "v1", DAY, load([a]))  # no longer the row kept for "a"
 
     assert read == [[a.id, b.id], [newer_a.id], [a.id]]
-    assert vars(again[a.id]) == vars(a)
+    assert {name: getattr(again[a.id], name) for name in vars(a)} == vars(a)
     assert again[a.id] is not a
+
+
+async def test_a_page_row_decodes_its_json_only_when_read() -> None:
+    guides = PublishedGuides(_Version(), entries=8)
+    row = _guide_rows("a")[0]
+
+    async def by_ids(ids: list[Any]) -> list[Implementation]:
+        return [row]
+
+    await guides.rows([row.id], "v1", DAY, by_ids)
+    first = (await guides.rows([row.id], "v1", DAY, by_ids))[row.id]
+    second = (await guides.rows([row.id], "v1", DAY, by_ids))[row.id]
+    undecoded = {"steps", "channels", "fee_items"} - set(vars(first))
+
+    assert undecoded == {"steps", "channels", "fee_items"}
+    assert first.steps == row.steps
+    assert "steps" in vars(first)  # decoded once, then an attribute like any other
+    assert first.steps is not second.steps  # each read's lists are its own
+    assert (first.channels, first.fee_items) == (row.channels, row.fee_items)
+    with pytest.raises(AttributeError):
+        _ = first.no_such_field  # type: ignore[attr-defined]
