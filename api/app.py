@@ -29,9 +29,8 @@ from api.health import healthz, readyz
 from api.limits import FairShare, ShedThrottled, install_meter
 from api.logging import quiet_chatty_libraries
 from api.metrics import MetricsEndpoint, flush_every_second
-from api.middleware import BodySizeLimit, ClientAddress, ClientGone, Cors, Observed
+from api.middleware import ClientAddress, Cors, Interruptions, Observed
 from api.open311 import ROUTES as OPEN311_ROUTES
-from api.outage import DatabaseOutage
 from api.outbox import dispatcher
 from api.payments import notify, notify_paths
 from api.preparation import allow_list, load_registered
@@ -174,22 +173,20 @@ def create_app(settings: Settings) -> Starlette:
                 gzip_level=6,
             ),
             Middleware(
-                BodySizeLimit,
-                max_bytes=settings.max_body_bytes,
-                exempt_paths=(UPLOAD_PATH, CALLBACK_PATH),
-            ),
-            Middleware(
                 Cors,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
                 max_age=600,
             ),
-            # A lost database is a 503 with Retry-After (logged, counted and with CORS
-            # headers like any answer), not a 500 with a traceback.
-            Middleware(DatabaseOutage),
-            # Innermost: a client gone mid-request is a 499, not a 500 with a traceback.
-            Middleware(ClientGone),
+            # Innermost: a body too large is a 413, a lost database a 503 with Retry-After, a
+            # client gone mid-request a 499 (each logged, counted and with CORS headers like
+            # any answer), not a 500 with a traceback.
+            Middleware(
+                Interruptions,
+                max_bytes=settings.max_body_bytes,
+                exempt_paths=(UPLOAD_PATH, CALLBACK_PATH),
+            ),
         ],
         lifespan=lifespan,
     )

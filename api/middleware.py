@@ -1,6 +1,6 @@
 """Pure-ASGI middleware (BaseHTTPMiddleware would break contextvars): the client's address,
-each request's observation (its id, access line and metrics), a client gone mid-request, the
-body cap."""
+each request's observation (its id, access line and metrics), what stops a request short of
+its answer (the body cap, a lost database, a client gone), CORS."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import orjson
 from starlette.middleware.cors import CORSMiddleware
@@ -17,7 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging import access_log, log_access, new_request_id, request_id_var
 from api.metrics import RequestMetrics, route_of
+from schema.error_codes import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, UNAVAILABLE_RETRY_SECONDS
+from storage.database import unreachable
 from storage.metrics import counting_statements
+
+log = logging.getLogger(__name__)
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 _SECURITY_HEADERS = [
@@ -197,45 +202,32 @@ def _log(scope: Scope, request_id: str, status: int, sent: int, elapsed: float) 
 # failure of the service, and no answer reaches anyone.
 CLIENT_CLOSED_REQUEST = 499
 
-
-class ClientGone:
-    """A client that goes away while its request body is still arriving (a phone that loses
-    its network) is not an error of the service: the request ends as 499, counted and logged
-    like any answer, instead of a traceback at ERROR and a 500 for every dropped upload."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def observing_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observing_send)
-        except ClientDisconnect:
-            if not started:  # the server drops what is sent to a closed connection
-                await send({"type": "http.response.start", "status": CLIENT_CLOSED_REQUEST})
-                await send({"type": "http.response.body", "body": b""})
+# WebSocket close code 1013 "Try Again Later": the client reconnects after a pause.
+_TRY_AGAIN_LATER = 1013
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-class BodySizeLimit:
-    """Answers 413 to request bodies above the cap, declared or streamed, before parsing.
+class Interruptions:
+    """What stops a request short of its answer, answered for what it is rather than as a 500
+    with a traceback at ERROR:
+    - a request body above the cap, declared or streamed: 413, before anything parses it
+      (`exempt_paths`, exact paths, enforce their own larger limits while streaming: the
+      local store's upload endpoint takes files of several MiB and checks its signed policy);
+    - PostgreSQL unreachable (refused, dropped mid-query, restarting): a typed
+      SERVICE_UNAVAILABLE with Retry-After, and a WebSocket closed with 1013 Try Again Later.
+      Inside a GraphQL execution the same condition is an error with that code
+      (schema/error_codes.py classify); this catches what escapes before execution, e.g.
+      resolving the bearer token's session;
+    - a client gone while its body was still arriving (a phone that lost its network): 499,
+      counted and logged like any answer, not one 500 per dropped upload.
 
-    `exempt_paths` (exact paths) enforce their own, larger limits while streaming: the
-    local store's upload endpoint takes files of several MiB and checks its signed policy.
-    """
+    One layer, innermost, because each needs to know whether the answer had started (after
+    that, nothing sound can be sent), and a layer wrapping `send` for each was a noticeable
+    share of a computed read. Inside CORS, so these answers carry its headers and a browser
+    can read them."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, exempt_paths: tuple[str, ...] = ()) -> None:
         self.app = app
@@ -243,19 +235,17 @@ class BodySizeLimit:
         self.exempt_paths = frozenset(exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+        kind = scope["type"]
+        if kind == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if kind != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None:
-            try:
-                too_large = int(declared) > self.max_bytes
-            except ValueError:
-                too_large = True
-            if too_large:
-                await _send_413(send, self.max_bytes)
-                return
-
+        capped = scope["path"] not in self.exempt_paths
+        if capped and self._declared_too_large(scope):
+            await _send_413(send, self.max_bytes)
+            return
         received = 0
         started = False
 
@@ -275,30 +265,102 @@ class BodySizeLimit:
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive if capped else receive, tracking_send)
         except _BodyTooLarge:
             if not started:
                 await _send_413(send, self.max_bytes)
+        except ClientDisconnect:
+            if not started:  # the server drops what is sent to a closed connection
+                await send({"type": "http.response.start", "status": CLIENT_CLOSED_REQUEST})
+                await send({"type": "http.response.body", "body": b""})
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            _log_unreachable(error)
+            if started:
+                raise  # part of an answer went out: nothing sound can follow it
+            await _send_503(send)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value) > self.max_bytes
+                except ValueError:
+                    return True
+        return False
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        closed = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal closed
+            if message["type"] == "websocket.close":
+                closed = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            _log_unreachable(error)
+            if not closed:
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": _TRY_AGAIN_LATER,
+                        "reason": "Service unavailable",
+                    }
+                )
+
+
+def _log_unreachable(error: Exception) -> None:
+    # Expected while the database restarts: one line, no traceback.
+    log.warning("database unreachable: %s", type(error).__name__)
 
 
 async def _send_413(send: Send, max_bytes: int) -> None:
-    body = orjson.dumps(
+    await _send_error(
+        send,
+        413,
         {
-            "errors": [
-                {
-                    "message": f"请求内容过大，上限为 {max_bytes} 字节。",
-                    "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": max_bytes},
-                }
-            ]
-        }
+            "message": f"请求内容过大，上限为 {max_bytes} 字节。",
+            "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": max_bytes},
+        },
     )
+
+
+async def _send_503(send: Send) -> None:
+    await _send_error(
+        send,
+        503,
+        {
+            "message": UNAVAILABLE_MESSAGE,
+            "extensions": {
+                "code": UNAVAILABLE_CODE,
+                "retryAfterSeconds": UNAVAILABLE_RETRY_SECONDS,
+            },
+        },
+        [
+            (b"cache-control", b"no-store"),
+            (b"retry-after", str(UNAVAILABLE_RETRY_SECONDS).encode()),
+        ],
+    )
+
+
+async def _send_error(
+    send: Send, status: int, error: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    body = orjson.dumps({"errors": [error]})
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *headers,
             ],
         }
     )

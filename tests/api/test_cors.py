@@ -1,7 +1,8 @@
 """CORS as a browser and a shared cache see it: the allowed origin (WeChat's web views) is
 answered with its own name, any other origin gets no grant, a preflight is answered before
 the endpoint, and every answer says it varies by Origin, whether or not the request had one
-(a cache must not hand a granted answer to another origin, nor an ungranted one to it)."""
+(a cache must not hand a granted answer to another origin, nor an ungranted one to it). A
+refusal is granted as an answer is, so the page can read why."""
 
 from __future__ import annotations
 
@@ -74,3 +75,16 @@ async def test_a_preflight_is_answered_for_the_allowed_origin_only(running: Runn
     assert "POST" in allowed.headers["access-control-allow-methods"]
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_a_body_refused_as_too_large_is_granted_to_the_allowed_origin(
+    running: RunningApp,
+) -> None:
+    huge = {"query": "{ __typename }", "variables": {"x": "x" * 1_100_000}}
+
+    refused = await running.client.post("/graphql", json=huge, headers={"origin": ALLOWED})
+
+    assert refused.status_code == 413
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert refused.headers["access-control-allow-origin"] == ALLOWED
+    assert "Origin" in _vary(refused)
