@@ -127,11 +127,12 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
+            # First: nearly every request is for it, and the router tries each route in turn.
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", MetricsEndpoint(settings.metrics_bearer).respond, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
             # The local object store's S3 look-alike (404 when storage is S3/MinIO).
             Route(UPLOAD_PATH, upload, methods=["POST"]),
             Route(DOWNLOAD_PATH + "{token}", download, methods=["GET"]),

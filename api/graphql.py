@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 import strawberry
 from graphql import GraphQLError, OperationType
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
@@ -257,7 +257,7 @@ class GraphQLEndpoint:
         if content_type != APPLICATION_JSON:
             raise Refused(415, "UNSUPPORTED_MEDIA_TYPE", "请使用 application/json 提交请求。")
         try:
-            data = orjson.loads(await request.body())
+            data = orjson.loads(await _body(request.receive))
         except orjson.JSONDecodeError:
             raise bad_request("请求体不是有效的 JSON。") from None
         return requests_from_body(data, self.settings.max_operations_per_request)
@@ -472,6 +472,21 @@ def preferred_encoding(accept_encoding: bytes) -> str | None:
     if "gzip" in accepted or "*" in accepted:
         return "gzip"
     return None
+
+
+async def _body(receive: Receive) -> bytes:
+    """The request's body, read from `receive` as `Request.body` reads it (a client gone
+    before its end is ClientDisconnect), without the async generator it reads through: a
+    noticeable share of a small request's cost."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect
 
 
 class CachedAnswers:
