@@ -82,13 +82,14 @@ def _pack(row: Implementation | Material) -> _Packed:
 
 # Per model and layout (by id: layouts are interned above and never freed), how its rows are
 # rebuilt: the attributes kept as they are (their names, and a getter of their values in that
-# order), those converted back (index, name, conversion), and the JSON ones (index, name).
-# Bounded by the models' shapes.
+# order), those converted back (index, name, conversion), and the JSON ones (index, name;
+# and their indexes by name). Bounded by the models' shapes.
 _Rebuild = tuple[
     tuple[str, ...],
     Callable[[tuple[Any, ...]], tuple[Any, ...]],
     tuple[tuple[int, str, Callable[[Any], Any]], ...],
     tuple[tuple[int, str], ...],
+    dict[str, int],
 ]
 _rebuilds: dict[tuple[type, int], _Rebuild] = {}
 
@@ -110,7 +111,7 @@ def _rebuild(model: type, layout: _Layout) -> _Rebuild:
     # itemgetter of one index gives the value, not a tuple of it (and of none, nothing).
     pick = itemgetter(*kept) if len(kept) > 1 else lambda values: tuple(values[i] for i in kept)
     names = tuple(layout[index][0] for index in kept)
-    rebuild = (names, pick, tuple(conversions), tuple(texts))
+    rebuild = (names, pick, tuple(conversions), tuple(texts), {n: i for i, n in texts})
     _rebuilds[(model, id(layout))] = rebuild
     return rebuild
 
@@ -154,14 +155,15 @@ def _unpack(model: type[_Model], packed: _Packed, *, cards: bool = False) -> _Mo
     of them, and decoding them was half the cost of the row. A guide shows them all, and
     decoding them here is cheaper than on each first read."""
     layout, values = packed
-    names, pick, conversions, texts = _rebuilds.get((model, id(layout))) or _rebuild(model, layout)
+    rebuild = _rebuilds.get((model, id(layout))) or _rebuild(model, layout)
+    names, pick, conversions, texts, positions = rebuild
     row = model.__new__(model)
     fields = vars(row)
     fields.update(zip(names, pick(values), strict=True))
     for index, name, convert in conversions:
         fields[name] = convert(values[index])
     if cards:
-        fields[JSON_TEXTS] = {name: values[index] for index, name in texts}
+        fields[JSON_TEXTS] = (positions, values)
     else:
         for index, name in texts:
             fields[name] = orjson.loads(values[index])

@@ -158,26 +158,29 @@ class BaseItem(Model):
         ordering = ["basic_code"]
 
 
-# Where a row rebuilt from memory (resolvers/catalogue/guides.py) holds the text of its JSON
-# fields not yet read: {attribute: text}.
+# Where a row rebuilt from memory (resolvers/catalogue/guides.py) finds the text of its JSON
+# fields: (each such attribute's position, the values at those positions).
 JSON_TEXTS = "_json_texts"
 
 
 class _JsonDecodedWhenRead:
     """A row rebuilt from memory may carry its JSON fields as text, each decoded the first
-    time it is read: a search's page of cards reads none of them, and decoding them all was
-    half the cost of rebuilding a row. A row read from the database holds every field, so
-    it never gets here. Unseen by mypy, which would otherwise take any misspelt attribute of
-    these models for a JSON field."""
+    time it is read (and from then on an attribute like any other): a search's page of cards
+    reads none of them, and decoding them all was half the cost of rebuilding a row. A row
+    read from the database holds every field, so it never gets here. Unseen by mypy, which
+    would otherwise take any misspelt attribute of these models for a JSON field."""
 
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> Any:
-            texts = self.__dict__.get(JSON_TEXTS)
-            if texts is None or name not in texts:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            value = self.__dict__[name] = orjson.loads(texts.pop(name))
-            return value
+            kept = self.__dict__.get(JSON_TEXTS)
+            if kept is not None:
+                positions, values = kept
+                position = positions.get(name)
+                if position is not None:
+                    value = self.__dict__[name] = orjson.loads(values[position])
+                    return value
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 class Implementation(_JsonDecodedWhenRead, Model):
