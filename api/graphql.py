@@ -213,7 +213,7 @@ class GraphQLEndpoint:
             raise self.fair_share.throttled(refused, door_key(request.scope)) from None
         with self.fair_share.execution(caller):
             outcomes = [
-                await self._execute(request, principal, operation, shared is not None)
+                await self._execute(request, principal, address, operation, shared is not None)
                 for operation in operations
             ]
         actual = sum(outcome.actual for outcome in outcomes)
@@ -278,7 +278,12 @@ class GraphQLEndpoint:
         return request_from(payload)
 
     async def _execute(
-        self, request: Request, principal: Principal, operation: Operation, cacheable: bool
+        self,
+        request: Request,
+        principal: Principal,
+        address: str,
+        operation: Operation,
+        cacheable: bool,
     ) -> _Outcome:
         resources: Resources = request.state.resources
         context = Context(
@@ -288,7 +293,7 @@ class GraphQLEndpoint:
             loaders=create_loaders(resources.reference),
             resources=resources,
             request_id=_request_id(request),
-            client_ip=request.client.host if request.client else "unknown",
+            client_ip=address,
             document=operation.document.ast,
         )
         meter = Meter()
