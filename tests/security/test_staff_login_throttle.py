@@ -26,7 +26,7 @@ from resolvers.settings import Settings
 from storage.models.accounts import Account, AuditEvent, Role
 from tests.conftest import RunningApp, start_app
 from tests.graphql import GraphQLClient
-from tests.processes import ROOT, api_processes, free_port
+from tests.processes import ROOT, api_processes, eventually, free_port
 
 PASSWORD = "correct horse battery staple"
 OFFICER = "officer-under-attack"
@@ -172,16 +172,21 @@ async def test_hosts_of_one_ipv6_network_count_as_one_address(app: RunningApp) -
 async def test_parallel_wrong_passwords_cannot_all_reach_the_password_check(
     app: RunningApp, spy: VerifySpy
 ) -> None:
+    free = app.settings.staff_max_failed_logins
+
     async def wrong(i: int) -> dict[str, Any]:
         return await login(app, ATTACKER, OFFICER, f"parallel-guess-{i}")
 
-    async def right_a_moment_later() -> dict[str, Any]:
-        await asyncio.sleep(0.15)
+    async def right_once_the_free_attempts_are_checked() -> dict[str, Any]:
+        # However slowly this machine lets the wrong ones in: a fixed pause of 0.15 s lost
+        # that race on a slow one, and the right password took a free attempt.
+        await eventually(lambda: len(spy.passwords) >= free, 30, "the free attempts checked")
         return await login(app, ATTACKER, OFFICER, PASSWORD)
 
-    *wrongs, right = await asyncio.gather(*(wrong(i) for i in range(19)), right_a_moment_later())
+    *wrongs, right = await asyncio.gather(
+        *(wrong(i) for i in range(19)), right_once_the_free_attempts_are_checked()
+    )
 
-    free = app.settings.staff_max_failed_logins
     assert len(spy.passwords) == free
     assert PASSWORD not in spy.passwords
     assert right["__typename"] == "LoginStaffError"
@@ -231,17 +236,18 @@ async def test_parallel_wrong_passwords_across_two_processes(app: RunningApp) ->
 async def test_a_lock_set_during_the_password_check_stops_the_session(
     app: RunningApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = threading.Event()
+    checking, release = threading.Event(), threading.Event()
     real = service._verify_password
 
     def slow_for_the_right_password(password_hash: str, password: str) -> bool:
         if password == PASSWORD:
+            checking.set()
             release.wait(timeout=30)
         return real(password_hash, password)
 
     monkeypatch.setattr(service, "_verify_password", slow_for_the_right_password)
     right = asyncio.ensure_future(login(app, OFFICE, OFFICER, PASSWORD))
-    await asyncio.sleep(0.2)  # the right password is being checked
+    await eventually(checking.is_set, 30, "the right password being checked")
     attacks = [await login(app, f"192.0.2.{i}", OFFICER, "wrong") for i in range(1, 4)]
     release.set()
     result = await right
