@@ -164,11 +164,11 @@ JSON_TEXTS = "_json_texts"
 
 
 class _JsonDecodedWhenRead:
-    """A row rebuilt from memory may carry its JSON fields as text, each decoded the first
-    time it is read (and from then on an attribute like any other): a search's page of cards
-    reads none of them, and decoding them all was half the cost of rebuilding a row. A row
-    read from the database holds every field, so it never gets here. Unseen by mypy, which
-    would otherwise take any misspelt attribute of these models for a JSON field."""
+    """A guide's row rebuilt from memory for a search's page carries its JSON fields as text,
+    each decoded the first time it is read (and from then on an attribute like any other): a
+    page of cards reads none of them, and decoding them all was half the cost of rebuilding a
+    row. A row read from the database holds every field, so it never gets here. Unseen by
+    mypy, which would otherwise take any misspelt attribute of the model for a JSON field."""
 
     if not TYPE_CHECKING:
 
@@ -256,7 +256,7 @@ class Implementation(_JsonDecodedWhenRead, Model):
         indexes = (("status", "region_id"),)
 
 
-class Material(_JsonDecodedWhenRead, Model):
+class Material(Model):
     """One material of one implementation version."""
 
     id = fields.UUIDField(primary_key=True)
