@@ -16,9 +16,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.middleware import send_error
 from api.preparation import Caller, Refused
 from api.results import cost_extension
 from resolvers.settings import Settings
@@ -477,28 +477,14 @@ class ShedThrottled:
         if self.fair_share.any_throttled and scope["type"] == "http" and scope["path"] == self.path:
             retry = self.fair_share.retry_after(door_key(scope))
             if retry is not None:
-                body = orjson.dumps(
+                await send_error(
+                    send,
+                    429,
                     {
-                        "errors": [
-                            {
-                                "message": f"请求过于频繁，请 {retry} 秒后再试。",
-                                "extensions": {"code": "THROTTLED"},
-                            }
-                        ]
-                    }
+                        "message": f"请求过于频繁，请 {retry} 秒后再试。",
+                        "extensions": {"code": "THROTTLED"},
+                    },
+                    [(b"retry-after", str(retry).encode()), (b"cache-control", b"no-store")],
                 )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 429,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"retry-after", str(retry).encode()),
-                            (b"cache-control", b"no-store"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -321,7 +321,7 @@ def _log_unreachable(error: Exception) -> None:
 
 
 async def _send_413(send: Send, max_bytes: int) -> None:
-    await _send_error(
+    await send_error(
         send,
         413,
         {
@@ -332,7 +332,7 @@ async def _send_413(send: Send, max_bytes: int) -> None:
 
 
 async def _send_503(send: Send) -> None:
-    await _send_error(
+    await send_error(
         send,
         503,
         {
@@ -349,9 +349,11 @@ async def _send_503(send: Send) -> None:
     )
 
 
-async def _send_error(
+async def send_error(
     send: Send, status: int, error: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
+    """A typed error answered straight from a raw ASGI layer, before any endpoint: JSON with
+    `errors` holding `error`, and `headers` besides its type and length."""
     body = orjson.dumps({"errors": [error]})
     await send(
         {
