@@ -35,11 +35,14 @@ async def _hours(client: httpx.AsyncClient, url: str, code: str) -> str:
 
 
 async def _waiting_on_a_lock(connection: asyncpg.Connection, seconds: float = 20) -> None:
-    """Until another session waits for the lock this test holds (the slow read is stuck)."""
+    """Until another session waits for the lock this test holds on `article` (the slow read
+    is stuck). pg_locks spans the whole server: another test worker's waits must not count."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         waiting = await connection.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid() "
+            "AND relation = 'article'::regclass "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         if waiting:
             return
