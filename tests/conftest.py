@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -548,6 +548,25 @@ async def _restore(rows: list[tuple[type[Any], list[Any]]]) -> None:
                 await raw.copy_records_to_table(
                     model._meta.db_table, records=records, columns=list(records[0].keys())
                 )
+
+
+# Rows fixtures make alike for every test (a generated year of appeals), by name: what the
+# whole database held once the first test of the session had made them.
+_made: dict[str, list[tuple[type[Any], list[Any]]]] = {}
+
+
+async def made_once(name: str, make: Callable[[], Awaitable[object]]) -> None:
+    """Runs `make` the first time in this process and keeps the database's rows after it;
+    later, puts those rows back in place of the database's (a fraction of making them again:
+    the appeals' year took five seconds to generate). `make` must make the same rows every
+    time, on the same database as the first (the demo seed, restored with its own ids)."""
+    rows = _made.get(name)
+    if rows is None:
+        await make()
+        _made[name] = await _snapshot()
+        return
+    await _clean_database()
+    await _restore(rows)
 
 
 @pytest.fixture

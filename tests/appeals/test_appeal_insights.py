@@ -21,7 +21,7 @@ from tests.appeals.conftest import (
     resident,
     staff_token,
 )
-from tests.conftest import ON_POSTGRES, RunningApp
+from tests.conftest import ON_POSTGRES, RunningApp, made_once
 from tests.perf.appeals_year import Spike, generate
 from tests.sql import count_statements
 
@@ -59,7 +59,10 @@ async def year(seeded: RunningApp) -> RunningApp:
         pytest.skip(
             "the insight aggregates are rebuilt (rongban insights backfill) on PostgreSQL only"
         )
-    await generate(seeded.resources.keyring, count=2500, spikes=(OUTAGE, LONE))
+    keyring = seeded.resources.keyring
+    await made_once(
+        "a year of appeals", lambda: generate(keyring, count=2500, spikes=(OUTAGE, LONE))
+    )
     return seeded
 
 
