@@ -14,7 +14,12 @@ from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from storage.models.appeals import MAX_PHOTOS
 
@@ -65,6 +70,20 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RONGBAN_", frozen=True, extra="forbid", env_file=None
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """What is given, then the environment. With no env file and no secrets folder the
+        other two sources find nothing, yet each still looks every field up: half of the
+        time it takes to build a Settings (milliseconds, once per app and per test)."""
+        return init_settings, env_settings
 
     mode: Mode = Mode.DEV
 
