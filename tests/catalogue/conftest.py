@@ -8,9 +8,19 @@ from typing import Any
 
 import pytest
 
+import resolvers.reference
 from api.seed import seed_demo
 from resolvers.catalogue.service import catalogue_changed
 from tests.conftest import RunningApp, ServerThread, loopback, make_settings, start_app
+
+
+@pytest.fixture
+def reference_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference data checked once stays current for the test: a test counting statements
+    counts the same whether its requests come a millisecond or two seconds apart (once a
+    second, the first request checks the version through the loaders). Its own TTL is tested
+    in test_reference_without_awaiting.py."""
+    monkeypatch.setattr(resolvers.reference, "VERSION_TTL_SECONDS", 3600.0)
 
 
 @pytest.fixture(scope="module")
@@ -47,4 +57,8 @@ async def seeded_catalogue(
         # Seeded behind the running app's back: its warm index and caches are of the empty
         # catalogue, as after any change a process did not make itself.
         await catalogue_changed(app.resources)
+        # As `seeded` does: the statements a test counts must not include this process's
+        # one-off load of the reference data, which otherwise falls on whichever test of the
+        # module a worker happens to run first.
+        await app.resources.reference.warm()
         yield app

@@ -6,6 +6,7 @@ before the first request, so the first search costs what the hundredth does."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
@@ -93,6 +94,7 @@ async def test_a_filtered_search_still_asks_the_database_for_the_filter(
     assert all(node["visits"] == 0 for node in found["services"]["nodes"])
 
 
+@pytest.mark.usefixtures("reference_current")
 async def test_a_page_costs_its_statements_once_then_none(catalogue: RunningApp) -> None:
     variables = {"region": "510105"}
     with count_statements() as first:

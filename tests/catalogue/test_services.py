@@ -189,6 +189,7 @@ async def test_an_overlong_keyword_is_a_clear_error(catalogue: RunningApp) -> No
     assert response.error_codes == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.usefixtures("reference_current")
 async def test_a_page_with_guides_costs_the_same_statements_at_any_size(
     catalogue: RunningApp,
 ) -> None:
