@@ -65,7 +65,19 @@ HEADER = (
     "SQL/req",
     "failed",
     "cores: " + " / ".join(CORE_KINDS),
+    "CPU µs/req: server / all",
 )
+
+
+def cpu_per_request(row: Row) -> tuple[float, float] | None:
+    """What one request cost in CPU: the server's, and the server's, PostgreSQL's and
+    Redis's together (wrk's left out). A throughput on a shared machine hides where the work
+    went: a REST read whose JSON PostgreSQL builds uses a second core the ratio does not show."""
+    if row.cores is None or row.requests_per_second <= 0:
+        return None
+    per = 1e6 / row.requests_per_second
+    served = sum(row.cores[kind] for kind in CORE_KINDS if kind != "wrk")
+    return row.cores["server"] * per, served * per
 
 
 def _cells(row: Row) -> tuple[str, ...]:
@@ -84,6 +96,7 @@ def _cells(row: Row) -> tuple[str, ...]:
         "—" if row.sql_per_request is None else f"{row.sql_per_request:.1f}",
         str(row.failed),
         "—" if row.cores is None else cores_text(row.cores),
+        "—" if (cpu := cpu_per_request(row)) is None else f"{cpu[0]:.0f} / {cpu[1]:.0f}",
     )
 
 
@@ -212,7 +225,8 @@ def write_report(
         "same database (pool resets not counted; `make bench-profile` lists them). Cores: "
         "CPU time used during the scenario per second of it, by the Python processes other "
         "than the bench's (the server measured; the others idle), PostgreSQL, Redis and wrk; "
-        "the machine's cores are its ceiling."
+        "the machine's cores are its ceiling. CPU µs/req: those cores over the requests "
+        "answered, the server's alone and with PostgreSQL's and Redis's."
     )
     body = [
         f"# make bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
