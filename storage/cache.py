@@ -366,39 +366,61 @@ async def hit_rate_limit(redis: Redis, key: str, *, limit: int, window: int) -> 
 # execution. Each level drains at its rate on Redis's own clock, so every process and host
 # agrees. A request is admitted while every bucket is below its capacity; what it actually
 # spent is added afterwards, so one expensive answer can overflow a bucket and its principal
-# waits until it has drained. KEYS: the buckets; ARGV: capacity, rate per second and amount
-# of each, in KEYS order, then 1 to admit (the amounts added first: what earlier requests
-# spent and still owed) or 0 to charge only.
+# waits until it has drained.
+# KEYS: the buckets of one or more principals, each principal's together. ARGV[1]: how many
+# buckets a principal has; ARGV[2]: 1 to admit (the amounts added first: what earlier
+# requests spent and still owed) or 0 to charge only; then the capacity, rate per second and
+# amount of each bucket, in KEYS order. Answers, per principal: whether it was admitted, then
+# each bucket's room left, seconds until empty and wait; or 0 for a principal one of whose
+# keys is not a bucket, none of whose buckets it changed (the others are charged all the
+# same: one principal's broken key must not cost everyone settled with it their charges).
 _BUCKETS = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
-local check = ARGV[#ARGV] == '1'
-local admitted = 1
-local result = {}
-for i, key in ipairs(KEYS) do
-  local capacity = tonumber(ARGV[3 * i - 2])
-  local rate = tonumber(ARGV[3 * i - 1])
-  local amount = tonumber(ARGV[3 * i])
-  local state = redis.call('HMGET', key, 'level', 'at')
-  local level = tonumber(state[1]) or 0
-  local at = tonumber(state[2]) or now
-  level = math.max(0, level - math.max(0, now - at) * rate)
-  if check and level + amount >= capacity then
-    admitted = 0
+local per = tonumber(ARGV[1])
+local check = ARGV[2] == '1'
+local answers = {}
+for first = 1, #KEYS, per do
+  local states = {}
+  for i = first, first + per - 1 do
+    local state = redis.pcall('HMGET', KEYS[i], 'level', 'at')
+    if state['err'] then
+      states = nil
+      break
+    end
+    states[i] = state
   end
-  level = level + amount
-  redis.call('HSET', key, 'level', tostring(level), 'at', tostring(now))
-  redis.call('EXPIRE', key, math.ceil(level / rate) + 1)
-  local wait = 0
-  if level >= capacity then
-    wait = (level - capacity) / rate
+  if states == nil then
+    table.insert(answers, 0)
+  else
+    local admitted = 1
+    local result = {}
+    for i = first, first + per - 1 do
+      local capacity = tonumber(ARGV[3 * i])
+      local rate = tonumber(ARGV[3 * i + 1])
+      local amount = tonumber(ARGV[3 * i + 2])
+      local level = tonumber(states[i][1]) or 0
+      local at = tonumber(states[i][2]) or now
+      level = math.max(0, level - math.max(0, now - at) * rate)
+      if check and level + amount >= capacity then
+        admitted = 0
+      end
+      level = level + amount
+      redis.call('HSET', KEYS[i], 'level', tostring(level), 'at', tostring(now))
+      redis.call('EXPIRE', KEYS[i], math.ceil(level / rate) + 1)
+      local wait = 0
+      if level >= capacity then
+        wait = (level - capacity) / rate
+      end
+      table.insert(result, tostring(capacity - level))
+      table.insert(result, tostring(level / rate))
+      table.insert(result, tostring(wait))
+    end
+    table.insert(result, 1, admitted)
+    table.insert(answers, result)
   end
-  table.insert(result, tostring(capacity - level))
-  table.insert(result, tostring(level / rate))
-  table.insert(result, tostring(wait))
 end
-table.insert(result, 1, admitted)
-return result
+return answers
 """
 # Redis names cached scripts by their SHA-1 (an identifier here, not a safeguard).
 _BUCKETS_SHA = hashlib.sha1(_BUCKETS.encode(), usedforsecurity=False).hexdigest()
@@ -431,30 +453,42 @@ class Budget:
 
 
 def _script_arguments(
-    buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
+    charges: Sequence[tuple[Sequence[Bucket], Sequence[float]]], *, check: bool
 ) -> list[object]:
-    arguments: list[object] = [b.key for b in buckets]
-    for bucket, amount in zip(buckets, amounts, strict=True):
-        arguments += [bucket.capacity, bucket.per_minute / 60, amount]
-    arguments.append(1 if check else 0)
-    return arguments
+    """The script's key count, keys and arguments for principals' charges (each principal's
+    buckets, then what to add to each), all with as many buckets."""
+    per = len(charges[0][0])
+    keys: list[object] = []
+    arguments: list[object] = [per, 1 if check else 0]
+    for buckets, amounts in charges:
+        if len(buckets) != per:
+            raise ValueError("every principal settled together has as many buckets")
+        for bucket, amount in zip(buckets, amounts, strict=True):
+            keys.append(bucket.key)
+            arguments += [bucket.capacity, bucket.per_minute / 60, amount]
+    return [len(keys), *keys, *arguments]
 
 
 async def _buckets(
     redis: Redis | HotCommands, buckets: Sequence[Bucket], amounts: Sequence[float], *, check: bool
 ) -> Budget:
-    arguments = _script_arguments(buckets, amounts, check=check)
+    arguments = _script_arguments([(buckets, amounts)], check=check)
     try:
         # By its digest: the script's text crosses the wire once per Redis, not per request.
-        answer = await redis.execute_command("EVALSHA", _BUCKETS_SHA, len(buckets), *arguments)
+        answers = await redis.execute_command("EVALSHA", _BUCKETS_SHA, *arguments)
     except NoScriptError:  # a Redis that restarted or never saw it: EVAL also caches it
-        answer = await redis.execute_command("EVAL", _BUCKETS, len(buckets), *arguments)
-    return _budget_of(answer)
+        answers = await redis.execute_command("EVAL", _BUCKETS, *arguments)
+    budget = _budget_of(answers[0])
+    if budget is None:
+        raise ResponseError("a budget key holds something other than a bucket")
+    return budget
 
 
-def _budget_of(answer: Any) -> Budget:
-    """The script's answer: whether it admitted, then each bucket's level."""
-    answer = cast("list[Any]", answer)
+def _budget_of(answer: Any) -> Budget | None:
+    """One principal's answer: whether it was admitted, then each bucket's level; None when
+    the script left the principal alone (a key that is not a bucket)."""
+    if not isinstance(answer, list):
+        return None
     numbers = [float(value) for value in answer[1:]]
     levels = tuple(
         Level(remaining=numbers[i], reset_seconds=numbers[i + 1], retry_after=numbers[i + 2])
@@ -471,35 +505,47 @@ async def settle_and_admit(
     return await _buckets(redis, buckets, owed, check=True)
 
 
+# Principals charged by one run of the script: Redis runs a script to its end before any
+# other command, so a run is kept short (about a millisecond at this size); the runs of one
+# settling still go in one round trip.
+SETTLED_PER_SCRIPT = 200
+
+
 async def spend_budgets(
     redis: Redis, charges: Sequence[tuple[Sequence[Bucket], Sequence[float]]]
 ) -> list[Budget | None]:
     """Adds what requests actually spent to their principals' buckets, every principal in
-    one round trip; returns each charge's buckets as they stand after it, or None where
-    Redis refused to run it (never, unless the script fails). A connection error raises:
-    then nothing is known to have run."""
+    one round trip and up to SETTLED_PER_SCRIPT in one run of the script (a command each
+    cost the process more than the round trip: redis-py packs, sends and parses every
+    command on its own); returns each charge's buckets as they stand after it, or None where
+    Redis did not add it (a key that is not a bucket). A connection error raises: then
+    nothing is known to have run."""
     settled: list[Budget | None] = [None] * len(charges)
-    pending = list(range(len(charges)))
+    runs = [
+        range(start, min(start + SETTLED_PER_SCRIPT, len(charges)))
+        for start in range(0, len(charges), SETTLED_PER_SCRIPT)
+    ]
     for script, name in ((_BUCKETS_SHA, "evalsha"), (_BUCKETS, "eval")):
-        if not pending:
+        if not runs:
             break
         pipeline = cast(Any, redis).pipeline(transaction=False)
-        for position in pending:
-            buckets, amounts = charges[position]
+        for run in runs:
             arguments = _script_arguments(
-                buckets, [max(amount, 0.001) for amount in amounts], check=False
+                [(charges[p][0], [max(amount, 0.001) for amount in charges[p][1]]) for p in run],
+                check=False,
             )
-            getattr(pipeline, name)(script, len(buckets), *arguments)
+            getattr(pipeline, name)(script, *arguments)
         answers = await pipeline.execute(raise_on_error=False)
-        # Those Redis had no script for did not run: they are sent again with its text (EVAL
+        # Runs Redis had no script for did not run: they are sent again with its text (EVAL
         # also caches it). Any other failure is final.
-        failures = []
-        for position, answer in zip(pending, answers, strict=True):
+        failed = []
+        for run, answer in zip(runs, answers, strict=True):
             if isinstance(answer, Exception):
-                failures.append((position, answer))
-            else:
-                settled[position] = _budget_of(answer)
-        pending = [position for position, _ in failures]
-        if not all(isinstance(error, NoScriptError) for _, error in failures):
+                failed.append((run, answer))
+                continue
+            for position, one in zip(run, answer, strict=True):
+                settled[position] = _budget_of(one)
+        runs = [run for run, _ in failed]
+        if not all(isinstance(error, NoScriptError) for _, error in failed):
             break
     return settled

@@ -224,6 +224,55 @@ async def test_every_owed_charge_is_settled_in_one_round_trip(
     assert ledger._owed[broken.key][1] == 8
 
 
+async def test_many_principals_are_settled_by_a_few_runs_of_the_script_in_one_round_trip(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run of the script charges many principals (a command each cost the process more
+    than the round trip), and each answer goes back to its own principal; a principal whose
+    key is not a bucket is left owing without costing the others of its run their charges."""
+    monkeypatch.setattr(cache, "SETTLED_PER_SCRIPT", 16)
+    ledger = _ledger()
+    callers = [_caller() for _ in range(40)]
+    for n, caller in enumerate(callers):
+        await ledger.admit(redis, caller)
+        ledger.owe(caller, n + 1, 0.001)
+    broken = callers[20]  # in the middle of the second run
+    await redis.set(Keys.cost_budget(broken.key), "not a hash")
+    runs: list[int] = []
+    original = cache._script_arguments
+
+    def counted(charges: Any, *, check: bool) -> list[object]:
+        runs.append(len(charges))
+        return original(charges, check=check)
+
+    monkeypatch.setattr(cache, "_script_arguments", counted)
+    pipelines = 0
+    pipeline = type(redis).pipeline
+
+    def counted_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal pipelines
+        pipelines += 1
+        return pipeline(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis), "pipeline", counted_pipeline)
+    await ledger.settle(redis)
+
+    assert (pipelines, runs) == (1, [16, 16, 8])
+    capacity = ledger._capacities[0]
+    for n, caller in enumerate(callers):
+        if caller is broken:
+            continue
+        assert await _level(redis, caller) == pytest.approx(n + 1, abs=0.5)
+        # What the settle's answer said of this caller is this caller's own level.
+        assert capacity - ledger._seen[caller.key].levels[0] == pytest.approx(
+            capacity - (n + 1), abs=0.5
+        )
+    # Its other bucket is as its admission left it: nothing of its charge was added.
+    assert await redis.hget(Keys.time_budget(broken.key), "level") == "0"
+    assert list(ledger._owed) == [broken.key]
+    assert ledger._owed[broken.key][1] == 21
+
+
 async def test_an_admission_answered_while_charges_are_being_settled_counts_them(
     redis: Redis, held: HeldSettle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
