@@ -508,7 +508,7 @@ async def settle_and_admit(
 # Principals charged by one run of the script: Redis runs a script to its end before any
 # other command, so a run is kept short (about a millisecond at this size); the runs of one
 # settling still go in one round trip.
-SETTLED_PER_SCRIPT = 200
+SETTLED_PER_SCRIPT = 50
 
 
 async def spend_budgets(
