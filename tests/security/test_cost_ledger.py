@@ -45,6 +45,20 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return asked
 
 
+@pytest.fixture
+def pipelines(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """One entry per pipeline the client opens: a settling's round trips."""
+    opened: list[None] = []
+    original = type(redis).pipeline
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(None)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis), "pipeline", counted)
+    return opened
+
+
 class HeldSettle:
     """The settling task's pipeline, held on its way to Redis until `release` is set."""
 
@@ -98,6 +112,16 @@ async def _charged_and_aged(
     ledger.owe(caller, points, 0.001)
     await asyncio.sleep(0.1)
     return ledger, caller
+
+
+async def _owing(redis: Redis, count: int) -> tuple[Ledger, list[Caller]]:
+    """`count` callers admitted once, the nth owing n + 1 points."""
+    ledger = _ledger()
+    callers = [_caller() for _ in range(count)]
+    for n, caller in enumerate(callers):
+        await ledger.admit(redis, caller)
+        ledger.owe(caller, n + 1, 0.001)
+    return ledger, callers
 
 
 async def _level(redis: Redis, caller: Caller) -> float:
@@ -191,30 +215,17 @@ async def test_the_callers_remembered_are_bounded(
 
 
 async def test_every_owed_charge_is_settled_in_one_round_trip(
-    redis: Redis, monkeypatch: pytest.MonkeyPatch
+    redis: Redis, pipelines: list[None]
 ) -> None:
-    ledger = _ledger()
-    callers = [_caller() for _ in range(40)]
-    for n, caller in enumerate(callers):
-        await ledger.admit(redis, caller)
-        ledger.owe(caller, n + 1, 0.001)
+    ledger, callers = await _owing(redis, 40)
     # One caller's bucket is not a bucket (the script fails for it alone); and Redis has
     # forgotten the script, as after a restart.
     broken = callers[7]
     await redis.set(Keys.cost_budget(broken.key), "not a hash")
     await redis.script_flush()
-    pipelines = 0
-    original = type(redis).pipeline
-
-    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal pipelines
-        pipelines += 1
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(type(redis), "pipeline", counted)
     await ledger.settle(redis)
 
-    assert pipelines == 2  # by digest, then again with the text for the unknown script
+    assert len(pipelines) == 2  # by digest, then again with the text for the unknown script
     levels = [await _level(redis, caller) for caller in callers if caller is not broken]
     assert levels == [
         pytest.approx(n + 1, abs=0.5) for n, caller in enumerate(callers) if caller is not broken
@@ -225,17 +236,13 @@ async def test_every_owed_charge_is_settled_in_one_round_trip(
 
 
 async def test_many_principals_are_settled_by_a_few_runs_of_the_script_in_one_round_trip(
-    redis: Redis, monkeypatch: pytest.MonkeyPatch
+    redis: Redis, pipelines: list[None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each run of the script charges many principals (a command each cost the process more
     than the round trip), and each answer goes back to its own principal; a principal whose
     key is not a bucket is left owing without costing the others of its run their charges."""
     monkeypatch.setattr(cache, "SETTLED_PER_SCRIPT", 16)
-    ledger = _ledger()
-    callers = [_caller() for _ in range(40)]
-    for n, caller in enumerate(callers):
-        await ledger.admit(redis, caller)
-        ledger.owe(caller, n + 1, 0.001)
+    ledger, callers = await _owing(redis, 40)
     broken = callers[20]  # in the middle of the second run
     await redis.set(Keys.cost_budget(broken.key), "not a hash")
     runs: list[int] = []
@@ -246,27 +253,15 @@ async def test_many_principals_are_settled_by_a_few_runs_of_the_script_in_one_ro
         return original(charges, check=check)
 
     monkeypatch.setattr(cache, "_script_arguments", counted)
-    pipelines = 0
-    pipeline = type(redis).pipeline
-
-    def counted_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal pipelines
-        pipelines += 1
-        return pipeline(self, *args, **kwargs)
-
-    monkeypatch.setattr(type(redis), "pipeline", counted_pipeline)
     await ledger.settle(redis)
 
-    assert (pipelines, runs) == (1, [16, 16, 8])
-    capacity = ledger._capacities[0]
+    assert (len(pipelines), runs) == (1, [16, 16, 8])
     for n, caller in enumerate(callers):
         if caller is broken:
             continue
         assert await _level(redis, caller) == pytest.approx(n + 1, abs=0.5)
         # What the settle's answer said of this caller is this caller's own level.
-        assert capacity - ledger._seen[caller.key].levels[0] == pytest.approx(
-            capacity - (n + 1), abs=0.5
-        )
+        assert ledger._seen[caller.key].levels[0] == pytest.approx(n + 1, abs=0.5)
     # Its other bucket is as its admission left it: nothing of its charge was added.
     assert await redis.hget(Keys.time_budget(broken.key), "level") == "0"
     assert list(ledger._owed) == [broken.key]
